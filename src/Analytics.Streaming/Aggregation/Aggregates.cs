@@ -1,0 +1,69 @@
+namespace Analytics.Streaming;
+
+/// <summary>Entry point to the built-in aggregators.</summary>
+public static class Aggregates
+{
+    /// <summary>Gets the aggregator factory for inputs of type <typeparamref name="TInput"/>.</summary>
+    /// <typeparam name="TInput">The input type.</typeparam>
+    /// <returns>The factory.</returns>
+    public static AggregateFactory<TInput> For<TInput>() => default;
+
+    /// <summary>Wraps a custom aggregator so that builders infer its types.</summary>
+    /// <typeparam name="TInput">The input type.</typeparam>
+    /// <typeparam name="TAggregator">The aggregator struct.</typeparam>
+    /// <typeparam name="TAccumulator">The accumulator.</typeparam>
+    /// <typeparam name="TResult">The result.</typeparam>
+    /// <param name="aggregator">The aggregator.</param>
+    /// <returns>The aggregation.</returns>
+    public static Aggregation<TInput, TAggregator, TAccumulator, TResult> Custom<TInput, TAggregator, TAccumulator, TResult>(TAggregator aggregator)
+        where TAggregator : struct, IAggregator<TInput, TAccumulator, TResult>
+        => new(aggregator);
+
+    /// <summary>Combines two aggregations over the same input into one whose result is the pair of results.</summary>
+    /// <returns>The combined aggregation; its accumulator holds both accumulators.</returns>
+    /// <example><c>a.Count().And(a.Sum(e =&gt; e.Amount))</c> gives <c>(long Count, double Sum)</c> per window.</example>
+    public static Aggregation<TInput, PairAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2>, (TAccumulator1, TAccumulator2), (TResult1, TResult2)>
+        And<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2>(
+            this Aggregation<TInput, TAggregator1, TAccumulator1, TResult1> first,
+            Aggregation<TInput, TAggregator2, TAccumulator2, TResult2> second)
+        where TAggregator1 : struct, IAggregator<TInput, TAccumulator1, TResult1>
+        where TAggregator2 : struct, IAggregator<TInput, TAccumulator2, TResult2>
+        => new(new PairAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2>(first.Aggregator, second.Aggregator));
+}
+
+/// <summary>
+/// Creates the built-in aggregations for inputs of type <typeparamref name="TInput"/>. Pipeline builders hand
+/// one to the <c>Aggregate</c> lambda; other packages add aggregators as extension methods on this type.
+/// </summary>
+/// <typeparam name="TInput">The input type.</typeparam>
+public readonly struct AggregateFactory<TInput>
+{
+    /// <summary>Counts inputs.</summary>
+    /// <returns>The count aggregation; its result is the number of inputs.</returns>
+    public Aggregation<TInput, CountAggregator<TInput>, long, long> Count() => default;
+
+    /// <summary>Sums a floating-point value of each input.</summary>
+    /// <param name="selector">Selects the value. NaN and infinities propagate into the sum.</param>
+    /// <returns>The sum aggregation.</returns>
+    public Aggregation<TInput, SumAggregator<TInput>, double, double> Sum(Func<TInput, double> selector) => new(new(selector));
+
+    /// <summary>Sums an integer value of each input (wrapping on overflow of 64 bits, as C# unchecked arithmetic).</summary>
+    /// <param name="selector">Selects the value.</param>
+    /// <returns>The sum aggregation.</returns>
+    public Aggregation<TInput, Int64SumAggregator<TInput>, long, long> Sum(Func<TInput, long> selector) => new(new(selector));
+
+    /// <summary>Takes the smallest value.</summary>
+    /// <param name="selector">Selects the value. NaN values are ignored.</param>
+    /// <returns>The minimum aggregation; positive infinity for an empty accumulator.</returns>
+    public Aggregation<TInput, MinAggregator<TInput>, double, double> Min(Func<TInput, double> selector) => new(new(selector));
+
+    /// <summary>Takes the largest value.</summary>
+    /// <param name="selector">Selects the value. NaN values are ignored.</param>
+    /// <returns>The maximum aggregation; negative infinity for an empty accumulator.</returns>
+    public Aggregation<TInput, MaxAggregator<TInput>, double, double> Max(Func<TInput, double> selector) => new(new(selector));
+
+    /// <summary>Averages a value.</summary>
+    /// <param name="selector">Selects the value. NaN values are ignored (neither summed nor counted).</param>
+    /// <returns>The average aggregation; NaN for an empty accumulator.</returns>
+    public Aggregation<TInput, AverageAggregator<TInput>, AverageAccumulator, double> Average(Func<TInput, double> selector) => new(new(selector));
+}

@@ -1,0 +1,34 @@
+namespace Analytics.Streaming;
+
+/// <summary>Why a record went to the dead-letter output instead of being processed.</summary>
+public enum DeadLetterReason
+{
+    /// <summary>The payload could not be decoded (malformed JSON, bad base64, wrong schema).</summary>
+    DecodeFailed,
+
+    /// <summary>The record breaks a format or service rule (bad aggregate checksum, over the size limit, partition key too long).</summary>
+    InvalidRecord,
+
+    /// <summary>The event time is outside the supported range or too far ahead of the clock.</summary>
+    InvalidEventTime,
+
+    /// <summary>The key selector returned <see langword="null"/>.</summary>
+    NullKey,
+
+    /// <summary>A value is out of range for its use (NaN, infinity, does not fit the output column).</summary>
+    InvalidValue,
+
+    /// <summary>A destination refused the record permanently (not retryable).</summary>
+    Rejected,
+}
+
+/// <summary>A record that could not be processed, with its position and the reason, so nothing is dropped silently.</summary>
+/// <param name="Position">Where the record sits in its source.</param>
+/// <param name="Reason">The kind of failure.</param>
+/// <param name="Message">A human-readable explanation that says what is wrong with the record.</param>
+/// <param name="Payload">The raw bytes of the record when available, so it can be inspected or replayed.</param>
+public sealed record DeadLetter(StreamPosition Position, DeadLetterReason Reason, string Message, ReadOnlyMemory<byte> Payload = default)
+{
+    /// <summary>Returns a one-line description: position, reason and message.</summary>
+    public override string ToString() => $"{Position}: {Reason}: {Message}";
+}
