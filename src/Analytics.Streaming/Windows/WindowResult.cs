@@ -24,8 +24,9 @@ public enum EmitReason
 /// <param name="Value">The aggregate.</param>
 /// <param name="Reason">Why the result was emitted.</param>
 /// <param name="Replaces">
-/// For session windows only: the extent under which this session was emitted before a late record extended or
-/// merged it. Sinks that keep results by identity delete that older identity.
+/// For session windows only: the extents under which this session (or the sessions merged into it) was emitted
+/// before a record extended or merged it; <see langword="null"/> otherwise. Sinks that keep results by identity
+/// delete those older identities.
 /// </param>
 /// <remarks>
 /// A result's identity is (pipeline, key, window start, window end): a window emitted again (a late update, a
@@ -37,7 +38,7 @@ public readonly record struct WindowResult<TKey, TValue>(
     TimeWindow Window,
     TValue Value,
     EmitReason Reason = EmitReason.Closed,
-    TimeWindow? Replaces = null)
+    IReadOnlyList<TimeWindow>? Replaces = null)
 {
     /// <summary>
     /// Gets the deterministic identity of the result: <c>pipeline|key|startUnixMs|endUnixMs</c>, stable across
