@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Analytics.Streaming.Kinesis;
+
+/// <summary>Turns an AWS JSON error answer into a typed <see cref="KinesisException"/>.</summary>
+internal static class KinesisErrorParser
+{
+    public static KinesisException Parse(string operation, HttpResponseMessage response, ReadOnlySpan<byte> body, string? requestId)
+    {
+        string? type = null;
+        string? message = null;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    bool isType = reader.ValueTextEquals("__type"u8) || reader.ValueTextEquals("code"u8);
+                    bool isMessage = reader.ValueTextEquals("message"u8) || reader.ValueTextEquals("Message"u8);
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String && (isType || isMessage))
+                    {
+                        if (isType)
+                        {
+                            type ??= reader.GetString();
+                        }
+                        else
+                        {
+                            message ??= reader.GetString();
+                        }
+                    }
+                    else
+                    {
+                        reader.TrySkip();
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: fall back to the header and the status.
+        }
+
+        if (type is null && response.Headers.TryGetValues("x-amzn-ErrorType", out var values))
+        {
+            type = values.FirstOrDefault();
+        }
+
+        return Create(operation, NormalizeCode(type, response.StatusCode), message, response.StatusCode, requestId);
+    }
+
+    /// <summary>Takes the part after the last '#' and before any ':' (<c>com.amazonaws...#Code:extra</c>).</summary>
+    public static string NormalizeCode(string? type, HttpStatusCode status)
+    {
+        if (string.IsNullOrEmpty(type))
+        {
+            return status switch
+            {
+                HttpStatusCode.TooManyRequests => "TooManyRequestsException",
+                HttpStatusCode.ServiceUnavailable => KinesisErrors.ServiceUnavailable,
+                HttpStatusCode.NotFound => KinesisErrors.ResourceNotFound,
+                >= HttpStatusCode.InternalServerError => "InternalFailureException",
+                _ => "HttpStatus" + ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+        }
+
+        int hash = type.LastIndexOf('#');
+        if (hash >= 0)
+        {
+            type = type[(hash + 1)..];
+        }
+
+        int colon = type.IndexOf(':', StringComparison.Ordinal);
+        return colon >= 0 ? type[..colon] : type;
+    }
+
+    public static KinesisException Create(string operation, string code, string? message, HttpStatusCode? status, string? requestId)
+    {
+        string text = string.IsNullOrEmpty(message) ? $"{operation} failed with {code}." : $"{operation} failed with {code}: {message}";
+        return code switch
+        {
+            KinesisErrors.ProvisionedThroughputExceeded => new ProvisionedThroughputExceededException(text, status, requestId),
+            KinesisErrors.ExpiredIterator => new ExpiredIteratorException(text, status, requestId),
+            KinesisErrors.ExpiredNextToken => new ExpiredNextTokenException(text, status, requestId),
+            KinesisErrors.ResourceNotFound => new ResourceNotFoundException(text, status, requestId),
+            KinesisErrors.ResourceInUse => new ResourceInUseException(text, status, requestId),
+            KinesisErrors.LimitExceeded => new LimitExceededException(text, status, requestId),
+            KinesisErrors.InvalidArgument => new InvalidArgumentException(text, status, requestId),
+            _ => new KinesisException(text, code, status, requestId),
+        };
+    }
+}

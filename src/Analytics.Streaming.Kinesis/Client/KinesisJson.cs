@@ -1,0 +1,845 @@
+using System.Text.Json;
+
+namespace Analytics.Streaming.Kinesis;
+
+/// <summary>The JSON 1.1 bodies of the Kinesis operations: writers for requests and parsers for responses.</summary>
+internal static class KinesisJson
+{
+    public static void WriteStream(Utf8JsonWriter writer, StreamRequest request)
+    {
+        if (!string.IsNullOrEmpty(request.StreamName))
+        {
+            writer.WriteString("StreamName"u8, request.StreamName);
+        }
+
+        if (!string.IsNullOrEmpty(request.StreamArn))
+        {
+            writer.WriteString("StreamARN"u8, request.StreamArn);
+        }
+    }
+
+    public static void WritePutRecord(Utf8JsonWriter writer, PutRecordRequest request)
+    {
+        writer.WriteStartObject();
+        WriteStream(writer, request);
+        writer.WriteBase64String("Data"u8, request.Data.Span);
+        writer.WriteString("PartitionKey"u8, request.PartitionKey);
+        if (request.ExplicitHashKey is not null)
+        {
+            writer.WriteString("ExplicitHashKey"u8, request.ExplicitHashKey);
+        }
+
+        if (request.SequenceNumberForOrdering is not null)
+        {
+            writer.WriteString("SequenceNumberForOrdering"u8, request.SequenceNumberForOrdering);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static PutRecordResponse ParsePutRecord(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonReading.ExpectStartObject(ref reader);
+        string? shardId = null, sequence = null, encryption = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("ShardId"u8))
+            {
+                shardId = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("SequenceNumber"u8))
+            {
+                sequence = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("EncryptionType"u8))
+            {
+                encryption = JsonReading.String(ref reader);
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return new PutRecordResponse(
+            shardId ?? throw new JsonException("PutRecord answer without ShardId."),
+            sequence ?? throw new JsonException("PutRecord answer without SequenceNumber."),
+            encryption);
+    }
+
+    /// <summary>Writes a PutRecords body from any list of entries (the producer passes its own buffers).</summary>
+    public static void WritePutRecords(Utf8JsonWriter writer, StreamRequest stream, IReadOnlyList<PutRecordsEntry> records)
+    {
+        writer.WriteStartObject();
+        WriteStream(writer, stream);
+        writer.WriteStartArray("Records"u8);
+        if (records is PutRecordsEntry[] array)
+        {
+            foreach (ref readonly var entry in array.AsSpan())
+            {
+                WriteEntry(writer, entry);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < records.Count; i++)
+            {
+                WriteEntry(writer, records[i]);
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteEntry(Utf8JsonWriter writer, in PutRecordsEntry entry)
+    {
+        writer.WriteStartObject();
+        writer.WriteBase64String("Data"u8, entry.Data.Span);
+        writer.WriteString("PartitionKey"u8, entry.PartitionKey);
+        if (entry.ExplicitHashKey is not null)
+        {
+            writer.WriteString("ExplicitHashKey"u8, entry.ExplicitHashKey);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static PutRecordsResponse ParsePutRecords(ReadOnlySpan<byte> body, int expectedCount)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonReading.ExpectStartObject(ref reader);
+        int failed = 0;
+        string? encryption = null;
+        PutRecordsResultEntry[]? results = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("FailedRecordCount"u8))
+            {
+                failed = JsonReading.Int32(ref reader) ?? 0;
+            }
+            else if (reader.ValueTextEquals("EncryptionType"u8))
+            {
+                encryption = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("Records"u8))
+            {
+                results = ParseResultEntries(ref reader, expectedCount, static (string? a, string? b, string? c, string? d) => new PutRecordsResultEntry(a, b, c, d), "SequenceNumber"u8, "ShardId"u8);
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        if (results is null || results.Length != expectedCount)
+        {
+            throw new JsonException($"PutRecords answered {results?.Length ?? 0} results for {expectedCount} records.");
+        }
+
+        return new PutRecordsResponse(failed, results, encryption);
+    }
+
+    /// <summary>Parses an index-aligned array of per-entry results (PutRecords, PutRecordBatch).</summary>
+    internal static T[] ParseResultEntries<T>(
+        ref Utf8JsonReader reader,
+        int expectedCount,
+        Func<string?, string?, string?, string?, T> create,
+        ReadOnlySpan<byte> firstName,
+        ReadOnlySpan<byte> secondName)
+    {
+        JsonReading.Value(ref reader);
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("Expected an array of results.");
+        }
+
+        var results = new T[expectedCount];
+        int count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new JsonException("Expected a result object.");
+            }
+
+            string? first = null, second = null, code = null, message = null;
+            while (JsonReading.NextProperty(ref reader))
+            {
+                if (reader.ValueTextEquals(firstName))
+                {
+                    first = JsonReading.String(ref reader);
+                }
+                else if (!secondName.IsEmpty && reader.ValueTextEquals(secondName))
+                {
+                    second = JsonReading.String(ref reader);
+                }
+                else if (reader.ValueTextEquals("ErrorCode"u8))
+                {
+                    code = JsonReading.String(ref reader);
+                }
+                else if (reader.ValueTextEquals("ErrorMessage"u8))
+                {
+                    message = JsonReading.String(ref reader);
+                }
+                else
+                {
+                    JsonReading.Skip(ref reader);
+                }
+            }
+
+            if (count == results.Length)
+            {
+                throw new JsonException($"The service answered more than {expectedCount} results.");
+            }
+
+            results[count++] = create(first, second, code, message);
+        }
+
+        return count == results.Length ? results : results[..count];
+    }
+
+    public static void WriteListShards(Utf8JsonWriter writer, ListShardsRequest request)
+    {
+        writer.WriteStartObject();
+        if (request.NextToken is not null)
+        {
+            writer.WriteString("NextToken"u8, request.NextToken);
+        }
+        else
+        {
+            WriteStream(writer, request);
+            if (request.ExclusiveStartShardId is not null)
+            {
+                writer.WriteString("ExclusiveStartShardId"u8, request.ExclusiveStartShardId);
+            }
+
+            if (request.ShardFilter is { } filter)
+            {
+                writer.WriteStartObject("ShardFilter"u8);
+                writer.WriteString("Type"u8, filter.Type switch
+                {
+                    ShardFilterType.FromTrimHorizon => "FROM_TRIM_HORIZON",
+                    ShardFilterType.AtTrimHorizon => "AT_TRIM_HORIZON",
+                    ShardFilterType.AtLatest => "AT_LATEST",
+                    ShardFilterType.AfterShardId => "AFTER_SHARD_ID",
+                    ShardFilterType.AtTimestamp => "AT_TIMESTAMP",
+                    ShardFilterType.FromTimestamp => "FROM_TIMESTAMP",
+                    _ => throw new ArgumentOutOfRangeException(nameof(request), filter.Type, "Unknown shard filter type."),
+                });
+                if (filter.ShardId is not null)
+                {
+                    writer.WriteString("ShardId"u8, filter.ShardId);
+                }
+
+                if (filter.Timestamp is { } timestamp)
+                {
+                    JsonReading.WriteTimestamp(writer, "Timestamp"u8, timestamp);
+                }
+
+                writer.WriteEndObject();
+            }
+        }
+
+        if (request.MaxResults is { } max)
+        {
+            writer.WriteNumber("MaxResults"u8, max);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static ListShardsResponse ParseListShards(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonReading.ExpectStartObject(ref reader);
+        var shards = new List<Shard>();
+        string? nextToken = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("NextToken"u8))
+            {
+                nextToken = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("Shards"u8))
+            {
+                JsonReading.Value(ref reader);
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    shards.Add(ParseShard(ref reader));
+                }
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return new ListShardsResponse(shards, nextToken);
+    }
+
+    private static Shard ParseShard(ref Utf8JsonReader reader)
+    {
+        string? id = null, parent = null, adjacent = null, startSequence = null, endSequence = null;
+        HashKeyRange range = default;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("ShardId"u8))
+            {
+                id = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("ParentShardId"u8))
+            {
+                parent = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("AdjacentParentShardId"u8))
+            {
+                adjacent = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("HashKeyRange"u8))
+            {
+                JsonReading.Value(ref reader);
+                range = ParseHashKeyRange(ref reader);
+            }
+            else if (reader.ValueTextEquals("SequenceNumberRange"u8))
+            {
+                JsonReading.Value(ref reader);
+                while (JsonReading.NextProperty(ref reader))
+                {
+                    if (reader.ValueTextEquals("StartingSequenceNumber"u8))
+                    {
+                        startSequence = JsonReading.String(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("EndingSequenceNumber"u8))
+                    {
+                        endSequence = JsonReading.String(ref reader);
+                    }
+                    else
+                    {
+                        JsonReading.Skip(ref reader);
+                    }
+                }
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return new Shard
+        {
+            ShardId = id ?? throw new JsonException("A shard without ShardId."),
+            ParentShardId = parent,
+            AdjacentParentShardId = adjacent,
+            HashKeyRange = range,
+            SequenceNumberRange = new SequenceNumberRange(startSequence ?? "0", endSequence),
+        };
+    }
+
+    /// <summary>Parses a HashKeyRange object; the reader is on its StartObject.</summary>
+    private static HashKeyRange ParseHashKeyRange(ref Utf8JsonReader reader)
+    {
+        UInt128 start = 0, end = 0;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("StartingHashKey"u8))
+            {
+                start = KinesisHashKey.Parse(JsonReading.String(ref reader) ?? "0");
+            }
+            else if (reader.ValueTextEquals("EndingHashKey"u8))
+            {
+                end = KinesisHashKey.Parse(JsonReading.String(ref reader) ?? "0");
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return new HashKeyRange(start, end);
+    }
+
+    public static StreamDescriptionSummary ParseDescribeStreamSummary(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonReading.ExpectStartObject(ref reader);
+        StreamDescriptionSummary? summary = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("StreamDescriptionSummary"u8))
+            {
+                JsonReading.Value(ref reader);
+                summary = ParseSummary(ref reader);
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return summary ?? throw new JsonException("DescribeStreamSummary answer without StreamDescriptionSummary.");
+    }
+
+    private static StreamDescriptionSummary ParseSummary(ref Utf8JsonReader reader)
+    {
+        string? name = null, arn = null, status = null, mode = null, encryption = null;
+        int retention = 24, open = 0;
+        int? consumers = null, maxSize = null;
+        DateTimeOffset? created = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("StreamName"u8))
+            {
+                name = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("StreamARN"u8))
+            {
+                arn = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("StreamStatus"u8))
+            {
+                status = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("StreamModeDetails"u8))
+            {
+                JsonReading.Value(ref reader);
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (JsonReading.NextProperty(ref reader))
+                    {
+                        if (reader.ValueTextEquals("StreamMode"u8))
+                        {
+                            mode = JsonReading.String(ref reader);
+                        }
+                        else
+                        {
+                            JsonReading.Skip(ref reader);
+                        }
+                    }
+                }
+            }
+            else if (reader.ValueTextEquals("RetentionPeriodHours"u8))
+            {
+                retention = JsonReading.Int32(ref reader) ?? 24;
+            }
+            else if (reader.ValueTextEquals("StreamCreationTimestamp"u8))
+            {
+                created = JsonReading.Timestamp(ref reader);
+            }
+            else if (reader.ValueTextEquals("EncryptionType"u8))
+            {
+                encryption = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("OpenShardCount"u8))
+            {
+                open = JsonReading.Int32(ref reader) ?? 0;
+            }
+            else if (reader.ValueTextEquals("ConsumerCount"u8))
+            {
+                consumers = JsonReading.Int32(ref reader);
+            }
+            else if (reader.ValueTextEquals("MaxRecordSizeInKiB"u8))
+            {
+                maxSize = JsonReading.Int32(ref reader);
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return new StreamDescriptionSummary
+        {
+            StreamName = name ?? throw new JsonException("Stream summary without StreamName."),
+            StreamArn = arn ?? string.Empty,
+            StreamStatus = status ?? throw new JsonException("Stream summary without StreamStatus."),
+            StreamMode = mode,
+            RetentionPeriod = TimeSpan.FromHours(retention),
+            StreamCreationTimestamp = created,
+            EncryptionType = encryption,
+            OpenShardCount = open,
+            ConsumerCount = consumers,
+            MaxRecordSizeInKiB = maxSize,
+        };
+    }
+
+    public static void WriteStartingPosition(Utf8JsonWriter writer, StartingPosition position, bool iteratorNames)
+    {
+        string type = position.Type switch
+        {
+            StartingPositionType.TrimHorizon => "TRIM_HORIZON",
+            StartingPositionType.Latest => "LATEST",
+            StartingPositionType.AtSequenceNumber => "AT_SEQUENCE_NUMBER",
+            StartingPositionType.AfterSequenceNumber => "AFTER_SEQUENCE_NUMBER",
+            StartingPositionType.AtTimestamp => "AT_TIMESTAMP",
+            _ => throw new ArgumentOutOfRangeException(nameof(position), position.Type, "Unknown starting position type."),
+        };
+        if (position.Type is StartingPositionType.AtSequenceNumber or StartingPositionType.AfterSequenceNumber && string.IsNullOrEmpty(position.SequenceNumber))
+        {
+            throw new ArgumentException($"A {position.Type} starting position needs a SequenceNumber: use StartingPosition.{position.Type}(sequenceNumber).", nameof(position));
+        }
+
+        if (position.Type == StartingPositionType.AtTimestamp && position.Timestamp is null)
+        {
+            throw new ArgumentException("An AtTimestamp starting position needs a Timestamp: use StartingPosition.AtTimestamp(time).", nameof(position));
+        }
+
+        writer.WriteString(iteratorNames ? "ShardIteratorType"u8 : "Type"u8, type);
+        if (position.SequenceNumber is not null && position.Type is StartingPositionType.AtSequenceNumber or StartingPositionType.AfterSequenceNumber)
+        {
+            writer.WriteString(iteratorNames ? "StartingSequenceNumber"u8 : "SequenceNumber"u8, position.SequenceNumber);
+        }
+
+        if (position.Timestamp is { } timestamp && position.Type == StartingPositionType.AtTimestamp)
+        {
+            JsonReading.WriteTimestamp(writer, "Timestamp"u8, timestamp);
+        }
+    }
+
+    public static void WriteGetShardIterator(Utf8JsonWriter writer, GetShardIteratorRequest request)
+    {
+        writer.WriteStartObject();
+        WriteStream(writer, request);
+        writer.WriteString("ShardId"u8, request.ShardId);
+        WriteStartingPosition(writer, request.StartingPosition, iteratorNames: true);
+        writer.WriteEndObject();
+    }
+
+    public static GetShardIteratorResponse ParseGetShardIterator(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonReading.ExpectStartObject(ref reader);
+        string? iterator = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("ShardIterator"u8))
+            {
+                iterator = JsonReading.String(ref reader);
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return new GetShardIteratorResponse(iterator ?? throw new JsonException("GetShardIterator answer without ShardIterator."));
+    }
+
+    public static void WriteGetRecords(Utf8JsonWriter writer, GetRecordsRequest request)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("ShardIterator"u8, request.ShardIterator);
+        if (request.Limit is { } limit)
+        {
+            writer.WriteNumber("Limit"u8, limit);
+        }
+
+        if (request.StreamArn is not null)
+        {
+            writer.WriteString("StreamARN"u8, request.StreamArn);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Parses a GetRecords answer (or a SubscribeToShardEvent payload). Record data are decoded from base64 into one
+    /// array per answer and sliced.
+    /// </summary>
+    public static GetRecordsResponse ParseGetRecords(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonReading.ExpectStartObject(ref reader);
+        var data = new byte[body.Length / 4 * 3 + 3];
+        int dataUsed = 0;
+        IReadOnlyList<KinesisRecord> records = [];
+        string? next = null;
+        long? behind = null;
+        IReadOnlyList<ChildShard>? children = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("Records"u8))
+            {
+                records = ParseRecords(ref reader, data, ref dataUsed);
+            }
+            else if (reader.ValueTextEquals("NextShardIterator"u8))
+            {
+                next = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("MillisBehindLatest"u8))
+            {
+                behind = JsonReading.Int64(ref reader);
+            }
+            else if (reader.ValueTextEquals("ChildShards"u8))
+            {
+                children = ParseChildShards(ref reader);
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return new GetRecordsResponse
+        {
+            Records = records,
+            NextShardIterator = next,
+            BehindLatest = behind is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            ChildShards = children,
+        };
+    }
+
+    public static SubscribeToShardEvent ParseSubscribeToShardEvent(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonReading.ExpectStartObject(ref reader);
+        var data = new byte[body.Length / 4 * 3 + 3];
+        int dataUsed = 0;
+        IReadOnlyList<KinesisRecord> records = [];
+        string? continuation = null;
+        long? behind = null;
+        IReadOnlyList<ChildShard>? children = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("Records"u8))
+            {
+                records = ParseRecords(ref reader, data, ref dataUsed);
+            }
+            else if (reader.ValueTextEquals("ContinuationSequenceNumber"u8))
+            {
+                continuation = JsonReading.String(ref reader);
+            }
+            else if (reader.ValueTextEquals("MillisBehindLatest"u8))
+            {
+                behind = JsonReading.Int64(ref reader);
+            }
+            else if (reader.ValueTextEquals("ChildShards"u8))
+            {
+                children = ParseChildShards(ref reader);
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return new SubscribeToShardEvent
+        {
+            Records = records,
+            ContinuationSequenceNumber = continuation,
+            BehindLatest = behind is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            ChildShards = children,
+        };
+    }
+
+    private static List<KinesisRecord> ParseRecords(ref Utf8JsonReader reader, byte[] data, ref int dataUsed)
+    {
+        JsonReading.Value(ref reader);
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return new List<KinesisRecord>(0);
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("Expected an array of records.");
+        }
+
+        var records = new List<KinesisRecord>();
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            SequenceNumber sequence = default;
+            bool hasSequence = false;
+            string? partitionKey = null, encryption = null;
+            DateTimeOffset? arrival = null;
+            int start = dataUsed, length = 0;
+            while (JsonReading.NextProperty(ref reader))
+            {
+                if (reader.ValueTextEquals("Data"u8))
+                {
+                    JsonReading.Value(ref reader);
+                    if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        start = dataUsed;
+                        length = JsonReading.DecodeBase64(ref reader, data, dataUsed);
+                        dataUsed += length;
+                    }
+                }
+                else if (reader.ValueTextEquals("SequenceNumber"u8))
+                {
+                    string text = JsonReading.String(ref reader) ?? throw new JsonException("A record with a null SequenceNumber.");
+                    sequence = SequenceNumber.Parse(text);
+                    hasSequence = true;
+                }
+                else if (reader.ValueTextEquals("PartitionKey"u8))
+                {
+                    partitionKey = JsonReading.String(ref reader);
+                }
+                else if (reader.ValueTextEquals("ApproximateArrivalTimestamp"u8))
+                {
+                    arrival = JsonReading.Timestamp(ref reader);
+                }
+                else if (reader.ValueTextEquals("EncryptionType"u8))
+                {
+                    JsonReading.Value(ref reader);
+                    encryption = reader.TokenType == JsonTokenType.Null ? null
+                        : reader.ValueTextEquals("NONE"u8) ? "NONE"
+                        : reader.ValueTextEquals("KMS"u8) ? "KMS"
+                        : reader.GetString();
+                }
+                else
+                {
+                    JsonReading.Skip(ref reader);
+                }
+            }
+
+            if (!hasSequence)
+            {
+                throw new JsonException("A record without SequenceNumber.");
+            }
+
+            records.Add(new KinesisRecord
+            {
+                SequenceNumber = sequence,
+                Data = data.AsMemory(start, length),
+                PartitionKey = partitionKey ?? string.Empty,
+                ApproximateArrivalTimestamp = arrival,
+                EncryptionType = encryption,
+            });
+        }
+
+        return records;
+    }
+
+    private static List<ChildShard>? ParseChildShards(ref Utf8JsonReader reader)
+    {
+        JsonReading.Value(ref reader);
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        var children = new List<ChildShard>();
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            string? id = null;
+            var parents = new List<string>(2);
+            HashKeyRange range = default;
+            while (JsonReading.NextProperty(ref reader))
+            {
+                if (reader.ValueTextEquals("ShardId"u8))
+                {
+                    id = JsonReading.String(ref reader);
+                }
+                else if (reader.ValueTextEquals("ParentShards"u8))
+                {
+                    JsonReading.Value(ref reader);
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        while (reader.Read() && reader.TokenType == JsonTokenType.String)
+                        {
+                            parents.Add(reader.GetString()!);
+                        }
+                    }
+                }
+                else if (reader.ValueTextEquals("HashKeyRange"u8))
+                {
+                    JsonReading.Value(ref reader);
+                    range = ParseHashKeyRange(ref reader);
+                }
+                else
+                {
+                    JsonReading.Skip(ref reader);
+                }
+            }
+
+            children.Add(new ChildShard(id ?? throw new JsonException("A child shard without ShardId."), parents, range));
+        }
+
+        return children;
+    }
+
+    public static void WriteConsumer(Utf8JsonWriter writer, DescribeStreamConsumerRequest request)
+    {
+        writer.WriteStartObject();
+        if (request.ConsumerArn is not null)
+        {
+            writer.WriteString("ConsumerARN"u8, request.ConsumerArn);
+        }
+
+        if (request.StreamArn is not null)
+        {
+            writer.WriteString("StreamARN"u8, request.StreamArn);
+        }
+
+        if (request.ConsumerName is not null)
+        {
+            writer.WriteString("ConsumerName"u8, request.ConsumerName);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Parses the answer of RegisterStreamConsumer (<c>Consumer</c>) or DescribeStreamConsumer (<c>ConsumerDescription</c>).</summary>
+    public static StreamConsumerDescription ParseConsumer(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonReading.ExpectStartObject(ref reader);
+        StreamConsumerDescription? result = null;
+        while (JsonReading.NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("Consumer"u8) || reader.ValueTextEquals("ConsumerDescription"u8))
+            {
+                JsonReading.Value(ref reader);
+                string? name = null, arn = null, status = null, stream = null;
+                DateTimeOffset? created = null;
+                while (JsonReading.NextProperty(ref reader))
+                {
+                    if (reader.ValueTextEquals("ConsumerName"u8))
+                    {
+                        name = JsonReading.String(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("ConsumerARN"u8))
+                    {
+                        arn = JsonReading.String(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("ConsumerStatus"u8))
+                    {
+                        status = JsonReading.String(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("ConsumerCreationTimestamp"u8))
+                    {
+                        created = JsonReading.Timestamp(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("StreamARN"u8))
+                    {
+                        stream = JsonReading.String(ref reader);
+                    }
+                    else
+                    {
+                        JsonReading.Skip(ref reader);
+                    }
+                }
+
+                result = new StreamConsumerDescription(
+                    name ?? throw new JsonException("A consumer without ConsumerName."),
+                    arn ?? throw new JsonException("A consumer without ConsumerARN."),
+                    status ?? "ACTIVE",
+                    created,
+                    stream);
+            }
+            else
+            {
+                JsonReading.Skip(ref reader);
+            }
+        }
+
+        return result ?? throw new JsonException("The answer holds no Consumer or ConsumerDescription.");
+    }
+}
