@@ -1,0 +1,194 @@
+namespace Analytics.Streaming.S3;
+
+/// <summary>Settings of an <see cref="S3Sink{T}"/>: where objects go, how keys look, when objects roll, how requests retry.</summary>
+/// <typeparam name="T">The record type.</typeparam>
+/// <remarks>
+/// Validated when the sink is created; every message says which property to change. Object keys are
+/// <c>{Prefix}{zone}/{TableName}/{partitions}{FileNamePrefix}{name}{extension}</c>, for example
+/// <c>lake/analytics/page_views/year=2024/month=05/day=01/hour=10/part-3f2a….parquet</c>.
+/// </remarks>
+public sealed class S3SinkOptions<T>
+{
+    /// <summary>Gets or sets where objects are written: an <see cref="S3ObjectStore"/> or a <see cref="LocalFolderObjectStore"/>. Required.</summary>
+    public IObjectStore? Store { get; set; }
+
+    /// <summary>Gets or sets the object format, such as a Parquet format or <see cref="LineFormats.JsonLines{T}"/>. Required.</summary>
+    public IObjectFormat<T>? Format { get; set; }
+
+    /// <summary>Gets or sets the table name, the folder under the zone: lower-case letters, digits and underscores (Athena and Glue rules). Required.</summary>
+    public string TableName { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the key prefix before the zone, such as <c>lake/</c>; empty (the default) or ending with <c>/</c>.</summary>
+    public string Prefix { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the data-lake zone folder; <see cref="DataLakeZone.None"/> by default.</summary>
+    public DataLakeZone Zone { get; set; } = DataLakeZone.None;
+
+    /// <summary>Gets or sets the partition layout; by default Hive-style hourly partitions by arrival time.</summary>
+    public KeyLayout<T> Layout { get; set; } = KeyLayout<T>.Hive();
+
+    /// <summary>
+    /// Gets or sets the identity of a record, such as <c>r =&gt; r.Id</c> for window results. Objects are named by a
+    /// hash of their partition and the identity of their first record, so a replay writes the same names and
+    /// overwrites. <see langword="null"/> (the default) names objects by time and a random id, like Firehose, and a
+    /// replay then adds duplicates.
+    /// </summary>
+    public Func<T, string>? RecordIdentity { get; set; }
+
+    /// <summary>Gets or sets the start of every object's file name; <c>part-</c> by default.</summary>
+    public string FileNamePrefix { get; set; } = "part-";
+
+    /// <summary>Gets or sets the size at which an object is closed and a new one begun, measured as the format writes it. Default 128 MiB (Firehose's default with format conversion).</summary>
+    public long MaxObjectBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Gets or sets the record count at which an object is closed; <see langword="null"/> (the default) for no limit.</summary>
+    public int? MaxRecordsPerObject { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long an object stays open, measured on <see cref="TimeProvider"/> from its first record; it is
+    /// closed by the first write or flush after that. Default 5 minutes (Firehose's buffering interval).
+    /// </summary>
+    public TimeSpan MaxObjectAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets how many objects (partitions) may be open at once; opening one more closes the oldest. Default 100.</summary>
+    public int MaxOpenObjects { get; set; } = 100;
+
+    /// <summary>
+    /// Gets or sets the part size of multipart uploads: an object that grows past it is uploaded in parts of this
+    /// size while it is written, smaller ones in one request. At least 5 MiB (the S3 minimum). Default 8 MiB.
+    /// </summary>
+    public int PartSize { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Gets or sets the retry policy for store requests.</summary>
+    public RetryOptions Retry { get; set; } = new();
+
+    /// <summary>Gets or sets the key prefix of records that cannot be converted; by default <c>{Prefix}{zone}/errors/{TableName}/</c> (outside the table, so queries never read it).</summary>
+    public string? ErrorPrefix { get; set; }
+
+    /// <summary>
+    /// Gets or sets the bytes kept as <c>rawData</c> of a record sent to the error prefix. By default the record's
+    /// bytes for <see cref="RawRecord"/>, otherwise the UTF-8 of its <see cref="object.ToString"/>.
+    /// </summary>
+    public Func<T, ReadOnlyMemory<byte>>? ErrorPayload { get; set; }
+
+    /// <summary>Gets or sets the clock for arrival times, object ages and retry delays; <see cref="TimeProvider.System"/> by default.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal string TableLocationPrefix => $"{Prefix}{ZoneFolder(Zone)}{TableName}/";
+
+    internal string EffectiveErrorPrefix => ErrorPrefix ?? $"{Prefix}{ZoneFolder(Zone)}errors/{TableName}/";
+
+    internal static string ZoneFolder(DataLakeZone zone) => zone switch
+    {
+        DataLakeZone.Raw => "raw/",
+        DataLakeZone.Processed => "processed/",
+        DataLakeZone.Analytics => "analytics/",
+        _ => string.Empty,
+    };
+
+    internal void Validate()
+    {
+        const string Owner = "S3SinkOptions";
+        if (Store is null)
+        {
+            throw OptionErrors.Invalid($"{Owner}.Store is required: use new S3ObjectStore(s3Client, bucket) or new LocalFolderObjectStore(folder).");
+        }
+
+        if (Format is null)
+        {
+            throw OptionErrors.Invalid($"{Owner}.Format is required: use new ParquetObjectFormat<T>(...) or LineFormats.JsonLines(...).");
+        }
+
+        if (string.IsNullOrEmpty(TableName) || TableName.Length > 255 || !IsSqlName(TableName))
+        {
+            throw OptionErrors.Invalid($"{Owner}.TableName '{TableName}' must be 1-255 lower-case letters, digits and underscores, starting with a letter or underscore (Athena and Glue rules).");
+        }
+
+        ValidatePrefix(Prefix, nameof(Prefix));
+        if (ErrorPrefix is not null)
+        {
+            if (ErrorPrefix.Length == 0)
+            {
+                throw OptionErrors.Invalid($"{Owner}.ErrorPrefix is empty: leave it null for the default or give a folder ending with '/'.");
+            }
+
+            ValidatePrefix(ErrorPrefix, nameof(ErrorPrefix));
+            if (ErrorPrefix.StartsWith(TableLocationPrefix, StringComparison.Ordinal))
+            {
+                throw OptionErrors.Invalid($"{Owner}.ErrorPrefix '{ErrorPrefix}' lies inside the table folder '{TableLocationPrefix}', where queries would read error files as table data: move it outside.");
+            }
+        }
+
+        if (!Enum.IsDefined(Zone))
+        {
+            throw OptionErrors.Invalid($"{Owner}.Zone {(int)Zone} is not a DataLakeZone.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Layout, $"{Owner}.Layout");
+        if (string.IsNullOrEmpty(FileNamePrefix) || FileNamePrefix[0] is '.' or '_' || FileNamePrefix.Contains('/', StringComparison.Ordinal))
+        {
+            throw OptionErrors.Invalid($"{Owner}.FileNamePrefix '{FileNamePrefix}' must be non-empty, contain no '/', and not start with '.' or '_' (query engines skip such files).");
+        }
+
+        if (PartSize < S3ObjectStore.MinimumPartSize)
+        {
+            throw OptionErrors.Invalid($"{Owner}.PartSize is {PartSize} bytes: S3 needs at least {S3ObjectStore.MinimumPartSize} (5 MiB).");
+        }
+
+        if (MaxObjectBytes < 1024 || MaxObjectBytes > (long)PartSize * S3ObjectStore.MaximumPartCount)
+        {
+            throw OptionErrors.Invalid($"{Owner}.MaxObjectBytes is {MaxObjectBytes}: use at least 1024 and at most PartSize x 10,000 parts ({(long)PartSize * S3ObjectStore.MaximumPartCount}).");
+        }
+
+        if (MaxRecordsPerObject is < 1)
+        {
+            throw OptionErrors.Invalid($"{Owner}.MaxRecordsPerObject is {MaxRecordsPerObject}: use 1 or more, or null for no limit.");
+        }
+
+        if (MaxObjectAge <= TimeSpan.Zero)
+        {
+            throw OptionErrors.Invalid($"{Owner}.MaxObjectAge is {MaxObjectAge}: use a positive time such as 5 minutes.");
+        }
+
+        if (MaxOpenObjects < 1)
+        {
+            throw OptionErrors.Invalid($"{Owner}.MaxOpenObjects is {MaxOpenObjects}: use 1 or more.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Retry, $"{Owner}.Retry");
+        Retry.Validate($"{Owner}.Retry");
+        ArgumentNullException.ThrowIfNull(TimeProvider, $"{Owner}.TimeProvider");
+    }
+
+    internal static bool IsSqlName(string name)
+    {
+        if (name.Length == 0 || name[0] is not ((>= 'a' and <= 'z') or '_'))
+        {
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void ValidatePrefix(string prefix, string name)
+    {
+        ArgumentNullException.ThrowIfNull(prefix, name);
+        if (prefix.Length == 0)
+        {
+            return;
+        }
+
+        if (prefix[^1] != '/' || prefix[0] == '/' || prefix.Contains("//", StringComparison.Ordinal) || prefix.Contains('\\', StringComparison.Ordinal))
+        {
+            throw OptionErrors.Invalid($"S3SinkOptions.{name} '{prefix}' must end with '/', must not start with '/', and must not contain '//' or '\\' (for example 'lake/').");
+        }
+    }
+}

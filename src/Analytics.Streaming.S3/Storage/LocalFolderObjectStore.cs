@@ -1,0 +1,166 @@
+namespace Analytics.Streaming.S3;
+
+/// <summary>
+/// An <see cref="IObjectStore"/> over a local folder: key <c>a/b/c.parquet</c> becomes the file
+/// <c>root/a/b/c.parquet</c>. The embedded default for samples, tests and users without AWS; DuckDB, Spark and
+/// pandas read the folder the same way Athena reads the bucket.
+/// </summary>
+/// <remarks>
+/// <para>
+/// An object is written to a hidden temporary file beside its final name (<c>.name.*.tmp</c>, which query engines
+/// skip) and renamed into place when whole, so a crash never leaves a truncated file under the final name and a
+/// rewrite of the same key replaces the file atomically.
+/// </para>
+/// <para>Thread safe; distinct keys may be written concurrently.</para>
+/// </remarks>
+public sealed class LocalFolderObjectStore : IObjectStore
+{
+    private readonly string _root;
+
+    /// <summary>Creates a store rooted at <paramref name="rootDirectory"/>, which is created when missing.</summary>
+    /// <param name="rootDirectory">The folder that stands for the bucket.</param>
+    public LocalFolderObjectStore(string rootDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(rootDirectory);
+        _root = Path.GetFullPath(rootDirectory);
+        Directory.CreateDirectory(_root);
+    }
+
+    /// <summary>Gets the absolute path of the root folder.</summary>
+    public string RootDirectory => _root;
+
+    /// <inheritdoc />
+    public string GetLocation(string key) => PathOf(key);
+
+    /// <inheritdoc />
+    public async Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        string path = PathOf(key);
+        string temporary = TemporaryPathOf(path);
+        try
+        {
+            var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
+            {
+                await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        string path = PathOf(key);
+        return Task.FromResult<IMultipartUpload>(new Upload(key, path, TemporaryPathOf(path)));
+    }
+
+    /// <inheritdoc />
+    public bool IsTransient(Exception exception) => exception is IOException and not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException);
+
+    private string PathOf(string key)
+    {
+        ObjectKeys.Validate(key);
+        string path = Path.GetFullPath(Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar)));
+        if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Object key '{key}' points outside the folder {_root}.", nameof(key));
+        }
+
+        return path;
+    }
+
+    private static string TemporaryPathOf(string path)
+    {
+        string directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Nothing more to do: a leftover hidden temporary file is ignored by readers.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same as above.
+        }
+    }
+
+    private sealed class Upload(string key, string path, string temporary) : IMultipartUpload
+    {
+        private readonly List<long> _partStarts = [];
+        private FileStream? _file;
+        private bool _finished;
+
+        public string Key => key;
+
+        public async Task UploadPartAsync(int partNumber, Stream content, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(content);
+            ObjectDisposedException.ThrowIf(_finished, this);
+            if (partNumber < 1 || partNumber > _partStarts.Count + 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(partNumber), $"Part {partNumber} is out of order: the next part is {_partStarts.Count + 1} (parts go up one at a time, or repeat the last one).");
+            }
+
+            _file ??= new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            if (partNumber <= _partStarts.Count)
+            {
+                // A repeated part (a retry): cut the file back to where that part started.
+                long start = _partStarts[partNumber - 1];
+                _partStarts.RemoveRange(partNumber - 1, _partStarts.Count - partNumber + 1);
+                _file.SetLength(start);
+                _file.Position = start;
+            }
+
+            _partStarts.Add(_file.Position);
+            await content.CopyToAsync(_file, cancellationToken).ConfigureAwait(false);
+        }
+
+        public async Task CompleteAsync(CancellationToken cancellationToken)
+        {
+            ObjectDisposedException.ThrowIf(_finished, this);
+            _file ??= new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await _file.DisposeAsync().ConfigureAwait(false);
+            _file = null;
+            File.Move(temporary, path, overwrite: true);
+            _finished = true;
+        }
+
+        public async Task AbortAsync(CancellationToken cancellationToken)
+        {
+            if (_finished)
+            {
+                return;
+            }
+
+            _finished = true;
+            if (_file is not null)
+            {
+                await _file.DisposeAsync().ConfigureAwait(false);
+                _file = null;
+            }
+
+            TryDelete(temporary);
+        }
+
+        public async ValueTask DisposeAsync() => await AbortAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+}
