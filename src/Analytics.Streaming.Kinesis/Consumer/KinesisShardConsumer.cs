@@ -1,0 +1,403 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Analytics.Streaming.Kinesis;
+
+/// <summary>
+/// Reads every shard of a Kinesis data stream, as an <see cref="IEventSource{T}"/> of raw records: one
+/// <see cref="RecordBatch{T}"/> per GetRecords response (or enhanced fan-out event) of a shard. Chain
+/// <c>.Decode(decoder)</c> to get events.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Shards.</b> The consumer lists the stream's shards (ListShards, every page) when it starts, every
+/// <see cref="KinesisConsumerOptions.ShardDiscoveryInterval"/>, and whenever a shard reader reaches the end of a
+/// closed shard. Each shard gets its own reader task; a polling reader stays within the shard's read limits
+/// (<see cref="KinesisConsumerOptions.MaxGetRecordsCallsPerSecond"/>, <see cref="KinesisConsumerOptions.MaxBytesPerSecond"/>),
+/// an enhanced fan-out reader (<see cref="KinesisConsumerOptions.EnhancedFanOutConsumerName"/>) subscribes with
+/// SubscribeToShard.
+/// </para>
+/// <para>
+/// <b>Checkpoints and resharding.</b> The consumer never saves checkpoints: the pipeline saves the safe position of
+/// each shard in the <see cref="ICheckpointStore"/> once everything before it is delivered, and saves the last batch
+/// of a closed shard (<see cref="RecordBatch{T}.IsEndOfPartition"/>) with <see cref="Checkpoint.IsPartitionEnd"/>.
+/// The consumer <em>reads</em> the store: a shard with a checkpoint resumes with <c>AT_SEQUENCE_NUMBER</c> and drops
+/// the records at or before the checkpoint (including the processed part of a KPL aggregate); a shard whose
+/// checkpoint says <see cref="Checkpoint.IsPartitionEnd"/> is not read again; and a child shard starts only when
+/// the store says every parent is finished (or the parent is no longer listed, or was skipped by a
+/// <see cref="StartingPositionType.Latest"/> start). While a child waits, the consumer asks the store every
+/// <see cref="KinesisConsumerOptions.ParentCheckpointPollInterval"/>. So per-key order holds across splits and
+/// merges, and a child is never read while its parent's records are still in flight. Anyone enumerating the
+/// batches without a pipeline must save those checkpoints too, or children never start.
+/// </para>
+/// <para>
+/// <b>Failures.</b> Throttling, 5xx and connection failures are retried per shard with exponential back-off and full
+/// jitter (the client retries first); an expired iterator is renewed after the last record handed out. A bad KPL
+/// aggregate becomes a dead letter of its batch. Any other failure (a missing stream, no permission) ends the
+/// enumeration with that exception.
+/// </para>
+/// <para>
+/// <b>Threading.</b> <see cref="ReadBatchesAsync"/> may be enumerated by one consumer at a time per instance;
+/// batches of one shard arrive in shard order, batches of different shards interleave. Shard readers pause when
+/// <see cref="KinesisConsumerOptions.MaxBufferedBatches"/> batches wait. Disposing or cancelling the enumeration
+/// stops every reader.
+/// </para>
+/// </remarks>
+public sealed class KinesisShardConsumer : IEventSource<RawRecord>
+{
+    private readonly IKinesisClient _client;
+    private readonly ICheckpointStore _checkpoints;
+    private readonly KinesisConsumerOptions _options;
+    private readonly ConcurrentDictionary<string, TimeSpan> _behindLatest = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a consumer; nothing is read until <see cref="ReadBatchesAsync"/> is enumerated.</summary>
+    /// <param name="client">The Kinesis client (shared; thread-safe).</param>
+    /// <param name="checkpoints">The checkpoint store the pipeline saves into; read for start positions and finished parents.</param>
+    /// <param name="options">The settings; validated here.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message says which and how to fix it.</exception>
+    public KinesisShardConsumer(IKinesisClient client, ICheckpointStore checkpoints, KinesisConsumerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(checkpoints);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _client = client;
+        _checkpoints = checkpoints;
+        _options = options;
+    }
+
+    /// <summary>Gets, per shard, how far its reader was behind the newest record at its last read (MillisBehindLatest).</summary>
+    /// <remarks>A snapshot; shards that have not been read yet are absent.</remarks>
+    public IReadOnlyDictionary<string, TimeSpan> BehindLatest => new Dictionary<string, TimeSpan>(_behindLatest, StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Runs until <paramref name="cancellationToken"/> is cancelled or the enumeration is disposed: a stream can
+    /// always get new records. Non-retryable failures are thrown from the enumerator.
+    /// </remarks>
+    public async IAsyncEnumerable<RecordBatch<RawRecord>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<RecordBatch<RawRecord>>(new BoundedChannelOptions(_options.MaxBufferedBatches)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var coordinator = new Coordinator(this, channel.Writer);
+        var run = coordinator.RunAsync(stop.Token);
+        try
+        {
+            while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (channel.Reader.TryRead(out var batch))
+                {
+                    if (batch.BehindLatest is { } lag)
+                    {
+                        _behindLatest[batch.PartitionId] = lag;
+                    }
+
+                    yield return batch;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await run.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping is the expected way out.
+            }
+        }
+    }
+
+    private enum ShardStatus
+    {
+        /// <summary>Listed; waiting for its parents.</summary>
+        Waiting,
+
+        /// <summary>A reader is running.</summary>
+        Reading,
+
+        /// <summary>Read to its end here; waiting for the pipeline to checkpoint the end.</summary>
+        Ended,
+
+        /// <summary>Checkpointed as finished (or skipped): its children may start.</summary>
+        Finished,
+    }
+
+    private sealed class ShardState(Shard shard)
+    {
+        public Shard Shard { get; set; } = shard;
+
+        public ShardStatus Status { get; set; }
+    }
+
+    /// <summary>Discovers shards, starts readers when their parents are finished, and forwards reader failures.</summary>
+    private sealed class Coordinator(KinesisShardConsumer owner, ChannelWriter<RecordBatch<RawRecord>> output)
+    {
+        private readonly Dictionary<string, ShardState> _shards = new(StringComparer.Ordinal);
+        private readonly List<Task> _readers = [];
+        private readonly Channel<bool> _wake = Channel.CreateUnbounded<bool>();
+        private readonly ConcurrentQueue<ShardState> _ended = new();
+        private string? _consumerArn;
+        private bool _listed;
+        private bool _startedOnce;
+        private long _lastListing;
+
+        private KinesisConsumerOptions Options => owner._options;
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            Exception? failure = null;
+            using var readersStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
+            {
+                await LoopAsync(readersStop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped.
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+
+            await readersStop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(_readers).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Readers stop by cancellation.
+            }
+            catch (Exception) when (failure is not null)
+            {
+                // The first failure is the one reported.
+            }
+
+            output.TryComplete(failure);
+        }
+
+        private async Task LoopAsync(CancellationToken cancellationToken)
+        {
+            if (Options.EnhancedFanOutConsumerName is not null)
+            {
+                _consumerArn = await EnhancedFanOut.EnsureConsumerAsync(owner._client, Options, cancellationToken).ConfigureAwait(false);
+            }
+
+            bool listNow = true;
+            while (true)
+            {
+                while (_ended.TryDequeue(out var ended))
+                {
+                    ended.Status = ShardStatus.Ended;
+                }
+
+                if (listNow || Options.TimeProvider.GetElapsedTime(_lastListing) >= Options.ShardDiscoveryInterval)
+                {
+                    await DiscoverAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await StartReadyShardsAsync(cancellationToken).ConfigureAwait(false);
+                ThrowIfReaderFailed();
+
+                bool waitingOnParents = false;
+                foreach (var state in _shards.Values)
+                {
+                    waitingOnParents |= state.Status == ShardStatus.Ended;
+                }
+
+                var wait = Options.ShardDiscoveryInterval - Options.TimeProvider.GetElapsedTime(_lastListing);
+                if (waitingOnParents && wait > Options.ParentCheckpointPollInterval)
+                {
+                    wait = Options.ParentCheckpointPollInterval;
+                }
+
+                listNow = false;
+                if (wait > TimeSpan.Zero)
+                {
+                    using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timer.CancelAfter(wait);
+                    try
+                    {
+                        listNow = await _wake.Reader.ReadAsync(timer.Token).ConfigureAwait(false);
+                        while (_wake.Reader.TryRead(out bool more))
+                        {
+                            listNow |= more;
+                        }
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // The wait is over.
+                    }
+                }
+            }
+        }
+
+        private async Task DiscoverAsync(CancellationToken cancellationToken)
+        {
+            var shards = await ListAllShardsAsync(cancellationToken).ConfigureAwait(false);
+            _lastListing = Options.TimeProvider.GetTimestamp();
+            bool first = !_listed;
+            _listed = true;
+            foreach (var shard in shards)
+            {
+                if (_shards.TryGetValue(shard.ShardId, out var known))
+                {
+                    known.Shard = shard;
+                    continue;
+                }
+
+                var state = new ShardState(shard);
+                _shards.Add(shard.ShardId, state);
+                var checkpoint = await owner._checkpoints.GetAsync(shard.ShardId, cancellationToken).ConfigureAwait(false);
+                if (checkpoint is { IsPartitionEnd: true })
+                {
+                    state.Status = ShardStatus.Finished;
+                }
+                else if (first && checkpoint is null && shard.IsClosed
+                    && Options.InitialPosition.Type == StartingPositionType.Latest
+                    && !Options.ShardStartingPositions.ContainsKey(shard.ShardId))
+                {
+                    // Starting at LATEST: a shard closed before the consumer started holds only older records.
+                    state.Status = ShardStatus.Finished;
+                }
+            }
+        }
+
+        private async Task<List<Shard>> ListAllShardsAsync(CancellationToken cancellationToken)
+        {
+            var shards = new List<Shard>();
+            string? token = null;
+            while (true)
+            {
+                ListShardsResponse page;
+                try
+                {
+                    page = await owner._client.ListShardsAsync(
+                        token is null
+                            ? new ListShardsRequest { StreamName = Options.StreamName, StreamArn = Options.StreamArn, ExclusiveStartShardId = shards.Count > 0 ? shards[^1].ShardId : null }
+                            : new ListShardsRequest { NextToken = token },
+                        cancellationToken).ConfigureAwait(false);
+                }
+                catch (ExpiredNextTokenException)
+                {
+                    // Tokens live 5 minutes: continue after the last shard seen.
+                    token = null;
+                    continue;
+                }
+
+                shards.AddRange(page.Shards);
+                token = page.NextToken;
+                if (token is null)
+                {
+                    return shards;
+                }
+            }
+        }
+
+        private async Task StartReadyShardsAsync(CancellationToken cancellationToken)
+        {
+            // Parents that ended here become finished once the pipeline has checkpointed their end.
+            foreach (var state in _shards.Values)
+            {
+                if (state.Status == ShardStatus.Ended
+                    && await owner._checkpoints.GetAsync(state.Shard.ShardId, cancellationToken).ConfigureAwait(false) is { IsPartitionEnd: true })
+                {
+                    state.Status = ShardStatus.Finished;
+                }
+            }
+
+            bool initialRound = !_startedOnce;
+            foreach (var state in _shards.Values)
+            {
+                if (state.Status != ShardStatus.Waiting || !await ParentsFinishedAsync(state.Shard, cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                var checkpoint = await owner._checkpoints.GetAsync(state.Shard.ShardId, cancellationToken).ConfigureAwait(false);
+                if (checkpoint is { IsPartitionEnd: true })
+                {
+                    state.Status = ShardStatus.Finished;
+                    continue;
+                }
+
+                var plan = ShardReadPlan.Choose(state.Shard, checkpoint, Options, useInitialPosition: initialRound);
+                state.Status = ShardStatus.Reading;
+                _readers.Add(RunReaderAsync(state, plan, cancellationToken));
+            }
+
+            _startedOnce = true;
+        }
+
+        private async ValueTask<bool> ParentsFinishedAsync(Shard shard, CancellationToken cancellationToken)
+        {
+            return await IsFinishedAsync(shard.ParentShardId, cancellationToken).ConfigureAwait(false)
+                && await IsFinishedAsync(shard.AdjacentParentShardId, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async ValueTask<bool> IsFinishedAsync(string? parentId, CancellationToken cancellationToken)
+        {
+            if (parentId is null || !_shards.TryGetValue(parentId, out var parent))
+            {
+                // No parent, or a parent past retention (no longer listed): nothing to wait for.
+                return true;
+            }
+
+            if (parent.Status == ShardStatus.Finished)
+            {
+                return true;
+            }
+
+            if (await owner._checkpoints.GetAsync(parentId, cancellationToken).ConfigureAwait(false) is { IsPartitionEnd: true })
+            {
+                parent.Status = ShardStatus.Finished;
+                return true;
+            }
+
+            return false;
+        }
+
+        private async Task RunReaderAsync(ShardState state, ShardReadPlan plan, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            ShardReaderBase reader = _consumerArn is null
+                ? new PollingShardReader(owner._client, Options, plan, output)
+                : new FanOutShardReader(owner._client, Options, _consumerArn, plan, output);
+            try
+            {
+                await reader.RunAsync(cancellationToken).ConfigureAwait(false);
+                _ended.Enqueue(state);
+                _wake.Writer.TryWrite(true);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception)
+            {
+                _wake.Writer.TryWrite(false);
+                throw;
+            }
+        }
+
+        private void ThrowIfReaderFailed()
+        {
+            foreach (var reader in _readers)
+            {
+                if (reader.IsFaulted)
+                {
+                    reader.GetAwaiter().GetResult();
+                }
+            }
+        }
+    }
+}

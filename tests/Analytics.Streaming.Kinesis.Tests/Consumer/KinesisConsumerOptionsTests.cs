@@ -1,0 +1,78 @@
+namespace Analytics.Streaming.Kinesis.Tests.Consumer;
+
+public sealed class KinesisConsumerOptionsTests
+{
+    [Fact]
+    public void Validate_Defaults_Pass()
+    {
+        var options = new KinesisConsumerOptions { StreamName = "orders" };
+
+        options.Validate();
+
+        Assert.Equal(5, options.MaxGetRecordsCallsPerSecond);
+        Assert.Equal(2 * 1024 * 1024, options.MaxBytesPerSecond);
+        Assert.Equal(StartingPositionType.TrimHorizon, options.InitialPosition.Type);
+    }
+
+    [Fact]
+    public void Validate_NoStream_SaysToSetNameOrArn()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new KinesisConsumerOptions().Validate());
+
+        Assert.Contains("StreamName or StreamArn", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_InitialPositionAtSequenceNumber_PointsToShardStartingPositions()
+    {
+        var options = new KinesisConsumerOptions { StreamName = "s", InitialPosition = StartingPosition.AtSequenceNumber("1") };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("ShardStartingPositions", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(6)]
+    public void Validate_CallsPerSecondOutsideShardLimit_Throws(int calls)
+    {
+        var options = new KinesisConsumerOptions { StreamName = "s", MaxGetRecordsCallsPerSecond = calls };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("MaxGetRecordsCallsPerSecond", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_BytesPerSecondAboveShardLimit_Throws()
+    {
+        var options = new KinesisConsumerOptions { StreamName = "s", MaxBytesPerSecond = 3 * 1024 * 1024 };
+
+        Assert.Throws<ArgumentException>(options.Validate);
+    }
+
+    [Fact]
+    public void Validate_ShardStartingPositionWithBadSequence_Throws()
+    {
+        var options = new KinesisConsumerOptions { StreamName = "s" };
+        options.ShardStartingPositions["shardId-000000000000"] = new StartingPosition(StartingPositionType.AfterSequenceNumber, "12x");
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("shardId-000000000000", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_ThrowsBeforeReading()
+    {
+        using var client = new KinesisClient(new KinesisClientOptions
+        {
+            Region = "us-east-1",
+            ServiceUrl = new Uri("http://127.0.0.1:9"),
+            Credentials = new Amazon.Runtime.BasicAWSCredentials("AKIDTEST", "secret"),
+        });
+
+        Assert.Throws<ArgumentException>(() => new KinesisShardConsumer(client, new InMemoryCheckpointStore(), new KinesisConsumerOptions()));
+    }
+}

@@ -1,0 +1,70 @@
+namespace Analytics.Streaming.Kinesis.Tests.Consumer;
+
+public sealed class ShardReadPlanTests
+{
+    private static readonly Shard Shard = new()
+    {
+        ShardId = "shardId-000000000002",
+        HashKeyRange = HashKeyRange.All,
+        SequenceNumberRange = new SequenceNumberRange("100", "200"),
+    };
+
+    [Fact]
+    public void Choose_WithCheckpoint_StartsAtCheckpointAndFiltersUpToIt()
+    {
+        var saved = new Checkpoint(new StreamPosition(Shard.ShardId, SequenceNumber.FromInt64(150), 3));
+
+        var plan = ShardReadPlan.Choose(Shard, saved, Options(StartingPosition.Latest), useInitialPosition: true);
+
+        Assert.Equal(StartingPosition.AtSequenceNumber("150"), plan.StartingPosition);
+        Assert.Equal(saved.Position, plan.ResumeAfter);
+    }
+
+    [Fact]
+    public void Choose_ShardOverride_WinsOverInitialPosition()
+    {
+        var options = Options(StartingPosition.TrimHorizon);
+        options.ShardStartingPositions[Shard.ShardId] = StartingPosition.AfterSequenceNumber("120");
+
+        var plan = ShardReadPlan.Choose(Shard, null, options, useInitialPosition: true);
+
+        Assert.Equal(StartingPosition.AfterSequenceNumber("120"), plan.StartingPosition);
+        Assert.Null(plan.ResumeAfter);
+    }
+
+    [Fact]
+    public void Choose_LatestForShardReadyAtStart_StartsAtLatest()
+    {
+        var plan = ShardReadPlan.Choose(Shard, null, Options(StartingPosition.Latest), useInitialPosition: true);
+
+        Assert.Equal(StartingPositionType.Latest, plan.StartingPosition.Type);
+    }
+
+    [Fact]
+    public void Choose_LatestForChildFoundLater_StartsAtTrimHorizon()
+    {
+        var plan = ShardReadPlan.Choose(Shard, null, Options(StartingPosition.Latest), useInitialPosition: false);
+
+        Assert.Equal(StartingPositionType.TrimHorizon, plan.StartingPosition.Type);
+    }
+
+    [Fact]
+    public void Choose_AtTimestamp_AppliesToChildrenToo()
+    {
+        var time = new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+
+        var plan = ShardReadPlan.Choose(Shard, null, Options(StartingPosition.AtTimestamp(time)), useInitialPosition: false);
+
+        Assert.Equal(StartingPosition.AtTimestamp(time), plan.StartingPosition);
+    }
+
+    [Fact]
+    public void EndOfShardFallback_NoCheckpoint_IsEndingSequenceNumber()
+    {
+        var plan = ShardReadPlan.Choose(Shard, null, Options(StartingPosition.TrimHorizon), useInitialPosition: true);
+
+        Assert.Equal(new StreamPosition(Shard.ShardId, SequenceNumber.FromInt64(200)), plan.EndOfShardFallback);
+    }
+
+    private static KinesisConsumerOptions Options(StartingPosition initial) => new() { StreamName = "s", InitialPosition = initial };
+}
