@@ -1,0 +1,158 @@
+using Analytics.Streaming.Sketches;
+
+namespace Analytics.Streaming.Tests.Sketches;
+
+public sealed class TopKSketchTests
+{
+    [Theory]
+    [InlineData(1_000, 1.1)]
+    [InlineData(100_000, 1.1)]
+    [InlineData(200_000, 0.8)]
+    public void GetTop_ZipfStream_FindsTrueHeavyHittersWithinBounds(int size, double exponent)
+    {
+        string[] stream = Zipf(size, distinct: 5_000, exponent, seed: size);
+        var sketch = new TopKSketch<string>(TopKSketch.DefaultCapacity(10));
+        var exact = new Dictionary<string, long>();
+        foreach (string item in stream)
+        {
+            sketch.Add(item);
+            exact[item] = exact.GetValueOrDefault(item) + 1;
+        }
+
+        AssertBoundsAndRecall(sketch, exact, size);
+    }
+
+    [Fact]
+    public void Merge_FourShards_KeepsBoundsAndRecall()
+    {
+        string[] stream = Zipf(120_000, distinct: 20_000, 1.0, seed: 5);
+        var shards = new[] { new TopKSketch<string>(100), new TopKSketch<string>(100), new TopKSketch<string>(100), new TopKSketch<string>(100) };
+        var exact = new Dictionary<string, long>();
+        for (int i = 0; i < stream.Length; i++)
+        {
+            shards[i % 4].Add(stream[i]);
+            exact[stream[i]] = exact.GetValueOrDefault(stream[i]) + 1;
+        }
+
+        shards[0].Merge(shards[1]);
+        shards[2].Merge(shards[3]);
+        shards[0].Merge(shards[2]);
+        Assert.Equal(stream.Length, shards[0].TotalCount);
+        AssertBoundsAndRecall(shards[0], exact, stream.Length);
+    }
+
+    [Fact]
+    public void Add_ManyEvictions_IndexStaysConsistent()
+    {
+        var sketch = new TopKSketch<long>(16);
+        var random = new Random(1);
+        for (int i = 0; i < 50_000; i++)
+        {
+            sketch.Add(random.Next(200));
+        }
+
+        HeavyHitter<long>[] top = sketch.GetTop(16);
+        Assert.Equal(16, top.Length);
+        Assert.Equal(16, top.Select(h => h.Item).Distinct().Count());
+        foreach (HeavyHitter<long> hit in top)
+        {
+            Assert.Equal(hit, sketch.Estimate(hit.Item)); // found through the hash index
+        }
+
+        Assert.Equal(50_000, top.Sum(h => h.Count)); // Space-Saving: the counters add up to N
+    }
+
+    [Fact]
+    public void Deserialize_RoundTrip_PreservesCountsAndErrors()
+    {
+        var sketch = new TopKSketch<string>(8);
+        foreach (string item in Zipf(5_000, 100, 1.2, seed: 9))
+        {
+            sketch.Add(item);
+        }
+
+        byte[] bytes = sketch.Serialize(SketchItemCodecs.Utf8Strings);
+        TopKSketch<string> copy = TopKSketch.Deserialize(bytes, SketchItemCodecs.Utf8Strings);
+        Assert.Equal(sketch.GetTop(8), copy.GetTop(8));
+        Assert.Equal(sketch.TotalCount, copy.TotalCount);
+        Assert.Equal(sketch.MaxError, copy.MaxError);
+
+        byte[] merged = TopKSketch.MergeSerialized(bytes, bytes, SketchItemCodecs.Utf8Strings);
+        Assert.Equal(2 * sketch.TotalCount, TopKSketch.Deserialize(merged, SketchItemCodecs.Utf8Strings).TotalCount);
+    }
+
+    [Fact]
+    public void Deserialize_BadBytesOrWrongCodec_ThrowsSketchFormatException()
+    {
+        var sketch = new TopKSketch<long>(4);
+        sketch.Add(42);
+        byte[] bytes = sketch.Serialize(SketchItemCodecs.Integers);
+        Assert.Contains("item type", Assert.Throws<SketchFormatException>(() => TopKSketch.Deserialize(bytes, SketchItemCodecs.Guids)).Message, StringComparison.Ordinal);
+        Assert.Throws<SketchFormatException>(() => TopKSketch.Deserialize(bytes.AsSpan(0, 20), SketchItemCodecs.Integers));
+        byte[] flipped = (byte[])bytes.Clone();
+        flipped[12] ^= 0x80;
+        Assert.Throws<SketchFormatException>(() => TopKSketch.Deserialize(flipped, SketchItemCodecs.Integers));
+    }
+
+    [Fact]
+    public void Add_NullItem_IsIgnored()
+    {
+        var sketch = new TopKSketch<string?>(4);
+        sketch.Add(null);
+        sketch.Add("a");
+        Assert.Equal(1, sketch.TotalCount);
+        Assert.Single(sketch.GetTop(4));
+    }
+
+    private static void AssertBoundsAndRecall(TopKSketch<string> sketch, Dictionary<string, long> exact, long total)
+    {
+        HeavyHitter<string>[] top = sketch.GetTop(sketch.Capacity);
+        foreach (HeavyHitter<string> hit in top)
+        {
+            long truth = exact[hit.Item];
+            Assert.InRange(truth, hit.GuaranteedCount, hit.Count);
+            Assert.True(hit.Error <= total / sketch.Capacity, $"error {hit.Error} above N/m");
+        }
+
+        // Every item above N / capacity is held; the true top 10 are reported in the top 10 when well separated.
+        var held = top.Select(h => h.Item).ToHashSet();
+        foreach ((string item, long count) in exact)
+        {
+            if (count > total / sketch.Capacity)
+            {
+                Assert.Contains(item, held);
+            }
+        }
+
+        var trueTop = exact.OrderByDescending(p => p.Value).Take(10).Select(p => p.Key).ToHashSet();
+        int hits = sketch.GetTop(10).Count(h => trueTop.Contains(h.Item));
+        Assert.True(hits >= 9, $"recall {hits}/10");
+    }
+
+    internal static string[] Zipf(int size, int distinct, double exponent, int seed)
+    {
+        var cumulative = new double[distinct];
+        double sum = 0;
+        for (int i = 0; i < distinct; i++)
+        {
+            sum += 1 / Math.Pow(i + 1, exponent);
+            cumulative[i] = sum;
+        }
+
+        var names = new string[distinct];
+        for (int i = 0; i < distinct; i++)
+        {
+            names[i] = "https://ref-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".example/";
+        }
+
+        var random = new Random(seed);
+        var stream = new string[size];
+        for (int i = 0; i < size; i++)
+        {
+            int index = Array.BinarySearch(cumulative, random.NextDouble() * sum);
+            stream[i] = names[index < 0 ? Math.Min(~index, distinct - 1) : index];
+        }
+
+        return stream;
+    }
+}
