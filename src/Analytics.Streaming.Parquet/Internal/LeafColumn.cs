@@ -1,0 +1,349 @@
+using System.Runtime.CompilerServices;
+
+namespace Analytics.Streaming.Parquet.Internal;
+
+/// <summary>State shared by the leaves of one writer: options, codec, scratch buffers, the row group's byte count.</summary>
+internal sealed class WriterContext : IDisposable
+{
+    public WriterContext(ParquetWriterOptions options)
+    {
+        Options = options;
+        Compressor = new PageCompressor(options.Compression, options.CompressionLevel);
+        Header = new CompactWriter(HeaderBuffer);
+    }
+
+    public ParquetWriterOptions Options { get; }
+
+    public PageCompressor Compressor { get; }
+
+    public ByteBuffer PageBody { get; } = new(64 * 1024);
+
+    public ByteBuffer HeaderBuffer { get; } = new(64);
+
+    public CompactWriter Header { get; }
+
+    /// <summary>Bytes of finished (compressed) pages and dictionaries buffered for the current row group.</summary>
+    public long RowGroupBytes { get; set; }
+
+    /// <summary>Uncompressed bytes (with page headers) of the current row group.</summary>
+    public long RowGroupUncompressedBytes { get; set; }
+
+    public void Dispose() => Compressor.Dispose();
+}
+
+/// <summary>
+/// One leaf column of the current row group: levels and values of the open page, the finished pages of the column
+/// chunk, and its statistics. Pages end only at row boundaries (<see cref="EndRow"/>).
+/// </summary>
+internal abstract class LeafColumn
+{
+    private readonly WriterContext _context;
+    private readonly ByteBuffer _chunk = new(1024);
+    private readonly ByteBuffer _dictionaryPage = new(16);
+    private byte[] _definition;
+    private byte[] _repetition;
+    private long _chunkEntries;
+    private long _chunkNulls;
+    private long _chunkUncompressed;
+    private long _chunkCompressed;
+    private bool _usedPlain;
+    private bool _usedDictionary;
+    private int _dictionaryPageHeaderAndBody;
+
+    protected LeafColumn(ColumnDescriptor descriptor, WriterContext context)
+    {
+        Descriptor = descriptor;
+        _context = context;
+        int initial = Math.Min(context.Options.MaxValuesPerPage, 4096) + 1;
+        _definition = descriptor.MaxDefinitionLevel > 0 ? new byte[initial] : [];
+        _repetition = descriptor.MaxRepetitionLevel > 0 ? new byte[initial] : [];
+    }
+
+    public ColumnDescriptor Descriptor { get; }
+
+    protected WriterContext Context => _context;
+
+    protected ParquetWriterOptions Options => _context.Options;
+
+    /// <summary>Level entries (values and nulls) in the open page.</summary>
+    protected int Entries { get; set; }
+
+    /// <summary>Estimated encoded bytes of the open page's values.</summary>
+    protected long PageBytes { get; set; }
+
+    /// <summary>Set by a leaf when the page must end at the next row boundary (e.g. its dictionary grew too big).</summary>
+    protected bool ForceFlush { get; set; }
+
+    /// <summary>Number of data pages in the current chunk.</summary>
+    protected int DataPages { get; private set; }
+
+    /// <summary>Null entries (definition level below the maximum) in the open page.</summary>
+    protected int PageNulls { get; private set; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Levels(int repetition, int definition)
+    {
+        int i = Entries;
+        if (_definition.Length != 0)
+        {
+            if (i == _definition.Length)
+            {
+                Array.Resize(ref _definition, i * 2);
+            }
+
+            _definition[i] = (byte)definition;
+        }
+
+        if (_repetition.Length != 0)
+        {
+            if (i == _repetition.Length)
+            {
+                Array.Resize(ref _repetition, i * 2);
+            }
+
+            _repetition[i] = (byte)repetition;
+        }
+
+        Entries = i + 1;
+    }
+
+    /// <summary>Adds a null / empty entry (no value) with the given levels.</summary>
+    public void AddNull(int repetition, int definition)
+    {
+        Levels(repetition, definition);
+        PageNulls++;
+    }
+
+    /// <summary>Ends a row for this column: closes the page when it is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EndRow()
+    {
+        if (Entries >= Options.MaxValuesPerPage || PageBytes >= Options.PageSize || ForceFlush)
+        {
+            FlushPage();
+        }
+    }
+
+    /// <summary>Encodes, compresses and appends the open page to the chunk.</summary>
+    public void FlushPage()
+    {
+        if (Entries == 0)
+        {
+            return;
+        }
+
+        var body = _context.PageBody;
+        body.Clear();
+        if (Descriptor.MaxRepetitionLevel > 0)
+        {
+            WriteLevels(body, _repetition.AsSpan(0, Entries), Descriptor.MaxRepetitionLevel);
+        }
+
+        if (Descriptor.MaxDefinitionLevel > 0)
+        {
+            WriteLevels(body, _definition.AsSpan(0, Entries), Descriptor.MaxDefinitionLevel);
+        }
+
+        int encoding = EncodeValues(body);
+        if (encoding == Encodings.Plain)
+        {
+            _usedPlain = true;
+        }
+        else
+        {
+            _usedDictionary = true;
+        }
+
+        int uncompressed = body.Length;
+        var compressed = _context.Compressor.Compress(body.Span);
+
+        var header = _context.Header;
+        _context.HeaderBuffer.Clear();
+        header.StructBegin();
+        header.FieldI32(1, 0); // DATA_PAGE
+        header.FieldI32(2, uncompressed);
+        header.FieldI32(3, compressed.Length);
+        header.FieldStructBegin(5);
+        header.FieldI32(1, Entries);
+        header.FieldI32(2, encoding);
+        header.FieldI32(3, Encodings.Rle);
+        header.FieldI32(4, Encodings.Rle);
+        header.StructEnd();
+        header.StructEnd();
+
+        _chunk.Write(_context.HeaderBuffer.Span);
+        _chunk.Write(compressed);
+        int headerLength = _context.HeaderBuffer.Length;
+        _chunkUncompressed += headerLength + uncompressed;
+        _chunkCompressed += headerLength + compressed.Length;
+        _context.RowGroupBytes += headerLength + compressed.Length;
+        _context.RowGroupUncompressedBytes += headerLength + uncompressed;
+        _chunkEntries += Entries;
+        _chunkNulls += PageNulls;
+        DataPages++;
+        Entries = 0;
+        PageNulls = 0;
+        PageBytes = 0;
+        ForceFlush = false;
+        AfterPageFlushed();
+    }
+
+    /// <summary>Closes the chunk: flushes the open page and builds the dictionary page, if any.</summary>
+    /// <returns>The number of bytes the chunk will occupy in the file.</returns>
+    public long PrepareChunk()
+    {
+        FlushPage();
+        _dictionaryPage.Clear();
+        _dictionaryPageHeaderAndBody = 0;
+        if (_usedDictionary)
+        {
+            var body = _context.PageBody;
+            body.Clear();
+            int count = EncodeDictionary(body);
+            int uncompressed = body.Length;
+            var compressed = _context.Compressor.Compress(body.Span);
+            var header = _context.Header;
+            _context.HeaderBuffer.Clear();
+            header.StructBegin();
+            header.FieldI32(1, 2); // DICTIONARY_PAGE
+            header.FieldI32(2, uncompressed);
+            header.FieldI32(3, compressed.Length);
+            header.FieldStructBegin(7);
+            header.FieldI32(1, count);
+            header.FieldI32(2, Encodings.Plain);
+            header.StructEnd();
+            header.StructEnd();
+            _dictionaryPage.Write(_context.HeaderBuffer.Span);
+            _dictionaryPage.Write(compressed);
+            _dictionaryPageHeaderAndBody = _dictionaryPage.Length;
+            _chunkUncompressed += _context.HeaderBuffer.Length + uncompressed;
+            _chunkCompressed += _dictionaryPage.Length;
+            _context.RowGroupUncompressedBytes += _context.HeaderBuffer.Length + uncompressed;
+        }
+
+        return _dictionaryPage.Length + _chunk.Length;
+    }
+
+    /// <summary>The prepared chunk bytes in file order (dictionary page first).</summary>
+    public ReadOnlyMemory<byte> DictionaryPageBytes => _dictionaryPage.Memory;
+
+    /// <summary>The prepared data pages.</summary>
+    public ReadOnlyMemory<byte> DataPageBytes => _chunk.Memory;
+
+    /// <summary>Describes the prepared chunk placed at <paramref name="offset"/> in the file.</summary>
+    public ChunkMetadata Describe(long offset)
+    {
+        var encodings = new List<int>(3);
+        if (_usedPlain || _usedDictionary)
+        {
+            encodings.Add(Encodings.Plain);
+        }
+
+        if (Descriptor.MaxDefinitionLevel > 0 || Descriptor.MaxRepetitionLevel > 0)
+        {
+            encodings.Add(Encodings.Rle);
+        }
+
+        if (_usedDictionary)
+        {
+            encodings.Add(Encodings.RleDictionary);
+        }
+
+        byte[]? min = null;
+        byte[]? max = null;
+        if (Options.WriteStatistics)
+        {
+            GetStatistics(out min, out max);
+            if (min is not null && max is not null && Descriptor.Type is PhysicalType.ByteArray
+                && (min.Length > Options.MaxStatisticsSize || max.Length > Options.MaxStatisticsSize))
+            {
+                min = null;
+                max = null;
+            }
+        }
+
+        return new ChunkMetadata
+        {
+            Column = Descriptor,
+            Codec = (int)_context.Compressor.Codec,
+            NumValues = _chunkEntries,
+            TotalUncompressedSize = _chunkUncompressed,
+            TotalCompressedSize = _chunkCompressed,
+            DictionaryPageOffset = _usedDictionary ? offset : null,
+            DataPageOffset = offset + _dictionaryPageHeaderAndBody,
+            Encodings = encodings.ToArray(),
+            NullCount = Options.WriteStatistics ? _chunkNulls : null,
+            Min = min,
+            Max = max,
+        };
+    }
+
+    /// <summary>Starts a new chunk for the next row group.</summary>
+    public void ResetChunk()
+    {
+        _chunk.Clear();
+        _dictionaryPage.Clear();
+        _chunkEntries = 0;
+        _chunkNulls = 0;
+        _chunkUncompressed = 0;
+        _chunkCompressed = 0;
+        _usedPlain = false;
+        _usedDictionary = false;
+        _dictionaryPageHeaderAndBody = 0;
+        DataPages = 0;
+        ResetValues();
+    }
+
+    /// <summary>Writes the open page's values and clears them; returns the encoding used.</summary>
+    protected abstract int EncodeValues(ByteBuffer body);
+
+    /// <summary>Writes the PLAIN dictionary; returns its entry count. Called only when a page used the dictionary.</summary>
+    protected virtual int EncodeDictionary(ByteBuffer body) => throw new InvalidOperationException("This column has no dictionary.");
+
+    /// <summary>Called after each page is flushed (dictionary fallback decisions).</summary>
+    protected virtual void AfterPageFlushed()
+    {
+    }
+
+    /// <summary>Clears chunk-level value state (dictionary, statistics).</summary>
+    protected abstract void ResetValues();
+
+    /// <summary>The PLAIN-encoded min and max of the chunk (without length prefix), or nulls when none.</summary>
+    protected abstract void GetStatistics(out byte[]? min, out byte[]? max);
+
+    private static void WriteLevels(ByteBuffer body, ReadOnlySpan<byte> levels, int maxLevel)
+    {
+        int start = body.Length;
+        body.WriteInt32LittleEndian(0);
+        RleEncoder.Encode(levels, RleEncoder.BitWidth(maxLevel), body);
+        body.PatchInt32LittleEndian(start, body.Length - start - 4);
+    }
+}
+
+/// <summary>A leaf that stores values of one CLR type.</summary>
+internal abstract class ValueLeaf<TValue> : LeafColumn
+{
+    protected ValueLeaf(ColumnDescriptor descriptor, WriterContext context)
+        : base(descriptor, context)
+    {
+    }
+
+    /// <summary>Appends a value (levels are recorded separately).</summary>
+    public abstract void AddValue(TValue value);
+
+    /// <summary>Appends a value of a flat REQUIRED column (no levels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddRequired(TValue value)
+    {
+        AddValue(value);
+        Entries++;
+    }
+
+    /// <summary>Appends a present value with its levels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddPresent(TValue value, int repetition, int definition)
+    {
+        Levels(repetition, definition);
+        AddValue(value);
+    }
+}

@@ -1,0 +1,204 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Analytics.Streaming.Parquet.Internal;
+
+/// <summary>INT32, INT64, FLOAT and DOUBLE leaves: PLAIN or RLE_DICTIONARY pages, min/max statistics.</summary>
+internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
+    where TValue : unmanaged, INumber<TValue>
+{
+    private static readonly bool IsFloating = typeof(TValue) == typeof(float) || typeof(TValue) == typeof(double);
+    private static readonly int Size = Unsafe.SizeOf<TValue>();
+
+    private readonly Dictionary<TValue, int>? _dictionary;
+    private TValue[] _values = new TValue[1024];
+    private int[] _indices = new int[1024];
+    private TValue[] _dictionaryValues = new TValue[256];
+    private int _count;
+    private int _lastPageValues;
+    private int _dictionaryCount;
+    private bool _dictionaryMode;
+    private bool _pageUsesDictionary;
+    private bool _hasMinMax;
+    private TValue _min;
+    private TValue _max;
+
+    public NumericLeaf(ColumnDescriptor descriptor, WriterContext context)
+        : base(descriptor, context)
+    {
+        if (context.Options.EnableDictionary)
+        {
+            _dictionary = IsFloating ? new Dictionary<TValue, int>(BitwiseComparer.Instance) : new Dictionary<TValue, int>();
+            _dictionaryMode = true;
+            _pageUsesDictionary = true;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void AddValue(TValue value)
+    {
+        if (IsFloating && TValue.IsNaN(value))
+        {
+            // NaN never enters min/max (Parquet statistics rules).
+        }
+        else if (!_hasMinMax)
+        {
+            _min = value;
+            _max = value;
+            _hasMinMax = true;
+        }
+        else if (value < _min)
+        {
+            _min = value;
+        }
+        else if (value > _max)
+        {
+            _max = value;
+        }
+        else if (IsFloating && TValue.IsZero(value))
+        {
+            // -0.0 must lower a +0.0 minimum and +0.0 raise a -0.0 maximum (fixed up in GetStatistics).
+            if (TValue.IsNegative(value) && TValue.IsZero(_min))
+            {
+                _min = value;
+            }
+            else if (!TValue.IsNegative(value) && TValue.IsZero(_max))
+            {
+                _max = value;
+            }
+        }
+
+        int i = _count;
+        if (_pageUsesDictionary)
+        {
+            ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_dictionary!, value, out bool exists);
+            if (!exists)
+            {
+                slot = _dictionaryCount;
+                if (_dictionaryCount == _dictionaryValues.Length)
+                {
+                    Array.Resize(ref _dictionaryValues, _dictionaryCount * 2);
+                }
+
+                _dictionaryValues[_dictionaryCount++] = value;
+                if ((long)_dictionaryCount * Size > Options.DictionaryPageSizeLimit)
+                {
+                    ForceFlush = true;
+                }
+            }
+
+            if (i == _indices.Length)
+            {
+                Array.Resize(ref _indices, i * 2);
+            }
+
+            _indices[i] = slot;
+        }
+        else
+        {
+            if (i == _values.Length)
+            {
+                Array.Resize(ref _values, i * 2);
+            }
+
+            _values[i] = value;
+            PageBytes += Size;
+        }
+
+        _count = i + 1;
+    }
+
+    protected override int EncodeValues(ByteBuffer body)
+    {
+        int encoding;
+        if (_pageUsesDictionary)
+        {
+            int width = Math.Max(1, RleEncoder.BitWidth(_dictionaryCount - 1));
+            body.WriteByte((byte)width);
+            RleEncoder.Encode(_indices.AsSpan(0, _count), width, body);
+            encoding = Encodings.RleDictionary;
+        }
+        else
+        {
+            body.Write(MemoryMarshal.AsBytes(_values.AsSpan(0, _count)));
+            encoding = Encodings.Plain;
+        }
+
+        _lastPageValues = _count;
+        _count = 0;
+        return encoding;
+    }
+
+    protected override void AfterPageFlushed()
+    {
+        // Fall back to PLAIN for the rest of the chunk when the dictionary is too big or does not pay off.
+        if (_dictionaryMode && ((long)_dictionaryCount * Size > Options.DictionaryPageSizeLimit
+            || (DataPages == 1 && _dictionaryCount > 1024 && _dictionaryCount * 2 > _lastPageValues)))
+        {
+            _dictionaryMode = false;
+        }
+
+        _pageUsesDictionary = _dictionaryMode;
+    }
+
+    protected override int EncodeDictionary(ByteBuffer body)
+    {
+        body.Write(MemoryMarshal.AsBytes(_dictionaryValues.AsSpan(0, _dictionaryCount)));
+        return _dictionaryCount;
+    }
+
+    protected override void ResetValues()
+    {
+        _count = 0;
+        _dictionary?.Clear();
+        _dictionaryCount = 0;
+        _dictionaryMode = _dictionary is not null;
+        _pageUsesDictionary = _dictionaryMode;
+        _hasMinMax = false;
+    }
+
+    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    {
+        if (!_hasMinMax)
+        {
+            min = null;
+            max = null;
+            return;
+        }
+
+        TValue lo = _min;
+        TValue hi = _max;
+        if (IsFloating)
+        {
+            // Parquet: a zero minimum is written as -0.0 and a zero maximum as +0.0.
+            if (TValue.IsZero(lo))
+            {
+                lo = -TValue.Zero;
+            }
+
+            if (TValue.IsZero(hi))
+            {
+                hi = TValue.Zero;
+            }
+        }
+
+        min = new byte[Size];
+        max = new byte[Size];
+        MemoryMarshal.Write(min, in lo);
+        MemoryMarshal.Write(max, in hi);
+    }
+
+    private sealed class BitwiseComparer : IEqualityComparer<TValue>
+    {
+        public static readonly BitwiseComparer Instance = new();
+
+        public bool Equals(TValue x, TValue y) => Size == 4
+            ? Unsafe.As<TValue, int>(ref x) == Unsafe.As<TValue, int>(ref y)
+            : Unsafe.As<TValue, long>(ref x) == Unsafe.As<TValue, long>(ref y);
+
+        public int GetHashCode(TValue obj) => Size == 4
+            ? Unsafe.As<TValue, int>(ref obj).GetHashCode()
+            : Unsafe.As<TValue, long>(ref obj).GetHashCode();
+    }
+}

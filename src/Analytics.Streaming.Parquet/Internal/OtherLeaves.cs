@@ -1,0 +1,396 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Unicode;
+
+namespace Analytics.Streaming.Parquet.Internal;
+
+/// <summary>BOOLEAN leaf: PLAIN (bit-packed) pages.</summary>
+internal sealed class BooleanLeaf : ValueLeaf<bool>
+{
+    private byte[] _values = new byte[1024];
+    private int _count;
+    private bool _seenFalse;
+    private bool _seenTrue;
+
+    public BooleanLeaf(ColumnDescriptor descriptor, WriterContext context)
+        : base(descriptor, context)
+    {
+    }
+
+    public override void AddValue(bool value)
+    {
+        if (_count == _values.Length)
+        {
+            Array.Resize(ref _values, _count * 2);
+        }
+
+        _values[_count++] = value ? (byte)1 : (byte)0;
+        _seenTrue |= value;
+        _seenFalse |= !value;
+    }
+
+    protected override int EncodeValues(ByteBuffer body)
+    {
+        int bytes = (_count + 7) / 8;
+        var span = body.GetSpan(bytes);
+        span[..bytes].Clear();
+        for (int i = 0; i < _count; i++)
+        {
+            span[i >> 3] |= (byte)(_values[i] << (i & 7));
+        }
+
+        body.Advance(bytes);
+        _count = 0;
+        return Encodings.Plain;
+    }
+
+    protected override void ResetValues()
+    {
+        _count = 0;
+        _seenFalse = false;
+        _seenTrue = false;
+    }
+
+    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    {
+        if (!_seenFalse && !_seenTrue)
+        {
+            min = null;
+            max = null;
+            return;
+        }
+
+        min = [_seenFalse ? (byte)0 : (byte)1];
+        max = [_seenTrue ? (byte)1 : (byte)0];
+    }
+}
+
+/// <summary>Orders strings as Parquet does: by their UTF-8 bytes, unsigned (which is code point order).</summary>
+internal static class Utf8Order
+{
+    public static int Compare(string a, string b)
+    {
+        int common = a.AsSpan().CommonPrefixLength(b);
+        if (common == a.Length || common == b.Length)
+        {
+            return a.Length - b.Length;
+        }
+
+        return Fix(a[common]) - Fix(b[common]);
+    }
+
+    /// <summary>True when the string is well-formed UTF-16 (no lone surrogates), so it has an exact UTF-8 form.</summary>
+    public static bool IsValid(string value)
+    {
+        if (System.Text.Ascii.IsValid(value))
+        {
+            return true;
+        }
+
+        for (int i = 0; i < value.Length; i++)
+        {
+            char c = value[i];
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1]))
+                {
+                    return false;
+                }
+
+                i++;
+            }
+            else if (char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // UTF-16 order differs from code point order only between surrogates (D800-DFFF) and E000-FFFF.
+    private static int Fix(char c) => c < 0xD800 ? c : c >= 0xE000 ? c - 0x800 : c + 0x2000;
+}
+
+/// <summary>STRING leaf (BYTE_ARRAY, UTF-8): RLE_DICTIONARY with fallback to PLAIN.</summary>
+internal sealed class StringLeaf : ValueLeaf<string>
+{
+    private readonly Dictionary<string, int>? _dictionary;
+    private readonly ByteBuffer _plain = new(4096);
+    private readonly ByteBuffer _dictionaryBytes = new(1024);
+    private readonly List<string> _dictionaryStrings = [];
+    private int[] _indices = new int[1024];
+    private int _count;
+    private int _lastPageValues;
+    private bool _dictionaryMode;
+    private bool _pageUsesDictionary;
+    private string? _min;
+    private string? _max;
+
+    public StringLeaf(ColumnDescriptor descriptor, WriterContext context)
+        : base(descriptor, context)
+    {
+        if (context.Options.EnableDictionary)
+        {
+            _dictionary = new Dictionary<string, int>(StringComparer.Ordinal);
+            _dictionaryMode = true;
+            _pageUsesDictionary = true;
+        }
+    }
+
+    public override void AddValue(string value)
+    {
+        int i = _count;
+        if (_pageUsesDictionary)
+        {
+            ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_dictionary!, value, out bool exists);
+            if (!exists)
+            {
+                slot = _dictionaryStrings.Count;
+                _dictionaryStrings.Add(value);
+                AppendPlain(_dictionaryBytes, value);
+                if (_dictionaryBytes.Length > Options.DictionaryPageSizeLimit)
+                {
+                    ForceFlush = true;
+                }
+            }
+
+            if (i == _indices.Length)
+            {
+                Array.Resize(ref _indices, i * 2);
+            }
+
+            _indices[i] = slot;
+        }
+        else
+        {
+            int before = _plain.Length;
+            AppendPlain(_plain, value);
+            PageBytes += _plain.Length - before;
+            if (_min is null || Utf8Order.Compare(value, _min) < 0)
+            {
+                _min = value;
+            }
+
+            if (_max is null || Utf8Order.Compare(value, _max) > 0)
+            {
+                _max = value;
+            }
+        }
+
+        _count = i + 1;
+    }
+
+    protected override int EncodeValues(ByteBuffer body)
+    {
+        int encoding;
+        if (_pageUsesDictionary)
+        {
+            int width = Math.Max(1, RleEncoder.BitWidth(_dictionaryStrings.Count - 1));
+            body.WriteByte((byte)width);
+            RleEncoder.Encode(_indices.AsSpan(0, _count), width, body);
+            encoding = Encodings.RleDictionary;
+        }
+        else
+        {
+            body.Write(_plain.Span);
+            _plain.Clear();
+            encoding = Encodings.Plain;
+        }
+
+        _lastPageValues = _count;
+        _count = 0;
+        return encoding;
+    }
+
+    protected override void AfterPageFlushed()
+    {
+        if (_dictionaryMode && (_dictionaryBytes.Length > Options.DictionaryPageSizeLimit
+            || (DataPages == 1 && _dictionaryStrings.Count > 1024 && _dictionaryStrings.Count * 2 > _lastPageValues)))
+        {
+            _dictionaryMode = false;
+        }
+
+        _pageUsesDictionary = _dictionaryMode;
+    }
+
+    protected override int EncodeDictionary(ByteBuffer body)
+    {
+        body.Write(_dictionaryBytes.Span);
+        return _dictionaryStrings.Count;
+    }
+
+    protected override void ResetValues()
+    {
+        _count = 0;
+        _plain.Clear();
+        _dictionary?.Clear();
+        _dictionaryStrings.Clear();
+        _dictionaryBytes.Clear();
+        _dictionaryMode = _dictionary is not null;
+        _pageUsesDictionary = _dictionaryMode;
+        _min = null;
+        _max = null;
+    }
+
+    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    {
+        string? lo = _min;
+        string? hi = _max;
+        foreach (string s in _dictionaryStrings)
+        {
+            if (lo is null || Utf8Order.Compare(s, lo) < 0)
+            {
+                lo = s;
+            }
+
+            if (hi is null || Utf8Order.Compare(s, hi) > 0)
+            {
+                hi = s;
+            }
+        }
+
+        min = lo is null ? null : Encoding.UTF8.GetBytes(lo);
+        max = hi is null ? null : Encoding.UTF8.GetBytes(hi);
+    }
+
+    private static void AppendPlain(ByteBuffer buffer, string value)
+    {
+        var span = buffer.GetSpan(4 + (value.Length * 3));
+        Utf8.FromUtf16(value, span[4..], out _, out int written, replaceInvalidSequences: true);
+        BinaryPrimitives.WriteInt32LittleEndian(span, written);
+        buffer.Advance(4 + written);
+    }
+}
+
+/// <summary>BINARY leaf (BYTE_ARRAY without annotation): PLAIN pages.</summary>
+internal sealed class BinaryLeaf : ValueLeaf<byte[]>
+{
+    private readonly ByteBuffer _plain = new(4096);
+    private byte[]? _min;
+    private byte[]? _max;
+
+    public BinaryLeaf(ColumnDescriptor descriptor, WriterContext context)
+        : base(descriptor, context)
+    {
+    }
+
+    public override void AddValue(byte[] value)
+    {
+        _plain.WriteInt32LittleEndian(value.Length);
+        _plain.Write(value);
+        PageBytes += 4 + value.Length;
+        if (_min is null || value.AsSpan().SequenceCompareTo(_min) < 0)
+        {
+            _min = value.ToArray();
+        }
+
+        if (_max is null || value.AsSpan().SequenceCompareTo(_max) > 0)
+        {
+            _max = value.ToArray();
+        }
+    }
+
+    protected override int EncodeValues(ByteBuffer body)
+    {
+        body.Write(_plain.Span);
+        _plain.Clear();
+        return Encodings.Plain;
+    }
+
+    protected override void ResetValues()
+    {
+        _plain.Clear();
+        _min = null;
+        _max = null;
+    }
+
+    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    {
+        min = _min;
+        max = _max;
+    }
+}
+
+/// <summary>DECIMAL leaf with precision above 18: FIXED_LEN_BYTE_ARRAY, big-endian two's complement, PLAIN pages.</summary>
+internal sealed class FixedDecimalLeaf : ValueLeaf<Int128>
+{
+    private Int128[] _values = new Int128[256];
+    private int _count;
+    private bool _hasMinMax;
+    private Int128 _min;
+    private Int128 _max;
+
+    public FixedDecimalLeaf(ColumnDescriptor descriptor, WriterContext context)
+        : base(descriptor, context)
+    {
+    }
+
+    public override void AddValue(Int128 value)
+    {
+        if (_count == _values.Length)
+        {
+            Array.Resize(ref _values, _count * 2);
+        }
+
+        _values[_count++] = value;
+        PageBytes += Descriptor.TypeLength;
+        if (!_hasMinMax)
+        {
+            _min = value;
+            _max = value;
+            _hasMinMax = true;
+        }
+        else if (value < _min)
+        {
+            _min = value;
+        }
+        else if (value > _max)
+        {
+            _max = value;
+        }
+    }
+
+    protected override int EncodeValues(ByteBuffer body)
+    {
+        int width = Descriptor.TypeLength;
+        var span = body.GetSpan(_count * width);
+        for (int i = 0; i < _count; i++)
+        {
+            Write(_values[i], span.Slice(i * width, width));
+        }
+
+        body.Advance(_count * width);
+        _count = 0;
+        return Encodings.Plain;
+    }
+
+    protected override void ResetValues()
+    {
+        _count = 0;
+        _hasMinMax = false;
+    }
+
+    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    {
+        if (!_hasMinMax)
+        {
+            min = null;
+            max = null;
+            return;
+        }
+
+        min = new byte[Descriptor.TypeLength];
+        max = new byte[Descriptor.TypeLength];
+        Write(_min, min);
+        Write(_max, max);
+    }
+
+    private static void Write(Int128 value, Span<byte> destination)
+    {
+        Span<byte> full = stackalloc byte[16];
+        BinaryPrimitives.WriteInt128BigEndian(full, value);
+        full[(16 - destination.Length)..].CopyTo(destination);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.IO.Compression;
+
+namespace Analytics.Streaming.Parquet;
+
+/// <summary>Options of a <see cref="ParquetWriter{T}"/>. Validated when the writer is created.</summary>
+public sealed class ParquetWriterOptions
+{
+    /// <summary>Gets the defaults (a shared instance; treat it as read-only).</summary>
+    public static ParquetWriterOptions Default { get; } = new();
+
+    /// <summary>Gets or sets the page compression codec. Default <see cref="ParquetCompression.Snappy"/>.</summary>
+    public ParquetCompression Compression { get; set; } = ParquetCompression.Snappy;
+
+    /// <summary>
+    /// Gets or sets the compression level for <see cref="ParquetCompression.Gzip"/> and <see cref="ParquetCompression.Brotli"/>.
+    /// Default <see cref="System.IO.Compression.CompressionLevel.Fastest"/> (Brotli quality 1, GZIP level 1), which suits streaming.
+    /// </summary>
+    public CompressionLevel CompressionLevel { get; set; } = CompressionLevel.Fastest;
+
+    /// <summary>
+    /// Gets or sets the size in bytes at which a row group is closed and written to the stream (the compressed
+    /// bytes buffered for it). This bounds the writer's memory: about this much plus one page per column.
+    /// Default 64 MiB; at least 64 KiB.
+    /// </summary>
+    public int RowGroupSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Gets or sets the most rows in a row group, whatever its size. Default 1,048,576; at least 1.</summary>
+    public int MaxRowsPerRowGroup { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets the encoded size in bytes at which a data page is closed. Default 1 MiB (as Firehose); at least 1 KiB.</summary>
+    public int PageSize { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets the most level entries (values and nulls) in one data page. Default 20,000; at least 1.</summary>
+    public int MaxValuesPerPage { get; set; } = 20_000;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether columns start dictionary-encoded (RLE_DICTIONARY). A column falls back to
+    /// PLAIN for the rest of its row group when its dictionary would exceed <see cref="DictionaryPageSizeLimit"/> or when
+    /// it proves not to repeat (more than half the values of its first page distinct). Default <see langword="true"/>.
+    /// BOOLEAN, BINARY and wide DECIMAL columns are always PLAIN.
+    /// </summary>
+    public bool EnableDictionary { get; set; } = true;
+
+    /// <summary>Gets or sets the most bytes of PLAIN-encoded dictionary entries per column chunk. Default 1 MiB; at least 1 KiB.</summary>
+    public int DictionaryPageSizeLimit { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether column statistics (min, max, null count) are written for every column
+    /// chunk, with <c>column_orders</c> in the footer so engines can skip row groups. Default <see langword="true"/>.
+    /// </summary>
+    public bool WriteStatistics { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the longest string or binary min/max value kept in statistics, in bytes; a chunk whose min or max
+    /// is longer gets only its null count. Default 1,024; 0 keeps none.
+    /// </summary>
+    public int MaxStatisticsSize { get; set; } = 1024;
+
+    /// <summary>Gets or sets the <c>created_by</c> string of the footer. Default <c>Analytics.Streaming.Parquet version x.y.z</c>.</summary>
+    public string CreatedBy { get; set; } = "Analytics.Streaming.Parquet version " + typeof(ParquetWriterOptions).Assembly.GetName().Version?.ToString(3);
+
+    /// <summary>Gets the key/value metadata written into the footer (e.g. a schema version). Empty by default.</summary>
+    public IDictionary<string, string> Metadata { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Throws when an option is out of range, with a message that says what to change.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Compression))
+        {
+            throw new ArgumentException($"{nameof(Compression)} {(int)Compression} is not supported; use Uncompressed, Snappy, Gzip or Brotli.", nameof(Compression));
+        }
+
+        Require(RowGroupSize >= 64 * 1024, nameof(RowGroupSize), RowGroupSize, "at least 65536 bytes");
+        Require(MaxRowsPerRowGroup >= 1, nameof(MaxRowsPerRowGroup), MaxRowsPerRowGroup, "at least 1");
+        Require(PageSize >= 1024, nameof(PageSize), PageSize, "at least 1024 bytes");
+        Require(MaxValuesPerPage >= 1, nameof(MaxValuesPerPage), MaxValuesPerPage, "at least 1");
+        Require(DictionaryPageSizeLimit >= 1024, nameof(DictionaryPageSizeLimit), DictionaryPageSizeLimit, "at least 1024 bytes");
+        Require(MaxStatisticsSize >= 0, nameof(MaxStatisticsSize), MaxStatisticsSize, "0 or more");
+        if (string.IsNullOrWhiteSpace(CreatedBy))
+        {
+            throw new ArgumentException($"{nameof(CreatedBy)} is empty; give the application name and version.", nameof(CreatedBy));
+        }
+    }
+
+    private static void Require(bool condition, string name, int value, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name} is {value}; it must be {rule}."), name);
+        }
+    }
+}
