@@ -91,6 +91,25 @@ public sealed class S3Sink<T> : ISink<T>
     /// <summary>Gets the key prefix under which records that cannot be converted are written.</summary>
     public string ErrorPrefix => _errorPrefix;
 
+    /// <summary>
+    /// Describes the table this sink writes, for Athena (<see cref="DataLakeTable.ToAthenaDdl"/>) and Glue
+    /// (<see cref="DataLakeTable.ToGlueCreateTableJson"/>), with partition projection matching the key layout.
+    /// </summary>
+    /// <param name="database">The Glue database.</param>
+    /// <param name="columns">The data columns; <see langword="null"/> to take them from the format (Parquet knows its schema; line formats need them given).</param>
+    /// <param name="projectionFirstYear">The first year of projected time partitions. Default 2020.</param>
+    /// <returns>The table description.</returns>
+    /// <exception cref="InvalidOperationException">No columns were given and the format does not know its columns.</exception>
+    public DataLakeTable DescribeTable(string database, IReadOnlyList<TableColumn>? columns = null, int projectionFirstYear = 2020)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(projectionFirstYear, 1970);
+        var table = _format as ITableFormat;
+        var resolved = columns ?? table?.Columns
+            ?? throw new InvalidOperationException($"The format {_format.GetType().Name} does not describe its columns: pass them to DescribeTable.");
+        var storage = table?.Storage ?? TableStorage.JsonLines();
+        return new DataLakeTable(database, _options.TableName, TableLocation, resolved, _layout.BuildColumns(projectionFirstYear), storage);
+    }
+
     /// <summary>Gets counters of what the sink has done so far.</summary>
     public S3SinkStatistics Statistics => new(_objects, _records, _bytes, _errorObjects, _errorRecords, _multipart, _retrier.Retries, _open.Count);
 

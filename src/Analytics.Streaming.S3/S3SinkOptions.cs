@@ -12,7 +12,7 @@ public sealed class S3SinkOptions<T>
     /// <summary>Gets or sets where objects are written: an <see cref="S3ObjectStore"/> or a <see cref="LocalFolderObjectStore"/>. Required.</summary>
     public IObjectStore? Store { get; set; }
 
-    /// <summary>Gets or sets the object format, such as a Parquet format or <see cref="LineFormats.JsonLines{T}"/>. Required.</summary>
+    /// <summary>Gets or sets the object format, such as <see cref="ParquetObjectFormat{T}"/> or <see cref="LineFormats.JsonLines{T}"/>. Required.</summary>
     public IObjectFormat<T>? Format { get; set; }
 
     /// <summary>Gets or sets the table name, the folder under the zone: lower-case letters, digits and underscores (Athena and Glue rules). Required.</summary>
