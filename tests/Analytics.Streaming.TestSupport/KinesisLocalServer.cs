@@ -11,8 +11,9 @@ namespace Analytics.Streaming.TestSupport;
 /// <remarks>
 /// Unlike kinesalite it has UpdateShardCount, RegisterStreamConsumer and SubscribeToShard (enhanced fan-out over
 /// HTTP/1.1 and h2c). Its bind host is hard-coded to 0.0.0.0, so the fixture runs a patched COPY of its
-/// <c>main.js</c> (with <c>server.json</c> beside it) from a temporary folder, with the host replaced by 127.0.0.1;
-/// node_modules is never edited. It can ignore SIGTERM after streaming, so it is killed outright. Its JSON carries
+/// <c>main.js</c> (with <c>server.json</c> beside it) from a temporary folder, with the host replaced by 127.0.0.1,
+/// through tests/peers/kinesis-emulator-local.js (which makes that folder the working directory); node_modules is
+/// never edited. It can ignore SIGTERM after streaming, so it is killed outright. Its JSON carries
 /// explicit <c>null</c> members.
 /// </remarks>
 public sealed class KinesisLocalServer : IAsyncLifetime
@@ -50,7 +51,7 @@ public sealed class KinesisLocalServer : IAsyncLifetime
         int tlsPort = TestPeers.GetFreePort();
         const string fast = "50ms";
         _process = await NodeProcess.StartAsync(
-            [Path.Combine(_copyDirectory, "main.js")],
+            [TestPeers.PathOf("kinesis-emulator-local.js"), _copyDirectory],
             "Starting Kinesis Plain Mock Service",
             new Dictionary<string, string>
             {
