@@ -24,6 +24,21 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public void Clear() => _written = 0;
 
+    /// <summary>Drops everything written after the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)_written);
+        _written = length;
+    }
+
+    /// <summary>Keeps only the last <paramref name="count"/> bytes written, moved to the start.</summary>
+    public void KeepTail(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)count, (uint)_written);
+        _buffer.AsSpan(_written - count, count).CopyTo(_buffer);
+        _written = count;
+    }
+
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);

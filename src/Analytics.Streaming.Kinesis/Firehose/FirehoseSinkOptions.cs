@@ -1,0 +1,71 @@
+namespace Analytics.Streaming.Kinesis.Firehose;
+
+/// <summary>Settings of <see cref="FirehoseSink{T}"/>.</summary>
+/// <remarks>Validated when the sink is created (<see cref="Validate"/>).</remarks>
+public sealed class FirehoseSinkOptions
+{
+    /// <summary>The largest Firehose record, 1,000 KiB before base64.</summary>
+    public const int MaxRecordSize = 1_024_000;
+
+    /// <summary>Gets or sets the delivery stream name. Required.</summary>
+    public string? DeliveryStreamName { get; set; }
+
+    /// <summary>Gets or sets the most records per PutRecordBatch call, 1 to 500. Default 500.</summary>
+    public int MaxBatchRecords { get; set; } = 500;
+
+    /// <summary>
+    /// Gets or sets the most raw bytes per PutRecordBatch call. Default 4,000,000: under the service's 4 MiB with a
+    /// margin, because how the service measures the 4 MiB is not documented.
+    /// </summary>
+    public int MaxBatchBytes { get; set; } = 4_000_000;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a newline (<c>\n</c>) is appended to every record, so that the objects
+    /// Firehose writes to S3 are newline-delimited (Firehose itself adds no delimiter). Default <see langword="true"/>.
+    /// </summary>
+    public bool AppendNewline { get; set; } = true;
+
+    /// <summary>Gets or sets how many times a record is sent in total before the sink gives up. Default 10.</summary>
+    public int MaxAttempts { get; set; } = 10;
+
+    /// <summary>Gets or sets the backoff base for resending failed records (full jitter, doubling). Default 100 milliseconds.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Gets or sets the largest single backoff. Default 5 seconds.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the clock used for backoff. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws when a setting is out of range, with a message that says what to change.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrEmpty(DeliveryStreamName) || DeliveryStreamName.Length > 64)
+        {
+            throw new ArgumentException($"FirehoseSinkOptions.DeliveryStreamName is required, 1 to 64 characters; got '{DeliveryStreamName}'.", nameof(DeliveryStreamName));
+        }
+
+        if (MaxBatchRecords is < 1 or > 500)
+        {
+            throw new ArgumentException($"FirehoseSinkOptions.MaxBatchRecords must be 1 to 500; got {MaxBatchRecords}.", nameof(MaxBatchRecords));
+        }
+
+        if (MaxBatchBytes < MaxRecordSize + 1 || MaxBatchBytes > 4 * 1024 * 1024)
+        {
+            throw new ArgumentException($"FirehoseSinkOptions.MaxBatchBytes must be {MaxRecordSize + 1} to 4 MiB; got {MaxBatchBytes}.", nameof(MaxBatchBytes));
+        }
+
+        if (MaxAttempts < 1)
+        {
+            throw new ArgumentException($"FirehoseSinkOptions.MaxAttempts must be at least 1; got {MaxAttempts}.", nameof(MaxAttempts));
+        }
+
+        if (RetryBaseDelay < TimeSpan.Zero || RetryMaxDelay < RetryBaseDelay)
+        {
+            throw new ArgumentException($"FirehoseSinkOptions needs 0 <= RetryBaseDelay <= RetryMaxDelay; got {RetryBaseDelay} and {RetryMaxDelay}.", nameof(RetryBaseDelay));
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+    }
+}
