@@ -1,0 +1,21 @@
+namespace Analytics.Streaming;
+
+/// <summary>Receives what a <see cref="WindowProcessor{TEvent, TKey, TResult}"/> produces.</summary>
+/// <typeparam name="TEvent">The event type.</typeparam>
+/// <typeparam name="TKey">The key type.</typeparam>
+/// <typeparam name="TResult">The aggregate result type.</typeparam>
+/// <remarks>Called synchronously from the processor's thread; implementations should only buffer.</remarks>
+public interface IWindowOutput<TEvent, TKey, TResult>
+{
+    /// <summary>Receives a window result.</summary>
+    /// <param name="result">The result.</param>
+    void OnResult(in WindowResult<TKey, TResult> result);
+
+    /// <summary>Receives a record that arrived after all its windows were purged.</summary>
+    /// <param name="record">The late record.</param>
+    void OnLateRecord(in LateRecord<TEvent> record);
+
+    /// <summary>Receives a record that could not be processed.</summary>
+    /// <param name="deadLetter">The dead letter.</param>
+    void OnDeadLetter(DeadLetter deadLetter);
+}
