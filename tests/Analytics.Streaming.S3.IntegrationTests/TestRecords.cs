@@ -1,0 +1,78 @@
+using System.Text.Json.Serialization;
+using Analytics.Streaming.Parquet;
+
+namespace Analytics.Streaming.S3.IntegrationTests;
+
+/// <summary>A clickstream record for the sink tests.</summary>
+public sealed record Click(DateTimeOffset Time, string? Page, long UserId, decimal? Price, string? Referrer)
+{
+    public string Id => $"{UserId}-{Time.ToUnixTimeMilliseconds()}";
+}
+
+[JsonSerializable(typeof(Click))]
+public sealed partial class TestJson : JsonSerializerContext;
+
+public static class Clicks
+{
+    public static readonly DateTimeOffset Start = new(2024, 5, 1, 10, 0, 0, TimeSpan.Zero);
+
+    public static readonly ParquetRecordMap<Click> Map = ParquetRecordMap.For<Click>()
+        .Timestamp("ts", c => c.Time)
+        .String("page", c => c.Page, nullable: false)
+        .Int64("user_id", c => c.UserId)
+        .Decimal("price", 18, 2, c => c.Price)
+        .String("referrer", c => c.Referrer)
+        .Build();
+
+    private static readonly string[] Pages = ["home", "cart", "search", "product/42", "checkout"];
+
+    /// <summary>Deterministic clicks spread over <paramref name="hours"/> hours from <see cref="Start"/>.</summary>
+    public static Click[] Make(int count, int hours = 1, int seed = 7)
+    {
+        var random = new Random(seed);
+        var clicks = new Click[count];
+        long span = TimeSpan.FromHours(hours).Ticks;
+        for (int i = 0; i < count; i++)
+        {
+            var time = Start.AddTicks(span / count * i);
+            clicks[i] = new Click(
+                time,
+                Pages[random.Next(Pages.Length)],
+                i,
+                i % 5 == 0 ? null : Math.Round((decimal)random.NextDouble() * 1000, 2),
+                i % 3 == 0 ? null : "ref-" + random.Next(100));
+        }
+
+        return clicks;
+    }
+}
+
+/// <summary>A store that fails its first <c>failures</c> requests with a dropped connection, then behaves like the store it wraps.</summary>
+public sealed class FlakyStore(IObjectStore inner, int failures) : IObjectStore
+{
+    private int _remaining = failures;
+
+    public string GetLocation(string key) => inner.GetLocation(key);
+
+    public bool IsTransient(Exception exception) => inner.IsTransient(exception);
+
+    public Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
+    {
+        Fail();
+        return inner.PutObjectAsync(key, content, contentType, cancellationToken);
+    }
+
+    public Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
+    {
+        Fail();
+        return inner.StartMultipartUploadAsync(key, contentType, cancellationToken);
+    }
+
+    private void Fail()
+    {
+        if (Interlocked.Decrement(ref _remaining) >= 0)
+        {
+            throw new IOException("Simulated dropped connection.");
+        }
+    }
+}
