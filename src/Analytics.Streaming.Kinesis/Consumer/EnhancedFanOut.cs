@@ -8,6 +8,21 @@ internal static class EnhancedFanOut
     /// <summary>Returns the ARN of the named consumer once it is ACTIVE, registering it when it does not exist.</summary>
     public static async Task<string> EnsureConsumerAsync(IKinesisClient client, KinesisConsumerOptions options, CancellationToken cancellationToken)
     {
+        for (int failures = 0; ; failures++)
+        {
+            try
+            {
+                return await RegisterAsync(client, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (ShardReaderBase.IsTransient(e, cancellationToken))
+            {
+                await Task.Delay(ShardReaderBase.BackOffDelay(options, failures), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<string> RegisterAsync(IKinesisClient client, KinesisConsumerOptions options, CancellationToken cancellationToken)
+    {
         string name = options.EnhancedFanOutConsumerName!;
         string streamArn = options.StreamArn
             ?? (await client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = options.StreamName }, cancellationToken).ConfigureAwait(false)).StreamArn;

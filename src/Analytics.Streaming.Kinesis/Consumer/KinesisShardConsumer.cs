@@ -193,6 +193,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             }
 
             bool listNow = true;
+            int discoveryFailures = 0;
             while (true)
             {
                 while (_ended.TryDequeue(out var ended))
@@ -200,9 +201,19 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     ended.Status = ShardStatus.Ended;
                 }
 
+                TimeSpan? retryIn = null;
                 if (listNow || Options.TimeProvider.GetElapsedTime(_lastListing) >= Options.ShardDiscoveryInterval)
                 {
-                    await DiscoverAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await DiscoverAsync(cancellationToken).ConfigureAwait(false);
+                        discoveryFailures = 0;
+                    }
+                    catch (Exception e) when (ShardReaderBase.IsTransient(e, cancellationToken))
+                    {
+                        // Throttled or failed listing: keep reading the known shards and list again after a back-off.
+                        retryIn = ShardReaderBase.BackOffDelay(Options, discoveryFailures++);
+                    }
                 }
 
                 await StartReadyShardsAsync(cancellationToken).ConfigureAwait(false);
@@ -214,20 +225,20 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     waitingOnParents |= state.Status == ShardStatus.Ended;
                 }
 
-                var wait = Options.ShardDiscoveryInterval - Options.TimeProvider.GetElapsedTime(_lastListing);
+                var wait = retryIn ?? Options.ShardDiscoveryInterval - Options.TimeProvider.GetElapsedTime(_lastListing);
                 if (waitingOnParents && wait > Options.ParentCheckpointPollInterval)
                 {
                     wait = Options.ParentCheckpointPollInterval;
                 }
 
-                listNow = false;
+                listNow = retryIn is not null;
                 if (wait > TimeSpan.Zero)
                 {
                     using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timer.CancelAfter(wait);
                     try
                     {
-                        listNow = await _wake.Reader.ReadAsync(timer.Token).ConfigureAwait(false);
+                        listNow |= await _wake.Reader.ReadAsync(timer.Token).ConfigureAwait(false);
                         while (_wake.Reader.TryRead(out bool more))
                         {
                             listNow |= more;

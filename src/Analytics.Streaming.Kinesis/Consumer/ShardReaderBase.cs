@@ -62,19 +62,23 @@ internal abstract class ShardReaderBase
     }
 
     /// <summary>Waits before retrying after throttling or a transient failure: exponential from the base delay, full jitter.</summary>
-    [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter for retry spacing, not security.")]
-    protected Task BackOffAsync(CancellationToken cancellationToken)
-    {
-        int exponent = Math.Min(_failuresInARow++, 16);
-        double ceiling = Math.Min(Options.RetryMaxDelay.TotalMilliseconds, Options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, exponent));
+    protected Task BackOffAsync(CancellationToken cancellationToken) =>
+        Task.Delay(BackOffDelay(Options, _failuresInARow++), Options.TimeProvider, cancellationToken);
 
-        // Full jitter, but never less than half the base delay, so a throttled shard always pauses.
-        double wait = Math.Max(Options.RetryBaseDelay.TotalMilliseconds / 2, Random.Shared.NextDouble() * ceiling);
-        return Task.Delay(TimeSpan.FromMilliseconds(wait), Options.TimeProvider, cancellationToken);
+    /// <summary>
+    /// The wait before retry number <paramref name="failuresInARow"/> + 1: full jitter under an exponential ceiling,
+    /// but never less than half the base delay, so a throttled caller always pauses.
+    /// </summary>
+    [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter for retry spacing, not security.")]
+    internal static TimeSpan BackOffDelay(KinesisConsumerOptions options, int failuresInARow)
+    {
+        int exponent = Math.Min(failuresInARow, 16);
+        double ceiling = Math.Min(options.RetryMaxDelay.TotalMilliseconds, options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, exponent));
+        return TimeSpan.FromMilliseconds(Math.Max(options.RetryBaseDelay.TotalMilliseconds / 2, Random.Shared.NextDouble() * ceiling));
     }
 
     /// <summary>Decides whether a failure is worth another try after a back-off (throttling, 5xx, connection failures).</summary>
-    protected static bool IsTransient(Exception exception, CancellationToken cancellationToken) => exception switch
+    internal static bool IsTransient(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         KinesisException kinesis => kinesis.IsRetryable || kinesis.IsThrottling,
         HttpRequestException => true,

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Text;
+using Analytics.Streaming.TestSupport;
+
+namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
+
+public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
+{
+    private static readonly (HttpStatusCode, string) Throttled = (HttpStatusCode.BadRequest, "ProvisionedThroughputExceededException");
+    private static readonly (HttpStatusCode, string) Expired = (HttpStatusCode.BadRequest, "ExpiredIteratorException");
+    private static readonly (HttpStatusCode, string) Internal = (HttpStatusCode.InternalServerError, "InternalFailure");
+
+    [Fact]
+    public async Task ReadBatchesAsync_ThrottlingExpiredIteratorsAndServerErrors_EveryRecordOnceInKeyOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string stream = KinesaliteServer.NewStreamName("consume-faults");
+        await kinesalite.Admin.CreateStreamAsync(stream, 2, ct);
+        var expected = new List<string>();
+        var records = new List<(string, byte[])>();
+        for (int i = 0; i < 300; i++)
+        {
+            string key = $"key-{i % 17:D2}";
+            var payload = ConsumerTestKit.Payload(key, i);
+            expected.Add(Encoding.UTF8.GetString(payload));
+            records.Add((key, payload));
+        }
+
+        await kinesalite.Admin.PutRecordsAsync(stream, records, ct);
+        using var handler = new FaultInjectingHandler((operation, call) => operation switch
+        {
+            "GetShardIterator" when call == 1 => Throttled,
+            "GetRecords" when call is 2 or 3 => Throttled,
+            "GetRecords" when call is 5 or 9 => Expired,
+            "GetRecords" when call == 7 => Internal,
+            "ListShards" when call == 1 => Internal,
+            _ => null,
+        });
+
+        // One attempt per call: the consumer, not the client, has to ride out every injected failure.
+        using var client = new KinesisClient(new KinesisClientOptions
+        {
+            Region = "us-east-1",
+            ServiceUrl = kinesalite.Endpoint,
+            Credentials = new Amazon.Runtime.BasicAWSCredentials("AKIDTEST", "secret"),
+            HttpHandler = handler,
+            Retry = { MaxAttempts = 1 },
+        });
+        var store = new InMemoryCheckpointStore();
+        var options = ConsumerTestKit.FastOptions(stream);
+        options.MaxRecordsPerCall = 25;
+        var consumer = new KinesisShardConsumer(client, store, options);
+
+        var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(400));
+
+        ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
+        Assert.Equal(7, handler.InjectedCount);
+    }
+
+    [Fact]
+    public async Task ReadBatchesAsync_CaughtUpShardWithoutIdleWait_CallsGetRecordsAtMostFiveTimesPerSecond()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string stream = KinesaliteServer.NewStreamName("consume-rate");
+        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        using var handler = new FaultInjectingHandler((_, _) => null);
+        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint, handler);
+        var options = ConsumerTestKit.FastOptions(stream);
+        options.IdleTimeBetweenReads = TimeSpan.Zero;
+        var consumer = new KinesisShardConsumer(client, new InMemoryCheckpointStore(), options);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        stop.CancelAfter(TimeSpan.FromSeconds(2));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in consumer.ReadBatchesAsync(stop.Token))
+            {
+            }
+        });
+
+        var calls = handler.Log.Where(e => e.Operation == "GetRecords").Select(e => e.At).ToList();
+        Assert.True(calls.Count >= 2, $"Only {calls.Count} GetRecords calls were made.");
+        for (int i = 1; i < calls.Count; i++)
+        {
+            Assert.True(calls[i] - calls[i - 1] >= TimeSpan.FromMilliseconds(190), $"Calls {i} and {i + 1} were {(calls[i] - calls[i - 1]).TotalMilliseconds} ms apart.");
+        }
+    }
+
+    [Fact]
+    public async Task ReadBatchesAsync_ByteRateLimit_WaitsUntilBytesReadFitTheRate()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string stream = KinesaliteServer.NewStreamName("consume-bytes");
+        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        var records = Enumerable.Range(0, 20).Select(i => ($"k{i}", new byte[6 * 1024])).ToList();
+        await kinesalite.Admin.PutRecordsAsync(stream, records, ct);
+        using var handler = new FaultInjectingHandler((_, _) => null);
+        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint, handler);
+        var store = new InMemoryCheckpointStore();
+        var options = ConsumerTestKit.FastOptions(stream);
+        options.MaxRecordsPerCall = 10;
+        options.MaxBytesPerSecond = 64 * 1024;
+        var consumer = new KinesisShardConsumer(client, store, options);
+
+        await ConsumerTestKit.ReadAsync(consumer, store, 20, TimeSpan.FromSeconds(20), TimeSpan.Zero);
+
+        // 10 records of 6 KiB = 60 KiB at 64 KiB/s: the second call waits about 0.94 s after the first.
+        var calls = handler.Log.Where(e => e.Operation == "GetRecords").Select(e => e.At).ToList();
+        Assert.True(calls.Count >= 2);
+        Assert.True(calls[1] - calls[0] >= TimeSpan.FromMilliseconds(900), $"The second call came {(calls[1] - calls[0]).TotalMilliseconds} ms after the first.");
+    }
+}
