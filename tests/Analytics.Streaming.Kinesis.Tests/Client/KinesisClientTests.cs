@@ -1,0 +1,214 @@
+using System.Text;
+using System.Text.Json;
+using Analytics.Streaming.Kinesis.Tests.Support;
+
+namespace Analytics.Streaming.Kinesis.Tests.Client;
+
+public sealed class KinesisClientTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task PutRecordsAsync_Request_HasJson11FramingSignatureAndBase64Data()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok(
+            """{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"shardId-000000000000"},{"SequenceNumber":"2","ShardId":"shardId-000000000001"}],"EncryptionType":"NONE"}"""));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var response = await client.PutRecordsAsync(
+            new PutRecordsRequest
+            {
+                StreamName = "orders",
+                Records = [new("hi"u8.ToArray(), "pk-1"), new(Array.Empty<byte>(), "pk-2", "42")],
+            },
+            Ct);
+
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("Kinesis_20131202.PutRecords", request.Target);
+        Assert.Equal("application/x-amz-json-1.1", request.ContentType);
+        Assert.StartsWith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", request.Authorization, StringComparison.Ordinal);
+        Assert.Contains("/us-east-1/kinesis/aws4_request", request.Authorization, StringComparison.Ordinal);
+        Assert.NotNull(request.AmzDate);
+        var json = request.Json;
+        Assert.Equal("orders", json.GetProperty("StreamName").GetString());
+        var records = json.GetProperty("Records");
+        Assert.Equal("aGk=", records[0].GetProperty("Data").GetString());
+        Assert.Equal("pk-1", records[0].GetProperty("PartitionKey").GetString());
+        Assert.False(records[0].TryGetProperty("ExplicitHashKey", out _));
+        Assert.Equal(string.Empty, records[1].GetProperty("Data").GetString());
+        Assert.Equal("42", records[1].GetProperty("ExplicitHashKey").GetString());
+        Assert.Equal(0, response.FailedRecordCount);
+        Assert.Equal("shardId-000000000001", response.Records[1].ShardId);
+    }
+
+    [Fact]
+    public async Task PutRecordsAsync_PartialFailure_ReturnsPerEntryErrorsWithoutRetrying()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok(
+            """{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded"}]}"""));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var response = await client.PutRecordsAsync(new PutRecordsRequest { StreamName = "s", Records = [new("a"u8.ToArray(), "a"), new("b"u8.ToArray(), "b")] }, Ct);
+
+        Assert.Single(server.Requests);
+        Assert.Equal(1, response.FailedRecordCount);
+        Assert.True(response.Records[0].IsSuccess);
+        Assert.Equal(KinesisErrors.ProvisionedThroughputExceeded, response.Records[1].ErrorCode);
+        Assert.Equal("Rate exceeded", response.Records[1].ErrorMessage);
+    }
+
+    [Fact]
+    public async Task PutRecordAsync_ServerErrorThenSuccess_RetriesTransparently()
+    {
+        int calls = 0;
+        await using var server = new LoopbackAwsServer(_ => Interlocked.Increment(ref calls) < 3
+            ? LoopbackResponse.Error(500, "InternalFailure", "boom")
+            : LoopbackResponse.Ok("""{"ShardId":"shardId-000000000000","SequenceNumber":"495","EncryptionType":"NONE"}"""));
+        using var client = new KinesisClient(server.ClientOptions(maxAttempts: 3));
+
+        var response = await client.PutRecordAsync(new PutRecordRequest { StreamName = "s", Data = "x"u8.ToArray(), PartitionKey = "k" }, Ct);
+
+        Assert.Equal(3, calls);
+        Assert.Equal("495", response.SequenceNumber);
+    }
+
+    [Fact]
+    public async Task GetRecordsAsync_Throttled_ThrowsTypedExceptionAfterMaxAttempts()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "ProvisionedThroughputExceededException", "Rate exceeded for shard"));
+        using var client = new KinesisClient(server.ClientOptions(maxAttempts: 2));
+
+        var exception = await Assert.ThrowsAsync<ProvisionedThroughputExceededException>(
+            () => client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it" }, Ct));
+
+        Assert.Equal(2, server.Requests.Count);
+        Assert.True(exception.IsThrottling);
+        Assert.True(exception.IsRetryable);
+        Assert.Contains("Rate exceeded for shard", exception.Message, StringComparison.Ordinal);
+        Assert.NotNull(exception.RequestId);
+    }
+
+    [Fact]
+    public async Task GetRecordsAsync_ExpiredIterator_ThrowsAtOnceWithoutRetry()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "com.amazonaws.kinesis.v20131202#ExpiredIteratorException", "Iterator expired"));
+        using var client = new KinesisClient(server.ClientOptions(maxAttempts: 5));
+
+        var exception = await Assert.ThrowsAsync<ExpiredIteratorException>(() => client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it" }, Ct));
+
+        Assert.Single(server.Requests);
+        Assert.Equal(KinesisErrors.ExpiredIterator, exception.ErrorCode);
+        Assert.False(exception.IsRetryable);
+    }
+
+    [Fact]
+    public async Task DescribeStreamSummaryAsync_ErrorTypeOnlyInHeader_MapsToResourceNotFound()
+    {
+        await using var server = new LoopbackAwsServer(_ => new LoopbackResponse(400, "{}", "ResourceNotFoundException:http://internal"));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = "missing" }, Ct));
+    }
+
+    [Fact]
+    public async Task GetRecordsAsync_Answer_ParsesRecordsTimestampsNullsAndChildren()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok("""
+            {"Records":[{"SequenceNumber":"49590338271490256608559692538361571095921575989136588898","ApproximateArrivalTimestamp":1.441215410867E9,
+                         "Data":"dGVzdGRhdGE=","PartitionKey":"123","EncryptionType":null},
+                        {"SequenceNumber":"7","ApproximateArrivalTimestamp":1441215410.5,"Data":"","PartitionKey":"k"}],
+             "NextShardIterator":null,"MillisBehindLatest":24000,
+             "ChildShards":[{"ShardId":"shardId-000000000002","ParentShards":["shardId-000000000000"],
+                             "HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"340282366920938463463374607431768211455"}}]}
+            """));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var response = await client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it", Limit = 100 }, Ct);
+
+        Assert.Equal(100, server.Requests.Single().Json.GetProperty("Limit").GetInt32());
+        Assert.Equal(2, response.Records.Count);
+        var first = response.Records[0];
+        Assert.Equal("49590338271490256608559692538361571095921575989136588898", first.SequenceNumber.ToString());
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_441_215_410_867), first.ApproximateArrivalTimestamp);
+        Assert.Equal("testdata", Encoding.UTF8.GetString(first.Data.Span));
+        Assert.Null(first.EncryptionType);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_441_215_410_500), response.Records[1].ApproximateArrivalTimestamp);
+        Assert.True(response.Records[1].Data.IsEmpty);
+        Assert.True(response.IsEndOfShard);
+        Assert.Equal(TimeSpan.FromSeconds(24), response.BehindLatest);
+        var child = Assert.Single(response.ChildShards!);
+        Assert.Equal(["shardId-000000000000"], child.ParentShards);
+        Assert.Equal(HashKeyRange.All, child.HashKeyRange);
+    }
+
+    [Fact]
+    public async Task ListShardsAsync_WithNextToken_SendsOnlyTheToken()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok("""
+            {"Shards":[{"ShardId":"shardId-000000000001","ParentShardId":"shardId-000000000000","HashKeyRange":{"StartingHashKey":"5","EndingHashKey":"10"},
+                        "SequenceNumberRange":{"StartingSequenceNumber":"100","EndingSequenceNumber":"200"}}],"NextToken":null}
+            """));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var page = await client.ListShardsAsync(new ListShardsRequest { StreamName = "s", NextToken = "tok", MaxResults = 10 }, Ct);
+
+        var json = server.Requests.Single().Json;
+        Assert.Equal("tok", json.GetProperty("NextToken").GetString());
+        Assert.False(json.TryGetProperty("StreamName", out _));
+        Assert.Equal(10, json.GetProperty("MaxResults").GetInt32());
+        var shard = Assert.Single(page.Shards);
+        Assert.True(shard.IsClosed);
+        Assert.Equal(new HashKeyRange(5, 10), shard.HashKeyRange);
+        Assert.Null(page.NextToken);
+    }
+
+    [Fact]
+    public async Task GetShardIteratorAsync_AtTimestamp_WritesEpochSecondsWithMilliseconds()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok("""{"ShardIterator":"AAAA"}"""));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var response = await client.GetShardIteratorAsync(
+            new GetShardIteratorRequest { StreamName = "s", ShardId = "shardId-000000000000", StartingPosition = StartingPosition.AtTimestamp(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123)) },
+            Ct);
+
+        var json = server.Requests.Single().Json;
+        Assert.Equal("AT_TIMESTAMP", json.GetProperty("ShardIteratorType").GetString());
+        Assert.Equal(1_700_000_000.123m, json.GetProperty("Timestamp").GetDecimal());
+        Assert.Equal("AAAA", response.ShardIterator);
+    }
+
+    [Fact]
+    public async Task CallAsync_ConnectionRefused_ThrowsTransportFailureAfterRetries()
+    {
+        var options = new KinesisClientOptions
+        {
+            Region = "us-east-1",
+            ServiceUrl = new Uri("http://127.0.0.1:1/"),
+            Credentials = new Amazon.Runtime.BasicAWSCredentials("a", "b"),
+            Retry = new KinesisRetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1) },
+        };
+        using var client = new KinesisClient(options);
+
+        var exception = await Assert.ThrowsAsync<KinesisException>(() => client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = "s" }, Ct));
+
+        Assert.Equal(KinesisErrors.TransportFailure, exception.ErrorCode);
+    }
+
+    [Fact]
+    public void Constructor_MissingRegion_ThrowsWithWhatToChange()
+    {
+        var exception = Assert.Throws<ArgumentException>(() => new KinesisClient(new KinesisClientOptions()));
+        Assert.Contains("Region", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BackoffDelay_GrowsExponentiallyAndIsCapped()
+    {
+        var retry = new KinesisRetryOptions { BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) };
+        Assert.Equal(TimeSpan.FromMilliseconds(100), AwsJsonTransport.BackoffDelay(retry, 1, 1.0));
+        Assert.Equal(TimeSpan.FromMilliseconds(400), AwsJsonTransport.BackoffDelay(retry, 3, 1.0));
+        Assert.Equal(TimeSpan.FromSeconds(1), AwsJsonTransport.BackoffDelay(retry, 10, 1.0));
+        Assert.Equal(TimeSpan.Zero, AwsJsonTransport.BackoffDelay(retry, 10, 0.0));
+    }
+}
