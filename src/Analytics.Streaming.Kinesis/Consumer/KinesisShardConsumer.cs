@@ -132,7 +132,14 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 
     private sealed class ShardState(Shard shard)
     {
-        public Shard Shard { get; set; } = shard;
+        private Shard _shard = shard;
+
+        /// <summary>Gets or sets the shard as last listed (read by its reader, which needs to know when it closes).</summary>
+        public Shard Shard
+        {
+            get => Volatile.Read(ref _shard);
+            set => Volatile.Write(ref _shard, value);
+        }
 
         public ShardStatus Status { get; set; }
     }
@@ -382,7 +389,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             await Task.Yield();
             ShardReaderBase reader = _consumerArn is null
                 ? new PollingShardReader(owner._client, Options, plan, output)
-                : new FanOutShardReader(owner._client, Options, _consumerArn, plan, output);
+                : new FanOutShardReader(owner._client, Options, _consumerArn, plan, () => state.Shard.IsClosed, output);
             try
             {
                 await reader.RunAsync(cancellationToken).ConfigureAwait(false);
