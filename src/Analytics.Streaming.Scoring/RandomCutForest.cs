@@ -10,8 +10,8 @@ public sealed class RandomCutForestOptions
     /// <remarks>With a shingle of s, each point is the last s inputs concatenated, so changes of shape over time are anomalies too.</remarks>
     public int ShingleSize { get; set; } = 1;
 
-    /// <summary>Gets or sets the number of trees (default 50).</summary>
-    public int TreeCount { get; set; } = 50;
+    /// <summary>Gets or sets the number of trees (default 100, as Kinesis Data Analytics used).</summary>
+    public int TreeCount { get; set; } = 100;
 
     /// <summary>Gets or sets the points each tree samples (default 256).</summary>
     public int SampleSize { get; set; } = 256;
@@ -25,8 +25,8 @@ public sealed class RandomCutForestOptions
     /// <summary>Gets or sets the points each tree must hold before scores are given (default <c>SampleSize / 4</c>).</summary>
     public int? OutputAfter { get; set; }
 
-    /// <summary>Gets or sets the score from which a point is an anomaly (default 2.5; a typical point scores about 1).</summary>
-    public double AnomalyThreshold { get; set; } = 2.5;
+    /// <summary>Gets or sets the score from which a point is an anomaly (default 1.25; typical points score 0.7 to 1.0, see the package README for how it was chosen).</summary>
+    public double AnomalyThreshold { get; set; } = 1.25;
 
     /// <summary>Gets or sets the seed; the same seed and inputs give the same scores (default 42).</summary>
     public ulong Seed { get; set; } = 42;
@@ -108,7 +108,7 @@ public sealed class RandomCutForest
 
         if (!(options.AnomalyThreshold > 0) || double.IsInfinity(options.AnomalyThreshold))
         {
-            throw new ArgumentException("AnomalyThreshold must be positive (default 2.5).", nameof(options));
+            throw new ArgumentException("AnomalyThreshold must be positive (default 1.25).", nameof(options));
         }
 
         _dimensions = options.Dimensions;
