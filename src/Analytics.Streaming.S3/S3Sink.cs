@@ -172,17 +172,29 @@ public sealed class S3Sink<T> : ISink<T>
         ThrowIfUnusable();
         try
         {
-            while (_open.Count > 0)
+            if (_open.Count == 1 || (_open.Count > 1 && _options.MaxConcurrentUploads == 1))
             {
-                OpenObject first = null!;
                 foreach (var value in _open.Values)
                 {
-                    first = value;
-                    break;
+                    await StoreAsync(value, cancellationToken).ConfigureAwait(false);
                 }
-
-                await CloseAsync(first, cancellationToken).ConfigureAwait(false);
             }
+            else if (_open.Count > 1)
+            {
+                var targets = new OpenObject[_open.Count];
+                _open.Values.CopyTo(targets, 0);
+                await Parallel.ForEachAsync(
+                    targets,
+                    new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentUploads, CancellationToken = cancellationToken },
+                    async (target, ct) => await StoreAsync(target, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            }
+
+            foreach (var value in _open.Values)
+            {
+                Closed(value);
+            }
+
+            _open.Clear();
 
             while (_errors.Count > 0)
             {
@@ -363,10 +375,22 @@ public sealed class S3Sink<T> : ISink<T>
 
     private async ValueTask CloseAsync(OpenObject target, CancellationToken cancellationToken)
     {
+        await StoreAsync(target, cancellationToken).ConfigureAwait(false);
+        _open.Remove(target.PartitionKey);
+        Closed(target);
+    }
+
+    /// <summary>Finishes an object and stores it; touches nothing but the object, so several run at once on flush.</summary>
+    private async ValueTask StoreAsync(OpenObject target, CancellationToken cancellationToken)
+    {
         long started = Stopwatch.GetTimestamp();
+        using var activity = S3SinkTelemetry.Source.StartActivity("S3Sink.StoreObject");
         target.Writer.Complete();
         target.Writer.Dispose();
-        long size = target.Buffer.TotalWritten;
+        target.Size = target.Buffer.TotalWritten;
+        activity?.SetTag("s3.key", target.Key);
+        activity?.SetTag("s3.bytes", target.Size);
+        activity?.SetTag("s3.records", target.Records);
         if (target.Upload is null)
         {
             using var content = target.Buffer.OpenFront(target.Buffer.Length);
@@ -386,15 +410,19 @@ public sealed class S3Sink<T> : ISink<T>
             await _retrier.RunAsync(static (upload, ct) => upload.CompleteAsync(ct), target.Upload, null, cancellationToken).ConfigureAwait(false);
         }
 
-        _open.Remove(target.PartitionKey);
+        target.Stored = true;
+        S3SinkTelemetry.UploadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tableTag);
+    }
+
+    private void Closed(OpenObject target)
+    {
         target.Buffer.Dispose();
         _objects++;
         _records += target.Records;
-        _bytes += size;
+        _bytes += target.Size;
         S3SinkTelemetry.Objects.Add(1, _tableTag);
         S3SinkTelemetry.Records.Add(target.Records, _tableTag);
-        S3SinkTelemetry.Bytes.Add(size, _tableTag);
-        S3SinkTelemetry.UploadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tableTag);
+        S3SinkTelemetry.Bytes.Add(target.Size, _tableTag);
     }
 
     private void Discard(OpenObject target)
@@ -536,6 +564,10 @@ public sealed class S3Sink<T> : ISink<T>
         public IMultipartUpload? Upload { get; set; }
 
         public int PartsUploaded { get; set; }
+
+        public long Size { get; set; }
+
+        public bool Stored { get; set; }
     }
 
     private sealed class ErrorObject(long bucket, DateTimeOffset openedAt)
@@ -571,10 +603,11 @@ public sealed record S3SinkStatistics(
     long Retries,
     int OpenObjects);
 
-/// <summary>The package's metrics: meter <c>Analytics.Streaming.S3</c>, each instrument tagged with <c>table</c>.</summary>
+/// <summary>The package's telemetry: meter and activity source <c>Analytics.Streaming.S3</c>; instruments are tagged with <c>table</c>.</summary>
 internal static class S3SinkTelemetry
 {
     public static readonly Meter Meter = new("Analytics.Streaming.S3");
+    public static readonly ActivitySource Source = new("Analytics.Streaming.S3");
     public static readonly Counter<long> Objects = Meter.CreateCounter<long>("analytics.s3.objects", "{object}", "Objects stored.");
     public static readonly Counter<long> Records = Meter.CreateCounter<long>("analytics.s3.records", "{record}", "Records in stored objects.");
     public static readonly Counter<long> Bytes = Meter.CreateCounter<long>("analytics.s3.bytes", "By", "Bytes of stored objects.");

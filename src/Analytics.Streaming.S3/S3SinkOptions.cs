@@ -59,6 +59,9 @@ public sealed class S3SinkOptions<T>
     /// </summary>
     public int PartSize { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>Gets or sets how many objects <see cref="S3Sink{T}.FlushAsync"/> finishes and uploads at once. Default 4; 1 to 64.</summary>
+    public int MaxConcurrentUploads { get; set; } = 4;
+
     /// <summary>Gets or sets the retry policy for store requests.</summary>
     public RetryOptions Retry { get; set; } = new();
 
@@ -153,6 +156,11 @@ public sealed class S3SinkOptions<T>
         if (MaxOpenObjects < 1)
         {
             throw OptionErrors.Invalid($"{Owner}.MaxOpenObjects is {MaxOpenObjects}: use 1 or more.");
+        }
+
+        if (MaxConcurrentUploads is < 1 or > 64)
+        {
+            throw OptionErrors.Invalid($"{Owner}.MaxConcurrentUploads is {MaxConcurrentUploads}: use 1 to 64.");
         }
 
         ArgumentNullException.ThrowIfNull(Retry, $"{Owner}.Retry");

@@ -22,7 +22,7 @@ public static class LineFormats
             throw new ArgumentException("The JSON options write indented JSON, which breaks the one-record-per-line format: set WriteIndented = false.", nameof(typeInfo));
         }
 
-        return new LineFormat<T>(gzip, ".jsonl", "application/x-ndjson", (record, output) => SerializeJson(record, output, typeInfo));
+        return new LineFormat<T>(gzip, ".jsonl", "application/x-ndjson", (record, line) => SerializeJson(record, line, typeInfo));
     }
 
     /// <summary>Raw records: each record's bytes followed by <c>\n</c> (Firehose's <c>AppendDelimiterToRecord</c>), for the raw zone.</summary>
@@ -37,17 +37,44 @@ public static class LineFormats
             throw new ArgumentException($"File extension '{fileExtension}' must start with a dot.", nameof(fileExtension));
         }
 
-        return new LineFormat<RawRecord>(gzip, fileExtension, "application/octet-stream", static (record, output) => output.Write(record.Data.Span));
+        return new LineFormat<RawRecord>(gzip, fileExtension, "application/octet-stream", static (record, line) => line.Buffer.Write(record.Data.Span));
     }
 
-    private static void SerializeJson<T>(T record, ArrayBufferWriter<byte> output, JsonTypeInfo<T> typeInfo)
+    private static void SerializeJson<T>(T record, Line line, JsonTypeInfo<T> typeInfo)
     {
-        using var writer = new Utf8JsonWriter(output);
+        var writer = line.Json;
         JsonSerializer.Serialize(writer, record, typeInfo);
         writer.Flush();
     }
 
-    private sealed class LineFormat<T>(bool gzip, string extension, string contentType, Action<T, ArrayBufferWriter<byte>> serialize) : IObjectFormat<T>
+    /// <summary>The reusable buffers of one object writer: the line being built and a JSON writer over it.</summary>
+    private sealed class Line : IDisposable
+    {
+        private Utf8JsonWriter? _json;
+
+        public ArrayBufferWriter<byte> Buffer { get; } = new(256);
+
+        public Utf8JsonWriter Json
+        {
+            get
+            {
+                if (_json is null)
+                {
+                    _json = new Utf8JsonWriter(Buffer);
+                }
+                else
+                {
+                    _json.Reset(Buffer);
+                }
+
+                return _json;
+            }
+        }
+
+        public void Dispose() => _json?.Dispose();
+    }
+
+    private sealed class LineFormat<T>(bool gzip, string extension, string contentType, Action<T, Line> serialize) : IObjectFormat<T>
     {
         public string FileExtension { get; } = gzip ? extension + ".gz" : extension;
 
@@ -59,9 +86,9 @@ public static class LineFormats
             return new Writer(gzip ? new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true) : output, gzip, serialize);
         }
 
-        private sealed class Writer(Stream output, bool owned, Action<T, ArrayBufferWriter<byte>> serialize) : IObjectWriter<T>
+        private sealed class Writer(Stream output, bool owned, Action<T, Line> serialize) : IObjectWriter<T>
         {
-            private readonly ArrayBufferWriter<byte> _line = new(256);
+            private readonly Line _line = new();
             private bool _completed;
 
             public long SizeEstimate { get; private set; }
@@ -69,7 +96,7 @@ public static class LineFormats
             public bool TryWrite(T record, [NotNullWhen(false)] out string? error)
             {
                 ObjectDisposedException.ThrowIf(_completed, this);
-                _line.ResetWrittenCount();
+                _line.Buffer.ResetWrittenCount();
                 try
                 {
                     serialize(record, _line);
@@ -80,9 +107,9 @@ public static class LineFormats
                     return false;
                 }
 
-                _line.Write("\n"u8);
-                output.Write(_line.WrittenSpan);
-                SizeEstimate += _line.WrittenCount;
+                _line.Buffer.Write("\n"u8);
+                output.Write(_line.Buffer.WrittenSpan);
+                SizeEstimate += _line.Buffer.WrittenCount;
                 error = null;
                 return true;
             }
@@ -92,6 +119,7 @@ public static class LineFormats
                 if (!_completed)
                 {
                     _completed = true;
+                    _line.Dispose();
                     if (owned)
                     {
                         output.Dispose();
@@ -105,6 +133,8 @@ public static class LineFormats
                 {
                     output.Dispose();
                 }
+
+                _line.Dispose();
 
                 _completed = true;
             }

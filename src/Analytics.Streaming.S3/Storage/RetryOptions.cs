@@ -42,8 +42,10 @@ public sealed class RetryOptions
 /// <summary>Runs store requests under <see cref="RetryOptions"/>.</summary>
 internal sealed class Retrier(RetryOptions options, IObjectStore store, TimeProvider timeProvider)
 {
-    /// <summary>Gets the number of retries made so far (for telemetry and tests).</summary>
-    public long Retries { get; private set; }
+    private long _retries;
+
+    /// <summary>Gets the number of retries made so far (for telemetry and tests). Thread safe.</summary>
+    public long Retries => Interlocked.Read(ref _retries);
 
     /// <summary>Runs <paramref name="action"/> until it succeeds, fails for good, or the budget is spent; the content stream (if any) is rewound before every attempt.</summary>
     public async Task RunAsync<TState>(Func<TState, CancellationToken, Task> action, TState state, Stream? content, CancellationToken cancellationToken)
@@ -71,7 +73,7 @@ internal sealed class Retrier(RetryOptions options, IObjectStore store, TimeProv
 #pragma warning disable CA5394 // Jitter, not security.
             var delay = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * capMs);
 #pragma warning restore CA5394
-            Retries++;
+            Interlocked.Increment(ref _retries);
             await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
