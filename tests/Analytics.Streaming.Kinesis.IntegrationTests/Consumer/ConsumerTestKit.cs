@@ -40,7 +40,8 @@ internal static class ConsumerTestKit
         int expectedRecords,
         TimeSpan timeout,
         TimeSpan settle,
-        Func<int, Task>? onProgress = null)
+        Func<int, Task>? onProgress = null,
+        Action<RecordBatch<RawRecord>>? onBatch = null)
     {
         var batches = new List<RecordBatch<RawRecord>>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -52,6 +53,7 @@ internal static class ConsumerTestKit
             await foreach (var batch in consumer.ReadBatchesAsync(stop.Token))
             {
                 batches.Add(batch);
+                onBatch?.Invoke(batch);
                 seen += batch.Records.Length + batch.DeadLetters.Count;
                 if (batch.EndPosition is { } end)
                 {
