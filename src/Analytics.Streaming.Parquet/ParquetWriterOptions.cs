@@ -37,7 +37,7 @@ public sealed class ParquetWriterOptions
     /// <summary>
     /// Gets or sets a value indicating whether columns start dictionary-encoded (RLE_DICTIONARY). A column falls back to
     /// PLAIN for the rest of its row group when its dictionary would exceed <see cref="DictionaryPageSizeLimit"/> or when
-    /// it proves not to repeat (more than half the values of its first page distinct). Default <see langword="true"/>.
+    /// it proves not to repeat (more than 90% of the values of its first page distinct). Default <see langword="true"/>.
     /// BOOLEAN, BINARY and wide DECIMAL columns are always PLAIN.
     /// </summary>
     public bool EnableDictionary { get; set; } = true;

@@ -134,7 +134,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     {
         // Fall back to PLAIN for the rest of the chunk when the dictionary is too big or does not pay off.
         if (_dictionaryMode && ((long)_dictionaryCount * Size > Options.DictionaryPageSizeLimit
-            || (DataPages == 1 && _dictionaryCount > 1024 && _dictionaryCount * 2 > _lastPageValues)))
+            || (DataPages == 1 && _dictionaryCount > 1024 && (long)_dictionaryCount * 10 > (long)_lastPageValues * 9)))
         {
             _dictionaryMode = false;
         }

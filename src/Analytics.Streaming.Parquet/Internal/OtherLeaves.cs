@@ -207,7 +207,7 @@ internal sealed class StringLeaf : ValueLeaf<string>
     protected override void AfterPageFlushed()
     {
         if (_dictionaryMode && (_dictionaryBytes.Length > Options.DictionaryPageSizeLimit
-            || (DataPages == 1 && _dictionaryStrings.Count > 1024 && _dictionaryStrings.Count * 2 > _lastPageValues)))
+            || (DataPages == 1 && _dictionaryStrings.Count > 1024 && (long)_dictionaryStrings.Count * 10 > (long)_lastPageValues * 9)))
         {
             _dictionaryMode = false;
         }
