@@ -15,7 +15,7 @@ public static class BenchmarkConfig
     public static IConfig Create(bool quick)
     {
         var job = quick
-            ? Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(3).WithLaunchCount(1)
+            ? Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(4).WithIterationCount(5).WithLaunchCount(1)
             : Job.Default;
         return ManualConfig.CreateEmpty()
             .AddJob(job)
