@@ -111,7 +111,7 @@ public sealed class S3Sink<T> : ISink<T>
     }
 
     /// <summary>Gets counters of what the sink has done so far.</summary>
-    public S3SinkStatistics Statistics => new(_objects, _records, _bytes, _errorObjects, _errorRecords, _multipart, _retrier.Retries, _open.Count);
+    public S3SinkStatistics Statistics => new(_objects, _records, _bytes, _errorObjects, _errorRecords, Interlocked.Read(ref _multipart), _retrier.Retries, _open.Count);
 
     /// <inheritdoc />
     /// <remarks>
@@ -334,7 +334,7 @@ public sealed class S3Sink<T> : ISink<T>
         if (target.Upload is null)
         {
             target.Upload = await StartUploadAsync(target.Key, cancellationToken).ConfigureAwait(false);
-            _multipart++;
+            Interlocked.Increment(ref _multipart);
             S3SinkTelemetry.MultipartUploads.Add(1, _tableTag);
         }
 
@@ -391,6 +391,17 @@ public sealed class S3Sink<T> : ISink<T>
         activity?.SetTag("s3.key", target.Key);
         activity?.SetTag("s3.bytes", target.Size);
         activity?.SetTag("s3.records", target.Records);
+        if (target.Upload is null && target.Buffer.Length > _options.PartSize)
+        {
+            target.Upload = await StartUploadAsync(target.Key, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _multipart);
+            S3SinkTelemetry.MultipartUploads.Add(1, _tableTag);
+            while (target.Buffer.Length >= _options.PartSize)
+            {
+                await UploadPartAsync(target, _options.PartSize, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         if (target.Upload is null)
         {
             using var content = target.Buffer.OpenFront(target.Buffer.Length);

@@ -55,7 +55,8 @@ public sealed class S3SinkOptions<T>
 
     /// <summary>
     /// Gets or sets the part size of multipart uploads: an object that grows past it is uploaded in parts of this
-    /// size while it is written, smaller ones in one request. At least 5 MiB (the S3 minimum). Default 8 MiB.
+    /// size (while it is written, as far as the format has flushed its bytes; the rest when it closes), smaller
+    /// ones in one request. At least 5 MiB (the S3 minimum). Default 8 MiB.
     /// </summary>
     public int PartSize { get; set; } = 8 * 1024 * 1024;
 

@@ -139,6 +139,30 @@ public sealed class S3SinkTests(S3Fixture s3)
     }
 
     [Fact]
+    public async Task WriteAsync_ObjectGrowsPastPartSize_PartsUploadedBeforeFlushAndObjectWhole()
+    {
+        string root = s3.CreateFolder();
+        var options = JsonOptions(new LocalFolderObjectStore(root));
+        options.PartSize = S3ObjectStore.MinimumPartSize;
+        options.Layout = KeyLayout<Click>.Unpartitioned();
+        var clicks = Clicks.Make(40_000).Select(c => c with { Referrer = new string('r', 150) }).ToArray();
+        await using var sink = new S3Sink<Click>(options);
+
+        for (int i = 0; i < clicks.Length; i += 4000)
+        {
+            await sink.WriteAsync(clicks.AsMemory(i, 4000), Ct);
+        }
+
+        Assert.Equal(1, sink.Statistics.MultipartUploads);
+        Assert.DoesNotContain(Files(root), f => !Path.GetFileName(f).StartsWith('.')); // only the hidden temporary file so far
+        await sink.FlushAsync(Ct);
+
+        string file = Assert.Single(Files(root));
+        Assert.True(new FileInfo(Path.Combine(root, file)).Length > S3ObjectStore.MinimumPartSize);
+        Assert.Equal(clicks, ReadJsonLines(Path.Combine(root, file)));
+    }
+
+    [Fact]
     public async Task FlushAsync_ReplayOfTheSameRecords_OverwritesTheSameKeys()
     {
         string root = s3.CreateFolder();

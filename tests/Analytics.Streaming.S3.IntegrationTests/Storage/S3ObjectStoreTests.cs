@@ -39,23 +39,21 @@ public sealed class S3ObjectStoreTests(S3Fixture s3)
     }
 
     [Fact]
-    public async Task StartMultipartUploadAsync_ThreeParts_ObjectWholeInOrder()
+    public async Task StartMultipartUploadAsync_TwoPartsOneRetried_ObjectWholeInOrder()
     {
         string bucket = await s3.CreateBucketAsync();
         var store = new S3ObjectStore(s3.Client, bucket);
         var ct = TestContext.Current.CancellationToken;
         byte[] first = RandomBytes(S3ObjectStore.MinimumPartSize, 1);
-        byte[] second = RandomBytes(S3ObjectStore.MinimumPartSize, 2);
         byte[] last = RandomBytes(12_345, 3);
 
         await using var upload = await store.StartMultipartUploadAsync("big/object.bin", "application/octet-stream", ct);
         await upload.UploadPartAsync(1, new MemoryStream(first), ct);
-        await upload.UploadPartAsync(2, new MemoryStream(RandomBytes(S3ObjectStore.MinimumPartSize, 99)), ct);
-        await upload.UploadPartAsync(2, new MemoryStream(second), ct); // a retried part replaces the first attempt
-        await upload.UploadPartAsync(3, new MemoryStream(last), ct);
+        await upload.UploadPartAsync(2, new MemoryStream(RandomBytes(999, 99)), ct);
+        await upload.UploadPartAsync(2, new MemoryStream(last), ct); // a retried part replaces the first attempt
         await upload.CompleteAsync(ct);
 
-        byte[] expected = [.. first, .. second, .. last];
+        byte[] expected = [.. first, .. last];
         Assert.Equal(expected, await s3.ReadAsync(bucket, "big/object.bin"));
     }
 
