@@ -180,13 +180,10 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             {
                 await Task.WhenAll(_readers).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (Exception)
             {
-                // Readers stop by cancellation.
-            }
-            catch (Exception) when (failure is not null)
-            {
-                // The first failure is the one reported.
+                // Readers stop by cancellation; a reader failure was already reported through the loop (the first
+                // failure is the one that counts), and after a cancellation nothing more is reported.
             }
 
             output.TryComplete(failure);
@@ -241,8 +238,8 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 listNow = retryIn is not null;
                 if (wait > TimeSpan.Zero)
                 {
-                    using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timer.CancelAfter(wait);
+                    using var timeout = new CancellationTokenSource(wait, Options.TimeProvider);
+                    using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
                     try
                     {
                         listNow |= await _wake.Reader.ReadAsync(timer.Token).ConfigureAwait(false);
