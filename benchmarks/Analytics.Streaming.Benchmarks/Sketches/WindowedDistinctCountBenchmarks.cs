@@ -50,6 +50,7 @@ public class WindowedDistinctCountBenchmarks
             .KeyBy(static e => e.Page)
             .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(static a => a.Count())
+            .To(new NullSink())
             .Build();
         int precision = Precision;
         _distinct = StreamPipeline.Create<PageView>()
@@ -57,6 +58,7 @@ public class WindowedDistinctCountBenchmarks
             .KeyBy(static e => e.Page)
             .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.DistinctCount(static e => e.UserId, precision))
+            .To(new NullSink())
             .Build();
     }
 
@@ -80,6 +82,16 @@ public class WindowedDistinctCountBenchmarks
     }
 
     public readonly record struct PageView(int Page, string UserId, DateTimeOffset Time);
+
+    /// <summary>The pipelines need a sink to build; the benchmark drives the engine directly and never writes to it.</summary>
+    private sealed class NullSink : ISink<WindowResult<int, long>>
+    {
+        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     private sealed class SumOutput : IWindowOutput<PageView, int, long>
     {

@@ -54,10 +54,11 @@ public sealed class HyperLogLogSketchTests
         var sketch = new HyperLogLogSketch();
         for (int i = 0; i < 200; i++)
         {
-            sketch.Add(Guid.NewGuid());
+            sketch.Add(new Guid(i, 7, 7, 1, 2, 3, 4, 5, 6, 7, 8));
         }
 
-        Assert.InRange(sketch.Estimate(), 199, 201);
+        // Linear-counting range: 200 values in 16,384 registers, error far below one standard error (1.6 values).
+        Assert.InRange(sketch.Estimate(), 197, 203);
     }
 
     [Fact]

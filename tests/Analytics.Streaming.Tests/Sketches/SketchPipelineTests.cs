@@ -1,0 +1,81 @@
+using Analytics.Streaming.Sketches;
+using Analytics.Streaming.Testing;
+
+namespace Analytics.Streaming.Tests.Sketches;
+
+public sealed class SketchPipelineTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly record struct View(string Page, string UserId, string? Referrer, double LatencyMs, DateTimeOffset Time);
+
+    [Fact]
+    public void DistinctCount_SlidingWindowsMergedFromSlices_MatchExactCountsWithinError()
+    {
+        View[] views = Views(20_000);
+        var pipeline = StreamPipeline.Create<View>()
+            .WithEventTime(static v => v.Time)
+            .KeyBy(static v => v.Page)
+            .Window(Windows.Sliding(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)))
+            .Aggregate(static a => a.DistinctCount(static v => v.UserId, precision: 12))
+            .To(new CollectingSink<WindowResult<string, long>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, string, long>(pipeline);
+        for (int i = 0; i < views.Length; i += 1_000)
+        {
+            driver.Push(views[i..Math.Min(i + 1_000, views.Length)]);
+        }
+
+        driver.Complete();
+        Assert.NotEmpty(driver.LatestResults);
+        double tolerance = 3 * HyperLogLogSketch.StandardErrorOf(12);
+        foreach (WindowResult<string, long> result in driver.LatestResults.Values)
+        {
+            int exact = views.Where(v => v.Page == result.Key && v.Time >= result.Window.Start && v.Time < result.Window.End).Select(v => v.UserId).Distinct().Count();
+            Assert.InRange(result.Value, exact * (1 - tolerance) - 1, exact * (1 + tolerance) + 1);
+        }
+    }
+
+    [Fact]
+    public void QuantilesAndTopK_TumblingWindows_ReportPerWindowResults()
+    {
+        View[] views = Views(6_000);
+        var pipeline = StreamPipeline.Create<View>()
+            .WithEventTime(static v => v.Time)
+            .Window(Windows.Tumbling(TimeSpan.FromMinutes(2)))
+            .Aggregate(static a => a.Quantiles(static v => v.LatencyMs).And(a.TopK(static v => v.Referrer, k: 3)))
+            .To(new CollectingSink<WindowResult<GlobalKey, (QuantileSummary, TopKResult<string?>)>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, GlobalKey, (QuantileSummary, TopKResult<string?>)>(pipeline);
+        driver.Push(views);
+        driver.Complete();
+        foreach (var result in driver.LatestResults.Values)
+        {
+            View[] inWindow = views.Where(v => v.Time >= result.Window.Start && v.Time < result.Window.End).ToArray();
+            (QuantileSummary latency, TopKResult<string?> referrers) = result.Value;
+            double[] sorted = inWindow.Select(v => v.LatencyMs).Order().ToArray();
+            double exact = sorted[(int)Math.Floor(0.99 * (sorted.Length - 1))];
+            Assert.Equal(inWindow.Length, latency.Count);
+            Assert.InRange(latency.P99, exact * 0.99, exact * 1.01);
+            Assert.Equal("search", referrers.Items[0].Item);
+        }
+    }
+
+    private static View[] Views(int count)
+    {
+        var random = new Random(count);
+        string?[] referrers = ["search", "search", "search", "social", "social", "news", null];
+        var views = new View[count];
+        for (int i = 0; i < count; i++)
+        {
+            views[i] = new View(
+                "page-" + random.Next(20).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "user-" + random.Next(3_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                referrers[random.Next(referrers.Length)],
+                Math.Exp(2 + (random.NextDouble() * 3)),
+                Start.AddMilliseconds(i * 60.0));
+        }
+
+        return views;
+    }
+}
