@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text;
+using System.Text.Json.Serialization;
+using Analytics.Streaming.TestSupport;
+
+namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
+
+public sealed class KinesisShardConsumerDecodeAndTelemetryTests(KinesaliteServer kinesalite)
+{
+    [Fact]
+    public async Task Decode_JsonRecordsWithOneMalformed_YieldsEventsAndADecodeDeadLetter()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string stream = KinesaliteServer.NewStreamName("consume-decode");
+        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        await kinesalite.Admin.PutRecordsAsync(
+            stream,
+            [("p1", Encoding.UTF8.GetBytes("""{"PageId":"home","Count":1}""")), ("p1", "{not json"u8.ToArray()), ("p2", Encoding.UTF8.GetBytes("""{"PageId":"cart","Count":2}"""))],
+            ct);
+        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
+        var source = new KinesisShardConsumer(client, new InMemoryCheckpointStore(), ConsumerTestKit.FastOptions(stream))
+            .Decode(new JsonEventDecoder<TestClick>(ConsumerTestJson.Default.TestClick));
+        var events = new List<TestClick>();
+        var deadLetters = new List<DeadLetter>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        stop.CancelAfter(TimeSpan.FromSeconds(30));
+
+        await foreach (var batch in source.ReadBatchesAsync(stop.Token))
+        {
+            events.AddRange(batch.Records.ToArray().Select(r => r.Value));
+            deadLetters.AddRange(batch.DeadLetters);
+            if (events.Count + deadLetters.Count == 3)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal([new TestClick("home", 1), new TestClick("cart", 2)], events);
+        var deadLetter = Assert.Single(deadLetters);
+        Assert.Equal(DeadLetterReason.DecodeFailed, deadLetter.Reason);
+        Assert.Equal("{not json", Encoding.UTF8.GetString(deadLetter.Payload.Span));
+    }
+
+    [Fact]
+    public async Task ReadBatchesAsync_WithMeterListener_ReportsRecordsAndMillisBehindLatestPerShard()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string stream = KinesaliteServer.NewStreamName("consume-metrics");
+        await kinesalite.Admin.CreateStreamAsync(stream, 2, ct);
+        var written = Enumerable.Range(0, 50).Select(i => ($"k{i}", ConsumerTestKit.Payload($"k{i}", i))).ToList();
+        await kinesalite.Admin.PutRecordsAsync(stream, written, ct);
+        var records = new ConcurrentDictionary<string, long>();
+        var lagShards = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Analytics.Streaming.Kinesis" && instrument.Name.StartsWith("kinesis.consumer.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string? streamTag = null, shardTag = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "stream")
+                {
+                    streamTag = tag.Value as string;
+                }
+                else if (tag.Key == "shard")
+                {
+                    shardTag = tag.Value as string;
+                }
+            }
+
+            if (streamTag != stream || shardTag is null)
+            {
+                return;
+            }
+
+            if (instrument.Name == "kinesis.consumer.records")
+            {
+                records.AddOrUpdate(shardTag, value, (_, total) => total + value);
+            }
+            else if (instrument.Name == "kinesis.consumer.millis_behind_latest")
+            {
+                lagShards[shardTag] = value;
+            }
+        });
+        listener.Start();
+        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
+        var store = new InMemoryCheckpointStore();
+
+        await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream)), store, 50, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal(50, records.Values.Sum());
+        Assert.Equal(["shardId-000000000000", "shardId-000000000001"], lagShards.Keys.Order(StringComparer.Ordinal));
+        Assert.All(lagShards.Values, lag => Assert.True(lag >= 0));
+    }
+}
+
+public sealed record TestClick(string PageId, int Count);
+
+[JsonSerializable(typeof(TestClick))]
+internal sealed partial class ConsumerTestJson : JsonSerializerContext;
