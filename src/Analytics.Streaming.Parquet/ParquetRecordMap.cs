@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Text;
 using Analytics.Streaming.Parquet.Internal;
 
 namespace Analytics.Streaming.Parquet;
@@ -31,6 +34,99 @@ public static class ParquetRecordMap
     {
         ArgumentNullException.ThrowIfNull(schema);
         return new ParquetRecordMapBuilder<T>(schema);
+    }
+
+    /// <summary>
+    /// Maps every public readable instance property of <typeparamref name="T"/>, in declaration order, to a column
+    /// named in lower_snake_case (<c>UserId</c> becomes <c>user_id</c>), using compiled getters (reflection runs once,
+    /// here, never per row).
+    /// </summary>
+    /// <typeparam name="T">A class or record class whose properties are bool, int, long, float, double, decimal, string,
+    /// byte[], DateTime, DateTimeOffset, DateOnly or their nullable forms.</typeparam>
+    /// <param name="timestampUnit">The unit of DateTime and DateTimeOffset columns.</param>
+    /// <param name="decimalPrecision">Precision of decimal columns (default 38).</param>
+    /// <param name="decimalScale">Scale of decimal columns (default 18).</param>
+    /// <returns>The map.</returns>
+    /// <remarks>
+    /// Value types give REQUIRED columns and their nullable forms OPTIONAL ones; string and byte[] properties are
+    /// REQUIRED when declared non-nullable in a nullable-enabled context, OPTIONAL otherwise. Lists, maps and other
+    /// types are not mapped automatically: use <see cref="For{T}()"/> for them, or for other names and types.
+    /// </remarks>
+    /// <exception cref="ParquetSchemaException">A property has a type without an automatic mapping.</exception>
+    public static ParquetRecordMap<T> FromProperties<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(
+        ParquetTimestampUnit timestampUnit = ParquetTimestampUnit.Microseconds, int decimalPrecision = 38, int decimalScale = 18)
+        where T : class
+    {
+        var builder = For<T>();
+        var nullability = new NullabilityInfoContext();
+        foreach (var property in typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var getter = property.GetMethod;
+            if (getter is null || !getter.IsPublic || property.GetIndexParameters().Length > 0)
+            {
+                continue;
+            }
+
+            string name = SnakeCase(property.Name);
+            var type = property.PropertyType;
+            bool nullableReference = nullability.Create(property).ReadState != NullabilityState.NotNull;
+            _ = type switch
+            {
+                _ when type == typeof(bool) => builder.Boolean(name, getter.CreateDelegate<Func<T, bool>>()),
+                _ when type == typeof(bool?) => builder.Boolean(name, getter.CreateDelegate<Func<T, bool?>>()),
+                _ when type == typeof(int) => builder.Int32(name, getter.CreateDelegate<Func<T, int>>()),
+                _ when type == typeof(int?) => builder.Int32(name, getter.CreateDelegate<Func<T, int?>>()),
+                _ when type == typeof(long) => builder.Int64(name, getter.CreateDelegate<Func<T, long>>()),
+                _ when type == typeof(long?) => builder.Int64(name, getter.CreateDelegate<Func<T, long?>>()),
+                _ when type == typeof(float) => builder.Float(name, getter.CreateDelegate<Func<T, float>>()),
+                _ when type == typeof(float?) => builder.Float(name, getter.CreateDelegate<Func<T, float?>>()),
+                _ when type == typeof(double) => builder.Double(name, getter.CreateDelegate<Func<T, double>>()),
+                _ when type == typeof(double?) => builder.Double(name, getter.CreateDelegate<Func<T, double?>>()),
+                _ when type == typeof(decimal) => builder.Decimal(name, decimalPrecision, decimalScale, getter.CreateDelegate<Func<T, decimal>>()),
+                _ when type == typeof(decimal?) => builder.Decimal(name, decimalPrecision, decimalScale, getter.CreateDelegate<Func<T, decimal?>>()),
+                _ when type == typeof(string) => builder.String(name, getter.CreateDelegate<Func<T, string?>>(), nullableReference),
+                _ when type == typeof(byte[]) => builder.Binary(name, getter.CreateDelegate<Func<T, byte[]?>>(), nullableReference),
+                _ when type == typeof(DateTime) => builder.Timestamp(name, getter.CreateDelegate<Func<T, DateTime>>(), timestampUnit),
+                _ when type == typeof(DateTime?) => builder.Timestamp(name, getter.CreateDelegate<Func<T, DateTime?>>(), timestampUnit),
+                _ when type == typeof(DateTimeOffset) => builder.Timestamp(name, getter.CreateDelegate<Func<T, DateTimeOffset>>(), timestampUnit),
+                _ when type == typeof(DateTimeOffset?) => builder.Timestamp(name, getter.CreateDelegate<Func<T, DateTimeOffset?>>(), timestampUnit),
+                _ when type == typeof(DateOnly) => builder.Date(name, getter.CreateDelegate<Func<T, DateOnly>>()),
+                _ when type == typeof(DateOnly?) => builder.Date(name, getter.CreateDelegate<Func<T, DateOnly?>>()),
+                _ => throw new ParquetSchemaException($"Property {typeof(T).Name}.{property.Name} of type {type} has no automatic Parquet mapping; map {typeof(T).Name} with ParquetRecordMap.For<{typeof(T).Name}>() instead."),
+            };
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Converts a PascalCase or camelCase name to lower_snake_case (<c>HTTPStatusCode</c> becomes <c>http_status_code</c>).</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>The snake_case name.</returns>
+    public static string SnakeCase(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var text = new StringBuilder(name.Length + 8);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsUpper(c))
+            {
+                bool boundary = i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1])
+                    || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1])));
+                if (boundary && text.Length > 0 && text[^1] != '_')
+                {
+                    text.Append('_');
+                }
+
+                text.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        return text.ToString();
     }
 }
 

@@ -110,3 +110,49 @@ public sealed class ParquetRecordMapTests
         Assert.Equal("date", ParquetField.Date("a").ToHiveType());
     }
 }
+
+public sealed class ParquetRecordMapFromPropertiesTests
+{
+    private readonly ReadersFixture _fixture;
+
+    public ParquetRecordMapFromPropertiesTests(ReadersFixture fixture) => _fixture = fixture;
+
+    public sealed record PageView(DateTime EventTime, string PageUrl, string? Referrer, long UserId, int? DurationMs, decimal Revenue, DateOnly Day, bool IsBot, byte[]? Payload);
+
+    public sealed record WithList(IReadOnlyList<string> Tags);
+
+    [Theory]
+    [InlineData("UserId", "user_id")]
+    [InlineData("HTTPStatusCode", "http_status_code")]
+    [InlineData("eventTime", "event_time")]
+    [InlineData("Page2Url", "page2_url")]
+    [InlineData("id", "id")]
+    public void SnakeCase_Names_AreLowerSnakeCase(string name, string expected) => Assert.Equal(expected, ParquetRecordMap.SnakeCase(name));
+
+    [Fact]
+    public async Task FromProperties_Record_MapsEveryPropertyAndReadsBack()
+    {
+        var map = ParquetRecordMap.FromProperties<PageView>(decimalPrecision: 18, decimalScale: 2);
+        var rows = Enumerable.Range(0, 50).Select(i => new PageView(
+            new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(i), "/p/" + (i % 4), i % 3 == 0 ? null : "ref", i, i % 2 == 0 ? null : i * 10,
+            i * 0.25m, new DateOnly(2024, 5, 1), i % 5 == 0, i % 4 == 0 ? null : [(byte)i])).ToList();
+
+        Assert.Equal(["event_time", "page_url", "referrer", "user_id", "duration_ms", "revenue", "day", "is_bot", "payload"], map.Schema.Fields.Select(f => f.Name));
+        Assert.False(map.Schema.Find("page_url")!.IsNullable);
+        Assert.True(map.Schema.Find("referrer")!.IsNullable);
+        Assert.True(map.Schema.Find("duration_ms")!.IsNullable);
+        Assert.False(map.Schema.Find("user_id")!.IsNullable);
+
+        var answer = await ReadBack.WriteAndReadAsync(_fixture, "from-properties", map, rows);
+
+        ReadBack.AssertRows(map.Schema, rows.Select(r => new object?[] { r.EventTime, r.PageUrl, r.Referrer, r.UserId, r.DurationMs, r.Revenue, r.Day, r.IsBot, r.Payload }).ToList(), answer);
+    }
+
+    [Fact]
+    public void FromProperties_UnsupportedProperty_ThrowsNamingIt()
+    {
+        var error = Assert.Throws<ParquetSchemaException>(() => ParquetRecordMap.FromProperties<WithList>());
+
+        Assert.Contains("WithList.Tags", error.Message, StringComparison.Ordinal);
+    }
+}
