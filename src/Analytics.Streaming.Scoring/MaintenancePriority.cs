@@ -277,31 +277,31 @@ public sealed class MaintenancePriorityScorer
 
     private MaintenancePriority Finish(ReadOnlySpan<double> risk, Span<FeatureContribution> explanation)
     {
-        Span<FeatureContribution> contributions = explanation.Length >= FeatureCount ? explanation : stackalloc FeatureContribution[FeatureCount];
-        ScoreResult result = _model.Combine(risk, contributions);
+        Span<double> contributions = stackalloc double[FeatureCount];
+        ScoreResult result = _model.Combine(risk, explanation, contributions);
 
-        // Pick the three largest contributions without reordering the caller's explanation.
+        // The three largest contributions, ties to the lower factor.
         int first = -1, second = -1, third = -1;
         for (int i = 0; i < FeatureCount; i++)
         {
-            double c = contributions[i].Contribution;
+            double c = contributions[i];
             if (!(c > 0))
             {
                 continue;
             }
 
-            if (first < 0 || c > contributions[first].Contribution)
+            if (first < 0 || c > contributions[first])
             {
                 third = second;
                 second = first;
                 first = i;
             }
-            else if (second < 0 || c > contributions[second].Contribution)
+            else if (second < 0 || c > contributions[second])
             {
                 third = second;
                 second = i;
             }
-            else if (third < 0 || c > contributions[third].Contribution)
+            else if (third < 0 || c > contributions[third])
             {
                 third = i;
             }

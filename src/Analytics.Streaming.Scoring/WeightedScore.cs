@@ -212,6 +212,8 @@ public sealed class WeightedScoreModel
 {
     private readonly ScoreFeature[] _features;
     private readonly double[] _weights;
+    private readonly MissingValuePolicy[] _missing;
+    private readonly bool[] _invert;
 
     /// <summary>Initializes the model and validates it.</summary>
     /// <param name="features">The features, at least one, with a positive total weight.</param>
@@ -258,9 +260,13 @@ public sealed class WeightedScoreModel
 
         _features = [.. features];
         _weights = new double[_features.Length];
+        _missing = new MissingValuePolicy[_features.Length];
+        _invert = new bool[_features.Length];
         for (int i = 0; i < _weights.Length; i++)
         {
             _weights[i] = _features[i].Weight / total;
+            _missing[i] = _features[i].Missing;
+            _invert[i] = _features[i].HigherIsBetter;
         }
 
         Bands = bands ?? ScoreBands.Default;
@@ -356,59 +362,68 @@ public sealed class WeightedScoreModel
     /// <param name="explanation">Receives one contribution per feature when long enough; may be empty.</param>
     /// <returns>The score and band.</returns>
     public ScoreResult Combine(ReadOnlySpan<double> normalized, Span<FeatureContribution> explanation)
+        => Combine(normalized, explanation, default);
+
+    /// <summary>Combines normalized values, writing each feature's contribution into <paramref name="contributions"/> when it is long enough.</summary>
+    internal ScoreResult Combine(ReadOnlySpan<double> normalized, Span<FeatureContribution> explanation, Span<double> contributions)
     {
-        int n = _features.Length;
+        int n = _weights.Length;
         if (normalized.Length < n)
         {
             throw new ArgumentException("Pass one normalized value per feature.", nameof(normalized));
         }
 
         bool explain = explanation.Length >= n;
+        bool collect = contributions.Length >= n;
+        ReadOnlySpan<double> weights = _weights;
+        ReadOnlySpan<MissingValuePolicy> policies = _missing;
+        ReadOnlySpan<bool> invert = _invert;
         double takingPart = 0;
         int present = 0;
         for (int i = 0; i < n; i++)
         {
-            bool missing = double.IsNaN(normalized[i]);
-            if (!missing)
+            if (!double.IsNaN(normalized[i]))
             {
                 present++;
+                takingPart += weights[i];
             }
-
-            if (!missing || _features[i].Missing != MissingValuePolicy.Redistribute)
+            else if (policies[i] != MissingValuePolicy.Redistribute)
             {
-                takingPart += _weights[i];
+                takingPart += weights[i];
             }
         }
 
+        double scale = takingPart > 0 ? 1 / takingPart : 0;
         double score = 0;
         for (int i = 0; i < n; i++)
         {
-            ScoreFeature feature = _features[i];
             double value = normalized[i];
             bool missing = double.IsNaN(value);
             double weight;
             if (missing)
             {
-                value = feature.Missing switch
-                {
-                    MissingValuePolicy.Worst => 1,
-                    _ => 0,
-                };
-                weight = feature.Missing == MissingValuePolicy.Redistribute || takingPart <= 0 ? 0 : _weights[i] / takingPart;
+                MissingValuePolicy policy = policies[i];
+                value = policy == MissingValuePolicy.Worst ? 1 : 0;
+                weight = policy == MissingValuePolicy.Redistribute ? 0 : weights[i] * scale;
             }
             else
             {
                 value = Math.Clamp(value, 0, 1);
-                if (feature.HigherIsBetter)
+                if (invert[i])
                 {
                     value = 1 - value;
                 }
 
-                weight = takingPart <= 0 ? 0 : _weights[i] / takingPart;
+                weight = weights[i] * scale;
             }
 
             double contribution = weight * value;
             score += contribution;
+            if (collect)
+            {
+                contributions[i] = contribution;
+            }
+
             if (explain)
             {
                 explanation[i] = new FeatureContribution(i, value, weight, contribution, missing);

@@ -332,13 +332,25 @@ public sealed class TopKSketch<T>
 
     private void SiftDown(int position)
     {
+        // Hole-based sift: children move up one level each; the sifted entry is written once at the end.
         int size = _size;
+        long count = _counts[position];
+        int left = (2 * position) + 1;
+        if (left >= size || (_counts[left] >= count && (left + 1 >= size || _counts[left + 1] >= count)))
+        {
+            return;
+        }
+
+        T item = _items[position];
+        long error = _errors[position];
+        int hash = _hashes[position];
+        int slot = _slotOf[position];
         while (true)
         {
-            int left = (2 * position) + 1;
+            left = (2 * position) + 1;
             if (left >= size)
             {
-                return;
+                break;
             }
 
             int smallest = left;
@@ -348,14 +360,27 @@ public sealed class TopKSketch<T>
                 smallest = right;
             }
 
-            if (_counts[smallest] >= _counts[position])
+            if (_counts[smallest] >= count)
             {
-                return;
+                break;
             }
 
-            Swap(position, smallest);
+            _items[position] = _items[smallest];
+            _counts[position] = _counts[smallest];
+            _errors[position] = _errors[smallest];
+            _hashes[position] = _hashes[smallest];
+            int movedSlot = _slotOf[smallest];
+            _slotOf[position] = movedSlot;
+            _table[movedSlot] = position + 1;
             position = smallest;
         }
+
+        _items[position] = item;
+        _counts[position] = count;
+        _errors[position] = error;
+        _hashes[position] = hash;
+        _slotOf[position] = slot;
+        _table[slot] = position + 1;
     }
 
     private void SiftUp(int position)
