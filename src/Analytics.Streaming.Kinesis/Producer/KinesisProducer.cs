@@ -297,14 +297,15 @@ public sealed class KinesisProducer : IAsyncDisposable
 
                 // 3. Due retries become ready again.
                 long now = _time.GetTimestamp();
-                for (int i = _retries.Count - 1; i >= 0; i--)
+                for (int i = 0; i < _retries.Count; i++)
                 {
                     if (_retries[i].Due <= now)
                     {
                         EnqueueReady(_retries[i].Unit);
-                        _retries.RemoveAt(i);
                     }
                 }
+
+                _retries.RemoveAll(r => r.Due <= now);
 
                 if (_shardMapStale && _aggregateMembersPendingResend.Count > 0)
                 {
@@ -417,6 +418,9 @@ public sealed class KinesisProducer : IAsyncDisposable
             timerCancel?.Dispose();
         }
     }
+
+    /// <summary>How many times the user records of an aggregate that landed on an unexpected shard are sent again.</summary>
+    private const int MaxRedirects = 2;
 
     private readonly List<Pending> _aggregateMembersPendingResend = [];
 
@@ -637,6 +641,8 @@ public sealed class KinesisProducer : IAsyncDisposable
         KinesisTelemetry.ProducerBatches.Add(1);
         KinesisTelemetry.ProducerLatency.Record(outcome.Elapsed.TotalMilliseconds);
         var batch = outcome.Batch;
+        int retryCount = 0;
+        int retryAttempts = 1;
         for (int i = 0; i < batch.Count; i++)
         {
             var unit = batch[i];
@@ -679,9 +685,20 @@ public sealed class KinesisProducer : IAsyncDisposable
 
             Interlocked.Increment(ref _retryCount);
             KinesisTelemetry.ProducerRetries.Add(1);
-            double ceiling = Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * Math.Pow(2, Math.Min(unit.Attempts - 1, 30)));
-            long delayTimestamps = (long)(ceiling * Random.Shared.NextDouble() / TimeSpan.TicksPerSecond * _time.TimestampFrequency);
-            _retries.Add((unit, _time.GetTimestamp() + delayTimestamps));
+            retryAttempts = Math.Max(retryAttempts, unit.Attempts);
+            _retries.Add((unit, long.MinValue));
+            retryCount++;
+        }
+
+        if (retryCount > 0)
+        {
+            // One backoff per failed call, so the records that failed together are resent together.
+            double ceiling = Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * Math.Pow(2, Math.Min(retryAttempts - 1, 30)));
+            long due = _time.GetTimestamp() + (long)(ceiling * Random.Shared.NextDouble() / TimeSpan.TicksPerSecond * _time.TimestampFrequency);
+            for (int i = _retries.Count - retryCount; i < _retries.Count; i++)
+            {
+                _retries[i] = (_retries[i].Unit, due);
+            }
         }
     }
 
@@ -693,14 +710,19 @@ public sealed class KinesisProducer : IAsyncDisposable
         KinesisTelemetry.ProducerRecords.Add(unit.UserRecordCount);
         KinesisTelemetry.ProducerBytes.Add(unit.UserBytes);
         if (unit.Members is { } members && shardId is not null && unit.PredictedShard is not null
-            && !string.Equals(shardId, unit.PredictedShard, StringComparison.Ordinal))
+            && !string.Equals(shardId, unit.PredictedShard, StringComparison.Ordinal)
+            && members[0].Redirects < MaxRedirects)
         {
             // The shard map was stale (a reshard): consumers drop aggregates whose records fall outside the
             // shard, so the user records are sent again with a fresh map, as the KPL does. This copy stays.
             Interlocked.Add(ref _records, -unit.UserRecordCount);
             Interlocked.Add(ref _bytes, -unit.UserBytes);
             _shardMapStale = true;
-            _aggregateMembersPendingResend.AddRange(members);
+            foreach (var member in members)
+            {
+                _aggregateMembersPendingResend.Add(member with { Redirects = member.Redirects + 1 });
+            }
+
             return;
         }
 
@@ -735,7 +757,7 @@ public sealed class KinesisProducer : IAsyncDisposable
     }
 
     /// <summary>A user record copied into the buffer (or a flush marker).</summary>
-    private readonly record struct Pending(byte[]? Data, int Length, string PartitionKey, string? ExplicitHashKey, int KeyBytes, TaskCompletionSource? FlushMarker)
+    private readonly record struct Pending(byte[]? Data, int Length, string PartitionKey, string? ExplicitHashKey, int KeyBytes, TaskCompletionSource? FlushMarker, int Redirects = 0)
     {
         public ReadOnlySpan<byte> Span => Data.AsSpan(0, Length);
 

@@ -87,7 +87,7 @@ public sealed class KinesisProducerOptions
         Check(MaxRecordSize is >= 1 and <= 10 * 1024 * 1024, nameof(MaxRecordSize), $"must be 1 byte to 10 MiB; got {MaxRecordSize}");
         Check(MaxBatchBytes >= MaxRecordSize && MaxBatchBytes <= 10 * 1024 * 1024, nameof(MaxBatchBytes), $"must be at least MaxRecordSize ({MaxRecordSize}) and at most 10 MiB; got {MaxBatchBytes}");
         Check(Linger >= TimeSpan.Zero, nameof(Linger), $"must not be negative; got {Linger}");
-        Check(AggregationMaxSize >= 64 && AggregationMaxSize <= MaxRecordSize - 1, nameof(AggregationMaxSize), $"must be 64 to MaxRecordSize - 1 ({MaxRecordSize - 1}, room for the 1-byte outer partition key); got {AggregationMaxSize}");
+        Check(!AggregationEnabled || AggregationMaxSize >= 64 && AggregationMaxSize <= MaxRecordSize - 1, nameof(AggregationMaxSize), $"must be 64 to MaxRecordSize - 1 ({MaxRecordSize - 1}, room for the 1-byte outer partition key); got {AggregationMaxSize}");
         Check(MaxBufferedRecords >= 1, nameof(MaxBufferedRecords), $"must be at least 1; got {MaxBufferedRecords}");
         Check(MaxConcurrentRequests is >= 1 and <= 64, nameof(MaxConcurrentRequests), $"must be 1 to 64; got {MaxConcurrentRequests}");
         Check(MaxRecordAttempts >= 1, nameof(MaxRecordAttempts), $"must be at least 1; got {MaxRecordAttempts}");
