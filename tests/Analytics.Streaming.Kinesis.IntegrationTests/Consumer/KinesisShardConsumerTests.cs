@@ -107,14 +107,19 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         var consumer = new KinesisShardConsumer(client, new InMemoryCheckpointStore(), ConsumerTestKit.FastOptions(stream));
         var batches = new List<RecordBatch<RawRecord>>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        stop.CancelAfter(TimeSpan.FromSeconds(1.5));
+        stop.CancelAfter(TimeSpan.FromSeconds(30));
 
-        // Nobody saves checkpoints here: the parent ends, but its end is never checkpointed.
+        // Nobody saves checkpoints here: the parent ends, but its end is never checkpointed. Keep reading for a
+        // while after the parent's end (many parent-poll and discovery intervals) to give a child every chance.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var batch in consumer.ReadBatchesAsync(stop.Token))
             {
                 batches.Add(batch);
+                if (batch.IsEndOfPartition)
+                {
+                    stop.CancelAfter(TimeSpan.FromSeconds(1.5));
+                }
             }
         });
 
