@@ -1,4 +1,6 @@
 using System.Globalization;
+using Analytics.Streaming.Scoring;
+using Analytics.Streaming.Sketches;
 
 namespace Analytics.Streaming.Samples.Clickstream;
 
@@ -73,11 +75,29 @@ public static class ClickstreamApp
             .To(Sinks.Callback<WindowResult<string, long>>(printer.PrintTopPagesAsync))
             .Build();
 
+        // Unique visitors (HyperLogLog), top referrers and user agents (Space-Saving) every 10 seconds.
+        var audience = StreamPipeline.Create<ClickEvent>(new() { Name = "audience", TimeProvider = time })
+            .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(2))
+            .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+            .Aggregate(a => a.DistinctCount(e => e.UserId).And(a.TopK(e => e.Referrer, k: 3)).And(a.TopK(e => e.UserAgent, k: 3)))
+            .To(Sinks.Callback<WindowResult<GlobalKey, ((long, TopKResult<string>), TopKResult<string>)>>(printer.PrintAudienceAsync))
+            .Build();
+
+        // Abnormal traffic: per-second page views, p99 load time and unique visitors scored by a random cut forest.
+        var traffic = StreamPipeline.Create<ClickEvent>(new() { Name = "traffic", TimeProvider = time })
+            .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(2))
+            .Window(Windows.Tumbling(TimeSpan.FromSeconds(1)))
+            .Aggregate(a => a.Count().And(a.Quantiles(e => e.LatencyMs)).And(a.DistinctCount(e => e.UserId, precision: 10)))
+            .To(Sinks.Callback<WindowResult<GlobalKey, ((long, QuantileSummary), long)>>(printer.CheckTrafficAsync))
+            .Build();
+
         output.WriteLine($"Generating {options.EventsPerSecond:N0} page views per second{(options.Duration is { } d ? $" for {d}" : " until Ctrl+C")}.");
         var runs = new[]
         {
             perMinute.RunAsync(broadcast.Subscribe(), cancellationToken),
             topPages.RunAsync(broadcast.Subscribe(), cancellationToken),
+            audience.RunAsync(broadcast.Subscribe(), cancellationToken),
+            traffic.RunAsync(broadcast.Subscribe(), cancellationToken),
         };
         await broadcast.RunAsync(generation.Token).ConfigureAwait(false);
         await Task.WhenAll(runs).ConfigureAwait(false);
@@ -118,6 +138,56 @@ public static class ClickstreamApp
             }
 
             return ValueTask.CompletedTask;
+        }
+
+        private static readonly string[] TrafficDimensions = ["page views", "p99 load time", "unique visitors"];
+
+        private readonly RandomCutForest _traffic = new(new RandomCutForestOptions { Dimensions = 3, TreeCount = 30, SampleSize = 64, OutputAfter = 16 });
+
+        public ValueTask PrintAudienceAsync(ReadOnlyMemory<WindowResult<GlobalKey, ((long, TopKResult<string>), TopKResult<string>)>> results, CancellationToken cancellationToken)
+        {
+            foreach (var result in results.Span)
+            {
+                ((long visitors, TopKResult<string> referrers), TopKResult<string> agents) = result.Value;
+                Write($"audience      {result.Window.Start:HH:mm:ss}-{result.Window.End:HH:mm:ss}  {visitors,6:N0} unique visitors   referrers {Top(referrers)}   agents {Top(agents)}");
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CheckTrafficAsync(ReadOnlyMemory<WindowResult<GlobalKey, ((long, QuantileSummary), long)>> results, CancellationToken cancellationToken)
+        {
+            Span<double> why = stackalloc double[3];
+            foreach (var result in results.Span)
+            {
+                ((long views, QuantileSummary latency), long visitors) = result.Value;
+                AnomalyResult score;
+                lock (_gate)
+                {
+                    score = _traffic.Update([views, latency.P99, visitors], why);
+                }
+
+                if (score.IsAnomaly)
+                {
+                    int top = why.IndexOf(MaxOf(why));
+                    Write($"ABNORMAL      {result.Window.Start:HH:mm:ss}  score {score.Score:F2}, mostly {TrafficDimensions[top]}: {views:N0} views, p99 {latency.P99:N0} ms, {visitors:N0} visitors");
+                }
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        private static string Top(TopKResult<string> top) => string.Join(", ", top.Items.Select(h => $"{h.Item} {h.Count:N0}"));
+
+        private static double MaxOf(ReadOnlySpan<double> values)
+        {
+            double max = double.MinValue;
+            foreach (double v in values)
+            {
+                max = Math.Max(max, v);
+            }
+
+            return max;
         }
 
         private void Write(string line)

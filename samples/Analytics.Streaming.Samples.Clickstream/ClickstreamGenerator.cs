@@ -57,7 +57,7 @@ public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time,
     private ClickEvent Next(DateTimeOffset now)
     {
         var timestamp = now - TimeSpan.FromMilliseconds(_random.Next(0, 2000));
-        string user = $"user-{(int)Math.Pow(_random.NextDouble(), 2) * 5000:D4}";
+        string user = $"user-{(int)(Math.Pow(_random.NextDouble(), 2) * 5000):D4}";
         string page = Pages[Pick(_pageWeights)];
         string referrer = Referrers[Pick(Referrers.Select(r => (double)r.Weight).ToArray())].Name;
         string agent = UserAgents[Pick(UserAgents.Select(a => (double)a.Weight).ToArray())].Name;

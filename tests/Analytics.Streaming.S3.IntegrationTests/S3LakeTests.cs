@@ -58,6 +58,44 @@ public sealed class S3LakeTests(S3Fixture s3)
     }
 
     [Fact]
+    public async Task FlushAsync_ReplayToS3_SameKeysAndBytesNoDuplicates()
+    {
+        string bucket = await s3.CreateBucketAsync();
+        var clicks = Clicks.Make(400, hours: 2);
+        var options = ParquetOptions(new S3ObjectStore(s3.Client, bucket));
+        options.MaxRecordsPerObject = 25;
+
+        await using (var first = new S3Sink<Click>(options))
+        {
+            await first.WriteAsync(clicks, Ct);
+            await first.FlushAsync(Ct);
+        }
+
+        var keys = await s3.ListKeysAsync(bucket);
+        var before = new Dictionary<string, byte[]>();
+        foreach (string key in keys)
+        {
+            before[key] = await s3.ReadAsync(bucket, key);
+        }
+
+        await using (var replay = new S3Sink<Click>(options))
+        {
+            await replay.WriteAsync(clicks.AsMemory(0, 150), Ct);
+            await replay.WriteAsync(clicks.AsMemory(150), Ct);
+            await replay.FlushAsync(Ct);
+        }
+
+        Assert.Equal(keys, await s3.ListKeysAsync(bucket));
+        foreach (string key in keys)
+        {
+            Assert.Equal(before[key], await s3.ReadAsync(bucket, key));
+        }
+
+        string lake = await s3.DownloadAsync(bucket);
+        Assert.Equal("400", await s3.DuckDb.ScalarAsync($"SELECT count(*) FROM read_parquet('{lake}/lake/analytics/clicks/**/*.parquet')"));
+    }
+
+    [Fact]
     public async Task FlushAsync_ObjectLargerThanPartSize_MultipartObjectWholeAndEqualToLocalCopy()
     {
         string bucket = await s3.CreateBucketAsync();

@@ -213,9 +213,10 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                         await DiscoverAsync(cancellationToken).ConfigureAwait(false);
                         discoveryFailures = 0;
                     }
-                    catch (Exception e) when (ShardReaderBase.IsTransient(e, cancellationToken))
+                    catch (Exception e) when (ShardReaderBase.IsTransient(e, cancellationToken) || e is ResourceInUseException)
                     {
-                        // Throttled or failed listing: keep reading the known shards and list again after a back-off.
+                        // Throttled or failed listing, or a stream still being created: keep reading the known shards
+                        // and list again after a back-off.
                         retryIn = ShardReaderBase.BackOffDelay(Options, discoveryFailures++);
                     }
                 }

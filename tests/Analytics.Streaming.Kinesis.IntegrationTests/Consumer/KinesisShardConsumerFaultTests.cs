@@ -9,9 +9,10 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
     private static readonly (HttpStatusCode, string) Throttled = (HttpStatusCode.BadRequest, "ProvisionedThroughputExceededException");
     private static readonly (HttpStatusCode, string) Expired = (HttpStatusCode.BadRequest, "ExpiredIteratorException");
     private static readonly (HttpStatusCode, string) Internal = (HttpStatusCode.InternalServerError, "InternalFailure");
+    private static readonly (HttpStatusCode, string) InUse = (HttpStatusCode.BadRequest, "ResourceInUseException");
 
     [Fact]
-    public async Task ReadBatchesAsync_ThrottlingExpiredIteratorsAndServerErrors_EveryRecordOnceInKeyOrder()
+    public async Task ReadBatchesAsync_ThrottlingExpiredIteratorsServerErrorsAndStreamInUse_EveryRecordOnceInKeyOrder()
     {
         var ct = TestContext.Current.CancellationToken;
         string stream = KinesaliteServer.NewStreamName("consume-faults");
@@ -34,6 +35,7 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
             "GetRecords" when call is 5 or 9 => Expired,
             "GetRecords" when call == 7 => Internal,
             "ListShards" when call == 1 => Internal,
+            "ListShards" when call == 2 => InUse,
             _ => null,
         });
 
@@ -54,7 +56,7 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(400));
 
         ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
-        Assert.Equal(7, handler.InjectedCount);
+        Assert.Equal(8, handler.InjectedCount);
     }
 
     [Fact]

@@ -83,6 +83,19 @@ public sealed class ShardBatchBuilderTests
     }
 
     [Fact]
+    public void Build_AggregateWithInvalidExplicitHashKey_GoesToDeadLetters()
+    {
+        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, resumeAfter: null, default);
+        byte[] aggregate = TestKplAggregate.Encode(("k1", "not-a-number", "x"u8.ToArray()), ("k2", null, "y"u8.ToArray()));
+
+        var batch = builder.Build([Record(5, "a", aggregate)], null, false, Fallback, out _);
+
+        Assert.Equal(0, batch.Records.Length);
+        var deadLetter = Assert.Single(batch.DeadLetters);
+        Assert.Contains("explicit hash key", deadLetter.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_ResumeInsideAggregate_DropsProcessedUserRecordsOnly()
     {
         var checkpoint = new StreamPosition(Shard, SequenceNumber.FromInt64(5), 1);

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Analytics.Streaming.TestSupport;
+
+namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
+
+public sealed class KinesisShardConsumerPipelineTests(KinesaliteServer kinesalite)
+{
+    [Fact]
+    public async Task RunAsync_PipelineOverConsumerAcrossASplit_CountsEveryRecordAndCheckpointsParentEnd()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string stream = KinesaliteServer.NewStreamName("consume-pipeline");
+        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        await WriteAsync(stream, 0, 100, ct);
+        await kinesalite.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
+        await WriteAsync(stream, 100, 100, ct);
+        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
+        var store = new InMemoryCheckpointStore();
+        var sink = new ResultsByIdSink();
+        var pipeline = StreamPipeline.Create<RawRecord>(new StreamPipelineOptions
+        {
+            Name = "kinesis-consumer-test",
+            CheckpointStore = store,
+            CheckpointInterval = TimeSpan.FromMilliseconds(200),
+            TickInterval = TimeSpan.FromMilliseconds(100),
+        })
+            .WithProcessingTime()
+            .KeyBy(r => r.PartitionKey)
+            .Window(Windows.Tumbling(TimeSpan.FromMilliseconds(500)))
+            .Aggregate(a => a.Count())
+            .To(sink)
+            .Build();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        stop.CancelAfter(TimeSpan.FromSeconds(40));
+
+        // The pipeline, not the test, saves checkpoints: the children start only after it saved the parent's end.
+        var run = pipeline.RunAsync(new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream)), stop.Token);
+        while (!stop.IsCancellationRequested && !(sink.Total == 200 && store.Snapshot.Count == 3))
+        {
+            await Task.Delay(100, ct);
+        }
+
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(200, sink.Total);
+        Assert.All(Enumerable.Range(0, 5), k => Assert.Equal(40, sink.CountOf($"key-{k}")));
+        Assert.True(store.Snapshot["shardId-000000000000"].IsPartitionEnd);
+        Assert.Contains("shardId-000000000001", store.Snapshot.Keys);
+        Assert.Contains("shardId-000000000002", store.Snapshot.Keys);
+        Assert.Equal(0, pipeline.Statistics.DeadLetters);
+    }
+
+    private async Task WriteAsync(string stream, int first, int count, CancellationToken ct)
+    {
+        var records = new List<(string, byte[])>();
+        for (int i = first; i < first + count; i++)
+        {
+            string key = $"key-{i % 5}";
+            records.Add((key, Encoding.UTF8.GetBytes($"{key}#{i}")));
+        }
+
+        await kinesalite.Admin.PutRecordsAsync(stream, records, ct);
+    }
+
+    /// <summary>Keeps the latest result per identity, as an idempotent sink does.</summary>
+    private sealed class ResultsByIdSink : ISink<WindowResult<string, long>>
+    {
+        private readonly ConcurrentDictionary<string, WindowResult<string, long>> _results = new(StringComparer.Ordinal);
+
+        public long Total => _results.Values.Sum(r => r.Value);
+
+        public long CountOf(string key) => _results.Values.Where(r => r.Key == key).Sum(r => r.Value);
+
+        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<string, long>> items, CancellationToken cancellationToken)
+        {
+            foreach (var item in items.Span)
+            {
+                _results[item.Id] = item;
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
