@@ -1,7 +1,7 @@
 namespace Analytics.Streaming.Benchmarks.Engine;
 
-/// <summary>A click-like event: key, event time (UTC ticks) and a value.</summary>
-public readonly record struct BenchEvent(int Key, long Ticks, int Value);
+/// <summary>A click-like event: key, event time (Unix milliseconds, as JSON clickstreams carry it) and a value.</summary>
+public readonly record struct BenchEvent(int Key, long UnixMs, int Value);
 
 /// <summary>Pre-generated event streams and a discarding engine output, shared by the engine benchmarks.</summary>
 public static class BenchData
@@ -12,8 +12,8 @@ public static class BenchData
     /// <summary>Records per batch, as a Kinesis GetRecords page or a Lambda batch would deliver them.</summary>
     public const int BatchSize = 1_000;
 
-    /// <summary>2026-01-01T00:00:00Z in ticks: where generated streams start.</summary>
-    public static readonly long StartTicks = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
+    /// <summary>2026-01-01T00:00:00Z in Unix milliseconds: where generated streams start.</summary>
+    public static readonly long StartMs = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     /// <summary>
     /// One second of event time at one million events per second, keys uniform over <paramref name="keys"/>, times
@@ -23,11 +23,10 @@ public static class BenchData
     {
         var random = new Random(seed);
         var events = new BenchEvent[EventsPerOperation];
-        long step = TimeSpan.TicksPerSecond / EventsPerOperation;
         for (int i = 0; i < events.Length; i++)
         {
-            long jitter = random.Next(0, (int)(TimeSpan.TicksPerMillisecond * 50));
-            events[i] = new BenchEvent(random.Next(keys), (i * step) + jitter, random.Next(1, 100));
+            long jitter = random.Next(0, 50);
+            events[i] = new BenchEvent(random.Next(keys), Math.Min(999, (i * 1000L / EventsPerOperation) + jitter), random.Next(1, 100));
         }
 
         return events;
@@ -82,15 +81,15 @@ public sealed class SteadyStream
 
     public SteadyStream(int keys) => _batches = BenchData.ToBatches(BenchData.Generate(keys));
 
-    /// <summary>Gets the event-time offset added to every event of the current pass.</summary>
-    public long OffsetTicks { get; private set; } = BenchData.StartTicks;
+    /// <summary>Gets the event-time offset (Unix milliseconds) added to every event of the current pass.</summary>
+    public long OffsetMs { get; private set; } = BenchData.StartMs;
 
     /// <summary>Gets the batches of one pass.</summary>
     public RecordBatch<BenchEvent>[] Batches => _batches;
 
-    /// <summary>Reads the event time of an event in the current pass.</summary>
-    public DateTimeOffset TimeOf(in BenchEvent e) => new(OffsetTicks + e.Ticks, TimeSpan.Zero);
+    /// <summary>Reads the event time (Unix milliseconds) of an event in the current pass.</summary>
+    public long TimeOf(in BenchEvent e) => OffsetMs + e.UnixMs;
 
     /// <summary>Moves on to the next second.</summary>
-    public void NextPass() => OffsetTicks += TimeSpan.TicksPerSecond;
+    public void NextPass() => OffsetMs += 1000;
 }

@@ -18,7 +18,7 @@ public class PipelineBenchmarks
     {
         _batches = BenchData.ToBatches(BenchData.Generate(10_000));
         _pipeline = StreamPipeline.Create<BenchEvent>(new StreamPipelineOptions { Name = "bench" })
-            .WithEventTime(e => new DateTimeOffset(BenchData.StartTicks + e.Ticks, TimeSpan.Zero), TimeSpan.FromMilliseconds(100))
+            .WithEventTime(e => BenchData.StartMs + e.UnixMs, TimeSpan.FromMilliseconds(100))
             .KeyBy(e => e.Key)
             .Window(Windows.Tumbling(TimeSpan.FromMilliseconds(100)))
             .Aggregate(a => a.Count().And(a.Sum(e => (long)e.Value)))

@@ -37,7 +37,7 @@ public class TumblingBenchmarks
             .CreateProcessor();
         _output = new CountingOutput<BenchEvent, int, (long, long)>();
         _events = [.. _stream.Batches.SelectMany(b => b.Records.ToArray().Select(r => r.Value))];
-        _handWritten = new HandWrittenTumbling(TimeSpan.TicksPerSecond);
+        _handWritten = new HandWrittenTumbling(windowMs: 1000);
     }
 
     /// <summary>Analytics.Streaming's engine, fed batch by batch.</summary>
@@ -60,10 +60,10 @@ public class TumblingBenchmarks
         long offset = _handWritten.Offset;
         foreach (var e in _events)
         {
-            _handWritten.Add(e.Key, offset + e.Ticks, e.Value);
+            _handWritten.Add(e.Key, offset + e.UnixMs, e.Value);
         }
 
-        _handWritten.Offset += TimeSpan.TicksPerSecond;
+        _handWritten.Offset += 1000;
         return _handWritten.Results;
     }
 
@@ -74,7 +74,7 @@ public class TumblingBenchmarks
         long results = 0;
         var subject = new Subject<BenchEvent>();
         using var subscription = subject
-            .GroupBy(e => (e.Key, Window: e.Ticks / TimeSpan.TicksPerSecond))
+            .GroupBy(e => (e.Key, Window: e.UnixMs / 1000))
             .SelectMany(group => group.Aggregate((Count: 0L, Sum: 0L), (acc, e) => (acc.Count + 1, acc.Sum + e.Value)))
             .Subscribe(_ => results++);
         foreach (var e in _events)
@@ -87,20 +87,20 @@ public class TumblingBenchmarks
     }
 
     /// <summary>What a developer would write by hand for the same query.</summary>
-    private sealed class HandWrittenTumbling(long windowTicks)
+    private sealed class HandWrittenTumbling(long windowMs)
     {
         private readonly Dictionary<(int Key, long Window), (long Count, long Sum)> _windows = [];
         private readonly List<(int Key, long Window)> _closed = [];
-        private long _maxTicks = long.MinValue;
+        private long _maxMs = long.MinValue;
         private long _openFrom = long.MinValue;
 
-        public long Offset { get; set; } = BenchData.StartTicks;
+        public long Offset { get; set; } = BenchData.StartMs;
 
         public long Results { get; private set; }
 
-        public void Add(int key, long ticks, int value)
+        public void Add(int key, long unixMs, int value)
         {
-            long window = ticks / windowTicks;
+            long window = unixMs / windowMs;
             if (window < _openFrom)
             {
                 return;
@@ -108,10 +108,10 @@ public class TumblingBenchmarks
 
             _windows.TryGetValue((key, window), out var aggregate);
             _windows[(key, window)] = (aggregate.Count + 1, aggregate.Sum + value);
-            if (ticks > _maxTicks)
+            if (unixMs > _maxMs)
             {
-                _maxTicks = ticks;
-                long watermarkWindow = (ticks - (100 * TimeSpan.TicksPerMillisecond)) / windowTicks;
+                _maxMs = unixMs;
+                long watermarkWindow = (unixMs - 100) / windowMs;
                 if (watermarkWindow > _openFrom)
                 {
                     _openFrom = watermarkWindow;

@@ -17,6 +17,7 @@ public enum EmitMode
 internal sealed record ProcessorSettings<TEvent, TKey>(
     string PipelineName,
     Func<TEvent, DateTimeOffset>? EventTime,
+    Func<TEvent, long>? EventTimeUnixMilliseconds,
     long OutOfOrdernessTicks,
     long IdleTimeoutTicks,
     long MaxAheadTicks,
@@ -24,4 +25,8 @@ internal sealed record ProcessorSettings<TEvent, TKey>(
     WindowSpec Window,
     long AllowedLatenessTicks,
     EmitMode EmitMode,
-    TimeProvider TimeProvider);
+    TimeProvider TimeProvider)
+{
+    /// <summary>Gets a value indicating whether windows run on processing time.</summary>
+    public bool IsProcessingTime => EventTime is null && EventTimeUnixMilliseconds is null;
+}

@@ -38,10 +38,9 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
 
     internal override long DoneBeforeTicks => WatermarkTicks == long.MaxValue ? long.MaxValue : _minOpenStart;
 
-    private protected override AssignCounts Assign(RecordBatch<TEvent> batch, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output)
+    private protected override AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output)
     {
         var records = batch.Records.Span;
-        var eventTime = Settings.EventTime;
         var keySelector = Settings.KeySelector;
         long watermark = WatermarkTicks;
         long maxTicks = long.MinValue;
@@ -50,7 +49,7 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         for (int i = 0; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            long ticks = eventTime is null ? nowTicks : eventTime(record.Value).UtcTicks;
+            long ticks = time.Read(record.Value);
             if (!IsValidTime(ticks, nowTicks))
             {
                 RejectTime(batch, record, ticks, nowTicks, output);

@@ -12,9 +12,10 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
 {
-    private readonly Dictionary<TKey, SliceList> _states = [];
-    private readonly Stack<SliceList> _pool = new();
-    private readonly List<KeyValuePair<TKey, SliceList>> _dirty = [];
+    private readonly Dictionary<TKey, KeySlices> _states = [];
+    private readonly Stack<Slice[]> _pool = new();
+    private readonly List<TKey> _dirty = [];
+    private readonly List<TKey> _emptied = [];
     private readonly long _size;
     private readonly long _slide;
     private readonly long _slice;
@@ -49,10 +50,9 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
 
     internal override long DoneBeforeTicks => DoneBefore(WatermarkTicks);
 
-    private protected override AssignCounts Assign(RecordBatch<TEvent> batch, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output)
+    private protected override AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output)
     {
         var records = batch.Records.Span;
-        var eventTime = Settings.EventTime;
         var keySelector = Settings.KeySelector;
         long watermark = WatermarkTicks;
         long lateBefore = DoneBefore(watermark);
@@ -66,7 +66,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         for (int i = 0; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            long ticks = eventTime is null ? nowTicks : eventTime(record.Value).UtcTicks;
+            long ticks = time.Read(record.Value);
             if (!IsValidTime(ticks, nowTicks))
             {
                 RejectTime(batch, record, ticks, nowTicks, output);
@@ -96,21 +96,21 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 sliceEnd = sliceStart + _slice;
             }
 
-            ref SliceList? state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
-            var list = state ??= Rent();
-            int last = list.Start + list.Count - 1;
-            if (list.Count != 0 && list.Ids[last] == slice)
+            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
+            var slices = state.Slices;
+            int last = state.Start + state.Count - 1;
+            if (state.Count != 0 && slices[last].Id == slice)
             {
-                _aggregator.Add(ref list.Accumulators[last], record.Value);
+                _aggregator.Add(ref slices[last].Accumulator, record.Value);
             }
             else
             {
-                AddToOtherSlice(list, slice, record.Value);
+                AddToOtherSlice(ref state, slice, record.Value);
             }
 
             if (ticks < dirtyBefore)
             {
-                MarkDirty(key, list, slice);
+                MarkDirty(key, ref state, slice);
             }
 
             if (ticks > maxTicks)
@@ -133,13 +133,13 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
 
         long watermark = WatermarkTicks;
         long notPurgedAfter = watermark == long.MinValue ? long.MinValue : TimeMath.SaturatingSubtract(watermark, _lateness);
-        foreach (var (key, list) in _dirty)
+        foreach (var key in _dirty)
         {
-            long from = Math.Max(FirstEnd(list.DirtyLow) - 1, notPurgedAfter);
-            long to = _emitUpdates ? LastEnd(list.DirtyHigh) : Math.Min(LastEnd(list.DirtyHigh), watermark);
-            list.DirtyLow = long.MaxValue;
-            list.DirtyHigh = long.MinValue;
-            EmitWindows(key, list, from, to, watermark, closing: false, output);
+            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+            long from = Math.Max(FirstEnd(state.DirtyLow) - 1, notPurgedAfter);
+            long to = _emitUpdates ? LastEnd(state.DirtyHigh) : Math.Min(LastEnd(state.DirtyHigh), watermark);
+            state.IsDirty = false;
+            EmitWindows(key, ref state, from, to, watermark, closing: false, output);
         }
 
         _dirty.Clear();
@@ -161,58 +161,71 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         }
 
         long purgeSlice = purgeBefore == long.MaxValue ? long.MaxValue : TimeMath.FloorDiv(purgeBefore - _offset, _slice);
-        foreach (var (key, list) in _states)
+        foreach (var key in _states.Keys)
         {
+            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
             if (endsCrossed)
             {
-                EmitWindows(key, list, before, after, after, closing: true, output);
+                EmitWindows(key, ref state, before, after, after, closing: true, output);
             }
 
-            while (list.Count > 0 && list.Ids[list.Start] < purgeSlice)
+            var slices = state.Slices;
+            while (state.Count > 0 && slices[state.Start].Id < purgeSlice)
             {
-                list.Accumulators[list.Start] = default!;
-                list.Start++;
-                list.Count--;
+                slices[state.Start].Accumulator = default!;
+                state.Start++;
+                state.Count--;
                 _sliceCount--;
             }
 
-            if (list.Count == 0)
+            if (state.Count == 0)
             {
-                _states.Remove(key);
-                list.Start = 0;
-                _pool.Push(list);
+                if (state.Heap is { } heap)
+                {
+                    _pool.Push(heap);
+                }
+
+                _emptied.Add(key);
             }
         }
+
+        foreach (var key in _emptied)
+        {
+            _states.Remove(key);
+        }
+
+        _emptied.Clear();
     }
 
     /// <summary>Emits the key's windows whose end lies in <c>(endAfter, endAtMost]</c> and that hold at least one slice.</summary>
-    private void EmitWindows(TKey key, SliceList list, long endAfter, long endAtMost, long watermark, bool closing, IWindowOutput<TEvent, TKey, TResult> output)
+    private void EmitWindows(TKey key, ref KeySlices state, long endAfter, long endAtMost, long watermark, bool closing, IWindowOutput<TEvent, TKey, TResult> output)
     {
-        if (list.Count == 0)
+        if (state.Count == 0)
         {
             return;
         }
 
-        int end = list.Start + list.Count;
-        long first = FirstEnd(list.Ids[list.Start]);
+        var slices = state.Slices;
+        int end = state.Start + state.Count;
+        long first = FirstEnd(slices[state.Start].Id);
         if (endAfter != long.MinValue)
         {
             first = Math.Max(first, TimeMath.AlignDown(endAfter, _slide, _endOffset) + _slide);
         }
 
-        long last = LastEnd(list.Ids[end - 1]);
+        long last = LastEnd(slices[end - 1].Id);
         if (endAtMost != long.MaxValue)
         {
             last = Math.Min(last, TimeMath.AlignDown(endAtMost, _slide, _endOffset));
         }
 
-        int lo = list.Start;
-        int hi = list.Start;
+        int lo = state.Start;
+        int hi = state.Start;
         for (long windowEnd = first; windowEnd <= last;)
         {
             long firstSlice = TimeMath.FloorDiv(windowEnd - _size - _offset, _slice);
             long lastSlice = TimeMath.FloorDiv(windowEnd - _offset, _slice) - 1;
-            while (lo < end && list.Ids[lo] < firstSlice)
+            while (lo < end && slices[lo].Id < firstSlice)
             {
                 lo++;
             }
@@ -222,14 +235,14 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 break;
             }
 
-            if (list.Ids[lo] > lastSlice)
+            if (slices[lo].Id > lastSlice)
             {
-                windowEnd = Math.Max(windowEnd + _slide, FirstEnd(list.Ids[lo]));
+                windowEnd = Math.Max(windowEnd + _slide, FirstEnd(slices[lo].Id));
                 continue;
             }
 
             hi = Math.Max(hi, lo);
-            while (hi < end && list.Ids[hi] <= lastSlice)
+            while (hi < end && slices[hi].Id <= lastSlice)
             {
                 hi++;
             }
@@ -237,14 +250,14 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             TResult value;
             if (hi - lo == 1)
             {
-                value = _aggregator.GetResult(list.Accumulators[lo]);
+                value = _aggregator.GetResult(slices[lo].Accumulator);
             }
             else
             {
                 var merged = _aggregator.CreateAccumulator();
                 for (int j = lo; j < hi; j++)
                 {
-                    _aggregator.Merge(ref merged, list.Accumulators[j]);
+                    _aggregator.Merge(ref merged, slices[j].Accumulator);
                 }
 
                 value = _aggregator.GetResult(merged);
@@ -256,76 +269,83 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         }
     }
 
-    private void AddToOtherSlice(SliceList list, long slice, in TEvent value)
+    private void AddToOtherSlice(ref KeySlices state, long slice, in TEvent value)
     {
-        int end = list.Start + list.Count;
+        var slices = state.Slices;
+        int end = state.Start + state.Count;
         int index = end - 1;
-        while (index >= list.Start && list.Ids[index] > slice)
+        while (index >= state.Start && slices[index].Id > slice)
         {
             index--;
         }
 
-        if (index >= list.Start && list.Ids[index] == slice)
+        if (index >= state.Start && slices[index].Id == slice)
         {
-            _aggregator.Add(ref list.Accumulators[index], value);
+            _aggregator.Add(ref slices[index].Accumulator, value);
             return;
         }
 
         int insertAt = index + 1;
-        if (end == list.Ids.Length)
+        if (end == slices.Length)
         {
-            MakeRoom(list);
-            insertAt -= end - (list.Start + list.Count);
-            end = list.Start + list.Count;
+            int shift = state.Start;
+            MakeRoom(ref state);
+            slices = state.Slices;
+            insertAt -= shift;
+            end = state.Start + state.Count;
         }
 
         if (insertAt < end)
         {
-            Array.Copy(list.Ids, insertAt, list.Ids, insertAt + 1, end - insertAt);
-            Array.Copy(list.Accumulators, insertAt, list.Accumulators, insertAt + 1, end - insertAt);
+            slices[insertAt..end].CopyTo(slices[(insertAt + 1)..]);
         }
 
-        list.Ids[insertAt] = slice;
-        list.Accumulators[insertAt] = _aggregator.CreateAccumulator();
-        _aggregator.Add(ref list.Accumulators[insertAt], value);
-        list.Count++;
+        slices[insertAt].Id = slice;
+        slices[insertAt].Accumulator = _aggregator.CreateAccumulator();
+        _aggregator.Add(ref slices[insertAt].Accumulator, value);
+        state.Count++;
         _sliceCount++;
     }
 
-    /// <summary>Frees room at the end of the arrays: moves live entries to the front, growing the arrays when they are over half full.</summary>
-    private static void MakeRoom(SliceList list)
+    /// <summary>Frees room at the end: moves live slices to the front, or onto a larger heap array when over half full.</summary>
+    private void MakeRoom(ref KeySlices state)
     {
-        if (list.Count * 2 > list.Ids.Length)
+        var slices = state.Slices;
+        if (state.Count * 2 > slices.Length)
         {
-            var ids = new long[list.Ids.Length * 2];
-            var accumulators = new TAccumulator[list.Ids.Length * 2];
-            Array.Copy(list.Ids, list.Start, ids, 0, list.Count);
-            Array.Copy(list.Accumulators, list.Start, accumulators, 0, list.Count);
-            list.Ids = ids;
-            list.Accumulators = accumulators;
+            var heap = _pool.Count > 0 && _pool.Peek().Length >= slices.Length * 2 ? _pool.Pop() : new Slice[slices.Length * 2];
+            slices.Slice(state.Start, state.Count).CopyTo(heap);
+            slices.Clear();
+            if (state.Heap is { } old)
+            {
+                _pool.Push(old);
+            }
+
+            state.Heap = heap;
         }
         else
         {
-            Array.Copy(list.Ids, list.Start, list.Ids, 0, list.Count);
-            Array.Copy(list.Accumulators, list.Start, list.Accumulators, 0, list.Count);
-            Array.Clear(list.Accumulators, list.Count, list.Start);
+            slices.Slice(state.Start, state.Count).CopyTo(slices);
+            slices[state.Count..].Clear();
         }
 
-        list.Start = 0;
+        state.Start = 0;
     }
 
-    private void MarkDirty(TKey key, SliceList list, long slice)
+    private void MarkDirty(TKey key, ref KeySlices state, long slice)
     {
-        if (list.DirtyLow == long.MaxValue)
+        if (!state.IsDirty)
         {
-            _dirty.Add(new(key, list));
+            state.IsDirty = true;
+            state.DirtyLow = slice;
+            state.DirtyHigh = slice;
+            _dirty.Add(key);
+            return;
         }
 
-        list.DirtyLow = Math.Min(list.DirtyLow, slice);
-        list.DirtyHigh = Math.Max(list.DirtyHigh, slice);
+        state.DirtyLow = Math.Min(state.DirtyLow, slice);
+        state.DirtyHigh = Math.Max(state.DirtyHigh, slice);
     }
-
-    private SliceList Rent() => _pool.Count > 0 ? _pool.Pop() : new SliceList();
 
     private long SliceStartOf(long slice) => (slice * _slice) + _offset;
 
@@ -349,13 +369,34 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         return TimeMath.AlignDown(TimeMath.SaturatingSubtract(watermark, _lateness), _slide, _endOffset) + _slide - _size;
     }
 
-    private sealed class SliceList
+    /// <summary>One slice of one key: its id (slice start = id * slice length + offset) and accumulator.</summary>
+    private struct Slice
     {
-        public long[] Ids = new long[4];
-        public TAccumulator[] Accumulators = new TAccumulator[4];
+        public long Id;
+        public TAccumulator Accumulator;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(2)]
+    private struct TwoSlices
+    {
+        private Slice _first;
+    }
+
+    /// <summary>
+    /// A key's live slices, sorted by id, stored in the dictionary entry itself: the first two inline (enough for
+    /// tumbling windows in steady state), more on a pooled heap array. One cache-friendly place per key.
+    /// </summary>
+    private struct KeySlices
+    {
+        public TwoSlices Inline;
+        public Slice[]? Heap;
         public int Start;
         public int Count;
-        public long DirtyLow = long.MaxValue;
-        public long DirtyHigh = long.MinValue;
+        public long DirtyLow;
+        public long DirtyHigh;
+        public bool IsDirty;
+
+        [System.Diagnostics.CodeAnalysis.UnscopedRef]
+        public Span<Slice> Slices => Heap is { } heap ? heap.AsSpan() : Inline;
     }
 }

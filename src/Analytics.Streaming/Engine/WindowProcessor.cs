@@ -55,10 +55,12 @@ public abstract class WindowProcessor<TEvent, TKey, TResult>
         }
 
         long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
-        var counts = Assign(batch, now, output);
+        var counts = Settings.EventTimeUnixMilliseconds is { } unixMilliseconds ? Assign(batch, new UnixMillisecondsTimeReader<TEvent>(unixMilliseconds), now, output)
+            : Settings.EventTime is { } offset ? Assign(batch, new OffsetTimeReader<TEvent>(offset), now, output)
+            : Assign(batch, new ProcessingTimeReader<TEvent>(now), now, output);
         LastReceipt = new BatchReceipt(batch.PartitionId, batch.EndPosition, counts.MaxEventTicks, batch.IsEndOfPartition, counts.Accepted, counts.Late, batch.DeadLetters.Count + counts.DeadLetters);
         EmitDirty(output);
-        if (Settings.EventTime is null)
+        if (Settings.IsProcessingTime)
         {
             AdvanceTo(now, output);
         }
@@ -79,7 +81,7 @@ public abstract class WindowProcessor<TEvent, TKey, TResult>
     {
         ArgumentNullException.ThrowIfNull(output);
         long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
-        if (Settings.EventTime is null)
+        if (Settings.IsProcessingTime)
         {
             AdvanceTo(now, output);
         }
@@ -108,7 +110,8 @@ public abstract class WindowProcessor<TEvent, TKey, TResult>
         AdvanceTo(long.MaxValue, output);
     }
 
-    private protected abstract AssignCounts Assign(RecordBatch<TEvent> batch, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output);
+    private protected abstract AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output)
+        where TTimeReader : struct, ITimeReader<TEvent>;
 
     private protected abstract void EmitDirty(IWindowOutput<TEvent, TKey, TResult> output);
 

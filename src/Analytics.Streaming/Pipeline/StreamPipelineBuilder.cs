@@ -35,6 +35,8 @@ public sealed class StreamPipelineBuilder<TEvent>
 
     internal Func<TEvent, DateTimeOffset>? EventTime { get; private set; }
 
+    internal Func<TEvent, long>? EventTimeUnixMilliseconds { get; private set; }
+
     internal bool TimeChosen { get; private set; }
 
     internal TimeSpan MaxOutOfOrderness { get; private set; }
@@ -53,6 +55,26 @@ public sealed class StreamPipelineBuilder<TEvent>
     {
         ArgumentNullException.ThrowIfNull(timestamp);
         EventTime = timestamp;
+        EventTimeUnixMilliseconds = null;
+        MaxOutOfOrderness = maxOutOfOrderness;
+        IdleTimeout = idleTimeout ?? DefaultIdleTimeout;
+        TimeChosen = true;
+        return this;
+    }
+
+    /// <summary>
+    /// Uses the event's own time given as Unix milliseconds (the usual <c>"ts": 1767225600000</c> of JSON events),
+    /// with watermarks that tolerate out-of-order events. Same semantics as the <see cref="DateTimeOffset"/> overload.
+    /// </summary>
+    /// <param name="unixTimeMilliseconds">Reads the event time in milliseconds since 1970-01-01T00:00:00Z; must not throw.</param>
+    /// <param name="maxOutOfOrderness">How far behind the newest event of its partition an event may arrive and still be on time. Default zero.</param>
+    /// <param name="idleTimeout">How long a partition may go without records before it stops holding the watermark back; default 30 seconds.</param>
+    /// <returns>This builder.</returns>
+    public StreamPipelineBuilder<TEvent> WithEventTime(Func<TEvent, long> unixTimeMilliseconds, TimeSpan maxOutOfOrderness = default, TimeSpan? idleTimeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(unixTimeMilliseconds);
+        EventTime = null;
+        EventTimeUnixMilliseconds = unixTimeMilliseconds;
         MaxOutOfOrderness = maxOutOfOrderness;
         IdleTimeout = idleTimeout ?? DefaultIdleTimeout;
         TimeChosen = true;
@@ -64,6 +86,7 @@ public sealed class StreamPipelineBuilder<TEvent>
     public StreamPipelineBuilder<TEvent> WithProcessingTime()
     {
         EventTime = null;
+        EventTimeUnixMilliseconds = null;
         TimeChosen = true;
         return this;
     }
@@ -262,6 +285,7 @@ public sealed class AggregatedPipelineBuilder<TEvent, TKey, TResult>
         var settings = new ProcessorSettings<TEvent, TKey>(
             options.Name,
             source.EventTime,
+            source.EventTimeUnixMilliseconds,
             source.MaxOutOfOrderness.Ticks,
             idle.Ticks,
             options.MaxEventTimeAhead?.Ticks ?? 0,
