@@ -185,7 +185,9 @@ internal sealed class StringLeaf : ValueLeaf<string>
     protected override int EncodeValues(ByteBuffer body)
     {
         int encoding;
-        if (_pageUsesDictionary)
+
+        // A page of nulls only has no values: write it PLAIN, so a chunk never refers to an empty dictionary.
+        if (_pageUsesDictionary && _count > 0)
         {
             int width = Math.Max(1, RleEncoder.BitWidth(_dictionaryStrings.Count - 1));
             body.WriteByte((byte)width);
