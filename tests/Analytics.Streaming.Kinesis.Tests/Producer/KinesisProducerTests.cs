@@ -207,6 +207,47 @@ public sealed class KinesisProducerTests
     }
 
     [Fact]
+    public async Task FlushAsync_AggregateLandsOnUnexpectedShard_ReloadsShardMapAndResendsItsRecords()
+    {
+        var half = UInt128.MaxValue / 2;
+        int listings = 0;
+        await using var server = new LoopbackAwsServer(r => r.Operation switch
+        {
+            "ListShards" => LoopbackResponse.Ok(TwoShards(half, Interlocked.Increment(ref listings))),
+            _ => LoopbackResponse.Ok(Success(r.Json)), // every record "lands" on shard 0, as after a stale map
+        });
+        using var client = new KinesisClient(server.ClientOptions());
+        await using var producer = new KinesisProducer(client, Options(o => o.AggregationEnabled = true));
+        string[] keys = Enumerable.Range(0, 200).Select(i => "user-" + i).ToArray();
+        int upper = keys.Count(k => KinesisHashKey.FromPartitionKey(k) > half);
+
+        foreach (string key in keys)
+        {
+            await producer.AddAsync(Encoding.UTF8.GetBytes(key), key, cancellationToken: Ct);
+        }
+
+        await producer.FlushAsync(Ct);
+
+        var users = server.Requests.Where(r => r.Operation == "PutRecords")
+            .SelectMany(p => p.Json.GetProperty("Records").EnumerateArray())
+            .SelectMany(e =>
+            {
+                var unpacked = new List<UserRecord>();
+                Assert.True(KplDeaggregator.TryDeaggregate(e.GetProperty("Data").GetBytesFromBase64(), e.GetProperty("PartitionKey").GetString()!, SequenceNumber.Zero, null, unpacked, out _));
+                return unpacked;
+            })
+            .ToList();
+        Assert.Equal(keys.Length + (2 * upper), users.Count); // shard-1 records: the first copy and two resends
+        Assert.True(listings >= 2, "the shard map is reloaded after a misrouted aggregate");
+        Assert.Equal(keys.Length, producer.Statistics.Records);
+    }
+
+    private static string TwoShards(UInt128 half, int _) => $$$"""
+        {"Shards":[{"ShardId":"shardId-000000000000","HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"{{{half}}}"},"SequenceNumberRange":{"StartingSequenceNumber":"1"}},
+                   {"ShardId":"shardId-000000000001","HashKeyRange":{"StartingHashKey":"{{{half + 1}}}","EndingHashKey":"{{{UInt128.MaxValue}}}"},"SequenceNumberRange":{"StartingSequenceNumber":"1"}}]}
+        """;
+
+    [Fact]
     public async Task TryAdd_SenderBlocked_BufferFillsAndPushesBack()
     {
         using var gate = new ManualResetEventSlim(false);
