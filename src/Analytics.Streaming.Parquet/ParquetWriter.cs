@@ -95,9 +95,10 @@ public sealed class ParquetWriter<T> : IDisposable, IAsyncDisposable
     public long BytesWritten => _position;
 
     /// <summary>
-    /// Gets an estimate of the bytes buffered for the current row group (compressed pages plus open pages, before the
-    /// dictionary pages). <see cref="BytesWritten"/> + this is a good estimate of the file size so far, e.g. to roll
-    /// objects by size.
+    /// Gets an estimate of the bytes buffered for the current row group: its finished compressed pages plus its
+    /// dictionary entries (the open page of each column, at most <see cref="ParquetWriterOptions.PageSize"/> or
+    /// <see cref="ParquetWriterOptions.MaxValuesPerPage"/> values, is not counted). <see cref="BytesWritten"/> + this
+    /// is a good estimate of the file size so far, e.g. to roll objects by size.
     /// </summary>
     public long BufferedBytes => _context.RowGroupBytes;
 

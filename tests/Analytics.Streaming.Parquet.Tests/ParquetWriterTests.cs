@@ -171,6 +171,38 @@ public sealed class ParquetWriterTests
         Assert.Equal(4, answer.GetProperty("hyparquet").GetProperty("metadata").GetProperty("row_groups").GetArrayLength());
     }
 
+    [Fact]
+    public async Task Write_RowGroupSizeReached_FlushesRowGroupsBySizeWithBoundedBuffer()
+    {
+        var map = ParquetRecordMap.For<Item>()
+            .Int64("id", i => i.Id)
+            .String("name", i => i.Name)
+            .Build();
+        var options = new ParquetWriterOptions { RowGroupSize = 64 * 1024, PageSize = 8 * 1024, Compression = ParquetCompression.Uncompressed };
+        var records = Enumerable.Range(0, 3000).Select(i => new Item(i, new string((char)('a' + (i % 26)), 100) + i, 0m)).ToList();
+        string path = _fixture.NewPath("by-size");
+        long maxBuffered = 0;
+        int groups;
+        await using (var writer = new ParquetWriter<Item>(File.Create(path), map, options))
+        {
+            foreach (var record in records)
+            {
+                writer.Write(record);
+                maxBuffered = Math.Max(maxBuffered, writer.BufferedBytes);
+            }
+
+            writer.Complete();
+            groups = writer.RowGroupCount;
+        }
+
+        // ~330 KB of strings: several row groups, none buffering much beyond the limit plus a page per column.
+        Assert.InRange(groups, 4, 10);
+        Assert.True(maxBuffered < (64 * 1024) + (2 * 16 * 1024), $"buffered up to {maxBuffered} bytes");
+        var answer = await ReadBack.ReadAsync(_fixture, path);
+        ReadBack.AssertRows(map.Schema, records.Select(i => new object?[] { i.Id, i.Name }).ToList(), answer);
+        Assert.Equal(groups, answer.GetProperty("hyparquet").GetProperty("metadata").GetProperty("row_groups").GetArrayLength());
+    }
+
     [Theory]
     [InlineData(ParquetCompression.Gzip)]
     [InlineData(ParquetCompression.Brotli)]

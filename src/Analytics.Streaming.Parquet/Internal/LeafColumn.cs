@@ -22,7 +22,7 @@ internal sealed class WriterContext : IDisposable
 
     public CompactWriter Header { get; }
 
-    /// <summary>Bytes of finished (compressed) pages and dictionaries buffered for the current row group.</summary>
+    /// <summary>Bytes buffered for the current row group: finished (compressed) pages plus dictionary entries (uncompressed).</summary>
     public long RowGroupBytes { get; set; }
 
     /// <summary>Uncompressed bytes (with page headers) of the current row group.</summary>

@@ -82,6 +82,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
                 }
 
                 _dictionaryValues[_dictionaryCount++] = value;
+                Context.RowGroupBytes += Size;
                 if ((long)_dictionaryCount * Size > Options.DictionaryPageSizeLimit)
                 {
                     ForceFlush = true;

@@ -149,7 +149,9 @@ internal sealed class StringLeaf : ValueLeaf<string>
             {
                 slot = _dictionaryStrings.Count;
                 _dictionaryStrings.Add(value);
+                int before = _dictionaryBytes.Length;
                 AppendPlain(_dictionaryBytes, value);
+                Context.RowGroupBytes += _dictionaryBytes.Length - before;
                 if (_dictionaryBytes.Length > Options.DictionaryPageSizeLimit)
                 {
                     ForceFlush = true;
