@@ -107,6 +107,46 @@ public sealed class KinesisProducerEmulatorTests(KinesaliteServer kinesalite)
         }
     }
 
+    [Fact]
+    public async Task FlushAsync_ThrottledEntries_AreResentUntilEveryRecordIsStoredOnce()
+    {
+        string stream = KinesaliteServer.NewStreamName("produce-throttled");
+        await kinesalite.Admin.CreateStreamAsync(stream, 2, Ct);
+        var attempts = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        using var handler = new PartialFailureHandler(data => data.EndsWith('7') && attempts.AddOrUpdate(data, 1, (_, n) => n + 1) <= 2);
+        using var client = new KinesisClient(new KinesisClientOptions
+        {
+            Region = "us-east-1",
+            ServiceUrl = kinesalite.Endpoint,
+            Credentials = new BasicAWSCredentials("test", "test"),
+            HttpHandler = handler,
+        });
+        var expected = new List<string>();
+        await using (var producer = new KinesisProducer(client, new KinesisProducerOptions
+        {
+            StreamName = stream,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(50),
+        }))
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                string payload = Payload("k" + (i % 11), i);
+                expected.Add(payload);
+                await producer.AddAsync(Encoding.UTF8.GetBytes(payload), "k" + (i % 11), cancellationToken: Ct);
+            }
+
+            await producer.FlushAsync(Ct);
+            Assert.Equal(200, handler.FailedEntries); // 100 records ending in 7, failed twice each
+            Assert.Equal(200, producer.Statistics.Throttles);
+            Assert.Equal(1000, producer.Statistics.Records);
+        }
+
+        using var reader = CreateClient();
+        var read = await ReadAllAsync(reader, stream);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), read.Select(r => Encoding.UTF8.GetString(r.Data.Span)).Order(StringComparer.Ordinal));
+    }
+
     /// <summary>Reads every shard from the trim horizon until a page comes back empty, deaggregating with our deaggregator.</summary>
     private static async Task<List<UserRecord>> ReadAllAsync(KinesisClient client, string stream)
     {
