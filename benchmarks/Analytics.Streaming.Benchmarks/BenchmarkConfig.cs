@@ -24,6 +24,6 @@ public static class BenchmarkConfig
             .AddLogger(BenchmarkDotNet.Loggers.ConsoleLogger.Default)
             .AddExporter(BenchmarkDotNet.Exporters.MarkdownExporter.GitHub)
             .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend))
-            .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
+            .WithOptions(ConfigOptions.DisableLogFile);
     }
 }
