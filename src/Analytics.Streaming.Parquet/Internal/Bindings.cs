@@ -27,6 +27,7 @@ internal sealed class ScalarBinding<T, TValue> : ColumnBinding<T>
     private readonly ElementWriter<TValue> _writer;
     private readonly LeafColumn _leaf;
     private readonly int _maxDefinition;
+    private readonly bool _canReject;
     private TValue _pending = default!;
 
     public ScalarBinding(string column, Func<T, TValue> get, ElementWriter<TValue> writer)
@@ -36,13 +37,14 @@ internal sealed class ScalarBinding<T, TValue> : ColumnBinding<T>
         _writer = writer;
         _leaf = writer.Leaf;
         _maxDefinition = _leaf.Descriptor.MaxDefinitionLevel;
+        _canReject = writer.CanReject;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void Stage(T record, long row)
     {
         var value = _get(record);
-        if (_writer.Check(value) is string reason)
+        if (_canReject && _writer.Check(value) is string reason)
         {
             throw Reject(row, reason);
         }
@@ -54,7 +56,11 @@ internal sealed class ScalarBinding<T, TValue> : ColumnBinding<T>
     public override void Commit()
     {
         _writer.Add(_pending, 0, _maxDefinition);
-        _pending = default!;
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TValue>())
+        {
+            _pending = default!;
+        }
+
         _leaf.EndRow();
     }
 }

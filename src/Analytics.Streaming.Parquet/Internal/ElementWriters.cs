@@ -14,6 +14,9 @@ internal abstract class ElementWriter<TElement>
 
     public LeafColumn Leaf { get; }
 
+    /// <summary>Gets a value indicating whether <see cref="Check"/> can reject a value (false lets callers skip it).</summary>
+    public virtual bool CanReject => true;
+
     /// <summary>Returns why the value cannot be stored, or <see langword="null"/> when it can.</summary>
     public abstract string? Check(TElement value);
 
@@ -28,6 +31,8 @@ internal sealed class StructElement<TElement, TOut, TConverter> : ElementWriter<
 
     public StructElement(ValueLeaf<TOut> leaf)
         : base(leaf) => _leaf = leaf;
+
+    public override bool CanReject => false;
 
     public override string? Check(TElement value) => null;
 

@@ -49,11 +49,15 @@ internal abstract class LeafColumn
     private bool _usedPlain;
     private bool _usedDictionary;
     private int _dictionaryPageHeaderAndBody;
+    private readonly int _maxValuesPerPage;
+    private readonly int _pageSize;
 
     protected LeafColumn(ColumnDescriptor descriptor, WriterContext context)
     {
         Descriptor = descriptor;
         _context = context;
+        _maxValuesPerPage = context.Options.MaxValuesPerPage;
+        _pageSize = context.Options.PageSize;
         int initial = Math.Min(context.Options.MaxValuesPerPage, 4096) + 1;
         _definition = descriptor.MaxDefinitionLevel > 0 ? new byte[initial] : [];
         _repetition = descriptor.MaxRepetitionLevel > 0 ? new byte[initial] : [];
@@ -118,7 +122,7 @@ internal abstract class LeafColumn
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EndRow()
     {
-        if (Entries >= Options.MaxValuesPerPage || PageBytes >= Options.PageSize || ForceFlush)
+        if (Entries >= _maxValuesPerPage || PageBytes >= _pageSize || ForceFlush)
         {
             FlushPage();
         }
