@@ -23,6 +23,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
     private readonly long _endOffset;
     private readonly long _lateness;
     private readonly bool _emitUpdates;
+    private readonly bool _useStacks;
     private readonly string _pipeline;
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
@@ -44,6 +45,11 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         _lateness = settings.AllowedLatenessTicks;
         _emitUpdates = settings.EmitMode == EmitMode.OnUpdate;
         _pipeline = settings.PipelineName;
+
+        // Sliding windows over value-type accumulators merge through per-key two-stacks aggregates (amortized O(1)
+        // merges per slide). Reference-type accumulators (sketches) merge slices directly instead, because building
+        // suffix aggregates would allocate one accumulator per slice.
+        _useStacks = _size != _slide && typeof(TAccumulator).IsValueType;
     }
 
     public override long OpenWindowCount => _sliceCount;
@@ -102,6 +108,10 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             if (state.Count != 0 && slices[last].Id == slice)
             {
                 _aggregator.Add(ref slices[last].Accumulator, record.Value);
+                if (last < state.BackEnd)
+                {
+                    state.StacksValid = false;
+                }
             }
             else
             {
@@ -252,6 +262,10 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             {
                 value = _aggregator.GetResult(slices[lo].Accumulator);
             }
+            else if (_useStacks)
+            {
+                value = _aggregator.GetResult(MergeRange(ref state, slices, lo, hi));
+            }
             else
             {
                 var merged = _aggregator.CreateAccumulator();
@@ -282,12 +296,24 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         if (index >= state.Start && slices[index].Id == slice)
         {
             _aggregator.Add(ref slices[index].Accumulator, value);
+            if (index < state.BackEnd)
+            {
+                state.StacksValid = false;
+            }
+
             return;
         }
 
+        // Slices at or after insertAt move up one place: folded aggregates stay valid only if none of them moves.
         int insertAt = index + 1;
+        if (insertAt < state.BackEnd)
+        {
+            state.StacksValid = false;
+        }
+
         if (end == slices.Length)
         {
+            state.StacksValid = false;
             int shift = state.Start;
             MakeRoom(ref state);
             slices = state.Slices;
@@ -305,6 +331,52 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         _aggregator.Add(ref slices[insertAt].Accumulator, value);
         state.Count++;
         _sliceCount++;
+    }
+
+    /// <summary>
+    /// Merges slices <c>[lo, hi)</c> with the two-stacks technique: a front of suffix aggregates over
+    /// <c>[FrontLow, FrontEnd)</c> and a running back aggregate over <c>[FrontEnd, BackEnd)</c>. As windows slide
+    /// forward, the back grows by the new slices and the front is rebuilt only when the window start leaves it, so
+    /// each slice is merged a constant number of times. Any change to a folded slice, or to the slice layout,
+    /// invalidates the stacks and the next query rebuilds them.
+    /// </summary>
+    private TAccumulator MergeRange(ref KeySlices state, Span<Slice> slices, int lo, int hi)
+    {
+        if (state.Suffix is null || state.Suffix.Length != slices.Length)
+        {
+            state.Suffix = new TAccumulator[slices.Length];
+            state.StacksValid = false;
+        }
+
+        var suffix = state.Suffix;
+        if (state.StacksValid && lo >= state.FrontLow && lo < state.FrontEnd && hi >= state.BackEnd)
+        {
+            for (int j = state.BackEnd; j < hi; j++)
+            {
+                _aggregator.Merge(ref state.Back, slices[j].Accumulator);
+            }
+
+            state.BackEnd = hi;
+            var result = suffix[lo];
+            _aggregator.Merge(ref result, state.Back);
+            return result;
+        }
+
+        // Rebuild: the whole window becomes the front, the back starts empty.
+        suffix[hi - 1] = _aggregator.CreateAccumulator();
+        _aggregator.Merge(ref suffix[hi - 1], slices[hi - 1].Accumulator);
+        for (int j = hi - 2; j >= lo; j--)
+        {
+            suffix[j] = suffix[j + 1];
+            _aggregator.Merge(ref suffix[j], slices[j].Accumulator);
+        }
+
+        state.FrontLow = lo;
+        state.FrontEnd = hi;
+        state.BackEnd = hi;
+        state.Back = _aggregator.CreateAccumulator();
+        state.StacksValid = true;
+        return suffix[lo];
     }
 
     /// <summary>Frees room at the end: moves live slices to the front, or onto a larger heap array when over half full.</summary>
@@ -395,6 +467,12 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         public long DirtyLow;
         public long DirtyHigh;
         public bool IsDirty;
+        public bool StacksValid;
+        public int FrontLow;
+        public int FrontEnd;
+        public int BackEnd;
+        public TAccumulator Back;
+        public TAccumulator[]? Suffix;
 
         [System.Diagnostics.CodeAnalysis.UnscopedRef]
         public Span<Slice> Slices => Heap is { } heap ? heap.AsSpan() : Inline;
