@@ -1,5 +1,6 @@
 using System.Text;
 using Analytics.Streaming.TestSupport;
+using Analytics.Streaming.Kinesis.Tests.Consumer;
 
 namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
 
