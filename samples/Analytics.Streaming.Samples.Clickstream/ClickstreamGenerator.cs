@@ -5,6 +5,8 @@ namespace Analytics.Streaming.Samples.Clickstream;
 /// <summary>
 /// An endless, realistic clickstream: page popularity follows a Zipf law, visitors come back, referrers and user
 /// agents have skewed shares, and events reach us out of order by up to two seconds across two simulated shards.
+/// Every 30 seconds, starting 25 seconds in, a scraper bot hammers <c>/search</c> for four seconds at twice the
+/// normal rate: the abnormal traffic the sample's anomaly detector should flag.
 /// </summary>
 public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time, int seed = 7) : IEventSource<ClickEvent>
 {
@@ -29,15 +31,18 @@ public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time,
         var interval = TimeSpan.FromMilliseconds(100);
         int perBatch = Math.Max(1, eventsPerSecond / 10 / 2);
         long[] sequences = [0, 0];
+        var started = time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
             for (int shard = 0; shard < 2; shard++)
             {
                 var now = time.GetUtcNow();
-                var records = new StreamRecord<ClickEvent>[perBatch];
-                for (int i = 0; i < perBatch; i++)
+                bool botBurst = (now - started).TotalSeconds % 30 is >= 25 and < 29;
+                var records = new StreamRecord<ClickEvent>[botBurst ? perBatch * 3 : perBatch];
+                for (int i = 0; i < records.Length; i++)
                 {
-                    records[i] = new StreamRecord<ClickEvent>(Next(now), SequenceNumber.FromInt64(++sequences[shard]));
+                    var click = i < perBatch ? Next(now) : Bot(now);
+                    records[i] = new StreamRecord<ClickEvent>(click, SequenceNumber.FromInt64(++sequences[shard]));
                 }
 
                 yield return new RecordBatch<ClickEvent>($"shardId-00000000000{shard}", records);
@@ -53,6 +58,9 @@ public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time,
             }
         }
     }
+
+    private ClickEvent Bot(DateTimeOffset now)
+        => new(now - TimeSpan.FromMilliseconds(_random.Next(0, 500)), $"bot-{_random.Next(3)}", "/search", "(direct)", "curl", Math.Round(Math.Exp(6 + _random.NextDouble()), 1));
 
     private ClickEvent Next(DateTimeOffset now)
     {
