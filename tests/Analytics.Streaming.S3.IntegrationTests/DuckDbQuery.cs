@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Analytics.Streaming.TestSupport;
@@ -12,49 +11,19 @@ namespace Analytics.Streaming.S3.IntegrationTests;
 /// </summary>
 public sealed class DuckDbQuery : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonObject>> _pending = new();
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _writeGate = new(1, 1);
-    private readonly ConcurrentQueue<string> _stderr = new();
+    private NodeProcess _process = null!;
     private long _nextId;
 
-    private DuckDbQuery(Process process) => _process = process;
+    private DuckDbQuery()
+    {
+    }
 
     public static async Task<DuckDbQuery> StartAsync()
     {
-        var info = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = TestPeers.Directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add("s3-duckdb-query.js");
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var query = new DuckDbQuery(process);
-        process.OutputDataReceived += (_, e) => query.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                query._stderr.Enqueue(e.Data);
-            }
-        };
-        process.Exited += (_, _) =>
-        {
-            var failure = new InvalidOperationException("The DuckDB query process exited: " + string.Join('\n', query._stderr));
-            query._ready.TrySetException(failure);
-            foreach (var pending in query._pending.Values)
-            {
-                pending.TrySetException(failure);
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await query._ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var query = new DuckDbQuery();
+        query._process = await NodeProcess.StartAsync(["s3-duckdb-query.js"], "duckdb ready", onOutputLine: query.OnLine, onExit: query.FailPending).ConfigureAwait(false);
         return query;
     }
 
@@ -67,8 +36,7 @@ public sealed class DuckDbQuery : IAsyncDisposable
         await _writeGate.WaitAsync();
         try
         {
-            await _process.StandardInput.WriteLineAsync(new JsonObject { ["id"] = id, ["sql"] = sql }.ToJsonString());
-            await _process.StandardInput.FlushAsync();
+            await _process.WriteLineAsync(new JsonObject { ["id"] = id, ["sql"] = sql }.ToJsonString());
         }
         finally
         {
@@ -93,41 +61,21 @@ public sealed class DuckDbQuery : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
+        await _process.DisposeAsync();
+        _writeGate.Dispose();
+    }
+
+    private void FailPending()
+    {
+        var failure = new InvalidOperationException("The DuckDB query process exited: " + _process?.Output);
+        foreach (var pending in _pending.Values)
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _process.WaitForExitAsync(grace.Token);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        finally
-        {
-            _process.Dispose();
-            _writeGate.Dispose();
+            pending.TrySetException(failure);
         }
     }
 
-    private void OnLine(string? line)
+    private void OnLine(string line)
     {
-        if (line is null)
-        {
-            return;
-        }
-
-        if (line.StartsWith("duckdb ready", StringComparison.Ordinal))
-        {
-            _ready.TrySetResult();
-            return;
-        }
-
         if (!line.StartsWith('{'))
         {
             return;

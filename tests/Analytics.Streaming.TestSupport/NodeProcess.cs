@@ -4,26 +4,29 @@ using System.Diagnostics;
 namespace Analytics.Streaming.TestSupport;
 
 /// <summary>
-/// A Node.js process started by the test suite (an emulator or a reader), stopped by its own process id when
-/// disposed. Output lines are kept for diagnostics.
+/// A Node.js process started by the test suite (an emulator, or a reader answering requests line by line), stopped
+/// by its own process id when disposed. The last output lines are kept for diagnostics.
 /// </summary>
 public sealed class NodeProcess : IAsyncDisposable
 {
+    private const int KeptLines = 200;
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _readyMarker;
+    private readonly Action<string>? _onOutputLine;
 
-    private NodeProcess(Process process, string readyMarker)
+    private NodeProcess(Process process, string readyMarker, Action<string>? onOutputLine)
     {
         _process = process;
         _readyMarker = readyMarker;
+        _onOutputLine = onOutputLine;
     }
 
     /// <summary>Gets the process id.</summary>
     public int Id => _process.Id;
 
-    /// <summary>Gets the standard output and error lines seen so far.</summary>
+    /// <summary>Gets the last standard output and error lines (at most 200), for diagnostics.</summary>
     public string Output => string.Join('\n', _output);
 
     /// <summary>
@@ -34,12 +37,16 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <param name="readyMarker">Text the process prints when it is ready.</param>
     /// <param name="environment">Extra environment variables.</param>
     /// <param name="timeout">How long to wait for readiness; 30 seconds when <see langword="null"/>.</param>
+    /// <param name="onOutputLine">Receives every standard output line after the ready line (request/response scripts).</param>
+    /// <param name="onExit">Called if the process exits (for example to fail requests still waiting for an answer).</param>
     /// <returns>The ready process.</returns>
     public static async Task<NodeProcess> StartAsync(
         IEnumerable<string> arguments,
         string readyMarker,
         IReadOnlyDictionary<string, string>? environment = null,
-        TimeSpan? timeout = null)
+        TimeSpan? timeout = null,
+        Action<string>? onOutputLine = null,
+        Action? onExit = null)
     {
         var info = new ProcessStartInfo("node")
         {
@@ -60,10 +67,14 @@ public sealed class NodeProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var node = new NodeProcess(process, readyMarker);
-        process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
-        process.Exited += (_, _) => node._ready.TrySetException(new InvalidOperationException($"node {string.Join(' ', info.ArgumentList)} exited before it was ready:\n{node.Output}"));
+        var node = new NodeProcess(process, readyMarker, onOutputLine);
+        process.OutputDataReceived += (_, e) => node.OnLine(e.Data, fromStandardOutput: true);
+        process.ErrorDataReceived += (_, e) => node.OnLine(e.Data, fromStandardOutput: false);
+        process.Exited += (_, _) =>
+        {
+            node._ready.TrySetException(new InvalidOperationException($"node {string.Join(' ', info.ArgumentList)} exited before it was ready:\n{node.Output}"));
+            onExit?.Invoke();
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -115,14 +126,25 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    private void OnLine(string? line)
+    private void OnLine(string? line, bool fromStandardOutput)
     {
         if (line is null)
         {
             return;
         }
 
+        if (fromStandardOutput && _ready.Task.IsCompletedSuccessfully && _onOutputLine is not null)
+        {
+            _onOutputLine(line);
+            return;
+        }
+
         _output.Enqueue(line);
+        while (_output.Count > KeptLines)
+        {
+            _output.TryDequeue(out _);
+        }
+
         if (line.Contains(_readyMarker, StringComparison.Ordinal))
         {
             _ready.TrySetResult();

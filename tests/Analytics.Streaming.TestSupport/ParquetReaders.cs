@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Analytics.Streaming.TestSupport;
@@ -11,49 +10,21 @@ namespace Analytics.Streaming.TestSupport;
 /// </summary>
 public sealed class ParquetReaders : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConcurrentDictionary<int, TaskCompletionSource<string>> _pending = new();
-    private readonly ConcurrentQueue<string> _errors = new();
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private NodeProcess _process = null!;
     private int _nextId;
 
-    private ParquetReaders(Process process) => _process = process;
+    private ParquetReaders()
+    {
+    }
 
     /// <summary>Starts the reader process in tests/peers and waits until it is ready.</summary>
     /// <returns>The ready readers.</returns>
     public static async Task<ParquetReaders> StartAsync()
     {
-        var info = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = TestPeers.Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add("parquet-readers.js");
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var readers = new ParquetReaders(process);
-        process.OutputDataReceived += (_, e) => readers.OnOutput(e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                readers._errors.Enqueue(e.Data);
-            }
-        };
-        process.Exited += (_, _) => readers._ready.TrySetException(new InvalidOperationException("parquet-readers.js exited before it was ready:\n" + string.Join('\n', readers._errors)));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (await Task.WhenAny(readers._ready.Task, Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false) != readers._ready.Task)
-        {
-            await readers.DisposeAsync().ConfigureAwait(false);
-            throw new TimeoutException("parquet-readers.js was not ready within 30 s:\n" + string.Join('\n', readers._errors));
-        }
-
-        await readers._ready.Task.ConfigureAwait(false);
+        var readers = new ParquetReaders();
+        readers._process = await NodeProcess.StartAsync(["parquet-readers.js"], "parquet readers ready", onOutputLine: readers.OnAnswer).ConfigureAwait(false);
         return readers;
     }
 
@@ -69,13 +40,12 @@ public sealed class ParquetReaders : IAsyncDisposable
             int id = Interlocked.Increment(ref _nextId);
             var answer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             _pending[id] = answer;
-            await _process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { id, file = path })).ConfigureAwait(false);
-            await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+            await _process.WriteLineAsync(JsonSerializer.Serialize(new { id, file = path })).ConfigureAwait(false);
             var wait = timeout ?? TimeSpan.FromSeconds(60);
             if (await Task.WhenAny(answer.Task, Task.Delay(wait)).ConfigureAwait(false) != answer.Task)
             {
                 _pending.TryRemove(id, out _);
-                throw new TimeoutException($"The Parquet readers did not answer within {wait} for {path}:\n{string.Join('\n', _errors)}");
+                throw new TimeoutException($"The Parquet readers did not answer within {wait} for {path}:\n{_process.Output}");
             }
 
             using var document = JsonDocument.Parse(await answer.Task.ConfigureAwait(false));
@@ -91,46 +61,14 @@ public sealed class ParquetReaders : IAsyncDisposable
     /// <returns>A task that completes when it has exited.</returns>
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        catch (OperationCanceledException)
-        {
-            // The kill was sent.
-        }
-        finally
-        {
-            _process.Dispose();
-            _gate.Dispose();
-        }
+        await _process.DisposeAsync().ConfigureAwait(false);
+        _gate.Dispose();
     }
 
-    private void OnOutput(string? line)
+    private void OnAnswer(string line)
     {
-        if (line is null)
-        {
-            return;
-        }
-
-        if (line.Contains("parquet readers ready", StringComparison.Ordinal))
-        {
-            _ready.TrySetResult();
-            return;
-        }
-
         if (!line.StartsWith('{'))
         {
-            _errors.Enqueue(line);
             return;
         }
 
