@@ -1,9 +1,12 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Analytics.Streaming.Testing;
 
 /// <summary>
-/// Drives a pipeline's engine synchronously, without channels or sinks: push batches, move a manual clock or the
-/// watermark, and inspect results, late records, dead letters and the checkpoints that would be safe if every
-/// output were flushed after each step.
+/// Drives a pipeline's engine synchronously, without channels or sinks: push batches, move a fake clock or the
+/// watermark, take checkpoints and start a new driver from one, and inspect results, late records and dead letters.
+/// Uses only the engine's public API, so what passes here holds for a Lambda handler or any caller that drives the
+/// engine itself.
 /// </summary>
 /// <typeparam name="TEvent">The event type.</typeparam>
 /// <typeparam name="TKey">The key type.</typeparam>
@@ -12,8 +15,9 @@ namespace Analytics.Streaming.Testing;
 /// <code>
 /// var driver = new PipelineTestDriver&lt;Click, string, long&gt;(pipeline);
 /// driver.Push(new Click("home", t0), new Click("home", t0.AddSeconds(70)));
-/// driver.Complete();
-/// Assert.Equal(2, driver.LatestResults.Count);
+/// var checkpoint = driver.CreateCheckpoint();          // what a pipeline would save now
+/// var resumed = new PipelineTestDriver&lt;Click, string, long&gt;(pipeline, driver.Time, checkpoint);
+/// resumed.Complete();
 /// </code>
 /// </example>
 public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TEvent, TKey, TResult>
@@ -24,21 +28,20 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
     private readonly List<DeadLetter> _deadLetters = [];
     private readonly Dictionary<string, WindowResult<TKey, TResult>> _latest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _sequences = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Checkpoint> _checkpoints = new(StringComparer.Ordinal);
-    private readonly CheckpointTracker _tracker = new();
 
-    /// <summary>Creates a driver with a fresh engine built from <paramref name="pipeline"/>.</summary>
+    /// <summary>Creates a driver with a fresh engine built from <paramref name="pipeline"/>, or one restored from a checkpoint.</summary>
     /// <param name="pipeline">The pipeline whose settings to use.</param>
-    /// <param name="time">The clock; a new <see cref="ManualTimeProvider"/> when <see langword="null"/>.</param>
-    public PipelineTestDriver(StreamPipeline<TEvent, TKey, TResult> pipeline, ManualTimeProvider? time = null)
+    /// <param name="time">The clock; a new <see cref="FakeTimeProvider"/> at 2026-01-01T00:00:00Z when <see langword="null"/>.</param>
+    /// <param name="checkpoint">A checkpoint to continue from; <see langword="null"/> to start afresh.</param>
+    public PipelineTestDriver(StreamPipeline<TEvent, TKey, TResult> pipeline, FakeTimeProvider? time = null, PipelineCheckpoint? checkpoint = null)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
-        Time = time ?? new ManualTimeProvider();
-        Processor = pipeline.CreateProcessor(Time);
+        Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        Processor = pipeline.CreateProcessor(checkpoint, Time);
     }
 
-    /// <summary>Gets the manual clock the engine reads.</summary>
-    public ManualTimeProvider Time { get; }
+    /// <summary>Gets the fake clock the engine reads.</summary>
+    public FakeTimeProvider Time { get; }
 
     /// <summary>Gets the engine.</summary>
     public WindowProcessor<TEvent, TKey, TResult> Processor { get; }
@@ -46,7 +49,10 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
     /// <summary>Gets every result in emission order.</summary>
     public IReadOnlyList<WindowResult<TKey, TResult>> Results => _results;
 
-    /// <summary>Gets the table an idempotent sink would hold: the newest result per identity, with superseded session extents deleted.</summary>
+    /// <summary>
+    /// Gets the table a sink that writes by identity holds: per identity the result built from the most records (the
+    /// newest one among equals), with superseded session extents deleted.
+    /// </summary>
     public IReadOnlyDictionary<string, WindowResult<TKey, TResult>> LatestResults => _latest;
 
     /// <summary>Gets every late record in order.</summary>
@@ -55,20 +61,22 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
     /// <summary>Gets every dead letter in order.</summary>
     public IReadOnlyList<DeadLetter> DeadLetters => _deadLetters;
 
-    /// <summary>Gets the safe checkpoint of each partition, as if every output were flushed after each step.</summary>
-    public IReadOnlyDictionary<string, Checkpoint> SafeCheckpoints => _checkpoints;
+    /// <summary>Gets the receipt of the last pushed batch.</summary>
+    public BatchReceipt LastReceipt { get; private set; }
 
     /// <summary>Gets the engine's watermark.</summary>
     public DateTimeOffset Watermark => Processor.Watermark;
 
     /// <summary>Pushes events as one batch of partition <c>"0"</c>, numbered after the partition's previous records.</summary>
     /// <param name="events">The events.</param>
-    public void Push(params TEvent[] events) => Push("0", events);
+    /// <returns>The batch's receipt.</returns>
+    public BatchReceipt Push(params TEvent[] events) => Push("0", events);
 
     /// <summary>Pushes events as one batch of <paramref name="partitionId"/>, numbered after the partition's previous records.</summary>
     /// <param name="partitionId">The partition.</param>
     /// <param name="events">The events.</param>
-    public void Push(string partitionId, params TEvent[] events)
+    /// <returns>The batch's receipt.</returns>
+    public BatchReceipt Push(string partitionId, params TEvent[] events)
     {
         ArgumentNullException.ThrowIfNull(events);
         _sequences.TryGetValue(partitionId, out long sequence);
@@ -79,17 +87,21 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
         }
 
         _sequences[partitionId] = sequence;
-        Push(new RecordBatch<TEvent>(partitionId, records));
+        return Push(new RecordBatch<TEvent>(partitionId, records));
     }
 
     /// <summary>Pushes a batch as a source would deliver it.</summary>
     /// <param name="batch">The batch.</param>
-    public void Push(RecordBatch<TEvent> batch)
+    /// <returns>The batch's receipt.</returns>
+    public BatchReceipt Push(RecordBatch<TEvent> batch)
     {
-        Processor.Process(batch, this);
-        _tracker.Add(Processor.LastReceipt);
-        TakeCheckpoints();
+        LastReceipt = Processor.Process(batch, this);
+        return LastReceipt;
     }
+
+    /// <summary>Tells the engine which partitions a source will read (the watermark waits for them).</summary>
+    /// <param name="partitionIds">The partitions.</param>
+    public void Announce(params string[] partitionIds) => Processor.AnnouncePartitions(partitionIds);
 
     /// <summary>Moves the clock forward and lets the engine see it (idle partitions, processing-time windows).</summary>
     /// <param name="delta">How far.</param>
@@ -97,23 +109,18 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
     {
         Time.Advance(delta);
         Processor.AdvanceTime(this);
-        TakeCheckpoints();
     }
 
     /// <summary>Moves the watermark forward (never back), closing windows that ended.</summary>
     /// <param name="watermark">The new watermark.</param>
-    public void AdvanceWatermark(DateTimeOffset watermark)
-    {
-        Processor.AdvanceWatermark(watermark, this);
-        TakeCheckpoints();
-    }
+    public void AdvanceWatermark(DateTimeOffset watermark) => Processor.AdvanceWatermark(watermark, this);
 
     /// <summary>Ends the input: every open window is closed and emitted.</summary>
-    public void Complete()
-    {
-        Processor.Complete(this);
-        TakeCheckpoints();
-    }
+    public void Complete() => Processor.Complete(this);
+
+    /// <summary>Takes the checkpoint a pipeline would save now (after flushing everything this driver captured).</summary>
+    /// <returns>The checkpoint.</returns>
+    public PipelineCheckpoint CreateCheckpoint() => Processor.CreateCheckpoint();
 
     /// <inheritdoc />
     void IWindowOutput<TEvent, TKey, TResult>.OnResult(in WindowResult<TKey, TResult> result)
@@ -127,7 +134,10 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
             }
         }
 
-        _latest[result.Id] = result;
+        if (!_latest.TryGetValue(result.Id, out var stored) || stored.RecordCount <= result.RecordCount)
+        {
+            _latest[result.Id] = result;
+        }
     }
 
     /// <inheritdoc />
@@ -135,12 +145,4 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
 
     /// <inheritdoc />
     void IWindowOutput<TEvent, TKey, TResult>.OnDeadLetter(DeadLetter deadLetter) => _deadLetters.Add(deadLetter);
-
-    private void TakeCheckpoints()
-    {
-        foreach (var checkpoint in _tracker.TakeSafe(Processor.DoneBeforeTicks))
-        {
-            _checkpoints[checkpoint.Position.PartitionId] = checkpoint;
-        }
-    }
 }

@@ -62,6 +62,30 @@ public sealed class PipelineTestDriverTests
         driver.Complete();
 
         Assert.Equal(2, driver.Results.Count);
-        Assert.Equal(SequenceNumber.FromInt64(2), driver.SafeCheckpoints["0"].Position.Sequence);
+        var checkpoint = driver.CreateCheckpoint();
+        Assert.Equal(SequenceNumber.FromInt64(2), checkpoint.FindPartition("0")!.ResumeAfter!.Value.Sequence);
+        Assert.Equal(DateTimeOffset.MaxValue, checkpoint.Watermark);
+    }
+
+    [Fact]
+    public void CreateCheckpoint_NewDriverFromIt_ContinuesTheOpenWindow()
+    {
+        var first = Driver();
+        first.Push(new Reading("m1", T0, 20));
+        var checkpoint = first.CreateCheckpoint();
+
+        var second = new PipelineTestDriver<Reading, string, double>(
+            StreamPipeline.Create<Reading>(new() { Name = "temps" }).WithEventTime(r => r.Time).KeyBy(r => r.Machine)
+                .Window(Windows.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Max(r => r.Temperature))
+                .To(new CollectingSink<WindowResult<string, double>>()).Build(),
+            first.Time,
+            checkpoint);
+        second.Push(new Reading("m1", T0.AddSeconds(30), 18));
+        second.Complete();
+
+        var result = Assert.Single(second.Results);
+        Assert.Equal(20, result.Value);
+        Assert.Equal(2, result.RecordCount);
+        Assert.Equal(1, second.LastReceipt.Accepted);
     }
 }

@@ -2,8 +2,11 @@ namespace Analytics.Streaming;
 
 /// <summary>Counts inputs.</summary>
 /// <typeparam name="TInput">The input type.</typeparam>
-public readonly struct CountAggregator<TInput> : IAggregator<TInput, long, long>
+public readonly struct CountAggregator<TInput> : IAggregator<TInput, long, long>, IPersistentAggregator<long>
 {
+    /// <inheritdoc />
+    public IStateCodec<long>? AccumulatorCodec => StateCodec.Int64;
+
     /// <inheritdoc />
     public long CreateAccumulator() => 0;
 
@@ -20,8 +23,11 @@ public readonly struct CountAggregator<TInput> : IAggregator<TInput, long, long>
 /// <summary>Sums a floating-point value; NaN and infinities propagate.</summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <param name="selector">Selects the value.</param>
-public readonly struct SumAggregator<TInput>(Func<TInput, double> selector) : IAggregator<TInput, double, double>
+public readonly struct SumAggregator<TInput>(Func<TInput, double> selector) : IAggregator<TInput, double, double>, IPersistentAggregator<double>
 {
+    /// <inheritdoc />
+    public IStateCodec<double>? AccumulatorCodec => StateCodec.Double;
+
     private readonly Func<TInput, double> _selector = selector ?? throw new ArgumentNullException(nameof(selector));
 
     /// <inheritdoc />
@@ -40,8 +46,11 @@ public readonly struct SumAggregator<TInput>(Func<TInput, double> selector) : IA
 /// <summary>Sums a 64-bit integer value with unchecked (wrapping) arithmetic.</summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <param name="selector">Selects the value.</param>
-public readonly struct Int64SumAggregator<TInput>(Func<TInput, long> selector) : IAggregator<TInput, long, long>
+public readonly struct Int64SumAggregator<TInput>(Func<TInput, long> selector) : IAggregator<TInput, long, long>, IPersistentAggregator<long>
 {
+    /// <inheritdoc />
+    public IStateCodec<long>? AccumulatorCodec => StateCodec.Int64;
+
     private readonly Func<TInput, long> _selector = selector ?? throw new ArgumentNullException(nameof(selector));
 
     /// <inheritdoc />
@@ -60,8 +69,11 @@ public readonly struct Int64SumAggregator<TInput>(Func<TInput, long> selector) :
 /// <summary>Takes the smallest value, ignoring NaN; positive infinity when empty.</summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <param name="selector">Selects the value.</param>
-public readonly struct MinAggregator<TInput>(Func<TInput, double> selector) : IAggregator<TInput, double, double>
+public readonly struct MinAggregator<TInput>(Func<TInput, double> selector) : IAggregator<TInput, double, double>, IPersistentAggregator<double>
 {
+    /// <inheritdoc />
+    public IStateCodec<double>? AccumulatorCodec => StateCodec.Double;
+
     private readonly Func<TInput, double> _selector = selector ?? throw new ArgumentNullException(nameof(selector));
 
     /// <inheritdoc />
@@ -93,8 +105,11 @@ public readonly struct MinAggregator<TInput>(Func<TInput, double> selector) : IA
 /// <summary>Takes the largest value, ignoring NaN; negative infinity when empty.</summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <param name="selector">Selects the value.</param>
-public readonly struct MaxAggregator<TInput>(Func<TInput, double> selector) : IAggregator<TInput, double, double>
+public readonly struct MaxAggregator<TInput>(Func<TInput, double> selector) : IAggregator<TInput, double, double>, IPersistentAggregator<double>
 {
+    /// <inheritdoc />
+    public IStateCodec<double>? AccumulatorCodec => StateCodec.Double;
+
     private readonly Func<TInput, double> _selector = selector ?? throw new ArgumentNullException(nameof(selector));
 
     /// <inheritdoc />
@@ -131,8 +146,13 @@ public record struct AverageAccumulator(double Sum, long Count);
 /// <summary>Averages a value, ignoring NaN; NaN when empty.</summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <param name="selector">Selects the value.</param>
-public readonly struct AverageAggregator<TInput>(Func<TInput, double> selector) : IAggregator<TInput, AverageAccumulator, double>
+public readonly struct AverageAggregator<TInput>(Func<TInput, double> selector) : IAggregator<TInput, AverageAccumulator, double>, IPersistentAggregator<AverageAccumulator>
 {
+    private static readonly IStateCodec<AverageAccumulator> Codec = new AverageCodec();
+
+    /// <inheritdoc />
+    public IStateCodec<AverageAccumulator>? AccumulatorCodec => Codec;
+
     private readonly Func<TInput, double> _selector = selector ?? throw new ArgumentNullException(nameof(selector));
 
     /// <inheritdoc />
@@ -164,12 +184,19 @@ public readonly struct AverageAggregator<TInput>(Func<TInput, double> selector) 
 /// <param name="first">The first aggregator.</param>
 /// <param name="second">The second aggregator.</param>
 public readonly struct PairAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2>(TAggregator1 first, TAggregator2 second)
-    : IAggregator<TInput, (TAccumulator1, TAccumulator2), (TResult1, TResult2)>
+    : IAggregator<TInput, (TAccumulator1, TAccumulator2), (TResult1, TResult2)>, IPersistentAggregator<(TAccumulator1, TAccumulator2)>
     where TAggregator1 : struct, IAggregator<TInput, TAccumulator1, TResult1>
     where TAggregator2 : struct, IAggregator<TInput, TAccumulator2, TResult2>
 {
     private readonly TAggregator1 _first = first;
     private readonly TAggregator2 _second = second;
+
+    /// <inheritdoc />
+    /// <remarks>A pair of both accumulators' codecs; <see langword="null"/> when either aggregator cannot save its accumulators.</remarks>
+    public IStateCodec<(TAccumulator1, TAccumulator2)>? AccumulatorCodec
+        => (_first as IPersistentAggregator<TAccumulator1>)?.AccumulatorCodec is { } a && (_second as IPersistentAggregator<TAccumulator2>)?.AccumulatorCodec is { } b
+            ? StateCodec.Pair(a, b)
+            : null;
 
     /// <inheritdoc />
     public (TAccumulator1, TAccumulator2) CreateAccumulator() => (_first.CreateAccumulator(), _second.CreateAccumulator());
@@ -191,4 +218,20 @@ public readonly struct PairAggregator<TInput, TAggregator1, TAccumulator1, TResu
     /// <inheritdoc />
     public (TResult1, TResult2) GetResult(in (TAccumulator1, TAccumulator2) accumulator)
         => (_first.GetResult(accumulator.Item1), _second.GetResult(accumulator.Item2));
+}
+
+/// <summary>Saves an <see cref="AverageAccumulator"/>: the sum (bit exact) and the count.</summary>
+internal sealed class AverageCodec : IStateCodec<AverageAccumulator>
+{
+    public void Write(System.Buffers.IBufferWriter<byte> destination, AverageAccumulator value)
+    {
+        StateCodec.Double.Write(destination, value.Sum);
+        StateCodec.Int64.Write(destination, value.Count);
+    }
+
+    public AverageAccumulator Read(ref ReadOnlySpan<byte> source)
+    {
+        double sum = StateCodec.Double.Read(ref source);
+        return new AverageAccumulator(sum, StateCodec.Int64.Read(ref source));
+    }
 }

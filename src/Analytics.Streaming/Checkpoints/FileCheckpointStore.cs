@@ -1,36 +1,62 @@
-using System.Globalization;
 using System.Text;
 
 namespace Analytics.Streaming;
 
 /// <summary>
-/// A checkpoint store in one local file: a line per partition (<c>partition sequence subSequence [end]</c>),
-/// replaced atomically on every save (write to a temporary file, then rename).
+/// A checkpoint store in a local folder: one file per pipeline (<c>{name}.checkpoint</c>), replaced atomically on
+/// every save (written to a temporary file, flushed to disk, then renamed over the old one).
 /// </summary>
-/// <remarks>For a single worker process; several workers sharing a stream need a lease table (DynamoDB).</remarks>
+/// <remarks>
+/// For pipelines on one machine. A torn file cannot result from a crash (the rename is atomic), and a damaged one
+/// is reported by <see cref="LoadAsync"/> (<see cref="InvalidDataException"/>) rather than read as empty.
+/// Pipeline names are escaped into file names, so any name works.
+/// </remarks>
 public sealed class FileCheckpointStore : ICheckpointStore, IDisposable
 {
-    private readonly string _path;
+    private readonly string _folder;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private Dictionary<string, Checkpoint>? _loaded;
 
-    /// <summary>Creates a store that keeps its checkpoints in <paramref name="path"/>; the folder is created when missing.</summary>
-    /// <param name="path">The file path.</param>
-    public FileCheckpointStore(string path)
+    /// <summary>Creates a store that keeps checkpoints in <paramref name="folder"/>; the folder is created on the first save.</summary>
+    /// <param name="folder">The folder.</param>
+    public FileCheckpointStore(string folder)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        _path = Path.GetFullPath(path);
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        _folder = Path.GetFullPath(folder);
+    }
+
+    /// <summary>Gets the folder the checkpoints are kept in.</summary>
+    public string Folder => _folder;
+
+    /// <summary>Gets the file that holds a pipeline's checkpoint.</summary>
+    /// <param name="pipelineName">The pipeline name.</param>
+    /// <returns>The full path.</returns>
+    public string GetPath(string pipelineName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pipelineName);
+        var name = new StringBuilder(pipelineName.Length + 11);
+        foreach (char c in pipelineName)
+        {
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            {
+                name.Append(c);
+            }
+            else
+            {
+                name.Append('%').Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return Path.Combine(_folder, name.Append(".checkpoint").ToString());
     }
 
     /// <inheritdoc />
-    public async ValueTask<Checkpoint?> GetAsync(string partitionId, CancellationToken cancellationToken)
+    public async ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(partitionId);
+        string path = GetPath(pipelineName);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var all = await LoadAsync(cancellationToken).ConfigureAwait(false);
-            return all.TryGetValue(partitionId, out var checkpoint) ? checkpoint : null;
+            return await ReadAsync(path, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -39,41 +65,30 @@ public sealed class FileCheckpointStore : ICheckpointStore, IDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask SaveAsync(IReadOnlyList<Checkpoint> checkpoints, CancellationToken cancellationToken)
+    public async ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(checkpoints);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        string path = GetPath(checkpoint.PipelineName);
+        byte[] bytes = checkpoint.ToBytes();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var all = await LoadAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var checkpoint in checkpoints)
+            if (await ReadAsync(path, cancellationToken).ConfigureAwait(false) is { } stored && stored.Id >= checkpoint.Id)
             {
-                string id = checkpoint.Position.PartitionId;
-                if (id.Any(char.IsWhiteSpace))
-                {
-                    throw new ArgumentException($"Partition id '{id}' contains white space, which this file format cannot hold.", nameof(checkpoints));
-                }
-
-                all[id] = all.TryGetValue(id, out var stored) ? CheckpointOrder.Newer(stored, checkpoint) : checkpoint;
+                return;
             }
 
-            var text = new StringBuilder();
-            foreach (var (id, checkpoint) in all.OrderBy(p => p.Key, StringComparer.Ordinal))
+            Directory.CreateDirectory(_folder);
+            string temporary = path + ".tmp";
+            var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
             {
-                text.Append(id).Append(' ').Append(checkpoint.Position.Sequence.ToString()).Append(' ')
-                    .Append(checkpoint.Position.SubSequence.ToString(CultureInfo.InvariantCulture));
-                if (checkpoint.IsPartitionEnd)
-                {
-                    text.Append(" end");
-                }
-
-                text.Append('\n');
+                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
             }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            string temporary = _path + ".tmp";
-            await File.WriteAllTextAsync(temporary, text.ToString(), cancellationToken).ConfigureAwait(false);
-            File.Move(temporary, _path, overwrite: true);
+            File.Move(temporary, path, overwrite: true);
         }
         finally
         {
@@ -84,39 +99,25 @@ public sealed class FileCheckpointStore : ICheckpointStore, IDisposable
     /// <inheritdoc />
     public void Dispose() => _gate.Dispose();
 
-    private async ValueTask<Dictionary<string, Checkpoint>> LoadAsync(CancellationToken cancellationToken)
+    private static async ValueTask<PipelineCheckpoint?> ReadAsync(string path, CancellationToken cancellationToken)
     {
-        if (_loaded is not null)
+        byte[] bytes;
+        try
         {
-            return _loaded;
+            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
         }
 
-        var all = new Dictionary<string, Checkpoint>(StringComparer.Ordinal);
-        if (File.Exists(_path))
+        try
         {
-            int lineNumber = 0;
-            foreach (string line in await File.ReadAllLinesAsync(_path, cancellationToken).ConfigureAwait(false))
-            {
-                lineNumber++;
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-
-                string[] parts = line.Split(' ');
-                if (parts.Length is < 3 or > 4
-                    || !SequenceNumber.TryParse(parts[1], out var sequence)
-                    || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long subSequence)
-                    || (parts.Length == 4 && parts[3] != "end"))
-                {
-                    throw new InvalidDataException($"Checkpoint file '{_path}' line {lineNumber} is not 'partition sequence subSequence [end]': '{line}'.");
-                }
-
-                all[parts[0]] = new Checkpoint(new StreamPosition(parts[0], sequence, subSequence), parts.Length == 4);
-            }
+            return PipelineCheckpoint.Parse(bytes);
         }
-
-        _loaded = all;
-        return all;
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"Checkpoint file '{path}' cannot be read: {ex.Message} Restore it from a backup or delete it to start the pipeline over.", ex);
+        }
     }
 }

@@ -1,27 +1,66 @@
 namespace Analytics.Streaming;
 
-/// <summary>A saved position of one source partition.</summary>
-/// <param name="Position">The last position whose records are fully processed and delivered.</param>
-/// <param name="IsPartitionEnd">Whether the whole partition is done (a closed shard read to its end): its children may start.</param>
-public readonly record struct Checkpoint(StreamPosition Position, bool IsPartitionEnd = false);
-
-/// <summary>Stores the safe position of each source partition, so that a restarted reader resumes after it.</summary>
+/// <summary>Keeps the latest <see cref="PipelineCheckpoint"/> of each pipeline, so that a restarted pipeline resumes from it.</summary>
 /// <remarks>
-/// A store instance is scoped to one application and stream (for example a file per stream, or a lease table per
-/// application). Saves are idempotent and monotonic per partition: saving an older position than the stored one
-/// is ignored, so replays and concurrent saves never move a checkpoint backwards. Implementations are thread-safe.
+/// <para>
+/// The pipeline owns its store: it loads the checkpoint when <c>RunAsync</c> starts, hands the positions to its
+/// source, and saves a new checkpoint only after its sinks flushed everything the checkpoint covers.
+/// </para>
+/// <para>
+/// Implementations keep one checkpoint per pipeline name, write it atomically (a reader sees the previous checkpoint
+/// or the new one, never a mix or a torn copy) and ignore a save whose <see cref="PipelineCheckpoint.Id"/> is not
+/// newer than the stored one, so a stale writer never moves a pipeline backwards. They are thread-safe.
+/// </para>
 /// </remarks>
 public interface ICheckpointStore
 {
-    /// <summary>Gets the checkpoint of a partition.</summary>
-    /// <param name="partitionId">The partition.</param>
+    /// <summary>Loads the latest checkpoint of a pipeline.</summary>
+    /// <param name="pipelineName">The pipeline name.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    /// <returns>The checkpoint, or <see langword="null"/> when the partition has none.</returns>
-    ValueTask<Checkpoint?> GetAsync(string partitionId, CancellationToken cancellationToken);
+    /// <returns>The checkpoint, or <see langword="null"/> when the pipeline has none.</returns>
+    /// <exception cref="InvalidDataException">The stored checkpoint is damaged; nothing is guessed.</exception>
+    ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken);
 
-    /// <summary>Saves checkpoints, each for its own partition.</summary>
-    /// <param name="checkpoints">The checkpoints; at most one per partition.</param>
+    /// <summary>Saves a checkpoint, replacing the pipeline's previous one unless that one is newer.</summary>
+    /// <param name="checkpoint">The checkpoint.</param>
     /// <param name="cancellationToken">Cancels the save.</param>
-    /// <returns>A task that completes when the checkpoints are durable.</returns>
-    ValueTask SaveAsync(IReadOnlyList<Checkpoint> checkpoints, CancellationToken cancellationToken);
+    /// <returns>A task that completes when the checkpoint is durable.</returns>
+    ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken);
+}
+
+/// <summary>A checkpoint store in process memory: for tests, samples and pipelines that replay from the start anyway.</summary>
+/// <remarks>It keeps the binary form, so every save and load goes through the same format checks as a durable store.</remarks>
+public sealed class InMemoryCheckpointStore : ICheckpointStore
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, (long Id, byte[] Bytes)> _checkpoints = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pipelineName);
+        byte[]? bytes;
+        lock (_gate)
+        {
+            bytes = _checkpoints.TryGetValue(pipelineName, out var stored) ? stored.Bytes : null;
+        }
+
+        return ValueTask.FromResult(bytes is null ? null : PipelineCheckpoint.Parse(bytes));
+    }
+
+    /// <inheritdoc />
+    public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        byte[] bytes = checkpoint.ToBytes();
+        lock (_gate)
+        {
+            if (!_checkpoints.TryGetValue(checkpoint.PipelineName, out var stored) || stored.Id < checkpoint.Id)
+            {
+                _checkpoints[checkpoint.PipelineName] = (checkpoint.Id, bytes);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
 }

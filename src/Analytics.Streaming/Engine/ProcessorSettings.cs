@@ -22,6 +22,7 @@ internal sealed record ProcessorSettings<TEvent, TKey>(
     long IdleTimeoutTicks,
     long MaxAheadTicks,
     Func<TEvent, TKey?> KeySelector,
+    IStateCodec<TKey>? KeyCodec,
     WindowSpec Window,
     long AllowedLatenessTicks,
     EmitMode EmitMode,
@@ -29,4 +30,10 @@ internal sealed record ProcessorSettings<TEvent, TKey>(
 {
     /// <summary>Gets a value indicating whether windows run on processing time.</summary>
     public bool IsProcessingTime => EventTime is null && EventTimeUnixMilliseconds is null;
+
+    /// <summary>Describes what saved window state depends on; a checkpoint taken under another description is refused.</summary>
+    public string Describe<TAccumulator>()
+        => string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{Window}, offset {Window.Offset}, lateness {TimeSpan.FromTicks(AllowedLatenessTicks)}, {(IsProcessingTime ? "processing time" : "event time")}, key {typeof(TKey).FullName}, accumulator {typeof(TAccumulator).FullName}");
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 
 namespace Analytics.Streaming;
@@ -5,14 +6,22 @@ namespace Analytics.Streaming;
 /// <summary>
 /// Session windows: per key, a sorted list of disjoint sessions <c>[first event, last event + gap)</c>. An event
 /// joins every session it overlaps (merging them) or starts a new one. A session that was already emitted and then
-/// changes is emitted again with <see cref="WindowResult{TKey, TValue}.Replaces"/> naming the extents it supersedes.
+/// changes its extent is emitted again under its new extent, with <see cref="WindowResult{TKey, TValue}.Replaces"/>
+/// naming the extents it supersedes.
 /// </summary>
+/// <remarks>
+/// A session is emitted as <see cref="EmitReason.Closed"/> the first time the watermark passes its end under its
+/// current extent; a later record that changes it without moving its end re-emits it as
+/// <see cref="EmitReason.LateUpdate"/>; a record that extends or merges it gives a new extent, emitted when the
+/// watermark passes the new end.
+/// </remarks>
 internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumulator, TResult> : WindowProcessor<TEvent, TKey, TResult>
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
 {
     private readonly Dictionary<TKey, List<Session>> _states = [];
     private readonly List<KeyValuePair<TKey, Session>> _dirty = [];
+    private readonly IStateCodec<TAccumulator>? _accumulatorCodec;
     private readonly long _gap;
     private readonly long _lateness;
     private readonly bool _emitUpdates;
@@ -28,6 +37,7 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         : base(settings)
     {
         _aggregator = aggregator;
+        _accumulatorCodec = (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
         _gap = settings.Window.Gap.Ticks;
         _lateness = settings.AllowedLatenessTicks;
         _emitUpdates = settings.EmitMode == EmitMode.OnUpdate;
@@ -36,9 +46,13 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
 
     public override long OpenWindowCount => _sessionCount;
 
-    internal override long DoneBeforeTicks => WatermarkTicks == long.MaxValue ? long.MaxValue : _minOpenStart;
+    internal override bool CanSnapshotState => Settings.KeyCodec is not null && _accumulatorCodec is not null;
 
-    private protected override AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output)
+    private protected override string StateFingerprint => Settings.Describe<TAccumulator>();
+
+    private protected override long DoneBeforeTicks => WatermarkTicks == long.MaxValue ? long.MaxValue : _minOpenStart;
+
+    private protected override AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output, int firstNew)
     {
         var records = batch.Records.Span;
         var keySelector = Settings.KeySelector;
@@ -46,7 +60,7 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         long maxTicks = long.MinValue;
         int accepted = 0, late = 0, dead = 0;
 
-        for (int i = 0; i < records.Length; i++)
+        for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
             long ticks = time.Read(record.Value);
@@ -81,7 +95,8 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             }
 
             _aggregator.Add(ref session.Accumulator, record.Value);
-            if (!session.Dirty && (_emitUpdates || session.ClosedEmitted || session.End <= watermark))
+            session.Count++;
+            if (!session.Dirty && (_emitUpdates || session.End <= watermark))
             {
                 session.Dirty = true;
                 _dirty.Add(new(key, session));
@@ -98,6 +113,9 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         return new AssignCounts(accepted, late, dead, maxTicks);
     }
 
+    private protected override long Rebuild<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, int count)
+        => throw new InvalidOperationException("Session windows are always restored from saved window state, never rebuilt from replays.");
+
     private protected override void EmitDirty(IWindowOutput<TEvent, TKey, TResult> output)
     {
         long watermark = WatermarkTicks;
@@ -108,16 +126,14 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 continue;
             }
 
+            session.Dirty = false;
             if (session.End <= watermark)
             {
-                Emit(key, session, session.ClosedEmitted ? EmitReason.LateUpdate : EmitReason.Closed, output);
-                session.ClosedEmitted = true;
-                session.Dirty = false;
+                EmitClosed(key, session, output);
             }
             else if (_emitUpdates)
             {
                 Emit(key, session, EmitReason.Update, output);
-                session.Dirty = session.ClosedEmitted;
             }
         }
 
@@ -141,9 +157,8 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 var session = sessions[i];
                 if (session.End <= after && (!session.ClosedEmitted || session.Dirty))
                 {
-                    Emit(key, session, session.ClosedEmitted ? EmitReason.LateUpdate : EmitReason.Closed, output);
-                    session.ClosedEmitted = true;
                     session.Dirty = false;
+                    EmitClosed(key, session, output);
                 }
 
                 if (TimeMath.SaturatingAdd(session.End, _lateness) <= after)
@@ -154,7 +169,7 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 }
 
                 sessions[kept++] = session;
-                nextScan = Math.Min(nextScan, session.ClosedEmitted ? session.End + _lateness : session.End);
+                nextScan = Math.Min(nextScan, NextScan(session));
                 minOpenStart = Math.Min(minOpenStart, session.Start);
             }
 
@@ -168,6 +183,83 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         _nextScan = nextScan;
         _minOpenStart = minOpenStart;
     }
+
+    private protected override void WriteState(IBufferWriter<byte> destination)
+    {
+        var keyCodec = Settings.KeyCodec!;
+        var accumulatorCodec = _accumulatorCodec!;
+        StateCodec.WriteVarInt(destination, (ulong)_states.Count);
+        foreach (var (key, sessions) in _states)
+        {
+            keyCodec.Write(destination, key);
+            StateCodec.WriteVarInt(destination, (ulong)sessions.Count);
+            foreach (var session in sessions)
+            {
+                StateCodec.WriteInt64(destination, session.Start);
+                StateCodec.WriteInt64(destination, session.End);
+                StateCodec.WriteVarInt(destination, (ulong)session.Count);
+                StateCodec.WriteVarInt(destination, session.ClosedEmitted ? 1UL : 0UL);
+                var emitted = session.Emitted;
+                StateCodec.WriteVarInt(destination, (ulong)(emitted?.Count ?? 0));
+                foreach (var window in emitted ?? [])
+                {
+                    StateCodec.WriteInt64(destination, window.StartTicks);
+                    StateCodec.WriteInt64(destination, window.EndTicks);
+                }
+
+                accumulatorCodec.Write(destination, session.Accumulator);
+            }
+        }
+    }
+
+    private protected override void ReadState(ref ReadOnlySpan<byte> source)
+    {
+        var keyCodec = Settings.KeyCodec ?? throw new FormatException($"The state holds sessions, but this pipeline has no codec for keys of type {typeof(TKey).Name}.");
+        var accumulatorCodec = _accumulatorCodec ?? throw new FormatException($"The state holds sessions, but the aggregator cannot read accumulators of type {typeof(TAccumulator).Name}.");
+        ulong keys = StateCodec.ReadVarInt(ref source);
+        for (ulong k = 0; k < keys; k++)
+        {
+            TKey key = keyCodec.Read(ref source) ?? throw new FormatException("A session key in the state is null.");
+            ulong count = StateCodec.ReadVarInt(ref source);
+            var sessions = new List<Session>((int)Math.Min(count, 1024));
+            for (ulong s = 0; s < count; s++)
+            {
+                var session = new Session
+                {
+                    Start = StateCodec.ReadInt64(ref source),
+                    End = StateCodec.ReadInt64(ref source),
+                    Count = (long)StateCodec.ReadVarInt(ref source),
+                    ClosedEmitted = StateCodec.ReadVarInt(ref source) == 1,
+                };
+                ulong emitted = StateCodec.ReadVarInt(ref source);
+                for (ulong e = 0; e < emitted; e++)
+                {
+                    long start = StateCodec.ReadInt64(ref source);
+                    long end = StateCodec.ReadInt64(ref source);
+                    (session.Emitted ??= []).Add(new TimeWindow(start, end));
+                }
+
+                session.Accumulator = accumulatorCodec.Read(ref source);
+                if (session.End <= session.Start || (sessions.Count > 0 && sessions[^1].End > session.Start))
+                {
+                    throw new FormatException($"The sessions of key '{key}' overlap or are out of order.");
+                }
+
+                sessions.Add(session);
+                _sessionCount++;
+                _nextScan = Math.Min(_nextScan, NextScan(session));
+                _minOpenStart = Math.Min(_minOpenStart, session.Start);
+            }
+
+            if (sessions.Count > 0 && !_states.TryAdd(key, sessions))
+            {
+                throw new FormatException($"Key '{key}' appears twice in the state.");
+            }
+        }
+    }
+
+    /// <summary>When the session next needs the watermark: its end until it is emitted as closed, then its purge time.</summary>
+    private long NextScan(Session session) => session.ClosedEmitted ? TimeMath.SaturatingAdd(session.End, _lateness) : session.End;
 
     /// <summary>Finds or creates the session an event at <paramref name="ticks"/> belongs to; null when the event is late.</summary>
     private Session? Join(List<Session> sessions, long ticks, long watermark)
@@ -202,12 +294,14 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         }
 
         var target = sessions[low];
+        long start = target.Start;
+        long end = target.End;
         for (int i = low + 1; i <= high; i++)
         {
             var other = sessions[i];
             _aggregator.Merge(ref target.Accumulator, other.Accumulator);
-            target.End = Math.Max(target.End, other.End);
-            target.ClosedEmitted |= other.ClosedEmitted;
+            target.Count += other.Count;
+            end = Math.Max(end, other.End);
             if (other.Emitted is not null)
             {
                 (target.Emitted ??= []).AddRange(other.Emitted);
@@ -222,10 +316,25 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             sessions.RemoveRange(low + 1, high - low);
         }
 
-        target.Start = Math.Min(target.Start, ticks);
-        target.End = Math.Max(target.End, eventEnd);
-        _minOpenStart = Math.Min(_minOpenStart, target.Start);
+        start = Math.Min(start, ticks);
+        end = Math.Max(end, eventEnd);
+        if (start != target.Start || end != target.End)
+        {
+            // A new extent: a new window identity, never emitted yet; it is emitted when the watermark passes its end.
+            target.Start = start;
+            target.End = end;
+            target.ClosedEmitted = false;
+            _nextScan = Math.Min(_nextScan, end);
+            _minOpenStart = Math.Min(_minOpenStart, start);
+        }
+
         return target;
+    }
+
+    private void EmitClosed(TKey key, Session session, IWindowOutput<TEvent, TKey, TResult> output)
+    {
+        Emit(key, session, session.ClosedEmitted ? EmitReason.LateUpdate : EmitReason.Closed, output);
+        session.ClosedEmitted = true;
     }
 
     private void Emit(TKey key, Session session, EmitReason reason, IWindowOutput<TEvent, TKey, TResult> output)
@@ -246,13 +355,14 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         }
 
         (session.Emitted ??= []).Add(window);
-        output.OnResult(new WindowResult<TKey, TResult>(_pipeline, key, window, _aggregator.GetResult(session.Accumulator), reason, replaced));
+        Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, window, _aggregator.GetResult(session.Accumulator), reason, replaced) { RecordCount = session.Count });
     }
 
     private sealed class Session
     {
         public long Start;
         public long End;
+        public long Count;
         public TAccumulator Accumulator = default!;
         public bool Dirty;
         public bool ClosedEmitted;

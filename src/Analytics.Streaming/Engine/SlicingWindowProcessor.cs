@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Analytics.Streaming;
@@ -8,6 +10,12 @@ namespace Analytics.Streaming;
 /// sorted array pair (ids, accumulators); the newest slice is checked first, so in-order events cost one dictionary
 /// lookup, one comparison and one <c>Add</c>.
 /// </summary>
+/// <remarks>
+/// A slice also counts its records (the result's <see cref="WindowResult{TKey, TValue}.RecordCount"/>) and carries two
+/// flags while a batch is processed: <c>Dirty</c> (changed after one of its windows was emitted: re-emit the windows
+/// that contain it, and only those) and <c>New</c> (created in this batch: a window made only of new slices was never
+/// emitted, so its first result is <see cref="EmitReason.Closed"/>, not a late update).
+/// </remarks>
 internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumulator, TResult> : WindowProcessor<TEvent, TKey, TResult>
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
@@ -16,6 +24,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
     private readonly Stack<Slice[]> _pool = new();
     private readonly List<TKey> _dirty = [];
     private readonly List<TKey> _emptied = [];
+    private readonly IStateCodec<TAccumulator>? _accumulatorCodec;
     private readonly long _size;
     private readonly long _slide;
     private readonly long _slice;
@@ -34,11 +43,13 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         : base(settings)
     {
         _aggregator = aggregator;
+        _accumulatorCodec = (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
         _size = settings.Window.Size.Ticks;
         _slide = settings.Window.Slide.Ticks;
         _slice = TimeMath.Gcd(_size, _slide);
+
         // Windows are aligned to the Unix epoch (plus the configured offset), not to tick zero.
-        _offset = DateTimeOffset.UnixEpoch.UtcTicks + settings.Window.Offset.Ticks;
+        _offset = TimeMath.UnixEpochTicks + settings.Window.Offset.Ticks;
 
         // Window starts lie on the slide grid, so window ends lie on the same grid shifted by the size.
         _endOffset = _offset + _size;
@@ -54,9 +65,13 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
 
     public override long OpenWindowCount => _sliceCount;
 
-    internal override long DoneBeforeTicks => DoneBefore(WatermarkTicks);
+    internal override bool CanSnapshotState => Settings.KeyCodec is not null && _accumulatorCodec is not null;
 
-    private protected override AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output)
+    private protected override string StateFingerprint => Settings.Describe<TAccumulator>();
+
+    private protected override long DoneBeforeTicks => DoneBefore(WatermarkTicks);
+
+    private protected override AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output, int firstNew)
     {
         var records = batch.Records.Span;
         var keySelector = Settings.KeySelector;
@@ -69,7 +84,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         long maxTicks = long.MinValue;
         int accepted = 0, late = 0, dead = 0;
 
-        for (int i = 0; i < records.Length; i++)
+        for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
             long ticks = time.Read(record.Value);
@@ -105,9 +120,13 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             ref KeySlices state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
             var slices = state.Slices;
             int last = state.Start + state.Count - 1;
+            int index;
+            bool created = false;
             if (state.Count != 0 && slices[last].Id == slice)
             {
+                index = last;
                 _aggregator.Add(ref slices[last].Accumulator, record.Value);
+                slices[last].CountAndFlags++;
                 if (last < state.BackEnd)
                 {
                     state.StacksValid = false;
@@ -115,12 +134,12 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             }
             else
             {
-                AddToOtherSlice(ref state, slice, record.Value);
+                index = AddToOtherSlice(ref state, slice, record.Value, out created);
             }
 
             if (ticks < dirtyBefore)
             {
-                MarkDirty(key, ref state, slice);
+                MarkDirty(key, ref state, index, created);
             }
 
             if (ticks > maxTicks)
@@ -132,6 +151,30 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         }
 
         return new AssignCounts(accepted, late, dead, maxTicks);
+    }
+
+    private protected override long Rebuild<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, int count)
+    {
+        var records = batch.Records.Span;
+        var keySelector = Settings.KeySelector;
+        long notFinalFrom = DoneBefore(WatermarkTicks);
+        long maxTicks = long.MinValue;
+        for (int i = 0; i < count; i++)
+        {
+            ref readonly var record = ref records[i];
+            long ticks = time.Read(record.Value);
+            if (!IsValidTime(ticks, ReplayClockTicks) || ticks < notFinalFrom || keySelector(record.Value) is not { } key)
+            {
+                // Delivered before the checkpoint: a final window's contribution, a late record or a dead letter.
+                continue;
+            }
+
+            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
+            AddToOtherSlice(ref state, TimeMath.FloorDiv(ticks - _offset, _slice), record.Value, out _);
+            maxTicks = Math.Max(maxTicks, ticks);
+        }
+
+        return maxTicks;
     }
 
     private protected override void EmitDirty(IWindowOutput<TEvent, TKey, TResult> output)
@@ -148,8 +191,14 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             ref KeySlices state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
             long from = Math.Max(FirstEnd(state.DirtyLow) - 1, notPurgedAfter);
             long to = _emitUpdates ? LastEnd(state.DirtyHigh) : Math.Min(LastEnd(state.DirtyHigh), watermark);
-            state.IsDirty = false;
             EmitWindows(key, ref state, from, to, watermark, closing: false, output);
+            var slices = state.Slices;
+            for (int i = state.Start; i < state.Start + state.Count; i++)
+            {
+                slices[i].CountAndFlags &= Slice.CountMask;
+            }
+
+            state.IsDirty = false;
         }
 
         _dirty.Clear();
@@ -207,7 +256,78 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         _emptied.Clear();
     }
 
-    /// <summary>Emits the key's windows whose end lies in <c>(endAfter, endAtMost]</c> and that hold at least one slice.</summary>
+    private protected override void WriteState(IBufferWriter<byte> destination)
+    {
+        var keyCodec = Settings.KeyCodec!;
+        var accumulatorCodec = _accumulatorCodec!;
+        StateCodec.WriteVarInt(destination, (ulong)_states.Count);
+        foreach (var (key, entry) in _states)
+        {
+            var state = entry;
+            keyCodec.Write(destination, key);
+            StateCodec.WriteVarInt(destination, (ulong)state.Count);
+            var slices = state.Slices;
+            for (int i = state.Start; i < state.Start + state.Count; i++)
+            {
+                StateCodec.WriteInt64(destination, slices[i].Id);
+                StateCodec.WriteVarInt(destination, (ulong)slices[i].RecordCount);
+                accumulatorCodec.Write(destination, slices[i].Accumulator);
+            }
+        }
+    }
+
+    private protected override void ReadState(ref ReadOnlySpan<byte> source)
+    {
+        var keyCodec = Settings.KeyCodec ?? throw new FormatException($"The state holds windows, but this pipeline has no codec for keys of type {typeof(TKey).Name}.");
+        var accumulatorCodec = _accumulatorCodec ?? throw new FormatException($"The state holds windows, but the aggregator cannot read accumulators of type {typeof(TAccumulator).Name}.");
+        ulong keys = StateCodec.ReadVarInt(ref source);
+        for (ulong k = 0; k < keys; k++)
+        {
+            TKey key = keyCodec.Read(ref source) ?? throw new FormatException("A window key in the state is null.");
+            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out bool exists);
+            if (exists)
+            {
+                throw new FormatException($"Key '{key}' appears twice in the state.");
+            }
+
+            ulong count = StateCodec.ReadVarInt(ref source);
+            long previous = long.MinValue;
+            for (ulong s = 0; s < count; s++)
+            {
+                long id = StateCodec.ReadInt64(ref source);
+                long records = (long)StateCodec.ReadVarInt(ref source);
+                if (id <= previous || records is < 0 or > Slice.CountMask)
+                {
+                    throw new FormatException($"The slices of key '{key}' are out of order or have an impossible record count.");
+                }
+
+                previous = id;
+                var accumulator = accumulatorCodec.Read(ref source);
+                if (state.Start + state.Count == state.Slices.Length)
+                {
+                    MakeRoom(ref state);
+                }
+
+                var slices = state.Slices;
+                int at = state.Start + state.Count;
+                slices[at].Id = id;
+                slices[at].CountAndFlags = records;
+                slices[at].Accumulator = accumulator;
+                state.Count++;
+                _sliceCount++;
+            }
+
+            if (state.Count == 0)
+            {
+                _states.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Emits the key's windows whose end lies in <c>(endAfter, endAtMost]</c> and that hold at least one slice; when
+    /// not <paramref name="closing"/>, only those that hold a dirty slice.
+    /// </summary>
     private void EmitWindows(TKey key, ref KeySlices state, long endAfter, long endAtMost, long watermark, bool closing, IWindowOutput<TEvent, TKey, TResult> output)
     {
         if (state.Count == 0)
@@ -257,33 +377,51 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 hi++;
             }
 
-            TResult value;
-            if (hi - lo == 1)
+            long records = 0;
+            bool changed = closing;
+            bool allNew = true;
+            for (int j = lo; j < hi; j++)
             {
-                value = _aggregator.GetResult(slices[lo].Accumulator);
+                long countAndFlags = slices[j].CountAndFlags;
+                records += countAndFlags & Slice.CountMask;
+                changed |= (countAndFlags & Slice.DirtyFlag) != 0;
+                allNew &= (countAndFlags & Slice.NewFlag) != 0;
             }
-            else if (_useStacks)
+
+            if (changed)
             {
-                value = _aggregator.GetResult(MergeRange(ref state, slices, lo, hi));
-            }
-            else
-            {
-                var merged = _aggregator.CreateAccumulator();
-                for (int j = lo; j < hi; j++)
+                TResult value;
+                if (hi - lo == 1)
                 {
-                    _aggregator.Merge(ref merged, slices[j].Accumulator);
+                    value = _aggregator.GetResult(slices[lo].Accumulator);
+                }
+                else if (_useStacks)
+                {
+                    value = _aggregator.GetResult(MergeRange(ref state, slices, lo, hi));
+                }
+                else
+                {
+                    var merged = _aggregator.CreateAccumulator();
+                    for (int j = lo; j < hi; j++)
+                    {
+                        _aggregator.Merge(ref merged, slices[j].Accumulator);
+                    }
+
+                    value = _aggregator.GetResult(merged);
                 }
 
-                value = _aggregator.GetResult(merged);
+                var reason = closing || (windowEnd <= watermark && allNew) ? EmitReason.Closed
+                    : windowEnd <= watermark ? EmitReason.LateUpdate
+                    : EmitReason.Update;
+                Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, new TimeWindow(windowEnd - _size, windowEnd), value, reason) { RecordCount = records });
             }
 
-            var reason = closing ? EmitReason.Closed : windowEnd <= watermark ? EmitReason.LateUpdate : EmitReason.Update;
-            output.OnResult(new WindowResult<TKey, TResult>(_pipeline, key, new TimeWindow(windowEnd - _size, windowEnd), value, reason));
             windowEnd += _slide;
         }
     }
 
-    private void AddToOtherSlice(ref KeySlices state, long slice, in TEvent value)
+    /// <summary>Adds a value to the key's slice <paramref name="slice"/>, creating the slice when missing; returns its index.</summary>
+    private int AddToOtherSlice(ref KeySlices state, long slice, in TEvent value, out bool created)
     {
         var slices = state.Slices;
         int end = state.Start + state.Count;
@@ -296,12 +434,14 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         if (index >= state.Start && slices[index].Id == slice)
         {
             _aggregator.Add(ref slices[index].Accumulator, value);
+            slices[index].CountAndFlags++;
             if (index < state.BackEnd)
             {
                 state.StacksValid = false;
             }
 
-            return;
+            created = false;
+            return index;
         }
 
         // Slices at or after insertAt move up one place: folded aggregates stay valid only if none of them moves.
@@ -327,10 +467,13 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         }
 
         slices[insertAt].Id = slice;
+        slices[insertAt].CountAndFlags = 1;
         slices[insertAt].Accumulator = _aggregator.CreateAccumulator();
         _aggregator.Add(ref slices[insertAt].Accumulator, value);
         state.Count++;
         _sliceCount++;
+        created = true;
+        return insertAt;
     }
 
     /// <summary>
@@ -404,8 +547,11 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         state.Start = 0;
     }
 
-    private void MarkDirty(TKey key, ref KeySlices state, long slice)
+    private void MarkDirty(TKey key, ref KeySlices state, int index, bool created)
     {
+        var slices = state.Slices;
+        slices[index].CountAndFlags |= created ? Slice.DirtyFlag | Slice.NewFlag : Slice.DirtyFlag;
+        long slice = slices[index].Id;
         if (!state.IsDirty)
         {
             state.IsDirty = true;
@@ -441,14 +587,28 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         return TimeMath.AlignDown(TimeMath.SaturatingSubtract(watermark, _lateness), _slide, _endOffset) + _slide - _size;
     }
 
-    /// <summary>One slice of one key: its id (slice start = id * slice length + offset) and accumulator.</summary>
+    /// <summary>One slice of one key: its id (slice start = id * slice length + offset), record count and flags, accumulator.</summary>
     private struct Slice
     {
+        /// <summary>Changed after one of its windows was emitted; cleared when the batch's changes are emitted.</summary>
+        public const long DirtyFlag = 1L << 62;
+
+        /// <summary>Created in the current batch; cleared with <see cref="DirtyFlag"/>.</summary>
+        public const long NewFlag = 1L << 61;
+
+        public const long CountMask = NewFlag - 1;
+
         public long Id;
+
+        /// <summary>The number of records added (low 61 bits) and the flags; adding a record is a plain increment.</summary>
+        public long CountAndFlags;
+
         public TAccumulator Accumulator;
+
+        public readonly long RecordCount => CountAndFlags & CountMask;
     }
 
-    [System.Runtime.CompilerServices.InlineArray(2)]
+    [InlineArray(2)]
     private struct TwoSlices
     {
         private Slice _first;

@@ -3,8 +3,14 @@ namespace Analytics.Streaming;
 /// <summary>Integer arithmetic on UTC ticks, floored for negative values.</summary>
 internal static class TimeMath
 {
-    /// <summary>The earliest supported event time: the Unix epoch.</summary>
-    public static readonly long MinEventTicks = DateTimeOffset.UnixEpoch.UtcTicks;
+    /// <summary>The Unix epoch in ticks.</summary>
+    public static readonly long UnixEpochTicks = DateTimeOffset.UnixEpoch.UtcTicks;
+
+    /// <summary>
+    /// The earliest supported event time: one tick after the Unix epoch. The epoch itself is what a missing or zero
+    /// time field becomes, so it is rejected rather than counted in 1970's windows.
+    /// </summary>
+    public static readonly long MinEventTicks = UnixEpochTicks + 1;
 
     /// <summary>The latest supported event time (exclusive): year 9000, leaving room for window ends and lateness.</summary>
     public static readonly long MaxEventTicks = new DateTimeOffset(9000, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;

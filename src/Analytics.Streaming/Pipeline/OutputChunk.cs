@@ -1,6 +1,6 @@
 namespace Analytics.Streaming;
 
-/// <summary>What the processing stage hands to the delivery stage: the outputs of one or more batches, their receipts and the engine's frontier.</summary>
+/// <summary>What the processing stage hands to the delivery stage: the outputs of one or more batches, and a checkpoint to save once they are flushed.</summary>
 internal sealed class OutputChunk<TEvent, TKey, TResult> : IWindowOutput<TEvent, TKey, TResult>
 {
     public GrowableBuffer<WindowResult<TKey, TResult>> Results { get; } = new();
@@ -9,11 +9,13 @@ internal sealed class OutputChunk<TEvent, TKey, TResult> : IWindowOutput<TEvent,
 
     public GrowableBuffer<DeadLetter> DeadLetters { get; } = new();
 
-    public List<BatchReceipt> Receipts { get; } = [];
+    /// <summary>Gets or sets the checkpoint taken right after these outputs: saved once they (and everything before them) are flushed.</summary>
+    public PipelineCheckpoint? Checkpoint { get; set; }
 
-    public long Frontier { get; set; } = long.MinValue;
+    /// <summary>Gets or sets a value indicating whether this is the last chunk of the run (its commit is bounded by the shutdown timeout).</summary>
+    public bool IsFinal { get; set; }
 
-    public bool HasContent => Results.Count > 0 || LateRecords.Count > 0 || DeadLetters.Count > 0 || Receipts.Count > 0;
+    public bool HasContent => Results.Count > 0 || LateRecords.Count > 0 || DeadLetters.Count > 0 || Checkpoint is not null;
 
     public void OnResult(in WindowResult<TKey, TResult> result) => Results.Add(result);
 

@@ -1,9 +1,10 @@
 namespace Analytics.Streaming;
 
-/// <summary>Live counters of a pipeline: what came in and where every record went. Thread-safe to read at any time.</summary>
+/// <summary>Live counters of a pipeline run: what came in and where every record went. Thread-safe to read at any time.</summary>
 /// <remarks>
-/// Every record read is accounted for: <c>RecordsIn = RecordsAccepted + LateRecords + DeadLetters</c> once its batch
-/// has been processed. The same figures are exported as metrics of the <c>Analytics.Streaming</c> meter.
+/// Every record read is accounted for once its batch has been processed:
+/// <c>RecordsIn = RecordsAccepted + LateRecords + DeadLetters + RecordsReplayed</c>. The same figures are exported as
+/// metrics of the <c>Analytics.Streaming</c> meter.
 /// </remarks>
 public sealed class PipelineStatistics
 {
@@ -11,10 +12,12 @@ public sealed class PipelineStatistics
     private long _recordsAccepted;
     private long _lateRecords;
     private long _deadLetters;
+    private long _recordsReplayed;
     private long _resultsOut;
     private long _watermarkTicks = long.MinValue;
     private long _openWindows;
-    private IReadOnlyDictionary<string, Checkpoint> _safeCheckpoints = new Dictionary<string, Checkpoint>();
+    private PipelineCheckpoint? _restoredFrom;
+    private PipelineCheckpoint? _lastCheckpoint;
 
     /// <summary>Gets the number of records read from the source, including dead letters it delivered.</summary>
     public long RecordsIn => Interlocked.Read(ref _recordsIn);
@@ -28,6 +31,9 @@ public sealed class PipelineStatistics
     /// <summary>Gets the number of records sent to the dead letters.</summary>
     public long DeadLetters => Interlocked.Read(ref _deadLetters);
 
+    /// <summary>Gets the number of records read again after a restart that the restored checkpoint already covered (delivered before it; not emitted again).</summary>
+    public long RecordsReplayed => Interlocked.Read(ref _recordsReplayed);
+
     /// <summary>Gets the number of window results written to the sinks.</summary>
     public long ResultsOut => Interlocked.Read(ref _resultsOut);
 
@@ -37,15 +43,28 @@ public sealed class PipelineStatistics
     /// <summary>Gets the number of keyed window states held in memory.</summary>
     public long OpenWindows => Interlocked.Read(ref _openWindows);
 
-    /// <summary>Gets the last safe position of each partition: everything up to it is processed, delivered and flushed.</summary>
-    public IReadOnlyDictionary<string, Checkpoint> SafeCheckpoints => Volatile.Read(ref _safeCheckpoints);
+    /// <summary>Gets the checkpoint the run resumed from; <see langword="null"/> when it started afresh.</summary>
+    public PipelineCheckpoint? RestoredFrom => Volatile.Read(ref _restoredFrom);
+
+    /// <summary>Gets the last checkpoint saved (after every sink flushed what it covers); <see langword="null"/> before the first.</summary>
+    public PipelineCheckpoint? LastCheckpoint => Volatile.Read(ref _lastCheckpoint);
+
+    internal void OnRestored(PipelineCheckpoint? checkpoint)
+    {
+        Volatile.Write(ref _restoredFrom, checkpoint);
+        if (checkpoint is not null)
+        {
+            Interlocked.Exchange(ref _watermarkTicks, checkpoint.WatermarkTicks);
+        }
+    }
 
     internal void OnBatch(in BatchReceipt receipt, long watermarkTicks, long openWindows)
     {
-        Interlocked.Add(ref _recordsIn, receipt.Accepted + receipt.Late + receipt.DeadLetters);
+        Interlocked.Add(ref _recordsIn, receipt.Records);
         Interlocked.Add(ref _recordsAccepted, receipt.Accepted);
         Interlocked.Add(ref _lateRecords, receipt.Late);
         Interlocked.Add(ref _deadLetters, receipt.DeadLetters);
+        Interlocked.Add(ref _recordsReplayed, receipt.Replayed);
         OnProgress(watermarkTicks, openWindows);
     }
 
@@ -57,19 +76,5 @@ public sealed class PipelineStatistics
 
     internal void OnResults(int count) => Interlocked.Add(ref _resultsOut, count);
 
-    internal void OnCheckpoints(IReadOnlyList<Checkpoint> checkpoints)
-    {
-        if (checkpoints.Count == 0)
-        {
-            return;
-        }
-
-        var updated = new Dictionary<string, Checkpoint>(SafeCheckpoints, StringComparer.Ordinal);
-        foreach (var checkpoint in checkpoints)
-        {
-            updated[checkpoint.Position.PartitionId] = checkpoint;
-        }
-
-        Volatile.Write(ref _safeCheckpoints, updated);
-    }
+    internal void OnCheckpoint(PipelineCheckpoint checkpoint) => Volatile.Write(ref _lastCheckpoint, checkpoint);
 }

@@ -6,17 +6,19 @@ namespace Analytics.Streaming;
 
 /// <summary>
 /// A built pipeline: source, then event time, key, window and aggregate in one processing stage, then the sinks in a
-/// delivery stage that flushes them and checkpoints safe source positions. Stages are connected by bounded channels,
-/// so a slow sink slows the source down instead of filling memory.
+/// delivery stage that flushes them and saves checkpoints. Stages are connected by bounded channels, so a slow sink
+/// slows the source down instead of filling memory.
 /// </summary>
 /// <typeparam name="TEvent">The event type.</typeparam>
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TResult">The aggregate result type.</typeparam>
 /// <remarks>
 /// <para>
-/// Delivery is effectively once: results carry a deterministic identity that sinks write by, and a source position
-/// is checkpointed only after every window holding an event at or before it has been emitted, purged and flushed
-/// by every sink. After a crash the source resumes from the checkpoint and the replay rebuilds the open windows.
+/// Delivery is effectively once. Every <see cref="StreamPipelineOptions.CheckpointInterval"/> the processing stage
+/// takes a <see cref="PipelineCheckpoint"/> between two batches; the delivery stage saves it only after every sink
+/// flushed every result emitted before it. A restarted pipeline resumes from that checkpoint: watermarks and open
+/// windows are restored, the source resumes each partition after its checkpointed position, and results carry
+/// deterministic identities, so whatever was written after the checkpoint is overwritten with the same values.
 /// </para>
 /// <para>The pipeline flushes its sinks but does not dispose them; they belong to the caller.</para>
 /// </remarks>
@@ -26,6 +28,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     private readonly StreamPipelineOptions _options;
     private readonly ProcessorSettings<TEvent, TKey> _settings;
     private readonly Func<ProcessorSettings<TEvent, TKey>, WindowProcessor<TEvent, TKey, TResult>> _factory;
+    private readonly bool _snapshotState;
     private readonly ISink<WindowResult<TKey, TResult>>[] _sinks;
     private readonly ISink<LateRecord<TEvent>>? _lateSink;
     private readonly ISink<DeadLetter>? _deadLetterSink;
@@ -36,6 +39,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         StreamPipelineOptions options,
         ProcessorSettings<TEvent, TKey> settings,
         Func<ProcessorSettings<TEvent, TKey>, WindowProcessor<TEvent, TKey, TResult>> factory,
+        bool snapshotState,
         ISink<WindowResult<TKey, TResult>>[] sinks,
         ISink<LateRecord<TEvent>>? lateSink,
         ISink<DeadLetter>? deadLetterSink)
@@ -43,6 +47,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         _options = options;
         _settings = settings;
         _factory = factory;
+        _snapshotState = snapshotState;
         _sinks = sinks;
         _lateSink = lateSink;
         _deadLetterSink = deadLetterSink;
@@ -52,35 +57,61 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     /// <summary>Gets the pipeline name.</summary>
     public string Name => _options.Name;
 
+    /// <summary>Gets a value indicating whether checkpoints carry the open windows (see <see cref="StreamPipelineOptions.WindowState"/>).</summary>
+    public bool SnapshotsWindowState => _snapshotState;
+
     /// <summary>Gets the counters of the current (or last) run.</summary>
     public PipelineStatistics Statistics { get; private set; } = new();
 
     /// <summary>
-    /// Creates a fresh synchronous engine with this pipeline's settings, for callers that drive batches themselves
-    /// (a Lambda handler, a test). Sinks and checkpoints are then the caller's business.
+    /// Creates a synchronous engine with this pipeline's settings, for callers that drive batches themselves (a Lambda
+    /// handler, a test). Sinks and checkpoints are then the caller's business: see the remarks of
+    /// <see cref="WindowProcessor{TEvent, TKey, TResult}"/>.
     /// </summary>
-    /// <param name="timeProvider">Overrides the pipeline's clock (tests pass a manual clock).</param>
+    /// <param name="checkpoint">A checkpoint of this pipeline to continue from; <see langword="null"/> to start afresh.</param>
+    /// <param name="timeProvider">Overrides the pipeline's clock (tests pass a fake clock).</param>
     /// <returns>The engine.</returns>
-    public WindowProcessor<TEvent, TKey, TResult> CreateProcessor(TimeProvider? timeProvider = null)
-        => _factory(timeProvider is null ? _settings : _settings with { TimeProvider = timeProvider });
+    /// <exception cref="InvalidOperationException">The checkpoint was taken with other windows, keys or aggregates.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint's window state cannot be read.</exception>
+    public WindowProcessor<TEvent, TKey, TResult> CreateProcessor(PipelineCheckpoint? checkpoint = null, TimeProvider? timeProvider = null)
+    {
+        var processor = _factory(timeProvider is null ? _settings : _settings with { TimeProvider = timeProvider });
+        processor.UseStateSnapshots(_snapshotState);
+        if (checkpoint is not null)
+        {
+            processor.Restore(checkpoint);
+        }
+
+        return processor;
+    }
 
     /// <summary>
     /// Runs the pipeline until the source ends (every open window is then closed and emitted) or
-    /// <paramref name="cancellationToken"/> is cancelled (open windows stay unemitted and uncheckpointed, so the next run
-    /// replays them). In both cases the records already processed are delivered, the sinks flushed and safe positions
-    /// checkpointed before the task completes.
+    /// <paramref name="cancellationToken"/> is cancelled. In both cases the records already processed are delivered,
+    /// the sinks flushed and a final checkpoint saved before the task completes, so the next run continues exactly
+    /// where this one stopped.
     /// </summary>
-    /// <param name="source">The source of batches.</param>
+    /// <param name="source">The source of batches; it resumes from the positions of the last checkpoint.</param>
     /// <param name="cancellationToken">Stops the pipeline gracefully; the task then completes without an exception.</param>
     /// <returns>A task that completes when the pipeline has stopped.</returns>
-    /// <exception cref="InvalidOperationException">The pipeline is already running.</exception>
+    /// <exception cref="InvalidOperationException">The pipeline is already running, or the source cannot resume although a checkpoint store is set.</exception>
+    /// <exception cref="TimeoutException">The final flush and checkpoint did not finish within <see cref="StreamPipelineOptions.ShutdownTimeout"/>.</exception>
     /// <remarks>
     /// A source failure stops reading; what was read is delivered and checkpointed, then the source's exception is
-    /// rethrown. A sink failure (after the sink's own retries) stops everything at once without checkpointing past it.
+    /// rethrown. A sink failure (after the sink's own retries) stops everything at once without checkpointing past
+    /// it: the next run replays from the last checkpoint.
     /// </remarks>
     public async Task RunAsync(IEventSource<TEvent> source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
+        if (_options.CheckpointStore is not null && !source.CanResume && !_options.AllowNonResumableSource)
+        {
+            throw new InvalidOperationException(
+                $"Pipeline '{Name}' has a checkpoint store, but its source ({source.GetType().Name}) cannot resume from checkpointed positions: " +
+                "after a crash the records between the last checkpoint and the crash would be lost. Use a source that resumes, " +
+                "or set StreamPipelineOptions.AllowNonResumableSource to keep window state across restarts anyway.");
+        }
+
         if (Interlocked.Exchange(ref _running, 1) == 1)
         {
             throw new InvalidOperationException($"Pipeline '{Name}' is already running; build a second pipeline to run another source at the same time.");
@@ -101,7 +132,15 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         var statistics = Statistics = new PipelineStatistics();
         var time = _options.TimeProvider;
         using var registration = StreamingTelemetry.Register(Name, statistics, time);
-        var processor = CreateProcessor();
+        var restored = _options.CheckpointStore is { } store ? await store.LoadAsync(Name, cancellationToken).ConfigureAwait(false) : null;
+        var processor = CreateProcessor(restored);
+        var context = new SourceContext(restored?.Partitions ?? []);
+        statistics.OnRestored(restored);
+        foreach (var listener in Listeners())
+        {
+            await listener.RestoreAsync(Name, restored?.Id ?? 0, cancellationToken).ConfigureAwait(false);
+        }
+
         using var abort = new CancellationTokenSource();
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, abort.Token);
         var inputs = Channel.CreateBounded<RecordBatch<TEvent>?>(new BoundedChannelOptions(_options.ChannelCapacity)
@@ -116,14 +155,14 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
             SingleWriter = true,
         });
 
-        var read = Task.Run(() => ReadAsync(source, inputs.Writer, reading.Token), CancellationToken.None);
+        var read = Task.Run(() => ReadAsync(source, context, inputs.Writer, reading.Token), CancellationToken.None);
         using var ticker = time.CreateTimer(
             static state => ((ChannelWriter<RecordBatch<TEvent>?>)state!).TryWrite(null),
             inputs.Writer,
             _options.TickInterval,
             _options.TickInterval);
-        var process = Task.Run(() => ProcessAsync(processor, inputs.Reader, outputs.Writer, read, statistics, abort.Token), CancellationToken.None);
-        var deliver = Task.Run(() => DeliverAsync(outputs.Reader, statistics, abort.Token), CancellationToken.None);
+        var process = Task.Run(() => ProcessAsync(processor, context, inputs.Reader, outputs.Writer, read, statistics, abort.Token), CancellationToken.None);
+        var deliver = Task.Run(() => DeliverAsync(outputs.Reader, context, statistics, abort.Token), CancellationToken.None);
 
         try
         {
@@ -142,11 +181,11 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     }
 
     /// <summary>Reads the source into the input channel. Returns the source's failure, if any; cancellation is a normal end.</summary>
-    private static async Task<ExceptionDispatchInfo?> ReadAsync(IEventSource<TEvent> source, ChannelWriter<RecordBatch<TEvent>?> writer, CancellationToken cancellationToken)
+    private static async Task<ExceptionDispatchInfo?> ReadAsync(IEventSource<TEvent> source, SourceContext context, ChannelWriter<RecordBatch<TEvent>?> writer, CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var batch in source.ReadBatchesAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var batch in source.ReadBatchesAsync(context, cancellationToken).ConfigureAwait(false))
             {
                 ArgumentNullException.ThrowIfNull(batch, "batch from IEventSource.ReadBatchesAsync");
                 await writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -171,6 +210,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
 
     private async Task ProcessAsync(
         WindowProcessor<TEvent, TKey, TResult> processor,
+        SourceContext context,
         ChannelReader<RecordBatch<TEvent>?> reader,
         ChannelWriter<OutputChunk<TEvent, TKey, TResult>> writer,
         Task<ExceptionDispatchInfo?> read,
@@ -179,8 +219,10 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     {
         try
         {
+            var time = _options.TimeProvider;
             var chunk = new OutputChunk<TEvent, TKey, TResult>();
-            long sentFrontier = long.MinValue;
+            long lastCheckpoint = time.GetTimestamp();
+            bool changed = false;
             bool sourceEnded;
             while (true)
             {
@@ -201,24 +243,30 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
 
                 for (int taken = 0; taken < 64 && reader.TryRead(out var batch); taken++)
                 {
+                    Announce(context, processor);
                     if (batch is null)
                     {
-                        processor.AdvanceTime(chunk);
+                        long before = processor.WatermarkTicks;
+                        changed |= processor.AdvanceTime(chunk) > 0 || processor.WatermarkTicks != before;
                         continue;
                     }
 
-                    processor.Process(batch, chunk);
-                    var receipt = processor.LastReceipt;
-                    chunk.Receipts.Add(receipt);
+                    var receipt = processor.Process(batch, chunk);
+                    changed |= receipt.Records > receipt.Replayed || receipt.ResultsEmitted > 0 || (batch.IsEndOfPartition && receipt.Replayed == 0);
                     statistics.OnBatch(receipt, processor.WatermarkTicks, processor.OpenWindowCount);
                     Count(receipt);
                 }
 
-                chunk.Frontier = processor.DoneBeforeTicks;
                 statistics.OnProgress(processor.WatermarkTicks, processor.OpenWindowCount);
-                if (chunk.HasContent || chunk.Frontier != sentFrontier)
+                if (changed && time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval)
                 {
-                    sentFrontier = chunk.Frontier;
+                    chunk.Checkpoint = processor.CreateCheckpoint();
+                    lastCheckpoint = time.GetTimestamp();
+                    changed = false;
+                }
+
+                if (chunk.HasContent)
+                {
                     await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
                     chunk = new OutputChunk<TEvent, TKey, TResult>();
                 }
@@ -226,12 +274,15 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
 
             if (sourceEnded && await read.ConfigureAwait(false) is null)
             {
+                long before = processor.WatermarkTicks;
                 processor.Complete(chunk);
-                chunk.Frontier = processor.DoneBeforeTicks;
-                statistics.OnProgress(processor.WatermarkTicks, processor.OpenWindowCount);
-                await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
+                changed |= processor.WatermarkTicks != before;
             }
 
+            statistics.OnProgress(processor.WatermarkTicks, processor.OpenWindowCount);
+            chunk.Checkpoint = changed ? processor.CreateCheckpoint() : null;
+            chunk.IsFinal = true;
+            await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
             writer.TryComplete();
         }
         catch (Exception ex)
@@ -241,31 +292,52 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         }
     }
 
-    private async Task DeliverAsync(ChannelReader<OutputChunk<TEvent, TKey, TResult>> reader, PipelineStatistics statistics, CancellationToken abortToken)
+    private static void Announce(SourceContext context, WindowProcessor<TEvent, TKey, TResult> processor)
     {
-        var time = _options.TimeProvider;
-        var tracker = new CheckpointTracker();
-        long frontier = long.MinValue;
-        long lastFlush = time.GetTimestamp();
+        while (context.TryTakeAnnouncement(out string partitionId))
+        {
+            processor.AnnouncePartitions([partitionId]);
+        }
+    }
+
+    private async Task DeliverAsync(ChannelReader<OutputChunk<TEvent, TKey, TResult>> reader, SourceContext context, PipelineStatistics statistics, CancellationToken abortToken)
+    {
         await foreach (var chunk in reader.ReadAllAsync(abortToken).ConfigureAwait(false))
         {
-            await WriteAsync(chunk, statistics, abortToken).ConfigureAwait(false);
-            foreach (var receipt in chunk.Receipts)
+            if (!chunk.IsFinal)
             {
-                tracker.Add(receipt);
+                await WriteAsync(chunk, statistics, abortToken).ConfigureAwait(false);
+                if (chunk.Checkpoint is { } checkpoint)
+                {
+                    await CommitAsync(checkpoint, context, statistics, abortToken).ConfigureAwait(false);
+                }
+
+                continue;
             }
 
-            frontier = chunk.Frontier;
-            if (time.GetElapsedTime(lastFlush) >= _options.CheckpointInterval)
+            // The last chunk: whatever the run ends with, its outputs and checkpoint get at most ShutdownTimeout.
+            using var shutdown = new CancellationTokenSource(_options.ShutdownTimeout, _options.TimeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token, abortToken);
+            try
             {
-                await FlushAndCheckpointAsync(tracker, frontier, statistics, abortToken).ConfigureAwait(false);
-                lastFlush = time.GetTimestamp();
+                await WriteAsync(chunk, statistics, linked.Token).ConfigureAwait(false);
+                if (chunk.Checkpoint is { } checkpoint)
+                {
+                    await CommitAsync(checkpoint, context, statistics, linked.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await FlushAsync(linked.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException ex) when (shutdown.IsCancellationRequested && !abortToken.IsCancellationRequested)
+            {
+                throw new TimeoutException(
+                    $"Pipeline '{Name}' could not flush its sinks and save its final checkpoint within ShutdownTimeout ({_options.ShutdownTimeout}). " +
+                    $"The next run resumes from checkpoint {statistics.LastCheckpoint?.Id ?? statistics.RestoredFrom?.Id ?? 0} and replays what came after it.",
+                    ex);
             }
         }
-
-        using var shutdown = new CancellationTokenSource(_options.ShutdownTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token, abortToken);
-        await FlushAndCheckpointAsync(tracker, frontier, statistics, linked.Token).ConfigureAwait(false);
     }
 
     private async ValueTask WriteAsync(OutputChunk<TEvent, TKey, TResult> chunk, PipelineStatistics statistics, CancellationToken cancellationToken)
@@ -292,11 +364,38 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         }
     }
 
-    private async ValueTask FlushAndCheckpointAsync(CheckpointTracker tracker, long frontier, PipelineStatistics statistics, CancellationToken cancellationToken)
+    /// <summary>Flushes every sink, then saves the checkpoint and tells the source and the listening sinks.</summary>
+    private async ValueTask CommitAsync(PipelineCheckpoint checkpoint, SourceContext context, PipelineStatistics statistics, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         using var activity = StreamingTelemetry.ActivitySource.StartActivity("analytics.streaming.checkpoint");
         activity?.SetTag("pipeline", Name);
+        activity?.SetTag("checkpoint.id", checkpoint.Id);
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.CheckpointStore is { } store)
+        {
+            await store.SaveAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+        }
+
+        statistics.OnCheckpoint(checkpoint);
+        foreach (var partition in checkpoint.Partitions)
+        {
+            if (partition.IsFinished)
+            {
+                context.MarkFinished(partition.PartitionId);
+            }
+        }
+
+        foreach (var listener in Listeners())
+        {
+            await listener.CheckpointCompletedAsync(checkpoint.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        StreamingTelemetry.FlushDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tag);
+    }
+
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
         foreach (var sink in _sinks)
         {
             await sink.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -311,24 +410,23 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         {
             await _deadLetterSink.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
 
-        var safe = tracker.TakeSafe(frontier);
-        if (safe.Count > 0)
+    private IEnumerable<ICheckpointListener> Listeners()
+    {
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        foreach (object? sink in _sinks.Cast<object>().Append(_lateSink).Append(_deadLetterSink))
         {
-            if (_options.CheckpointStore is { } store)
+            if (sink is ICheckpointListener listener && seen.Add(sink))
             {
-                await store.SaveAsync(safe, cancellationToken).ConfigureAwait(false);
+                yield return listener;
             }
-
-            statistics.OnCheckpoints(safe);
         }
-
-        StreamingTelemetry.FlushDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tag);
     }
 
     private void Count(in BatchReceipt receipt)
     {
-        StreamingTelemetry.RecordsIn.Add(receipt.Accepted + receipt.Late + receipt.DeadLetters, _tag);
+        StreamingTelemetry.RecordsIn.Add(receipt.Records, _tag);
         if (receipt.Late > 0)
         {
             StreamingTelemetry.LateRecords.Add(receipt.Late, _tag);
@@ -337,6 +435,11 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         if (receipt.DeadLetters > 0)
         {
             StreamingTelemetry.DeadLetters.Add(receipt.DeadLetters, _tag);
+        }
+
+        if (receipt.Replayed > 0)
+        {
+            StreamingTelemetry.RecordsReplayed.Add(receipt.Replayed, _tag);
         }
     }
 }

@@ -94,18 +94,23 @@ public sealed class StreamPipelineBuilder<TEvent>
     /// <summary>Groups events by key; each key has its own windows.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <param name="keySelector">Reads the key; a <see langword="null"/> key sends the record to the dead letters. Must not throw.</param>
+    /// <param name="keyCodec">
+    /// Saves keys in checkpoints with window state; <see langword="null"/> takes the built-in codec of strings,
+    /// numbers, GUIDs and instants (<see cref="StateCodec.Default{T}"/>). Give one for other key types, for example
+    /// <c>StateCodec.Pair(StateCodec.String, StateCodec.Int32)</c> or <c>StateCodec.Json(MyContext.Default.MyKey)</c>.
+    /// </param>
     /// <returns>The keyed builder.</returns>
-    public KeyedPipelineBuilder<TEvent, TKey> KeyBy<TKey>(Func<TEvent, TKey?> keySelector)
+    public KeyedPipelineBuilder<TEvent, TKey> KeyBy<TKey>(Func<TEvent, TKey?> keySelector, IStateCodec<TKey>? keyCodec = null)
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(keySelector);
-        return new KeyedPipelineBuilder<TEvent, TKey>(this, keySelector);
+        return new KeyedPipelineBuilder<TEvent, TKey>(this, keySelector, keyCodec ?? StateCodec.Default<TKey>());
     }
 
     /// <summary>Windows over all events together (one key, <see cref="GlobalKey"/>).</summary>
     /// <param name="window">The windows.</param>
     /// <returns>The windowed builder.</returns>
-    public WindowedPipelineBuilder<TEvent, GlobalKey> Window(WindowSpec window) => KeyBy(static _ => GlobalKey.Value).Window(window);
+    public WindowedPipelineBuilder<TEvent, GlobalKey> Window(WindowSpec window) => KeyBy(static _ => GlobalKey.Value, StateCodec.GlobalKey).Window(window);
 }
 
 /// <summary>Pipeline description step after <c>KeyBy</c>.</summary>
@@ -114,15 +119,18 @@ public sealed class StreamPipelineBuilder<TEvent>
 public sealed class KeyedPipelineBuilder<TEvent, TKey>
     where TKey : notnull
 {
-    internal KeyedPipelineBuilder(StreamPipelineBuilder<TEvent> source, Func<TEvent, TKey?> keySelector)
+    internal KeyedPipelineBuilder(StreamPipelineBuilder<TEvent> source, Func<TEvent, TKey?> keySelector, IStateCodec<TKey>? keyCodec)
     {
         Source = source;
         KeySelector = keySelector;
+        KeyCodec = keyCodec;
     }
 
     internal StreamPipelineBuilder<TEvent> Source { get; }
 
     internal Func<TEvent, TKey?> KeySelector { get; }
+
+    internal IStateCodec<TKey>? KeyCodec { get; }
 
     /// <summary>Assigns each key's events to windows.</summary>
     /// <param name="window">The windows, from <see cref="Windows"/>.</param>
@@ -290,11 +298,37 @@ public sealed class AggregatedPipelineBuilder<TEvent, TKey, TResult>
             idle.Ticks,
             options.MaxEventTimeAhead?.Ticks ?? 0,
             keyed.KeySelector,
+            keyed.KeyCodec,
             _windowed.Window,
             _windowed.Lateness.Ticks,
             _windowed.Mode,
             options.TimeProvider);
-        return new StreamPipeline<TEvent, TKey, TResult>(options, settings, _factory, [.. _sinks], _lateSink, _deadLetterSink);
+        bool snapshotState = ChooseWindowState(options, settings, _factory(settings).CanSnapshotState);
+        return new StreamPipeline<TEvent, TKey, TResult>(options, settings, _factory, snapshotState, [.. _sinks], _lateSink, _deadLetterSink);
+    }
+
+    private static bool ChooseWindowState(StreamPipelineOptions options, ProcessorSettings<TEvent, TKey> settings, bool canSave)
+    {
+        bool isSession = settings.Window.Kind == WindowKind.Session;
+        string missing = $"keys of type {typeof(TKey).Name} need a codec (KeyBy(selector, keyCodec)) and the aggregator must save its accumulators (IPersistentAggregator<TAccumulator>; every built-in one does)";
+        bool mustSave = isSession || settings.IsProcessingTime;
+        switch (options.WindowState)
+        {
+            case WindowStateMode.Never when mustSave:
+                throw new ArgumentException(
+                    $"WindowState = Never works only for tumbling and sliding windows on event time: {(isSession ? "session windows" : "processing-time windows")} cannot be rebuilt from replayed records. Use Auto or Always.",
+                    nameof(options));
+            case WindowStateMode.Never:
+                return false;
+            case WindowStateMode.Always or WindowStateMode.Auto when !canSave && (mustSave || options.WindowState == WindowStateMode.Always):
+                throw new ArgumentException(
+                    $"Pipeline '{options.Name}' must save its open windows in checkpoints ({(options.WindowState == WindowStateMode.Always ? "WindowState = Always" : isSession ? "session windows" : "processing time")}), but it cannot: {missing}.",
+                    nameof(options));
+            case WindowStateMode.Always:
+                return true;
+            default:
+                return canSave && (mustSave || settings.Window.Size.Ticks + settings.AllowedLatenessTicks >= options.CheckpointInterval.Ticks);
+        }
     }
 
     private static void CheckDuration(TimeSpan value, string name)

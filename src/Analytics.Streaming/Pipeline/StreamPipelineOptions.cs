@@ -16,16 +16,32 @@ public sealed class StreamPipelineOptions
     public int ChannelCapacity { get; set; } = 16;
 
     /// <summary>
-    /// Gets or sets where safe source positions are saved; <see langword="null"/> (default) keeps them in
-    /// <see cref="PipelineStatistics.SafeCheckpoints"/> only. Sources read their start positions from the same store.
+    /// Gets or sets where checkpoints are saved and loaded (<see cref="InMemoryCheckpointStore"/>,
+    /// <see cref="FileCheckpointStore"/>, the DynamoDB store); <see langword="null"/> (default) keeps the last one in
+    /// <see cref="PipelineStatistics.LastCheckpoint"/> only, and every run starts afresh. The pipeline hands the
+    /// positions to its source; nothing else reads the store.
     /// </summary>
     public ICheckpointStore? CheckpointStore { get; set; }
 
     /// <summary>
-    /// Gets or sets how often sinks are flushed and safe positions checkpointed. Default 5 seconds. Shorter means
-    /// less replay after a crash and more flushes.
+    /// Gets or sets how often a checkpoint is taken: the sinks are flushed, then the checkpoint saved. Default 5
+    /// seconds. Shorter means less to redo after a crash and more flushes.
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets whether checkpoints carry the open windows (keys, slices or sessions, accumulators and sketches).
+    /// Default <see cref="WindowStateMode.Auto"/>.
+    /// </summary>
+    public WindowStateMode WindowState { get; set; } = WindowStateMode.Auto;
+
+    /// <summary>
+    /// Gets or sets whether a pipeline with a <see cref="CheckpointStore"/> accepts a source that cannot resume from
+    /// checkpointed positions (<see cref="IEventSource{T}.CanResume"/> false, such as a live generator). Window state
+    /// and watermarks are then restored, but records between the last checkpoint and a crash are lost. Default
+    /// <see langword="false"/>: such a pipeline refuses to run.
+    /// </summary>
+    public bool AllowNonResumableSource { get; set; }
 
     /// <summary>
     /// Gets or sets how often processing time is fed to the engine while no batch arrives: it closes
@@ -33,7 +49,10 @@ public sealed class StreamPipelineOptions
     /// </summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets how long the final flush and checkpoint may take after cancellation. Default 30 seconds.</summary>
+    /// <summary>
+    /// Gets or sets how long the final flush and checkpoint may take when the run ends (cancelled or at the end of the
+    /// source); past it <c>RunAsync</c> throws <see cref="TimeoutException"/>. Default 30 seconds.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -54,6 +73,11 @@ public sealed class StreamPipelineOptions
         Positive(CheckpointInterval, nameof(CheckpointInterval));
         Positive(TickInterval, nameof(TickInterval));
         Positive(ShutdownTimeout, nameof(ShutdownTimeout));
+        if (!Enum.IsDefined(WindowState))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WindowState), WindowState, "StreamPipelineOptions.WindowState must be Auto, Always or Never.");
+        }
+
         if (MaxEventTimeAhead is { } ahead)
         {
             Positive(ahead, nameof(MaxEventTimeAhead));
@@ -75,4 +99,26 @@ public sealed class StreamPipelineOptions
             throw new ArgumentOutOfRangeException(name, value, $"StreamPipelineOptions.{name} must be at least 1.");
         }
     }
+}
+
+/// <summary>Whether a pipeline's checkpoints carry its open windows.</summary>
+public enum WindowStateMode
+{
+    /// <summary>
+    /// Save the open windows when replaying them would take long or cannot work: session windows, processing time,
+    /// and tumbling or sliding windows whose size plus allowed lateness is at least the checkpoint interval; otherwise
+    /// rebuild them from replayed records. Windows of an aggregator that cannot save its accumulators (a custom one
+    /// without <see cref="IPersistentAggregator{TAccumulator}"/>) or keys without a codec are rebuilt where that works
+    /// and refused at build time where it does not (sessions, processing time).
+    /// </summary>
+    Auto,
+
+    /// <summary>Always save the open windows: a restart replays nothing, and recovery time does not grow with the window length.</summary>
+    Always,
+
+    /// <summary>
+    /// Never save them: checkpoints hold positions and watermarks only, and each partition resumes before the first
+    /// record of any window still open, whose records rebuild it. Only for tumbling and sliding windows on event time.
+    /// </summary>
+    Never,
 }

@@ -5,9 +5,12 @@ namespace Analytics.Streaming.Sketches;
 /// <typeparam name="TValue">The type of the counted value.</typeparam>
 /// <typeparam name="THasher">Hashes the value (a struct, inlined by the JIT).</typeparam>
 /// <remarks>Values the hasher declines (<see langword="null"/> strings, NaN) are not counted. Add never allocates.</remarks>
-public readonly struct DistinctCountAggregator<TInput, TValue, THasher> : IAggregator<TInput, HyperLogLogSketch, long>
+public readonly struct DistinctCountAggregator<TInput, TValue, THasher> : IAggregator<TInput, HyperLogLogSketch, long>, IPersistentAggregator<HyperLogLogSketch>
     where THasher : struct, ISketchHasher<TValue>
 {
+    /// <inheritdoc />
+    public IStateCodec<HyperLogLogSketch>? AccumulatorCodec => SketchCodecs.HyperLogLog;
+
     private readonly Func<TInput, TValue> _selector;
     private readonly int _precision;
 
@@ -47,9 +50,12 @@ public readonly struct DistinctCountAggregator<TInput, TValue, THasher> : IAggre
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <typeparam name="TValue">The type of the counted value.</typeparam>
 /// <typeparam name="THasher">Hashes the value.</typeparam>
-public readonly struct DistinctCountSketchAggregator<TInput, TValue, THasher> : IAggregator<TInput, HyperLogLogSketch, HyperLogLogSketch>
+public readonly struct DistinctCountSketchAggregator<TInput, TValue, THasher> : IAggregator<TInput, HyperLogLogSketch, HyperLogLogSketch>, IPersistentAggregator<HyperLogLogSketch>
     where THasher : struct, ISketchHasher<TValue>
 {
+    /// <inheritdoc />
+    public IStateCodec<HyperLogLogSketch>? AccumulatorCodec => SketchCodecs.HyperLogLog;
+
     private readonly DistinctCountAggregator<TInput, TValue, THasher> _inner;
 
     /// <summary>Initializes the aggregator.</summary>
@@ -73,8 +79,11 @@ public readonly struct DistinctCountSketchAggregator<TInput, TValue, THasher> : 
 /// <summary>Summarizes a value with a <see cref="QuantileSketch"/>: count, sum, min, max, p50, p90, p99, p99.9.</summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <remarks>NaN and infinities are ignored. Add never allocates (except once for the first negative value).</remarks>
-public readonly struct QuantileAggregator<TInput> : IAggregator<TInput, QuantileSketch, QuantileSummary>
+public readonly struct QuantileAggregator<TInput> : IAggregator<TInput, QuantileSketch, QuantileSummary>, IPersistentAggregator<QuantileSketch>
 {
+    /// <inheritdoc />
+    public IStateCodec<QuantileSketch>? AccumulatorCodec => SketchCodecs.Quantile;
+
     private readonly Func<TInput, double> _selector;
     private readonly double _relativeAccuracy;
     private readonly int _maxBins;
@@ -108,8 +117,11 @@ public readonly struct QuantileAggregator<TInput> : IAggregator<TInput, Quantile
 
 /// <summary>Like <see cref="QuantileAggregator{TInput}"/>, but the result is a copy of the sketch (any quantile, storage, later merges).</summary>
 /// <typeparam name="TInput">The input type.</typeparam>
-public readonly struct QuantileSketchAggregator<TInput> : IAggregator<TInput, QuantileSketch, QuantileSketch>
+public readonly struct QuantileSketchAggregator<TInput> : IAggregator<TInput, QuantileSketch, QuantileSketch>, IPersistentAggregator<QuantileSketch>
 {
+    /// <inheritdoc />
+    public IStateCodec<QuantileSketch>? AccumulatorCodec => SketchCodecs.Quantile;
+
     private readonly QuantileAggregator<TInput> _inner;
 
     /// <summary>Initializes the aggregator.</summary>
@@ -135,8 +147,12 @@ public readonly struct QuantileSketchAggregator<TInput> : IAggregator<TInput, Qu
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <typeparam name="TItem">The item type.</typeparam>
 /// <remarks><see langword="null"/> items are ignored. Add never allocates.</remarks>
-public readonly struct TopKAggregator<TInput, TItem> : IAggregator<TInput, TopKSketch<TItem>, TopKResult<TItem>>
+public readonly struct TopKAggregator<TInput, TItem> : IAggregator<TInput, TopKSketch<TItem>, TopKResult<TItem>>, IPersistentAggregator<TopKSketch<TItem>>
 {
+    /// <inheritdoc />
+    /// <remarks>Items that are strings, 64-bit integers or GUIDs are saved; other item types are not (<see langword="null"/>).</remarks>
+    public IStateCodec<TopKSketch<TItem>>? AccumulatorCodec => SketchCodecs.TopK<TItem>();
+
     private readonly Func<TInput, TItem> _selector;
     private readonly int _k;
     private readonly int _capacity;
@@ -193,4 +209,37 @@ public sealed class TopKResult<T>(IReadOnlyList<HeavyHitter<T>> items, long tota
 
     /// <summary>Gets the bound on every count's over-estimate (at most <c>TotalCount / capacity</c>).</summary>
     public long MaxError { get; } = maxError;
+}
+
+/// <summary>State codecs of the sketches: their versioned binary forms, length-prefixed.</summary>
+internal static class SketchCodecs
+{
+    public static readonly IStateCodec<HyperLogLogSketch> HyperLogLog = new Codec<HyperLogLogSketch>(static s => s.Serialize(), static b => HyperLogLogSketch.Deserialize(b));
+
+    public static readonly IStateCodec<QuantileSketch> Quantile = new Codec<QuantileSketch>(static s => s.Serialize(), static b => QuantileSketch.Deserialize(b));
+
+    public static IStateCodec<TopKSketch<TItem>>? TopK<TItem>() => TopKCodec<TItem>.Instance;
+
+    private static class TopKCodec<TItem>
+    {
+        public static readonly IStateCodec<TopKSketch<TItem>>? Instance = Create();
+
+        private static Codec<TopKSketch<TItem>>? Create()
+        {
+            var items = (typeof(TItem) == typeof(string) ? SketchItemCodecs.Utf8Strings
+                : typeof(TItem) == typeof(long) ? SketchItemCodecs.Integers
+                : typeof(TItem) == typeof(Guid) ? (object)SketchItemCodecs.Guids
+                : null) as ISketchItemCodec<TItem>;
+            return items is null ? null : new Codec<TopKSketch<TItem>>(s => s.Serialize(items), b => TopKSketch.Deserialize(b, items));
+        }
+    }
+
+    private delegate T Reader<T>(ReadOnlySpan<byte> bytes);
+
+    private sealed class Codec<T>(Func<T, byte[]> write, Reader<T> read) : IStateCodec<T>
+    {
+        public void Write(System.Buffers.IBufferWriter<byte> destination, T value) => StateCodec.WriteBytes(destination, write(value));
+
+        public T Read(ref ReadOnlySpan<byte> source) => read(StateCodec.ReadBytes(ref source));
+    }
 }

@@ -22,9 +22,11 @@ public static class EventSourceExtensions
 
     private sealed class DecodingSource<T>(IEventSource<RawRecord> inner, IEventDecoder<T> decoder) : IEventSource<T>
     {
-        public async IAsyncEnumerable<RecordBatch<T>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public bool CanResume => inner.CanResume;
+
+        public async IAsyncEnumerable<RecordBatch<T>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var batch in inner.ReadBatchesAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var batch in inner.ReadBatchesAsync(context, cancellationToken).ConfigureAwait(false))
             {
                 yield return DecodeBatch(batch);
             }
@@ -46,8 +48,8 @@ public static class EventSourceExtensions
                 {
                     (deadLetters ??= []).Add(new DeadLetter(
                         new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence),
-                        DeadLetterReason.DecodeFailed,
-                        error,
+                        error.Reason,
+                        error.Message,
                         record.Value.Data));
                 }
             }

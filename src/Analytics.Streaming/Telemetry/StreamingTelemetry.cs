@@ -9,7 +9,7 @@ namespace Analytics.Streaming;
 /// carries a <c>pipeline</c> tag. Cheap when nobody listens.
 /// </summary>
 /// <remarks>
-/// Instruments: <c>analytics.streaming.records.in</c>, <c>.records.late</c>, <c>.dead_letters</c>,
+/// Instruments: <c>analytics.streaming.records.in</c>, <c>.records.late</c>, <c>.records.replayed</c>, <c>.dead_letters</c>,
 /// <c>.results.out</c> (counters); <c>.windows.open</c> and <c>.watermark.lag</c> (seconds behind the clock) (gauges);
 /// <c>.sink.flush.duration</c> (milliseconds, histogram).
 /// </remarks>
@@ -30,9 +30,11 @@ public static class StreamingTelemetry
 
     internal static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("analytics.streaming.dead_letters", "{record}", "Records that could not be processed.");
 
+    internal static readonly Counter<long> RecordsReplayed = Meter.CreateCounter<long>("analytics.streaming.records.replayed", "{record}", "Records read again after a restart that the restored checkpoint already covered.");
+
     internal static readonly Counter<long> ResultsOut = Meter.CreateCounter<long>("analytics.streaming.results.out", "{result}", "Window results written to sinks.");
 
-    internal static readonly Histogram<double> FlushDuration = Meter.CreateHistogram<double>("analytics.streaming.sink.flush.duration", "ms", "Time to flush every sink and save checkpoints.");
+    internal static readonly Histogram<double> FlushDuration = Meter.CreateHistogram<double>("analytics.streaming.sink.flush.duration", "ms", "Time to flush every sink and save a checkpoint.");
 
     static StreamingTelemetry()
     {

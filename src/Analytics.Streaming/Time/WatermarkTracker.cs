@@ -3,8 +3,10 @@ namespace Analytics.Streaming;
 /// <summary>
 /// Tracks event-time progress per source partition and combines it into one watermark: the smallest partition
 /// watermark (largest event time minus the allowed out-of-orderness) among partitions that are neither idle nor
-/// ended. Idle partitions (no records for the idle timeout, measured on the processing clock) do not hold it back.
-/// When every partition is idle or ended, the largest partition watermark counts. The watermark never goes back.
+/// ended. A partition counts from the moment the source announces it or delivers its first batch, so a partition
+/// that has not delivered yet holds the watermark back (at its start) until it delivers or stays idle for the idle
+/// timeout. Idle partitions (no records for the idle timeout, on the processing clock) do not hold it back; when
+/// every partition is idle or ended, the largest partition watermark counts. The watermark never goes back.
 /// </summary>
 internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeoutTicks)
 {
@@ -12,12 +14,25 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
 
     public long Current { get; private set; } = long.MinValue;
 
+    public IReadOnlyDictionary<string, PartitionClock> Partitions => _partitions;
+
+    /// <summary>Registers a partition the source will read; it holds the watermark from now on.</summary>
+    public void Announce(string partitionId, long nowTicks)
+    {
+        if (!_partitions.ContainsKey(partitionId))
+        {
+            _partitions.Add(partitionId, new PartitionClock { MaxEventTicks = long.MinValue, LastActivityTicks = nowTicks });
+            Recompute(nowTicks);
+        }
+    }
+
     /// <summary>Records a processed batch of a partition and recomputes the watermark.</summary>
     /// <param name="partitionId">The partition.</param>
-    /// <param name="maxEventTicks">The largest event time in the batch, or <see cref="long.MinValue"/> when it had none.</param>
+    /// <param name="maxEventTicks">The largest event time accepted from the batch, or <see cref="long.MinValue"/> when none.</param>
+    /// <param name="hadRecords">Whether the batch carried any new record (accepted, late or dead letter): the partition is active again.</param>
     /// <param name="nowTicks">The processing time.</param>
     /// <param name="isEnd">Whether the partition ended with this batch.</param>
-    public void OnBatch(string partitionId, long maxEventTicks, long nowTicks, bool isEnd)
+    public void OnBatch(string partitionId, long maxEventTicks, bool hadRecords, long nowTicks, bool isEnd)
     {
         if (!_partitions.TryGetValue(partitionId, out var clock))
         {
@@ -25,13 +40,14 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
             _partitions.Add(partitionId, clock);
         }
 
-        if (maxEventTicks != long.MinValue)
+        if (hadRecords)
         {
             clock.LastActivityTicks = nowTicks;
-            if (maxEventTicks > clock.MaxEventTicks)
-            {
-                clock.MaxEventTicks = maxEventTicks;
-            }
+        }
+
+        if (maxEventTicks > clock.MaxEventTicks)
+        {
+            clock.MaxEventTicks = maxEventTicks;
         }
 
         clock.Ended |= isEnd;
@@ -49,6 +65,20 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
             Current = watermarkTicks;
         }
     }
+
+    /// <summary>How long a partition has gone without records at <paramref name="nowTicks"/>.</summary>
+    public static long IdleFor(PartitionClock clock, long nowTicks) => Math.Max(0, nowTicks - clock.LastActivityTicks);
+
+    /// <summary>
+    /// Restores a partition from a checkpoint. The time it had gone without records is kept (an idle partition stays
+    /// idle), but the time the pipeline was down does not count: every other partition gets the rest of its idle
+    /// timeout to deliver again.
+    /// </summary>
+    public void Restore(string partitionId, long maxEventTicks, bool ended, long idleTicks, long nowTicks)
+        => _partitions[partitionId] = new PartitionClock { MaxEventTicks = maxEventTicks, Ended = ended, LastActivityTicks = nowTicks - idleTicks };
+
+    /// <summary>Restores the combined watermark from a checkpoint.</summary>
+    public void RestoreWatermark(long watermarkTicks) => Current = watermarkTicks;
 
     private void Recompute(long nowTicks)
     {
@@ -70,7 +100,7 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
         AdvanceTo(anyActive ? activeMin : anyMax);
     }
 
-    private sealed class PartitionClock
+    internal sealed class PartitionClock
     {
         public long MaxEventTicks;
         public long LastActivityTicks;

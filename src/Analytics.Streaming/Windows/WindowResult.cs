@@ -41,6 +41,13 @@ public readonly record struct WindowResult<TKey, TValue>(
     IReadOnlyList<TimeWindow>? Replaces = null)
 {
     /// <summary>
+    /// Gets the number of records aggregated into the result. It grows with every change of the window, so sinks
+    /// use it as the result's version: a write never replaces a result built from more records (a replay after a
+    /// restart re-emits earlier, smaller versions before it catches up).
+    /// </summary>
+    public long RecordCount { get; init; }
+
+    /// <summary>
     /// Gets the deterministic identity of the result: <c>pipeline|key|startUnixMs|endUnixMs</c>, stable across
     /// replays and processes. Sinks use it as the item key of an idempotent write.
     /// </summary>

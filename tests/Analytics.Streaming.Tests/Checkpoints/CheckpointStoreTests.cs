@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Analytics.Streaming.Tests.Checkpoints;
 
 public sealed class CheckpointStoreTests : IDisposable
@@ -6,72 +8,136 @@ public sealed class CheckpointStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static Checkpoint At(string partition, string sequence, long sub = 0, bool end = false)
-        => new(new StreamPosition(partition, SequenceNumber.Parse(sequence), sub), end);
-
     public static TheoryData<string> Stores => ["memory", "file"];
 
-    private ICheckpointStore Create(string kind) => kind == "file" ? new FileCheckpointStore(Path.Combine(_folder, "sub", "checkpoints.txt")) : new InMemoryCheckpointStore();
+    private ICheckpointStore Create(string kind) => kind == "file" ? new FileCheckpointStore(Path.Combine(_folder, "sub")) : new InMemoryCheckpointStore();
 
-    [Theory]
-    [MemberData(nameof(Stores))]
-    public async Task SaveAsync_ThenGetAsync_ReturnsTheCheckpointPerPartition(string kind)
+    /// <summary>A real checkpoint with window state and two partitions, one with a 56-digit Kinesis sequence number.</summary>
+    private static PipelineCheckpoint Checkpoint(string name = "p", int extraBatches = 0)
     {
-        var store = Create(kind);
-
-        await store.SaveAsync([At("a", "49590338271490256608559692538361571095921575989136588898", 3), At("b", "7")], TestContext.Current.CancellationToken);
-
-        Assert.Equal(At("a", "49590338271490256608559692538361571095921575989136588898", 3), await store.GetAsync("a", TestContext.Current.CancellationToken));
-        Assert.Equal(At("b", "7"), await store.GetAsync("b", TestContext.Current.CancellationToken));
-        Assert.Null(await store.GetAsync("c", TestContext.Current.CancellationToken));
-    }
-
-    [Theory]
-    [MemberData(nameof(Stores))]
-    public async Task SaveAsync_OlderPosition_NeverMovesBack(string kind)
-    {
-        var store = Create(kind);
-        await store.SaveAsync([At("a", "10")], TestContext.Current.CancellationToken);
-
-        await store.SaveAsync([At("a", "9")], TestContext.Current.CancellationToken);
-
-        Assert.Equal(At("a", "10"), await store.GetAsync("a", TestContext.Current.CancellationToken));
-    }
-
-    [Theory]
-    [MemberData(nameof(Stores))]
-    public async Task SaveAsync_AfterPartitionEnd_KeepsTheEnd(string kind)
-    {
-        var store = Create(kind);
-        await store.SaveAsync([At("a", "10", end: true)], TestContext.Current.CancellationToken);
-
-        await store.SaveAsync([At("a", "11")], TestContext.Current.CancellationToken);
-
-        Assert.True((await store.GetAsync("a", TestContext.Current.CancellationToken))!.Value.IsPartitionEnd);
-    }
-
-    [Fact]
-    public async Task FileStore_NewInstance_ReadsWhatAnotherSaved()
-    {
-        string path = Path.Combine(_folder, "cp.txt");
-        using (var first = new FileCheckpointStore(path))
+        var driver = TestPipelines.CountAndSum(Windows.Tumbling(TimeSpan.FromMinutes(1)), options: new() { Name = name, WindowState = WindowStateMode.Always }).Driver();
+        driver.Push(new RecordBatch<TestEvent>("shardId-000000000001", new[] { new StreamRecord<TestEvent>(new TestEvent(1, 10, 5), SequenceNumber.Parse("49590338271490256608559692538361571095921575989136588898"), 3) }));
+        driver.Push("b", new TestEvent(2, 20, 7), new TestEvent(3, 70, 1));
+        for (int i = 0; i < extraBatches; i++)
         {
-            await first.SaveAsync([At("shardId-000000000001", "42", 2, end: true)], TestContext.Current.CancellationToken);
+            driver.CreateCheckpoint();
         }
 
-        using var second = new FileCheckpointStore(path);
-        Assert.Equal(At("shardId-000000000001", "42", 2, end: true), await second.GetAsync("shardId-000000000001", TestContext.Current.CancellationToken));
+        return driver.CreateCheckpoint();
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task SaveAsync_ThenLoadAsync_ReturnsTheSameCheckpoint(string kind)
+    {
+        var store = Create(kind);
+        var checkpoint = Checkpoint();
+
+        await store.SaveAsync(checkpoint, TestContext.Current.CancellationToken);
+        var loaded = await store.LoadAsync("p", TestContext.Current.CancellationToken);
+
+        Assert.NotNull(loaded);
+        Assert.Equal(checkpoint.ToBytes(), loaded.ToBytes());
+        Assert.Equal(checkpoint.Partitions, loaded.Partitions);
+        Assert.Equal("49590338271490256608559692538361571095921575989136588898", loaded.FindPartition("shardId-000000000001")!.ResumeAfter!.Value.Sequence.ToString());
+        Assert.Equal(3, loaded.FindPartition("shardId-000000000001")!.ResumeAfter!.Value.SubSequence);
+        Assert.True(loaded.HasWindowState);
+        Assert.Null(await store.LoadAsync("other", TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task SaveAsync_OlderCheckpoint_NeverReplacesANewerOne(string kind)
+    {
+        var store = Create(kind);
+        await store.SaveAsync(Checkpoint(extraBatches: 2), TestContext.Current.CancellationToken);
+
+        await store.SaveAsync(Checkpoint(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(3, (await store.LoadAsync("p", TestContext.Current.CancellationToken))!.Id);
     }
 
     [Fact]
-    public async Task FileStore_CorruptLine_FailsWithFileAndLine()
+    public async Task FileStore_SeveralPipelinesAndOddNames_EachHasItsOwnFile()
     {
-        string path = Path.Combine(_folder, "bad.txt");
-        await File.WriteAllTextAsync(path, "a 1 0\nb x 0\n", TestContext.Current.CancellationToken);
-        using var store = new FileCheckpointStore(path);
+        using var store = new FileCheckpointStore(_folder);
+        await store.SaveAsync(Checkpoint("page views/minute"), TestContext.Current.CancellationToken);
+        await store.SaveAsync(Checkpoint("../escape"), TestContext.Current.CancellationToken);
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await store.GetAsync("a", TestContext.Current.CancellationToken));
+        using var reopened = new FileCheckpointStore(_folder);
+        Assert.Equal("page views/minute", (await reopened.LoadAsync("page views/minute", TestContext.Current.CancellationToken))!.PipelineName);
+        Assert.Equal("../escape", (await reopened.LoadAsync("../escape", TestContext.Current.CancellationToken))!.PipelineName);
+        Assert.All(Directory.GetFiles(_folder), f => Assert.Equal(_folder, Path.GetDirectoryName(f)));
+    }
 
-        Assert.Contains("line 2", error.Message, StringComparison.Ordinal);
+    [Fact]
+    public async Task FileStore_DamagedFile_FailsWithThePathInsteadOfStartingOver()
+    {
+        using var store = new FileCheckpointStore(_folder);
+        await store.SaveAsync(Checkpoint(), TestContext.Current.CancellationToken);
+        string path = store.GetPath("p");
+        byte[] bytes = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
+        bytes[bytes.Length / 2] ^= 0x40;
+        await File.WriteAllBytesAsync(path, bytes, TestContext.Current.CancellationToken);
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await store.LoadAsync("p", TestContext.Current.CancellationToken));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("checksum", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FileStore_WriteCutShort_LeavesThePreviousCheckpointReadable()
+    {
+        using var store = new FileCheckpointStore(_folder);
+        var first = Checkpoint();
+        await store.SaveAsync(first, TestContext.Current.CancellationToken);
+
+        // A crash while writing the next checkpoint leaves only a partial temporary file beside the real one.
+        byte[] next = Checkpoint(extraBatches: 1).ToBytes();
+        await File.WriteAllBytesAsync(store.GetPath("p") + ".tmp", next.AsSpan(0, next.Length / 2).ToArray(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(first.Id, (await store.LoadAsync("p", TestContext.Current.CancellationToken))!.Id);
+        await store.SaveAsync(Checkpoint(extraBatches: 1), TestContext.Current.CancellationToken);
+        Assert.Equal(2, (await store.LoadAsync("p", TestContext.Current.CancellationToken))!.Id);
+    }
+
+    [Fact]
+    public void Parse_EveryTruncation_IsRejected()
+    {
+        byte[] bytes = Checkpoint().ToBytes();
+
+        for (int length = 0; length < bytes.Length; length++)
+        {
+            Assert.Throws<InvalidDataException>(() => PipelineCheckpoint.Parse(bytes.AsSpan(0, length)));
+        }
+    }
+
+    [Fact]
+    public void Parse_NewerFormatVersion_SaysWhichVersionsItReads()
+    {
+        byte[] bytes = Checkpoint().ToBytes();
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 9);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc(bytes.AsSpan(0, bytes.Length - 4)));
+
+        var error = Assert.Throws<InvalidDataException>(() => PipelineCheckpoint.Parse(bytes));
+
+        Assert.Contains("format version 9", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>CRC-32C computed bit by bit (the Castagnoli polynomial), independently of the library's.</summary>
+    private static uint Crc(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int i = 0; i < 8; i++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78 : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 }

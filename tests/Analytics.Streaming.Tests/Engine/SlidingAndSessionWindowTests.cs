@@ -23,14 +23,14 @@ public sealed class SlidingAndSessionWindowTests
     {
         var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10))).Driver();
 
-        driver.Push(new TestEvent(1, 0, 1), new TestEvent(1, 5, 1), new TestEvent(1, 14, 1), new TestEvent(1, 23, 1));
+        driver.Push(new TestEvent(1, 100, 1), new TestEvent(1, 105, 1), new TestEvent(1, 114, 1), new TestEvent(1, 123, 1));
         driver.Complete();
 
         Assert.Equal(
-            [new TimeWindow(TestEvent.At(0), TestEvent.At(33))],
+            [new TimeWindow(TestEvent.At(100), TestEvent.At(133))],
             driver.Results.Select(r => r.Window));
         var split = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10))).Driver();
-        split.Push(new TestEvent(1, 0, 1), new TestEvent(1, 10, 1));
+        split.Push(new TestEvent(1, 100, 1), new TestEvent(1, 110, 1));
         split.Complete();
         Assert.Equal(2, split.Results.Count);
     }
@@ -40,27 +40,60 @@ public sealed class SlidingAndSessionWindowTests
     {
         var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10)), outOfOrderness: TimeSpan.FromMinutes(5)).Driver();
 
-        driver.Push(new TestEvent(1, 0, 1), new TestEvent(1, 18, 2));
-        driver.Push(new TestEvent(1, 9, 4));
+        driver.Push(new TestEvent(1, 100, 1), new TestEvent(1, 118, 2));
+        driver.Push(new TestEvent(1, 109, 4));
         driver.Complete();
 
         var session = Assert.Single(driver.Results);
-        Assert.Equal(new TimeWindow(TestEvent.At(0), TestEvent.At(28)), session.Window);
+        Assert.Equal(new TimeWindow(TestEvent.At(100), TestEvent.At(128)), session.Window);
         Assert.Equal((3L, 7L), session.Value);
     }
 
     [Fact]
-    public void Session_LateEventExtendsEmittedSession_ReplacesOldExtent()
+    public void Session_LateEventExtendsEmittedSession_NewExtentIsClosedAndReplacesOldOne()
     {
         var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(2)).Driver();
-        driver.Push(new TestEvent(1, 0, 1), new TestEvent(1, 100, 1));
+        driver.Push(new TestEvent(1, 100, 1), new TestEvent(1, 200, 1));
 
-        driver.Push(new TestEvent(1, 8, 1));
+        driver.Push(new TestEvent(1, 108, 1));
+
+        var update = driver.Results[^1];
+        Assert.Equal(EmitReason.Closed, update.Reason);
+        Assert.Equal(new TimeWindow(TestEvent.At(100), TestEvent.At(118)), update.Window);
+        Assert.Equal([new TimeWindow(TestEvent.At(100), TestEvent.At(110))], update.Replaces);
+        Assert.Equal(2, update.RecordCount);
+        Assert.DoesNotContain(driver.LatestResults.Values, r => r.Window.End == TestEvent.At(110));
+    }
+
+    [Fact]
+    public void Session_RecordInsideEmittedExtent_IsALateUpdateOfTheSameWindow()
+    {
+        var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(2)).Driver();
+        driver.Push(new TestEvent(1, 100, 1), new TestEvent(1, 105, 1), new TestEvent(1, 200, 1));
+
+        driver.Push(new TestEvent(1, 103, 1));
 
         var update = driver.Results[^1];
         Assert.Equal(EmitReason.LateUpdate, update.Reason);
-        Assert.Equal(new TimeWindow(TestEvent.At(0), TestEvent.At(18)), update.Window);
-        Assert.Equal([new TimeWindow(TestEvent.At(0), TestEvent.At(10))], update.Replaces);
-        Assert.DoesNotContain(driver.LatestResults.Values, r => r.Window.End == TestEvent.At(10));
+        Assert.Equal(new TimeWindow(TestEvent.At(100), TestEvent.At(115)), update.Window);
+        Assert.Null(update.Replaces);
+        Assert.Equal((3L, 3L), update.Value);
+    }
+
+    [Fact]
+    public void Session_ExtendedPastTheWatermarkWithinLateness_IsEmittedWhenTheWatermarkPassesItsNewEnd()
+    {
+        var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(10)).Driver();
+        driver.Push(new TestEvent(1, 100, 1), new TestEvent(2, 112, 1));
+        Assert.Single(driver.Results);
+
+        // Joins [100, 110) (it overlaps it) and extends it to 119, past the watermark (112).
+        driver.Push(new TestEvent(1, 109, 1));
+        Assert.Single(driver.Results);
+        driver.Push(new TestEvent(2, 119, 1));
+
+        var extended = Assert.Single(driver.Results, r => r.Key == 1 && r.Window.End == TestEvent.At(119));
+        Assert.Equal(EmitReason.Closed, extended.Reason);
+        Assert.Equal(2, extended.Value.Count);
     }
 }

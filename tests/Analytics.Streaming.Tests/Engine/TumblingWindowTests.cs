@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Analytics.Streaming.Testing;
 
 namespace Analytics.Streaming.Tests.Engine;
@@ -108,7 +109,7 @@ public sealed class TumblingWindowTests
     [Fact]
     public void Process_EventFarAheadOfClock_GoesToDeadLettersWhenLimitIsSet()
     {
-        var time = new ManualTimeProvider(TestEvent.At(0));
+        var time = new FakeTimeProvider(TestEvent.At(0));
         var pipeline = TestPipelines.CountAndSum(Minute, options: new() { Name = "test", MaxEventTimeAhead = TimeSpan.FromHours(1) });
         var driver = new PipelineTestDriver<TestEvent, int, (long, long)>(pipeline, time);
 

@@ -1,4 +1,5 @@
 using Analytics.Streaming.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.Tests.Engine;
 
@@ -19,6 +20,37 @@ public sealed class WatermarkAndCheckpointTests
     }
 
     [Fact]
+    public void Watermark_AnnouncedPartitionThatHasNotDelivered_HoldsItBackUntilIdle()
+    {
+        var driver = TestPipelines.CountAndSum(Minute, idleTimeout: TimeSpan.FromSeconds(30)).Driver();
+        driver.Announce("a", "b");
+
+        driver.Push("a", Enumerable.Range(1, 60).Select(s => new TestEvent(1, s, 1)).ToArray());
+        Assert.Equal(DateTimeOffset.MinValue, driver.Watermark);
+        driver.Push("b", new TestEvent(1, 1, 1));
+        Assert.Empty(driver.LateRecords);
+        Assert.Equal(TestEvent.At(1), driver.Watermark);
+
+        driver.AdvanceTime(TimeSpan.FromSeconds(30));
+        Assert.Equal(TestEvent.At(60), driver.Watermark);
+    }
+
+    [Fact]
+    public void Watermark_TwoPartitionsWithTheSameBacklog_NothingIsLateWhicheverDeliversFirst()
+    {
+        var driver = TestPipelines.CountAndSum(Minute).Driver();
+        driver.Announce("a", "b");
+        var events = Enumerable.Range(0, 60).Select(s => new TestEvent(1, s + 1, 1)).ToArray();
+
+        driver.Push("a", events);
+        driver.Push("b", events);
+        driver.Complete();
+
+        Assert.Empty(driver.LateRecords);
+        Assert.Equal(120, driver.LatestResults.Values.Sum(r => r.Value.Count));
+    }
+
+    [Fact]
     public void Watermark_IdlePartition_StopsHoldingItBackAfterTimeout()
     {
         var driver = TestPipelines.CountAndSum(Minute, idleTimeout: TimeSpan.FromSeconds(30)).Driver();
@@ -33,9 +65,26 @@ public sealed class WatermarkAndCheckpointTests
     }
 
     [Fact]
+    public void Watermark_IdlePartitionDeliveringOnlyLateRecords_HoldsItAgain()
+    {
+        var driver = TestPipelines.CountAndSum(Minute, idleTimeout: TimeSpan.FromSeconds(30)).Driver();
+        driver.Push("a", new TestEvent(1, 10, 1));
+        driver.Push("b", new TestEvent(1, 100, 1));
+        driver.AdvanceTime(TimeSpan.FromSeconds(31));
+        driver.Push("b", new TestEvent(1, 130, 1));
+        Assert.Equal(TestEvent.At(130), driver.Watermark);
+
+        var receipt = driver.Push("a", new TestEvent(1, 11, 1));
+        Assert.Equal(1, receipt.Late);
+        driver.Push("b", new TestEvent(1, 190, 1));
+
+        Assert.Equal(TestEvent.At(130), driver.Watermark);
+    }
+
+    [Fact]
     public void ProcessingTime_AdvanceTime_ClosesWindows()
     {
-        var time = new ManualTimeProvider(TestEvent.At(0));
+        var time = new FakeTimeProvider(TestEvent.At(1));
         var pipeline = StreamPipeline.Create<TestEvent>(new() { TimeProvider = time })
             .WithProcessingTime()
             .KeyBy(e => e.Key)
@@ -55,30 +104,44 @@ public sealed class WatermarkAndCheckpointTests
     }
 
     [Fact]
-    public void SafeCheckpoints_OpenWindow_HoldsPositionBackUntilItCloses()
+    public void Checkpoint_WithoutWindowState_ResumesBeforeTheFirstRecordOfAnOpenWindow()
+    {
+        var driver = TestPipelines.CountAndSum(Minute, options: new() { Name = "test", WindowState = WindowStateMode.Never }).Driver();
+
+        driver.Push(new TestEvent(1, 10, 1), new TestEvent(1, 20, 1));
+        var first = driver.CreateCheckpoint().FindPartition("0")!;
+        Assert.Null(first.ResumeAfter);
+        Assert.Equal(SequenceNumber.FromInt64(2), first.ProcessedThrough!.Value.Sequence);
+
+        driver.Push(new TestEvent(1, 61, 1));
+        Assert.Equal(SequenceNumber.FromInt64(2), driver.CreateCheckpoint().FindPartition("0")!.ResumeAfter!.Value.Sequence);
+
+        driver.Complete();
+        Assert.Equal(SequenceNumber.FromInt64(3), driver.CreateCheckpoint().FindPartition("0")!.ResumeAfter!.Value.Sequence);
+    }
+
+    [Fact]
+    public void Checkpoint_WithWindowState_ResumesAfterEverythingProcessed()
     {
         var driver = TestPipelines.CountAndSum(Minute).Driver();
 
         driver.Push(new TestEvent(1, 10, 1), new TestEvent(1, 20, 1));
-        Assert.Empty(driver.SafeCheckpoints);
+        var checkpoint = driver.CreateCheckpoint();
 
-        driver.Push(new TestEvent(1, 61, 1));
-        Assert.Equal(SequenceNumber.FromInt64(2), driver.SafeCheckpoints["0"].Position.Sequence);
-
-        driver.Complete();
-        Assert.Equal(SequenceNumber.FromInt64(3), driver.SafeCheckpoints["0"].Position.Sequence);
+        Assert.True(checkpoint.HasWindowState);
+        Assert.Equal(SequenceNumber.FromInt64(2), checkpoint.FindPartition("0")!.ResumeAfter!.Value.Sequence);
     }
 
     [Fact]
-    public void SafeCheckpoints_EndOfPartition_IsMarked()
+    public void Checkpoint_EndOfPartition_IsFinished()
     {
         var driver = TestPipelines.CountAndSum(Minute).Driver();
 
         driver.Push(new RecordBatch<TestEvent>("0", new[] { new StreamRecord<TestEvent>(new TestEvent(1, 1, 1), SequenceNumber.Parse("49590338271490256608559692538361571095921575989136588898")) }, isEndOfPartition: true));
         driver.Complete();
 
-        var checkpoint = driver.SafeCheckpoints["0"];
-        Assert.True(checkpoint.IsPartitionEnd);
-        Assert.Equal("49590338271490256608559692538361571095921575989136588898", checkpoint.Position.Sequence.ToString());
+        var partition = driver.CreateCheckpoint().FindPartition("0")!;
+        Assert.True(partition.IsFinished);
+        Assert.Equal("49590338271490256608559692538361571095921575989136588898", partition.ResumeAfter!.Value.Sequence.ToString());
     }
 }

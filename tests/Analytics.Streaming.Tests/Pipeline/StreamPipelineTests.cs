@@ -25,7 +25,7 @@ public sealed class StreamPipelineTests
     }
 
     private static IEnumerable<TestEvent> Minutes(int count, int perMinute = 10)
-        => Enumerable.Range(0, count * perMinute).Select(i => new TestEvent(i % 3, i * 60L / perMinute, 1));
+        => Enumerable.Range(0, count * perMinute).Select(i => new TestEvent(i % 3, 1 + (i * 60L / perMinute), 1));
 
     [Fact]
     public async Task RunAsync_FiniteSource_DeliversEveryWindowAndCheckpointsTheEnd()
@@ -39,14 +39,17 @@ public sealed class StreamPipelineTests
         Assert.Equal(50, sink.FlushedItems.Sum(r => r.Value));
         Assert.Equal(50, pipeline.Statistics.RecordsIn);
         Assert.Equal(50, pipeline.Statistics.RecordsAccepted);
-        var checkpoint = store.Snapshot["0"];
-        Assert.True(checkpoint.IsPartitionEnd);
-        Assert.Equal(SequenceNumber.FromInt64(50), checkpoint.Position.Sequence);
+        var checkpoint = (await store.LoadAsync("p", TestContext.Current.CancellationToken))!;
+        var partition = Assert.Single(checkpoint.Partitions);
+        Assert.True(partition.IsFinished);
+        Assert.Equal(SequenceNumber.FromInt64(50), partition.ResumeAfter!.Value.Sequence);
+        Assert.Equal(DateTimeOffset.MaxValue, checkpoint.Watermark);
+        Assert.Equal(checkpoint.Id, pipeline.Statistics.LastCheckpoint!.Id);
         Assert.False(sink.IsDisposed);
     }
 
     [Fact]
-    public async Task RunAsync_CancelledMidStream_FlushesClosedWindowsAndCheckpointsOnlyWhatTheyCover()
+    public async Task RunAsync_CancelledMidStream_FlushesClosedWindowsAndCheckpointsTheOpenOnes()
     {
         var store = new InMemoryCheckpointStore();
         var (pipeline, sink) = Counting(new() { Name = "p", CheckpointStore = store });
@@ -57,12 +60,16 @@ public sealed class StreamPipelineTests
 
         Assert.Equal(6, sink.FlushedItems.Count);
         Assert.All(sink.FlushedItems, r => Assert.True(r.Window.End <= TestEvent.At(120)));
-        Assert.Equal(SequenceNumber.FromInt64(20), store.Snapshot["0"].Position.Sequence);
-        Assert.False(store.Snapshot["0"].IsPartitionEnd);
+        var checkpoint = (await store.LoadAsync("p", TestContext.Current.CancellationToken))!;
+        Assert.Equal(SequenceNumber.FromInt64(30), checkpoint.FindPartition("0")!.ResumeAfter!.Value.Sequence);
+        Assert.False(checkpoint.FindPartition("0")!.IsFinished);
+        Assert.True(checkpoint.HasWindowState);
     }
 
-    [Fact]
-    public async Task RunAsync_ResumedFromCheckpointAfterStop_EndsWithTheSameTableAsOneRun()
+    [Theory]
+    [InlineData(WindowStateMode.Always)]
+    [InlineData(WindowStateMode.Never)]
+    public async Task RunAsync_ResumedFromCheckpointAfterStop_EndsWithTheSameTableAsOneRun(WindowStateMode state)
     {
         var events = Minutes(6).ToArray();
         var oneRun = Counting(new() { Name = "p" });
@@ -72,7 +79,7 @@ public sealed class StreamPipelineTests
         var table = new Dictionary<string, long>();
         using (var stop = new CancellationTokenSource())
         {
-            var first = Counting(new() { Name = "p", CheckpointStore = store });
+            var first = Counting(new() { Name = "p", CheckpointStore = store, WindowState = state });
             await first.Pipeline.RunAsync(new EndlessSource(events[..33], afterLastBatch: stop), stop.Token);
             foreach (var r in first.Sink.FlushedItems)
             {
@@ -80,16 +87,18 @@ public sealed class StreamPipelineTests
             }
         }
 
-        var resumeAfter = store.Snapshot["0"].Position.Sequence.ToInt64();
-        var second = Counting(new() { Name = "p", CheckpointStore = store });
-        var replay = events.Select((e, i) => new StreamRecord<TestEvent>(e, SequenceNumber.FromInt64(i + 1))).Where(r => r.Sequence.ToInt64() > resumeAfter).ToArray();
-        await second.Pipeline.RunAsync(new InMemorySource<TestEvent>([new RecordBatch<TestEvent>("0", replay, isEndOfPartition: true)]), TestContext.Current.CancellationToken);
+        var second = Counting(new() { Name = "p", CheckpointStore = store, WindowState = state });
+        await second.Pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(events, batchSize: 4), TestContext.Current.CancellationToken);
         foreach (var r in second.Sink.FlushedItems)
         {
+            Assert.False(table.TryGetValue(r.Id, out long before) && before > r.Value, $"{r.Id} went from {before} back to {r.Value}");
             table[r.Id] = r.Value;
         }
 
         Assert.Equal(oneRun.Sink.Items.ToDictionary(r => r.Id, r => r.Value), table);
+        var stats = second.Pipeline.Statistics;
+        Assert.Equal(stats.RecordsIn, stats.RecordsAccepted + stats.RecordsReplayed);
+        Assert.Equal(events.Length - 33, stats.RecordsAccepted);
     }
 
     [Fact]
@@ -125,7 +134,7 @@ public sealed class StreamPipelineTests
         var error = await Assert.ThrowsAsync<IOException>(() => pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(3)), TestContext.Current.CancellationToken));
 
         Assert.Equal("disk full", error.Message);
-        Assert.Empty(store.Snapshot);
+        Assert.Null(await store.LoadAsync("p", TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -138,7 +147,9 @@ public sealed class StreamPipelineTests
 
         Assert.Equal("shard gone", error.Message);
         Assert.Equal(6, sink.FlushedItems.Count);
-        Assert.Equal(SequenceNumber.FromInt64(20), store.Snapshot["0"].Position.Sequence);
+        var checkpoint = (await store.LoadAsync("p", TestContext.Current.CancellationToken))!;
+        Assert.Equal(SequenceNumber.FromInt64(30), checkpoint.FindPartition("0")!.ResumeAfter!.Value.Sequence);
+        Assert.True(checkpoint.HasWindowState);
     }
 
     [Fact]
@@ -163,7 +174,7 @@ public sealed class StreamPipelineTests
         Assert.Equal(DeadLetterReason.InvalidEventTime, Assert.Single(dead.FlushedItems).Reason);
         var stats = pipeline.Statistics;
         Assert.Equal(5, stats.RecordsIn);
-        Assert.Equal(stats.RecordsIn, stats.RecordsAccepted + stats.LateRecords + stats.DeadLetters);
+        Assert.Equal(stats.RecordsIn, stats.RecordsAccepted + stats.LateRecords + stats.DeadLetters + stats.RecordsReplayed);
     }
 
     [Fact]
@@ -216,15 +227,63 @@ public sealed class StreamPipelineTests
         Assert.False(string.IsNullOrWhiteSpace(error.Message));
     }
 
-    /// <summary>Yields its batches, then signals and waits until cancelled, like a live stream that has gone quiet.</summary>
+    [Fact]
+    public async Task RunAsync_StoreWithASourceThatCannotResume_IsRefusedUnlessAllowed()
+    {
+        var (pipeline, _) = Counting(new() { Name = "p", CheckpointStore = new InMemoryCheckpointStore() });
+        var source = new CountingSource([new TestEvent(1, 1, 1)], canResume: false);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.RunAsync(source, TestContext.Current.CancellationToken));
+        Assert.Contains("AllowNonResumableSource", error.Message, StringComparison.Ordinal);
+
+        var (allowed, sink) = Counting(new() { Name = "p", CheckpointStore = new InMemoryCheckpointStore(), AllowNonResumableSource = true });
+        await allowed.RunAsync(source, TestContext.Current.CancellationToken);
+        Assert.Single(sink.FlushedItems);
+    }
+
+    [Fact]
+    public async Task RunAsync_FinalFlushSlowerThanShutdownTimeout_ThrowsTimeoutNotCancellation()
+    {
+        var stuck = new StuckFlushSink();
+        var (pipeline, _) = Counting(new() { Name = "p", ShutdownTimeout = TimeSpan.FromMilliseconds(200) }, stuck);
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(1)), TestContext.Current.CancellationToken));
+
+        Assert.Contains("ShutdownTimeout", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_ListeningSink_IsRestoredThenToldOfEachSavedCheckpoint()
+    {
+        var store = new InMemoryCheckpointStore();
+        var listener = new ListeningSink();
+        var (pipeline, _) = Counting(new() { Name = "p", CheckpointStore = store, CheckpointInterval = TimeSpan.FromHours(1) }, listener);
+        await pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2)), TestContext.Current.CancellationToken);
+
+        var (again, _) = Counting(new() { Name = "p", CheckpointStore = store, CheckpointInterval = TimeSpan.FromHours(1) }, listener);
+        await again.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2)), TestContext.Current.CancellationToken);
+
+        Assert.Equal(["restore p 0", "flush", "completed 1", "restore p 1", "flush"], listener.Calls);
+        Assert.Equal(0, again.Statistics.RecordsIn);
+        Assert.Equal(0, again.Statistics.ResultsOut);
+    }
+
+    /// <summary>Yields its batches (after the context's resume position), then signals and waits until cancelled, like a live stream that has gone quiet.</summary>
     private sealed class EndlessSource(TestEvent[] events, CancellationTokenSource? afterLastBatch) : IEventSource<TestEvent>
     {
-        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public bool CanResume => true;
+
+        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
+            long resumeAfter = context.GetResumePosition("0")?.Sequence.ToInt64() ?? 0;
             for (int i = 0; i < events.Length; i += 5)
             {
-                var records = events.Skip(i).Take(5).Select((e, j) => new StreamRecord<TestEvent>(e, SequenceNumber.FromInt64(i + j + 1))).ToArray();
-                yield return new RecordBatch<TestEvent>("0", records);
+                var records = events.Skip(i).Take(5).Select((e, j) => new StreamRecord<TestEvent>(e, SequenceNumber.FromInt64(i + j + 1)))
+                    .Where(r => r.Sequence.ToInt64() > resumeAfter).ToArray();
+                if (records.Length > 0)
+                {
+                    yield return new RecordBatch<TestEvent>("0", records);
+                }
             }
 
             await Task.Delay(200, cancellationToken);
@@ -239,9 +298,11 @@ public sealed class StreamPipelineTests
 
     private sealed class FailingSource(TestEvent[] events) : IEventSource<TestEvent>
     {
-        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public bool CanResume => true;
+
+        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var batch in InMemorySource<TestEvent>.FromEvents(events, batchSize: 5).ReadBatchesAsync(cancellationToken))
+            await foreach (var batch in InMemorySource<TestEvent>.FromEvents(events, batchSize: 5).ReadBatchesAsync(context, cancellationToken))
             {
                 if (batch.IsEndOfPartition)
                 {
@@ -253,13 +314,15 @@ public sealed class StreamPipelineTests
         }
     }
 
-    private sealed class CountingSource(TestEvent[] events) : IEventSource<TestEvent>
+    private sealed class CountingSource(TestEvent[] events, bool canResume = true) : IEventSource<TestEvent>
     {
         private int _read;
 
+        public bool CanResume => canResume;
+
         public int BatchesRead => Volatile.Read(ref _read);
 
-        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             for (int i = 0; i < events.Length; i++)
             {
@@ -268,5 +331,41 @@ public sealed class StreamPipelineTests
                 await Task.Yield();
             }
         }
+    }
+
+    private sealed class StuckFlushSink : ISink<WindowResult<int, long>>
+    {
+        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public async ValueTask FlushAsync(CancellationToken cancellationToken) => await Task.Delay(Timeout.Infinite, cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class ListeningSink : ISink<WindowResult<int, long>>, ICheckpointListener
+    {
+        public List<string> Calls { get; } = [];
+
+        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken)
+        {
+            Calls.Add("flush");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask RestoreAsync(string pipelineName, long checkpointId, CancellationToken cancellationToken)
+        {
+            Calls.Add($"restore {pipelineName} {checkpointId}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CheckpointCompletedAsync(long checkpointId, CancellationToken cancellationToken)
+        {
+            Calls.Add($"completed {checkpointId}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

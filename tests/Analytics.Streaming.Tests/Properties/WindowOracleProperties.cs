@@ -34,7 +34,7 @@ public sealed class WindowOracleProperties
         var current = new List<TestEvent>();
         for (int i = 0; i < events.Length; i++)
         {
-            long seconds = Math.Max(0, 100 + (i * 3) + events[i].Jitter);
+            long seconds = Math.Max(1, 100 + (i * 3) + events[i].Jitter);
             current.Add(new TestEvent(events[i].Key, seconds, events[i].Value));
             if (cuts[i] == 0)
             {

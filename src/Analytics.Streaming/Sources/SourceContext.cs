@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+
+namespace Analytics.Streaming;
+
+/// <summary>
+/// What a pipeline tells its source when it starts reading: where each partition resumes and which partitions are
+/// finished. The source tells the pipeline which partitions it will read, so the watermark waits for all of them.
+/// </summary>
+/// <remarks>
+/// The pipeline builds the context from its last checkpoint and keeps it up to date: a partition becomes finished
+/// when a saved checkpoint covers its end (a Kinesis consumer then starts the partition's children). Code that
+/// enumerates a source without a pipeline creates the context itself and calls <see cref="MarkFinished"/>.
+/// Thread-safe.
+/// </remarks>
+public sealed class SourceContext
+{
+    private readonly ConcurrentDictionary<string, PartitionCheckpoint> _partitions = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _announced = new();
+
+    /// <summary>Creates a context that starts every partition from its beginning (or the source's configured start).</summary>
+    public SourceContext()
+    {
+    }
+
+    /// <summary>Creates a context that resumes the given partitions.</summary>
+    /// <param name="partitions">The partitions' checkpoints, for example <see cref="PipelineCheckpoint.Partitions"/>.</param>
+    public SourceContext(IEnumerable<PartitionCheckpoint> partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        foreach (var partition in partitions)
+        {
+            _partitions[partition.PartitionId] = partition;
+        }
+    }
+
+    /// <summary>Gets a value indicating whether the context resumes anything (some partition has a checkpoint).</summary>
+    public bool IsResuming => !_partitions.IsEmpty;
+
+    /// <summary>Gets the position after which to resume a partition.</summary>
+    /// <param name="partitionId">The partition.</param>
+    /// <returns>The position, or <see langword="null"/> to start the partition as the source is configured to (its beginning, or a chosen start).</returns>
+    public StreamPosition? GetResumePosition(string partitionId)
+    {
+        ArgumentNullException.ThrowIfNull(partitionId);
+        return _partitions.TryGetValue(partitionId, out var partition) ? partition.ResumeAfter : null;
+    }
+
+    /// <summary>Gets a value indicating whether a partition was read to its end and everything from it is delivered: do not read it again; partitions after it may start.</summary>
+    /// <param name="partitionId">The partition.</param>
+    /// <returns><see langword="true"/> when the partition is finished.</returns>
+    public bool IsFinished(string partitionId)
+    {
+        ArgumentNullException.ThrowIfNull(partitionId);
+        return _partitions.TryGetValue(partitionId, out var partition) && partition.IsFinished;
+    }
+
+    /// <summary>
+    /// Tells the pipeline that the source will read these partitions (for example every shard ListShards returned),
+    /// before their first batch: the watermark then waits for each of them until it delivers or stays idle for the
+    /// idle timeout. Partitions the pipeline already knows are ignored.
+    /// </summary>
+    /// <param name="partitionIds">The partitions.</param>
+    public void AnnouncePartitions(IEnumerable<string> partitionIds)
+    {
+        ArgumentNullException.ThrowIfNull(partitionIds);
+        foreach (string id in partitionIds)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(id, nameof(partitionIds));
+            _announced.Enqueue(id);
+        }
+    }
+
+    /// <summary>Records that a partition is finished (read to its end, everything delivered); the pipeline calls it after saving a checkpoint that covers the end.</summary>
+    /// <param name="partitionId">The partition.</param>
+    public void MarkFinished(string partitionId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(partitionId);
+        _partitions.AddOrUpdate(
+            partitionId,
+            static id => PartitionCheckpoint.Create(id, null, isFinished: true),
+            static (_, existing) => existing.IsFinished ? existing : PartitionCheckpoint.Create(existing.PartitionId, existing.ResumeAfter, isFinished: true));
+    }
+
+    internal bool TryTakeAnnouncement(out string partitionId) => _announced.TryDequeue(out partitionId!);
+}
