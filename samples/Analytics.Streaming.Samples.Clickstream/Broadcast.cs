@@ -24,7 +24,7 @@ public sealed class Broadcast<T>
     {
         try
         {
-            await foreach (var batch in _source.ReadBatchesAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var batch in _source.ReadBatchesAsync(new SourceContext(), cancellationToken).ConfigureAwait(false))
             {
                 foreach (var output in _outputs)
                 {
@@ -46,7 +46,9 @@ public sealed class Broadcast<T>
 
     private sealed class Subscriber(ChannelReader<RecordBatch<T>> reader) : IEventSource<T>
     {
-        public async IAsyncEnumerable<RecordBatch<T>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public bool CanResume => false;
+
+        public async IAsyncEnumerable<RecordBatch<T>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             await foreach (var batch in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {

@@ -26,7 +26,11 @@ public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time,
     private readonly double[] _pageWeights = Pages.Select((_, i) => 1.0 / (i + 1)).ToArray();
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<RecordBatch<ClickEvent>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <remarks>A live generator: it cannot go back to earlier records.</remarks>
+    public bool CanResume => false;
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<RecordBatch<ClickEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var interval = TimeSpan.FromMilliseconds(100);
         int perBatch = Math.Max(1, eventsPerSecond / 10 / 2);

@@ -38,6 +38,14 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
         ArgumentNullException.ThrowIfNull(pipeline);
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Processor = pipeline.CreateProcessor(checkpoint, Time);
+        foreach (var partition in checkpoint?.Partitions ?? [])
+        {
+            // Pushed events continue the numbering after what the checkpoint covers, as a resumed source would.
+            if (partition.ProcessedThrough is { } processed && processed.Sequence.TryToInt64(out long sequence))
+            {
+                _sequences[partition.PartitionId] = sequence;
+            }
+        }
     }
 
     /// <summary>Gets the fake clock the engine reads.</summary>
@@ -72,7 +80,7 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
     /// <returns>The batch's receipt.</returns>
     public BatchReceipt Push(params TEvent[] events) => Push("0", events);
 
-    /// <summary>Pushes events as one batch of <paramref name="partitionId"/>, numbered after the partition's previous records.</summary>
+    /// <summary>Pushes events as one batch of <paramref name="partitionId"/>, numbered after the partition's previous records (or after what the restored checkpoint covers).</summary>
     /// <param name="partitionId">The partition.</param>
     /// <param name="events">The events.</param>
     /// <returns>The batch's receipt.</returns>

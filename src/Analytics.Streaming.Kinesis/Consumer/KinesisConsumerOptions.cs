@@ -61,8 +61,8 @@ public sealed class KinesisConsumerOptions
     public TimeSpan ShardDiscoveryInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Gets or sets how often the consumer asks the checkpoint store whether the parents of a waiting child shard
-    /// are finished (checkpointed with <see cref="Checkpoint.IsPartitionEnd"/>). Default 1 second.
+    /// Gets or sets how often the consumer looks again whether the parents of a waiting child shard are finished
+    /// (<see cref="SourceContext.IsFinished"/>: a saved checkpoint covers their end). Default 1 second.
     /// </summary>
     public TimeSpan ParentCheckpointPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

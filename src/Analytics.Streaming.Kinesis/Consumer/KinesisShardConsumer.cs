@@ -19,17 +19,18 @@ namespace Analytics.Streaming.Kinesis;
 /// SubscribeToShard.
 /// </para>
 /// <para>
-/// <b>Checkpoints and resharding.</b> The consumer never saves checkpoints: the pipeline saves the safe position of
-/// each shard in the <see cref="ICheckpointStore"/> once everything before it is delivered, and saves the last batch
-/// of a closed shard (<see cref="RecordBatch{T}.IsEndOfPartition"/>) with <see cref="Checkpoint.IsPartitionEnd"/>.
-/// The consumer <em>reads</em> the store: a shard with a checkpoint resumes with <c>AT_SEQUENCE_NUMBER</c> and drops
-/// the records at or before the checkpoint (including the processed part of a KPL aggregate); a shard whose
-/// checkpoint says <see cref="Checkpoint.IsPartitionEnd"/> is not read again; and a child shard starts only when
-/// the store says every parent is finished (or the parent is no longer listed, or was skipped by a
-/// <see cref="StartingPositionType.Latest"/> start). While a child waits, the consumer asks the store every
-/// <see cref="KinesisConsumerOptions.ParentCheckpointPollInterval"/>. So per-key order holds across splits and
-/// merges, and a child is never read while its parent's records are still in flight. Anyone enumerating the
-/// batches without a pipeline must save those checkpoints too, or children never start.
+/// <b>Checkpoints and resharding.</b> The consumer never touches a checkpoint store: the pipeline owns it and hands
+/// the consumer a <see cref="SourceContext"/>. A shard with a resume position restarts with <c>AT_SEQUENCE_NUMBER</c>
+/// and drops the records at or before it (including the processed part of a KPL aggregate); a finished shard
+/// (<see cref="SourceContext.IsFinished"/>: read to its end and delivered) is not read again; and a child shard starts
+/// only when every parent is finished (or the parent is no longer listed, or was skipped by a
+/// <see cref="StartingPositionType.Latest"/> start). While a child waits, the consumer looks again every
+/// <see cref="KinesisConsumerOptions.ParentCheckpointPollInterval"/>; the pipeline marks a parent finished once a saved
+/// checkpoint covers its end. So per-key order holds across splits and merges, and a child is never read while its
+/// parent's records are still in flight. Every shard the consumer will read is announced to the pipeline as soon as
+/// ListShards returns it, so the watermark waits for shards that have not delivered yet. Code that enumerates the
+/// consumer without a pipeline calls <see cref="SourceContext.MarkFinished"/> when it has handled a shard's last batch
+/// (<see cref="RecordBatch{T}.IsEndOfPartition"/>), or children never start.
 /// </para>
 /// <para>
 /// <b>Failures.</b> Throttling, 5xx and connection failures are retried per shard with exponential back-off and full
@@ -47,25 +48,25 @@ namespace Analytics.Streaming.Kinesis;
 public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 {
     private readonly IKinesisClient _client;
-    private readonly ICheckpointStore _checkpoints;
     private readonly KinesisConsumerOptions _options;
     private readonly ConcurrentDictionary<string, TimeSpan> _behindLatest = new(StringComparer.Ordinal);
 
     /// <summary>Creates a consumer; nothing is read until <see cref="ReadBatchesAsync"/> is enumerated.</summary>
     /// <param name="client">The Kinesis client (shared; thread-safe).</param>
-    /// <param name="checkpoints">The checkpoint store the pipeline saves into; read for start positions and finished parents.</param>
     /// <param name="options">The settings; validated here.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message says which and how to fix it.</exception>
-    public KinesisShardConsumer(IKinesisClient client, ICheckpointStore checkpoints, KinesisConsumerOptions options)
+    public KinesisShardConsumer(IKinesisClient client, KinesisConsumerOptions options)
     {
         ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(checkpoints);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _client = client;
-        _checkpoints = checkpoints;
         _options = options;
     }
+
+    /// <inheritdoc />
+    /// <remarks>Always <see langword="true"/>: shards resume after the positions in the <see cref="SourceContext"/>.</remarks>
+    public bool CanResume => true;
 
     /// <summary>Gets, per shard, how far its reader was behind the newest record at its last read (MillisBehindLatest).</summary>
     /// <remarks>A snapshot; shards that have not been read yet are absent.</remarks>
@@ -76,15 +77,16 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
     /// Runs until <paramref name="cancellationToken"/> is cancelled or the enumeration is disposed: a stream can
     /// always get new records. Non-retryable failures are thrown from the enumerator.
     /// </remarks>
-    public async IAsyncEnumerable<RecordBatch<RawRecord>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<RecordBatch<RawRecord>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(context);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<RecordBatch<RawRecord>>(new BoundedChannelOptions(_options.MaxBufferedBatches)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        var coordinator = new Coordinator(this, channel.Writer);
+        var coordinator = new Coordinator(this, context, channel.Writer);
         var run = coordinator.RunAsync(stop.Token);
         try
         {
@@ -145,7 +147,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
     }
 
     /// <summary>Discovers shards, starts readers when their parents are finished, and forwards reader failures.</summary>
-    private sealed class Coordinator(KinesisShardConsumer owner, ChannelWriter<RecordBatch<RawRecord>> output)
+    private sealed class Coordinator(KinesisShardConsumer owner, SourceContext context, ChannelWriter<RecordBatch<RawRecord>> output)
     {
         private readonly Dictionary<string, ShardState> _shards = new(StringComparer.Ordinal);
         private readonly List<Task> _readers = [];
@@ -221,7 +223,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     }
                 }
 
-                await StartReadyShardsAsync(cancellationToken).ConfigureAwait(false);
+                StartReadyShards(cancellationToken);
                 ThrowIfReaderFailed();
 
                 bool waitingOnParents = false;
@@ -263,6 +265,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             _lastListing = Options.TimeProvider.GetTimestamp();
             bool first = !_listed;
             _listed = true;
+            List<string>? announced = null;
             foreach (var shard in shards)
             {
                 if (_shards.TryGetValue(shard.ShardId, out var known))
@@ -273,18 +276,26 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 
                 var state = new ShardState(shard);
                 _shards.Add(shard.ShardId, state);
-                var checkpoint = await owner._checkpoints.GetAsync(shard.ShardId, cancellationToken).ConfigureAwait(false);
-                if (checkpoint is { IsPartitionEnd: true })
+                if (context.IsFinished(shard.ShardId))
                 {
                     state.Status = ShardStatus.Finished;
                 }
-                else if (first && checkpoint is null && shard.IsClosed
+                else if (first && context.GetResumePosition(shard.ShardId) is null && shard.IsClosed
                     && Options.InitialPosition.Type == StartingPositionType.Latest
                     && !Options.ShardStartingPositions.ContainsKey(shard.ShardId))
                 {
                     // Starting at LATEST: a shard closed before the consumer started holds only older records.
                     state.Status = ShardStatus.Finished;
                 }
+                else
+                {
+                    (announced ??= []).Add(shard.ShardId);
+                }
+            }
+
+            if (announced is not null)
+            {
+                context.AnnouncePartitions(announced);
             }
         }
 
@@ -319,13 +330,12 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             }
         }
 
-        private async Task StartReadyShardsAsync(CancellationToken cancellationToken)
+        private void StartReadyShards(CancellationToken cancellationToken)
         {
             // Parents that ended here become finished once the pipeline has checkpointed their end.
             foreach (var state in _shards.Values)
             {
-                if (state.Status == ShardStatus.Ended
-                    && await owner._checkpoints.GetAsync(state.Shard.ShardId, cancellationToken).ConfigureAwait(false) is { IsPartitionEnd: true })
+                if (state.Status == ShardStatus.Ended && context.IsFinished(state.Shard.ShardId))
                 {
                     state.Status = ShardStatus.Finished;
                 }
@@ -334,19 +344,18 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             bool initialRound = !_startedOnce;
             foreach (var state in _shards.Values)
             {
-                if (state.Status != ShardStatus.Waiting || !await ParentsFinishedAsync(state.Shard, cancellationToken).ConfigureAwait(false))
+                if (state.Status != ShardStatus.Waiting || !ParentsFinished(state.Shard))
                 {
                     continue;
                 }
 
-                var checkpoint = await owner._checkpoints.GetAsync(state.Shard.ShardId, cancellationToken).ConfigureAwait(false);
-                if (checkpoint is { IsPartitionEnd: true })
+                if (context.IsFinished(state.Shard.ShardId))
                 {
                     state.Status = ShardStatus.Finished;
                     continue;
                 }
 
-                var plan = ShardReadPlan.Choose(state.Shard, checkpoint, Options, useInitialPosition: initialRound);
+                var plan = ShardReadPlan.Choose(state.Shard, context.GetResumePosition(state.Shard.ShardId), Options, useInitialPosition: initialRound);
                 state.Status = ShardStatus.Reading;
                 _readers.Add(RunReaderAsync(state, plan, cancellationToken));
             }
@@ -354,13 +363,9 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             _startedOnce = true;
         }
 
-        private async ValueTask<bool> ParentsFinishedAsync(Shard shard, CancellationToken cancellationToken)
-        {
-            return await IsFinishedAsync(shard.ParentShardId, cancellationToken).ConfigureAwait(false)
-                && await IsFinishedAsync(shard.AdjacentParentShardId, cancellationToken).ConfigureAwait(false);
-        }
+        private bool ParentsFinished(Shard shard) => IsFinished(shard.ParentShardId) && IsFinished(shard.AdjacentParentShardId);
 
-        private async ValueTask<bool> IsFinishedAsync(string? parentId, CancellationToken cancellationToken)
+        private bool IsFinished(string? parentId)
         {
             if (parentId is null || !_shards.TryGetValue(parentId, out var parent))
             {
@@ -373,7 +378,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 return true;
             }
 
-            if (await owner._checkpoints.GetAsync(parentId, cancellationToken).ConfigureAwait(false) is { IsPartitionEnd: true })
+            if (context.IsFinished(parentId))
             {
                 parent.Status = ShardStatus.Finished;
                 return true;

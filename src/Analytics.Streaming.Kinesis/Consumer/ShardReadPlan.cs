@@ -14,7 +14,7 @@ internal sealed record ShardReadPlan(Shard Shard, StartingPosition StartingPosit
 
     /// <summary>Chooses the plan for a shard from its checkpoint, the per-shard overrides and the initial position.</summary>
     /// <param name="shard">The shard.</param>
-    /// <param name="checkpoint">The shard's checkpoint, if any (not a partition end).</param>
+    /// <param name="resumeAfter">The position to resume after, from the pipeline's checkpoint; <see langword="null"/> when the shard has none.</param>
     /// <param name="options">The consumer options.</param>
     /// <param name="useInitialPosition">
     /// Whether the shard may start at <see cref="KinesisConsumerOptions.InitialPosition"/>: true for shards that were
@@ -22,13 +22,13 @@ internal sealed record ShardReadPlan(Shard Shard, StartingPosition StartingPosit
     /// consumer saw) start at the trim horizon unless the initial position is a timestamp.
     /// </param>
     /// <returns>The plan.</returns>
-    public static ShardReadPlan Choose(Shard shard, Checkpoint? checkpoint, KinesisConsumerOptions options, bool useInitialPosition)
+    public static ShardReadPlan Choose(Shard shard, StreamPosition? resumeAfter, KinesisConsumerOptions options, bool useInitialPosition)
     {
-        if (checkpoint is { } saved)
+        if (resumeAfter is { } saved)
         {
             // KCL 2.x rule: AT the checkpointed sequence number, then drop what is at or before the checkpoint, so a
             // partly processed KPL aggregate resumes with its next user record (AFTER would lose the aggregate's tail).
-            return new ShardReadPlan(shard, StartingPosition.AtSequenceNumber(saved.Position.Sequence.ToString()), saved.Position);
+            return new ShardReadPlan(shard, StartingPosition.AtSequenceNumber(saved.Sequence.ToString()), saved);
         }
 
         if (options.ShardStartingPositions.TryGetValue(shard.ShardId, out var chosen))

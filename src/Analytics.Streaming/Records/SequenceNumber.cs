@@ -92,6 +92,15 @@ public readonly struct SequenceNumber : IEquatable<SequenceNumber>, IComparable<
     /// <summary>Gets a value indicating whether the number fits in an <see cref="long"/>.</summary>
     public bool IsInt64 => _text is null;
 
+    /// <summary>Gets the value as a 64-bit integer when it fits.</summary>
+    /// <param name="value">The value, when it fits.</param>
+    /// <returns><see langword="true"/> when the sequence number fits in a <see cref="long"/>.</returns>
+    public bool TryToInt64(out long value)
+    {
+        value = _value;
+        return _text is null;
+    }
+
     /// <summary>Gets the value as an <see cref="long"/>.</summary>
     /// <exception cref="OverflowException">The number is larger than <see cref="long.MaxValue"/>.</exception>
     public long ToInt64() => _text is null ? _value : throw new OverflowException($"Sequence number {_text} does not fit in a 64-bit integer.");

@@ -30,13 +30,13 @@ internal static class ConsumerTestKit
     public static byte[] Payload(string key, int index) => Encoding.UTF8.GetBytes($"{key}#{index:D5}");
 
     /// <summary>
-    /// Enumerates the consumer as the pipeline would: saves each batch's end position (with the partition-end flag)
-    /// in <paramref name="checkpoints"/>, stops once <paramref name="expectedRecords"/> user records arrived and then
-    /// keeps reading for <paramref name="settle"/> to catch duplicates. Fails after <paramref name="timeout"/>.
+    /// Enumerates the consumer as the pipeline would: records each batch's end position in <paramref name="checkpoints"/>
+    /// (marking a partition finished at its end), stops once <paramref name="expectedRecords"/> user records arrived
+    /// and then keeps reading for <paramref name="settle"/> to catch duplicates. Fails after <paramref name="timeout"/>.
     /// </summary>
     public static async Task<List<RecordBatch<RawRecord>>> ReadAsync(
         IEventSource<RawRecord> consumer,
-        ICheckpointStore checkpoints,
+        ShardProgress checkpoints,
         int expectedRecords,
         TimeSpan timeout,
         TimeSpan settle,
@@ -50,15 +50,12 @@ internal static class ConsumerTestKit
         bool settling = false;
         try
         {
-            await foreach (var batch in consumer.ReadBatchesAsync(stop.Token))
+            await foreach (var batch in consumer.ReadBatchesAsync(checkpoints.Context, stop.Token))
             {
                 batches.Add(batch);
                 onBatch?.Invoke(batch);
                 seen += batch.Records.Length + batch.DeadLetters.Count;
-                if (batch.EndPosition is { } end)
-                {
-                    await checkpoints.SaveAsync([new Checkpoint(end, batch.IsEndOfPartition)], CancellationToken.None);
-                }
+                checkpoints.Record(batch);
 
                 if (onProgress is not null)
                 {
@@ -109,5 +106,48 @@ internal static class ConsumerTestKit
             var order = group.Select(r => r.Payload).ToList();
             Assert.Equal(order.OrderBy(p => p, StringComparer.Ordinal), order);
         }
+    }
+}
+
+/// <summary>
+/// Plays the pipeline's part for tests that enumerate a consumer directly: keeps each shard's last position, marks a
+/// shard finished once its last batch was handled, and gives a restarted consumer a context that resumes from them.
+/// </summary>
+internal sealed class ShardProgress
+{
+    private readonly Dictionary<string, PartitionCheckpoint> _positions = new(StringComparer.Ordinal);
+
+    public ShardProgress(params PartitionCheckpoint[] start)
+    {
+        foreach (var partition in start)
+        {
+            _positions[partition.PartitionId] = partition;
+        }
+
+        Context = new SourceContext(start);
+    }
+
+    public SourceContext Context { get; private set; }
+
+    public IReadOnlyDictionary<string, PartitionCheckpoint> Positions => _positions;
+
+    public void Record(RecordBatch<RawRecord> batch)
+    {
+        if (batch.EndPosition is { } end)
+        {
+            _positions[batch.PartitionId] = PartitionCheckpoint.Create(batch.PartitionId, end, batch.IsEndOfPartition);
+        }
+
+        if (batch.IsEndOfPartition)
+        {
+            Context.MarkFinished(batch.PartitionId);
+        }
+    }
+
+    /// <summary>A fresh context for a restarted consumer, resuming from the recorded positions.</summary>
+    public ShardProgress Restart()
+    {
+        Context = new SourceContext(_positions.Values);
+        return this;
     }
 }

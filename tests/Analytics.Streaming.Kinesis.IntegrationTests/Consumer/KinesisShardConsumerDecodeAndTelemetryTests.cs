@@ -19,14 +19,14 @@ public sealed class KinesisShardConsumerDecodeAndTelemetryTests(KinesaliteServer
             [("p1", Encoding.UTF8.GetBytes("""{"PageId":"home","Count":1}""")), ("p1", "{not json"u8.ToArray()), ("p2", Encoding.UTF8.GetBytes("""{"PageId":"cart","Count":2}"""))],
             ct);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var source = new KinesisShardConsumer(client, new InMemoryCheckpointStore(), ConsumerTestKit.FastOptions(stream))
+        var source = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream))
             .Decode(new JsonEventDecoder<TestClick>(ConsumerTestJson.Default.TestClick));
         var events = new List<TestClick>();
         var deadLetters = new List<DeadLetter>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stop.CancelAfter(TimeSpan.FromSeconds(30));
 
-        await foreach (var batch in source.ReadBatchesAsync(stop.Token))
+        await foreach (var batch in source.ReadBatchesAsync(new SourceContext(), stop.Token))
         {
             events.AddRange(batch.Records.ToArray().Select(r => r.Value));
             deadLetters.AddRange(batch.DeadLetters);
@@ -91,9 +91,9 @@ public sealed class KinesisShardConsumerDecodeAndTelemetryTests(KinesaliteServer
         });
         listener.Start();
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new InMemoryCheckpointStore();
+        var store = new ShardProgress();
 
-        await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream)), store, 50, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream)), store, 50, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
 
         Assert.Equal(50, records.Values.Sum());
         Assert.Equal(["shardId-000000000000", "shardId-000000000001"], lagShards.Keys.Order(StringComparer.Ordinal));

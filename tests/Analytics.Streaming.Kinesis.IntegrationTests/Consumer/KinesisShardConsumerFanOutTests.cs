@@ -15,10 +15,10 @@ public sealed class KinesisShardConsumerFanOutTests(KinesisLocalServer kinesisLo
         await kinesisLocal.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
         expected.AddRange(await WriteAsync(stream, 10, ct));
         using var client = ConsumerTestKit.CreateClient(kinesisLocal.Endpoint);
-        var store = new InMemoryCheckpointStore();
+        var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
         options.EnhancedFanOutConsumerName = "consumer-tests";
-        var consumer = new KinesisShardConsumer(client, store, options);
+        var consumer = new KinesisShardConsumer(client, options);
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(500));
 

@@ -48,10 +48,10 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
             HttpHandler = handler,
             Retry = { MaxAttempts = 1 },
         });
-        var store = new InMemoryCheckpointStore();
+        var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
         options.MaxRecordsPerCall = 25;
-        var consumer = new KinesisShardConsumer(client, store, options);
+        var consumer = new KinesisShardConsumer(client, options);
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(400));
 
@@ -69,13 +69,13 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint, handler);
         var options = ConsumerTestKit.FastOptions(stream);
         options.IdleTimeBetweenReads = TimeSpan.Zero;
-        var consumer = new KinesisShardConsumer(client, new InMemoryCheckpointStore(), options);
+        var consumer = new KinesisShardConsumer(client, options);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stop.CancelAfter(TimeSpan.FromSeconds(2));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (var _ in consumer.ReadBatchesAsync(stop.Token))
+            await foreach (var _ in consumer.ReadBatchesAsync(new SourceContext(), stop.Token))
             {
             }
         });
@@ -99,11 +99,11 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
         await kinesalite.Admin.PutRecordsAsync(stream, records, ct);
         using var handler = new FaultInjectingHandler((_, _) => null);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint, handler);
-        var store = new InMemoryCheckpointStore();
+        var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
         options.MaxRecordsPerCall = 10;
         options.MaxBytesPerSecond = 64 * 1024;
-        var consumer = new KinesisShardConsumer(client, store, options);
+        var consumer = new KinesisShardConsumer(client, options);
 
         await ConsumerTestKit.ReadAsync(consumer, store, 20, TimeSpan.FromSeconds(20), TimeSpan.Zero);
 

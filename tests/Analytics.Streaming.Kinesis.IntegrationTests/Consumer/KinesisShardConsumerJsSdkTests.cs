@@ -21,8 +21,8 @@ public sealed class KinesisShardConsumerJsSdkTests(KinesaliteServer kinesalite)
         string line = writer.Output.Split('\n').Single(l => l.StartsWith("written ", StringComparison.Ordinal));
         var written = JsonSerializer.Deserialize<List<string>>(line["written ".Length..])!;
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new InMemoryCheckpointStore();
-        var consumer = new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream));
+        var store = new ShardProgress();
+        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, written.Count, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(400));
 

@@ -28,9 +28,9 @@ public sealed class KinesisShardConsumerPagingTests(KinesisLocalServer kinesisLo
             return json.ToJsonString();
         });
         using var client = ConsumerTestKit.CreateClient(kinesisLocal.Endpoint, handler);
-        var store = new InMemoryCheckpointStore();
+        var store = new ShardProgress();
 
-        var batches = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream)), store, 100, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(300));
+        var batches = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream)), store, 100, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(300));
 
         var read = ConsumerTestKit.Flatten(batches);
         ConsumerTestKit.AssertExactlyOnceInKeyOrder(read, records.Select(r => Encoding.UTF8.GetString(r.Item2)).ToList());

@@ -35,8 +35,8 @@ public sealed class KinesisShardConsumerPipelineTests(KinesaliteServer kinesalit
         stop.CancelAfter(TimeSpan.FromSeconds(40));
 
         // The pipeline, not the test, saves checkpoints: the children start only after it saved the parent's end.
-        var run = pipeline.RunAsync(new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream)), stop.Token);
-        while (!stop.IsCancellationRequested && !(sink.Total == 200 && store.Snapshot.Count == 3))
+        var run = pipeline.RunAsync(new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream)), stop.Token);
+        while (!stop.IsCancellationRequested && !(sink.Total == 200 && pipeline.Statistics.LastCheckpoint?.Partitions.Count == 3))
         {
             await Task.Delay(100, ct);
         }
@@ -46,9 +46,10 @@ public sealed class KinesisShardConsumerPipelineTests(KinesaliteServer kinesalit
 
         Assert.Equal(200, sink.Total);
         Assert.All(Enumerable.Range(0, 5), k => Assert.Equal(40, sink.CountOf($"key-{k}")));
-        Assert.True(store.Snapshot["shardId-000000000000"].IsPartitionEnd);
-        Assert.Contains("shardId-000000000001", store.Snapshot.Keys);
-        Assert.Contains("shardId-000000000002", store.Snapshot.Keys);
+        var checkpoint = (await store.LoadAsync("kinesis-consumer-test", ct))!;
+        Assert.True(checkpoint.FindPartition("shardId-000000000000")!.IsFinished);
+        Assert.NotNull(checkpoint.FindPartition("shardId-000000000001"));
+        Assert.NotNull(checkpoint.FindPartition("shardId-000000000002"));
         Assert.Equal(0, pipeline.Statistics.DeadLetters);
     }
 

@@ -6,7 +6,7 @@ namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
 public sealed class KinesisShardConsumerRestartTests(KinesaliteServer kinesalite)
 {
     [Fact]
-    public async Task ReadBatchesAsync_RestartedOnFileCheckpointsAcrossASplit_NoRecordLostOrRepeated()
+    public async Task ReadBatchesAsync_RestartedFromRecordedPositionsAcrossASplit_NoRecordLostOrRepeated()
     {
         var ct = TestContext.Current.CancellationToken;
         string stream = KinesaliteServer.NewStreamName("consume-restart");
@@ -14,26 +14,18 @@ public sealed class KinesisShardConsumerRestartTests(KinesaliteServer kinesalite
         var expected = await WriteAsync(stream, 0, 100, ct);
         await kinesalite.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
         expected.AddRange(await WriteAsync(stream, 100, 100, ct));
-        string file = Path.Combine(Path.GetTempPath(), $"consumer-restart-{Guid.NewGuid():N}.txt");
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
         var options = ConsumerTestKit.FastOptions(stream);
         options.MaxRecordsPerCall = 20;
+        var progress = new ShardProgress();
 
-        List<RecordBatch<RawRecord>> first;
-        using (var store = new FileCheckpointStore(file))
-        {
-            // The first run stops in the middle of the parent shard, after checkpointing what it received.
-            first = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, store, options), store, 50, TimeSpan.FromSeconds(30), TimeSpan.Zero);
-        }
+        // The first run stops in the middle of the parent shard, after recording what it received.
+        var first = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, options), progress, 50, TimeSpan.FromSeconds(30), TimeSpan.Zero);
 
-        List<RecordBatch<RawRecord>> second;
-        using (var store = new FileCheckpointStore(file))
-        {
-            int remaining = expected.Count - ConsumerTestKit.Flatten(first).Count;
-            second = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, store, options), store, remaining, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
-        }
+        // The second consumer resumes from those positions, as a restarted pipeline hands them over.
+        int remaining = expected.Count - ConsumerTestKit.Flatten(first).Count;
+        var second = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, options), progress.Restart(), remaining, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
 
-        File.Delete(file);
         var firstRun = ConsumerTestKit.Flatten(first);
         Assert.InRange(firstRun.Count, 50, 99);
         Assert.All(firstRun, r => Assert.Equal("shardId-000000000000", r.Shard));
@@ -49,10 +41,10 @@ public sealed class KinesisShardConsumerRestartTests(KinesaliteServer kinesalite
         await WriteAsync(stream, 0, 20, ct);
         await kinesalite.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new InMemoryCheckpointStore();
+        var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
         options.InitialPosition = StartingPosition.Latest;
-        var consumer = new KinesisShardConsumer(client, store, options);
+        var consumer = new KinesisShardConsumer(client, options);
         var seenShards = new HashSet<string>();
         List<string>? expected = null;
 

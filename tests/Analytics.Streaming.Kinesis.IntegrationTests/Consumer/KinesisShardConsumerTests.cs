@@ -17,8 +17,8 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         await kinesalite.Admin.CreateStreamAsync(stream, 4, ct);
         var expected = await WriteAsync(stream, keys: 40, perKey: 75, ct);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new InMemoryCheckpointStore();
-        var consumer = new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream));
+        var store = new ShardProgress();
+        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, Timeout, Settle);
 
@@ -37,8 +37,8 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         string stream = KinesaliteServer.NewStreamName("consume-reshard");
         await kinesalite.Admin.CreateStreamAsync(stream, 2, ct);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new InMemoryCheckpointStore();
-        var consumer = new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream));
+        var store = new ShardProgress();
+        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
         var expected = new List<string>();
         expected.AddRange(await WriteAsync(stream, keys: 30, perKey: 10, ct, firstIndex: 0));
 
@@ -92,7 +92,7 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
             }
         }
 
-        Assert.All(shards.Where(s => s.IsClosed), s => Assert.True(store.Snapshot[s.ShardId].IsPartitionEnd));
+        Assert.All(shards.Where(s => s.IsClosed), s => Assert.True(store.Positions[s.ShardId].IsFinished));
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         await kinesalite.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
         await kinesalite.Admin.PutRecordAsync(stream, "k", "after"u8.ToArray(), cancellationToken: ct);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var consumer = new KinesisShardConsumer(client, new InMemoryCheckpointStore(), ConsumerTestKit.FastOptions(stream));
+        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
         var batches = new List<RecordBatch<RawRecord>>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stop.CancelAfter(TimeSpan.FromSeconds(30));
@@ -114,7 +114,7 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         // while after the parent's end (many parent-poll and discovery intervals) to give a child every chance.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (var batch in consumer.ReadBatchesAsync(stop.Token))
+            await foreach (var batch in consumer.ReadBatchesAsync(new SourceContext(), stop.Token))
             {
                 batches.Add(batch);
                 if (batch.IsEndOfPartition)
@@ -138,10 +138,9 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         byte[] aggregate = TestKplAggregate.Encode(("a", null, "agg-0"u8.ToArray()), ("b", null, "agg-1"u8.ToArray()), ("c", null, "agg-2"u8.ToArray()));
         var (_, aggregateSequence) = await kinesalite.Admin.PutRecordAsync(stream, "a", aggregate, cancellationToken: ct);
         await kinesalite.Admin.PutRecordAsync(stream, "p", "plain-1"u8.ToArray(), cancellationToken: ct);
-        var store = new InMemoryCheckpointStore();
-        await store.SaveAsync([new Checkpoint(new StreamPosition("shardId-000000000000", SequenceNumber.Parse(aggregateSequence), 1))], ct);
+        var store = new ShardProgress(PartitionCheckpoint.Create("shardId-000000000000", new StreamPosition("shardId-000000000000", SequenceNumber.Parse(aggregateSequence), 1)));
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var consumer = new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream));
+        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, 2, Timeout, Settle);
 
@@ -162,8 +161,8 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         var (_, badSequence) = await kinesalite.Admin.PutRecordAsync(stream, "a", bad, cancellationToken: ct);
         await kinesalite.Admin.PutRecordAsync(stream, "k", TestKplAggregate.Encode(("k", null, "ok-0"u8.ToArray()), ("k", null, "ok-1"u8.ToArray())), cancellationToken: ct);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new InMemoryCheckpointStore();
-        var consumer = new KinesisShardConsumer(client, store, ConsumerTestKit.FastOptions(stream));
+        var store = new ShardProgress();
+        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, 3, Timeout, Settle);
 
@@ -182,10 +181,10 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
         await kinesalite.Admin.PutRecordAsync(stream, "k", "old"u8.ToArray(), cancellationToken: ct);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new InMemoryCheckpointStore();
+        var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
         options.InitialPosition = StartingPosition.Latest;
-        var consumer = new KinesisShardConsumer(client, store, options);
+        var consumer = new KinesisShardConsumer(client, options);
         bool written = false;
 
         // The first (empty) batch proves the iterator exists; the new record is written after it.
@@ -213,10 +212,10 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         await Task.Delay(50, ct);
         await kinesalite.Admin.PutRecordAsync(stream, "k", "new"u8.ToArray(), cancellationToken: ct);
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new InMemoryCheckpointStore();
+        var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
         options.InitialPosition = StartingPosition.AtTimestamp(from);
-        var consumer = new KinesisShardConsumer(client, store, options);
+        var consumer = new KinesisShardConsumer(client, options);
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, 1, Timeout, Settle);
 
@@ -241,8 +240,8 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         var after = ConsumerTestKit.FastOptions(stream);
         after.ShardStartingPositions["shardId-000000000000"] = StartingPosition.AfterSequenceNumber(sequences[1]);
 
-        var fromAt = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, new InMemoryCheckpointStore(), at), new InMemoryCheckpointStore(), 3, Timeout, Settle);
-        var fromAfter = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, new InMemoryCheckpointStore(), after), new InMemoryCheckpointStore(), 2, Timeout, Settle);
+        var fromAt = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, at), new ShardProgress(), 3, Timeout, Settle);
+        var fromAfter = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, after), new ShardProgress(), 2, Timeout, Settle);
 
         Assert.Equal(["r1", "r2", "r3"], ConsumerTestKit.Flatten(fromAt).Select(r => r.Payload));
         Assert.Equal(["r2", "r3"], ConsumerTestKit.Flatten(fromAfter).Select(r => r.Payload));
@@ -252,11 +251,11 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
     public async Task ReadBatchesAsync_StreamDoesNotExist_ThrowsResourceNotFound()
     {
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var consumer = new KinesisShardConsumer(client, new InMemoryCheckpointStore(), ConsumerTestKit.FastOptions("no-such-stream"));
+        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions("no-such-stream"));
 
         await Assert.ThrowsAsync<ResourceNotFoundException>(async () =>
         {
-            await foreach (var _ in consumer.ReadBatchesAsync(TestContext.Current.CancellationToken))
+            await foreach (var _ in consumer.ReadBatchesAsync(new SourceContext(), TestContext.Current.CancellationToken))
             {
             }
         });

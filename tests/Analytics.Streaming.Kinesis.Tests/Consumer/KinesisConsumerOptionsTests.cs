@@ -73,6 +73,6 @@ public sealed class KinesisConsumerOptionsTests
             Credentials = new Amazon.Runtime.BasicAWSCredentials("AKIDTEST", "secret"),
         });
 
-        Assert.Throws<ArgumentException>(() => new KinesisShardConsumer(client, new InMemoryCheckpointStore(), new KinesisConsumerOptions()));
+        Assert.Throws<ArgumentException>(() => new KinesisShardConsumer(client, new KinesisConsumerOptions()));
     }
 }

@@ -12,12 +12,12 @@ public sealed class ShardReadPlanTests
     [Fact]
     public void Choose_WithCheckpoint_StartsAtCheckpointAndFiltersUpToIt()
     {
-        var saved = new Checkpoint(new StreamPosition(Shard.ShardId, SequenceNumber.FromInt64(150), 3));
+        var saved = new StreamPosition(Shard.ShardId, SequenceNumber.FromInt64(150), 3);
 
         var plan = ShardReadPlan.Choose(Shard, saved, Options(StartingPosition.Latest), useInitialPosition: true);
 
         Assert.Equal(StartingPosition.AtSequenceNumber("150"), plan.StartingPosition);
-        Assert.Equal(saved.Position, plan.ResumeAfter);
+        Assert.Equal(saved, plan.ResumeAfter);
     }
 
     [Fact]
