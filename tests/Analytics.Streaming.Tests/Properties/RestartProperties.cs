@@ -1,0 +1,397 @@
+using Analytics.Streaming.Testing;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Analytics.Streaming.Tests.Properties;
+
+/// <summary>
+/// Effectively once across crashes: random streams over several partitions (out of order, with dead letters, idle
+/// stretches and ended partitions), every window kind, both emit modes, lateness, with and without window state. The
+/// run takes checkpoints at random batch boundaries and crashes at random points after them (everything since the
+/// last checkpoint is lost, as in a killed process); each restart continues from the last checkpoint with a source
+/// that resumes after each partition's checkpointed position. What survives must be exactly what an uninterrupted
+/// run produces: the same results in the same order with the same values, reasons and record counts, the same late
+/// records and the same dead letters.
+/// </summary>
+public sealed class RestartProperties
+{
+
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(10);
+
+    public enum Kind
+    {
+        Tumbling,
+        Sliding,
+        Session,
+    }
+
+    [RestartProperty]
+    public void Restart_Tumbling_SameOutputsAsUninterruptedRun(Scenario scenario) => Verify(scenario with { Kind = Kind.Tumbling });
+
+    [RestartProperty]
+    public void Restart_Sliding_SameOutputsAsUninterruptedRun(Scenario scenario) => Verify(scenario with { Kind = Kind.Sliding });
+
+    [RestartProperty]
+    public void Restart_Session_SameOutputsAsUninterruptedRun(Scenario scenario) => Verify(scenario with { Kind = Kind.Session, State = WindowStateMode.Always });
+
+    [Fact]
+    public void Restart_IssueRepro_FinishedWindowIsNotRewrittenWithAPartialValue()
+    {
+        // Tumbling 10 s, one partition: batch 1 = a@1s; batch 2 = a@2s, a@15s; batch 3 = a@25s; stop after batch 2.
+        foreach (var state in new[] { WindowStateMode.Always, WindowStateMode.Never })
+        {
+            var pipeline = Pipeline(Kind.Tumbling, 10, 10, 0, 0, EmitMode.OnClose, state);
+            var first = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline);
+            first.Push(new TestEvent(1, 1, 1));
+            first.Push(new TestEvent(1, 2, 1), new TestEvent(1, 15, 1));
+            var checkpoint = first.CreateCheckpoint();
+            Assert.Equal((2L, 2L), Assert.Single(first.Results).Value);
+
+            // The resumed source delivers the partition again after the checkpoint's position: with window state that
+            // is after batch 2; without it, before a@15s's window, so batch 2 (a@2s, a@15s) is replayed.
+            var second = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline, new FakeTimeProvider(first.Time.GetUtcNow()), checkpoint);
+            long resumeAfter = checkpoint.FindPartition("0")!.ResumeAfter?.Sequence.ToInt64() ?? 0;
+            var all = new[] { new TestEvent(1, 1, 1), new TestEvent(1, 2, 1), new TestEvent(1, 15, 1) };
+            var replay = all.Select((e, i) => new StreamRecord<TestEvent>(e, SequenceNumber.FromInt64(i + 1))).Where(r => r.Sequence.ToInt64() > resumeAfter).ToArray();
+            if (replay.Length > 0)
+            {
+                var receipt = second.Push(new RecordBatch<TestEvent>("0", replay));
+                Assert.Equal(replay.Length, receipt.Replayed);
+            }
+
+            second.Push(new RecordBatch<TestEvent>("0", new[] { new StreamRecord<TestEvent>(new TestEvent(1, 25, 1), SequenceNumber.FromInt64(4)) }));
+            second.Complete();
+
+            Assert.DoesNotContain(second.Results, r => r.Window.Start == TestEvent.At(0));
+            Assert.Equal([(1L, 1L), (1L, 1L)], second.Results.Select(r => r.Value));
+            Assert.Empty(second.LateRecords);
+        }
+    }
+
+    private static void Verify(Scenario scenario)
+    {
+        var pipeline = Pipeline(scenario.Kind, scenario.Size, scenario.Slide, scenario.OutOfOrderness, scenario.Lateness, scenario.Mode, scenario.State);
+        var expected = RunUninterrupted(pipeline, scenario);
+        var actual = RunWithCrashes(pipeline, scenario);
+
+        string Describe() => $"{scenario}\nexpected {expected.Results.Count} results, {expected.Late.Count} late, {expected.Dead.Count} dead; got {actual.Results.Count}, {actual.Late.Count}, {actual.Dead.Count}";
+        Assert.True(expected.Results.SequenceEqual(actual.Results), $"Results differ.\n{Describe()}\nfirst difference: {FirstDifference(expected.Results, actual.Results)}");
+        Assert.True(expected.Late.SequenceEqual(actual.Late), $"Late records differ.\n{Describe()}");
+        Assert.True(expected.Dead.SequenceEqual(actual.Dead), $"Dead letters differ.\n{Describe()}");
+        Assert.Equal(scenario.Partitions.Sum(p => p.Sum(b => b.Length)), actual.Accounted);
+        AssertVersionsNeverGoBack(expected.Results);
+    }
+
+    private static Outcome RunUninterrupted(StreamPipeline<TestEvent, int, (long Count, long Sum)> pipeline, Scenario scenario)
+    {
+        var outcome = new Outcome([], [], [], 0);
+        var run = new Incarnation(pipeline, scenario, null, Start, outcome);
+        var source = new ScriptedSource(scenario);
+        foreach (var step in scenario.Steps)
+        {
+            if (step.Partition >= 0)
+            {
+                run.Driver.Push(source.Batch(step.Partition, step.Batch, after: null)!);
+            }
+            else if (step.TickSeconds > 0)
+            {
+                run.Driver.AdvanceTime(TimeSpan.FromSeconds(step.TickSeconds));
+            }
+
+            run.Collect();
+        }
+
+        run.Driver.Complete();
+        run.Collect();
+        return outcome;
+    }
+
+    /// <summary>
+    /// Runs the steps with checkpoints and crashes. A crash forgets everything emitted since the last checkpoint (it was
+    /// written but never covered by a saved checkpoint) and restarts from that checkpoint, on a clock set back to when
+    /// it was taken: the source first delivers again whatever of the steps before the checkpoint lies after a
+    /// partition's resume position, then the steps after the checkpoint follow as they did.
+    /// </summary>
+    private static Outcome RunWithCrashes(StreamPipeline<TestEvent, int, (long Count, long Sum)> pipeline, Scenario scenario)
+    {
+        var source = new ScriptedSource(scenario);
+        var outcome = new Outcome([], [], [], 0);
+        PipelineCheckpoint? saved = null;
+        int savedStep = -1;
+        var savedMarks = (Results: 0, Late: 0, Dead: 0, Accounted: 0L, Time: Start);
+        var crashes = new Queue<int>(scenario.Crashes.Order());
+        var run = new Incarnation(pipeline, scenario, null, Start, outcome);
+        int step = 0;
+        while (step < scenario.Steps.Length)
+        {
+            if (crashes.Count > 0 && crashes.Peek() == step)
+            {
+                crashes.Dequeue();
+                outcome.Results.RemoveRange(savedMarks.Results, outcome.Results.Count - savedMarks.Results);
+                outcome.Late.RemoveRange(savedMarks.Late, outcome.Late.Count - savedMarks.Late);
+                outcome.Dead.RemoveRange(savedMarks.Dead, outcome.Dead.Count - savedMarks.Dead);
+                outcome.Accounted = savedMarks.Accounted;
+                run = new Incarnation(pipeline, scenario, saved, savedMarks.Time, outcome);
+                for (int s = 0; s <= savedStep; s++)
+                {
+                    var replayed = scenario.Steps[s];
+                    if (replayed.Partition >= 0 && source.Batch(replayed.Partition, replayed.Batch, saved!.FindPartition(PartitionId(replayed.Partition))?.ResumeAfter) is { } batch)
+                    {
+                        var receipt = run.Driver.Push(batch);
+                        Assert.Equal(receipt.Records, receipt.Replayed);
+                        Assert.Equal(0, receipt.ResultsEmitted);
+                    }
+                }
+
+                step = savedStep + 1;
+                continue;
+            }
+
+            var current = scenario.Steps[step];
+            if (current.Partition >= 0)
+            {
+                var receipt = run.Driver.Push(source.Batch(current.Partition, current.Batch, after: null)!);
+                outcome.Accounted += receipt.Records - receipt.Replayed;
+            }
+            else if (current.TickSeconds > 0)
+            {
+                run.Driver.AdvanceTime(TimeSpan.FromSeconds(current.TickSeconds));
+            }
+            else
+            {
+                saved = run.Driver.CreateCheckpoint();
+                savedStep = step;
+                savedMarks = (outcome.Results.Count, outcome.Late.Count, outcome.Dead.Count, outcome.Accounted, run.Driver.Time.GetUtcNow());
+            }
+
+            run.Collect();
+            step++;
+        }
+
+        run.Driver.Complete();
+        run.Collect();
+        return outcome;
+    }
+
+    /// <summary>One process of the crashing run: a driver (fresh or restored) and how much of its output was collected.</summary>
+    private sealed class Incarnation
+    {
+        private readonly Outcome _outcome;
+        private int _results;
+        private int _late;
+        private int _dead;
+
+        public Incarnation(StreamPipeline<TestEvent, int, (long Count, long Sum)> pipeline, Scenario scenario, PipelineCheckpoint? checkpoint, DateTimeOffset time, Outcome outcome)
+        {
+            // A restored checkpoint goes through its binary form, as it would through a store.
+            var restored = checkpoint is null ? null : PipelineCheckpoint.Parse(checkpoint.ToBytes());
+            Driver = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline, new FakeTimeProvider(time), restored);
+            Driver.Announce([.. Enumerable.Range(0, scenario.Partitions.Length).Select(PartitionId)]);
+            _outcome = outcome;
+        }
+
+        public PipelineTestDriver<TestEvent, int, (long Count, long Sum)> Driver { get; }
+
+        /// <summary>Takes what the engine emitted since the last call (after one step): the order of results among keys within one step is not part of the contract, so they are sorted.</summary>
+        public void Collect()
+        {
+            _outcome.Results.AddRange(Driver.Results.Skip(_results).Select(Show).Order(StringComparer.Ordinal));
+            _outcome.Late.AddRange(Driver.LateRecords.Skip(_late).Select(l => l.Position));
+            _outcome.Dead.AddRange(Driver.DeadLetters.Skip(_dead).Select(d => d.Position));
+            (_results, _late, _dead) = (Driver.Results.Count, Driver.LateRecords.Count, Driver.DeadLetters.Count);
+        }
+    }
+
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static void AssertVersionsNeverGoBack(IReadOnlyList<string> results)
+    {
+        var versions = new Dictionary<string, long>();
+        foreach (string result in results)
+        {
+            string[] parts = result.Split(' ');
+            long count = long.Parse(parts[^1].TrimStart('n', '='), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(!versions.TryGetValue(parts[0], out long before) || before <= count, $"{parts[0]} went from {before} to {count} records");
+            versions[parts[0]] = count;
+        }
+    }
+
+    private static string FirstDifference(IReadOnlyList<string> expected, IReadOnlyList<string> actual)
+    {
+        for (int i = 0; i < Math.Max(expected.Count, actual.Count); i++)
+        {
+            string e = i < expected.Count ? expected[i] : "(none)";
+            string a = i < actual.Count ? actual[i] : "(none)";
+            if (e != a)
+            {
+                return $"#{i}: expected {e}, got {a}";
+            }
+        }
+
+        return "(none)";
+    }
+
+    private static string Show(WindowResult<int, (long Count, long Sum)> r)
+        => $"{r.Id} {r.Reason} {r.Value.Count}/{r.Value.Sum} replaces[{string.Join(",", r.Replaces ?? [])}] n={r.RecordCount}";
+
+    private static string PartitionId(int index) => $"shard-{index}";
+
+    private static StreamPipeline<TestEvent, int, (long Count, long Sum)> Pipeline(Kind kind, long size, long slide, long outOfOrderness, long lateness, EmitMode mode, WindowStateMode state)
+    {
+        var window = kind switch
+        {
+            Kind.Tumbling => Windows.Tumbling(TimeSpan.FromSeconds(size)),
+            Kind.Sliding => Windows.Sliding(TimeSpan.FromSeconds(size), TimeSpan.FromSeconds(slide)),
+            _ => Windows.Session(TimeSpan.FromSeconds(size)),
+        };
+        return TestPipelines.CountAndSum(window, TimeSpan.FromSeconds(outOfOrderness), TimeSpan.FromSeconds(lateness), mode, IdleTimeout, new StreamPipelineOptions { Name = "restart", WindowState = state });
+    }
+
+    public sealed record Step(int Partition, int Batch, int TickSeconds)
+    {
+        public static Step Checkpoint { get; } = new(-1, 0, 0);
+
+        public override string ToString() => Partition >= 0 ? $"p{Partition}b{Batch}" : TickSeconds > 0 ? $"+{TickSeconds}s" : "CP";
+    }
+
+    public sealed record Scenario(
+        TestEvent[][][] Partitions,
+        bool[] Ends,
+        Step[] Steps,
+        int[] Crashes,
+        long Size,
+        long Slide,
+        long OutOfOrderness,
+        long Lateness,
+        EmitMode Mode,
+        WindowStateMode State)
+    {
+        internal Kind Kind { get; init; }
+
+        public override string ToString()
+            => $"{Kind} size {Size} slide {Slide} ooo {OutOfOrderness} lateness {Lateness} {Mode} state {State}; ends [{string.Join(",", Ends)}]; crashes at [{string.Join(",", Crashes)}]\n" +
+               $"steps {string.Join(" ", Steps.Select(s => s.ToString()))}\n" +
+               string.Join("\n", Partitions.Select((p, i) => $"p{i}: " + string.Join(" | ", p.Select(b => string.Join(",", b.Select(e => $"k{e.Key}@{e.Seconds}"))))));
+    }
+
+    private sealed record Outcome(List<string> Results, List<StreamPosition> Late, List<StreamPosition> Dead, long Accounted)
+    {
+        public long Accounted { get; set; } = Accounted;
+    }
+
+    /// <summary>Delivers the scenario's batches with stable positions, cut after a resume position as a resuming source does.</summary>
+    private sealed class ScriptedSource(Scenario scenario)
+    {
+        public RecordBatch<TestEvent>? Batch(int partition, int index, StreamPosition? after)
+        {
+            var batches = scenario.Partitions[partition];
+            long first = batches.Take(index).Sum(b => b.Length);
+            var records = batches[index].Select((e, i) => new StreamRecord<TestEvent>(e, SequenceNumber.FromInt64(first + i + 1)))
+                .Where(r => after is null || r.Sequence.ToInt64() > after.Value.Sequence.ToInt64()).ToArray();
+            bool end = scenario.Ends[partition] && index == batches.Length - 1;
+            if (records.Length == 0 && after is not null && !end)
+            {
+                return null;
+            }
+
+            var endPosition = new StreamPosition(PartitionId(partition), SequenceNumber.FromInt64(Math.Max(first + batches[index].Length, 1)));
+            return new RecordBatch<TestEvent>(PartitionId(partition), records, endPosition: batches[index].Length == 0 && first == 0 ? null : endPosition, isEndOfPartition: end);
+        }
+    }
+
+    public static class Scenarios
+    {
+        public static Arbitrary<Scenario> Scenario() => Generate().ToArbitrary();
+
+        private static Gen<Scenario> Generate() =>
+            from partitionCount in Gen.Choose(1, 3)
+            from partitions in Gen.ArrayOf(Partition(), partitionCount)
+            from ends in Gen.ArrayOf(Gen.Elements(true, false, false), partitionCount)
+            from order in Gen.Shuffle(partitions.SelectMany((p, i) => Enumerable.Repeat(i, p.Length)).ToArray())
+            from extras in Gen.ArrayOf(Gen.Frequency((6, Gen.Constant(0)), (2, Gen.Choose(1, 12)), (2, Gen.Constant(-1))), order.Length + 1)
+            from crashCount in Gen.Choose(1, 3)
+            from crashes in Gen.ArrayOf(Gen.Choose(0, order.Length * 2), crashCount)
+            from size in Gen.Choose(2, 30)
+            from slide in Gen.Choose(1, size)
+            from ooo in Gen.Elements(0L, 3L, 10L)
+            from lateness in Gen.Elements(0L, 0L, 5L, 20L)
+            from mode in Gen.Elements(EmitMode.OnClose, EmitMode.OnUpdate)
+            from state in Gen.Elements(WindowStateMode.Always, WindowStateMode.Never)
+            let steps = Interleave(partitions, order, extras)
+            select new Scenario(partitions, ends, steps, [.. crashes.Where(c => c < steps.Length).Distinct()], size, slide, ooo, lateness, mode, state);
+
+        /// <summary>The batches of one partition: mostly increasing times with jitter, a few invalid ones (dead letters).</summary>
+        private static Gen<TestEvent[][]> Partition() =>
+            from count in Gen.Choose(0, 24)
+            from start in Gen.Choose(100, 130)
+            from events in Gen.ArrayOf(
+                from key in Gen.Choose(1, 3)
+                from jitter in Gen.Choose(-12, 12)
+                from invalid in Gen.Frequency((30, Gen.Constant(false)), (1, Gen.Constant(true)))
+                from value in Gen.Choose(1, 9)
+                select (key, jitter, invalid, value), count)
+            from cuts in Gen.ArrayOf(Gen.Choose(0, 2), count)
+            select Split(start, events, cuts);
+
+        private static TestEvent[][] Split(int start, (int Key, int Jitter, bool Invalid, int Value)[] events, int[] cuts)
+        {
+            var batches = new List<TestEvent[]>();
+            var current = new List<TestEvent>();
+            for (int i = 0; i < events.Length; i++)
+            {
+                long seconds = events[i].Invalid ? -5 : Math.Max(1, start + (i * 4) + events[i].Jitter);
+                current.Add(new TestEvent(events[i].Key, seconds, events[i].Value));
+                if (cuts[i] == 0)
+                {
+                    batches.Add([.. current]);
+                    current.Clear();
+                }
+            }
+
+            batches.Add([.. current]);
+            return [.. batches];
+        }
+
+        /// <summary>Batches in the shuffled partition order (each partition's own order kept), with ticks and checkpoints between them.</summary>
+        private static Step[] Interleave(TestEvent[][][] partitions, int[] order, int[] extras)
+        {
+            var next = new int[partitions.Length];
+            var steps = new List<Step>();
+            for (int i = 0; i < order.Length; i++)
+            {
+                AddExtra(extras[i]);
+                int p = order[i];
+                steps.Add(new Step(p, next[p]++, 0));
+            }
+
+            AddExtra(extras[^1]);
+            return [.. steps];
+
+            void AddExtra(int extra)
+            {
+                if (extra > 0)
+                {
+                    steps.Add(new Step(-1, 0, extra));
+                }
+                else if (extra < 0)
+                {
+                    steps.Add(Step.Checkpoint);
+                }
+            }
+        }
+    }
+
+    /// <summary>250 scenarios per property in the regular test run; <c>RESTART_PROPERTY_RUNS=10000</c> runs more.</summary>
+#pragma warning disable xUnit3003 // FsCheck's PropertyAttribute has no source-information constructor to pass the caller's file and line to.
+    private sealed class RestartPropertyAttribute : PropertyAttribute
+#pragma warning restore xUnit3003
+    {
+        public RestartPropertyAttribute()
+        {
+            Arbitrary = [typeof(Scenarios)];
+            MaxTest = int.TryParse(Environment.GetEnvironmentVariable("RESTART_PROPERTY_RUNS"), out int runs) ? runs : 250;
+        }
+    }
+}
