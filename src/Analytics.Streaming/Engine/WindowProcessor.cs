@@ -233,9 +233,9 @@ public abstract class WindowProcessor<TEvent, TKey, TResult>
         byte[]? state = null;
         if (SnapshotsWindowState)
         {
-            var buffer = new ArrayBufferWriter<byte>(4096);
+            using var buffer = new ChunkedBufferWriter();
             WriteState(buffer);
-            state = buffer.WrittenSpan.ToArray();
+            state = buffer.ToArray();
         }
 
         return new PipelineCheckpoint(Settings.PipelineName, ++_checkpointId, TimeMath.ToTime(now), WatermarkTicks, StateFingerprint, partitions, state);

@@ -272,6 +272,91 @@ public sealed class HyperLogLogSketch
         return new HyperLogLogSketch(precision, registers.ToArray());
     }
 
+    /// <summary>
+    /// Writes the sketch into checkpoint state (the checkpoint carries its own checksum and version): the precision,
+    /// then either every register (dense) or, when at most a quarter are set, the count of set registers and each as
+    /// (gap to the previous index, value) - a sketch of a few values takes a few bytes instead of 2^precision.
+    /// </summary>
+    internal void WriteState(System.Buffers.IBufferWriter<byte> destination)
+    {
+        ReadOnlySpan<byte> registers = _registers;
+        int set = registers.Length - registers.Count((byte)0);
+        var header = destination.GetSpan(2);
+        header[0] = (byte)_precision;
+        header[1] = set <= registers.Length / 4 ? (byte)1 : (byte)0;
+        destination.Advance(2);
+        if (header[1] == 0)
+        {
+            System.Buffers.BuffersExtensions.Write(destination, registers);
+            return;
+        }
+
+        StateCodec.WriteVarInt(destination, (ulong)set);
+        int previous = 0;
+        for (int i = registers.IndexOfAnyExcept((byte)0); i >= 0; i = NextSet(registers, i + 1))
+        {
+            StateCodec.WriteVarInt(destination, (ulong)(i - previous));
+            var value = destination.GetSpan(1);
+            value[0] = registers[i];
+            destination.Advance(1);
+            previous = i;
+        }
+
+        static int NextSet(ReadOnlySpan<byte> registers, int from)
+        {
+            int found = registers[from..].IndexOfAnyExcept((byte)0);
+            return found < 0 ? -1 : from + found;
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteState"/> wrote.</summary>
+    internal static HyperLogLogSketch ReadState(ref ReadOnlySpan<byte> source)
+    {
+        if (source.Length < 2 || source[0] is < MinPrecision or > MaxPrecision || source[1] > 1)
+        {
+            throw new FormatException("A HyperLogLog sketch in the state has a bad header.");
+        }
+
+        int precision = source[0];
+        bool sparse = source[1] == 1;
+        source = source[2..];
+        var registers = new byte[1 << precision];
+        if (!sparse)
+        {
+            if (source.Length < registers.Length)
+            {
+                throw new FormatException("The state ends inside a HyperLogLog sketch.");
+            }
+
+            source[..registers.Length].CopyTo(registers);
+            source = source[registers.Length..];
+        }
+        else
+        {
+            ulong count = StateCodec.ReadVarInt(ref source);
+            long index = 0;
+            for (ulong i = 0; i < count; i++)
+            {
+                index += (long)StateCodec.ReadVarInt(ref source);
+                if (index >= registers.Length || source.IsEmpty)
+                {
+                    throw new FormatException("A sparse HyperLogLog sketch in the state is malformed.");
+                }
+
+                registers[index] = source[0];
+                source = source[1..];
+            }
+        }
+
+        int maxRank = 64 - precision + 1;
+        if (registers.AsSpan().IndexOfAnyInRange((byte)(maxRank + 1), byte.MaxValue) >= 0)
+        {
+            throw new FormatException($"A HyperLogLog register in the state is above the maximum rank {maxRank}.");
+        }
+
+        return new HyperLogLogSketch(precision, registers);
+    }
+
     /// <summary>Merges two serialized sketches into the serialized sketch of the union.</summary>
     /// <param name="left">A serialized sketch.</param>
     /// <param name="right">Another serialized sketch.</param>

@@ -214,7 +214,7 @@ public sealed class TopKResult<T>(IReadOnlyList<HeavyHitter<T>> items, long tota
 /// <summary>State codecs of the sketches: their versioned binary forms, length-prefixed.</summary>
 internal static class SketchCodecs
 {
-    public static readonly IStateCodec<HyperLogLogSketch> HyperLogLog = new Codec<HyperLogLogSketch>(static s => s.Serialize(), static b => HyperLogLogSketch.Deserialize(b));
+    public static readonly IStateCodec<HyperLogLogSketch> HyperLogLog = new HyperLogLogCodec();
 
     public static readonly IStateCodec<QuantileSketch> Quantile = new Codec<QuantileSketch>(static s => s.Serialize(), static b => QuantileSketch.Deserialize(b));
 
@@ -235,6 +235,13 @@ internal static class SketchCodecs
     }
 
     private delegate T Reader<T>(ReadOnlySpan<byte> bytes);
+
+    private sealed class HyperLogLogCodec : IStateCodec<HyperLogLogSketch>
+    {
+        public void Write(System.Buffers.IBufferWriter<byte> destination, HyperLogLogSketch value) => value.WriteState(destination);
+
+        public HyperLogLogSketch Read(ref ReadOnlySpan<byte> source) => HyperLogLogSketch.ReadState(ref source);
+    }
 
     private sealed class Codec<T>(Func<T, byte[]> write, Reader<T> read) : IStateCodec<T>
     {
