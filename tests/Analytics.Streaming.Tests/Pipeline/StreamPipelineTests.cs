@@ -227,6 +227,51 @@ public sealed class StreamPipelineTests
         Assert.False(string.IsNullOrWhiteSpace(error.Message));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task RunAsync_SinkFailsInTheMiddleOfACheckpointFlush_RestartEndsWithTheUninterruptedTable(int failingFlush)
+    {
+        // Three partitions, each with its own backlog, out of order within 5 s; checkpoints every 50 ms of the real clock.
+        var random = new Random(failingFlush);
+        var batches = new List<RecordBatch<TestEvent>>();
+        for (int b = 0; b < 40; b++)
+        {
+            for (int p = 0; p < 3; p++)
+            {
+                var records = Enumerable.Range(0, 5).Select(i => new StreamRecord<TestEvent>(
+                    new TestEvent(random.Next(4), 1 + (b * 3) + random.Next(0, 5), 1), SequenceNumber.FromInt64((b * 5) + i + 1))).ToArray();
+                batches.Add(new RecordBatch<TestEvent>($"p{p}", records, isEndOfPartition: b == 39));
+            }
+        }
+
+        var expected = new VersionedTable();
+        await Pipeline(expected, store: null, failOnFlush: 0).RunAsync(new InMemorySource<TestEvent>(batches), TestContext.Current.CancellationToken);
+
+        var store = new InMemoryCheckpointStore();
+        var actual = new VersionedTable();
+        await Assert.ThrowsAsync<IOException>(() => Pipeline(actual, store, failingFlush).RunAsync(new SlowSource(batches), TestContext.Current.CancellationToken));
+        var restarted = Pipeline(actual, store, failOnFlush: 0);
+        await restarted.RunAsync(new InMemorySource<TestEvent>(batches), TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected.Rows, actual.Rows);
+        var stats = restarted.Statistics;
+        Assert.Equal(failingFlush > 1, stats.RestoredFrom is not null);
+        Assert.Equal(stats.RecordsIn, stats.RecordsAccepted + stats.LateRecords + stats.DeadLetters + stats.RecordsReplayed);
+
+        static StreamPipeline<TestEvent, int, long> Pipeline(VersionedTable table, ICheckpointStore? store, int failOnFlush)
+            => StreamPipeline.Create<TestEvent>(new() { Name = "p", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(50) })
+                .WithEventTime(e => e.Time, maxOutOfOrderness: TimeSpan.FromSeconds(5))
+                .KeyBy(e => e.Key)
+                .Window(Windows.Sliding(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)))
+                .AllowedLateness(TimeSpan.FromSeconds(10))
+                .Emit(EmitMode.OnUpdate)
+                .Aggregate(a => a.Count())
+                .To(new FailingFlushSink(table, failOnFlush))
+                .Build();
+    }
+
     [Fact]
     public async Task RunAsync_StoreWithASourceThatCannotResume_IsRefusedUnlessAllowed()
     {
@@ -329,6 +374,67 @@ public sealed class StreamPipelineTests
                 Interlocked.Increment(ref _read);
                 yield return new RecordBatch<TestEvent>("0", new[] { new StreamRecord<TestEvent>(events[i], SequenceNumber.FromInt64(i + 1)) });
                 await Task.Yield();
+            }
+        }
+    }
+
+    /// <summary>Rows by result identity, as a sink that writes by identity and version holds them; shared across restarts.</summary>
+    private sealed class VersionedTable
+    {
+        private readonly Dictionary<string, (long Value, long Version)> _rows = [];
+
+        public SortedDictionary<string, long> Rows => new(_rows.ToDictionary(p => p.Key, p => p.Value.Value), StringComparer.Ordinal);
+
+        public void Write(in WindowResult<int, long> result)
+        {
+            lock (_rows)
+            {
+                if (!_rows.TryGetValue(result.Id, out var stored) || stored.Version <= result.RecordCount)
+                {
+                    _rows[result.Id] = (result.Value, result.RecordCount);
+                }
+            }
+        }
+    }
+
+    /// <summary>Buffers writes and makes them durable on flush; the given flush writes half its buffer, then fails (a crash mid-flush).</summary>
+    private sealed class FailingFlushSink(VersionedTable table, int failOnFlush) : ISink<WindowResult<int, long>>
+    {
+        private readonly List<WindowResult<int, long>> _buffer = [];
+        private int _flushes;
+
+        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken)
+        {
+            _buffer.AddRange(items.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken)
+        {
+            bool fail = ++_flushes == failOnFlush;
+            foreach (var result in _buffer.Take(fail ? _buffer.Count / 2 : _buffer.Count))
+            {
+                table.Write(result);
+            }
+
+            _buffer.Clear();
+            return fail ? throw new IOException("connection reset in the middle of a flush") : ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>Delivers its batches a little at a time, so several checkpoints happen during the run.</summary>
+    private sealed class SlowSource(IReadOnlyList<RecordBatch<TestEvent>> batches) : IEventSource<TestEvent>
+    {
+        public bool CanResume => true;
+
+        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var batch in new InMemorySource<TestEvent>(batches).ReadBatchesAsync(context, cancellationToken))
+            {
+                yield return batch;
+                await Task.Delay(5, cancellationToken);
             }
         }
     }
