@@ -29,6 +29,50 @@ public static class Aggregates
         where TAggregator1 : struct, IAggregator<TInput, TAccumulator1, TResult1>
         where TAggregator2 : struct, IAggregator<TInput, TAccumulator2, TResult2>
         => new(new PairAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2>(first.Aggregator, second.Aggregator));
+
+    /// <summary>Adds a third aggregation to a pair: the result is a flat triple, not a nested pair.</summary>
+    /// <returns>The combined aggregation.</returns>
+    /// <example><c>a.Count().And(a.Sum(e =&gt; e.Amount)).And(a.Max(e =&gt; e.Amount))</c> gives <c>(long, double, double)</c>.</example>
+    public static Aggregation<TInput, TripleAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2, TAggregator3, TAccumulator3, TResult3>, (TAccumulator1, TAccumulator2, TAccumulator3), (TResult1, TResult2, TResult3)>
+        And<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2, TAggregator3, TAccumulator3, TResult3>(
+            this Aggregation<TInput, PairAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2>, (TAccumulator1, TAccumulator2), (TResult1, TResult2)> first,
+            Aggregation<TInput, TAggregator3, TAccumulator3, TResult3> third)
+        where TAggregator1 : struct, IAggregator<TInput, TAccumulator1, TResult1>
+        where TAggregator2 : struct, IAggregator<TInput, TAccumulator2, TResult2>
+        where TAggregator3 : struct, IAggregator<TInput, TAccumulator3, TResult3>
+        => new(new(first.Aggregator.First, first.Aggregator.Second, third.Aggregator));
+
+    /// <summary>Adds a fourth aggregation to a triple: the result is a flat four-tuple. More than four nest as pairs.</summary>
+    /// <returns>The combined aggregation.</returns>
+    public static Aggregation<TInput, QuadAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2, TAggregator3, TAccumulator3, TResult3, TAggregator4, TAccumulator4, TResult4>, (TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4), (TResult1, TResult2, TResult3, TResult4)>
+        And<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2, TAggregator3, TAccumulator3, TResult3, TAggregator4, TAccumulator4, TResult4>(
+            this Aggregation<TInput, TripleAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2, TAggregator3, TAccumulator3, TResult3>, (TAccumulator1, TAccumulator2, TAccumulator3), (TResult1, TResult2, TResult3)> first,
+            Aggregation<TInput, TAggregator4, TAccumulator4, TResult4> fourth)
+        where TAggregator1 : struct, IAggregator<TInput, TAccumulator1, TResult1>
+        where TAggregator2 : struct, IAggregator<TInput, TAccumulator2, TResult2>
+        where TAggregator3 : struct, IAggregator<TInput, TAccumulator3, TResult3>
+        where TAggregator4 : struct, IAggregator<TInput, TAccumulator4, TResult4>
+        => new(new(first.Aggregator.First, first.Aggregator.Second, first.Aggregator.Third, fourth.Aggregator));
+
+    /// <summary>
+    /// Turns an aggregation's result into your own type when a window is emitted (the accumulators are unchanged), so
+    /// results carry names: <c>a.Count().And(a.Average(e =&gt; e.LatencyMs)).Select(r =&gt; new PageStats(r.Item1, r.Item2))</c>.
+    /// </summary>
+    /// <typeparam name="TInput">The input type.</typeparam>
+    /// <typeparam name="TAggregator">The aggregator.</typeparam>
+    /// <typeparam name="TAccumulator">Its accumulator.</typeparam>
+    /// <typeparam name="TResult">Its result.</typeparam>
+    /// <typeparam name="TProjected">The type results are turned into.</typeparam>
+    /// <param name="aggregation">The aggregation.</param>
+    /// <param name="projection">Builds the emitted value from the result; must not throw.</param>
+    /// <returns>The aggregation with projected results.</returns>
+    public static Aggregation<TInput, ProjectedAggregator<TInput, TAggregator, TAccumulator, TResult, TProjected>, TAccumulator, TProjected>
+        Select<TInput, TAggregator, TAccumulator, TResult, TProjected>(this Aggregation<TInput, TAggregator, TAccumulator, TResult> aggregation, Func<TResult, TProjected> projection)
+        where TAggregator : struct, IAggregator<TInput, TAccumulator, TResult>
+    {
+        ArgumentNullException.ThrowIfNull(projection);
+        return new(new(aggregation.Aggregator, projection));
+    }
 }
 
 /// <summary>

@@ -180,7 +180,7 @@ public readonly struct AverageAggregator<TInput>(Func<TInput, double> selector) 
     public double GetResult(in AverageAccumulator accumulator) => accumulator.Count == 0 ? double.NaN : accumulator.Sum / accumulator.Count;
 }
 
-/// <summary>Runs two aggregators side by side; see <see cref="Aggregates.And"/>.</summary>
+/// <summary>Runs two aggregators side by side; see <see cref="Aggregates"/>' <c>And</c>.</summary>
 /// <param name="first">The first aggregator.</param>
 /// <param name="second">The second aggregator.</param>
 public readonly struct PairAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2>(TAggregator1 first, TAggregator2 second)
@@ -191,10 +191,16 @@ public readonly struct PairAggregator<TInput, TAggregator1, TAccumulator1, TResu
     private readonly TAggregator1 _first = first;
     private readonly TAggregator2 _second = second;
 
+    /// <summary>Gets the first aggregator.</summary>
+    public TAggregator1 First => _first;
+
+    /// <summary>Gets the second aggregator.</summary>
+    public TAggregator2 Second => _second;
+
     /// <inheritdoc />
     /// <remarks>A pair of both accumulators' codecs; <see langword="null"/> when either aggregator cannot save its accumulators.</remarks>
     public IStateCodec<(TAccumulator1, TAccumulator2)>? AccumulatorCodec
-        => (_first as IPersistentAggregator<TAccumulator1>)?.AccumulatorCodec is { } a && (_second as IPersistentAggregator<TAccumulator2>)?.AccumulatorCodec is { } b
+        => TupleCodecs.Of<TAccumulator1>(_first) is { } a && TupleCodecs.Of<TAccumulator2>(_second) is { } b
             ? StateCodec.Pair(a, b)
             : null;
 
@@ -233,5 +239,176 @@ internal sealed class AverageCodec : IStateCodec<AverageAccumulator>
     {
         double sum = StateCodec.Double.Read(ref source);
         return new AverageAccumulator(sum, StateCodec.Int64.Read(ref source));
+    }
+}
+
+/// <summary>Runs three aggregators side by side; see <see cref="Aggregates"/>' <c>And</c>.</summary>
+/// <param name="first">The first aggregator.</param>
+/// <param name="second">The second aggregator.</param>
+/// <param name="third">The third aggregator.</param>
+public readonly struct TripleAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2, TAggregator3, TAccumulator3, TResult3>(TAggregator1 first, TAggregator2 second, TAggregator3 third)
+    : IAggregator<TInput, (TAccumulator1, TAccumulator2, TAccumulator3), (TResult1, TResult2, TResult3)>, IPersistentAggregator<(TAccumulator1, TAccumulator2, TAccumulator3)>
+    where TAggregator1 : struct, IAggregator<TInput, TAccumulator1, TResult1>
+    where TAggregator2 : struct, IAggregator<TInput, TAccumulator2, TResult2>
+    where TAggregator3 : struct, IAggregator<TInput, TAccumulator3, TResult3>
+{
+    private readonly TAggregator1 _first = first;
+    private readonly TAggregator2 _second = second;
+    private readonly TAggregator3 _third = third;
+
+    /// <summary>Gets the first aggregator.</summary>
+    public TAggregator1 First => _first;
+
+    /// <summary>Gets the second aggregator.</summary>
+    public TAggregator2 Second => _second;
+
+    /// <summary>Gets the third aggregator.</summary>
+    public TAggregator3 Third => _third;
+
+    /// <inheritdoc />
+    public IStateCodec<(TAccumulator1, TAccumulator2, TAccumulator3)>? AccumulatorCodec
+        => TupleCodecs.Of<TAccumulator1>(_first) is { } a && TupleCodecs.Of<TAccumulator2>(_second) is { } b && TupleCodecs.Of<TAccumulator3>(_third) is { } c
+            ? new TupleCodecs.Triple<TAccumulator1, TAccumulator2, TAccumulator3>(a, b, c)
+            : null;
+
+    /// <inheritdoc />
+    public (TAccumulator1, TAccumulator2, TAccumulator3) CreateAccumulator() => (_first.CreateAccumulator(), _second.CreateAccumulator(), _third.CreateAccumulator());
+
+    /// <inheritdoc />
+    public void Add(ref (TAccumulator1, TAccumulator2, TAccumulator3) accumulator, in TInput input)
+    {
+        _first.Add(ref accumulator.Item1, input);
+        _second.Add(ref accumulator.Item2, input);
+        _third.Add(ref accumulator.Item3, input);
+    }
+
+    /// <inheritdoc />
+    public void Merge(ref (TAccumulator1, TAccumulator2, TAccumulator3) accumulator, in (TAccumulator1, TAccumulator2, TAccumulator3) other)
+    {
+        _first.Merge(ref accumulator.Item1, other.Item1);
+        _second.Merge(ref accumulator.Item2, other.Item2);
+        _third.Merge(ref accumulator.Item3, other.Item3);
+    }
+
+    /// <inheritdoc />
+    public (TResult1, TResult2, TResult3) GetResult(in (TAccumulator1, TAccumulator2, TAccumulator3) accumulator)
+        => (_first.GetResult(accumulator.Item1), _second.GetResult(accumulator.Item2), _third.GetResult(accumulator.Item3));
+}
+
+/// <summary>Runs four aggregators side by side; see <see cref="Aggregates"/>' <c>And</c>.</summary>
+/// <param name="first">The first aggregator.</param>
+/// <param name="second">The second aggregator.</param>
+/// <param name="third">The third aggregator.</param>
+/// <param name="fourth">The fourth aggregator.</param>
+public readonly struct QuadAggregator<TInput, TAggregator1, TAccumulator1, TResult1, TAggregator2, TAccumulator2, TResult2, TAggregator3, TAccumulator3, TResult3, TAggregator4, TAccumulator4, TResult4>(TAggregator1 first, TAggregator2 second, TAggregator3 third, TAggregator4 fourth)
+    : IAggregator<TInput, (TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4), (TResult1, TResult2, TResult3, TResult4)>, IPersistentAggregator<(TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4)>
+    where TAggregator1 : struct, IAggregator<TInput, TAccumulator1, TResult1>
+    where TAggregator2 : struct, IAggregator<TInput, TAccumulator2, TResult2>
+    where TAggregator3 : struct, IAggregator<TInput, TAccumulator3, TResult3>
+    where TAggregator4 : struct, IAggregator<TInput, TAccumulator4, TResult4>
+{
+    private readonly TAggregator1 _first = first;
+    private readonly TAggregator2 _second = second;
+    private readonly TAggregator3 _third = third;
+    private readonly TAggregator4 _fourth = fourth;
+
+    /// <inheritdoc />
+    public IStateCodec<(TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4)>? AccumulatorCodec
+        => TupleCodecs.Of<TAccumulator1>(_first) is { } a && TupleCodecs.Of<TAccumulator2>(_second) is { } b && TupleCodecs.Of<TAccumulator3>(_third) is { } c && TupleCodecs.Of<TAccumulator4>(_fourth) is { } d
+            ? new TupleCodecs.Quad<TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4>(a, b, c, d)
+            : null;
+
+    /// <inheritdoc />
+    public (TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4) CreateAccumulator()
+        => (_first.CreateAccumulator(), _second.CreateAccumulator(), _third.CreateAccumulator(), _fourth.CreateAccumulator());
+
+    /// <inheritdoc />
+    public void Add(ref (TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4) accumulator, in TInput input)
+    {
+        _first.Add(ref accumulator.Item1, input);
+        _second.Add(ref accumulator.Item2, input);
+        _third.Add(ref accumulator.Item3, input);
+        _fourth.Add(ref accumulator.Item4, input);
+    }
+
+    /// <inheritdoc />
+    public void Merge(ref (TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4) accumulator, in (TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4) other)
+    {
+        _first.Merge(ref accumulator.Item1, other.Item1);
+        _second.Merge(ref accumulator.Item2, other.Item2);
+        _third.Merge(ref accumulator.Item3, other.Item3);
+        _fourth.Merge(ref accumulator.Item4, other.Item4);
+    }
+
+    /// <inheritdoc />
+    public (TResult1, TResult2, TResult3, TResult4) GetResult(in (TAccumulator1, TAccumulator2, TAccumulator3, TAccumulator4) accumulator)
+        => (_first.GetResult(accumulator.Item1), _second.GetResult(accumulator.Item2), _third.GetResult(accumulator.Item3), _fourth.GetResult(accumulator.Item4));
+}
+
+/// <summary>An aggregator whose result goes through a projection; see <see cref="Aggregates.Select"/>.</summary>
+/// <param name="inner">The aggregator.</param>
+/// <param name="projection">Turns its result into the emitted value.</param>
+public readonly struct ProjectedAggregator<TInput, TAggregator, TAccumulator, TResult, TProjected>(TAggregator inner, Func<TResult, TProjected> projection)
+    : IAggregator<TInput, TAccumulator, TProjected>, IPersistentAggregator<TAccumulator>
+    where TAggregator : struct, IAggregator<TInput, TAccumulator, TResult>
+{
+    private readonly TAggregator _inner = inner;
+    private readonly Func<TResult, TProjected> _projection = projection ?? throw new ArgumentNullException(nameof(projection));
+
+    /// <inheritdoc />
+    public IStateCodec<TAccumulator>? AccumulatorCodec => TupleCodecs.Of<TAccumulator>(_inner);
+
+    /// <inheritdoc />
+    public TAccumulator CreateAccumulator() => _inner.CreateAccumulator();
+
+    /// <inheritdoc />
+    public void Add(ref TAccumulator accumulator, in TInput input) => _inner.Add(ref accumulator, input);
+
+    /// <inheritdoc />
+    public void Merge(ref TAccumulator accumulator, in TAccumulator other) => _inner.Merge(ref accumulator, other);
+
+    /// <inheritdoc />
+    public TProjected GetResult(in TAccumulator accumulator) => _projection(_inner.GetResult(accumulator));
+}
+
+/// <summary>Codecs of combined accumulators.</summary>
+internal static class TupleCodecs
+{
+    public static IStateCodec<TAccumulator>? Of<TAccumulator>(object aggregator) => (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
+
+    public sealed class Triple<T1, T2, T3>(IStateCodec<T1> first, IStateCodec<T2> second, IStateCodec<T3> third) : IStateCodec<(T1, T2, T3)>
+    {
+        public void Write(System.Buffers.IBufferWriter<byte> destination, (T1, T2, T3) value)
+        {
+            first.Write(destination, value.Item1);
+            second.Write(destination, value.Item2);
+            third.Write(destination, value.Item3);
+        }
+
+        public (T1, T2, T3) Read(ref ReadOnlySpan<byte> source)
+        {
+            var a = first.Read(ref source);
+            var b = second.Read(ref source);
+            return (a, b, third.Read(ref source));
+        }
+    }
+
+    public sealed class Quad<T1, T2, T3, T4>(IStateCodec<T1> first, IStateCodec<T2> second, IStateCodec<T3> third, IStateCodec<T4> fourth) : IStateCodec<(T1, T2, T3, T4)>
+    {
+        public void Write(System.Buffers.IBufferWriter<byte> destination, (T1, T2, T3, T4) value)
+        {
+            first.Write(destination, value.Item1);
+            second.Write(destination, value.Item2);
+            third.Write(destination, value.Item3);
+            fourth.Write(destination, value.Item4);
+        }
+
+        public (T1, T2, T3, T4) Read(ref ReadOnlySpan<byte> source)
+        {
+            var a = first.Read(ref source);
+            var b = second.Read(ref source);
+            var c = third.Read(ref source);
+            return (a, b, c, fourth.Read(ref source));
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming;
 
@@ -33,6 +35,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     private readonly ISink<LateRecord<TEvent>>? _lateSink;
     private readonly ISink<DeadLetter>? _deadLetterSink;
     private readonly KeyValuePair<string, object?> _tag;
+    private readonly ILogger _log;
     private int _running;
 
     internal StreamPipeline(
@@ -52,6 +55,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         _lateSink = lateSink;
         _deadLetterSink = deadLetterSink;
         _tag = new KeyValuePair<string, object?>("pipeline", options.Name);
+        _log = options.LoggerFactory?.CreateLogger("Analytics.Streaming.StreamPipeline") ?? NullLogger.Instance;
     }
 
     /// <summary>Gets the pipeline name.</summary>
@@ -136,6 +140,15 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         var processor = CreateProcessor(restored);
         var context = new SourceContext(restored?.Partitions ?? []);
         statistics.OnRestored(restored);
+        if (restored is null)
+        {
+            PipelineLog.StartedAfresh(_log, Name);
+        }
+        else
+        {
+            PipelineLog.Restored(_log, Name, restored.Id, restored.Watermark, restored.Partitions.Count, restored.WindowStateSize);
+        }
+
         foreach (var listener in Listeners())
         {
             await listener.RestoreAsync(Name, restored?.Id ?? 0, cancellationToken).ConfigureAwait(false);
@@ -169,14 +182,29 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
             await deliver.ConfigureAwait(false);
             await process.ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
             await abort.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(read, process).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            if (ex is not TimeoutException)
+            {
+                PipelineLog.SinkFailed(_log, ex, Name, statistics.LastCheckpoint?.Id ?? statistics.RestoredFrom?.Id ?? 0);
+            }
+
             throw;
         }
 
         var sourceError = await read.ConfigureAwait(false);
+        if (sourceError is not null)
+        {
+            PipelineLog.SourceFailed(_log, sourceError.SourceException, Name);
+        }
+
+        if (_log.IsEnabled(LogLevel.Information))
+        {
+            PipelineLog.Stopped(_log, Name, sourceError is not null ? "source failed" : cancellationToken.IsCancellationRequested ? "cancelled" : "source ended", statistics.RecordsIn, statistics.RecordsAccepted, statistics.LateRecords, statistics.DeadLetters, statistics.RecordsReplayed, statistics.ResultsOut);
+        }
+
         sourceError?.Throw();
     }
 
@@ -252,6 +280,11 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
                     }
 
                     var receipt = processor.Process(batch, chunk);
+                    if (receipt.Replayed > 0)
+                    {
+                        PipelineLog.Replayed(_log, Name, receipt.PartitionId, receipt.Replayed);
+                    }
+
                     changed |= receipt.Records > receipt.Replayed || receipt.ResultsEmitted > 0 || (batch.IsEndOfPartition && receipt.Replayed == 0);
                     statistics.OnBatch(receipt, processor.WatermarkTicks, processor.OpenWindowCount);
                     Count(receipt);
@@ -332,6 +365,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
             }
             catch (OperationCanceledException ex) when (shutdown.IsCancellationRequested && !abortToken.IsCancellationRequested)
             {
+                PipelineLog.ShutdownTimedOut(_log, Name, _options.ShutdownTimeout);
                 throw new TimeoutException(
                     $"Pipeline '{Name}' could not flush its sinks and save its final checkpoint within ShutdownTimeout ({_options.ShutdownTimeout}). " +
                     $"The next run resumes from checkpoint {statistics.LastCheckpoint?.Id ?? statistics.RestoredFrom?.Id ?? 0} and replays what came after it.",
@@ -353,14 +387,29 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
             StreamingTelemetry.ResultsOut.Add(chunk.Results.Count, _tag);
         }
 
-        if (chunk.LateRecords.Count > 0 && _lateSink is not null)
+        if (chunk.LateRecords.Count > 0)
         {
-            await _lateSink.WriteAsync(chunk.LateRecords.Memory, cancellationToken).ConfigureAwait(false);
+            PipelineLog.LateRecords(_log, Name, chunk.LateRecords.Count);
+            if (_lateSink is not null)
+            {
+                await _lateSink.WriteAsync(chunk.LateRecords.Memory, cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        if (chunk.DeadLetters.Count > 0 && _deadLetterSink is not null)
+        if (chunk.DeadLetters.Count > 0)
         {
-            await _deadLetterSink.WriteAsync(chunk.DeadLetters.Memory, cancellationToken).ConfigureAwait(false);
+            if (_log.IsEnabled(LogLevel.Warning))
+            {
+                foreach (var deadLetter in chunk.DeadLetters.Memory.Span)
+                {
+                    PipelineLog.DeadLetter(_log, Name, deadLetter.Position, deadLetter.Reason, deadLetter.Message);
+                }
+            }
+
+            if (_deadLetterSink is not null)
+            {
+                await _deadLetterSink.WriteAsync(chunk.DeadLetters.Memory, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -391,7 +440,9 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
             await listener.CheckpointCompletedAsync(checkpoint.Id, cancellationToken).ConfigureAwait(false);
         }
 
-        StreamingTelemetry.FlushDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tag);
+        double elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        StreamingTelemetry.FlushDuration.Record(elapsed, _tag);
+        PipelineLog.CheckpointSaved(_log, Name, checkpoint.Id, elapsed, checkpoint.Watermark, checkpoint.WindowStateSize);
     }
 
     private async ValueTask FlushAsync(CancellationToken cancellationToken)

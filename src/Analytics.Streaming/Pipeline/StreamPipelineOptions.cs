@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Analytics.Streaming;
 
 /// <summary>Options of a <see cref="StreamPipeline{TEvent, TKey, TResult}"/>; validated when the pipeline is built.</summary>
@@ -8,6 +10,12 @@ public sealed class StreamPipelineOptions
 
     /// <summary>Gets or sets the clock for processing time, idleness, checkpoint intervals and ticks. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Gets or sets where the pipeline logs (start and restore, checkpoints, dead letters, failures; event ids
+    /// 1000-1099, category <c>Analytics.Streaming.StreamPipeline</c>). Default <see langword="null"/>: no logging.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>
     /// Gets or sets how many batches each channel between stages holds before the stage in front waits

@@ -80,7 +80,7 @@ public sealed class HyperLogLogSketch
     /// <summary>Throws when a precision is out of range; used by options validation.</summary>
     /// <param name="precision">The precision.</param>
     /// <exception cref="ArgumentOutOfRangeException">The precision is out of range.</exception>
-    public static void ValidatePrecision(int precision)
+    internal static void ValidatePrecision(int precision)
     {
         if (precision is < MinPrecision or > MaxPrecision)
         {

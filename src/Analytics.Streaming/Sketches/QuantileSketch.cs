@@ -99,7 +99,7 @@ public sealed class QuantileSketch
     /// <param name="relativeAccuracy">The relative accuracy.</param>
     /// <param name="maxBins">The maximum number of buckets per sign.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
-    public static void Validate(double relativeAccuracy, int maxBins)
+    internal static void Validate(double relativeAccuracy, int maxBins)
     {
         if (!(relativeAccuracy > 0 && relativeAccuracy < 1))
         {

@@ -426,7 +426,7 @@ public static class TopKSketch
     /// <summary>Throws when a capacity is out of range; used by options validation.</summary>
     /// <param name="capacity">The capacity.</param>
     /// <exception cref="ArgumentOutOfRangeException">The capacity is out of range.</exception>
-    public static void ValidateCapacity(int capacity)
+    internal static void ValidateCapacity(int capacity)
     {
         if (capacity is < 1 or > MaxCapacity)
         {

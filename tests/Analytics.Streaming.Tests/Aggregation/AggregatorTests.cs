@@ -57,4 +57,24 @@ public sealed class AggregatorTests
     [Fact]
     public void Int64Sum_WrapsInsteadOfThrowing()
         => Assert.Equal(long.MinValue, Run(A.Sum(x => x > 0 ? long.MaxValue : 1L), 1, -1));
+
+    [Fact]
+    public void And_ThreeAndFour_GiveFlatTuples()
+    {
+        (long Count, double Sum, double Max) three = Run(A.Count().And(A.Sum(x => x)).And(A.Max(x => x)), 1, 2, 3, 4);
+        (long, double, double, double) four = Run(A.Count().And(A.Sum(x => x)).And(A.Max(x => x)).And(A.Min(x => x)), 1, 2, 3, 4);
+
+        Assert.Equal((4L, 10.0, 4.0), three);
+        Assert.Equal((4L, 10.0, 4.0, 1.0), four);
+    }
+
+    [Fact]
+    public void Select_TurnsTheResultIntoANamedType()
+    {
+        var stats = Run(A.Count().And(A.Average(x => x)).Select(r => new Stats(r.Item1, r.Item2)), 1, 2, 3, 4);
+
+        Assert.Equal(new Stats(4, 2.5), stats);
+    }
+
+    private sealed record Stats(long Count, double Average);
 }
