@@ -50,13 +50,10 @@ public static class ClickstreamApp
     /// <summary>Runs the sample until the duration ends (open windows are then closed and printed) or <paramref name="cancellationToken"/> is cancelled.</summary>
     public static async Task RunAsync(ClickstreamOptions options, TextWriter output, TimeProvider time, CancellationToken cancellationToken)
     {
-        using var generation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (options.Duration is { } duration)
-        {
-            generation.CancelAfter(duration);
-        }
-
-        var broadcast = new Broadcast<ClickEvent>(new ClickstreamGenerator(options.EventsPerSecond, time));
+        // A duration means that many seconds of page views at the chosen rate: on a slow machine the run takes longer
+        // instead of producing less.
+        long? total = options.Duration is { } duration ? (long)(duration.TotalSeconds * options.EventsPerSecond) : null;
+        var broadcast = new Broadcast<ClickEvent>(new ClickstreamGenerator(options.EventsPerSecond, time, total));
         var printer = new ConsolePrinter(output, time);
 
         var perMinute = StreamPipeline.Create<ClickEvent>(new() { Name = "events-per-minute", TimeProvider = time })
@@ -80,7 +77,7 @@ public static class ClickstreamApp
             .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(2))
             .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.DistinctCount(e => e.UserId).And(a.TopK(e => e.Referrer, k: 3)).And(a.TopK(e => e.UserAgent, k: 3)))
-            .To(Sinks.Callback<WindowResult<GlobalKey, ((long, TopKResult<string>), TopKResult<string>)>>(printer.PrintAudienceAsync))
+            .To(Sinks.Callback<WindowResult<GlobalKey, (long, TopKResult<string>, TopKResult<string>)>>(printer.PrintAudienceAsync))
             .Build();
 
         // Abnormal traffic: per-second page views, p99 load time and unique visitors scored by a random cut forest.
@@ -88,7 +85,7 @@ public static class ClickstreamApp
             .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(2))
             .Window(Windows.Tumbling(TimeSpan.FromSeconds(1)))
             .Aggregate(a => a.Count().And(a.Quantiles(e => e.LatencyMs)).And(a.DistinctCount(e => e.UserId, precision: 10)))
-            .To(Sinks.Callback<WindowResult<GlobalKey, ((long, QuantileSummary), long)>>(printer.CheckTrafficAsync))
+            .To(Sinks.Callback<WindowResult<GlobalKey, (long, QuantileSummary, long)>>(printer.CheckTrafficAsync))
             .Build();
 
         output.WriteLine($"Generating {options.EventsPerSecond:N0} page views per second{(options.Duration is { } d ? $" for {d}" : " until Ctrl+C")}.");
@@ -99,7 +96,7 @@ public static class ClickstreamApp
             audience.RunAsync(broadcast.Subscribe(), cancellationToken),
             traffic.RunAsync(broadcast.Subscribe(), cancellationToken),
         };
-        await broadcast.RunAsync(generation.Token).ConfigureAwait(false);
+        await broadcast.RunAsync(cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(runs).ConfigureAwait(false);
 
         var stats = topPages.Statistics;
@@ -144,23 +141,23 @@ public static class ClickstreamApp
 
         private readonly RandomCutForest _traffic = new(new RandomCutForestOptions { Dimensions = 3, TreeCount = 30, SampleSize = 64, OutputAfter = 16 });
 
-        public ValueTask PrintAudienceAsync(ReadOnlyMemory<WindowResult<GlobalKey, ((long, TopKResult<string>), TopKResult<string>)>> results, CancellationToken cancellationToken)
+        public ValueTask PrintAudienceAsync(ReadOnlyMemory<WindowResult<GlobalKey, (long, TopKResult<string>, TopKResult<string>)>> results, CancellationToken cancellationToken)
         {
             foreach (var result in results.Span)
             {
-                ((long visitors, TopKResult<string> referrers), TopKResult<string> agents) = result.Value;
+                (long visitors, TopKResult<string> referrers, TopKResult<string> agents) = result.Value;
                 Write($"audience      {result.Window.Start:HH:mm:ss}-{result.Window.End:HH:mm:ss}  {visitors,6:N0} unique visitors   referrers {Top(referrers)}   agents {Top(agents)}");
             }
 
             return ValueTask.CompletedTask;
         }
 
-        public ValueTask CheckTrafficAsync(ReadOnlyMemory<WindowResult<GlobalKey, ((long, QuantileSummary), long)>> results, CancellationToken cancellationToken)
+        public ValueTask CheckTrafficAsync(ReadOnlyMemory<WindowResult<GlobalKey, (long, QuantileSummary, long)>> results, CancellationToken cancellationToken)
         {
             Span<double> why = stackalloc double[3];
             foreach (var result in results.Span)
             {
-                ((long views, QuantileSummary latency), long visitors) = result.Value;
+                (long views, QuantileSummary latency, long visitors) = result.Value;
                 AnomalyResult score;
                 lock (_gate)
                 {

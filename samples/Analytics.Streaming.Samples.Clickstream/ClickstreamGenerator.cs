@@ -8,7 +8,7 @@ namespace Analytics.Streaming.Samples.Clickstream;
 /// Every 30 seconds, starting 25 seconds in, a scraper bot hammers <c>/search</c> for four seconds at twice the
 /// normal rate: the abnormal traffic the sample's anomaly detector should flag.
 /// </summary>
-public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time, int seed = 7) : IEventSource<ClickEvent>
+public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time, long? totalEvents = null, int seed = 7) : IEventSource<ClickEvent>
 {
     private static readonly string[] Pages =
     [
@@ -36,7 +36,8 @@ public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time,
         int perBatch = Math.Max(1, eventsPerSecond / 10 / 2);
         long[] sequences = [0, 0];
         var started = time.GetUtcNow();
-        while (!cancellationToken.IsCancellationRequested)
+        long produced = 0;
+        while (!cancellationToken.IsCancellationRequested && produced < (totalEvents ?? long.MaxValue))
         {
             for (int shard = 0; shard < 2; shard++)
             {
@@ -49,7 +50,8 @@ public sealed class ClickstreamGenerator(int eventsPerSecond, TimeProvider time,
                     records[i] = new StreamRecord<ClickEvent>(click, SequenceNumber.FromInt64(++sequences[shard]));
                 }
 
-                yield return new RecordBatch<ClickEvent>($"shardId-00000000000{shard}", records);
+                produced += records.Length;
+                yield return new RecordBatch<ClickEvent>($"shardId-00000000000{shard}", records, isEndOfPartition: produced >= (totalEvents ?? long.MaxValue));
             }
 
             try
