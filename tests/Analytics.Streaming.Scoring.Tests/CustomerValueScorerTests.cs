@@ -1,6 +1,7 @@
 using Analytics.Streaming.Scoring;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace Analytics.Streaming.Scoring.Tests;
 
@@ -20,38 +21,28 @@ public sealed class CustomerValueScorerTests
         from returns in Field(0, 1)
         select new CustomerActivity(recency, frequency, monetary, satisfaction, tenure, returns);
 
-    [Fact]
-    public void Score_AnyActivity_InRangeDeterministicAndExplained()
+    [Property(Arbitrary = [typeof(ActivityValues)])]
+    public bool Score_AnyActivity_InRangeDeterministicAndExplained(CustomerActivity activity)
     {
-        Prop.ForAll(Activities.ToArbitrary(), activity =>
-        {
-            var explanation = new FeatureContribution[CustomerValueScorer.FeatureCount];
-            double score = Scorer.Score(activity, explanation);
-            return score >= 0 && score <= 1 && score == Scorer.Score(activity) && Math.Abs(explanation.Sum(c => c.Contribution) - score) < 1e-12;
-        }).QuickCheckThrowOnFailure();
+        var explanation = new FeatureContribution[CustomerValueScorer.FeatureCount];
+        double score = Scorer.Score(activity, explanation);
+        return score >= 0 && score <= 1 && score == Scorer.Score(activity) && Math.Abs(explanation.Sum(c => c.Contribution) - score) < 1e-12;
     }
 
-    [Fact]
-    public void Score_BetterBehaviourInAnyFeature_NeverLowersValue()
+    [Property(Arbitrary = [typeof(Improvements)])]
+    public bool Score_BetterBehaviourInAnyFeature_NeverLowersValue((CustomerActivity Activity, int Feature, double Step) t)
     {
-        var gen = from a in Activities
-                  from feature in Gen.Choose(0, 5)
-                  from step in Gen.Choose(1, 1_000)
-                  select (a, feature, step / 10.0);
-        Prop.ForAll(gen.ToArbitrary(), t =>
+        (CustomerActivity a, int feature, double step) = t;
+        CustomerActivity better = feature switch
         {
-            (CustomerActivity a, int feature, double step) = t;
-            CustomerActivity better = feature switch
-            {
-                0 => a with { DaysSinceLastPurchase = a.DaysSinceLastPurchase - step },
-                1 => a with { PurchaseCount = a.PurchaseCount + step },
-                2 => a with { MonetaryValue = a.MonetaryValue + step },
-                3 => a with { Satisfaction = a.Satisfaction + step },
-                4 => a with { TenureDays = a.TenureDays + step },
-                _ => a with { ReturnRate = a.ReturnRate - step },
-            };
-            return Scorer.Score(better) >= Scorer.Score(a) - 1e-12;
-        }).QuickCheckThrowOnFailure();
+            0 => a with { DaysSinceLastPurchase = a.DaysSinceLastPurchase - step },
+            1 => a with { PurchaseCount = a.PurchaseCount + step },
+            2 => a with { MonetaryValue = a.MonetaryValue + step },
+            3 => a with { Satisfaction = a.Satisfaction + step },
+            4 => a with { TenureDays = a.TenureDays + step },
+            _ => a with { ReturnRate = a.ReturnRate - step },
+        };
+        return Scorer.Score(better) >= Scorer.Score(a) - 1e-12;
     }
 
     [Fact]
@@ -98,5 +89,19 @@ public sealed class CustomerValueScorerTests
         Assert.Throws<ArgumentException>(() => new CustomerSegmentation([new CustomerSegment("a", 0.5), new CustomerSegment("b", 0.4)]));
         Assert.Throws<ArgumentException>(() => new CustomerSegmentation([]));
         Assert.Throws<ArgumentException>(() => new CustomerValueScorer(new CustomerValueOptions { SatisfactionMax = 1 }));
+    }
+
+    public static class ActivityValues
+    {
+        public static Arbitrary<CustomerActivity> Values() => Activities.ToArbitrary();
+    }
+
+    public static class Improvements
+    {
+        public static Arbitrary<(CustomerActivity Activity, int Feature, double Step)> Values()
+            => (from a in Activities
+                from feature in Gen.Choose(0, 5)
+                from step in Gen.Choose(1, 1_000)
+                select (a, feature, step / 10.0)).ToArbitrary();
     }
 }

@@ -1,6 +1,7 @@
 using Analytics.Streaming.Scoring;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace Analytics.Streaming.Scoring.Tests;
 
@@ -23,50 +24,40 @@ public sealed class MaintenancePriorityScorerTests
         from risk in Field(0, 1)
         select new MachineReading(t, v, p, h, e, errors, anomaly, life, risk);
 
-    [Fact]
-    public void Score_AnyReading_InRangeDeterministicAndExplained()
+    [Property(Arbitrary = [typeof(ReadingValues)])]
+    public bool Score_AnyReading_InRangeDeterministicAndExplained(MachineReading reading)
     {
         MachineBaseline warmed = Warmed();
-        Prop.ForAll(Readings.ToArbitrary(), reading =>
-        {
-            MachineBaseline a = warmed;
-            MachineBaseline b = warmed;
-            var explanation = new FeatureContribution[MaintenancePriorityScorer.FeatureCount];
-            MaintenancePriority first = Scorer.Score(reading, ref a, explanation);
-            MaintenancePriority second = Scorer.Score(reading, ref b);
-            double sum = explanation.Sum(c => c.Contribution);
-            return first.Score >= 0 && first.Score <= 1 && first == second && Math.Abs(sum - first.Score) < 1e-12;
-        }).QuickCheckThrowOnFailure();
+        MachineBaseline a = warmed;
+        MachineBaseline b = warmed;
+        var explanation = new FeatureContribution[MaintenancePriorityScorer.FeatureCount];
+        MaintenancePriority first = Scorer.Score(reading, ref a, explanation);
+        MaintenancePriority second = Scorer.Score(reading, ref b);
+        double sum = explanation.Sum(c => c.Contribution);
+        return first.Score >= 0 && first.Score <= 1 && first == second && Math.Abs(sum - first.Score) < 1e-12;
     }
 
-    [Fact]
-    public void Score_MoreRiskInAnyFeature_NeverLowersPriority()
+    [Property(Arbitrary = [typeof(RiskIncreases)])]
+    public bool Score_MoreRiskInAnyFeature_NeverLowersPriority((MachineReading Reading, int Feature, double Step) t)
     {
         MachineBaseline warmed = Warmed();
-        var gen = from reading in Readings
-                  from feature in Gen.Choose(0, 8)
-                  from step in Gen.Choose(1, 5_000)
-                  select (reading, feature, step / 100.0);
-        Prop.ForAll(gen.ToArbitrary(), t =>
+        (MachineReading r, int feature, double step) = t;
+        MachineReading riskier = feature switch
         {
-            (MachineReading r, int feature, double step) = t;
-            MachineReading riskier = feature switch
-            {
-                // Sensors: move further from the baseline mean (two-sided deviation).
-                0 => r with { Temperature = Away(r.Temperature, warmed.Temperature.Mean, step) },
-                1 => r with { Vibration = Away(r.Vibration, warmed.Vibration.Mean, step) },
-                2 => r with { Pressure = Away(r.Pressure, warmed.Pressure.Mean, step) },
-                3 => r with { Humidity = Away(r.Humidity, warmed.Humidity.Mean, step) },
-                4 => r with { EnergyUse = Away(r.EnergyUse, warmed.EnergyUse.Mean, step) },
-                5 => r with { ErrorCount = r.ErrorCount + step },
-                6 => r with { AnomalyFlag = r.AnomalyFlag + step },
-                7 => r with { RemainingLifeHours = r.RemainingLifeHours - step },
-                _ => r with { DowntimeRisk = r.DowntimeRisk + step },
-            };
-            MachineBaseline a = warmed;
-            MachineBaseline b = warmed;
-            return Scorer.Score(riskier, ref b).Score >= Scorer.Score(r, ref a).Score - 1e-12;
-        }).QuickCheckThrowOnFailure();
+            // Sensors: move further from the baseline mean (two-sided deviation).
+            0 => r with { Temperature = Away(r.Temperature, warmed.Temperature.Mean, step) },
+            1 => r with { Vibration = Away(r.Vibration, warmed.Vibration.Mean, step) },
+            2 => r with { Pressure = Away(r.Pressure, warmed.Pressure.Mean, step) },
+            3 => r with { Humidity = Away(r.Humidity, warmed.Humidity.Mean, step) },
+            4 => r with { EnergyUse = Away(r.EnergyUse, warmed.EnergyUse.Mean, step) },
+            5 => r with { ErrorCount = r.ErrorCount + step },
+            6 => r with { AnomalyFlag = r.AnomalyFlag + step },
+            7 => r with { RemainingLifeHours = r.RemainingLifeHours - step },
+            _ => r with { DowntimeRisk = r.DowntimeRisk + step },
+        };
+        MachineBaseline a = warmed;
+        MachineBaseline b = warmed;
+        return Scorer.Score(riskier, ref b).Score >= Scorer.Score(r, ref a).Score - 1e-12;
     }
 
     [Fact]
@@ -127,5 +118,19 @@ public sealed class MaintenancePriorityScorerTests
         }
 
         return baseline;
+    }
+
+    public static class ReadingValues
+    {
+        public static Arbitrary<MachineReading> Values() => Readings.ToArbitrary();
+    }
+
+    public static class RiskIncreases
+    {
+        public static Arbitrary<(MachineReading Reading, int Feature, double Step)> Values()
+            => (from reading in Readings
+                from feature in Gen.Choose(0, 8)
+                from step in Gen.Choose(1, 5_000)
+                select (reading, feature, step / 100.0)).ToArbitrary();
     }
 }

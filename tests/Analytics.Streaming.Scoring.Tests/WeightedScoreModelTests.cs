@@ -1,6 +1,7 @@
 using Analytics.Streaming.Scoring;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace Analytics.Streaming.Scoring.Tests;
 
@@ -19,43 +20,33 @@ public sealed class WeightedScoreModelTests
             (8, Gen.Choose(-2_000, 2_000_000).Select(i => i / 1000.0)),
             (1, Gen.Elements(double.NaN, double.PositiveInfinity, double.NegativeInfinity, -0.0, double.MaxValue)));
 
-    [Fact]
-    public void Score_AnyValues_InRangeDeterministicAndExplanationSumsToScore()
+    [Property(Arbitrary = [typeof(ValueArrays)])]
+    public bool Score_AnyValues_InRangeDeterministicAndExplanationSumsToScore(double[] values)
     {
-        Prop.ForAll(Gen.ArrayOf(RawValue, 4).ToArbitrary(), values =>
-        {
-            var explanation = new FeatureContribution[4];
-            ScoreResult first = Model.Score(values, explanation);
-            ScoreResult second = Model.Score(values);
-            double sum = explanation.Sum(c => c.Contribution);
-            return first.Score >= 0 && first.Score <= 1
-                && first == second
-                && Math.Abs(sum - first.Score) < 1e-12
-                && first.Band == Model.Bands.Classify(first.Score);
-        }).QuickCheckThrowOnFailure();
+        var explanation = new FeatureContribution[4];
+        ScoreResult first = Model.Score(values, explanation);
+        ScoreResult second = Model.Score(values);
+        double sum = explanation.Sum(c => c.Contribution);
+        return first.Score >= 0 && first.Score <= 1
+            && first == second
+            && Math.Abs(sum - first.Score) < 1e-12
+            && first.Band == Model.Bands.Classify(first.Score);
     }
 
-    [Fact]
-    public void Score_RaisingOneRiskFeature_NeverLowersScore()
+    [Property(Arbitrary = [typeof(Raises)])]
+    public bool Score_RaisingOneRiskFeature_NeverLowersScore((double[] Values, int Feature, double Step) t)
     {
-        var gen = from values in Gen.ArrayOf(RawValue, 4)
-                  from feature in Gen.Choose(0, 3)
-                  from step in Gen.Choose(1, 100_000)
-                  select (values, feature, step / 100.0);
-        Prop.ForAll(gen.ToArbitrary(), t =>
+        (double[] values, int feature, double step) = t;
+        if (!double.IsFinite(values[feature]))
         {
-            (double[] values, int feature, double step) = t;
-            if (!double.IsFinite(values[feature]))
-            {
-                return true;
-            }
+            return true;
+        }
 
-            double[] higher = (double[])values.Clone();
-            higher[feature] += step;
-            double before = Model.Score(values).Score;
-            double after = Model.Score(higher).Score;
-            return Model.FeatureAt(feature).HigherIsBetter ? after <= before + 1e-15 : after >= before - 1e-15;
-        }).QuickCheckThrowOnFailure();
+        double[] higher = (double[])values.Clone();
+        higher[feature] += step;
+        double before = Model.Score(values).Score;
+        double after = Model.Score(higher).Score;
+        return Model.FeatureAt(feature).HigherIsBetter ? after <= before + 1e-15 : after >= before - 1e-15;
     }
 
     [Fact]
@@ -118,5 +109,19 @@ public sealed class WeightedScoreModelTests
         }
 
         Assert.Equal("latency", Model.FeatureAt(explanation[0].Feature).Name);
+    }
+
+    public static class ValueArrays
+    {
+        public static Arbitrary<double[]> Values() => Gen.ArrayOf(RawValue, 4).ToArbitrary();
+    }
+
+    public static class Raises
+    {
+        public static Arbitrary<(double[] Values, int Feature, double Step)> Values()
+            => (from values in Gen.ArrayOf(RawValue, 4)
+                from feature in Gen.Choose(0, 3)
+                from step in Gen.Choose(1, 100_000)
+                select (values, feature, step / 100.0)).ToArbitrary();
     }
 }

@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace Analytics.Streaming.Tests.Properties;
 
@@ -10,8 +11,6 @@ namespace Analytics.Streaming.Tests.Properties;
 /// </summary>
 public sealed class WindowOracleProperties
 {
-    private static readonly Config Runs = Config.QuickThrowOnFailure.WithMaxTest(300);
-
     public sealed record Scenario(TestEvent[][] Batches, long Size, long Slide, long OutOfOrderness, long Lateness)
     {
         public override string ToString()
@@ -47,45 +46,53 @@ public sealed class WindowOracleProperties
         return [.. batches];
     }
 
-    private static Arbitrary<Scenario> SlidingScenarios(bool tumbling) =>
-        (from size in Gen.Choose(1, 40)
-         from slide in tumbling ? Gen.Constant(size) : Gen.Choose(1, size)
-         from ooo in Gen.Elements(0, 3, 10, 30)
-         from lateness in Gen.Elements(0, 0, 5, 20)
-         from batches in Streams(25)
-         select new Scenario(batches, size, slide, ooo, lateness)).ToArbitrary();
+    private static Gen<Scenario> SlidingScenarios(bool tumbling) =>
+        from size in Gen.Choose(1, 40)
+        from slide in tumbling ? Gen.Constant(size) : Gen.Choose(1, size)
+        from ooo in Gen.Elements(0, 3, 10, 30)
+        from lateness in Gen.Elements(0, 0, 5, 20)
+        from batches in Streams(25)
+        select new Scenario(batches, size, slide, ooo, lateness);
 
-    private static Arbitrary<Scenario> SessionScenarios() =>
-        (from gap in Gen.Choose(1, 15)
-         from ooo in Gen.Elements(0, 3, 10, 30)
-         from lateness in Gen.Elements(0, 0, 5, 20)
-         from batches in Streams(25)
-         select new Scenario(batches, gap, 0, ooo, lateness)).ToArbitrary();
+    [Property(MaxTest = 300, Arbitrary = [typeof(TumblingScenarios)])]
+    public bool Tumbling_RandomOutOfOrderStreams_MatchOracle(Scenario s)
+        => Verify(s, Windows.Tumbling(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sliding(s.Batches, s.Size, s.Size, s.OutOfOrderness, s.Lateness));
 
-    [Fact]
-    public void Tumbling_RandomOutOfOrderStreams_MatchOracle()
-        => Check.One(Runs, Prop.ForAll(SlidingScenarios(tumbling: true), s => Verify(s, Windows.Tumbling(TimeSpan.FromSeconds(s.Size)),
-            WindowOracle.Sliding(s.Batches, s.Size, s.Size, s.OutOfOrderness, s.Lateness))));
+    [Property(MaxTest = 300, Arbitrary = [typeof(HoppingScenarios)])]
+    public bool Sliding_RandomOutOfOrderStreams_MatchOracle(Scenario s)
+        => Verify(s, Windows.Sliding(TimeSpan.FromSeconds(s.Size), TimeSpan.FromSeconds(s.Slide)), WindowOracle.Sliding(s.Batches, s.Size, s.Slide, s.OutOfOrderness, s.Lateness));
 
-    [Fact]
-    public void Sliding_RandomOutOfOrderStreams_MatchOracle()
-        => Check.One(Runs, Prop.ForAll(SlidingScenarios(tumbling: false), s => Verify(s, Windows.Sliding(TimeSpan.FromSeconds(s.Size), TimeSpan.FromSeconds(s.Slide)),
-            WindowOracle.Sliding(s.Batches, s.Size, s.Slide, s.OutOfOrderness, s.Lateness))));
+    [Property(MaxTest = 300, Arbitrary = [typeof(SessionScenarios)])]
+    public bool Session_RandomOutOfOrderStreams_MatchOracle(Scenario s)
+        => Verify(s, Windows.Session(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sessions(s.Batches, s.Size, s.OutOfOrderness, s.Lateness));
 
-    [Fact]
-    public void Session_RandomOutOfOrderStreams_MatchOracle()
-        => Check.One(Runs, Prop.ForAll(SessionScenarios(), s => Verify(s, Windows.Session(TimeSpan.FromSeconds(s.Size)),
-            WindowOracle.Sessions(s.Batches, s.Size, s.OutOfOrderness, s.Lateness))));
+    [Property(MaxTest = 300, Arbitrary = [typeof(HoppingScenarios)])]
+    public bool Sliding_UpdateMode_EndsWithSameTableAsCloseMode(Scenario s)
+        => Verify(s, Windows.Sliding(TimeSpan.FromSeconds(s.Size), TimeSpan.FromSeconds(s.Slide)), WindowOracle.Sliding(s.Batches, s.Size, s.Slide, s.OutOfOrderness, s.Lateness), EmitMode.OnUpdate);
 
-    [Fact]
-    public void Sliding_UpdateMode_EndsWithSameTableAsCloseMode()
-        => Check.One(Runs, Prop.ForAll(SlidingScenarios(tumbling: false), s => Verify(s, Windows.Sliding(TimeSpan.FromSeconds(s.Size), TimeSpan.FromSeconds(s.Slide)),
-            WindowOracle.Sliding(s.Batches, s.Size, s.Slide, s.OutOfOrderness, s.Lateness), EmitMode.OnUpdate)));
+    [Property(MaxTest = 300, Arbitrary = [typeof(SessionScenarios)])]
+    public bool Session_UpdateMode_EndsWithSameTableAsCloseMode(Scenario s)
+        => Verify(s, Windows.Session(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sessions(s.Batches, s.Size, s.OutOfOrderness, s.Lateness), EmitMode.OnUpdate);
 
-    [Fact]
-    public void Session_UpdateMode_EndsWithSameTableAsCloseMode()
-        => Check.One(Runs, Prop.ForAll(SessionScenarios(), s => Verify(s, Windows.Session(TimeSpan.FromSeconds(s.Size)),
-            WindowOracle.Sessions(s.Batches, s.Size, s.OutOfOrderness, s.Lateness), EmitMode.OnUpdate)));
+    public static class TumblingScenarios
+    {
+        public static Arbitrary<Scenario> Scenario() => SlidingScenarios(tumbling: true).ToArbitrary();
+    }
+
+    public static class HoppingScenarios
+    {
+        public static Arbitrary<Scenario> Scenario() => SlidingScenarios(tumbling: false).ToArbitrary();
+    }
+
+    public static class SessionScenarios
+    {
+        public static Arbitrary<Scenario> Scenario() =>
+            (from gap in Gen.Choose(1, 15)
+             from ooo in Gen.Elements(0, 3, 10, 30)
+             from lateness in Gen.Elements(0, 0, 5, 20)
+             from batches in Streams(25)
+             select new Scenario(batches, gap, 0, ooo, lateness)).ToArbitrary();
+    }
 
     private static bool Verify(Scenario scenario, WindowSpec window, WindowOracle.Outcome expected, EmitMode mode = EmitMode.OnClose)
     {
