@@ -69,7 +69,7 @@ public class CheckpointBenchmarks
         private readonly CountingOutput<BenchEvent, int, TResult> _output = new();
         private readonly PipelineCheckpoint _checkpoint;
 
-        public State(SteadyStream stream, Func<WindowedPipelineBuilder<BenchEvent, int>, StreamPipeline<BenchEvent, int, TResult>> build)
+        public State(SteadyStream stream, Func<WindowedPipelineBuilder<BenchEvent, BenchEvent, int>, StreamPipeline<BenchEvent, int, TResult>> build)
         {
             _stream = stream;
             var time = stream;

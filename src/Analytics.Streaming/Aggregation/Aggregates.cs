@@ -106,6 +106,73 @@ public readonly struct AggregateFactory<TInput>
     /// <returns>The maximum aggregation; negative infinity for an empty accumulator.</returns>
     public Aggregation<TInput, MaxAggregator<TInput>, double, double> Max(Func<TInput, double> selector) => new(new(selector));
 
+    /// <summary>Takes the largest 64-bit integer exactly (Nexmark's highest bid); integer selectors pick this overload.</summary>
+    /// <param name="selector">Selects the value.</param>
+    /// <returns>The maximum aggregation; <see cref="long.MinValue"/> for an empty accumulator.</returns>
+    public Aggregation<TInput, Int64ExtremumAggregator<TInput>, long, long> Max(Func<TInput, long> selector) => new(new(selector, largest: true));
+
+    /// <summary>Takes the smallest 64-bit integer exactly.</summary>
+    /// <param name="selector">Selects the value.</param>
+    /// <returns>The minimum aggregation; <see cref="long.MaxValue"/> for an empty accumulator.</returns>
+    public Aggregation<TInput, Int64ExtremumAggregator<TInput>, long, long> Min(Func<TInput, long> selector) => new(new(selector, largest: false));
+
+    /// <summary>Takes the largest decimal exactly (prices, amounts).</summary>
+    /// <param name="selector">Selects the value.</param>
+    /// <returns>The maximum aggregation; <see cref="decimal.MinValue"/> for an empty accumulator.</returns>
+    public Aggregation<TInput, DecimalExtremumAggregator<TInput>, decimal, decimal> Max(Func<TInput, decimal> selector) => new(new(selector, largest: true));
+
+    /// <summary>Takes the smallest decimal exactly.</summary>
+    /// <param name="selector">Selects the value.</param>
+    /// <returns>The minimum aggregation; <see cref="decimal.MaxValue"/> for an empty accumulator.</returns>
+    public Aggregation<TInput, DecimalExtremumAggregator<TInput>, decimal, decimal> Min(Func<TInput, decimal> selector) => new(new(selector, largest: false));
+
+    /// <summary>Keeps what <paramref name="keep"/> selects of the input with the largest <paramref name="by"/> (arg-max: the auction of the highest bid, the page with most views).</summary>
+    /// <typeparam name="TBy">The compared value.</typeparam>
+    /// <typeparam name="TItem">What is kept.</typeparam>
+    /// <param name="by">Selects the compared value.</param>
+    /// <param name="keep">Selects what to keep of the winning input.</param>
+    /// <returns>The aggregation; ties keep the earliest input. Saved in checkpoints when both types have built-in codecs.</returns>
+    public Aggregation<TInput, ExtremeAggregator<TInput, TBy, TItem>, Extreme<TBy, TItem>, Extreme<TBy, TItem>> MaxBy<TBy, TItem>(Func<TInput, TBy> by, Func<TInput, TItem> keep)
+        => new(new(by, keep, largest: true));
+
+    /// <summary>Keeps what <paramref name="keep"/> selects of the input with the smallest <paramref name="by"/> (arg-min).</summary>
+    /// <typeparam name="TBy">The compared value.</typeparam>
+    /// <typeparam name="TItem">What is kept.</typeparam>
+    /// <param name="by">Selects the compared value.</param>
+    /// <param name="keep">Selects what to keep of the winning input.</param>
+    /// <returns>The aggregation; ties keep the earliest input.</returns>
+    public Aggregation<TInput, ExtremeAggregator<TInput, TBy, TItem>, Extreme<TBy, TItem>, Extreme<TBy, TItem>> MinBy<TBy, TItem>(Func<TInput, TBy> by, Func<TInput, TItem> keep)
+        => new(new(by, keep, largest: false));
+
+    /// <summary>Keeps what <paramref name="keep"/> selects of the earliest input by event time (the opening price of a window).</summary>
+    /// <typeparam name="TItem">What is kept.</typeparam>
+    /// <param name="time">Reads the input's event time.</param>
+    /// <param name="keep">Selects what to keep.</param>
+    /// <returns>The aggregation; <see cref="Extreme{TBy, TItem}.Value"/> is the time.</returns>
+    public Aggregation<TInput, ExtremeAggregator<TInput, DateTimeOffset, TItem>, Extreme<DateTimeOffset, TItem>, Extreme<DateTimeOffset, TItem>> First<TItem>(Func<TInput, DateTimeOffset> time, Func<TInput, TItem> keep)
+        => new(new(time, keep, largest: false));
+
+    /// <summary>Keeps what <paramref name="keep"/> selects of the latest input by event time (the closing price, the last status).</summary>
+    /// <typeparam name="TItem">What is kept.</typeparam>
+    /// <param name="time">Reads the input's event time.</param>
+    /// <param name="keep">Selects what to keep.</param>
+    /// <returns>The aggregation; among inputs with the same time the earliest to arrive is kept.</returns>
+    public Aggregation<TInput, ExtremeAggregator<TInput, DateTimeOffset, TItem>, Extreme<DateTimeOffset, TItem>, Extreme<DateTimeOffset, TItem>> Last<TItem>(Func<TInput, DateTimeOffset> time, Func<TInput, TItem> keep)
+        => new(new(time, keep, largest: true));
+
+    /// <summary>
+    /// Keeps the <paramref name="count"/> inputs with the largest <paramref name="by"/>, largest first: the top pages of a
+    /// minute over per-page counts (a window fed by windows), exact.
+    /// </summary>
+    /// <typeparam name="TBy">The compared value.</typeparam>
+    /// <typeparam name="TItem">What is kept of each input.</typeparam>
+    /// <param name="count">How many to keep.</param>
+    /// <param name="by">Selects the compared value.</param>
+    /// <param name="keep">Selects what to keep.</param>
+    /// <returns>The aggregation; its result lists up to <paramref name="count"/> entries.</returns>
+    public Aggregation<TInput, TopNAggregator<TInput, TBy, TItem>, TopN<TBy, TItem>, IReadOnlyList<Extreme<TBy, TItem>>> TopN<TBy, TItem>(int count, Func<TInput, TBy> by, Func<TInput, TItem> keep)
+        => new(new(count, by, keep));
+
     /// <summary>Averages a value.</summary>
     /// <param name="selector">Selects the value. NaN values are ignored (neither summed nor counted).</param>
     /// <returns>The average aggregation; NaN for an empty accumulator.</returns>

@@ -30,6 +30,7 @@ public sealed class PipelineCheckpoint
     private static ReadOnlySpan<byte> Magic => "ASCP"u8;
 
     private readonly byte[] _state;
+    private readonly byte[]? _downstream;
 
     internal PipelineCheckpoint(
         string pipelineName,
@@ -38,8 +39,10 @@ public sealed class PipelineCheckpoint
         long watermarkTicks,
         string fingerprint,
         IReadOnlyList<PartitionCheckpoint> partitions,
-        byte[]? windowState)
+        byte[]? windowState,
+        byte[]? downstream = null)
     {
+        _downstream = downstream;
         PipelineName = pipelineName;
         Id = id;
         CreatedAt = createdAt;
@@ -69,7 +72,7 @@ public sealed class PipelineCheckpoint
     public bool HasWindowState { get; }
 
     /// <summary>Gets the size of the saved window state in bytes.</summary>
-    public int WindowStateSize => _state.Length;
+    public int WindowStateSize => _state.Length + (_downstream?.Length ?? 0);
 
     internal long WatermarkTicks { get; }
 
@@ -77,6 +80,9 @@ public sealed class PipelineCheckpoint
     internal string Fingerprint { get; }
 
     internal ReadOnlySpan<byte> WindowState => _state;
+
+    /// <summary>Gets the checkpoint (binary form) of the window stages fed by this one's results, when the pipeline chains windows.</summary>
+    internal byte[]? Downstream => _downstream;
 
     /// <summary>Finds the checkpoint of a partition.</summary>
     /// <param name="partitionId">The partition.</param>
@@ -102,7 +108,7 @@ public sealed class PipelineCheckpoint
         var buffer = new ArrayBufferWriter<byte>(256 + _state.Length + (Partitions.Count * 96));
         buffer.Write(Magic);
         WriteUInt16(buffer, FormatVersion);
-        WriteUInt16(buffer, (ushort)(HasWindowState ? 1 : 0));
+        WriteUInt16(buffer, (ushort)((HasWindowState ? 1 : 0) | (_downstream is null ? 0 : 2)));
         StateCodec.String.Write(buffer, PipelineName);
         StateCodec.WriteInt64(buffer, Id);
         StateCodec.WriteInt64(buffer, CreatedAt.UtcTicks);
@@ -115,6 +121,11 @@ public sealed class PipelineCheckpoint
         }
 
         StateCodec.WriteBytes(buffer, _state);
+        if (_downstream is not null)
+        {
+            StateCodec.WriteBytes(buffer, _downstream);
+        }
+
         uint crc = Crc32C(buffer.WrittenSpan);
         BinaryPrimitives.WriteUInt32LittleEndian(buffer.GetSpan(4), crc);
         buffer.Advance(4);
@@ -146,7 +157,8 @@ public sealed class PipelineCheckpoint
             throw new InvalidDataException($"The pipeline checkpoint has format version {version}; this library reads versions 1 to {FormatVersion}.");
         }
 
-        bool hasState = (BinaryPrimitives.ReadUInt16LittleEndian(source[2..]) & 1) != 0;
+        int flags = BinaryPrimitives.ReadUInt16LittleEndian(source[2..]);
+        bool hasState = (flags & 1) != 0;
         source = source[4..];
         try
         {
@@ -168,12 +180,13 @@ public sealed class PipelineCheckpoint
             }
 
             byte[] state = StateCodec.ReadBytes(ref source).ToArray();
+            byte[]? downstream = (flags & 2) != 0 ? StateCodec.ReadBytes(ref source).ToArray() : null;
             if (!source.IsEmpty)
             {
                 throw new FormatException($"{source.Length} bytes follow the window state.");
             }
 
-            return new PipelineCheckpoint(name, id, new DateTimeOffset(created, TimeSpan.Zero), watermark, fingerprint, partitions, hasState ? state : null);
+            return new PipelineCheckpoint(name, id, new DateTimeOffset(created, TimeSpan.Zero), watermark, fingerprint, partitions, hasState ? state : null, downstream);
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException)
         {

@@ -13,24 +13,19 @@ public enum EmitMode
     OnUpdate,
 }
 
-/// <summary>The validated settings a processor is built from.</summary>
-internal sealed record ProcessorSettings<TEvent, TKey>(
+/// <summary>The validated settings a window stage is built from (the operators and key selector are given to the engine itself).</summary>
+internal sealed record ProcessorSettings<TSource, TKey>(
     string PipelineName,
-    Func<TEvent, DateTimeOffset>? EventTime,
-    Func<TEvent, long>? EventTimeUnixMilliseconds,
+    bool IsProcessingTime,
     long OutOfOrdernessTicks,
     long IdleTimeoutTicks,
     long MaxAheadTicks,
-    Func<TEvent, TKey?> KeySelector,
     IStateCodec<TKey>? KeyCodec,
     WindowSpec Window,
     long AllowedLatenessTicks,
     EmitMode EmitMode,
     TimeProvider TimeProvider)
 {
-    /// <summary>Gets a value indicating whether windows run on processing time.</summary>
-    public bool IsProcessingTime => EventTime is null && EventTimeUnixMilliseconds is null;
-
     /// <summary>Describes what saved window state depends on; a checkpoint taken under another description is refused.</summary>
     public string Describe<TAccumulator>()
         => string.Create(

@@ -3,7 +3,7 @@ namespace Analytics.Streaming;
 /// <summary>Live counters of a pipeline run: what came in and where every record went. Thread-safe to read at any time.</summary>
 /// <remarks>
 /// Every record read is accounted for once its batch has been processed:
-/// <c>RecordsIn = RecordsAccepted + LateRecords + DeadLetters + RecordsReplayed</c>. The same figures are exported as
+/// <c>RecordsIn = RecordsAccepted + LateRecords + DeadLetters + RecordsReplayed + RecordsFiltered</c>. The same figures are exported as
 /// metrics of the <c>Analytics.Streaming</c> meter.
 /// </remarks>
 public sealed class PipelineStatistics
@@ -13,6 +13,7 @@ public sealed class PipelineStatistics
     private long _lateRecords;
     private long _deadLetters;
     private long _recordsReplayed;
+    private long _recordsFiltered;
     private long _resultsOut;
     private long _watermarkTicks = long.MinValue;
     private long _openWindows;
@@ -33,6 +34,9 @@ public sealed class PipelineStatistics
 
     /// <summary>Gets the number of records read again after a restart that the restored checkpoint already covered (delivered before it; not emitted again).</summary>
     public long RecordsReplayed => Interlocked.Read(ref _recordsReplayed);
+
+    /// <summary>Gets the number of records a filter in front of the windows left out (<c>Where</c>, an inner <c>Enrich</c> without a row): neither errors nor late.</summary>
+    public long RecordsFiltered => Interlocked.Read(ref _recordsFiltered);
 
     /// <summary>Gets the number of window results written to the sinks.</summary>
     public long ResultsOut => Interlocked.Read(ref _resultsOut);
@@ -65,6 +69,7 @@ public sealed class PipelineStatistics
         Interlocked.Add(ref _lateRecords, receipt.Late);
         Interlocked.Add(ref _deadLetters, receipt.DeadLetters);
         Interlocked.Add(ref _recordsReplayed, receipt.Replayed);
+        Interlocked.Add(ref _recordsFiltered, receipt.Filtered);
         OnProgress(watermarkTicks, openWindows);
     }
 

@@ -11,7 +11,7 @@ namespace Analytics.Streaming;
 /// delivery stage that flushes them and saves checkpoints. Stages are connected by bounded channels, so a slow sink
 /// slows the source down instead of filling memory.
 /// </summary>
-/// <typeparam name="TEvent">The event type.</typeparam>
+/// <typeparam name="TSource">The event type.</typeparam>
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TResult">The aggregate result type.</typeparam>
 /// <remarks>
@@ -24,15 +24,14 @@ namespace Analytics.Streaming;
 /// </para>
 /// <para>The pipeline flushes its sinks but does not dispose them; they belong to the caller.</para>
 /// </remarks>
-public sealed class StreamPipeline<TEvent, TKey, TResult>
+public sealed class StreamPipeline<TSource, TKey, TResult>
     where TKey : notnull
 {
     private readonly StreamPipelineOptions _options;
-    private readonly ProcessorSettings<TEvent, TKey> _settings;
-    private readonly Func<ProcessorSettings<TEvent, TKey>, WindowProcessor<TEvent, TKey, TResult>> _factory;
+    private readonly Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> _factory;
     private readonly bool _snapshotState;
     private readonly ISink<WindowResult<TKey, TResult>>[] _sinks;
-    private readonly ISink<LateRecord<TEvent>>? _lateSink;
+    private readonly ISink<LateRecord<TSource>>? _lateSink;
     private readonly ISink<DeadLetter>? _deadLetterSink;
     private readonly KeyValuePair<string, object?> _tag;
     private readonly ILogger _log;
@@ -40,15 +39,13 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
 
     internal StreamPipeline(
         StreamPipelineOptions options,
-        ProcessorSettings<TEvent, TKey> settings,
-        Func<ProcessorSettings<TEvent, TKey>, WindowProcessor<TEvent, TKey, TResult>> factory,
+        Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> factory,
         bool snapshotState,
         ISink<WindowResult<TKey, TResult>>[] sinks,
-        ISink<LateRecord<TEvent>>? lateSink,
+        ISink<LateRecord<TSource>>? lateSink,
         ISink<DeadLetter>? deadLetterSink)
     {
         _options = options;
-        _settings = settings;
         _factory = factory;
         _snapshotState = snapshotState;
         _sinks = sinks;
@@ -70,16 +67,16 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     /// <summary>
     /// Creates a synchronous engine with this pipeline's settings, for callers that drive batches themselves (a Lambda
     /// handler, a test). Sinks and checkpoints are then the caller's business: see the remarks of
-    /// <see cref="WindowProcessor{TEvent, TKey, TResult}"/>.
+    /// <see cref="WindowProcessor{TSource, TKey, TResult}"/>.
     /// </summary>
     /// <param name="checkpoint">A checkpoint of this pipeline to continue from; <see langword="null"/> to start afresh.</param>
     /// <param name="timeProvider">Overrides the pipeline's clock (tests pass a fake clock).</param>
     /// <returns>The engine.</returns>
     /// <exception cref="InvalidOperationException">The checkpoint was taken with other windows, keys or aggregates.</exception>
     /// <exception cref="InvalidDataException">The checkpoint's window state cannot be read.</exception>
-    public WindowProcessor<TEvent, TKey, TResult> CreateProcessor(PipelineCheckpoint? checkpoint = null, TimeProvider? timeProvider = null)
+    public WindowProcessor<TSource, TKey, TResult> CreateProcessor(PipelineCheckpoint? checkpoint = null, TimeProvider? timeProvider = null)
     {
-        var processor = _factory(timeProvider is null ? _settings : _settings with { TimeProvider = timeProvider });
+        var processor = _factory(timeProvider ?? _options.TimeProvider);
         processor.UseStateSnapshots(_snapshotState);
         if (checkpoint is not null)
         {
@@ -105,7 +102,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     /// rethrown. A sink failure (after the sink's own retries) stops everything at once without checkpointing past
     /// it: the next run replays from the last checkpoint.
     /// </remarks>
-    public async Task RunAsync(IEventSource<TEvent> source, CancellationToken cancellationToken = default)
+    public async Task RunAsync(IEventSource<TSource> source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (_options.CheckpointStore is not null && !source.CanResume && !_options.AllowNonResumableSource)
@@ -131,7 +128,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         }
     }
 
-    private async Task ExecuteAsync(IEventSource<TEvent> source, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(IEventSource<TSource> source, CancellationToken cancellationToken)
     {
         var statistics = Statistics = new PipelineStatistics();
         var time = _options.TimeProvider;
@@ -156,12 +153,12 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
 
         using var abort = new CancellationTokenSource();
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, abort.Token);
-        var inputs = Channel.CreateBounded<RecordBatch<TEvent>?>(new BoundedChannelOptions(_options.ChannelCapacity)
+        var inputs = Channel.CreateBounded<RecordBatch<TSource>?>(new BoundedChannelOptions(_options.ChannelCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
-        var outputs = Channel.CreateBounded<OutputChunk<TEvent, TKey, TResult>>(new BoundedChannelOptions(_options.ChannelCapacity)
+        var outputs = Channel.CreateBounded<OutputChunk<TSource, TKey, TResult>>(new BoundedChannelOptions(_options.ChannelCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -170,7 +167,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
 
         var read = Task.Run(() => ReadAsync(source, context, inputs.Writer, reading.Token), CancellationToken.None);
         using var ticker = time.CreateTimer(
-            static state => ((ChannelWriter<RecordBatch<TEvent>?>)state!).TryWrite(null),
+            static state => ((ChannelWriter<RecordBatch<TSource>?>)state!).TryWrite(null),
             inputs.Writer,
             _options.TickInterval,
             _options.TickInterval);
@@ -209,7 +206,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     }
 
     /// <summary>Reads the source into the input channel. Returns the source's failure, if any; cancellation is a normal end.</summary>
-    private static async Task<ExceptionDispatchInfo?> ReadAsync(IEventSource<TEvent> source, SourceContext context, ChannelWriter<RecordBatch<TEvent>?> writer, CancellationToken cancellationToken)
+    private static async Task<ExceptionDispatchInfo?> ReadAsync(IEventSource<TSource> source, SourceContext context, ChannelWriter<RecordBatch<TSource>?> writer, CancellationToken cancellationToken)
     {
         try
         {
@@ -237,10 +234,10 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
     }
 
     private async Task ProcessAsync(
-        WindowProcessor<TEvent, TKey, TResult> processor,
+        WindowProcessor<TSource, TKey, TResult> processor,
         SourceContext context,
-        ChannelReader<RecordBatch<TEvent>?> reader,
-        ChannelWriter<OutputChunk<TEvent, TKey, TResult>> writer,
+        ChannelReader<RecordBatch<TSource>?> reader,
+        ChannelWriter<OutputChunk<TSource, TKey, TResult>> writer,
         Task<ExceptionDispatchInfo?> read,
         PipelineStatistics statistics,
         CancellationToken abortToken)
@@ -248,7 +245,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         try
         {
             var time = _options.TimeProvider;
-            var chunk = new OutputChunk<TEvent, TKey, TResult>();
+            var chunk = new OutputChunk<TSource, TKey, TResult>();
             long lastCheckpoint = time.GetTimestamp();
             bool changed = false;
             bool sourceEnded;
@@ -301,7 +298,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
                 if (chunk.HasContent)
                 {
                     await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
-                    chunk = new OutputChunk<TEvent, TKey, TResult>();
+                    chunk = new OutputChunk<TSource, TKey, TResult>();
                 }
             }
 
@@ -325,7 +322,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         }
     }
 
-    private static void Announce(SourceContext context, WindowProcessor<TEvent, TKey, TResult> processor)
+    private static void Announce(SourceContext context, WindowProcessor<TSource, TKey, TResult> processor)
     {
         while (context.TryTakeAnnouncement(out string partitionId))
         {
@@ -333,7 +330,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         }
     }
 
-    private async Task DeliverAsync(ChannelReader<OutputChunk<TEvent, TKey, TResult>> reader, SourceContext context, PipelineStatistics statistics, CancellationToken abortToken)
+    private async Task DeliverAsync(ChannelReader<OutputChunk<TSource, TKey, TResult>> reader, SourceContext context, PipelineStatistics statistics, CancellationToken abortToken)
     {
         await foreach (var chunk in reader.ReadAllAsync(abortToken).ConfigureAwait(false))
         {
@@ -374,7 +371,7 @@ public sealed class StreamPipeline<TEvent, TKey, TResult>
         }
     }
 
-    private async ValueTask WriteAsync(OutputChunk<TEvent, TKey, TResult> chunk, PipelineStatistics statistics, CancellationToken cancellationToken)
+    private async ValueTask WriteAsync(OutputChunk<TSource, TKey, TResult> chunk, PipelineStatistics statistics, CancellationToken cancellationToken)
     {
         if (chunk.Results.Count > 0)
         {

@@ -5,6 +5,7 @@ namespace Analytics.Streaming;
 /// <code>
 /// var pipeline = StreamPipeline.Create&lt;ClickEvent&gt;(new() { Name = "page-views" })
 ///     .WithEventTime(e =&gt; e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(5))
+///     .Where(e =&gt; !e.IsBot)
 ///     .KeyBy(e =&gt; e.PageId)
 ///     .Window(Windows.Sliding(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)))
 ///     .Aggregate(a =&gt; a.Count())
@@ -13,35 +14,47 @@ namespace Analytics.Streaming;
 /// await pipeline.RunAsync(source, cancellationToken);
 /// </code>
 /// </example>
-public static class StreamPipeline
+public static partial class StreamPipeline
 {
-    /// <summary>Starts describing a pipeline over events of type <typeparamref name="TEvent"/>.</summary>
-    /// <typeparam name="TEvent">The event type.</typeparam>
+    /// <summary>Starts describing a pipeline over records of type <typeparamref name="TSource"/>.</summary>
+    /// <typeparam name="TSource">The type the source delivers.</typeparam>
     /// <param name="options">The options; defaults when <see langword="null"/>.</param>
     /// <returns>The builder.</returns>
-    public static StreamPipelineBuilder<TEvent> Create<TEvent>(StreamPipelineOptions? options = null) => new(options ?? new StreamPipelineOptions());
+    public static StreamPipelineBuilder<TSource, TSource> Create<TSource>(StreamPipelineOptions? options = null)
+        => new(options ?? new StreamPipelineOptions(), new ChainBuilder<TSource, TSource, IdentityChain<TSource>>(default), TimeSetting.None);
 }
 
-/// <summary>First step of a pipeline description: options and time.</summary>
-/// <typeparam name="TEvent">The event type.</typeparam>
-public sealed class StreamPipelineBuilder<TEvent>
+/// <summary>The time the windows of a pipeline run on, as chosen on its builder.</summary>
+internal readonly record struct TimeSetting(bool Chosen, bool IsProcessingTime, TimeSpan MaxOutOfOrderness, TimeSpan IdleTimeout)
 {
-    internal StreamPipelineBuilder(StreamPipelineOptions options) => Options = options;
+    public static TimeSetting None => new(false, false, TimeSpan.Zero, StreamPipelineOptions.DefaultIdleTimeout);
+}
 
-    /// <summary>The default idle timeout of a partition: 30 seconds.</summary>
-    public static TimeSpan DefaultIdleTimeout { get; } = TimeSpan.FromSeconds(30);
+/// <summary>
+/// First steps of a pipeline description: the time, and operators that run on every record before the windows:
+/// filters (<see cref="Where"/>), maps (<see cref="Select{TOut}"/>) and lookups (<c>Enrich</c>). The operators are fused
+/// with the window stage into one loop, so a filter or map costs a call, not a stage.
+/// </summary>
+/// <typeparam name="TSource">The type the source delivers.</typeparam>
+/// <typeparam name="TEvent">The type after the operators so far.</typeparam>
+/// <remarks>
+/// Records a filter leaves out are counted (<see cref="BatchReceipt.Filtered"/>, <see cref="PipelineStatistics.RecordsFiltered"/>)
+/// and are neither dead letters nor late. Operators and selectors must not throw.
+/// </remarks>
+public sealed class StreamPipelineBuilder<TSource, TEvent>
+{
+    internal StreamPipelineBuilder(StreamPipelineOptions options, ChainBuilder<TSource, TEvent> chain, TimeSetting time)
+    {
+        Options = options;
+        Chain = chain;
+        Time = time;
+    }
 
     internal StreamPipelineOptions Options { get; }
 
-    internal Func<TEvent, DateTimeOffset>? EventTime { get; private set; }
+    internal ChainBuilder<TSource, TEvent> Chain { get; }
 
-    internal Func<TEvent, long>? EventTimeUnixMilliseconds { get; private set; }
-
-    internal bool TimeChosen { get; private set; }
-
-    internal TimeSpan MaxOutOfOrderness { get; private set; }
-
-    internal TimeSpan IdleTimeout { get; private set; } = DefaultIdleTimeout;
+    internal TimeSetting Time { get; }
 
     /// <summary>Uses the event's own time for windows, with watermarks that tolerate out-of-order events.</summary>
     /// <param name="timestamp">Reads the event time; must not throw.</param>
@@ -50,16 +63,13 @@ public sealed class StreamPipelineBuilder<TEvent>
     /// How long a partition may go without records before it stops holding the watermark back; default 30 seconds;
     /// <see cref="TimeSpan.Zero"/> or <see cref="Timeout.InfiniteTimeSpan"/> never treats a partition as idle.
     /// </param>
-    /// <returns>This builder.</returns>
-    public StreamPipelineBuilder<TEvent> WithEventTime(Func<TEvent, DateTimeOffset> timestamp, TimeSpan maxOutOfOrderness = default, TimeSpan? idleTimeout = null)
+    /// <returns>The builder.</returns>
+    /// <exception cref="InvalidOperationException">The time was already chosen.</exception>
+    public StreamPipelineBuilder<TSource, TEvent> WithEventTime(Func<TEvent, DateTimeOffset> timestamp, TimeSpan maxOutOfOrderness = default, TimeSpan? idleTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(timestamp);
-        EventTime = timestamp;
-        EventTimeUnixMilliseconds = null;
-        MaxOutOfOrderness = maxOutOfOrderness;
-        IdleTimeout = idleTimeout ?? DefaultIdleTimeout;
-        TimeChosen = true;
-        return this;
+        EnsureTimeNotChosen();
+        return new(Options, Chain.WithTime(timestamp), new TimeSetting(true, false, maxOutOfOrderness, idleTimeout ?? StreamPipelineOptions.DefaultIdleTimeout));
     }
 
     /// <summary>
@@ -69,27 +79,74 @@ public sealed class StreamPipelineBuilder<TEvent>
     /// <param name="unixTimeMilliseconds">Reads the event time in milliseconds since 1970-01-01T00:00:00Z; must not throw.</param>
     /// <param name="maxOutOfOrderness">How far behind the newest event of its partition an event may arrive and still be on time. Default zero.</param>
     /// <param name="idleTimeout">How long a partition may go without records before it stops holding the watermark back; default 30 seconds.</param>
-    /// <returns>This builder.</returns>
-    public StreamPipelineBuilder<TEvent> WithEventTime(Func<TEvent, long> unixTimeMilliseconds, TimeSpan maxOutOfOrderness = default, TimeSpan? idleTimeout = null)
+    /// <returns>The builder.</returns>
+    /// <exception cref="InvalidOperationException">The time was already chosen.</exception>
+    public StreamPipelineBuilder<TSource, TEvent> WithEventTime(Func<TEvent, long> unixTimeMilliseconds, TimeSpan maxOutOfOrderness = default, TimeSpan? idleTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(unixTimeMilliseconds);
-        EventTime = null;
-        EventTimeUnixMilliseconds = unixTimeMilliseconds;
-        MaxOutOfOrderness = maxOutOfOrderness;
-        IdleTimeout = idleTimeout ?? DefaultIdleTimeout;
-        TimeChosen = true;
-        return this;
+        EnsureTimeNotChosen();
+        return new(Options, Chain.WithUnixMilliseconds(unixTimeMilliseconds), new TimeSetting(true, false, maxOutOfOrderness, idleTimeout ?? StreamPipelineOptions.DefaultIdleTimeout));
     }
 
     /// <summary>Uses the time a batch is processed (from <see cref="StreamPipelineOptions.TimeProvider"/>) as the event time; no record is ever late.</summary>
-    /// <returns>This builder.</returns>
-    public StreamPipelineBuilder<TEvent> WithProcessingTime()
+    /// <returns>The builder.</returns>
+    /// <exception cref="InvalidOperationException">The time was already chosen.</exception>
+    public StreamPipelineBuilder<TSource, TEvent> WithProcessingTime()
     {
-        EventTime = null;
-        EventTimeUnixMilliseconds = null;
-        TimeChosen = true;
-        return this;
+        EnsureTimeNotChosen();
+        return new(Options, Chain, new TimeSetting(true, true, TimeSpan.Zero, TimeSpan.Zero));
     }
+
+    /// <summary>Keeps only the events <paramref name="predicate"/> accepts; the others are counted as filtered.</summary>
+    /// <param name="predicate">Decides; must not throw.</param>
+    /// <returns>The builder.</returns>
+    public StreamPipelineBuilder<TSource, TEvent> Where(Func<TEvent, bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        return new(Options, Chain.Where(predicate), Time);
+    }
+
+    /// <summary>Turns every event into another (a projection, a parse of a field, a derived value).</summary>
+    /// <typeparam name="TOut">The new event type.</typeparam>
+    /// <param name="map">Turns an event into the new one; must not throw.</param>
+    /// <returns>The builder of the new event type.</returns>
+    /// <remarks>Choose the time before or after: a time chosen before is carried through the map.</remarks>
+    public StreamPipelineBuilder<TSource, TOut> Select<TOut>(Func<TEvent, TOut> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return new(Options, Chain.Select(map), Time);
+    }
+
+    /// <summary>
+    /// Joins every event with its row of a lookup table (an inner join: events whose key has no row are left out and
+    /// counted as filtered). The table can be refreshed while the pipeline runs (<see cref="LookupTable{TKey, TRow}.Replace"/>).
+    /// </summary>
+    /// <typeparam name="TLookupKey">The table's key type.</typeparam>
+    /// <typeparam name="TRow">The table's row type.</typeparam>
+    /// <typeparam name="TOut">The joined event type.</typeparam>
+    /// <param name="table">The table.</param>
+    /// <param name="key">Reads the event's key into the table; must not throw.</param>
+    /// <param name="combine">Builds the joined event; must not throw.</param>
+    /// <returns>The builder of the joined type.</returns>
+    public StreamPipelineBuilder<TSource, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine)
+        where TLookupKey : notnull
+        => Enrich(table, key, combine, keepMisses: false, default!);
+
+    /// <summary>
+    /// Joins every event with its row of a lookup table, using <paramref name="missing"/> for events whose key has no row
+    /// (a left join: no event is left out).
+    /// </summary>
+    /// <typeparam name="TLookupKey">The table's key type.</typeparam>
+    /// <typeparam name="TRow">The table's row type.</typeparam>
+    /// <typeparam name="TOut">The joined event type.</typeparam>
+    /// <param name="table">The table.</param>
+    /// <param name="key">Reads the event's key into the table; must not throw.</param>
+    /// <param name="combine">Builds the joined event; must not throw.</param>
+    /// <param name="missing">The row used when the table has none for the key.</param>
+    /// <returns>The builder of the joined type.</returns>
+    public StreamPipelineBuilder<TSource, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine, TRow missing)
+        where TLookupKey : notnull
+        => Enrich(table, key, combine, keepMisses: true, missing);
 
     /// <summary>Groups events by key; each key has its own windows.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
@@ -100,33 +157,57 @@ public sealed class StreamPipelineBuilder<TEvent>
     /// <c>StateCodec.Pair(StateCodec.String, StateCodec.Int32)</c> or <c>StateCodec.Json(MyContext.Default.MyKey)</c>.
     /// </param>
     /// <returns>The keyed builder.</returns>
-    public KeyedPipelineBuilder<TEvent, TKey> KeyBy<TKey>(Func<TEvent, TKey?> keySelector, IStateCodec<TKey>? keyCodec = null)
+    public KeyedPipelineBuilder<TSource, TEvent, TKey> KeyBy<TKey>(Func<TEvent, TKey?> keySelector, IStateCodec<TKey>? keyCodec = null)
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(keySelector);
-        return new KeyedPipelineBuilder<TEvent, TKey>(this, keySelector, keyCodec ?? StateCodec.Default<TKey>());
+        return new KeyedPipelineBuilder<TSource, TEvent, TKey>(Options, Time, new SourcePlan<TSource, TEvent>(Chain, Time.IsProcessingTime), keySelector, keyCodec ?? StateCodec.Default<TKey>());
     }
 
     /// <summary>Windows over all events together (one key, <see cref="GlobalKey"/>).</summary>
     /// <param name="window">The windows.</param>
     /// <returns>The windowed builder.</returns>
-    public WindowedPipelineBuilder<TEvent, GlobalKey> Window(WindowSpec window) => KeyBy(static _ => GlobalKey.Value, StateCodec.GlobalKey).Window(window);
+    public WindowedPipelineBuilder<TSource, TEvent, GlobalKey> Window(WindowSpec window) => KeyBy(static _ => GlobalKey.Value, StateCodec.GlobalKey).Window(window);
+
+    private StreamPipelineBuilder<TSource, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine, bool keepMisses, TRow missing)
+        where TLookupKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(combine);
+        return new(Options, Chain.Enrich(table, key, combine, keepMisses, missing), Time);
+    }
+
+    private void EnsureTimeNotChosen()
+    {
+        if (Time.Chosen)
+        {
+            throw new InvalidOperationException("The time of the windows is already chosen: call WithEventTime(...) or WithProcessingTime() once.");
+        }
+    }
 }
 
 /// <summary>Pipeline description step after <c>KeyBy</c>.</summary>
-/// <typeparam name="TEvent">The event type.</typeparam>
+/// <typeparam name="TSource">The type the source delivers.</typeparam>
+/// <typeparam name="TEvent">The type the windows aggregate.</typeparam>
 /// <typeparam name="TKey">The key type.</typeparam>
-public sealed class KeyedPipelineBuilder<TEvent, TKey>
+public sealed class KeyedPipelineBuilder<TSource, TEvent, TKey>
     where TKey : notnull
 {
-    internal KeyedPipelineBuilder(StreamPipelineBuilder<TEvent> source, Func<TEvent, TKey?> keySelector, IStateCodec<TKey>? keyCodec)
+    internal KeyedPipelineBuilder(StreamPipelineOptions options, TimeSetting time, StagePlan<TSource, TEvent> plan, Func<TEvent, TKey?> keySelector, IStateCodec<TKey>? keyCodec)
     {
-        Source = source;
+        Options = options;
+        Time = time;
+        Plan = plan;
         KeySelector = keySelector;
         KeyCodec = keyCodec;
     }
 
-    internal StreamPipelineBuilder<TEvent> Source { get; }
+    internal StreamPipelineOptions Options { get; }
+
+    internal TimeSetting Time { get; }
+
+    internal StagePlan<TSource, TEvent> Plan { get; }
 
     internal Func<TEvent, TKey?> KeySelector { get; }
 
@@ -135,26 +216,27 @@ public sealed class KeyedPipelineBuilder<TEvent, TKey>
     /// <summary>Assigns each key's events to windows.</summary>
     /// <param name="window">The windows, from <see cref="Windows"/>.</param>
     /// <returns>The windowed builder.</returns>
-    public WindowedPipelineBuilder<TEvent, TKey> Window(WindowSpec window)
+    public WindowedPipelineBuilder<TSource, TEvent, TKey> Window(WindowSpec window)
     {
         ArgumentNullException.ThrowIfNull(window);
-        return new WindowedPipelineBuilder<TEvent, TKey>(this, window);
+        return new WindowedPipelineBuilder<TSource, TEvent, TKey>(this, window);
     }
 }
 
 /// <summary>Pipeline description step after <c>Window</c>: lateness, emission, aggregate.</summary>
-/// <typeparam name="TEvent">The event type.</typeparam>
+/// <typeparam name="TSource">The type the source delivers.</typeparam>
+/// <typeparam name="TEvent">The type the windows aggregate.</typeparam>
 /// <typeparam name="TKey">The key type.</typeparam>
-public sealed class WindowedPipelineBuilder<TEvent, TKey>
+public sealed class WindowedPipelineBuilder<TSource, TEvent, TKey>
     where TKey : notnull
 {
-    internal WindowedPipelineBuilder(KeyedPipelineBuilder<TEvent, TKey> keyed, WindowSpec window)
+    internal WindowedPipelineBuilder(KeyedPipelineBuilder<TSource, TEvent, TKey> keyed, WindowSpec window)
     {
         Keyed = keyed;
         Window = window;
     }
 
-    internal KeyedPipelineBuilder<TEvent, TKey> Keyed { get; }
+    internal KeyedPipelineBuilder<TSource, TEvent, TKey> Keyed { get; }
 
     internal WindowSpec Window { get; }
 
@@ -169,7 +251,7 @@ public sealed class WindowedPipelineBuilder<TEvent, TKey>
     /// </summary>
     /// <param name="lateness">The allowed lateness; zero or more, at most 366 days.</param>
     /// <returns>This builder.</returns>
-    public WindowedPipelineBuilder<TEvent, TKey> AllowedLateness(TimeSpan lateness)
+    public WindowedPipelineBuilder<TSource, TEvent, TKey> AllowedLateness(TimeSpan lateness)
     {
         Lateness = lateness;
         return this;
@@ -178,7 +260,7 @@ public sealed class WindowedPipelineBuilder<TEvent, TKey>
     /// <summary>Chooses when results are emitted; default <see cref="EmitMode.OnClose"/>.</summary>
     /// <param name="mode">The emission mode.</param>
     /// <returns>This builder.</returns>
-    public WindowedPipelineBuilder<TEvent, TKey> Emit(EmitMode mode)
+    public WindowedPipelineBuilder<TSource, TEvent, TKey> Emit(EmitMode mode)
     {
         Mode = mode;
         return this;
@@ -190,13 +272,30 @@ public sealed class WindowedPipelineBuilder<TEvent, TKey>
     /// <typeparam name="TResult">Its result.</typeparam>
     /// <param name="aggregation">The aggregation, such as <c>Aggregates.For&lt;ClickEvent&gt;().Count()</c>.</param>
     /// <returns>The aggregated builder.</returns>
-    public AggregatedPipelineBuilder<TEvent, TKey, TResult> Aggregate<TAggregator, TAccumulator, TResult>(Aggregation<TEvent, TAggregator, TAccumulator, TResult> aggregation)
+    public AggregatedPipelineBuilder<TSource, TKey, TResult> Aggregate<TAggregator, TAccumulator, TResult>(Aggregation<TEvent, TAggregator, TAccumulator, TResult> aggregation)
         where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
     {
+        var keyed = Keyed;
+        var time = keyed.Time;
+        var idle = time.IdleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : time.IdleTimeout;
+        var stage = new StageSettings<TKey>(
+            keyed.Options.Name,
+            time.MaxOutOfOrderness.Ticks,
+            idle.Ticks,
+            keyed.Options.MaxEventTimeAhead?.Ticks ?? 0,
+            keyed.KeyCodec,
+            Window,
+            Lateness.Ticks,
+            Mode);
         var aggregator = aggregation.Aggregator;
-        return new AggregatedPipelineBuilder<TEvent, TKey, TResult>(this, settings => settings.Window.Kind == WindowKind.Session
-            ? new SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumulator, TResult>(settings, aggregator)
-            : new SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumulator, TResult>(settings, aggregator));
+        var plan = keyed.Plan;
+        var keySelector = keyed.KeySelector;
+        return new AggregatedPipelineBuilder<TSource, TKey, TResult>(
+            new PipelineDefinition(keyed.Options, time, Window, Lateness, Mode, plan.IsDownstream, plan.IsProcessingTime)
+            {
+                Upstream = plan.UpstreamDefinition is { } upstream ? [.. upstream.Upstream, upstream] : [],
+            },
+            timeProvider => plan.Create<TKey, TAggregator, TAccumulator, TResult>(stage, keySelector, aggregator, timeProvider));
     }
 
     /// <summary>Aggregates each key's events per window, choosing the aggregation from a factory: <c>.Aggregate(a =&gt; a.Count().And(a.Sum(e =&gt; e.Amount)))</c>.</summary>
@@ -205,7 +304,7 @@ public sealed class WindowedPipelineBuilder<TEvent, TKey>
     /// <typeparam name="TResult">Its result.</typeparam>
     /// <param name="define">Builds the aggregation from the factory.</param>
     /// <returns>The aggregated builder.</returns>
-    public AggregatedPipelineBuilder<TEvent, TKey, TResult> Aggregate<TAggregator, TAccumulator, TResult>(Func<AggregateFactory<TEvent>, Aggregation<TEvent, TAggregator, TAccumulator, TResult>> define)
+    public AggregatedPipelineBuilder<TSource, TKey, TResult> Aggregate<TAggregator, TAccumulator, TResult>(Func<AggregateFactory<TEvent>, Aggregation<TEvent, TAggregator, TAccumulator, TResult>> define)
         where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
     {
         ArgumentNullException.ThrowIfNull(define);
@@ -213,29 +312,92 @@ public sealed class WindowedPipelineBuilder<TEvent, TKey>
     }
 }
 
-/// <summary>Last pipeline description step: outputs, then <see cref="Build"/>.</summary>
-/// <typeparam name="TEvent">The event type.</typeparam>
+/// <summary>What a pipeline's last window stage (and the stages before it) were described with, for validation at build time.</summary>
+internal sealed record PipelineDefinition(StreamPipelineOptions Options, TimeSetting Time, WindowSpec Window, TimeSpan Lateness, EmitMode Mode, bool IsDownstream, bool IsProcessingTime)
+{
+    /// <summary>Gets the definitions of the window stages before this one, first first.</summary>
+    public IReadOnlyList<PipelineDefinition> Upstream { get; init; } = [];
+}
+
+/// <summary>
+/// Last pipeline description step: outputs, then <see cref="Build"/>. Or more windows over these results:
+/// <see cref="KeyBy{TNextKey}"/> / <see cref="Window"/> start a window stage fed by this one's windows.
+/// </summary>
+/// <typeparam name="TSource">The type the source delivers.</typeparam>
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TResult">The aggregate result type.</typeparam>
-public sealed class AggregatedPipelineBuilder<TEvent, TKey, TResult>
+public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
     where TKey : notnull
 {
-    private readonly WindowedPipelineBuilder<TEvent, TKey> _windowed;
-    private readonly Func<ProcessorSettings<TEvent, TKey>, WindowProcessor<TEvent, TKey, TResult>> _factory;
+    private readonly PipelineDefinition _definition;
+    private readonly Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> _factory;
     private readonly List<ISink<WindowResult<TKey, TResult>>> _sinks = [];
-    private ISink<LateRecord<TEvent>>? _lateSink;
+    private ChainBuilder<WindowResult<TKey, TResult>, WindowResult<TKey, TResult>> _resultChain = new ChainBuilder<WindowResult<TKey, TResult>, WindowResult<TKey, TResult>, ResultTimeChain<TKey, TResult>>(default);
+    private Func<WindowResult<TKey, TResult>, bool>? _resultFilter;
+    private ISink<LateRecord<TSource>>? _lateSink;
     private ISink<DeadLetter>? _deadLetterSink;
 
-    internal AggregatedPipelineBuilder(WindowedPipelineBuilder<TEvent, TKey> windowed, Func<ProcessorSettings<TEvent, TKey>, WindowProcessor<TEvent, TKey, TResult>> factory)
+    internal AggregatedPipelineBuilder(PipelineDefinition definition, Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> factory)
     {
-        _windowed = windowed;
+        _definition = definition;
         _factory = factory;
     }
+
+    /// <summary>
+    /// Keeps only the results <paramref name="predicate"/> accepts, for the sinks or for the windows that follow
+    /// (<c>Where(r =&gt; r.Value &gt; 100)</c>: only busy pages go on).
+    /// </summary>
+    /// <param name="predicate">Decides; must not throw.</param>
+    /// <returns>This builder.</returns>
+    public AggregatedPipelineBuilder<TSource, TKey, TResult> Where(Func<WindowResult<TKey, TResult>, bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        _resultChain = _resultChain.Where(predicate);
+        var previous = _resultFilter;
+        _resultFilter = previous is null ? predicate : r => previous(r) && predicate(r);
+        return this;
+    }
+
+    /// <summary>
+    /// Starts a window stage over these results, grouped by a new key (windows fed by windows: the top pages per
+    /// minute, the hottest auction per slide). Each result arrives once, when its window closes, with the last instant
+    /// of its window as its event time.
+    /// </summary>
+    /// <typeparam name="TNextKey">The new key type.</typeparam>
+    /// <param name="keySelector">Reads the new key from a result; must not throw.</param>
+    /// <param name="keyCodec">Saves keys in checkpoints; the built-in codec when <see langword="null"/>.</param>
+    /// <returns>The keyed builder of the next stage.</returns>
+    /// <remarks>This stage must emit each window once: no allowed lateness and <see cref="EmitMode.OnClose"/> (checked when built).</remarks>
+    public KeyedPipelineBuilder<TSource, WindowResult<TKey, TResult>, TNextKey> KeyBy<TNextKey>(Func<WindowResult<TKey, TResult>, TNextKey?> keySelector, IStateCodec<TNextKey>? keyCodec = null)
+        where TNextKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(keySelector);
+        if (_sinks.Count > 0 || _lateSink is not null || _deadLetterSink is not null)
+        {
+            throw new InvalidOperationException("Add the sinks after the last window stage: only its results reach them.");
+        }
+
+        var factory = _factory;
+        var plan = new ResultPlan<TSource, TKey, TResult>(factory, _resultChain);
+        var upstream = _definition;
+        return new KeyedPipelineBuilder<TSource, WindowResult<TKey, TResult>, TNextKey>(
+            _definition.Options,
+            upstream.Time with { MaxOutOfOrderness = TimeSpan.Zero, IdleTimeout = TimeSpan.Zero },
+            new UpstreamPlan<TSource, TKey, TResult>(plan, upstream),
+            keySelector,
+            keyCodec ?? StateCodec.Default<TNextKey>());
+    }
+
+    /// <summary>Starts a window stage over all these results together (one key): the maximum per window, the top N of the window's keys.</summary>
+    /// <param name="window">The windows of the next stage.</param>
+    /// <returns>The windowed builder of the next stage.</returns>
+    public WindowedPipelineBuilder<TSource, WindowResult<TKey, TResult>, GlobalKey> Window(WindowSpec window)
+        => KeyBy(static _ => GlobalKey.Value, StateCodec.GlobalKey).Window(window);
 
     /// <summary>Adds a destination for window results; several may be added, each receives every result.</summary>
     /// <param name="sink">The sink.</param>
     /// <returns>This builder.</returns>
-    public AggregatedPipelineBuilder<TEvent, TKey, TResult> To(ISink<WindowResult<TKey, TResult>> sink)
+    public AggregatedPipelineBuilder<TSource, TKey, TResult> To(ISink<WindowResult<TKey, TResult>> sink)
     {
         ArgumentNullException.ThrowIfNull(sink);
         _sinks.Add(sink);
@@ -245,7 +407,7 @@ public sealed class AggregatedPipelineBuilder<TEvent, TKey, TResult>
     /// <summary>Sets the destination of late records. Without one, late records are only counted (statistics and metrics).</summary>
     /// <param name="sink">The sink.</param>
     /// <returns>This builder.</returns>
-    public AggregatedPipelineBuilder<TEvent, TKey, TResult> LateTo(ISink<LateRecord<TEvent>> sink)
+    public AggregatedPipelineBuilder<TSource, TKey, TResult> LateTo(ISink<LateRecord<TSource>> sink)
     {
         _lateSink = sink ?? throw new ArgumentNullException(nameof(sink));
         return this;
@@ -254,7 +416,7 @@ public sealed class AggregatedPipelineBuilder<TEvent, TKey, TResult>
     /// <summary>Sets the destination of dead letters. Without one, dead letters are only counted (statistics and metrics).</summary>
     /// <param name="sink">The sink.</param>
     /// <returns>This builder.</returns>
-    public AggregatedPipelineBuilder<TEvent, TKey, TResult> DeadLettersTo(ISink<DeadLetter> sink)
+    public AggregatedPipelineBuilder<TSource, TKey, TResult> DeadLettersTo(ISink<DeadLetter> sink)
     {
         _deadLetterSink = sink ?? throw new ArgumentNullException(nameof(sink));
         return this;
@@ -264,13 +426,11 @@ public sealed class AggregatedPipelineBuilder<TEvent, TKey, TResult>
     /// <returns>The pipeline.</returns>
     /// <exception cref="ArgumentException">An option is invalid; the message says which and what to change.</exception>
     /// <exception cref="InvalidOperationException">A required step is missing (time, or a results sink).</exception>
-    public StreamPipeline<TEvent, TKey, TResult> Build()
+    public StreamPipeline<TSource, TKey, TResult> Build()
     {
-        var keyed = _windowed.Keyed;
-        var source = keyed.Source;
-        var options = source.Options;
+        var options = _definition.Options;
         options.Validate();
-        if (!source.TimeChosen)
+        if (!_definition.Time.Chosen)
         {
             throw new InvalidOperationException("Choose the time of the windows: call WithEventTime(...) or WithProcessingTime() before KeyBy/Window.");
         }
@@ -280,54 +440,65 @@ public sealed class AggregatedPipelineBuilder<TEvent, TKey, TResult>
             throw new InvalidOperationException("The pipeline has no results sink: add one with To(sink).");
         }
 
-        _windowed.Window.Validate();
-        CheckDuration(source.MaxOutOfOrderness, "maxOutOfOrderness (WithEventTime)");
-        CheckDuration(_windowed.Lateness, "AllowedLateness");
-        var idle = source.IdleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : source.IdleTimeout;
-        CheckDuration(idle, "idleTimeout (WithEventTime)");
-        if (!Enum.IsDefined(_windowed.Mode))
+        foreach (var stage in _definition.Upstream.Append(_definition))
         {
-            throw new ArgumentOutOfRangeException(nameof(EmitMode), _windowed.Mode, "Emit(mode) takes EmitMode.OnClose or EmitMode.OnUpdate.");
+            stage.Window.Validate();
+            CheckDuration(stage.Lateness, "AllowedLateness");
+            if (!Enum.IsDefined(stage.Mode))
+            {
+                throw new ArgumentOutOfRangeException(nameof(EmitMode), stage.Mode, "Emit(mode) takes EmitMode.OnClose or EmitMode.OnUpdate.");
+            }
         }
 
-        var settings = new ProcessorSettings<TEvent, TKey>(
-            options.Name,
-            source.EventTime,
-            source.EventTimeUnixMilliseconds,
-            source.MaxOutOfOrderness.Ticks,
-            idle.Ticks,
-            options.MaxEventTimeAhead?.Ticks ?? 0,
-            keyed.KeySelector,
-            keyed.KeyCodec,
-            _windowed.Window,
-            _windowed.Lateness.Ticks,
-            _windowed.Mode,
-            options.TimeProvider);
-        bool snapshotState = ChooseWindowState(options, settings, _factory(settings).CanSnapshotState);
-        return new StreamPipeline<TEvent, TKey, TResult>(options, settings, _factory, snapshotState, [.. _sinks], _lateSink, _deadLetterSink);
+        foreach (var upstream in _definition.Upstream)
+        {
+            if (upstream.Lateness != TimeSpan.Zero || upstream.Mode != EmitMode.OnClose)
+            {
+                throw new ArgumentException(
+                    "A window stage that feeds further windows must emit each window once: no AllowedLateness and Emit(EmitMode.OnClose). Put lateness and live updates on the last stage.",
+                    nameof(options));
+            }
+        }
+
+        var first = _definition.Upstream.Count > 0 ? _definition.Upstream[0] : _definition;
+        CheckDuration(first.Time.MaxOutOfOrderness, "maxOutOfOrderness (WithEventTime)");
+        var idle = first.Time.IdleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : first.Time.IdleTimeout;
+        CheckDuration(idle, "idleTimeout (WithEventTime)");
+
+        var time = options.TimeProvider;
+        var probe = _factory(time);
+        bool snapshotState = ChooseWindowState(options, first, probe.CanSnapshotState, chained: _definition.Upstream.Count > 0);
+        var factory = _factory;
+        var filter = _resultFilter;
+        Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> create = filter is null ? factory : t => new FilteringProcessor<TSource, TKey, TResult>(factory(t), filter);
+        return new StreamPipeline<TSource, TKey, TResult>(options, create, snapshotState, [.. _sinks], _lateSink, _deadLetterSink);
     }
 
-    private static bool ChooseWindowState(StreamPipelineOptions options, ProcessorSettings<TEvent, TKey> settings, bool canSave)
+    private static bool ChooseWindowState(StreamPipelineOptions options, PipelineDefinition first, bool canSave, bool chained)
     {
-        bool isSession = settings.Window.Kind == WindowKind.Session;
-        string missing = $"keys of type {typeof(TKey).Name} need a codec (KeyBy(selector, keyCodec)) and the aggregator must save its accumulators (IPersistentAggregator<TAccumulator>; every built-in one does)";
-        bool mustSave = isSession || settings.IsProcessingTime;
+        bool isSession = first.Window.Kind == WindowKind.Session;
+        string missing = $"every window stage needs a key codec (KeyBy(selector, keyCodec)) and an aggregator that saves its accumulators (IPersistentAggregator<TAccumulator>; every built-in one does)";
+        bool mustSave = isSession || first.IsProcessingTime || chained;
+        string why = options.WindowState == WindowStateMode.Always ? "WindowState = Always"
+            : isSession ? "session windows"
+            : first.IsProcessingTime ? "processing time"
+            : "windows fed by windows";
         switch (options.WindowState)
         {
-            case WindowStateMode.Never when mustSave:
+            case WindowStateMode.Never when isSession || first.IsProcessingTime:
                 throw new ArgumentException(
                     $"WindowState = Never works only for tumbling and sliding windows on event time: {(isSession ? "session windows" : "processing-time windows")} cannot be rebuilt from replayed records. Use Auto or Always.",
                     nameof(options));
+            case WindowStateMode.Never when chained && !canSave:
+                throw new ArgumentException($"Pipeline '{options.Name}' chains windows, whose later stages always save their windows in checkpoints, but it cannot: {missing}.", nameof(options));
             case WindowStateMode.Never:
                 return false;
             case WindowStateMode.Always or WindowStateMode.Auto when !canSave && (mustSave || options.WindowState == WindowStateMode.Always):
-                throw new ArgumentException(
-                    $"Pipeline '{options.Name}' must save its open windows in checkpoints ({(options.WindowState == WindowStateMode.Always ? "WindowState = Always" : isSession ? "session windows" : "processing time")}), but it cannot: {missing}.",
-                    nameof(options));
+                throw new ArgumentException($"Pipeline '{options.Name}' must save its open windows in checkpoints ({why}), but it cannot: {missing}.", nameof(options));
             case WindowStateMode.Always:
                 return true;
             default:
-                return canSave && (mustSave || settings.Window.Size.Ticks + settings.AllowedLatenessTicks >= options.CheckpointInterval.Ticks);
+                return canSave && (mustSave || first.Window.Size.Ticks + first.Lateness.Ticks >= options.CheckpointInterval.Ticks);
         }
     }
 
@@ -338,4 +509,19 @@ public sealed class AggregatedPipelineBuilder<TEvent, TKey, TResult>
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be zero or more and at most {WindowSpec.MaxLength.TotalDays} days; got {value}.");
         }
     }
+}
+
+/// <summary>A further window stage's plan, remembering the definitions of the stages before it (for validation).</summary>
+internal sealed class UpstreamPlan<TSource, TUpKey, TUpResult>(ResultPlan<TSource, TUpKey, TUpResult> plan, PipelineDefinition upstream)
+    : StagePlan<TSource, WindowResult<TUpKey, TUpResult>>
+{
+    public override PipelineDefinition? UpstreamDefinition => upstream;
+
+    public override bool IsProcessingTime => plan.IsProcessingTime;
+
+    public override bool IsDownstream => true;
+
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, Func<WindowResult<TUpKey, TUpResult>, TKey?> keySelector, TAggregator aggregator, TimeProvider time)
+        where TKey : default
+        => plan.Create<TKey, TAggregator, TAccumulator, TResult>(settings, keySelector, aggregator, time);
 }

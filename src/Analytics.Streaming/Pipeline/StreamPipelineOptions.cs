@@ -5,6 +5,9 @@ namespace Analytics.Streaming;
 /// <summary>Options of a <see cref="StreamPipeline{TEvent, TKey, TResult}"/>; validated when the pipeline is built.</summary>
 public sealed class StreamPipelineOptions
 {
+    /// <summary>The default idle timeout of a partition: 30 seconds.</summary>
+    public static TimeSpan DefaultIdleTimeout { get; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets the pipeline name: part of every result identity and the <c>pipeline</c> tag of its metrics. Default <c>"pipeline"</c>.</summary>
     public string Name { get; set; } = "pipeline";
 

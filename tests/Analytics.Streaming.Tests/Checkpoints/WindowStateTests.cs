@@ -14,7 +14,7 @@ public sealed class WindowStateTests
     private static View[] Views(int count, int users)
         => [.. Enumerable.Range(0, count).Select(i => new View($"/p{i % 3}", $"u{i * 7 % users}", 10 + (i * 13 % 97), i * 1000L, T0.AddSeconds(i % 50)))];
 
-    private static void AssertSameAfterRestore<TResult>(Func<WindowedPipelineBuilder<View, string>, AggregatedPipelineBuilder<View, string, TResult>> aggregate, Func<TResult, object> show, int count = 400, int users = 150)
+    private static void AssertSameAfterRestore<TResult>(Func<WindowedPipelineBuilder<View, View, string>, AggregatedPipelineBuilder<View, string, TResult>> aggregate, Func<TResult, object> show, int count = 400, int users = 150)
     {
         var pipeline = aggregate(StreamPipeline.Create<View>(new() { Name = "state", WindowState = WindowStateMode.Always })
             .WithEventTime(v => v.Time).KeyBy(v => v.Page).Window(Windows.Tumbling(TimeSpan.FromMinutes(1))))

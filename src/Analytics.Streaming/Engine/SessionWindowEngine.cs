@@ -15,27 +15,32 @@ namespace Analytics.Streaming;
 /// <see cref="EmitReason.LateUpdate"/>; a record that extends or merges it gives a new extent, emitted when the
 /// watermark passes the new end.
 /// </remarks>
-internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumulator, TResult> : WindowProcessor<TEvent, TKey, TResult>
+internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKey, TAggregator, TAccumulator, TResult> : WindowEngine<TSource, TKey, TResult>
+    where TChain : struct, IEventChain<TSource, TEvent>
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
 {
     private readonly Dictionary<TKey, List<Session>> _states = [];
     private readonly List<KeyValuePair<TKey, Session>> _dirty = [];
     private readonly IStateCodec<TAccumulator>? _accumulatorCodec;
+    private readonly Func<TEvent, TKey?> _keySelector;
     private readonly long _gap;
     private readonly long _lateness;
     private readonly bool _emitUpdates;
     private readonly string _pipeline;
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
+    private TChain _chain;
 #pragma warning restore IDE0044
     private long _sessionCount;
     private long _nextScan = long.MaxValue;
     private long _minOpenStart = long.MaxValue;
 
-    public SessionWindowProcessor(ProcessorSettings<TEvent, TKey> settings, TAggregator aggregator)
+    public SessionWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, Func<TEvent, TKey?> keySelector, TAggregator aggregator)
         : base(settings)
     {
+        _chain = chain;
+        _keySelector = keySelector;
         _aggregator = aggregator;
         _accumulatorCodec = (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
         _gap = settings.Window.Gap.Ticks;
@@ -52,18 +57,24 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
 
     private protected override long DoneBeforeTicks => WatermarkTicks == long.MaxValue ? long.MaxValue : _minOpenStart;
 
-    private protected override AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output, int firstNew)
+    private protected override AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
     {
         var records = batch.Records.Span;
-        var keySelector = Settings.KeySelector;
+        var keySelector = _keySelector;
         long watermark = WatermarkTicks;
         long maxTicks = long.MinValue;
-        int accepted = 0, late = 0, dead = 0;
+        int accepted = 0, late = 0, dead = 0, filtered = 0;
 
         for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            long ticks = time.Read(record.Value);
+            long ticks = nowTicks;
+            if (!_chain.TryApply(record.Value, ref ticks, out TEvent value))
+            {
+                filtered++;
+                continue;
+            }
+
             if (!IsValidTime(ticks, nowTicks))
             {
                 RejectTime(batch, record, ticks, nowTicks, output);
@@ -71,7 +82,7 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 continue;
             }
 
-            TKey? key = keySelector(record.Value);
+            TKey? key = keySelector(value);
             if (key is null)
             {
                 RejectKey(batch, record, output);
@@ -94,7 +105,7 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 continue;
             }
 
-            _aggregator.Add(ref session.Accumulator, record.Value);
+            _aggregator.Add(ref session.Accumulator, value);
             session.Count++;
             if (!session.Dirty && (_emitUpdates || session.End <= watermark))
             {
@@ -110,13 +121,13 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             accepted++;
         }
 
-        return new AssignCounts(accepted, late, dead, maxTicks);
+        return new AssignCounts(accepted, late, dead, filtered, maxTicks);
     }
 
-    private protected override long Rebuild<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, int count)
+    private protected override long Rebuild(RecordBatch<TSource> batch, int count)
         => throw new InvalidOperationException("Session windows are always restored from saved window state, never rebuilt from replays.");
 
-    private protected override void EmitDirty(IWindowOutput<TEvent, TKey, TResult> output)
+    private protected override void EmitDirty(IWindowOutput<TSource, TKey, TResult> output)
     {
         long watermark = WatermarkTicks;
         foreach (var (key, session) in _dirty)
@@ -140,7 +151,7 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         _dirty.Clear();
     }
 
-    private protected override void OnWatermark(long before, long after, IWindowOutput<TEvent, TKey, TResult> output)
+    private protected override void OnWatermark(long before, long after, IWindowOutput<TSource, TKey, TResult> output)
     {
         if (after == before || after < _nextScan)
         {
@@ -331,13 +342,13 @@ internal sealed class SessionWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         return target;
     }
 
-    private void EmitClosed(TKey key, Session session, IWindowOutput<TEvent, TKey, TResult> output)
+    private void EmitClosed(TKey key, Session session, IWindowOutput<TSource, TKey, TResult> output)
     {
         Emit(key, session, session.ClosedEmitted ? EmitReason.LateUpdate : EmitReason.Closed, output);
         session.ClosedEmitted = true;
     }
 
-    private void Emit(TKey key, Session session, EmitReason reason, IWindowOutput<TEvent, TKey, TResult> output)
+    private void Emit(TKey key, Session session, EmitReason reason, IWindowOutput<TSource, TKey, TResult> output)
     {
         var window = new TimeWindow(session.Start, session.End);
         List<TimeWindow>? replaced = null;

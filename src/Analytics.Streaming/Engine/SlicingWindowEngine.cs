@@ -16,7 +16,15 @@ namespace Analytics.Streaming;
 /// that contain it, and only those) and <c>New</c> (created in this batch: a window made only of new slices was never
 /// emitted, so its first result is <see cref="EmitReason.Closed"/>, not a late update).
 /// </remarks>
-internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumulator, TResult> : WindowProcessor<TEvent, TKey, TResult>
+/// <typeparam name="TSource">The type the source delivers.</typeparam>
+/// <typeparam name="TEvent">The type the operators turn it into, which the windows aggregate.</typeparam>
+/// <typeparam name="TChain">The fused operators.</typeparam>
+/// <typeparam name="TKey">The key type.</typeparam>
+/// <typeparam name="TAggregator">The aggregator.</typeparam>
+/// <typeparam name="TAccumulator">Its accumulator.</typeparam>
+/// <typeparam name="TResult">Its result.</typeparam>
+internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKey, TAggregator, TAccumulator, TResult> : WindowEngine<TSource, TKey, TResult>
+    where TChain : struct, IEventChain<TSource, TEvent>
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
 {
@@ -25,6 +33,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
     private readonly List<TKey> _dirty = [];
     private readonly List<TKey> _emptied = [];
     private readonly IStateCodec<TAccumulator>? _accumulatorCodec;
+    private readonly Func<TEvent, TKey?> _keySelector;
     private readonly long _size;
     private readonly long _slide;
     private readonly long _slice;
@@ -36,12 +45,15 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
     private readonly string _pipeline;
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
+    private TChain _chain;
 #pragma warning restore IDE0044
     private long _sliceCount;
 
-    public SlicingWindowProcessor(ProcessorSettings<TEvent, TKey> settings, TAggregator aggregator)
+    public SlicingWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, Func<TEvent, TKey?> keySelector, TAggregator aggregator)
         : base(settings)
     {
+        _chain = chain;
+        _keySelector = keySelector;
         _aggregator = aggregator;
         _accumulatorCodec = (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
         _size = settings.Window.Size.Ticks;
@@ -71,10 +83,10 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
 
     private protected override long DoneBeforeTicks => DoneBefore(WatermarkTicks);
 
-    private protected override AssignCounts Assign<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, long nowTicks, IWindowOutput<TEvent, TKey, TResult> output, int firstNew)
+    private protected override AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
     {
         var records = batch.Records.Span;
-        var keySelector = Settings.KeySelector;
+        var keySelector = _keySelector;
         long watermark = WatermarkTicks;
         long lateBefore = DoneBefore(watermark);
         long dirtyBefore = _emitUpdates ? long.MaxValue : watermark == long.MinValue ? long.MinValue : TimeMath.AlignDown(watermark, _slide, _endOffset);
@@ -82,12 +94,18 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         long sliceEnd = long.MinValue;
         long slice = 0;
         long maxTicks = long.MinValue;
-        int accepted = 0, late = 0, dead = 0;
+        int accepted = 0, late = 0, dead = 0, filtered = 0;
 
         for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            long ticks = time.Read(record.Value);
+            long ticks = nowTicks;
+            if (!_chain.TryApply(record.Value, ref ticks, out TEvent value))
+            {
+                filtered++;
+                continue;
+            }
+
             if (!IsValidTime(ticks, nowTicks))
             {
                 RejectTime(batch, record, ticks, nowTicks, output);
@@ -95,7 +113,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
                 continue;
             }
 
-            TKey? key = keySelector(record.Value);
+            TKey? key = keySelector(value);
             if (key is null)
             {
                 RejectKey(batch, record, output);
@@ -125,7 +143,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             if (state.Count != 0 && slices[last].Id == slice)
             {
                 index = last;
-                _aggregator.Add(ref slices[last].Accumulator, record.Value);
+                _aggregator.Add(ref slices[last].Accumulator, value);
                 slices[last].CountAndFlags++;
                 if (last < state.BackEnd)
                 {
@@ -134,7 +152,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             }
             else
             {
-                index = AddToOtherSlice(ref state, slice, record.Value, out created);
+                index = AddToOtherSlice(ref state, slice, value, out created);
             }
 
             if (ticks < dirtyBefore)
@@ -150,34 +168,34 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
             accepted++;
         }
 
-        return new AssignCounts(accepted, late, dead, maxTicks);
+        return new AssignCounts(accepted, late, dead, filtered, maxTicks);
     }
 
-    private protected override long Rebuild<TTimeReader>(RecordBatch<TEvent> batch, TTimeReader time, int count)
+    private protected override long Rebuild(RecordBatch<TSource> batch, int count)
     {
         var records = batch.Records.Span;
-        var keySelector = Settings.KeySelector;
         long notFinalFrom = DoneBefore(WatermarkTicks);
         long maxTicks = long.MinValue;
         for (int i = 0; i < count; i++)
         {
             ref readonly var record = ref records[i];
-            long ticks = time.Read(record.Value);
-            if (!IsValidTime(ticks, ReplayClockTicks) || ticks < notFinalFrom || keySelector(record.Value) is not { } key)
+            long ticks = ReplayClockTicks;
+            if (!_chain.TryApply(record.Value, ref ticks, out TEvent value)
+                || !IsValidTime(ticks, ReplayClockTicks) || ticks < notFinalFrom || _keySelector(value) is not { } key)
             {
-                // Delivered before the checkpoint: a final window's contribution, a late record or a dead letter.
+                // Delivered before the checkpoint: a final window's contribution, a late record, a dead letter, or filtered out.
                 continue;
             }
 
             ref KeySlices state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
-            AddToOtherSlice(ref state, TimeMath.FloorDiv(ticks - _offset, _slice), record.Value, out _);
+            AddToOtherSlice(ref state, TimeMath.FloorDiv(ticks - _offset, _slice), value, out _);
             maxTicks = Math.Max(maxTicks, ticks);
         }
 
         return maxTicks;
     }
 
-    private protected override void EmitDirty(IWindowOutput<TEvent, TKey, TResult> output)
+    private protected override void EmitDirty(IWindowOutput<TSource, TKey, TResult> output)
     {
         if (_dirty.Count == 0)
         {
@@ -204,7 +222,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
         _dirty.Clear();
     }
 
-    private protected override void OnWatermark(long before, long after, IWindowOutput<TEvent, TKey, TResult> output)
+    private protected override void OnWatermark(long before, long after, IWindowOutput<TSource, TKey, TResult> output)
     {
         if (after == before)
         {
@@ -328,7 +346,7 @@ internal sealed class SlicingWindowProcessor<TEvent, TKey, TAggregator, TAccumul
     /// Emits the key's windows whose end lies in <c>(endAfter, endAtMost]</c> and that hold at least one slice; when
     /// not <paramref name="closing"/>, only those that hold a dirty slice.
     /// </summary>
-    private void EmitWindows(TKey key, ref KeySlices state, long endAfter, long endAtMost, long watermark, bool closing, IWindowOutput<TEvent, TKey, TResult> output)
+    private void EmitWindows(TKey key, ref KeySlices state, long endAfter, long endAtMost, long watermark, bool closing, IWindowOutput<TSource, TKey, TResult> output)
     {
         if (state.Count == 0)
         {

@@ -1,0 +1,155 @@
+namespace Analytics.Streaming;
+
+/// <summary>
+/// Windows fed by windows: every result of the upstream processor's last stage is handed, when its window closes, to
+/// a further window stage as a record whose event time is the last instant of its window; the further stage's
+/// watermark follows the upstream watermark. Late records and dead letters of the upstream go to the pipeline's
+/// outputs; only the last stage's results do.
+/// </summary>
+/// <remarks>
+/// The upstream stage emits each window once (no allowed lateness, emission on close; the builder checks it), so the
+/// further stage never counts a window twice. A checkpoint nests: the upstream checkpoint carries this stage's (and any
+/// stage after it) in its downstream part.
+/// </remarks>
+internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult> : WindowProcessor<TSource, TKey, TResult>
+{
+    private const string ResultsPartition = "window-results";
+    private readonly WindowProcessor<TSource, TUpKey, TUpResult> _upstream;
+    private readonly WindowEngine<WindowResult<TUpKey, TUpResult>, TKey, TResult> _next;
+    private readonly Handoff _handoff = new();
+    private readonly Forwarder _forwarder = new();
+    private long _sequence;
+
+    public ChainedProcessor(WindowProcessor<TSource, TUpKey, TUpResult> upstream, WindowEngine<WindowResult<TUpKey, TUpResult>, TKey, TResult> next)
+    {
+        _upstream = upstream;
+        _next = next;
+
+        // The results partition never idles: it holds the further stage's watermark only until the first result, and
+        // the upstream watermark moves it from there.
+        _next.AnnouncePartitions([ResultsPartition]);
+    }
+
+    public override long OpenWindowCount => _upstream.OpenWindowCount + _next.OpenWindowCount;
+
+    public override bool SnapshotsWindowState => _upstream.SnapshotsWindowState;
+
+    public override long LastCheckpointId => _upstream.LastCheckpointId;
+
+    internal override long WatermarkTicks => _upstream.WatermarkTicks;
+
+    internal override bool CanSnapshotState => _upstream.CanSnapshotState && _next.CanSnapshotState;
+
+    public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
+    {
+        _handoff.Target = output;
+        var receipt = _upstream.Process(batch, _handoff);
+        return receipt with { ResultsEmitted = Forward(output) };
+    }
+
+    public override int AdvanceTime(IWindowOutput<TSource, TKey, TResult> output)
+    {
+        _handoff.Target = output;
+        _upstream.AdvanceTime(_handoff);
+        return Forward(output);
+    }
+
+    public override int AdvanceWatermark(DateTimeOffset watermark, IWindowOutput<TSource, TKey, TResult> output)
+    {
+        _handoff.Target = output;
+        _upstream.AdvanceWatermark(watermark, _handoff);
+        return Forward(output);
+    }
+
+    public override int Complete(IWindowOutput<TSource, TKey, TResult> output)
+    {
+        _handoff.Target = output;
+        _upstream.Complete(_handoff);
+        int emitted = Forward(output);
+        _forwarder.Target = output;
+        return emitted + _next.Complete(_forwarder);
+    }
+
+    public override void AnnouncePartitions(IEnumerable<string> partitionIds) => _upstream.AnnouncePartitions(partitionIds);
+
+    public override PipelineCheckpoint CreateCheckpoint() => CreateCheckpoint(null);
+
+    internal override PipelineCheckpoint CreateCheckpoint(byte[]? tail) => _upstream.CreateCheckpoint(_next.CreateCheckpoint(tail).ToBytes());
+
+    internal override byte[]? RestoreTail(PipelineCheckpoint checkpoint)
+    {
+        byte[] next = _upstream.RestoreTail(checkpoint)
+            ?? throw new InvalidOperationException(
+                $"Checkpoint {checkpoint.Id} of pipeline '{checkpoint.PipelineName}' has no state for this pipeline's windows fed by windows; give the changed pipeline a new name (or delete its checkpoint) to start over.");
+        var nextCheckpoint = PipelineCheckpoint.Parse(next);
+        _sequence = nextCheckpoint.FindPartition(ResultsPartition)?.ProcessedThrough is { } position && position.Sequence.TryToInt64(out long sequence) ? sequence : 0;
+        return _next.RestoreTail(nextCheckpoint);
+    }
+
+    internal override void UseStateSnapshots(bool enabled)
+    {
+        _upstream.UseStateSnapshots(enabled);
+
+        // The further stage's input cannot be replayed (it is derived), so its windows are always saved.
+        _next.UseStateSnapshots(true);
+    }
+
+    /// <summary>Hands the upstream results gathered since the last call to the next stage, then moves its watermark to the upstream one.</summary>
+    private int Forward(IWindowOutput<TSource, TKey, TResult> output)
+    {
+        _forwarder.Target = output;
+        int emitted = 0;
+        var results = _handoff.TakeResults();
+        if (results.Length > 0)
+        {
+            var records = new StreamRecord<WindowResult<TUpKey, TUpResult>>[results.Length];
+            for (int i = 0; i < results.Length; i++)
+            {
+                records[i] = new StreamRecord<WindowResult<TUpKey, TUpResult>>(results[i], SequenceNumber.FromInt64(++_sequence));
+            }
+
+            emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(ResultsPartition, records), _forwarder).ResultsEmitted;
+        }
+
+        if (_upstream.WatermarkTicks > _next.WatermarkTicks)
+        {
+            emitted += _next.AdvanceWatermark(_upstream.Watermark, _forwarder);
+        }
+
+        return emitted;
+    }
+
+    /// <summary>Collects the upstream results for the next stage; passes late records and dead letters to the pipeline's output.</summary>
+    private sealed class Handoff : IWindowOutput<TSource, TUpKey, TUpResult>
+    {
+        private readonly List<WindowResult<TUpKey, TUpResult>> _results = [];
+
+        public IWindowOutput<TSource, TKey, TResult> Target { get; set; } = null!;
+
+        public WindowResult<TUpKey, TUpResult>[] TakeResults()
+        {
+            var taken = _results.ToArray();
+            _results.Clear();
+            return taken;
+        }
+
+        public void OnResult(in WindowResult<TUpKey, TUpResult> result) => _results.Add(result);
+
+        public void OnLateRecord(in LateRecord<TSource> record) => Target.OnLateRecord(record);
+
+        public void OnDeadLetter(DeadLetter deadLetter) => Target.OnDeadLetter(deadLetter);
+    }
+
+    /// <summary>Passes the next stage's results and dead letters to the pipeline's output.</summary>
+    private sealed class Forwarder : IWindowOutput<WindowResult<TUpKey, TUpResult>, TKey, TResult>
+    {
+        public IWindowOutput<TSource, TKey, TResult> Target { get; set; } = null!;
+
+        public void OnResult(in WindowResult<TKey, TResult> result) => Target.OnResult(result);
+
+        public void OnLateRecord(in LateRecord<WindowResult<TUpKey, TUpResult>> record)
+            => throw new InvalidOperationException($"The result {record.Event.Id} reached the window stage it feeds after that stage's windows closed; this is a bug, please report it.");
+
+        public void OnDeadLetter(DeadLetter deadLetter) => Target.OnDeadLetter(deadLetter);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Runtime.CompilerServices;
+
+namespace Analytics.Streaming;
+
+/// <summary>
+/// The operators in front of a window, fused into one struct per pipeline: filters, maps, lookups and the event-time
+/// assignment, applied to each source record in turn. Engines are generic over the chain type, so the JIT compiles
+/// one loop per pipeline with every step inlined into it.
+/// </summary>
+/// <typeparam name="TSource">The type the source delivers.</typeparam>
+/// <typeparam name="TEvent">The type the window aggregates.</typeparam>
+internal interface IEventChain<TSource, TEvent>
+{
+    /// <summary>Runs the operators on one record.</summary>
+    /// <param name="source">The source value.</param>
+    /// <param name="ticks">In: the processing time; out: the event time when a step assigns it.</param>
+    /// <param name="value">The event, when the record is kept.</param>
+    /// <returns><see langword="false"/> when a filter dropped the record.</returns>
+    bool TryApply(in TSource source, ref long ticks, out TEvent value);
+}
+
+/// <summary>No operator: the source value is the event.</summary>
+internal readonly struct IdentityChain<T> : IEventChain<T, T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in T source, ref long ticks, out T value)
+    {
+        value = source;
+        return true;
+    }
+}
+
+/// <summary>Keeps the events a predicate accepts.</summary>
+internal readonly struct WhereChain<TSource, TEvent, TPrevious>(TPrevious previous, Func<TEvent, bool> predicate) : IEventChain<TSource, TEvent>
+    where TPrevious : struct, IEventChain<TSource, TEvent>
+{
+    private readonly TPrevious _previous = previous;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
+        => _previous.TryApply(source, ref ticks, out value) && predicate(value);
+}
+
+/// <summary>Turns each event into another.</summary>
+internal readonly struct SelectChain<TSource, TIn, TOut, TPrevious>(TPrevious previous, Func<TIn, TOut> map) : IEventChain<TSource, TOut>
+    where TPrevious : struct, IEventChain<TSource, TIn>
+{
+    private readonly TPrevious _previous = previous;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TOut value)
+    {
+        if (_previous.TryApply(source, ref ticks, out TIn input))
+        {
+            value = map(input);
+            return true;
+        }
+
+        value = default!;
+        return false;
+    }
+}
+
+/// <summary>Joins each event with a row of a lookup table (inner join: events without a row are dropped unless a default is given).</summary>
+internal readonly struct EnrichChain<TSource, TIn, TLookupKey, TRow, TOut, TPrevious>(
+    TPrevious previous, LookupTable<TLookupKey, TRow> table, Func<TIn, TLookupKey> key, Func<TIn, TRow, TOut> combine, bool keepMisses, TRow missing) : IEventChain<TSource, TOut>
+    where TPrevious : struct, IEventChain<TSource, TIn>
+    where TLookupKey : notnull
+{
+    private readonly TPrevious _previous = previous;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TOut value)
+    {
+        if (_previous.TryApply(source, ref ticks, out TIn input))
+        {
+            if (table.TryGet(key(input), out TRow? row))
+            {
+                value = combine(input, row);
+                return true;
+            }
+
+            if (keepMisses)
+            {
+                value = combine(input, missing);
+                return true;
+            }
+        }
+
+        value = default!;
+        return false;
+    }
+}
+
+/// <summary>Reads the event time from a <see cref="DateTimeOffset"/>.</summary>
+internal readonly struct OffsetTimeChain<TSource, TEvent, TPrevious>(TPrevious previous, Func<TEvent, DateTimeOffset> time) : IEventChain<TSource, TEvent>
+    where TPrevious : struct, IEventChain<TSource, TEvent>
+{
+    private readonly TPrevious _previous = previous;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
+    {
+        if (_previous.TryApply(source, ref ticks, out value))
+        {
+            ticks = time(value).UtcTicks;
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Reads the event time from Unix milliseconds.</summary>
+internal readonly struct UnixMillisecondsTimeChain<TSource, TEvent, TPrevious>(TPrevious previous, Func<TEvent, long> time) : IEventChain<TSource, TEvent>
+    where TPrevious : struct, IEventChain<TSource, TEvent>
+{
+    private readonly TPrevious _previous = previous;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
+    {
+        if (_previous.TryApply(source, ref ticks, out value))
+        {
+            long milliseconds = time(value);
+
+            // Out-of-range values map to a time the range check rejects, instead of overflowing.
+            ticks = (ulong)milliseconds <= (ulong)(long.MaxValue / TimeSpan.TicksPerMillisecond) - (ulong)(TimeMath.UnixEpochTicks / TimeSpan.TicksPerMillisecond)
+                ? TimeMath.UnixEpochTicks + (milliseconds * TimeSpan.TicksPerMillisecond)
+                : long.MinValue;
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// The event time of a window result fed into a further window: the last instant inside the window (its end minus one
+/// tick), so that a result falls into the downstream window aligned with its own.
+/// </summary>
+internal readonly struct ResultTimeChain<TKey, TResult> : IEventChain<WindowResult<TKey, TResult>, WindowResult<TKey, TResult>>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in WindowResult<TKey, TResult> source, ref long ticks, out WindowResult<TKey, TResult> value)
+    {
+        value = source;
+        ticks = source.Window.EndTicks - 1;
+        return true;
+    }
+}

@@ -1,0 +1,405 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Analytics.Streaming;
+
+/// <summary>
+/// One window stage: operators (the <typeparamref name="TSource"/> to event chain of the derived engine), event time
+/// and watermarks per source partition, replay recognition, checkpoints; the derived engines (slicing, sessions) keep
+/// the windows.
+/// </summary>
+/// <typeparam name="TSource">The type the source delivers.</typeparam>
+/// <typeparam name="TKey">The key type.</typeparam>
+/// <typeparam name="TResult">The aggregate result type.</typeparam>
+internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<TSource, TKey, TResult>
+{
+    private readonly WatermarkTracker _watermarks;
+    private readonly Dictionary<string, PartitionProgress> _progress = new(StringComparer.Ordinal);
+    private long _checkpointId;
+    private bool _snapshotState;
+    private bool _rebuildFromReplays;
+    private int _resultsEmitted;
+
+    private protected WindowEngine(ProcessorSettings<TSource, TKey> settings)
+    {
+        Settings = settings;
+        _watermarks = new WatermarkTracker(settings.OutOfOrdernessTicks, settings.IdleTimeoutTicks);
+    }
+
+    public override bool SnapshotsWindowState => _snapshotState;
+
+    public override long LastCheckpointId => _checkpointId;
+
+    internal ProcessorSettings<TSource, TKey> Settings { get; }
+
+    internal override long WatermarkTicks => _watermarks.Current;
+
+    /// <summary>Gets the clock reading of the restored checkpoint: replayed records are checked against it, as they were before it.</summary>
+    private protected long ReplayClockTicks { get; private set; }
+
+    /// <summary>Gets what saved state depends on: a checkpoint taken with another value is refused.</summary>
+    private protected abstract string StateFingerprint { get; }
+
+    /// <summary>
+    /// Gets the event-time frontier: every accepted event earlier than this has contributed only to windows that are
+    /// emitted and purged (final).
+    /// </summary>
+    private protected abstract long DoneBeforeTicks { get; }
+
+    public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(output);
+        _resultsEmitted = 0;
+        long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
+        var progress = GetProgress(batch.PartitionId);
+        int replays = CountReplays(batch, progress, out int replayedDeadLetters);
+        int newDeadLetters = 0;
+        foreach (var deadLetter in batch.DeadLetters)
+        {
+            if (replayedDeadLetters > 0 && deadLetter.Position.CompareTo(progress.ReplayThrough!.Value) <= 0)
+            {
+                continue;
+            }
+
+            output.OnDeadLetter(deadLetter);
+            newDeadLetters++;
+        }
+
+        long rebuiltMax = replays > 0 && _rebuildFromReplays ? Rebuild(batch, replays) : long.MinValue;
+        var counts = Assign(batch, now, output, replays);
+        Track(batch, progress, Math.Max(counts.MaxEventTicks, rebuiltMax));
+        EmitDirty(output);
+        bool hasNew = batch.Records.Length > replays || newDeadLetters > 0;
+        if (Settings.IsProcessingTime)
+        {
+            AdvanceTo(now, output);
+        }
+        else if (hasNew || replays + replayedDeadLetters == 0)
+        {
+            // A batch of replays only leaves the partition's restored progress alone; any other batch (even an empty
+            // one) registers the partition, and new records make it active again, late or dead letters included.
+            long before = _watermarks.Current;
+            _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, hasNew, now, batch.IsEndOfPartition);
+            OnWatermark(before, _watermarks.Current, output);
+        }
+
+        return new BatchReceipt(
+            batch.PartitionId,
+            batch.EndPosition,
+            counts.Accepted,
+            counts.Late,
+            newDeadLetters + counts.DeadLetters,
+            replays + replayedDeadLetters,
+            _resultsEmitted)
+        {
+            Filtered = counts.Filtered,
+        };
+    }
+
+    public override int AdvanceTime(IWindowOutput<TSource, TKey, TResult> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _resultsEmitted = 0;
+        long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
+        if (Settings.IsProcessingTime)
+        {
+            AdvanceTo(now, output);
+        }
+        else
+        {
+            long before = _watermarks.Current;
+            _watermarks.OnTick(now);
+            OnWatermark(before, _watermarks.Current, output);
+        }
+
+        return _resultsEmitted;
+    }
+
+    public override int AdvanceWatermark(DateTimeOffset watermark, IWindowOutput<TSource, TKey, TResult> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _resultsEmitted = 0;
+        AdvanceTo(watermark.UtcTicks, output);
+        return _resultsEmitted;
+    }
+
+    public override int Complete(IWindowOutput<TSource, TKey, TResult> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _resultsEmitted = 0;
+        AdvanceTo(long.MaxValue, output);
+        return _resultsEmitted;
+    }
+
+    public override void AnnouncePartitions(IEnumerable<string> partitionIds)
+    {
+        ArgumentNullException.ThrowIfNull(partitionIds);
+        long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
+        foreach (string id in partitionIds)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(id, nameof(partitionIds));
+            _watermarks.Announce(id, now);
+        }
+    }
+
+    public override PipelineCheckpoint CreateCheckpoint() => CreateCheckpoint(null);
+
+    internal override PipelineCheckpoint CreateCheckpoint(byte[]? tail)
+    {
+        long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
+        long frontier = SnapshotsWindowState ? long.MaxValue : DoneBeforeTicks;
+        var partitions = new List<PartitionCheckpoint>(_watermarks.Partitions.Count);
+        foreach (var (id, clock) in _watermarks.Partitions)
+        {
+            _progress.TryGetValue(id, out var progress);
+            bool ended = progress?.Ended ?? clock.Ended;
+            StreamPosition? resumeAfter;
+            bool finished;
+            if (progress is null)
+            {
+                resumeAfter = null;
+                finished = false;
+            }
+            else if (SnapshotsWindowState)
+            {
+                resumeAfter = progress.ProcessedThrough;
+                finished = ended;
+            }
+            else
+            {
+                progress.TakeSafe(frontier);
+                resumeAfter = progress.ResumeAfter;
+                finished = progress.Finished;
+            }
+
+            partitions.Add(new PartitionCheckpoint(id, resumeAfter, progress?.ProcessedThrough, ended, finished, clock.MaxEventTicks, WatermarkTracker.IdleFor(clock, now)));
+        }
+
+        partitions.Sort(static (a, b) => string.CompareOrdinal(a.PartitionId, b.PartitionId));
+        byte[]? state = null;
+        if (SnapshotsWindowState)
+        {
+            using var buffer = new ChunkedBufferWriter();
+            WriteState(buffer);
+            state = buffer.ToArray();
+        }
+
+        return new PipelineCheckpoint(Settings.PipelineName, ++_checkpointId, TimeMath.ToTime(now), WatermarkTicks, StateFingerprint, partitions, state, tail);
+    }
+
+    internal override void UseStateSnapshots(bool enabled) => _snapshotState = enabled;
+
+    internal override byte[]? RestoreTail(PipelineCheckpoint checkpoint)
+    {
+        if (!string.Equals(checkpoint.PipelineName, Settings.PipelineName, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Checkpoint {checkpoint.Id} belongs to pipeline '{checkpoint.PipelineName}', not '{Settings.PipelineName}'.", nameof(checkpoint));
+        }
+
+        if (!string.Equals(checkpoint.Fingerprint, StateFingerprint, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"Checkpoint {checkpoint.Id} of pipeline '{Settings.PipelineName}' was taken with different windows ({checkpoint.Fingerprint}); this pipeline has {StateFingerprint}. " +
+                "Restoring it would mix windows of both definitions: keep the old definition until its windows are final, or give the changed pipeline a new name (or delete its checkpoint) to start over.");
+        }
+
+        if (!checkpoint.HasWindowState && Settings.IsProcessingTime && checkpoint.WatermarkTicks != long.MaxValue)
+        {
+            throw new InvalidOperationException($"Checkpoint {checkpoint.Id} has no window state, which a processing-time pipeline cannot rebuild (replayed records get new times).");
+        }
+
+        long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
+        _checkpointId = checkpoint.Id;
+        ReplayClockTicks = checkpoint.CreatedAt.UtcTicks;
+        _watermarks.RestoreWatermark(checkpoint.WatermarkTicks);
+        foreach (var partition in checkpoint.Partitions)
+        {
+            _watermarks.Restore(partition.PartitionId, partition.MaxEventTicks, partition.IsEnded, partition.IdleTicks, now);
+            _progress[partition.PartitionId] = new PartitionProgress
+            {
+                ProcessedThrough = partition.ProcessedThrough,
+                ReplayThrough = partition.ProcessedThrough,
+                ResumeAfter = partition.ResumeAfter,
+                Ended = partition.IsEnded,
+                Finished = partition.IsFinished,
+            };
+        }
+
+        if (checkpoint.HasWindowState)
+        {
+            var state = checkpoint.WindowState;
+            try
+            {
+                ReadState(ref state);
+                if (!state.IsEmpty)
+                {
+                    throw new FormatException($"{state.Length} bytes follow the last window.");
+                }
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException)
+            {
+                throw new InvalidDataException($"The window state of checkpoint {checkpoint.Id} cannot be read: {ex.Message}", ex);
+            }
+        }
+        else
+        {
+            _rebuildFromReplays = true;
+        }
+
+        return checkpoint.Downstream;
+    }
+
+    /// <summary>Runs the operators on records <c>[firstNew, end)</c> of the batch and adds the events to windows (late ones to the late output).</summary>
+    private protected abstract AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew);
+
+    /// <summary>Adds the replayed records <c>[0, count)</c> of a batch that belong to windows that are not final, without emitting; returns their largest event time.</summary>
+    private protected abstract long Rebuild(RecordBatch<TSource> batch, int count);
+
+    private protected abstract void EmitDirty(IWindowOutput<TSource, TKey, TResult> output);
+
+    private protected abstract void OnWatermark(long before, long after, IWindowOutput<TSource, TKey, TResult> output);
+
+    private protected abstract void WriteState(IBufferWriter<byte> destination);
+
+    private protected abstract void ReadState(ref ReadOnlySpan<byte> source);
+
+    /// <summary>Hands a result to the output and counts it for the receipt.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected void Emit(IWindowOutput<TSource, TKey, TResult> output, in WindowResult<TKey, TResult> result)
+    {
+        _resultsEmitted++;
+        output.OnResult(result);
+    }
+
+    /// <summary>Whether an event time is inside the supported range and not too far ahead of the clock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected bool IsValidTime(long eventTicks, long nowTicks)
+        => (ulong)(eventTicks - TimeMath.MinEventTicks) < (ulong)(TimeMath.MaxEventTicks - TimeMath.MinEventTicks)
+           && (Settings.MaxAheadTicks == 0 || eventTicks - nowTicks <= Settings.MaxAheadTicks);
+
+    private protected void RejectTime(RecordBatch<TSource> batch, in StreamRecord<TSource> record, long eventTicks, long nowTicks, IWindowOutput<TSource, TKey, TResult> output)
+    {
+        var position = new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence);
+        string message = eventTicks == TimeMath.UnixEpochTicks
+            ? "Event time is exactly the Unix epoch (1970-01-01T00:00:00Z), which almost always means the time field is missing or zero."
+            : eventTicks < TimeMath.MinEventTicks || eventTicks >= TimeMath.MaxEventTicks
+            ? $"Event time {TimeMath.ToTime(eventTicks):O} is outside the supported range (1970-01-01T00:00:00Z, {TimeMath.ToTime(TimeMath.MaxEventTicks):O})."
+            : $"Event time {TimeMath.ToTime(eventTicks):O} is more than {TimeSpan.FromTicks(Settings.MaxAheadTicks)} ahead of the clock ({TimeMath.ToTime(nowTicks):O}); raise MaxEventTimeAhead if such events are expected.";
+        output.OnDeadLetter(new DeadLetter(position, DeadLetterReason.InvalidEventTime, message));
+    }
+
+    private protected static void RejectKey(RecordBatch<TSource> batch, in StreamRecord<TSource> record, IWindowOutput<TSource, TKey, TResult> output)
+        => output.OnDeadLetter(new DeadLetter(
+            new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence),
+            DeadLetterReason.NullKey,
+            "The key selector returned null for this record."));
+
+    private protected void EmitLate(RecordBatch<TSource> batch, in StreamRecord<TSource> record, long eventTicks, IWindowOutput<TSource, TKey, TResult> output)
+        => output.OnLateRecord(new LateRecord<TSource>(
+            record.Value,
+            new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence),
+            TimeMath.ToTime(eventTicks),
+            TimeMath.ToTime(_watermarks.Current)));
+
+    /// <summary>How many leading records of the batch (and how many of its dead letters) are at or before the partition's restored cut.</summary>
+    private static int CountReplays(RecordBatch<TSource> batch, PartitionProgress progress, out int deadLetters)
+    {
+        deadLetters = 0;
+        if (progress.ReplayThrough is not { } cut)
+        {
+            return 0;
+        }
+
+        foreach (var deadLetter in batch.DeadLetters)
+        {
+            if (deadLetter.Position.CompareTo(cut) <= 0)
+            {
+                deadLetters++;
+            }
+        }
+
+        var records = batch.Records.Span;
+        if (batch.EndPosition is { } end && end.CompareTo(cut) <= 0)
+        {
+            return records.Length;
+        }
+
+        int replays = 0;
+        while (replays < records.Length && new StreamPosition(batch.PartitionId, records[replays].Sequence, records[replays].SubSequence).CompareTo(cut) <= 0)
+        {
+            replays++;
+        }
+
+        // Positions only grow within a partition: once a batch goes past the cut, no later batch can hold a replay.
+        if (batch.EndPosition is not null)
+        {
+            progress.ReplayThrough = null;
+        }
+
+        return replays;
+    }
+
+    private PartitionProgress GetProgress(string partitionId)
+    {
+        if (!_progress.TryGetValue(partitionId, out var progress))
+        {
+            progress = new PartitionProgress();
+            _progress.Add(partitionId, progress);
+        }
+
+        return progress;
+    }
+
+    private void Track(RecordBatch<TSource> batch, PartitionProgress progress, long maxEventTicks)
+    {
+        if (batch.EndPosition is { } end && (progress.ProcessedThrough is not { } processed || end.CompareTo(processed) > 0))
+        {
+            progress.ProcessedThrough = end;
+        }
+
+        progress.Ended |= batch.IsEndOfPartition;
+        if (!SnapshotsWindowState && !progress.Finished)
+        {
+            (progress.Pending ??= new()).Enqueue(new PendingBatch(batch.EndPosition, maxEventTicks, batch.IsEndOfPartition));
+        }
+    }
+
+    private void AdvanceTo(long watermark, IWindowOutput<TSource, TKey, TResult> output)
+    {
+        long before = _watermarks.Current;
+        _watermarks.AdvanceTo(watermark);
+        OnWatermark(before, _watermarks.Current, output);
+    }
+
+    private protected readonly record struct AssignCounts(int Accepted, int Late, int DeadLetters, int Filtered, long MaxEventTicks);
+
+    private readonly record struct PendingBatch(StreamPosition? EndPosition, long MaxEventTicks, bool IsEnd);
+
+    /// <summary>Where a partition stands: what was processed, what a restore must treat as replays, and (without window state) the safe position to resume after.</summary>
+    private sealed class PartitionProgress
+    {
+        public StreamPosition? ProcessedThrough;
+        public StreamPosition? ReplayThrough;
+        public StreamPosition? ResumeAfter;
+        public bool Ended;
+        public bool Finished;
+        public Queue<PendingBatch>? Pending;
+
+        /// <summary>Moves the resume position past every batch whose windows are all final (its events are earlier than the frontier).</summary>
+        public void TakeSafe(long frontier)
+        {
+            while (Pending is { Count: > 0 } && (Pending.Peek().MaxEventTicks == long.MinValue || Pending.Peek().MaxEventTicks < frontier))
+            {
+                var batch = Pending.Dequeue();
+                if (batch.EndPosition is { } end && (ResumeAfter is not { } resume || end.CompareTo(resume) > 0))
+                {
+                    ResumeAfter = end;
+                }
+
+                Finished |= batch.IsEnd;
+            }
+        }
+    }
+}
+

@@ -1,0 +1,124 @@
+namespace Analytics.Streaming;
+
+/// <summary>
+/// The operators of one window stage under construction. Each step returns a new builder whose struct chain type
+/// includes the step, so the engine created at the end is one generic instantiation with every operator inlined; the
+/// public pipeline builders only see this base class.
+/// </summary>
+/// <typeparam name="TIn">What the stage receives: the source's records, or the results of the stage before it.</typeparam>
+/// <typeparam name="TEvent">What the operators turn it into.</typeparam>
+internal abstract class ChainBuilder<TIn, TEvent>
+{
+    public abstract ChainBuilder<TIn, TEvent> Where(Func<TEvent, bool> predicate);
+
+    public abstract ChainBuilder<TIn, TOut> Select<TOut>(Func<TEvent, TOut> map);
+
+    public abstract ChainBuilder<TIn, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine, bool keepMisses, TRow missing)
+        where TLookupKey : notnull;
+
+    public abstract ChainBuilder<TIn, TEvent> WithTime(Func<TEvent, DateTimeOffset> time);
+
+    public abstract ChainBuilder<TIn, TEvent> WithUnixMilliseconds(Func<TEvent, long> time);
+
+    public abstract WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, Func<TEvent, TKey?> keySelector, TAggregator aggregator)
+        where TKey : notnull
+        where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>;
+}
+
+/// <summary>A <see cref="ChainBuilder{TIn, TEvent}"/> that knows its chain's struct type.</summary>
+internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBuilder<TIn, TEvent>
+    where TChain : struct, IEventChain<TIn, TEvent>
+{
+    public override ChainBuilder<TIn, TEvent> Where(Func<TEvent, bool> predicate)
+        => new ChainBuilder<TIn, TEvent, WhereChain<TIn, TEvent, TChain>>(new(chain, predicate));
+
+    public override ChainBuilder<TIn, TOut> Select<TOut>(Func<TEvent, TOut> map)
+        => new ChainBuilder<TIn, TOut, SelectChain<TIn, TEvent, TOut, TChain>>(new(chain, map));
+
+    public override ChainBuilder<TIn, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine, bool keepMisses, TRow missing)
+        => new ChainBuilder<TIn, TOut, EnrichChain<TIn, TEvent, TLookupKey, TRow, TOut, TChain>>(new(chain, table, key, combine, keepMisses, missing));
+
+    public override ChainBuilder<TIn, TEvent> WithTime(Func<TEvent, DateTimeOffset> time)
+        => new ChainBuilder<TIn, TEvent, OffsetTimeChain<TIn, TEvent, TChain>>(new(chain, time));
+
+    public override ChainBuilder<TIn, TEvent> WithUnixMilliseconds(Func<TEvent, long> time)
+        => new ChainBuilder<TIn, TEvent, UnixMillisecondsTimeChain<TIn, TEvent, TChain>>(new(chain, time));
+
+    public override WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, Func<TEvent, TKey?> keySelector, TAggregator aggregator)
+        where TKey : default
+        => settings.Window.Kind == WindowKind.Session
+            ? new SessionWindowEngine<TIn, TEvent, TChain, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keySelector, aggregator)
+            : new SlicingWindowEngine<TIn, TEvent, TChain, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keySelector, aggregator);
+}
+
+/// <summary>
+/// How the records of one window stage reach it, and how to create the pipeline's processor up to and including that
+/// stage: from the source for the first stage, from the results of the stage before it for a window fed by windows.
+/// </summary>
+/// <typeparam name="TSource">What the pipeline's source delivers.</typeparam>
+/// <typeparam name="TEvent">What the stage's windows aggregate.</typeparam>
+internal abstract class StagePlan<TSource, TEvent>
+{
+    /// <summary>Gets a value indicating whether the stage's windows run on processing time.</summary>
+    public abstract bool IsProcessingTime { get; }
+
+    /// <summary>Gets a value indicating whether the stage is fed by another window stage.</summary>
+    public abstract bool IsDownstream { get; }
+
+    /// <summary>Gets the definition of the stage that feeds this one, when there is one.</summary>
+    public virtual PipelineDefinition? UpstreamDefinition => null;
+
+    /// <summary>Creates the processor: the stage's engine, chained behind the stages before it.</summary>
+    public abstract WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, Func<TEvent, TKey?> keySelector, TAggregator aggregator, TimeProvider time)
+        where TKey : notnull
+        where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>;
+}
+
+/// <summary>The settings of one window stage that do not depend on what feeds it.</summary>
+internal sealed record StageSettings<TKey>(
+    string PipelineName,
+    long OutOfOrdernessTicks,
+    long IdleTimeoutTicks,
+    long MaxAheadTicks,
+    IStateCodec<TKey>? KeyCodec,
+    WindowSpec Window,
+    long AllowedLatenessTicks,
+    EmitMode EmitMode)
+{
+    public ProcessorSettings<TIn, TKey> For<TIn>(bool processingTime, TimeProvider time)
+        => new(PipelineName, processingTime, OutOfOrdernessTicks, IdleTimeoutTicks, MaxAheadTicks, KeyCodec, Window, AllowedLatenessTicks, EmitMode, time);
+}
+
+/// <summary>The first window stage: fed by the source through the operators.</summary>
+internal sealed class SourcePlan<TSource, TEvent>(ChainBuilder<TSource, TEvent> chain, bool processingTime) : StagePlan<TSource, TEvent>
+{
+    public override bool IsProcessingTime => processingTime;
+
+    public override bool IsDownstream => false;
+
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, Func<TEvent, TKey?> keySelector, TAggregator aggregator, TimeProvider time)
+        where TKey : default
+        => chain.CreateEngine<TKey, TAggregator, TAccumulator, TResult>(settings.For<TSource>(processingTime, time), keySelector, aggregator);
+}
+
+/// <summary>
+/// A window stage fed by the results of the stage before it: each upstream window arrives once, when it closes, with
+/// the last instant of the window as its event time; the upstream watermark drives this stage's.
+/// </summary>
+internal sealed class ResultPlan<TSource, TUpKey, TUpResult>(
+    Func<TimeProvider, WindowProcessor<TSource, TUpKey, TUpResult>> upstream,
+    ChainBuilder<WindowResult<TUpKey, TUpResult>, WindowResult<TUpKey, TUpResult>> chain) : StagePlan<TSource, WindowResult<TUpKey, TUpResult>>
+{
+    public override bool IsProcessingTime => false;
+
+    public override bool IsDownstream => true;
+
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, Func<WindowResult<TUpKey, TUpResult>, TKey?> keySelector, TAggregator aggregator, TimeProvider time)
+        where TKey : default
+    {
+        // Results arrive in the upstream watermark's order: no disorder to wait for, never idle.
+        var stage = settings with { OutOfOrdernessTicks = 0, IdleTimeoutTicks = 0, MaxAheadTicks = 0 };
+        var engine = chain.CreateEngine<TKey, TAggregator, TAccumulator, TResult>(stage.For<WindowResult<TUpKey, TUpResult>>(processingTime: false, time), keySelector, aggregator);
+        return new ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult>(upstream(time), engine);
+    }
+}
