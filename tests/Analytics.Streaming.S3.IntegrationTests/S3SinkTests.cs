@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Analytics.Streaming.Parquet;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.S3.IntegrationTests;
 
@@ -99,7 +100,7 @@ public sealed class S3SinkTests(S3Fixture s3)
     public async Task WriteAsync_ObjectOlderThanMaxAge_ClosedOnNextWrite()
     {
         string root = s3.CreateFolder();
-        var clock = new ManualClock(Clicks.Start);
+        var clock = new FakeTimeProvider(Clicks.Start);
         var options = JsonOptions(new LocalFolderObjectStore(root), clock);
         options.MaxObjectAge = TimeSpan.FromMinutes(5);
         await using var sink = new S3Sink<Click>(options);
@@ -121,7 +122,7 @@ public sealed class S3SinkTests(S3Fixture s3)
     public async Task WriteAsync_MoreOpenPartitionsThanAllowed_ClosesTheOldest()
     {
         string root = s3.CreateFolder();
-        var clock = new ManualClock(Clicks.Start);
+        var clock = new FakeTimeProvider(Clicks.Start);
         var options = JsonOptions(new LocalFolderObjectStore(root), clock);
         options.MaxOpenObjects = 2;
         await using var sink = new S3Sink<Click>(options);
@@ -237,7 +238,7 @@ public sealed class S3SinkTests(S3Fixture s3)
     public async Task WriteAsync_ParquetValueDoesNotFit_RecordGoesToErrorPrefixWithReason()
     {
         string root = s3.CreateFolder();
-        var clock = new ManualClock(new DateTimeOffset(2026, 11, 21, 22, 15, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 21, 22, 15, 0, TimeSpan.Zero));
         var options = JsonOptions(new LocalFolderObjectStore(root), clock);
         options.Format = new ParquetObjectFormat<Click>(Clicks.Map);
         var clicks = Clicks.Make(10);
