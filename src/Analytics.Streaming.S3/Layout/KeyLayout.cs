@@ -172,10 +172,11 @@ public sealed class KeyLayout<T>
             };
         }
 
+        // Values are escaped here, so the U+001F separator (a control character, always escaped) cannot occur in one.
         string fields = string.Empty;
         if (_fields.Length == 1)
         {
-            fields = _fields[0].ValueOf(record) ?? string.Empty;
+            fields = EscapeValue(_fields[0].ValueOf(record));
         }
         else if (_fields.Length > 1)
         {
@@ -187,7 +188,7 @@ public sealed class KeyLayout<T>
                     text.Append('\u001F');
                 }
 
-                text.Append(_fields[i].ValueOf(record));
+                text.Append(EscapeValue(_fields[i].ValueOf(record)));
             }
 
             fields = text.ToString();
@@ -209,7 +210,7 @@ public sealed class KeyLayout<T>
                     path.Append(_fields[i].Column).Append('=');
                 }
 
-                path.Append(EscapeValue(values[i])).Append('/');
+                path.Append(values[i]).Append('/');
             }
         }
 
@@ -303,5 +304,5 @@ public sealed class KeyLayout<T>
 /// <param name="LocationSegment">The key segment in <c>storage.location.template</c> form, such as <c>year=${year}</c>.</param>
 public sealed record PartitionColumn(string Name, string AthenaType, PartitionProjection Projection, string LocationSegment);
 
-/// <summary>The evaluated partition of a record: a time bucket (UTC ticks) and the field values joined by U+001F.</summary>
+/// <summary>The evaluated partition of a record: a time bucket (UTC ticks) and the escaped field values joined by U+001F.</summary>
 internal readonly record struct PartitionKey(long TimeBucket, string Fields);
