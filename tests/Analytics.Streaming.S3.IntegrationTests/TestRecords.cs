@@ -10,7 +10,11 @@ public sealed record Click(DateTimeOffset Time, string? Page, long UserId, decim
     public string Id => $"{UserId}-{Time.ToUnixTimeMilliseconds()}";
 }
 
+/// <summary>A sensor reading, for values JSON cannot hold (NaN).</summary>
+public sealed record Reading(string Sensor, DateTimeOffset Time, double Value);
+
 [JsonSerializable(typeof(Click))]
+[JsonSerializable(typeof(Reading))]
 public sealed partial class TestJson : JsonSerializerContext;
 
 public static class Clicks

@@ -85,7 +85,6 @@ public class S3SinkBenchmarks
             Format = format,
             TableName = "clicks",
             Layout = layout,
-            RecordIdentity = c => c.Id,
             MaxOpenObjects = 200,
         });
         for (int i = 0; i < _rows.Length; i += 500)

@@ -18,7 +18,9 @@ namespace Analytics.Streaming.S3;
 /// <para>
 /// Partition values are escaped the way Hive escapes path names (<c>/</c>, <c>=</c>, <c>%</c>, <c>:</c>, quotes,
 /// control characters and a few more become <c>%XX</c>); <see langword="null"/> and empty values become
-/// <c>__HIVE_DEFAULT_PARTITION__</c>. Layouts are immutable and thread safe; selectors must be pure and cheap.
+/// <c>__HIVE_DEFAULT_PARTITION__</c>. Dots are not escaped, so in a plain layout a value of <c>.</c> or <c>..</c>
+/// gives a key no store accepts; the sink sends such records (and those whose key would pass 1,024 bytes) to its
+/// error prefix. Layouts are immutable and thread safe; selectors must be pure and cheap.
 /// </para>
 /// </remarks>
 public sealed class KeyLayout<T>
