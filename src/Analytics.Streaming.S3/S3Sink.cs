@@ -797,7 +797,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
 /// <param name="MultipartUploads">Table objects uploaded in parts.</param>
 /// <param name="Retries">Store requests sent again after a transient failure.</param>
 /// <param name="OpenObjects">Objects currently open (buffering).</param>
-/// <param name="ObjectsRolledBack">Objects of checkpoints that were never saved, deleted by <see cref="S3Sink{T}.RestoreAsync"/>.</param>
+/// <param name="ObjectsRolledBack">Keys of checkpoints that were never saved, deleted by <see cref="S3Sink{T}.RestoreAsync"/> (including keys logged before a crash stopped their upload).</param>
 public sealed record S3SinkStatistics(
     long ObjectsWritten,
     long RecordsWritten,
@@ -818,7 +818,7 @@ internal static class S3SinkTelemetry
     public static readonly Counter<long> Records = Meter.CreateCounter<long>("analytics.s3.records", "{record}", "Records in stored objects.");
     public static readonly Counter<long> Bytes = Meter.CreateCounter<long>("analytics.s3.bytes", "By", "Bytes of stored objects.");
     public static readonly Counter<long> ErrorRecords = Meter.CreateCounter<long>("analytics.s3.error_records", "{record}", "Records sent to the error prefix.");
-    public static readonly Counter<long> ObjectsRolledBack = Meter.CreateCounter<long>("analytics.s3.objects_rolled_back", "{object}", "Objects of unsaved checkpoints deleted when a pipeline restarts.");
+    public static readonly Counter<long> ObjectsRolledBack = Meter.CreateCounter<long>("analytics.s3.objects_rolled_back", "{object}", "Keys of unsaved checkpoints deleted when a pipeline restarts.");
     public static readonly Counter<long> MultipartUploads = Meter.CreateCounter<long>("analytics.s3.multipart_uploads", "{upload}", "Objects uploaded in parts.");
     public static readonly Histogram<double> UploadDuration = Meter.CreateHistogram<double>("analytics.s3.close_duration", "ms", "Time to close and store an object.");
 }
