@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
@@ -11,7 +10,7 @@ namespace Analytics.Streaming.S3;
 /// <summary>
 /// A data-lake sink: buffers records into objects per partition (Hive style, Firehose style, dynamic partitions from
 /// record fields), rolls them by size, record count and age like Firehose's buffering hints, and delivers them to
-/// S3 (multipart for large objects) or a local folder. Records that cannot be converted go to an error prefix with
+/// S3 (multipart for large objects) or a local folder. Records that cannot be stored go to an error prefix with
 /// the reason.
 /// </summary>
 /// <typeparam name="T">The record type: window results, decoded events, or <see cref="RawRecord"/> for the raw zone.</typeparam>
@@ -25,10 +24,27 @@ namespace Analytics.Streaming.S3;
 /// which the replay after the last checkpoint writes again.
 /// </para>
 /// <para>
-/// <b>Idempotence.</b> With <see cref="S3SinkOptions{T}.RecordIdentity"/> set, an object's name is a hash of its
-/// partition and the identity of its first record, so the replay that follows a crash writes objects with the same
-/// names and overwrites them rather than adding copies. This holds when objects roll at the same records in the
-/// replay, which rolling by size and count guarantees and rolling by age does not (as with Kafka Connect's S3 sink).
+/// <b>Effectively once.</b> In a pipeline the sink is an <see cref="ICheckpointListener"/>. Every object it writes
+/// (table and error objects) belongs to an epoch, the checkpoint that will cover it (the last completed checkpoint
+/// plus one). Before the first byte of an object is uploaded, its key is added to the epoch's intent log, a small
+/// JSON object at <c>{Prefix}{zone}/_sink-intents/{TableName}/{writer}/epoch-{n}.json</c>, outside the table folder.
+/// <see cref="CheckpointCompletedAsync"/> deletes the logs of completed epochs: their objects are final.
+/// <see cref="RestoreAsync"/>, called when the pipeline starts, deletes every object listed in the logs of epochs
+/// after the checkpoint the pipeline resumes from (objects a crashed run stored during an interrupted flush, or
+/// rolled by size, count or age after its last checkpoint), then those logs. The replay writes the same results again
+/// into new objects, so the lake ends with exactly one copy of each. Until the restart, readers can see such an
+/// uncommitted object. Object names are a UTC time and a random id, like Firehose's, so no run overwrites another's.
+/// Used without a pipeline (no <see cref="RestoreAsync"/>), the sink keeps no logs and undoes nothing.
+/// </para>
+/// <para>
+/// <b>Writers.</b> The logs are kept per writer, <see cref="S3SinkOptions{T}.WriterId"/> or by default the pipeline
+/// name; a restore undoes only its own writer's epochs. Sinks that write one table at the same time (several workers,
+/// or two sinks of one pipeline) need distinct writer ids, each stable across its restarts.
+/// </para>
+/// <para>
+/// <b>Bad records.</b> A record whose partition cannot be computed, whose object key would be invalid (a <c>.</c> or
+/// <c>..</c> folder in a plain layout, a key over 1,024 UTF-8 bytes, a segment too long for a file name on a local
+/// folder) or whose value the format refuses goes to the error prefix with its reason; the stream goes on.
 /// </para>
 /// <para>
 /// <b>Failures.</b> Store requests are retried under <see cref="S3SinkOptions{T}.Retry"/>. When a call throws, the
@@ -40,7 +56,7 @@ namespace Analytics.Streaming.S3;
 /// (<see cref="S3SinkOptions{T}.PartSize"/>) plus what the format buffers (a Parquet row group) per open object.
 /// </para>
 /// </remarks>
-public sealed class S3Sink<T> : ISink<T>
+public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
 {
     private const string ConversionFailed = "format-conversion-failed";
     private readonly S3SinkOptions<T> _options;
@@ -51,11 +67,18 @@ public sealed class S3Sink<T> : ISink<T>
     private readonly Retrier _retrier;
     private readonly string _tablePrefix;
     private readonly string _errorPrefix;
+    private readonly string _intentPrefix;
     private readonly Dictionary<PartitionKey, OpenObject> _open = [];
     private readonly Dictionary<long, ErrorObject> _errors = [];
     private readonly List<OpenObject> _due = [];
     private readonly KeyValuePair<string, object?> _tableTag;
+    private readonly List<string> _epochKeys = [];
     private Exception? _fault;
+    private string? _logPrefix; // set by RestoreAsync: intent logs are kept from then on
+    private string? _writerId;
+    private long _epoch;
+    private bool _epochLogged;
+    private long _rolledBack;
     private bool _disposed;
     private long _objects;
     private long _records;
@@ -79,6 +102,7 @@ public sealed class S3Sink<T> : ISink<T>
         _retrier = new Retrier(options.Retry, _store, _time);
         _tablePrefix = options.TableLocationPrefix;
         _errorPrefix = options.EffectiveErrorPrefix;
+        _intentPrefix = options.IntentPrefix;
         _tableTag = new("table", options.TableName);
     }
 
@@ -88,7 +112,7 @@ public sealed class S3Sink<T> : ISink<T>
     /// <summary>Gets the location of the table folder (<c>s3://bucket/prefix/</c> or a local path), the <c>LOCATION</c> of its Athena table.</summary>
     public string TableLocation => _store.GetLocation(_tablePrefix);
 
-    /// <summary>Gets the key prefix under which records that cannot be converted are written.</summary>
+    /// <summary>Gets the key prefix under which records that cannot be stored (partitioned, named or converted) are written.</summary>
     public string ErrorPrefix => _errorPrefix;
 
     /// <summary>
@@ -110,13 +134,17 @@ public sealed class S3Sink<T> : ISink<T>
         return new DataLakeTable(database, _options.TableName, TableLocation, resolved, _layout.BuildColumns(projectionFirstYear), storage);
     }
 
+    /// <summary>Gets the key prefix of this sink's intent logs, such as <c>lake/analytics/_sink-intents/page_views/worker-1/</c>; <see langword="null"/> until <see cref="RestoreAsync"/>.</summary>
+    public string? IntentLogPrefix => _logPrefix;
+
     /// <summary>Gets counters of what the sink has done so far.</summary>
-    public S3SinkStatistics Statistics => new(_objects, _records, _bytes, _errorObjects, _errorRecords, Interlocked.Read(ref _multipart), _retrier.Retries, _open.Count);
+    public S3SinkStatistics Statistics => new(_objects, _records, _bytes, _errorObjects, _errorRecords, Interlocked.Read(ref _multipart), _retrier.Retries, _open.Count, _rolledBack);
 
     /// <inheritdoc />
     /// <remarks>
     /// Buffers the records in their partitions' objects; uploads full parts of large objects and closes objects that
-    /// reached a size, count or age limit. Records that cannot be partitioned or converted are kept for the error prefix.
+    /// reached a size, count or age limit. Records that cannot be partitioned, named or converted are kept for the
+    /// error prefix.
     /// </remarks>
     public async ValueTask WriteAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken)
     {
@@ -172,6 +200,8 @@ public sealed class S3Sink<T> : ISink<T>
         ThrowIfUnusable();
         try
         {
+            // One intent-log write covers every object of the flush, before the first of them is uploaded.
+            await LogIntentsAsync(_open.Values, _errors.Values, cancellationToken).ConfigureAwait(false);
             if (_open.Count == 1 || (_open.Count > 1 && _options.MaxConcurrentUploads == 1))
             {
                 foreach (var value in _open.Values)
@@ -215,6 +245,137 @@ public sealed class S3Sink<T> : ISink<T>
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// <para>
+    /// Lists this writer's intent logs (writer = <see cref="S3SinkOptions{T}.WriterId"/>, or
+    /// <paramref name="pipelineName"/> when that is not set). For every log of an epoch after
+    /// <paramref name="checkpointId"/> it aborts the unfinished multipart uploads of the listed keys (best effort),
+    /// deletes the listed objects (a missing one is fine) and then the log; logs of epochs up to
+    /// <paramref name="checkpointId"/> are committed and only deleted. From then on the sink keeps intent logs, the
+    /// first epoch being <paramref name="checkpointId"/> + 1. Safe to repeat after a failure.
+    /// </para>
+    /// <para>Must be called before the first write, or after a flush: open objects would belong to no epoch.</para>
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Objects are open, or the sink failed earlier.</exception>
+    /// <exception cref="InvalidDataException">An object in the writer's log folder is not an intent log.</exception>
+    public async ValueTask RestoreAsync(string pipelineName, long checkpointId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pipelineName);
+        ArgumentOutOfRangeException.ThrowIfNegative(checkpointId);
+        ThrowIfUnusable();
+        if (_open.Count > 0 || _errors.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The S3 sink for table '{_options.TableName}' has open objects: RestoreAsync must come before the first write, or after FlushAsync.");
+        }
+
+        string logPrefix = $"{_intentPrefix}{IntentLog.EscapeWriter(_options.WriterId ?? pipelineName)}/";
+        using var activity = S3SinkTelemetry.Source.StartActivity("S3Sink.Restore");
+        activity?.SetTag("s3.intent_prefix", logPrefix);
+        activity?.SetTag("checkpoint.id", checkpointId);
+        IReadOnlyList<string> logs = [];
+        await _retrier.RunAsync(
+            async (state, ct) => logs = await state.Store.ListKeysAsync(state.Prefix, ct).ConfigureAwait(false),
+            (Store: _store, Prefix: logPrefix),
+            null,
+            cancellationToken).ConfigureAwait(false);
+
+        var undo = new List<string>();
+        var done = new List<string>();
+        foreach (string log in logs)
+        {
+            if (!IntentLog.TryParseEpoch(log.AsSpan(logPrefix.Length), out long epoch))
+            {
+                continue; // Not one of ours (or a sub-folder of a writer whose id begins like ours): left alone.
+            }
+
+            done.Add(log);
+            if (epoch <= checkpointId)
+            {
+                continue;
+            }
+
+            byte[]? content = null;
+            await _retrier.RunAsync(
+                async (state, ct) => content = await state.Store.GetObjectAsync(state.Key, ct).ConfigureAwait(false),
+                (Store: _store, Key: log),
+                null,
+                cancellationToken).ConfigureAwait(false);
+            if (content is not null)
+            {
+                undo.AddRange(IntentLog.ParseKeys(content, _store.GetLocation(log)));
+            }
+        }
+
+        if (undo.Count > 0)
+        {
+            await _store.AbortMultipartUploadsAsync(undo, cancellationToken).ConfigureAwait(false);
+            foreach (string key in undo)
+            {
+                await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: key), null, cancellationToken).ConfigureAwait(false);
+                _rolledBack++;
+                S3SinkTelemetry.ObjectsRolledBack.Add(1, _tableTag);
+            }
+        }
+
+        foreach (string log in done)
+        {
+            await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: log), null, cancellationToken).ConfigureAwait(false);
+        }
+
+        activity?.SetTag("s3.rolled_back", undo.Count);
+        _logPrefix = logPrefix;
+        _writerId = _options.WriterId ?? pipelineName;
+        _epoch = checkpointId + 1;
+        _epochKeys.Clear();
+        _epochLogged = false;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Deletes the intent log of the epoch the checkpoint covers: its objects are final. The pipeline flushes the
+    /// sink before it saves a checkpoint, so no object is open here; a notification for a checkpoint that is not
+    /// newer than the last one is ignored.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException"><see cref="RestoreAsync"/> was not called, objects are still open, or the sink failed earlier.</exception>
+    public async ValueTask CheckpointCompletedAsync(long checkpointId, CancellationToken cancellationToken)
+    {
+        ThrowIfUnusable();
+        if (_logPrefix is null)
+        {
+            throw new InvalidOperationException($"The S3 sink for table '{_options.TableName}' was told of checkpoint {checkpointId} before RestoreAsync: call RestoreAsync when the pipeline starts.");
+        }
+
+        if (checkpointId < _epoch)
+        {
+            return;
+        }
+
+        if (_open.Count > 0 || _errors.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The S3 sink for table '{_options.TableName}' still has open objects when checkpoint {checkpointId} completed: flush it before saving a checkpoint.");
+        }
+
+        try
+        {
+            if (_epochLogged)
+            {
+                await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: LogKey), null, cancellationToken).ConfigureAwait(false);
+            }
+
+            _epoch = checkpointId + 1;
+            _epochKeys.Clear();
+            _epochLogged = false;
+        }
+        catch (Exception ex)
+        {
+            await FailAsync(ex).ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>Aborts open uploads and drops buffered records; does not flush (see the type's remarks).</summary>
     /// <returns>A task that completes when uploads are aborted.</returns>
     public async ValueTask DisposeAsync()
@@ -226,6 +387,49 @@ public sealed class S3Sink<T> : ISink<T>
 
         _disposed = true;
         await AbortAllAsync().ConfigureAwait(false);
+    }
+
+    private string LogKey => string.Create(CultureInfo.InvariantCulture, $"{_logPrefix}{IntentLog.FileName(_epoch)}");
+
+    /// <summary>Adds the keys of objects about to be uploaded to the epoch's intent log and stores the log, once for all of them; nothing without a restore.</summary>
+    private async ValueTask LogIntentsAsync(IEnumerable<OpenObject> objects, IEnumerable<ErrorObject> errors, CancellationToken cancellationToken)
+    {
+        if (_logPrefix is null)
+        {
+            return;
+        }
+
+        bool added = false;
+        foreach (var value in objects)
+        {
+            if (!value.Logged)
+            {
+                _epochKeys.Add(value.Key);
+                value.Logged = added = true;
+            }
+        }
+
+        foreach (var value in errors)
+        {
+            if (!value.Logged)
+            {
+                _epochKeys.Add(value.Key);
+                value.Logged = added = true;
+            }
+        }
+
+        if (!added)
+        {
+            return;
+        }
+
+        using var content = new MemoryStream(IntentLog.Format(_writerId!, _epoch, _epochKeys));
+        await _retrier.RunAsync(
+            static (state, ct) => state.Store.PutObjectAsync(state.Key, state.Content, "application/json", ct),
+            (Store: _store, Key: LogKey, Content: content),
+            content,
+            cancellationToken).ConfigureAwait(false);
+        _epochLogged = true;
     }
 
     private async ValueTask<OpenObject?> RouteAsync(T item, DateTimeOffset now, CancellationToken cancellationToken)
@@ -248,19 +452,11 @@ public sealed class S3Sink<T> : ISink<T>
             return existing;
         }
 
-        string name;
-        string path = _layout.FormatPath(key);
-        try
+        string name = string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid():N}");
+        string objectKey = $"{_tablePrefix}{_layout.FormatPath(key)}{_options.FileNamePrefix}{name}{_format.FileExtension}";
+        if (!_store.IsValidKey(objectKey, out string? reason))
         {
-            name = _options.RecordIdentity is { } identity
-                ? HashName(path, identity(item))
-                : string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid():N}");
-        }
-#pragma warning disable CA1031 // As above, for the identity selector.
-        catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-        {
-            AddError(item, "RecordIdentityFailed", $"The identity of the record could not be computed: {ex.GetType().Name}: {ex.Message}", now);
+            AddError(item, "InvalidObjectKey", $"The record's partition values give an object key that cannot be stored: {reason}", now);
             return null;
         }
 
@@ -278,20 +474,10 @@ public sealed class S3Sink<T> : ISink<T>
             await CloseAsync(oldest, cancellationToken).ConfigureAwait(false);
         }
 
-        string objectKey = $"{_tablePrefix}{path}{_options.FileNamePrefix}{name}{_format.FileExtension}";
-        ObjectKeys.Validate(objectKey);
         var buffer = new PartBuffer();
         var created = new OpenObject(key, objectKey, buffer, _format.CreateWriter(buffer), now);
         _open.Add(key, created);
         return created;
-    }
-
-    private static string HashName(string partitionPath, string identity)
-    {
-        ArgumentNullException.ThrowIfNull(identity);
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(partitionPath + "\n" + identity), hash);
-        return Convert.ToHexStringLower(hash[..16]);
     }
 
     private async ValueTask CloseDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -305,27 +491,30 @@ public sealed class S3Sink<T> : ISink<T>
             }
         }
 
+        List<ErrorObject>? dueErrors = null;
+        foreach (var value in _errors.Values)
+        {
+            if (now - value.OpenedAt >= _options.MaxObjectAge)
+            {
+                (dueErrors ??= []).Add(value);
+            }
+        }
+
+        if (_due.Count == 0 && dueErrors is null)
+        {
+            return;
+        }
+
+        await LogIntentsAsync(_due, dueErrors ?? [], cancellationToken).ConfigureAwait(false);
         foreach (var value in _due)
         {
             await CloseAsync(value, cancellationToken).ConfigureAwait(false);
         }
 
         _due.Clear();
-        if (_errors.Count > 0)
+        foreach (var value in dueErrors ?? [])
         {
-            List<ErrorObject>? dueErrors = null;
-            foreach (var value in _errors.Values)
-            {
-                if (now - value.OpenedAt >= _options.MaxObjectAge)
-                {
-                    (dueErrors ??= []).Add(value);
-                }
-            }
-
-            foreach (var value in dueErrors ?? [])
-            {
-                await CloseErrorsAsync(value, cancellationToken).ConfigureAwait(false);
-            }
+            await CloseErrorsAsync(value, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -333,6 +522,7 @@ public sealed class S3Sink<T> : ISink<T>
     {
         if (target.Upload is null)
         {
+            await LogIntentsAsync([target], [], cancellationToken).ConfigureAwait(false);
             target.Upload = await StartUploadAsync(target.Key, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _multipart);
             S3SinkTelemetry.MultipartUploads.Add(1, _tableTag);
@@ -375,14 +565,16 @@ public sealed class S3Sink<T> : ISink<T>
 
     private async ValueTask CloseAsync(OpenObject target, CancellationToken cancellationToken)
     {
+        await LogIntentsAsync([target], [], cancellationToken).ConfigureAwait(false);
         await StoreAsync(target, cancellationToken).ConfigureAwait(false);
         _open.Remove(target.PartitionKey);
         Closed(target);
     }
 
-    /// <summary>Finishes an object and stores it; touches nothing but the object, so several run at once on flush.</summary>
+    /// <summary>Finishes an object and stores it; touches nothing but the object, so several run at once on flush. Its intent is logged already.</summary>
     private async ValueTask StoreAsync(OpenObject target, CancellationToken cancellationToken)
     {
+        Debug.Assert(target.Logged || _logPrefix is null, "An object is uploaded before its key is in the intent log.");
         long started = Stopwatch.GetTimestamp();
         using var activity = S3SinkTelemetry.Source.StartActivity("S3Sink.StoreObject");
         target.Writer.Complete();
@@ -449,22 +641,23 @@ public sealed class S3Sink<T> : ISink<T>
         long bucket = hour.Ticks - (hour.Ticks % TimeSpan.TicksPerHour);
         if (!_errors.TryGetValue(bucket, out var errors))
         {
-            errors = new ErrorObject(bucket, now);
+            string name = string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid():N}");
+            string key = string.Create(CultureInfo.InvariantCulture, $"{_errorPrefix}{ConversionFailed}/{new DateTime(bucket, DateTimeKind.Utc):yyyy'/'MM'/'dd'/'HH}/{_options.FileNamePrefix}{name}.json");
+            errors = new ErrorObject(bucket, key, now);
             _errors.Add(bucket, errors);
         }
 
-        if (errors.Records == 0 && _options.RecordIdentity is { } identity)
+        ReadOnlyMemory<byte> payload;
+        try
         {
-            try
-            {
-                errors.FirstIdentity = identity(item);
-            }
-#pragma warning disable CA1031 // The identity is only used for a file name here; fall back to a random one.
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            payload = ErrorPayloadOf(item);
+        }
+#pragma warning disable CA1031 // The record is already failing; a payload selector (or ToString) that throws must not stop the stream too.
+        catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
-            {
-                errors.FirstIdentity = null;
-            }
+        {
+            payload = ReadOnlyMemory<byte>.Empty;
+            message += $" (rawData is empty: the record's payload could not be computed: {ex.GetType().Name}: {ex.Message})";
         }
 
         using (var json = new Utf8JsonWriter(errors.Buffer))
@@ -474,9 +667,9 @@ public sealed class S3Sink<T> : ISink<T>
             json.WriteNumber("attemptsMade", 1);
             json.WriteNumber("arrivalTimestamp", ms);
             json.WriteString("errorCode", errorCode);
-            json.WriteString("errorMessage", message);
+            json.WriteString("errorMessage", IntentLog.ValidUtf16(message));
             json.WriteNumber("attemptEndingTimestamp", ms);
-            json.WriteBase64String("rawData", ErrorPayloadOf(item).Span);
+            json.WriteBase64String("rawData", payload.Span);
             json.WriteString("tableName", _options.TableName);
             json.WriteEndObject();
         }
@@ -504,15 +697,11 @@ public sealed class S3Sink<T> : ISink<T>
 
     private async ValueTask CloseErrorsAsync(ErrorObject errors, CancellationToken cancellationToken)
     {
-        var hour = new DateTime(errors.Bucket, DateTimeKind.Utc);
-        string name = errors.FirstIdentity is { } identity
-            ? HashName(ConversionFailed, identity)
-            : string.Create(CultureInfo.InvariantCulture, $"{errors.OpenedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid():N}");
-        string key = string.Create(CultureInfo.InvariantCulture, $"{_errorPrefix}{ConversionFailed}/{hour:yyyy'/'MM'/'dd'/'HH}/{_options.FileNamePrefix}{name}.json");
+        await LogIntentsAsync([], [errors], cancellationToken).ConfigureAwait(false);
         using var content = errors.Buffer.OpenFront(errors.Buffer.Length);
         await _retrier.RunAsync(
             static (state, ct) => state.Store.PutObjectAsync(state.Key, state.Content, "application/x-ndjson", ct),
-            (Store: _store, Key: key, Content: content),
+            (Store: _store, errors.Key, Content: content),
             content,
             cancellationToken).ConfigureAwait(false);
         _errors.Remove(errors.Bucket);
@@ -579,11 +768,15 @@ public sealed class S3Sink<T> : ISink<T>
         public long Size { get; set; }
 
         public bool Stored { get; set; }
+
+        public bool Logged { get; set; }
     }
 
-    private sealed class ErrorObject(long bucket, DateTimeOffset openedAt)
+    private sealed class ErrorObject(long bucket, string key, DateTimeOffset openedAt)
     {
         public long Bucket { get; } = bucket;
+
+        public string Key { get; } = key;
 
         public DateTimeOffset OpenedAt { get; } = openedAt;
 
@@ -591,7 +784,7 @@ public sealed class S3Sink<T> : ISink<T>
 
         public long Records { get; set; }
 
-        public string? FirstIdentity { get; set; }
+        public bool Logged { get; set; }
     }
 }
 
@@ -604,6 +797,7 @@ public sealed class S3Sink<T> : ISink<T>
 /// <param name="MultipartUploads">Table objects uploaded in parts.</param>
 /// <param name="Retries">Store requests sent again after a transient failure.</param>
 /// <param name="OpenObjects">Objects currently open (buffering).</param>
+/// <param name="ObjectsRolledBack">Keys of checkpoints that were never saved, deleted by <see cref="S3Sink{T}.RestoreAsync"/> (including keys logged before a crash stopped their upload).</param>
 public sealed record S3SinkStatistics(
     long ObjectsWritten,
     long RecordsWritten,
@@ -612,7 +806,8 @@ public sealed record S3SinkStatistics(
     long ErrorRecords,
     long MultipartUploads,
     long Retries,
-    int OpenObjects);
+    int OpenObjects,
+    long ObjectsRolledBack);
 
 /// <summary>The package's telemetry: meter and activity source <c>Analytics.Streaming.S3</c>; instruments are tagged with <c>table</c>.</summary>
 internal static class S3SinkTelemetry
@@ -623,6 +818,7 @@ internal static class S3SinkTelemetry
     public static readonly Counter<long> Records = Meter.CreateCounter<long>("analytics.s3.records", "{record}", "Records in stored objects.");
     public static readonly Counter<long> Bytes = Meter.CreateCounter<long>("analytics.s3.bytes", "By", "Bytes of stored objects.");
     public static readonly Counter<long> ErrorRecords = Meter.CreateCounter<long>("analytics.s3.error_records", "{record}", "Records sent to the error prefix.");
+    public static readonly Counter<long> ObjectsRolledBack = Meter.CreateCounter<long>("analytics.s3.objects_rolled_back", "{object}", "Keys of unsaved checkpoints deleted when a pipeline restarts.");
     public static readonly Counter<long> MultipartUploads = Meter.CreateCounter<long>("analytics.s3.multipart_uploads", "{upload}", "Objects uploaded in parts.");
     public static readonly Histogram<double> UploadDuration = Meter.CreateHistogram<double>("analytics.s3.close_duration", "ms", "Time to close and store an object.");
 }

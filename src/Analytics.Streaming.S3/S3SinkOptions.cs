@@ -5,7 +5,8 @@ namespace Analytics.Streaming.S3;
 /// <remarks>
 /// Validated when the sink is created; every message says which property to change. Object keys are
 /// <c>{Prefix}{zone}/{TableName}/{partitions}{FileNamePrefix}{name}{extension}</c>, for example
-/// <c>lake/analytics/page_views/year=2024/month=05/day=01/hour=10/part-3f2a….parquet</c>.
+/// <c>lake/analytics/page_views/year=2024/month=05/day=01/hour=10/part-20240501T100512Z-3f2a….parquet</c>. Intent logs
+/// (see <see cref="S3Sink{T}"/>) live under <c>{Prefix}{zone}/_sink-intents/{TableName}/</c>.
 /// </remarks>
 public sealed class S3SinkOptions<T>
 {
@@ -28,12 +29,13 @@ public sealed class S3SinkOptions<T>
     public KeyLayout<T> Layout { get; set; } = KeyLayout<T>.Hive();
 
     /// <summary>
-    /// Gets or sets the identity of a record, such as <c>r =&gt; r.Id</c> for window results. Objects are named by a
-    /// hash of their partition and the identity of their first record, so a replay writes the same names and
-    /// overwrites. <see langword="null"/> (the default) names objects by time and a random id, like Firehose, and a
-    /// replay then adds duplicates.
+    /// Gets or sets the id under which this sink keeps its intent logs
+    /// (<c>{Prefix}{zone}/_sink-intents/{TableName}/{WriterId}/</c>, escaped for keys); <see langword="null"/> (the
+    /// default) uses the pipeline name given to <see cref="S3Sink{T}.RestoreAsync"/>. A restore undoes only its own
+    /// writer's uncommitted objects, so sinks that write the same table at the same time (several workers, two sinks of
+    /// one pipeline) need distinct ids, and each id must stay the same across the restarts of its writer.
     /// </summary>
-    public Func<T, string>? RecordIdentity { get; set; }
+    public string? WriterId { get; set; }
 
     /// <summary>Gets or sets the start of every object's file name; <c>part-</c> by default.</summary>
     public string FileNamePrefix { get; set; } = "part-";
@@ -66,7 +68,7 @@ public sealed class S3SinkOptions<T>
     /// <summary>Gets or sets the retry policy for store requests.</summary>
     public RetryOptions Retry { get; set; } = new();
 
-    /// <summary>Gets or sets the key prefix of records that cannot be converted; by default <c>{Prefix}{zone}/errors/{TableName}/</c> (outside the table, so queries never read it).</summary>
+    /// <summary>Gets or sets the key prefix of records that cannot be stored (partitioned, named or converted); by default <c>{Prefix}{zone}/errors/{TableName}/</c> (outside the table, so queries never read it).</summary>
     public string? ErrorPrefix { get; set; }
 
     /// <summary>
@@ -81,6 +83,9 @@ public sealed class S3SinkOptions<T>
     internal string TableLocationPrefix => $"{Prefix}{ZoneFolder(Zone)}{TableName}/";
 
     internal string EffectiveErrorPrefix => ErrorPrefix ?? $"{Prefix}{ZoneFolder(Zone)}errors/{TableName}/";
+
+    /// <summary>Gets the folder of the table's intent logs; <c>_sink-intents</c> has a hyphen, so no table folder can have its name.</summary>
+    internal string IntentPrefix => $"{Prefix}{ZoneFolder(Zone)}_sink-intents/{TableName}/";
 
     internal static string ZoneFolder(DataLakeZone zone) => zone switch
     {
@@ -164,9 +169,34 @@ public sealed class S3SinkOptions<T>
             throw OptionErrors.Invalid($"{Owner}.MaxConcurrentUploads is {MaxConcurrentUploads}: use 1 to 64.");
         }
 
+        if (WriterId is not null && string.IsNullOrWhiteSpace(WriterId))
+        {
+            throw OptionErrors.Invalid($"{Owner}.WriterId is blank: leave it null to use the pipeline name, or give a stable id such as the worker's name.");
+        }
+
+        ValidateKeyLengths(Owner);
         ArgumentNullException.ThrowIfNull(Retry, $"{Owner}.Retry");
         Retry.Validate($"{Owner}.Retry");
         ArgumentNullException.ThrowIfNull(TimeProvider, $"{Owner}.TimeProvider");
+    }
+
+    /// <summary>Checks that the longest keys the sink makes apart from partition folders fit the store (1,024 bytes on S3).</summary>
+    private void ValidateKeyLengths(string owner)
+    {
+        const string Name = "20240501T100000Z-0123456789abcdef0123456789abcdef"; // the shape of every object name
+        string[] samples =
+        [
+            $"{TableLocationPrefix}{FileNamePrefix}{Name}{Format!.FileExtension}",
+            $"{EffectiveErrorPrefix}format-conversion-failed/2024/05/01/10/{FileNamePrefix}{Name}.json",
+            $"{IntentPrefix}{new string('w', IntentLog.MaximumWriterLength)}/{IntentLog.FileName(0)}",
+        ];
+        foreach (string sample in samples)
+        {
+            if (!Store!.IsValidKey(sample, out string? reason))
+            {
+                throw OptionErrors.Invalid($"{owner}.Prefix, TableName, ErrorPrefix or FileNamePrefix make keys the store cannot hold, even without partition folders: {reason}");
+            }
+        }
     }
 
     internal static bool IsSqlName(string name)

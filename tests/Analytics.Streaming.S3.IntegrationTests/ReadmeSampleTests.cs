@@ -33,7 +33,6 @@ public sealed class ReadmeSampleTests(S3Fixture s3)
             Zone = DataLakeZone.Analytics,
             TableName = "page_views",
             Layout = KeyLayout<PageViews>.Hive(TimePartitioning.Hour, r => r.Window.Start),
-            RecordIdentity = r => r.Id,
         });
 
         await sink.WriteAsync(results, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Analytics.Streaming.Parquet;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.S3.IntegrationTests;
 
@@ -17,7 +18,6 @@ public sealed class S3SinkTests(S3Fixture s3)
         Prefix = "lake/",
         Zone = DataLakeZone.Processed,
         Layout = KeyLayout<Click>.Hive(TimePartitioning.Hour, c => c.Time),
-        RecordIdentity = c => c.Id,
         TimeProvider = clock ?? TimeProvider.System,
     };
 
@@ -39,10 +39,10 @@ public sealed class S3SinkTests(S3Fixture s3)
 
         var files = Files(root);
         Assert.Equal(3, files.Count);
-        Assert.All(files, f => Assert.Matches(@"^lake/processed/clicks/year=2024/month=05/day=01/hour=1[012]/part-[0-9a-f]{32}\.jsonl$", f));
+        Assert.All(files, f => Assert.Matches(@"^lake/processed/clicks/year=2024/month=05/day=01/hour=1[012]/part-\d{8}T\d{6}Z-[0-9a-f]{32}\.jsonl$", f));
         var read = files.SelectMany(f => ReadJsonLines(Path.Combine(root, f))).OrderBy(c => c.UserId).ToList();
         Assert.Equal(clicks, read);
-        Assert.Equal(new S3SinkStatistics(3, 300, files.Sum(f => new FileInfo(Path.Combine(root, f)).Length), 0, 0, 0, 0, 0), sink.Statistics);
+        Assert.Equal(new S3SinkStatistics(3, 300, files.Sum(f => new FileInfo(Path.Combine(root, f)).Length), 0, 0, 0, 0, 0, 0), sink.Statistics);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class S3SinkTests(S3Fixture s3)
     public async Task WriteAsync_ObjectOlderThanMaxAge_ClosedOnNextWrite()
     {
         string root = s3.CreateFolder();
-        var clock = new ManualClock(Clicks.Start);
+        var clock = new FakeTimeProvider(Clicks.Start);
         var options = JsonOptions(new LocalFolderObjectStore(root), clock);
         options.MaxObjectAge = TimeSpan.FromMinutes(5);
         await using var sink = new S3Sink<Click>(options);
@@ -121,7 +121,7 @@ public sealed class S3SinkTests(S3Fixture s3)
     public async Task WriteAsync_MoreOpenPartitionsThanAllowed_ClosesTheOldest()
     {
         string root = s3.CreateFolder();
-        var clock = new ManualClock(Clicks.Start);
+        var clock = new FakeTimeProvider(Clicks.Start);
         var options = JsonOptions(new LocalFolderObjectStore(root), clock);
         options.MaxOpenObjects = 2;
         await using var sink = new S3Sink<Click>(options);
@@ -163,38 +163,10 @@ public sealed class S3SinkTests(S3Fixture s3)
     }
 
     [Fact]
-    public async Task FlushAsync_ReplayOfTheSameRecords_OverwritesTheSameKeys()
-    {
-        string root = s3.CreateFolder();
-        var clicks = Clicks.Make(200, hours: 2);
-        var options = JsonOptions(new LocalFolderObjectStore(root));
-        options.MaxRecordsPerObject = 30;
-
-        await using (var first = new S3Sink<Click>(options))
-        {
-            await first.WriteAsync(clicks, Ct);
-            await first.FlushAsync(Ct);
-        }
-
-        var afterFirst = Files(root).ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(root, f)));
-        await using (var replay = new S3Sink<Click>(options))
-        {
-            await replay.WriteAsync(clicks.AsMemory(0, 120), Ct); // a crash-and-replay delivers in different batches
-            await replay.WriteAsync(clicks.AsMemory(120), Ct);
-            await replay.FlushAsync(Ct);
-        }
-
-        var afterReplay = Files(root).ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(root, f)));
-        Assert.Equal(afterFirst.Keys, afterReplay.Keys);
-        Assert.All(afterFirst, pair => Assert.Equal(pair.Value, afterReplay[pair.Key]));
-    }
-
-    [Fact]
-    public async Task FlushAsync_WithoutRecordIdentity_ReplayAddsNewNames()
+    public async Task FlushAsync_TwoRunsWithoutPipeline_SecondAddsNewNamesAndNoIntentLogs()
     {
         string root = s3.CreateFolder();
         var options = JsonOptions(new LocalFolderObjectStore(root));
-        options.RecordIdentity = null;
         var clicks = Clicks.Make(10);
 
         for (int run = 0; run < 2; run++)
@@ -202,11 +174,12 @@ public sealed class S3SinkTests(S3Fixture s3)
             await using var sink = new S3Sink<Click>(options);
             await sink.WriteAsync(clicks, Ct);
             await sink.FlushAsync(Ct);
+            Assert.Null(sink.IntentLogPrefix);
         }
 
         var files = Files(root);
         Assert.Equal(2, files.Count);
-        Assert.All(files, f => Assert.Matches(@"/part-\d{8}T\d{6}Z-[0-9a-f]{32}\.jsonl$", f));
+        Assert.All(files, f => Assert.Matches(@"^lake/processed/clicks/year=2024/month=05/day=01/hour=10/part-\d{8}T\d{6}Z-[0-9a-f]{32}\.jsonl$", f));
     }
 
     [Fact]
@@ -237,7 +210,7 @@ public sealed class S3SinkTests(S3Fixture s3)
     public async Task WriteAsync_ParquetValueDoesNotFit_RecordGoesToErrorPrefixWithReason()
     {
         string root = s3.CreateFolder();
-        var clock = new ManualClock(new DateTimeOffset(2026, 11, 21, 22, 15, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 21, 22, 15, 0, TimeSpan.Zero));
         var options = JsonOptions(new LocalFolderObjectStore(root), clock);
         options.Format = new ParquetObjectFormat<Click>(Clicks.Map);
         var clicks = Clicks.Make(10);
@@ -259,7 +232,7 @@ public sealed class S3SinkTests(S3Fixture s3)
         Assert.Equal("InvalidValue", lines[0].GetProperty("errorCode").GetString());
         Assert.Equal(clock.GetUtcNow().ToUnixTimeMilliseconds(), lines[0].GetProperty("arrivalTimestamp").GetInt64());
         Assert.Equal(clicks[3].ToString(), Encoding.UTF8.GetString(lines[0].GetProperty("rawData").GetBytesFromBase64()));
-        Assert.Equal(new S3SinkStatistics(1, 8, sink.Statistics.BytesWritten, 1, 2, 0, 0, 0), sink.Statistics);
+        Assert.Equal(new S3SinkStatistics(1, 8, sink.Statistics.BytesWritten, 1, 2, 0, 0, 0, 0), sink.Statistics);
         var rows = await s3.DuckDb.ScalarAsync($"SELECT count(*) FROM read_parquet('{root}/lake/processed/clicks/**/*.parquet')");
         Assert.Equal("8", rows);
     }
@@ -351,6 +324,8 @@ public sealed class S3SinkTests(S3Fixture s3)
         { "ErrorPrefix", o => o.ErrorPrefix = "lake/processed/clicks/errors/" },
         { "MaxAttempts", o => o.Retry.MaxAttempts = 0 },
         { "Store", o => o.Store = null },
+        { "WriterId", o => o.WriterId = " " },
+        { "Prefix", o => o.Prefix = new string('p', 1000) + "/" },
     };
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
 using Analytics.Streaming.Parquet;
 
@@ -9,7 +10,11 @@ public sealed record Click(DateTimeOffset Time, string? Page, long UserId, decim
     public string Id => $"{UserId}-{Time.ToUnixTimeMilliseconds()}";
 }
 
+/// <summary>A sensor reading, for values JSON cannot hold (NaN).</summary>
+public sealed record Reading(string Sensor, DateTimeOffset Time, double Value);
+
 [JsonSerializable(typeof(Click))]
+[JsonSerializable(typeof(Reading))]
 public sealed partial class TestJson : JsonSerializerContext;
 
 public static class Clicks
@@ -47,25 +52,21 @@ public static class Clicks
     }
 }
 
-/// <summary>A store that fails its first <c>failures</c> requests with a dropped connection, then behaves like the store it wraps.</summary>
-public sealed class FlakyStore(IObjectStore inner, int failures) : IObjectStore
+/// <summary>A store that fails its first <c>failures</c> writes with a dropped connection, then behaves like the store it wraps.</summary>
+public sealed class FlakyStore(IObjectStore inner, int failures) : ForwardingStore(inner)
 {
     private int _remaining = failures;
 
-    public string GetLocation(string key) => inner.GetLocation(key);
-
-    public bool IsTransient(Exception exception) => inner.IsTransient(exception);
-
-    public Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
+    public override Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
     {
         Fail();
-        return inner.PutObjectAsync(key, content, contentType, cancellationToken);
+        return base.PutObjectAsync(key, content, contentType, cancellationToken);
     }
 
-    public Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
+    public override Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
     {
         Fail();
-        return inner.StartMultipartUploadAsync(key, contentType, cancellationToken);
+        return base.StartMultipartUploadAsync(key, contentType, cancellationToken);
     }
 
     private void Fail()
@@ -75,4 +76,30 @@ public sealed class FlakyStore(IObjectStore inner, int failures) : IObjectStore
             throw new IOException("Simulated dropped connection.");
         }
     }
+}
+
+/// <summary>An <see cref="IObjectStore"/> that passes every call to another; tests override what they change.</summary>
+public abstract class ForwardingStore(IObjectStore inner) : IObjectStore
+{
+    public IObjectStore Inner => inner;
+
+    public virtual string GetLocation(string key) => inner.GetLocation(key);
+
+    public virtual bool IsTransient(Exception exception) => inner.IsTransient(exception);
+
+    public virtual bool IsValidKey(string key, [NotNullWhen(false)] out string? reason) => inner.IsValidKey(key, out reason);
+
+    public virtual Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
+        => inner.PutObjectAsync(key, content, contentType, cancellationToken);
+
+    public virtual Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
+        => inner.StartMultipartUploadAsync(key, contentType, cancellationToken);
+
+    public virtual Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken) => inner.GetObjectAsync(key, cancellationToken);
+
+    public virtual Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken) => inner.ListKeysAsync(prefix, cancellationToken);
+
+    public virtual Task DeleteObjectAsync(string key, CancellationToken cancellationToken) => inner.DeleteObjectAsync(key, cancellationToken);
+
+    public virtual Task AbortMultipartUploadsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken) => inner.AbortMultipartUploadsAsync(keys, cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
 using Analytics.Streaming.Parquet;
 using Analytics.Streaming.S3;
@@ -84,7 +85,6 @@ public class S3SinkBenchmarks
             Format = format,
             TableName = "clicks",
             Layout = layout,
-            RecordIdentity = c => c.Id,
             MaxOpenObjects = 200,
         });
         for (int i = 0; i < _rows.Length; i += 500)
@@ -106,6 +106,20 @@ public class S3SinkBenchmarks
         public string GetLocation(string key) => "memory://" + key;
 
         public bool IsTransient(Exception exception) => false;
+
+        public bool IsValidKey(string key, [NotNullWhen(false)] out string? reason)
+        {
+            reason = null;
+            return true;
+        }
+
+        public Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken) => Task.FromResult<byte[]?>(null);
+
+        public Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+        public Task DeleteObjectAsync(string key, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task AbortMultipartUploadsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public async Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
         {

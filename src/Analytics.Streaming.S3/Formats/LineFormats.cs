@@ -101,7 +101,9 @@ public static class LineFormats
                 {
                     serialize(record, _line);
                 }
-                catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+#pragma warning disable CA1031 // The line is built in its own buffer, so any failure (a NaN the options refuse, a converter that throws) refuses this record only.
+                catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
                 {
                     error = $"The record cannot be written as JSON: {ex.Message}";
                     return false;

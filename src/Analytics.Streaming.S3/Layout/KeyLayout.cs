@@ -18,7 +18,9 @@ namespace Analytics.Streaming.S3;
 /// <para>
 /// Partition values are escaped the way Hive escapes path names (<c>/</c>, <c>=</c>, <c>%</c>, <c>:</c>, quotes,
 /// control characters and a few more become <c>%XX</c>); <see langword="null"/> and empty values become
-/// <c>__HIVE_DEFAULT_PARTITION__</c>. Layouts are immutable and thread safe; selectors must be pure and cheap.
+/// <c>__HIVE_DEFAULT_PARTITION__</c>. Dots are not escaped, so in a plain layout a value of <c>.</c> or <c>..</c>
+/// gives a key no store accepts; the sink sends such records (and those whose key would pass 1,024 bytes) to its
+/// error prefix. Layouts are immutable and thread safe; selectors must be pure and cheap.
 /// </para>
 /// </remarks>
 public sealed class KeyLayout<T>
@@ -172,10 +174,11 @@ public sealed class KeyLayout<T>
             };
         }
 
+        // Values are escaped here, so the U+001F separator (a control character, always escaped) cannot occur in one.
         string fields = string.Empty;
         if (_fields.Length == 1)
         {
-            fields = _fields[0].ValueOf(record) ?? string.Empty;
+            fields = EscapeValue(_fields[0].ValueOf(record));
         }
         else if (_fields.Length > 1)
         {
@@ -187,7 +190,7 @@ public sealed class KeyLayout<T>
                     text.Append('\u001F');
                 }
 
-                text.Append(_fields[i].ValueOf(record));
+                text.Append(EscapeValue(_fields[i].ValueOf(record)));
             }
 
             fields = text.ToString();
@@ -209,7 +212,7 @@ public sealed class KeyLayout<T>
                     path.Append(_fields[i].Column).Append('=');
                 }
 
-                path.Append(EscapeValue(values[i])).Append('/');
+                path.Append(values[i]).Append('/');
             }
         }
 
@@ -303,5 +306,5 @@ public sealed class KeyLayout<T>
 /// <param name="LocationSegment">The key segment in <c>storage.location.template</c> form, such as <c>year=${year}</c>.</param>
 public sealed record PartitionColumn(string Name, string AthenaType, PartitionProjection Projection, string LocationSegment);
 
-/// <summary>The evaluated partition of a record: a time bucket (UTC ticks) and the field values joined by U+001F.</summary>
+/// <summary>The evaluated partition of a record: a time bucket (UTC ticks) and the escaped field values joined by U+001F.</summary>
 internal readonly record struct PartitionKey(long TimeBucket, string Fields);

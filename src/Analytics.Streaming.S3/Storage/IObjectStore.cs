@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Analytics.Streaming.S3;
 
 /// <summary>
@@ -8,7 +10,8 @@ namespace Analytics.Streaming.S3;
 /// <para>
 /// An object becomes visible only when it is whole: after <see cref="PutObjectAsync"/> returns, or after
 /// <see cref="IMultipartUpload.CompleteAsync"/> of a multipart upload. Writing a key that exists replaces the
-/// object, which is how a replay overwrites instead of duplicating.
+/// object. The sink also reads, lists and deletes the small intent logs it keeps outside the table, and deletes the
+/// objects of checkpoints that were never saved (see <see cref="S3Sink{T}"/>).
 /// </para>
 /// <para>
 /// Implementations are safe to call from several tasks at once. They do not retry: the sink wraps every call in
@@ -36,6 +39,44 @@ public interface IObjectStore
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The upload, to which parts are added in ascending part-number order.</returns>
     Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken);
+
+    /// <summary>Reads a whole object into memory; meant for small objects such as the sink's intent logs.</summary>
+    /// <param name="key">The object key.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The object's bytes, or <see langword="null"/> when no object has that key.</returns>
+    Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Lists the keys that start with <paramref name="prefix"/>, in ordinal (UTF-8 byte) order.</summary>
+    /// <param name="prefix">The key prefix, such as <c>lake/_sink-intents/clicks/worker-1/</c>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The keys of whole objects (never objects still being written).</returns>
+    Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an object; a key without an object is not an error.</summary>
+    /// <param name="key">The object key.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the object is gone.</returns>
+    Task DeleteObjectAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Discards the multipart uploads of <paramref name="keys"/> that were started and never completed (by a process
+    /// that crashed). Best effort: failures, and stores that cannot list or abort uploads, are swallowed, and an
+    /// <c>AbortIncompleteMultipartUpload</c> lifecycle rule cleans up what remains.
+    /// </summary>
+    /// <param name="keys">The object keys.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>A task that completes when the uploads are aborted or the attempt failed.</returns>
+    Task AbortMultipartUploadsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether this store can hold an object under <paramref name="key"/>: at most 1,024 UTF-8 bytes, no empty,
+    /// <c>.</c> or <c>..</c> segments, no control characters (and, for a local folder, segments short enough to be
+    /// file names). The sink asks before it opens an object, and sends records whose key fails to its error prefix.
+    /// </summary>
+    /// <param name="key">The object key.</param>
+    /// <param name="reason">Why the key cannot be used; <see langword="null"/> when it can.</param>
+    /// <returns><see langword="true"/> when the key is usable.</returns>
+    bool IsValidKey(string key, [NotNullWhen(false)] out string? reason);
 
     /// <summary>Whether a failure of this store is worth retrying (throttling, a 5xx status, a dropped connection, a timeout).</summary>
     /// <param name="exception">The failure.</param>

@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
 namespace Analytics.Streaming.S3;
 
 /// <summary>
@@ -11,10 +14,20 @@ namespace Analytics.Streaming.S3;
 /// skip) and renamed into place when whole, so a crash never leaves a truncated file under the final name and a
 /// rewrite of the same key replaces the file atomically.
 /// </para>
+/// <para>
+/// Keys follow the S3 rules, and each segment must also fit in a file name: at most
+/// <see cref="MaximumSegmentBytes"/> UTF-8 bytes, and the last one less, to leave room for the temporary name.
+/// </para>
 /// <para>Thread safe; distinct keys may be written concurrently.</para>
 /// </remarks>
 public sealed class LocalFolderObjectStore : IObjectStore
 {
+    /// <summary>The longest key segment (folder or file name) in UTF-8 bytes: 255, the file-name limit of common file systems.</summary>
+    public const int MaximumSegmentBytes = 255;
+
+    // ".{name}.{32 hex}.tmp" adds 38 characters to the file name while an object is written.
+    private const int TemporaryNameOverhead = 38;
+
     private readonly string _root;
 
     /// <summary>Creates a store rooted at <paramref name="rootDirectory"/>, which is created when missing.</summary>
@@ -65,11 +78,123 @@ public sealed class LocalFolderObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    public async Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken)
+    {
+        string path = PathOf(key);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Hidden temporary files of objects being written (<c>.name.*.tmp</c>) are not listed.</remarks>
+    public Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        cancellationToken.ThrowIfCancellationRequested();
+        int slash = prefix.LastIndexOf('/');
+        string folder = slash < 0 ? _root : PathOf(prefix[..slash]);
+        var keys = new List<string>();
+        if (Directory.Exists(folder))
+        {
+            foreach (string file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+            {
+                string name = Path.GetFileName(file);
+                if (name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                string key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
+                if (key.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    keys.Add(key);
+                }
+            }
+        }
+
+        keys.Sort(StringComparer.Ordinal);
+        return Task.FromResult<IReadOnlyList<string>>(keys);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteObjectAsync(string key, CancellationToken cancellationToken)
+    {
+        string path = PathOf(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already gone.
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Deletes the hidden temporary files (<c>.name.*.tmp</c>) that unfinished uploads of the keys left behind.</remarks>
+    public Task AbortMultipartUploadsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (string key in keys)
+        {
+            string path = PathOf(key);
+            string directory = Path.GetDirectoryName(path)!;
+            if (Directory.Exists(directory))
+            {
+                foreach (string temporary in Directory.EnumerateFiles(directory, $".{Path.GetFileName(path)}.*.tmp"))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    TryDelete(temporary);
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public bool IsValidKey(string key, [NotNullWhen(false)] out string? reason)
+    {
+        if (!ObjectKeys.TryValidate(key, out reason))
+        {
+            return false;
+        }
+
+        string[] segments = key.Split('/');
+        for (int i = 0; i < segments.Length; i++)
+        {
+            int limit = i == segments.Length - 1 ? MaximumSegmentBytes - TemporaryNameOverhead : MaximumSegmentBytes;
+            int bytes = Encoding.UTF8.GetByteCount(segments[i]);
+            if (bytes > limit)
+            {
+                reason = $"Object key '{ObjectKeys.Shorten(key)}' has a segment of {bytes} UTF-8 bytes; a local folder allows {limit} (file-name limit): shorten the partition values.";
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
     public bool IsTransient(Exception exception) => exception is IOException and not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException);
 
     private string PathOf(string key)
     {
-        ObjectKeys.Validate(key);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (!IsValidKey(key, out string? reason))
+        {
+            throw new ArgumentException(reason, nameof(key));
+        }
+
         string path = Path.GetFullPath(Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar)));
         if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {

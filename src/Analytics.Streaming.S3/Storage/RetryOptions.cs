@@ -2,14 +2,24 @@ namespace Analytics.Streaming.S3;
 
 /// <summary>How the sink retries a store request that failed transiently: exponential backoff with full jitter, bounded by attempts and by time.</summary>
 /// <remarks>
+/// <para>
 /// Only failures the store calls transient (<see cref="IObjectStore.IsTransient"/>: throttling, 5xx, timeouts,
 /// dropped connections) are retried; any other failure is thrown at once. The AWS SDK client retries on its own
 /// too (its <c>MaxErrorRetry</c>); these retries come on top, so the two multiply.
+/// </para>
+/// <para>
+/// The delay before retry <c>n</c> is a uniformly random time between zero and
+/// <c>min(MaxDelay, BaseDelay x 2^(n-1))</c> (full jitter), waited on the sink's <see cref="TimeProvider"/>, and is
+/// cut short so that no attempt starts later than <see cref="MaxElapsed"/> after the first. With the defaults the
+/// sink rides out an outage of a minute and more: the 39 delays between 40 attempts add up to almost 3 minutes on
+/// average, and to less than 60 seconds with a probability below one in a billion, so <see cref="MaxElapsed"/>
+/// (2 minutes) is the limit that normally ends the retries.
+/// </para>
 /// </remarks>
 public sealed class RetryOptions
 {
-    /// <summary>Gets or sets the most attempts per request, the first included. Default 5; at least 1 (1 = no retries).</summary>
-    public int MaxAttempts { get; set; } = 5;
+    /// <summary>Gets or sets the most attempts per request, the first included. Default 40; at least 1 (1 = no retries).</summary>
+    public int MaxAttempts { get; set; } = 40;
 
     /// <summary>Gets or sets the delay cap of the first retry; the cap doubles for each later one. Default 200 ms.</summary>
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
@@ -69,10 +79,16 @@ internal sealed class Retrier(RetryOptions options, IObjectStore store, TimeProv
                 // Retry below (an OperationCanceledException without our token's cancellation is a client timeout).
             }
 
-            double capMs = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
+            double capMs = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 62)));
 #pragma warning disable CA5394 // Jitter, not security.
             var delay = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * capMs);
 #pragma warning restore CA5394
+            var left = options.MaxElapsed - timeProvider.GetElapsedTime(started);
+            if (delay > left)
+            {
+                delay = left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            }
+
             Interlocked.Increment(ref _retries);
             await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
         }

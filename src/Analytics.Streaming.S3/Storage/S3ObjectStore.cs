@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -95,11 +96,112 @@ public sealed class S3ObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    public async Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken)
+    {
+        ObjectKeys.Validate(key);
+        try
+        {
+            using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _options.BucketName, Key = key }, cancellationToken).ConfigureAwait(false);
+            using var memory = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(memory, cancellationToken).ConfigureAwait(false);
+            return memory.ToArray();
+        }
+        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchKey" || (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket"))
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var keys = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await _client.ListObjectsV2Async(
+                new ListObjectsV2Request { BucketName = _options.BucketName, Prefix = prefix, ContinuationToken = token },
+                cancellationToken).ConfigureAwait(false);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                keys.Add(item.Key);
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        keys.Sort(StringComparer.Ordinal);
+        return keys;
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteObjectAsync(string key, CancellationToken cancellationToken)
+    {
+        ObjectKeys.Validate(key);
+        try
+        {
+            await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.BucketName, Key = key }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+        {
+            // Already gone (S3 itself answers 204 for a missing key; some compatible servers answer 404).
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Lists the bucket's unfinished uploads under the keys' common prefix (<c>ListMultipartUploads</c>) and aborts
+    /// those of the given keys; one attempt each, failures swallowed (s3rver, for one, answers 501 to the listing).
+    /// </remarks>
+    public async Task AbortMultipartUploadsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        var wanted = new HashSet<string>(keys, StringComparer.Ordinal);
+        string prefix = CommonFolder(wanted);
+        try
+        {
+            string? keyMarker = null;
+            string? uploadIdMarker = null;
+            do
+            {
+                var page = await _client.ListMultipartUploadsAsync(
+                    new ListMultipartUploadsRequest { BucketName = _options.BucketName, Prefix = prefix, KeyMarker = keyMarker, UploadIdMarker = uploadIdMarker },
+                    cancellationToken).ConfigureAwait(false);
+                foreach (var upload in page.MultipartUploads ?? [])
+                {
+                    if (wanted.Contains(upload.Key))
+                    {
+                        await new Upload(this, upload.Key, upload.UploadId).AbortAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                (keyMarker, uploadIdMarker) = page.IsTruncated == true ? (page.NextKeyMarker, page.NextUploadIdMarker) : (null, null);
+            }
+            while (keyMarker is not null);
+        }
+#pragma warning disable CA1031 // Best effort by contract (servers such as s3rver cannot list uploads): a lifecycle rule removes what is left.
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+#pragma warning restore CA1031
+        {
+            // Swallowed on purpose (see IObjectStore.AbortMultipartUploadsAsync).
+        }
+    }
+
+    /// <inheritdoc />
+    public bool IsValidKey(string key, [NotNullWhen(false)] out string? reason) => ObjectKeys.TryValidate(key, out reason);
+
+    /// <inheritdoc />
     public bool IsTransient(Exception exception) => IsTransientFailure(exception);
 
     /// <summary>Whether an S3 or network failure is worth retrying.</summary>
     /// <param name="exception">The failure.</param>
-    /// <returns><see langword="true"/> for throttling (<c>SlowDown</c>, 429, 503), other 5xx statuses, request timeouts and dropped connections.</returns>
+    /// <returns><see langword="true"/> for throttling (<c>SlowDown</c>, 429, 503), other 5xx statuses but 501 (not implemented), request timeouts and dropped connections.</returns>
     public static bool IsTransientFailure(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
@@ -107,6 +209,11 @@ public sealed class S3ObjectStore : IObjectStore
             switch (current)
             {
                 case AmazonServiceException service:
+                    if (service.StatusCode == HttpStatusCode.NotImplemented || service.ErrorCode == "NotImplemented")
+                    {
+                        return false; // 501: the server cannot do this at all, however often it is asked.
+                    }
+
                     if ((int)service.StatusCode >= 500 || service.StatusCode == HttpStatusCode.TooManyRequests
                         || service.StatusCode == HttpStatusCode.RequestTimeout
                         || service.ErrorCode is "SlowDown" or "RequestTimeout" or "Throttling" or "ThrottlingException"
@@ -122,6 +229,31 @@ public sealed class S3ObjectStore : IObjectStore
         }
 
         return false;
+    }
+
+    /// <summary>The longest common prefix of the keys, cut after its last '/'.</summary>
+    private static string CommonFolder(IEnumerable<string> keys)
+    {
+        string? common = null;
+        foreach (string key in keys)
+        {
+            if (common is null)
+            {
+                common = key;
+                continue;
+            }
+
+            int n = 0;
+            while (n < common.Length && n < key.Length && common[n] == key[n])
+            {
+                n++;
+            }
+
+            common = common[..n];
+        }
+
+        common ??= string.Empty;
+        return common[..(common.LastIndexOf('/') + 1)];
     }
 
     private void ApplyEncryption(PutObjectRequest request)

@@ -58,4 +58,65 @@ public sealed class LocalFolderObjectStoreTests(S3Fixture s3)
         await Assert.ThrowsAsync<ArgumentException>(
             () => store.PutObjectAsync(key, new MemoryStream([1]), "application/octet-stream", TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public async Task ListKeysAsync_PrefixInsideAFolder_OrdinalKeysWithoutTemporaryFiles()
+    {
+        string root = s3.CreateFolder();
+        var store = new LocalFolderObjectStore(root);
+        var ct = TestContext.Current.CancellationToken;
+        foreach (string key in new[] { "t/b/2.bin", "t/b/10.bin", "t/a.bin", "t/bz.bin", "u/c.bin" })
+        {
+            await store.PutObjectAsync(key, new MemoryStream([1]), "application/octet-stream", ct);
+        }
+
+        await using var open = await store.StartMultipartUploadAsync("t/b/open.bin", "application/octet-stream", ct);
+        await open.UploadPartAsync(1, new MemoryStream([1]), ct);
+
+        Assert.Equal(["t/b/10.bin", "t/b/2.bin", "t/bz.bin"], await store.ListKeysAsync("t/b", ct));
+        Assert.Equal(["t/b/10.bin", "t/b/2.bin"], await store.ListKeysAsync("t/b/", ct));
+        Assert.Empty(await store.ListKeysAsync("missing/", ct));
+    }
+
+    [Fact]
+    public async Task GetAndDeleteObjectAsync_MissingKey_NullAndNoError()
+    {
+        var store = new LocalFolderObjectStore(s3.CreateFolder());
+        var ct = TestContext.Current.CancellationToken;
+        await store.PutObjectAsync("a/b.bin", new MemoryStream([7, 8]), "application/octet-stream", ct);
+
+        Assert.Equal([7, 8], await store.GetObjectAsync("a/b.bin", ct));
+        await store.DeleteObjectAsync("a/b.bin", ct);
+        await store.DeleteObjectAsync("a/b.bin", ct);
+        await store.DeleteObjectAsync("no/such/folder.bin", ct);
+
+        Assert.Null(await store.GetObjectAsync("a/b.bin", ct));
+        Assert.Null(await store.GetObjectAsync("no/such/folder.bin", ct));
+    }
+
+    [Fact]
+    public async Task AbortMultipartUploadsAsync_UploadLeftByACrash_TemporaryFileRemoved()
+    {
+        string root = s3.CreateFolder();
+        var store = new LocalFolderObjectStore(root);
+        var ct = TestContext.Current.CancellationToken;
+        var crashed = await store.StartMultipartUploadAsync("x/m.bin", "application/octet-stream", ct);
+        await crashed.UploadPartAsync(1, new MemoryStream([1, 2, 3]), ct); // never completed nor aborted: the process "died"
+        Assert.Single(Directory.GetFiles(Path.Combine(root, "x")));
+
+        await store.AbortMultipartUploadsAsync(["x/m.bin", "x/other.bin"], ct);
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(root, "x")));
+    }
+
+    [Theory]
+    [InlineData(255, true)]
+    [InlineData(256, false)]
+    public void IsValidKey_FolderSegmentLength_LimitedToAFileName(int length, bool valid)
+    {
+        var store = new LocalFolderObjectStore(s3.CreateFolder());
+
+        Assert.Equal(valid, store.IsValidKey(new string('f', length) + "/part-1.parquet", out string? reason));
+        Assert.Equal(valid, reason is null);
+    }
 }

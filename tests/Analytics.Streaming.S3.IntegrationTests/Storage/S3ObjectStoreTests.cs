@@ -111,4 +111,45 @@ public sealed class S3ObjectStoreTests(S3Fixture s3)
 
         Assert.Contains("BucketName", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ListGetDeleteAsync_OnS3rver_BehaveLikeTheLocalFolder()
+    {
+        string bucket = await s3.CreateBucketAsync();
+        var store = new S3ObjectStore(s3.Client, bucket);
+        var ct = TestContext.Current.CancellationToken;
+        foreach (string key in new[] { "t/b/2.bin", "t/b/10.bin", "t/bz.bin", "u/c.bin" })
+        {
+            await store.PutObjectAsync(key, new MemoryStream([1, 2]), "application/octet-stream", ct);
+        }
+
+        Assert.Equal(["t/b/10.bin", "t/b/2.bin", "t/bz.bin"], await store.ListKeysAsync("t/b", ct));
+        Assert.Equal([1, 2], await store.GetObjectAsync("t/bz.bin", ct));
+        await store.DeleteObjectAsync("t/bz.bin", ct);
+        await store.DeleteObjectAsync("t/bz.bin", ct);
+        Assert.Null(await store.GetObjectAsync("t/bz.bin", ct));
+        Assert.Equal(["t/b/10.bin", "t/b/2.bin", "u/c.bin"], await s3.ListKeysAsync(bucket));
+    }
+
+    [Fact]
+    public async Task AbortMultipartUploadsAsync_S3rverCannotListUploads_DoesNotThrow()
+    {
+        string bucket = await s3.CreateBucketAsync();
+        var store = new S3ObjectStore(s3.Client, bucket);
+        var ct = TestContext.Current.CancellationToken;
+        var upload = await store.StartMultipartUploadAsync("left/behind.bin", "application/octet-stream", ct);
+        await upload.UploadPartAsync(1, new MemoryStream(RandomBytes(100, 1)), ct);
+
+        await store.AbortMultipartUploadsAsync(["left/behind.bin"], ct);
+
+        Assert.Empty(await s3.ListKeysAsync(bucket));
+    }
+
+    [Fact]
+    public void IsTransientFailure_NotImplemented_IsPermanent()
+    {
+        var error = new AmazonS3Exception("no", Amazon.Runtime.ErrorType.Sender, "NotImplemented", "request-id", HttpStatusCode.NotImplemented);
+
+        Assert.False(S3ObjectStore.IsTransientFailure(error));
+    }
 }

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Analytics.Streaming.S3;
+
+/// <summary>
+/// The intent log of one epoch of one writer: the keys of every object the sink began to upload for a checkpoint that
+/// is not saved yet. Stored as <c>epoch-{n:D12}.json</c>, <c>{"writer":"…","epoch":n,"keys":["…"]}</c>.
+/// </summary>
+internal static class IntentLog
+{
+    /// <summary>The longest escaped writer id; longer ids are cut and end with a hash of the whole id.</summary>
+    public const int MaximumWriterLength = 128;
+
+    private const string Prefix = "epoch-";
+    private const string Extension = ".json";
+
+    public static string FileName(long epoch) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{epoch:D12}{Extension}");
+
+    /// <summary>Reads the epoch from a log's file name; false for anything else (including names in sub-folders).</summary>
+    public static bool TryParseEpoch(ReadOnlySpan<char> name, out long epoch)
+    {
+        epoch = 0;
+        if (!name.StartsWith(Prefix, StringComparison.Ordinal) || !name.EndsWith(Extension, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var digits = name[Prefix.Length..^Extension.Length];
+        if (digits.Length < 12)
+        {
+            return false;
+        }
+
+        foreach (char c in digits)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out epoch);
+    }
+
+    public static byte[] Format(string writer, long epoch, IReadOnlyList<string> keys)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("writer", ValidUtf16(writer));
+            json.WriteNumber("epoch", epoch);
+            json.WriteStartArray("keys");
+            foreach (string key in keys)
+            {
+                json.WriteStringValue(key);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <summary>Reads the keys of a log.</summary>
+    /// <exception cref="InvalidDataException">The object is not an intent log.</exception>
+    public static List<string> ParseKeys(byte[] content, string location)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(content);
+            var keys = new List<string>();
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("keys", out var array) && array.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in array.EnumerateArray())
+                {
+                    keys.Add(item.GetString() is { Length: > 0 } key ? key : throw new InvalidDataException($"The intent log {location} lists an empty or non-string key."));
+                }
+
+                return keys;
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"The intent log {location} is not valid JSON: {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidDataException($"The intent log {location} lists a key that is not a string.", ex);
+        }
+
+        throw new InvalidDataException($"The intent log {location} has no 'keys' array: it was not written by the S3 sink; move it out of the sink's log folder.");
+    }
+
+    /// <summary>
+    /// Makes a writer id safe as one key segment: ASCII letters, digits, <c>-</c>, <c>_</c> and <c>.</c> stay, every
+    /// other character becomes <c>%XX</c> per UTF-8 byte (<c>.</c> and <c>..</c> alone too); ids longer than
+    /// <see cref="MaximumWriterLength"/> once escaped are cut and end with <c>~</c> and a hash of the whole id.
+    /// </summary>
+    public static string EscapeWriter(string writer)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(writer);
+        var text = new StringBuilder(writer.Length);
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in writer.EnumerateRunes())
+        {
+            if (rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is '-' or '_' or '.'))
+            {
+                text.Append((char)rune.Value);
+                continue;
+            }
+
+            int n = rune.EncodeToUtf8(utf8);
+            for (int i = 0; i < n; i++)
+            {
+                text.Append('%').Append(utf8[i].ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        string escaped = text.ToString();
+        if (escaped is "." or "..")
+        {
+            escaped = escaped.Replace(".", "%2E", StringComparison.Ordinal);
+        }
+
+        if (escaped.Length > MaximumWriterLength)
+        {
+            string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ValidUtf16(writer))))[..32];
+            escaped = string.Concat(escaped.AsSpan(0, MaximumWriterLength - 33), "~", hash);
+        }
+
+        return escaped;
+    }
+
+    /// <summary>Replaces lone surrogates with U+FFFD, so that the text can be written as JSON or UTF-8.</summary>
+    public static string ValidUtf16(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsSurrogate(text[i]))
+            {
+                var fixedText = new StringBuilder(text.Length);
+                foreach (var rune in text.EnumerateRunes())
+                {
+                    fixedText.Append(rune.ToString());
+                }
+
+                return fixedText.ToString();
+            }
+        }
+
+        return text;
+    }
+}

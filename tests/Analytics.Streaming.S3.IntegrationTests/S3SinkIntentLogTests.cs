@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Analytics.Streaming.Parquet;
+
+namespace Analytics.Streaming.S3.IntegrationTests;
+
+/// <summary>The sink as a checkpoint listener, called directly on a local folder: intent logs, restore, completion.</summary>
+public sealed class S3SinkIntentLogTests(S3Fixture s3)
+{
+    private const string IntentFolder = "lake/processed/_sink-intents/clicks/";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static S3SinkOptions<Click> Options(IObjectStore store) => new()
+    {
+        Store = store,
+        Format = LineFormats.JsonLines(TestJson.Default.Click),
+        TableName = "clicks",
+        Prefix = "lake/",
+        Zone = DataLakeZone.Processed,
+        Layout = KeyLayout<Click>.Hive(TimePartitioning.Hour, c => c.Time),
+        MaxRecordsPerObject = 25,
+    };
+
+    private static List<string> Files(string root, string under = "") =>
+        [.. Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Where(f => f.StartsWith(under, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)];
+
+    private static List<Click> ReadTable(string root) =>
+        [.. Files(root, "lake/processed/clicks/").SelectMany(f => File.ReadAllLines(Path.Combine(root, f))).Select(l => JsonSerializer.Deserialize(l, TestJson.Default.Click)!)];
+
+    [Fact]
+    public async Task RestoreAsync_EpochAfterTheSavedCheckpoint_DeletesItsObjectsAndKeepsCommittedOnes()
+    {
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(200, hours: 2);
+        await using (var crashed = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
+        {
+            await crashed.RestoreAsync("clicks-pipeline", 0, Ct);
+            await crashed.WriteAsync(clicks.AsMemory(0, 120), Ct);
+            await crashed.FlushAsync(Ct);
+            await crashed.CheckpointCompletedAsync(1, Ct);
+            Assert.Empty(Files(root, IntentFolder));
+
+            await crashed.WriteAsync(clicks.AsMemory(120, 60), Ct); // rolls two objects by count ...
+            await crashed.FlushAsync(Ct);                           // ... and flushes the rest, but checkpoint 2 is never saved
+            Assert.Equal([$"{IntentFolder}clicks-pipeline/epoch-000000000002.json"], Files(root, IntentFolder));
+            Assert.Equal(180, ReadTable(root).Count);
+        }
+
+        await using var restarted = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await restarted.RestoreAsync("clicks-pipeline", 1, Ct);
+
+        Assert.Equal(clicks[..120], ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Empty(Files(root, IntentFolder));
+        Assert.Equal(3, restarted.Statistics.ObjectsRolledBack);
+        await restarted.WriteAsync(clicks.AsMemory(120), Ct); // the replay, and what follows
+        await restarted.FlushAsync(Ct);
+        await restarted.CheckpointCompletedAsync(2, Ct);
+        Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Empty(Files(root, IntentFolder));
+    }
+
+    [Fact]
+    public async Task RestoreAsync_CheckpointSavedButNotAnnounced_KeepsTheObjectsAndDeletesTheLog()
+    {
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(50);
+        await using (var crashed = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
+        {
+            await crashed.RestoreAsync("p", 4, Ct);
+            await crashed.WriteAsync(clicks, Ct);
+            await crashed.FlushAsync(Ct); // checkpoint 5 saved, then the process died before CheckpointCompletedAsync
+        }
+
+        await using var restarted = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await restarted.RestoreAsync("p", 5, Ct);
+
+        Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Empty(Files(root, IntentFolder));
+        Assert.Equal(0, restarted.Statistics.ObjectsRolledBack);
+    }
+
+    [Fact]
+    public async Task RestoreAsync_AnotherWritersUncommittedObjects_LeftAlone()
+    {
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(40);
+        var first = Options(new LocalFolderObjectStore(root));
+        first.WriterId = "worker-a";
+        await using (var a = new S3Sink<Click>(first))
+        {
+            await a.RestoreAsync("p", 0, Ct);
+            await a.WriteAsync(clicks, Ct);
+            await a.FlushAsync(Ct);
+        }
+
+        var second = Options(new LocalFolderObjectStore(root));
+        second.WriterId = "worker-b";
+        await using var b = new S3Sink<Click>(second);
+        await b.RestoreAsync("p", 0, Ct);
+
+        Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Equal([$"{IntentFolder}worker-a/epoch-000000000001.json"], Files(root, IntentFolder));
+    }
+
+    [Fact]
+    public async Task WriteAsync_EveryUploadOfAnEpoch_KeyIsInTheIntentLogBeforeTheFirstByte()
+    {
+        string root = s3.CreateFolder();
+        var store = new IntentCheckingStore(new LocalFolderObjectStore(root), IntentFolder + "p/");
+        var options = Options(store);
+        options.MaxRecordsPerObject = null;
+        options.PartSize = S3ObjectStore.MinimumPartSize;
+        options.Format = new ParquetObjectFormat<Click>(Clicks.Map, new ParquetWriterOptions { RowGroupSize = 1024 * 1024 }); // 'page' is required: a null goes to the error prefix
+        var random = new Random(5);
+        var big = Clicks.Make(40_000).Select(c => c with { Referrer = RandomHex(random, 100) }).ToArray();
+        big[7] = big[7] with { Page = null };
+        await using var sink = new S3Sink<Click>(options);
+
+        await sink.RestoreAsync("p", 0, Ct);
+        for (int i = 0; i < big.Length; i += 4000)
+        {
+            await sink.WriteAsync(big.AsMemory(i, 4000), Ct);
+        }
+
+        await sink.FlushAsync(Ct);
+
+        Assert.True(sink.Statistics.MultipartUploads >= 1, "expected a multipart upload");
+        Assert.Equal(1, sink.Statistics.ErrorObjectsWritten);
+        Assert.True(store.Checked >= 2, $"only {store.Checked} uploads were checked");
+        Assert.Empty(store.Violations);
+    }
+
+    [Fact]
+    public async Task CheckpointCompletedAsync_ObjectsStillOpen_ThrowsFlushFirst()
+    {
+        await using var sink = new S3Sink<Click>(Options(new LocalFolderObjectStore(s3.CreateFolder())));
+        await sink.RestoreAsync("p", 0, Ct);
+        await sink.WriteAsync(Clicks.Make(3), Ct);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await sink.CheckpointCompletedAsync(1, Ct));
+
+        Assert.Contains("flush", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RestoreAsync_AfterWritesWithoutFlush_ThrowsBecauseObjectsAreOpen()
+    {
+        await using var sink = new S3Sink<Click>(Options(new LocalFolderObjectStore(s3.CreateFolder())));
+        await sink.WriteAsync(Clicks.Make(3), Ct);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await sink.RestoreAsync("p", 0, Ct));
+    }
+
+    [Theory]
+    [InlineData("clicks", "clicks")]
+    [InlineData("../up/é b", "..%2Fup%2F%C3%A9%20b")]
+    [InlineData("..", "%2E%2E")]
+    public async Task RestoreAsync_PipelineName_EscapedIntoOneKeySegment(string pipeline, string segment)
+    {
+        await using var sink = new S3Sink<Click>(Options(new LocalFolderObjectStore(s3.CreateFolder())));
+
+        await sink.RestoreAsync(pipeline, 0, Ct);
+
+        Assert.Equal($"{IntentFolder}{segment}/", sink.IntentLogPrefix);
+    }
+
+    [Fact]
+    public async Task RestoreAsync_VeryLongWriterId_CutWithAHashAndStillUsable()
+    {
+        string root = s3.CreateFolder();
+        var options = Options(new LocalFolderObjectStore(root));
+        options.WriterId = new string('w', 600);
+        await using var sink = new S3Sink<Click>(options);
+
+        await sink.RestoreAsync("p", 0, Ct);
+        await sink.WriteAsync(Clicks.Make(5), Ct);
+        await sink.FlushAsync(Ct);
+
+        string segment = sink.IntentLogPrefix![IntentFolder.Length..^1];
+        Assert.Equal(128, segment.Length);
+        Assert.Matches("^w{95}~[0-9a-f]{32}$", segment);
+        Assert.Single(Files(root, IntentFolder));
+    }
+
+    /// <summary>Before every upload of a table or error object, checks that the current intent log lists its key.</summary>
+    private sealed class IntentCheckingStore(IObjectStore inner, string logPrefix) : ForwardingStore(inner)
+    {
+        private int _checked;
+
+        public ConcurrentBag<string> Violations { get; } = [];
+
+        public int Checked => Volatile.Read(ref _checked);
+
+        public override async Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
+        {
+            if (!key.StartsWith(logPrefix, StringComparison.Ordinal))
+            {
+                await CheckAsync(key, cancellationToken);
+            }
+
+            await base.PutObjectAsync(key, content, contentType, cancellationToken);
+        }
+
+        public override async Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
+        {
+            await CheckAsync(key, cancellationToken);
+            return await base.StartMultipartUploadAsync(key, contentType, cancellationToken);
+        }
+
+        private async Task CheckAsync(string key, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _checked);
+            var logged = new List<string>();
+            foreach (string log in await ListKeysAsync(logPrefix, cancellationToken))
+            {
+                using var json = JsonDocument.Parse((await GetObjectAsync(log, cancellationToken))!);
+                logged.AddRange(json.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetString()!));
+            }
+
+            if (!logged.Contains(key))
+            {
+                Violations.Add(key);
+            }
+        }
+    }
+
+    private static string RandomHex(Random random, int bytes)
+    {
+        var buffer = new byte[bytes];
+        random.NextBytes(buffer);
+        return Convert.ToHexString(buffer);
+    }
+}
