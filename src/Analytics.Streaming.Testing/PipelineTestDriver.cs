@@ -138,7 +138,7 @@ public sealed class PipelineTestDriver<TEvent, TKey, TResult> : IWindowOutput<TE
         {
             foreach (var replaced in result.Replaces)
             {
-                _latest.Remove(WindowResult<TKey, TResult>.FormatId(result.Pipeline, result.Key, replaced));
+                _latest.Remove((result with { Window = replaced, Replaces = null }).Id);
             }
         }
 

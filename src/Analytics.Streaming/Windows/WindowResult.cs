@@ -48,10 +48,19 @@ public readonly record struct WindowResult<TKey, TValue>(
     public long RecordCount { get; init; }
 
     /// <summary>
-    /// Gets the deterministic identity of the result: <c>pipeline|key|startUnixMs|endUnixMs</c>, stable across
-    /// replays and processes. Sinks use it as the item key of an idempotent write.
+    /// Gets the source partition (a shard id) whose records alone make up this result, when results are computed per
+    /// partition (a Lambda function handling each shard, workers sharing a stream's shards); <see langword="null"/> when
+    /// the result covers every partition. Partial results of the same key and window then carry different identities,
+    /// and a sink or reader merges them (sums, sketch merges).
     /// </summary>
-    public string Id => FormatId(Pipeline, Key, Window);
+    public string? Partition { get; init; }
+
+    /// <summary>
+    /// Gets the deterministic identity of the result: <c>pipeline|key|startUnixMs|endUnixMs</c>, or
+    /// <c>pipeline|partition|key|startUnixMs|endUnixMs</c> for a partition's result; stable across replays and
+    /// processes. Sinks use it as the item key of an idempotent write.
+    /// </summary>
+    public string Id => Partition is null ? FormatId(Pipeline, Key, Window) : FormatId(Pipeline, Partition, Key, Window);
 
     /// <summary>Formats the identity of a result of <paramref name="pipeline"/> for a key and window.</summary>
     /// <param name="pipeline">The pipeline name.</param>
@@ -62,6 +71,17 @@ public readonly record struct WindowResult<TKey, TValue>(
         => string.Create(
             CultureInfo.InvariantCulture,
             $"{pipeline}|{key}|{window.Start.ToUnixTimeMilliseconds()}|{window.End.ToUnixTimeMilliseconds()}");
+
+    /// <summary>Formats the identity of a partition's result.</summary>
+    /// <param name="pipeline">The pipeline name.</param>
+    /// <param name="partition">The source partition.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="window">The window.</param>
+    /// <returns>The identity.</returns>
+    public static string FormatId(string pipeline, string partition, TKey key, TimeWindow window)
+        => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{pipeline}|{partition}|{key}|{window.Start.ToUnixTimeMilliseconds()}|{window.End.ToUnixTimeMilliseconds()}");
 }
 
 /// <summary>The single key of a pipeline that aggregates without <c>KeyBy</c> (global windows).</summary>

@@ -173,4 +173,14 @@ public sealed class TumblingWindowTests
 
         Assert.Equal([new TimeWindow(TestEvent.At(-45), TestEvent.At(15)), new TimeWindow(TestEvent.At(15), TestEvent.At(75))], driver.Results.Select(r => r.Window));
     }
+
+    [Fact]
+    public void Id_PartitionResult_IncludesThePartitionSoPartialsOfShardsDoNotCollide()
+    {
+        var whole = new WindowResult<string, long>("p", "/home", new TimeWindow(TestEvent.At(0), TestEvent.At(60)), 3);
+        var partial = whole with { Partition = "shardId-000000000001" };
+
+        Assert.Equal("p|/home|0|60000", whole.Id);
+        Assert.Equal("p|shardId-000000000001|/home|0|60000", partial.Id);
+    }
 }
