@@ -53,7 +53,7 @@ public static class ClickstreamApp
         // A duration means that many seconds of page views at the chosen rate: on a slow machine the run takes longer
         // instead of producing less.
         long? total = options.Duration is { } duration ? (long)(duration.TotalSeconds * options.EventsPerSecond) : null;
-        var broadcast = new Broadcast<ClickEvent>(new ClickstreamGenerator(options.EventsPerSecond, time, total));
+        var generator = new ClickstreamGenerator(options.EventsPerSecond, time, total);
         var printer = new ConsolePrinter(output, time);
 
         var perMinute = StreamPipeline.Create<ClickEvent>(new() { Name = "events-per-minute", TimeProvider = time })
@@ -89,15 +89,8 @@ public static class ClickstreamApp
             .Build();
 
         output.WriteLine($"Generating {options.EventsPerSecond:N0} page views per second{(options.Duration is { } d ? $" for {d}" : " until Ctrl+C")}.");
-        var runs = new[]
-        {
-            perMinute.RunAsync(broadcast.Subscribe(), cancellationToken),
-            topPages.RunAsync(broadcast.Subscribe(), cancellationToken),
-            audience.RunAsync(broadcast.Subscribe(), cancellationToken),
-            traffic.RunAsync(broadcast.Subscribe(), cancellationToken),
-        };
-        await broadcast.RunAsync(cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(runs).ConfigureAwait(false);
+        // One generated stream read once for the four pipelines (fan-out).
+        await StreamPipeline.RunAsync(generator, [perMinute, topPages, audience, traffic], cancellationToken).ConfigureAwait(false);
 
         var stats = topPages.Statistics;
         output.WriteLine($"Done: {stats.RecordsIn:N0} page views read, {stats.RecordsAccepted:N0} in windows, {stats.LateRecords:N0} late, {stats.DeadLetters:N0} dead letters, {stats.ResultsOut:N0} results.");

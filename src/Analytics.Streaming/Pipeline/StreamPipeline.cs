@@ -24,7 +24,7 @@ namespace Analytics.Streaming;
 /// </para>
 /// <para>The pipeline flushes its sinks but does not dispose them; they belong to the caller.</para>
 /// </remarks>
-public sealed class StreamPipeline<TSource, TKey, TResult>
+public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSource>
     where TKey : notnull
 {
     private readonly StreamPipelineOptions _options;

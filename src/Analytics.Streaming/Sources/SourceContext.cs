@@ -16,6 +16,7 @@ public sealed class SourceContext
 {
     private readonly ConcurrentDictionary<string, PartitionCheckpoint> _partitions = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _announced = new();
+    private readonly SourceContext[]? _members;
 
     /// <summary>Creates a context that starts every partition from its beginning (or the source's configured start).</summary>
     public SourceContext()
@@ -33,8 +34,14 @@ public sealed class SourceContext
         }
     }
 
+    /// <summary>
+    /// Creates the context of a source read once for several pipelines (fan-out): a partition resumes after the
+    /// earliest of their positions, is finished when it is finished for all of them, and announcements reach all.
+    /// </summary>
+    internal SourceContext(SourceContext[] members) => _members = members;
+
     /// <summary>Gets a value indicating whether the context resumes anything (some partition has a checkpoint).</summary>
-    public bool IsResuming => !_partitions.IsEmpty;
+    public bool IsResuming => _members?.Any(m => m.IsResuming) ?? !_partitions.IsEmpty;
 
     /// <summary>Gets the position after which to resume a partition.</summary>
     /// <param name="partitionId">The partition.</param>
@@ -42,6 +49,27 @@ public sealed class SourceContext
     public StreamPosition? GetResumePosition(string partitionId)
     {
         ArgumentNullException.ThrowIfNull(partitionId);
+        if (_members is not null)
+        {
+            StreamPosition? earliest = null;
+            foreach (var member in _members)
+            {
+                if (member.IsFinished(partitionId))
+                {
+                    continue;
+                }
+
+                if (member.GetResumePosition(partitionId) is not { } position)
+                {
+                    return null;
+                }
+
+                earliest = earliest is { } e && e.CompareTo(position) <= 0 ? e : position;
+            }
+
+            return earliest;
+        }
+
         return _partitions.TryGetValue(partitionId, out var partition) ? partition.ResumeAfter : null;
     }
 
@@ -51,6 +79,11 @@ public sealed class SourceContext
     public bool IsFinished(string partitionId)
     {
         ArgumentNullException.ThrowIfNull(partitionId);
+        if (_members is not null)
+        {
+            return _members.All(m => m.IsFinished(partitionId));
+        }
+
         return _partitions.TryGetValue(partitionId, out var partition) && partition.IsFinished;
     }
 
@@ -66,7 +99,16 @@ public sealed class SourceContext
         foreach (string id in partitionIds)
         {
             ArgumentException.ThrowIfNullOrEmpty(id, nameof(partitionIds));
-            _announced.Enqueue(id);
+            if (_members is null)
+            {
+                _announced.Enqueue(id);
+                continue;
+            }
+
+            foreach (var member in _members)
+            {
+                member.AnnouncePartitions([id]);
+            }
         }
     }
 
@@ -75,6 +117,16 @@ public sealed class SourceContext
     public void MarkFinished(string partitionId)
     {
         ArgumentException.ThrowIfNullOrEmpty(partitionId);
+        if (_members is not null)
+        {
+            foreach (var member in _members)
+            {
+                member.MarkFinished(partitionId);
+            }
+
+            return;
+        }
+
         _partitions.AddOrUpdate(
             partitionId,
             static id => PartitionCheckpoint.Create(id, null, isFinished: true),

@@ -1,0 +1,139 @@
+using Analytics.Streaming.Testing;
+
+namespace Analytics.Streaming.Tests.Pipeline;
+
+public sealed class FanOutTests
+{
+    private static RecordBatch<TestEvent>[] Batches(int perPartition = 60)
+    {
+        var random = new Random(4);
+        var batches = new List<RecordBatch<TestEvent>>();
+        for (int b = 0; b < perPartition / 6; b++)
+        {
+            foreach (string partition in new[] { "a", "b" })
+            {
+                var records = Enumerable.Range(0, 6).Select(i => new StreamRecord<TestEvent>(
+                    new TestEvent(random.Next(3), 1 + (b * 9) + i, random.Next(1, 9)), SequenceNumber.FromInt64((b * 6) + i + 1))).ToArray();
+                batches.Add(new RecordBatch<TestEvent>(partition, records, isEndOfPartition: b == (perPartition / 6) - 1));
+            }
+        }
+
+        return [.. batches];
+    }
+
+    private static (StreamPipeline<TestEvent, int, long> Pipeline, CollectingSink<WindowResult<int, long>> Sink) Counts(string name, ICheckpointStore? store = null)
+    {
+        var sink = new CollectingSink<WindowResult<int, long>>();
+        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store })
+            .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(Windows.Tumbling(TimeSpan.FromSeconds(20)))
+            .Aggregate(a => a.Count()).To(sink).Build(), sink);
+    }
+
+    private static (StreamPipeline<TestEvent, GlobalKey, double> Pipeline, CollectingSink<WindowResult<GlobalKey, double>> Sink) Sums(string name, ICheckpointStore? store = null)
+    {
+        var sink = new CollectingSink<WindowResult<GlobalKey, double>>();
+        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store })
+            .WithEventTime(e => e.Time).Window(Windows.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)))
+            .Aggregate(a => a.Sum(e => (double)e.Value)).To(sink).Build(), sink);
+    }
+
+    private static Dictionary<string, string> Table<TKey, TResult>(CollectingSink<WindowResult<TKey, TResult>> sink)
+        => sink.FlushedItems.GroupBy(r => r.Id).ToDictionary(g => g.Key, g => g.MaxBy(r => r.RecordCount).Value!.ToString()!);
+
+    [Fact]
+    public async Task RunAsync_SeveralPipelinesOverOneSource_EachEndsAsIfRunAlone()
+    {
+        var batches = Batches();
+        var counts = Counts("counts");
+        var sums = Sums("sums");
+        var source = new CountingSource(batches);
+
+        await StreamPipeline.RunAsync(source, [counts.Pipeline, sums.Pipeline], TestContext.Current.CancellationToken);
+
+        var countsAlone = Counts("counts");
+        var sumsAlone = Sums("sums");
+        await countsAlone.Pipeline.RunAsync(new InMemorySource<TestEvent>(batches), TestContext.Current.CancellationToken);
+        await sumsAlone.Pipeline.RunAsync(new InMemorySource<TestEvent>(batches), TestContext.Current.CancellationToken);
+        Assert.Equal(Table(countsAlone.Sink), Table(counts.Sink));
+        Assert.Equal(Table(sumsAlone.Sink), Table(sums.Sink));
+        Assert.Equal(1, source.Reads);
+        Assert.Equal(batches.Sum(b => b.Records.Length), counts.Pipeline.Statistics.RecordsAccepted);
+    }
+
+    [Fact]
+    public async Task RunAsync_OnePipelineAheadOfTheOther_SourceResumesAtTheEarliestAndEachSkipsItsOwnReplays()
+    {
+        var batches = Batches();
+        var store = new InMemoryCheckpointStore();
+        var ahead = Counts("counts", store);
+        using (var stop = new CancellationTokenSource())
+        {
+            // Stopped (not ended) after 12 batches: its open windows stay in its checkpoint.
+            await ahead.Pipeline.RunAsync(new StopAfter(batches[..12], stop), stop.Token);
+        }
+
+        var table = Table(ahead.Sink);
+
+        var counts = Counts("counts", store);
+        var sums = Sums("sums", store);
+        await StreamPipeline.RunAsync(new InMemorySource<TestEvent>(batches), [counts.Pipeline, sums.Pipeline], TestContext.Current.CancellationToken);
+
+        foreach (var (id, value) in Table(counts.Sink))
+        {
+            table[id] = value;
+        }
+
+        var countsAlone = Counts("counts");
+        await countsAlone.Pipeline.RunAsync(new InMemorySource<TestEvent>(batches), TestContext.Current.CancellationToken);
+        Assert.Equal(Table(countsAlone.Sink), table);
+        Assert.Equal(12 * 6, counts.Pipeline.Statistics.RecordsReplayed);
+        Assert.Equal(0, sums.Pipeline.Statistics.RecordsReplayed);
+        Assert.Equal(batches.Sum(b => b.Records.Length), sums.Pipeline.Statistics.RecordsAccepted);
+    }
+
+    [Fact]
+    public async Task RunAsync_OnePipelineFails_TheOthersStopAndTheFailureIsRethrown()
+    {
+        var failing = StreamPipeline.Create<TestEvent>(new() { Name = "failing" })
+            .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(Windows.Tumbling(TimeSpan.FromSeconds(5)))
+            .Aggregate(a => a.Count()).To(Sinks.Callback<WindowResult<int, long>>((_, _) => throw new IOException("sink down"))).Build();
+        var counts = Counts("counts");
+
+        var error = await Assert.ThrowsAsync<IOException>(() => StreamPipeline.RunAsync(new InMemorySource<TestEvent>(Batches(600)), [counts.Pipeline, failing], TestContext.Current.CancellationToken));
+
+        Assert.Equal("sink down", error.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoPipelinesWithOneName_IsRefused()
+        => await Assert.ThrowsAsync<ArgumentException>(() => StreamPipeline.RunAsync(new InMemorySource<TestEvent>([]), [Counts("x").Pipeline, Counts("x").Pipeline], TestContext.Current.CancellationToken));
+
+    private sealed class StopAfter(IReadOnlyList<RecordBatch<TestEvent>> batches, CancellationTokenSource stop) : IEventSource<TestEvent>
+    {
+        public bool CanResume => true;
+
+        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            foreach (var batch in batches)
+            {
+                yield return batch;
+            }
+
+            await stop.CancelAsync();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+    }
+
+    private sealed class CountingSource(IReadOnlyList<RecordBatch<TestEvent>> batches) : IEventSource<TestEvent>
+    {
+        public int Reads { get; private set; }
+
+        public bool CanResume => true;
+
+        public IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, CancellationToken cancellationToken)
+        {
+            Reads++;
+            return new InMemorySource<TestEvent>(batches).ReadBatchesAsync(context, cancellationToken);
+        }
+    }
+}
