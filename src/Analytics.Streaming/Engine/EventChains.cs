@@ -122,17 +122,19 @@ internal readonly struct UnixMillisecondsTimeChain<TSource, TEvent, TPrevious>(T
     {
         if (_previous.TryApply(source, ref ticks, out value))
         {
-            long milliseconds = time(value);
-
-            // Out-of-range values map to a time the range check rejects, instead of overflowing.
-            ticks = (ulong)milliseconds <= (ulong)(long.MaxValue / TimeSpan.TicksPerMillisecond) - (ulong)(TimeMath.UnixEpochTicks / TimeSpan.TicksPerMillisecond)
-                ? TimeMath.UnixEpochTicks + (milliseconds * TimeSpan.TicksPerMillisecond)
-                : long.MinValue;
+            ticks = ToTicks(time(value));
             return true;
         }
 
         return false;
     }
+
+    /// <summary>Unix milliseconds to UTC ticks; out-of-range values map to a time the range check rejects, instead of overflowing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long ToTicks(long milliseconds)
+        => (ulong)milliseconds <= (ulong)(long.MaxValue / TimeSpan.TicksPerMillisecond) - (ulong)(TimeMath.UnixEpochTicks / TimeSpan.TicksPerMillisecond)
+            ? TimeMath.UnixEpochTicks + (milliseconds * TimeSpan.TicksPerMillisecond)
+            : long.MinValue;
 }
 
 /// <summary>
@@ -147,5 +149,58 @@ internal readonly struct ResultTimeChain<TKey, TResult> : IEventChain<WindowResu
         value = source;
         ticks = source.Window.EndTicks - 1;
         return true;
+    }
+}
+
+/// <summary>Keeps the events a static filter accepts.</summary>
+internal readonly struct StaticWhereChain<TSource, TEvent, TPrevious, TFilter>(TPrevious previous) : IEventChain<TSource, TEvent>
+    where TPrevious : struct, IEventChain<TSource, TEvent>
+    where TFilter : IEventFilter<TEvent>
+{
+    private readonly TPrevious _previous = previous;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
+        => _previous.TryApply(source, ref ticks, out value) && TFilter.Keep(value);
+}
+
+/// <summary>Maps each event with a static map.</summary>
+internal readonly struct StaticSelectChain<TSource, TIn, TOut, TPrevious, TMap>(TPrevious previous) : IEventChain<TSource, TOut>
+    where TPrevious : struct, IEventChain<TSource, TIn>
+    where TMap : IEventMap<TIn, TOut>
+{
+    private readonly TPrevious _previous = previous;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TOut value)
+    {
+        if (_previous.TryApply(source, ref ticks, out TIn input))
+        {
+            value = TMap.Map(input);
+            return true;
+        }
+
+        value = default!;
+        return false;
+    }
+}
+
+/// <summary>Reads the event time in Unix milliseconds with a static selector.</summary>
+internal readonly struct StaticUnixTimeChain<TSource, TEvent, TPrevious, TSelector>(TPrevious previous) : IEventChain<TSource, TEvent>
+    where TPrevious : struct, IEventChain<TSource, TEvent>
+    where TSelector : IUnixTimeSelector<TEvent>
+{
+    private readonly TPrevious _previous = previous;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
+    {
+        if (_previous.TryApply(source, ref ticks, out value))
+        {
+            ticks = UnixMillisecondsTimeChain<TSource, TEvent, TPrevious>.ToTicks(TSelector.Select(value));
+            return true;
+        }
+
+        return false;
     }
 }

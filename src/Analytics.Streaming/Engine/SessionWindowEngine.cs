@@ -15,15 +15,15 @@ namespace Analytics.Streaming;
 /// <see cref="EmitReason.LateUpdate"/>; a record that extends or merges it gives a new extent, emitted when the
 /// watermark passes the new end.
 /// </remarks>
-internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKey, TAggregator, TAccumulator, TResult> : WindowEngine<TSource, TKey, TResult>
+internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, TKey, TAggregator, TAccumulator, TResult> : WindowEngine<TSource, TKey, TResult>
     where TChain : struct, IEventChain<TSource, TEvent>
+    where TKeyReader : struct, IKeyReader<TEvent, TKey>
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
 {
     private readonly Dictionary<TKey, List<Session>> _states = [];
     private readonly List<KeyValuePair<TKey, Session>> _dirty = [];
     private readonly IStateCodec<TAccumulator>? _accumulatorCodec;
-    private readonly Func<TEvent, TKey?> _keySelector;
     private readonly long _gap;
     private readonly long _lateness;
     private readonly bool _emitUpdates;
@@ -31,16 +31,17 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKey, TAggreg
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
     private TChain _chain;
+    private TKeyReader _keyReader;
 #pragma warning restore IDE0044
     private long _sessionCount;
     private long _nextScan = long.MaxValue;
     private long _minOpenStart = long.MaxValue;
 
-    public SessionWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, Func<TEvent, TKey?> keySelector, TAggregator aggregator)
+    public SessionWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, TKeyReader keyReader, TAggregator aggregator)
         : base(settings)
     {
         _chain = chain;
-        _keySelector = keySelector;
+        _keyReader = keyReader;
         _aggregator = aggregator;
         _accumulatorCodec = (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
         _gap = settings.Window.Gap.Ticks;
@@ -60,7 +61,6 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKey, TAggreg
     private protected override AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
     {
         var records = batch.Records.Span;
-        var keySelector = _keySelector;
         long watermark = WatermarkTicks;
         long maxTicks = long.MinValue;
         int accepted = 0, late = 0, dead = 0, filtered = 0;
@@ -82,7 +82,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKey, TAggreg
                 continue;
             }
 
-            TKey? key = keySelector(value);
+            TKey? key = _keyReader.Read(value);
             if (key is null)
             {
                 RejectKey(batch, record, output);

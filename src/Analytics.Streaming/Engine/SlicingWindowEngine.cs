@@ -19,12 +19,14 @@ namespace Analytics.Streaming;
 /// <typeparam name="TSource">The type the source delivers.</typeparam>
 /// <typeparam name="TEvent">The type the operators turn it into, which the windows aggregate.</typeparam>
 /// <typeparam name="TChain">The fused operators.</typeparam>
+/// <typeparam name="TKeyReader">Reads the key (a delegate, a static selector, or nothing for the global key).</typeparam>
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TAggregator">The aggregator.</typeparam>
 /// <typeparam name="TAccumulator">Its accumulator.</typeparam>
 /// <typeparam name="TResult">Its result.</typeparam>
-internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKey, TAggregator, TAccumulator, TResult> : WindowEngine<TSource, TKey, TResult>
+internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, TKey, TAggregator, TAccumulator, TResult> : WindowEngine<TSource, TKey, TResult>
     where TChain : struct, IEventChain<TSource, TEvent>
+    where TKeyReader : struct, IKeyReader<TEvent, TKey>
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
 {
@@ -33,7 +35,6 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKey, TAggreg
     private readonly List<TKey> _dirty = [];
     private readonly List<TKey> _emptied = [];
     private readonly IStateCodec<TAccumulator>? _accumulatorCodec;
-    private readonly Func<TEvent, TKey?> _keySelector;
     private readonly long _size;
     private readonly long _slide;
     private readonly long _slice;
@@ -46,14 +47,15 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKey, TAggreg
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
     private TChain _chain;
+    private TKeyReader _keyReader;
 #pragma warning restore IDE0044
     private long _sliceCount;
 
-    public SlicingWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, Func<TEvent, TKey?> keySelector, TAggregator aggregator)
+    public SlicingWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, TKeyReader keyReader, TAggregator aggregator)
         : base(settings)
     {
         _chain = chain;
-        _keySelector = keySelector;
+        _keyReader = keyReader;
         _aggregator = aggregator;
         _accumulatorCodec = (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
         _size = settings.Window.Size.Ticks;
@@ -86,7 +88,6 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKey, TAggreg
     private protected override AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
     {
         var records = batch.Records.Span;
-        var keySelector = _keySelector;
         long watermark = WatermarkTicks;
         long lateBefore = DoneBefore(watermark);
         long dirtyBefore = _emitUpdates ? long.MaxValue : watermark == long.MinValue ? long.MinValue : TimeMath.AlignDown(watermark, _slide, _endOffset);
@@ -113,7 +114,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKey, TAggreg
                 continue;
             }
 
-            TKey? key = keySelector(value);
+            TKey? key = _keyReader.Read(value);
             if (key is null)
             {
                 RejectKey(batch, record, output);
@@ -181,7 +182,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKey, TAggreg
             ref readonly var record = ref records[i];
             long ticks = ReplayClockTicks;
             if (!_chain.TryApply(record.Value, ref ticks, out TEvent value)
-                || !IsValidTime(ticks, ReplayClockTicks) || ticks < notFinalFrom || _keySelector(value) is not { } key)
+                || !IsValidTime(ticks, ReplayClockTicks) || ticks < notFinalFrom || _keyReader.Read(value) is not { } key)
             {
                 // Delivered before the checkpoint: a final window's contribution, a late record, a dead letter, or filtered out.
                 continue;

@@ -20,8 +20,18 @@ internal abstract class ChainBuilder<TIn, TEvent>
 
     public abstract ChainBuilder<TIn, TEvent> WithUnixMilliseconds(Func<TEvent, long> time);
 
-    public abstract WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, Func<TEvent, TKey?> keySelector, TAggregator aggregator)
+    public abstract ChainBuilder<TIn, TEvent> Where<TFilter>()
+        where TFilter : IEventFilter<TEvent>;
+
+    public abstract ChainBuilder<TIn, TOut> Select<TMap, TOut>()
+        where TMap : IEventMap<TEvent, TOut>;
+
+    public abstract ChainBuilder<TIn, TEvent> WithUnixMilliseconds<TSelector>()
+        where TSelector : IUnixTimeSelector<TEvent>;
+
+    public abstract WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
         where TKey : notnull
+        where TKeyReader : struct, IKeyReader<TEvent, TKey>
         where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>;
 }
 
@@ -44,11 +54,19 @@ internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBui
     public override ChainBuilder<TIn, TEvent> WithUnixMilliseconds(Func<TEvent, long> time)
         => new ChainBuilder<TIn, TEvent, UnixMillisecondsTimeChain<TIn, TEvent, TChain>>(new(chain, time));
 
-    public override WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, Func<TEvent, TKey?> keySelector, TAggregator aggregator)
-        where TKey : default
+    public override ChainBuilder<TIn, TEvent> Where<TFilter>()
+        => new ChainBuilder<TIn, TEvent, StaticWhereChain<TIn, TEvent, TChain, TFilter>>(new(chain));
+
+    public override ChainBuilder<TIn, TOut> Select<TMap, TOut>()
+        => new ChainBuilder<TIn, TOut, StaticSelectChain<TIn, TEvent, TOut, TChain, TMap>>(new(chain));
+
+    public override ChainBuilder<TIn, TEvent> WithUnixMilliseconds<TSelector>()
+        => new ChainBuilder<TIn, TEvent, StaticUnixTimeChain<TIn, TEvent, TChain, TSelector>>(new(chain));
+
+    public override WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
         => settings.Window.Kind == WindowKind.Session
-            ? new SessionWindowEngine<TIn, TEvent, TChain, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keySelector, aggregator)
-            : new SlicingWindowEngine<TIn, TEvent, TChain, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keySelector, aggregator);
+            ? new SessionWindowEngine<TIn, TEvent, TChain, TKeyReader, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keyReader, aggregator)
+            : new SlicingWindowEngine<TIn, TEvent, TChain, TKeyReader, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keyReader, aggregator);
 }
 
 /// <summary>
@@ -69,7 +87,7 @@ internal abstract class StagePlan<TSource, TEvent>
     public virtual PipelineDefinition? UpstreamDefinition => null;
 
     /// <summary>Creates the processor: the stage's engine, chained behind the stages before it.</summary>
-    public abstract WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, Func<TEvent, TKey?> keySelector, TAggregator aggregator, TimeProvider time)
+    public abstract WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<TEvent, TKey> key, TAggregator aggregator, TimeProvider time)
         where TKey : notnull
         where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>;
 }
@@ -96,9 +114,8 @@ internal sealed class SourcePlan<TSource, TEvent>(ChainBuilder<TSource, TEvent> 
 
     public override bool IsDownstream => false;
 
-    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, Func<TEvent, TKey?> keySelector, TAggregator aggregator, TimeProvider time)
-        where TKey : default
-        => chain.CreateEngine<TKey, TAggregator, TAccumulator, TResult>(settings.For<TSource>(processingTime, time), keySelector, aggregator);
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<TEvent, TKey> key, TAggregator aggregator, TimeProvider time)
+        => key.CreateEngine<TSource, TAggregator, TAccumulator, TResult>(chain, settings.For<TSource>(processingTime, time), aggregator);
 }
 
 /// <summary>
@@ -113,12 +130,11 @@ internal sealed class ResultPlan<TSource, TUpKey, TUpResult>(
 
     public override bool IsDownstream => true;
 
-    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, Func<WindowResult<TUpKey, TUpResult>, TKey?> keySelector, TAggregator aggregator, TimeProvider time)
-        where TKey : default
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<WindowResult<TUpKey, TUpResult>, TKey> key, TAggregator aggregator, TimeProvider time)
     {
         // Results arrive in the upstream watermark's order: no disorder to wait for, never idle.
         var stage = settings with { OutOfOrdernessTicks = 0, IdleTimeoutTicks = 0, MaxAheadTicks = 0 };
-        var engine = chain.CreateEngine<TKey, TAggregator, TAccumulator, TResult>(stage.For<WindowResult<TUpKey, TUpResult>>(processingTime: false, time), keySelector, aggregator);
+        var engine = key.CreateEngine<WindowResult<TUpKey, TUpResult>, TAggregator, TAccumulator, TResult>(chain, stage.For<WindowResult<TUpKey, TUpResult>>(processingTime: false, time), aggregator);
         return new ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult>(upstream(time), engine);
     }
 }

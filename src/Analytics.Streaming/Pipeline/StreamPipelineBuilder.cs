@@ -161,13 +161,59 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(keySelector);
-        return new KeyedPipelineBuilder<TSource, TEvent, TKey>(Options, Time, new SourcePlan<TSource, TEvent>(Chain, Time.IsProcessingTime), keySelector, keyCodec ?? StateCodec.Default<TKey>());
+        return Keyed(new KeyPlan<TEvent, TKey, DelegateKeyReader<TEvent, TKey>>(new(keySelector)), keyCodec);
     }
 
-    /// <summary>Windows over all events together (one key, <see cref="GlobalKey"/>).</summary>
+    /// <summary>
+    /// Groups events by a key that a static selector reads: no delegate call per event, the same speed with or
+    /// without dynamic PGO and under Native AOT (<c>KeyBy&lt;ByAuction, long&gt;()</c>).
+    /// </summary>
+    /// <typeparam name="TSelector">The selector type.</typeparam>
+    /// <typeparam name="TKey">The key type.</typeparam>
+    /// <param name="keyCodec">Saves keys in checkpoints; the built-in codec when <see langword="null"/>.</param>
+    /// <returns>The keyed builder.</returns>
+    public KeyedPipelineBuilder<TSource, TEvent, TKey> KeyBy<TSelector, TKey>(IStateCodec<TKey>? keyCodec = null)
+        where TSelector : IKeySelector<TEvent, TKey>
+        where TKey : notnull
+        => Keyed(new KeyPlan<TEvent, TKey, StaticKeyReader<TEvent, TKey, TSelector>>(default), keyCodec);
+
+    /// <summary>Windows over all events together (one key, <see cref="GlobalKey"/>; nothing is read per event to find it).</summary>
     /// <param name="window">The windows.</param>
     /// <returns>The windowed builder.</returns>
-    public WindowedPipelineBuilder<TSource, TEvent, GlobalKey> Window(WindowSpec window) => KeyBy(static _ => GlobalKey.Value, StateCodec.GlobalKey).Window(window);
+    public WindowedPipelineBuilder<TSource, TEvent, GlobalKey> Window(WindowSpec window)
+        => Keyed(new KeyPlan<TEvent, GlobalKey, GlobalKeyReader<TEvent>>(default), StateCodec.GlobalKey).Window(window);
+
+    /// <summary>Uses the event's own time in Unix milliseconds, read by a static selector (no delegate call per event).</summary>
+    /// <typeparam name="TSelector">The selector type.</typeparam>
+    /// <param name="maxOutOfOrderness">How far behind the newest event of its partition an event may arrive and still be on time. Default zero.</param>
+    /// <param name="idleTimeout">How long a partition may go without records before it stops holding the watermark back; default 30 seconds.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="InvalidOperationException">The time was already chosen.</exception>
+    public StreamPipelineBuilder<TSource, TEvent> WithEventTime<TSelector>(TimeSpan maxOutOfOrderness = default, TimeSpan? idleTimeout = null)
+        where TSelector : IUnixTimeSelector<TEvent>
+    {
+        EnsureTimeNotChosen();
+        return new(Options, Chain.WithUnixMilliseconds<TSelector>(), new TimeSetting(true, false, maxOutOfOrderness, idleTimeout ?? StreamPipelineOptions.DefaultIdleTimeout));
+    }
+
+    /// <summary>Keeps only the events a static filter accepts (no delegate call per event).</summary>
+    /// <typeparam name="TFilter">The filter type.</typeparam>
+    /// <returns>The builder.</returns>
+    public StreamPipelineBuilder<TSource, TEvent> Where<TFilter>()
+        where TFilter : IEventFilter<TEvent>
+        => new(Options, Chain.Where<TFilter>(), Time);
+
+    /// <summary>Turns every event into another with a static map (no delegate call per event).</summary>
+    /// <typeparam name="TMap">The map type.</typeparam>
+    /// <typeparam name="TOut">The new event type.</typeparam>
+    /// <returns>The builder of the new event type.</returns>
+    public StreamPipelineBuilder<TSource, TOut> Select<TMap, TOut>()
+        where TMap : IEventMap<TEvent, TOut>
+        => new(Options, Chain.Select<TMap, TOut>(), Time);
+
+    private KeyedPipelineBuilder<TSource, TEvent, TKey> Keyed<TKey>(KeyPlan<TEvent, TKey> key, IStateCodec<TKey>? keyCodec)
+        where TKey : notnull
+        => new(Options, Time, new SourcePlan<TSource, TEvent>(Chain, Time.IsProcessingTime), key, keyCodec ?? StateCodec.Default<TKey>());
 
     private StreamPipelineBuilder<TSource, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine, bool keepMisses, TRow missing)
         where TLookupKey : notnull
@@ -194,12 +240,12 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
 public sealed class KeyedPipelineBuilder<TSource, TEvent, TKey>
     where TKey : notnull
 {
-    internal KeyedPipelineBuilder(StreamPipelineOptions options, TimeSetting time, StagePlan<TSource, TEvent> plan, Func<TEvent, TKey?> keySelector, IStateCodec<TKey>? keyCodec)
+    internal KeyedPipelineBuilder(StreamPipelineOptions options, TimeSetting time, StagePlan<TSource, TEvent> plan, KeyPlan<TEvent, TKey> key, IStateCodec<TKey>? keyCodec)
     {
         Options = options;
         Time = time;
         Plan = plan;
-        KeySelector = keySelector;
+        Key = key;
         KeyCodec = keyCodec;
     }
 
@@ -209,7 +255,7 @@ public sealed class KeyedPipelineBuilder<TSource, TEvent, TKey>
 
     internal StagePlan<TSource, TEvent> Plan { get; }
 
-    internal Func<TEvent, TKey?> KeySelector { get; }
+    internal KeyPlan<TEvent, TKey> Key { get; }
 
     internal IStateCodec<TKey>? KeyCodec { get; }
 
@@ -289,13 +335,13 @@ public sealed class WindowedPipelineBuilder<TSource, TEvent, TKey>
             Mode);
         var aggregator = aggregation.Aggregator;
         var plan = keyed.Plan;
-        var keySelector = keyed.KeySelector;
+        var key = keyed.Key;
         return new AggregatedPipelineBuilder<TSource, TKey, TResult>(
             new PipelineDefinition(keyed.Options, time, Window, Lateness, Mode, plan.IsDownstream, plan.IsProcessingTime)
             {
                 Upstream = plan.UpstreamDefinition is { } upstream ? [.. upstream.Upstream, upstream] : [],
             },
-            timeProvider => plan.Create<TKey, TAggregator, TAccumulator, TResult>(stage, keySelector, aggregator, timeProvider));
+            timeProvider => plan.Create<TKey, TAggregator, TAccumulator, TResult>(stage, key, aggregator, timeProvider));
     }
 
     /// <summary>Aggregates each key's events per window, choosing the aggregation from a factory: <c>.Aggregate(a =&gt; a.Count().And(a.Sum(e =&gt; e.Amount)))</c>.</summary>
@@ -372,27 +418,31 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
         where TNextKey : notnull
     {
         ArgumentNullException.ThrowIfNull(keySelector);
-        if (_sinks.Count > 0 || _lateSink is not null || _deadLetterSink is not null)
-        {
-            throw new InvalidOperationException("Add the sinks after the last window stage: only its results reach them.");
-        }
-
-        var factory = _factory;
-        var plan = new ResultPlan<TSource, TKey, TResult>(factory, _resultChain);
-        var upstream = _definition;
-        return new KeyedPipelineBuilder<TSource, WindowResult<TKey, TResult>, TNextKey>(
-            _definition.Options,
-            upstream.Time with { MaxOutOfOrderness = TimeSpan.Zero, IdleTimeout = TimeSpan.Zero },
-            new UpstreamPlan<TSource, TKey, TResult>(plan, upstream),
-            keySelector,
-            keyCodec ?? StateCodec.Default<TNextKey>());
+        return Next(new KeyPlan<WindowResult<TKey, TResult>, TNextKey, DelegateKeyReader<WindowResult<TKey, TResult>, TNextKey>>(new(keySelector)), keyCodec);
     }
 
     /// <summary>Starts a window stage over all these results together (one key): the maximum per window, the top N of the window's keys.</summary>
     /// <param name="window">The windows of the next stage.</param>
     /// <returns>The windowed builder of the next stage.</returns>
     public WindowedPipelineBuilder<TSource, WindowResult<TKey, TResult>, GlobalKey> Window(WindowSpec window)
-        => KeyBy(static _ => GlobalKey.Value, StateCodec.GlobalKey).Window(window);
+        => Next(new KeyPlan<WindowResult<TKey, TResult>, GlobalKey, GlobalKeyReader<WindowResult<TKey, TResult>>>(default), StateCodec.GlobalKey).Window(window);
+
+    private KeyedPipelineBuilder<TSource, WindowResult<TKey, TResult>, TNextKey> Next<TNextKey>(KeyPlan<WindowResult<TKey, TResult>, TNextKey> key, IStateCodec<TNextKey>? keyCodec)
+        where TNextKey : notnull
+    {
+        if (_sinks.Count > 0 || _lateSink is not null || _deadLetterSink is not null)
+        {
+            throw new InvalidOperationException("Add the sinks after the last window stage: only its results reach them.");
+        }
+
+        var plan = new ResultPlan<TSource, TKey, TResult>(_factory, _resultChain);
+        return new KeyedPipelineBuilder<TSource, WindowResult<TKey, TResult>, TNextKey>(
+            _definition.Options,
+            _definition.Time with { MaxOutOfOrderness = TimeSpan.Zero, IdleTimeout = TimeSpan.Zero },
+            new UpstreamPlan<TSource, TKey, TResult>(plan, _definition),
+            key,
+            keyCodec ?? StateCodec.Default<TNextKey>());
+    }
 
     /// <summary>Adds a destination for window results; several may be added, each receives every result.</summary>
     /// <param name="sink">The sink.</param>
@@ -521,7 +571,6 @@ internal sealed class UpstreamPlan<TSource, TUpKey, TUpResult>(ResultPlan<TSourc
 
     public override bool IsDownstream => true;
 
-    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, Func<WindowResult<TUpKey, TUpResult>, TKey?> keySelector, TAggregator aggregator, TimeProvider time)
-        where TKey : default
-        => plan.Create<TKey, TAggregator, TAccumulator, TResult>(settings, keySelector, aggregator, time);
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<WindowResult<TUpKey, TUpResult>, TKey> key, TAggregator aggregator, TimeProvider time)
+        => plan.Create<TKey, TAggregator, TAccumulator, TResult>(settings, key, aggregator, time);
 }

@@ -263,4 +263,57 @@ public sealed class OperatorTests
         {
         }
     }
+
+    [Fact]
+    public void StaticSelectors_TimeFilterMapAndKey_GiveTheSameResultsAsLambdas()
+    {
+        var random = new Random(11);
+        var clicks = Enumerable.Range(0, 500).Select(i => At(i / 5, $"/p{random.Next(5)}", bot: random.Next(10) == 0)).ToArray();
+        var lambdas = Drive(StreamPipeline.Create<Click>(new() { Name = "ops" })
+            .WithEventTime(c => c.Time.ToUnixTimeMilliseconds())
+            .Where(c => !c.IsBot)
+            .Select(c => c.Page)
+            .KeyBy(p => p)
+            .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+            .Aggregate(a => a.Count()));
+        var statics = Drive(StreamPipeline.Create<Click>(new() { Name = "ops" })
+            .WithEventTime<ClickTime>()
+            .Where<NotBot>()
+            .Select<PageOf, string>()
+            .KeyBy<Itself, string>()
+            .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+            .Aggregate(a => a.Count()));
+
+        foreach (var batch in clicks.Chunk(25))
+        {
+            lambdas.Push(batch);
+            statics.Push(batch);
+        }
+
+        lambdas.Complete();
+        statics.Complete();
+
+        Assert.Equal(lambdas.Results.Select(r => (r.Id, r.Value)).Order(), statics.Results.Select(r => (r.Id, r.Value)).Order());
+        Assert.True(statics.Results.Count > 20);
+    }
+
+    private readonly struct ClickTime : IUnixTimeSelector<Click>
+    {
+        public static long Select(in Click value) => value.Time.ToUnixTimeMilliseconds();
+    }
+
+    private readonly struct NotBot : IEventFilter<Click>
+    {
+        public static bool Keep(in Click value) => !value.IsBot;
+    }
+
+    private readonly struct PageOf : IEventMap<Click, string>
+    {
+        public static string Map(in Click value) => value.Page;
+    }
+
+    private readonly struct Itself : IKeySelector<string, string>
+    {
+        public static string? Select(in string value) => value;
+    }
 }
