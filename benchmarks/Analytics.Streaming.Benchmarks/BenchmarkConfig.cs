@@ -26,6 +26,7 @@ public static class BenchmarkConfig
             .AddLogger(BenchmarkDotNet.Loggers.ConsoleLogger.Default)
             .AddExporter(BenchmarkDotNet.Exporters.MarkdownExporter.GitHub)
             .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend))
-            .WithOptions(ConfigOptions.DisableLogFile);
+            .WithOptions(ConfigOptions.DisableLogFile)
+            .WithBuildTimeout(TimeSpan.FromMinutes(10));
     }
 }

@@ -204,3 +204,78 @@ internal readonly struct StaticUnixTimeChain<TSource, TEvent, TPrevious, TSelect
         return false;
     }
 }
+
+/// <summary>What the prologue of the engines' loop decided about one record.</summary>
+internal enum RecordVerdict
+{
+    /// <summary>The event goes to its windows.</summary>
+    Accepted,
+
+    /// <summary>A filter left it out.</summary>
+    Filtered,
+
+    /// <summary>It went to the dead letters (invalid time, null key).</summary>
+    DeadLetter,
+}
+
+/// <summary>
+/// The start of every engine's per-record loop: run the operators, check the event time, read the key (sending
+/// failures to the dead letters). One struct for both engines, inlined into each loop.
+/// </summary>
+internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(TChain chain, TKeyReader keyReader)
+    where TChain : struct, IEventChain<TSource, TEvent>
+    where TKeyReader : struct, IKeyReader<TEvent, TKey>
+    where TKey : notnull
+{
+    private readonly TChain _chain = chain;
+    private readonly TKeyReader _keyReader = keyReader;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public RecordVerdict Read<TResult>(
+        WindowEngine<TSource, TKey, TResult> engine,
+        RecordBatch<TSource> batch,
+        in StreamRecord<TSource> record,
+        long nowTicks,
+        IWindowOutput<TSource, TKey, TResult> output,
+        out TEvent value,
+        out long ticks,
+        out TKey key)
+    {
+        ticks = nowTicks;
+        key = default!;
+        if (!_chain.TryApply(record.Value, ref ticks, out value))
+        {
+            return RecordVerdict.Filtered;
+        }
+
+        if (!engine.IsValidTime(ticks, nowTicks))
+        {
+            engine.RejectTime(batch, record, ticks, nowTicks, output);
+            return RecordVerdict.DeadLetter;
+        }
+
+        if (_keyReader.Read(value) is not { } read)
+        {
+            WindowEngine<TSource, TKey, TResult>.RejectKey(batch, record, output);
+            return RecordVerdict.DeadLetter;
+        }
+
+        key = read;
+        return RecordVerdict.Accepted;
+    }
+
+    /// <summary>For replays being rebuilt: the event, its time and key, or false when it was filtered, invalid, or had no key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReadQuietly<TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long clockTicks, out TEvent value, out long ticks, out TKey key)
+    {
+        ticks = clockTicks;
+        key = default!;
+        if (!_chain.TryApply(record.Value, ref ticks, out value) || !engine.IsValidTime(ticks, clockTicks) || _keyReader.Read(value) is not { } read)
+        {
+            return false;
+        }
+
+        key = read;
+        return true;
+    }
+}

@@ -30,8 +30,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     private readonly string _pipeline;
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
-    private TChain _chain;
-    private TKeyReader _keyReader;
+    private EventReader<TSource, TEvent, TChain, TKeyReader, TKey> _reader;
 #pragma warning restore IDE0044
     private long _sessionCount;
     private long _nextScan = long.MaxValue;
@@ -40,8 +39,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     public SessionWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, TKeyReader keyReader, TAggregator aggregator)
         : base(settings)
     {
-        _chain = chain;
-        _keyReader = keyReader;
+        _reader = new(chain, keyReader);
         _aggregator = aggregator;
         _accumulatorCodec = (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
         _gap = settings.Window.Gap.Ticks;
@@ -68,25 +66,11 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            long ticks = nowTicks;
-            if (!_chain.TryApply(record.Value, ref ticks, out TEvent value))
+            var verdict = _reader.Read(this, batch, record, nowTicks, output, out TEvent value, out long ticks, out TKey key);
+            if (verdict != RecordVerdict.Accepted)
             {
-                filtered++;
-                continue;
-            }
-
-            if (!IsValidTime(ticks, nowTicks))
-            {
-                RejectTime(batch, record, ticks, nowTicks, output);
-                dead++;
-                continue;
-            }
-
-            TKey? key = _keyReader.Read(value);
-            if (key is null)
-            {
-                RejectKey(batch, record, output);
-                dead++;
+                filtered += verdict == RecordVerdict.Filtered ? 1 : 0;
+                dead += verdict == RecordVerdict.DeadLetter ? 1 : 0;
                 continue;
             }
 

@@ -46,16 +46,14 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     private readonly string _pipeline;
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
-    private TChain _chain;
-    private TKeyReader _keyReader;
+    private EventReader<TSource, TEvent, TChain, TKeyReader, TKey> _reader;
 #pragma warning restore IDE0044
     private long _sliceCount;
 
     public SlicingWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, TKeyReader keyReader, TAggregator aggregator)
         : base(settings)
     {
-        _chain = chain;
-        _keyReader = keyReader;
+        _reader = new(chain, keyReader);
         _aggregator = aggregator;
         _accumulatorCodec = (aggregator as IPersistentAggregator<TAccumulator>)?.AccumulatorCodec;
         _size = settings.Window.Size.Ticks;
@@ -100,25 +98,11 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            long ticks = nowTicks;
-            if (!_chain.TryApply(record.Value, ref ticks, out TEvent value))
+            var verdict = _reader.Read(this, batch, record, nowTicks, output, out TEvent value, out long ticks, out TKey key);
+            if (verdict != RecordVerdict.Accepted)
             {
-                filtered++;
-                continue;
-            }
-
-            if (!IsValidTime(ticks, nowTicks))
-            {
-                RejectTime(batch, record, ticks, nowTicks, output);
-                dead++;
-                continue;
-            }
-
-            TKey? key = _keyReader.Read(value);
-            if (key is null)
-            {
-                RejectKey(batch, record, output);
-                dead++;
+                filtered += verdict == RecordVerdict.Filtered ? 1 : 0;
+                dead += verdict == RecordVerdict.DeadLetter ? 1 : 0;
                 continue;
             }
 
@@ -179,10 +163,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         long maxTicks = long.MinValue;
         for (int i = 0; i < count; i++)
         {
-            ref readonly var record = ref records[i];
-            long ticks = ReplayClockTicks;
-            if (!_chain.TryApply(record.Value, ref ticks, out TEvent value)
-                || !IsValidTime(ticks, ReplayClockTicks) || ticks < notFinalFrom || _keyReader.Read(value) is not { } key)
+            if (!_reader.TryReadQuietly(this, records[i], ReplayClockTicks, out TEvent value, out long ticks, out TKey key) || ticks < notFinalFrom)
             {
                 // Delivered before the checkpoint: a final window's contribution, a late record, a dead letter, or filtered out.
                 continue;

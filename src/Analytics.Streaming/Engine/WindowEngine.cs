@@ -274,11 +274,11 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 
     /// <summary>Whether an event time is inside the supported range and not too far ahead of the clock.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private protected bool IsValidTime(long eventTicks, long nowTicks)
+    internal bool IsValidTime(long eventTicks, long nowTicks)
         => (ulong)(eventTicks - TimeMath.MinEventTicks) < (ulong)(TimeMath.MaxEventTicks - TimeMath.MinEventTicks)
            && (Settings.MaxAheadTicks == 0 || eventTicks - nowTicks <= Settings.MaxAheadTicks);
 
-    private protected void RejectTime(RecordBatch<TSource> batch, in StreamRecord<TSource> record, long eventTicks, long nowTicks, IWindowOutput<TSource, TKey, TResult> output)
+    internal void RejectTime(RecordBatch<TSource> batch, in StreamRecord<TSource> record, long eventTicks, long nowTicks, IWindowOutput<TSource, TKey, TResult> output)
     {
         var position = new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence);
         string message = eventTicks == TimeMath.UnixEpochTicks
@@ -289,7 +289,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         output.OnDeadLetter(new DeadLetter(position, DeadLetterReason.InvalidEventTime, message));
     }
 
-    private protected static void RejectKey(RecordBatch<TSource> batch, in StreamRecord<TSource> record, IWindowOutput<TSource, TKey, TResult> output)
+    internal static void RejectKey(RecordBatch<TSource> batch, in StreamRecord<TSource> record, IWindowOutput<TSource, TKey, TResult> output)
         => output.OnDeadLetter(new DeadLetter(
             new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence),
             DeadLetterReason.NullKey,
