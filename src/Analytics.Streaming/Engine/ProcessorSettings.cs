@@ -24,8 +24,12 @@ internal sealed record ProcessorSettings<TSource, TKey>(
     WindowSpec Window,
     long AllowedLatenessTicks,
     EmitMode EmitMode,
-    TimeProvider TimeProvider)
+    TimeProvider TimeProvider,
+    string? Partition = null)
 {
+    /// <summary>Gets the name the checkpoint is saved under: the pipeline's, or <c>{pipeline}/{partition}</c> for a partition's engine.</summary>
+    public string CheckpointName => Partition is null ? PipelineName : $"{PipelineName}/{Partition}";
+
     /// <summary>Describes what saved window state depends on; a checkpoint taken under another description is refused.</summary>
     public string Describe<TAccumulator>()
         => string.Create(

@@ -28,6 +28,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     private readonly long _lateness;
     private readonly bool _emitUpdates;
     private readonly string _pipeline;
+    private readonly string? _partition;
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
     private EventReader<TSource, TEvent, TChain, TKeyReader, TKey> _reader;
@@ -46,6 +47,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         _lateness = settings.AllowedLatenessTicks;
         _emitUpdates = settings.EmitMode == EmitMode.OnUpdate;
         _pipeline = settings.PipelineName;
+        _partition = settings.Partition;
     }
 
     public override long OpenWindowCount => _sessionCount;
@@ -350,7 +352,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         }
 
         (session.Emitted ??= []).Add(window);
-        Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, window, _aggregator.GetResult(session.Accumulator), reason, replaced) { RecordCount = session.Count });
+        Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, window, _aggregator.GetResult(session.Accumulator), reason, replaced) { RecordCount = session.Count, Partition = _partition });
     }
 
     private sealed class Session

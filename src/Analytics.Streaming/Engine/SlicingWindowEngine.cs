@@ -44,6 +44,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     private readonly bool _emitUpdates;
     private readonly bool _useStacks;
     private readonly string _pipeline;
+    private readonly string? _partition;
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TAggregator _aggregator;
     private EventReader<TSource, TEvent, TChain, TKeyReader, TKey> _reader;
@@ -68,6 +69,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         _lateness = settings.AllowedLatenessTicks;
         _emitUpdates = settings.EmitMode == EmitMode.OnUpdate;
         _pipeline = settings.PipelineName;
+        _partition = settings.Partition;
 
         // Sliding windows over value-type accumulators merge through per-key two-stacks aggregates (amortized O(1)
         // merges per slide). Reference-type accumulators (sketches) merge slices directly instead, because building
@@ -413,7 +415,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 var reason = closing || (windowEnd <= watermark && allNew) ? EmitReason.Closed
                     : windowEnd <= watermark ? EmitReason.LateUpdate
                     : EmitReason.Update;
-                Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, new TimeWindow(windowEnd - _size, windowEnd), value, reason) { RecordCount = records });
+                Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, new TimeWindow(windowEnd - _size, windowEnd), value, reason) { RecordCount = records, Partition = _partition });
             }
 
             windowEnd += _slide;

@@ -185,16 +185,16 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
             state = buffer.ToArray();
         }
 
-        return new PipelineCheckpoint(Settings.PipelineName, ++_checkpointId, TimeMath.ToTime(now), WatermarkTicks, StateFingerprint, partitions, state, tail);
+        return new PipelineCheckpoint(Settings.CheckpointName, ++_checkpointId, TimeMath.ToTime(now), WatermarkTicks, StateFingerprint, partitions, state, tail);
     }
 
     internal override void UseStateSnapshots(bool enabled) => _snapshotState = enabled;
 
     internal override byte[]? RestoreTail(PipelineCheckpoint checkpoint)
     {
-        if (!string.Equals(checkpoint.PipelineName, Settings.PipelineName, StringComparison.Ordinal))
+        if (!string.Equals(checkpoint.PipelineName, Settings.CheckpointName, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"Checkpoint {checkpoint.Id} belongs to pipeline '{checkpoint.PipelineName}', not '{Settings.PipelineName}'.", nameof(checkpoint));
+            throw new ArgumentException($"Checkpoint {checkpoint.Id} belongs to '{checkpoint.PipelineName}', not '{Settings.CheckpointName}'.", nameof(checkpoint));
         }
 
         if (!string.Equals(checkpoint.Fingerprint, StateFingerprint, StringComparison.Ordinal))

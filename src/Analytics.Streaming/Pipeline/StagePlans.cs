@@ -87,7 +87,7 @@ internal abstract class StagePlan<TSource, TEvent>
     public virtual PipelineDefinition? UpstreamDefinition => null;
 
     /// <summary>Creates the processor: the stage's engine, chained behind the stages before it.</summary>
-    public abstract WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<TEvent, TKey> key, TAggregator aggregator, TimeProvider time)
+    public abstract WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<TEvent, TKey> key, TAggregator aggregator, TimeProvider time, string? partition)
         where TKey : notnull
         where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>;
 }
@@ -103,8 +103,8 @@ internal sealed record StageSettings<TKey>(
     long AllowedLatenessTicks,
     EmitMode EmitMode)
 {
-    public ProcessorSettings<TIn, TKey> For<TIn>(bool processingTime, TimeProvider time)
-        => new(PipelineName, processingTime, OutOfOrdernessTicks, IdleTimeoutTicks, MaxAheadTicks, KeyCodec, Window, AllowedLatenessTicks, EmitMode, time);
+    public ProcessorSettings<TIn, TKey> For<TIn>(bool processingTime, TimeProvider time, string? partition)
+        => new(PipelineName, processingTime, OutOfOrdernessTicks, IdleTimeoutTicks, MaxAheadTicks, KeyCodec, Window, AllowedLatenessTicks, EmitMode, time, partition);
 }
 
 /// <summary>The first window stage: fed by the source through the operators.</summary>
@@ -114,8 +114,8 @@ internal sealed class SourcePlan<TSource, TEvent>(ChainBuilder<TSource, TEvent> 
 
     public override bool IsDownstream => false;
 
-    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<TEvent, TKey> key, TAggregator aggregator, TimeProvider time)
-        => key.CreateEngine<TSource, TAggregator, TAccumulator, TResult>(chain, settings.For<TSource>(processingTime, time), aggregator);
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<TEvent, TKey> key, TAggregator aggregator, TimeProvider time, string? partition)
+        => key.CreateEngine<TSource, TAggregator, TAccumulator, TResult>(chain, settings.For<TSource>(processingTime, time, partition), aggregator);
 }
 
 /// <summary>
@@ -123,18 +123,18 @@ internal sealed class SourcePlan<TSource, TEvent>(ChainBuilder<TSource, TEvent> 
 /// the last instant of the window as its event time; the upstream watermark drives this stage's.
 /// </summary>
 internal sealed class ResultPlan<TSource, TUpKey, TUpResult>(
-    Func<TimeProvider, WindowProcessor<TSource, TUpKey, TUpResult>> upstream,
+    Func<TimeProvider, string?, WindowProcessor<TSource, TUpKey, TUpResult>> upstream,
     ChainBuilder<WindowResult<TUpKey, TUpResult>, WindowResult<TUpKey, TUpResult>> chain) : StagePlan<TSource, WindowResult<TUpKey, TUpResult>>
 {
     public override bool IsProcessingTime => false;
 
     public override bool IsDownstream => true;
 
-    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<WindowResult<TUpKey, TUpResult>, TKey> key, TAggregator aggregator, TimeProvider time)
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<WindowResult<TUpKey, TUpResult>, TKey> key, TAggregator aggregator, TimeProvider time, string? partition)
     {
         // Results arrive in the upstream watermark's order: no disorder to wait for, never idle.
         var stage = settings with { OutOfOrdernessTicks = 0, IdleTimeoutTicks = 0, MaxAheadTicks = 0 };
-        var engine = key.CreateEngine<WindowResult<TUpKey, TUpResult>, TAggregator, TAccumulator, TResult>(chain, stage.For<WindowResult<TUpKey, TUpResult>>(processingTime: false, time), aggregator);
-        return new ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult>(upstream(time), engine);
+        var engine = key.CreateEngine<WindowResult<TUpKey, TUpResult>, TAggregator, TAccumulator, TResult>(chain, stage.For<WindowResult<TUpKey, TUpResult>>(processingTime: false, time, partition), aggregator);
+        return new ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult>(upstream(time, partition), engine);
     }
 }

@@ -28,7 +28,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     where TKey : notnull
 {
     private readonly StreamPipelineOptions _options;
-    private readonly Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> _factory;
+    private readonly Func<TimeProvider, string?, WindowProcessor<TSource, TKey, TResult>> _factory;
     private readonly bool _snapshotState;
     private readonly ISink<WindowResult<TKey, TResult>>[] _sinks;
     private readonly ISink<LateRecord<TSource>>? _lateSink;
@@ -39,7 +39,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
 
     internal StreamPipeline(
         StreamPipelineOptions options,
-        Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> factory,
+        Func<TimeProvider, string?, WindowProcessor<TSource, TKey, TResult>> factory,
         bool snapshotState,
         ISink<WindowResult<TKey, TResult>>[] sinks,
         ISink<LateRecord<TSource>>? lateSink,
@@ -69,14 +69,19 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     /// handler, a test). Sinks and checkpoints are then the caller's business: see the remarks of
     /// <see cref="WindowProcessor{TSource, TKey, TResult}"/>.
     /// </summary>
-    /// <param name="checkpoint">A checkpoint of this pipeline to continue from; <see langword="null"/> to start afresh.</param>
+    /// <param name="checkpoint">A checkpoint of this pipeline (of this partition's engine) to continue from; <see langword="null"/> to start afresh.</param>
     /// <param name="timeProvider">Overrides the pipeline's clock (tests pass a fake clock).</param>
+    /// <param name="partition">
+    /// The one source partition the engine will see (a Lambda invocation's shard), or <see langword="null"/> (default:
+    /// <see cref="StreamPipelineOptions.Partition"/>): its results carry it (<see cref="WindowResult{TKey, TValue}.Partition"/>)
+    /// and its checkpoints are named <c>{pipeline}/{partition}</c>, so engines of different shards never mix.
+    /// </param>
     /// <returns>The engine.</returns>
     /// <exception cref="InvalidOperationException">The checkpoint was taken with other windows, keys or aggregates.</exception>
     /// <exception cref="InvalidDataException">The checkpoint's window state cannot be read.</exception>
-    public WindowProcessor<TSource, TKey, TResult> CreateProcessor(PipelineCheckpoint? checkpoint = null, TimeProvider? timeProvider = null)
+    public WindowProcessor<TSource, TKey, TResult> CreateProcessor(PipelineCheckpoint? checkpoint = null, TimeProvider? timeProvider = null, string? partition = null)
     {
-        var processor = _factory(timeProvider ?? _options.TimeProvider);
+        var processor = _factory(timeProvider ?? _options.TimeProvider, partition ?? _options.Partition);
         processor.UseStateSnapshots(_snapshotState);
         if (checkpoint is not null)
         {
@@ -85,6 +90,9 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
 
         return processor;
     }
+
+    /// <summary>Gets the name this pipeline's checkpoint is saved under: <see cref="Name"/>, or <c>{Name}/{Partition}</c> for a pipeline of one partition.</summary>
+    public string CheckpointName => _options.Partition is { } partition ? $"{Name}/{partition}" : Name;
 
     /// <summary>
     /// Runs the pipeline until the source ends (every open window is then closed and emitted) or
@@ -133,7 +141,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         var statistics = Statistics = new PipelineStatistics();
         var time = _options.TimeProvider;
         using var registration = StreamingTelemetry.Register(Name, statistics, time);
-        var restored = _options.CheckpointStore is { } store ? await store.LoadAsync(Name, cancellationToken).ConfigureAwait(false) : null;
+        var restored = _options.CheckpointStore is { } store ? await store.LoadAsync(CheckpointName, cancellationToken).ConfigureAwait(false) : null;
         var processor = CreateProcessor(restored);
         var context = new SourceContext(restored?.Partitions ?? []);
         statistics.OnRestored(restored);

@@ -341,7 +341,7 @@ public sealed class WindowedPipelineBuilder<TSource, TEvent, TKey>
             {
                 Upstream = plan.UpstreamDefinition is { } upstream ? [.. upstream.Upstream, upstream] : [],
             },
-            timeProvider => plan.Create<TKey, TAggregator, TAccumulator, TResult>(stage, key, aggregator, timeProvider));
+            (timeProvider, partition) => plan.Create<TKey, TAggregator, TAccumulator, TResult>(stage, key, aggregator, timeProvider, partition));
     }
 
     /// <summary>Aggregates each key's events per window, choosing the aggregation from a factory: <c>.Aggregate(a =&gt; a.Count().And(a.Sum(e =&gt; e.Amount)))</c>.</summary>
@@ -376,14 +376,14 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
     where TKey : notnull
 {
     private readonly PipelineDefinition _definition;
-    private readonly Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> _factory;
+    private readonly Func<TimeProvider, string?, WindowProcessor<TSource, TKey, TResult>> _factory;
     private readonly List<ISink<WindowResult<TKey, TResult>>> _sinks = [];
     private ChainBuilder<WindowResult<TKey, TResult>, WindowResult<TKey, TResult>> _resultChain = new ChainBuilder<WindowResult<TKey, TResult>, WindowResult<TKey, TResult>, ResultTimeChain<TKey, TResult>>(default);
     private Func<WindowResult<TKey, TResult>, bool>? _resultFilter;
     private ISink<LateRecord<TSource>>? _lateSink;
     private ISink<DeadLetter>? _deadLetterSink;
 
-    internal AggregatedPipelineBuilder(PipelineDefinition definition, Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> factory)
+    internal AggregatedPipelineBuilder(PipelineDefinition definition, Func<TimeProvider, string?, WindowProcessor<TSource, TKey, TResult>> factory)
     {
         _definition = definition;
         _factory = factory;
@@ -516,11 +516,11 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
         CheckDuration(idle, "idleTimeout (WithEventTime)");
 
         var time = options.TimeProvider;
-        var probe = _factory(time);
+        var probe = _factory(time, null);
         bool snapshotState = ChooseWindowState(options, first, probe.CanSnapshotState, chained: _definition.Upstream.Count > 0);
         var factory = _factory;
         var filter = _resultFilter;
-        Func<TimeProvider, WindowProcessor<TSource, TKey, TResult>> create = filter is null ? factory : t => new FilteringProcessor<TSource, TKey, TResult>(factory(t), filter);
+        Func<TimeProvider, string?, WindowProcessor<TSource, TKey, TResult>> create = filter is null ? factory : (t, partition) => new FilteringProcessor<TSource, TKey, TResult>(factory(t, partition), filter);
         return new StreamPipeline<TSource, TKey, TResult>(options, create, snapshotState, [.. _sinks], _lateSink, _deadLetterSink);
     }
 
@@ -571,6 +571,6 @@ internal sealed class UpstreamPlan<TSource, TUpKey, TUpResult>(ResultPlan<TSourc
 
     public override bool IsDownstream => true;
 
-    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<WindowResult<TUpKey, TUpResult>, TKey> key, TAggregator aggregator, TimeProvider time)
-        => plan.Create<TKey, TAggregator, TAccumulator, TResult>(settings, key, aggregator, time);
+    public override WindowProcessor<TSource, TKey, TResult> Create<TKey, TAggregator, TAccumulator, TResult>(StageSettings<TKey> settings, KeyPlan<WindowResult<TUpKey, TUpResult>, TKey> key, TAggregator aggregator, TimeProvider time, string? partition)
+        => plan.Create<TKey, TAggregator, TAccumulator, TResult>(settings, key, aggregator, time, partition);
 }

@@ -15,6 +15,15 @@ public sealed class StreamPipelineOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
+    /// Gets or sets the one source partition this pipeline instance processes alone (a shard, when each shard gets its
+    /// own pipeline: workers sharing a stream through leases, a Lambda function per shard). Its results carry it in
+    /// their identity (<see cref="WindowResult{TKey, TValue}.Partition"/>), so partial results of the same key and
+    /// window from different shards never overwrite each other, and its checkpoint is saved as <c>{Name}/{Partition}</c>.
+    /// Default <see langword="null"/>: the pipeline's results cover every partition it reads.
+    /// </summary>
+    public string? Partition { get; set; }
+
+    /// <summary>
     /// Gets or sets where the pipeline logs (start and restore, checkpoints, dead letters, failures; event ids
     /// 1000-1099, category <c>Analytics.Streaming.StreamPipeline</c>). Default <see langword="null"/>: no logging.
     /// </summary>

@@ -66,6 +66,27 @@ public sealed class StreamPipelineTests
         Assert.True(checkpoint.HasWindowState);
     }
 
+    [Fact]
+    public async Task RunAsync_OnePipelinePerPartition_TagsResultsAndKeepsSeparateCheckpoints()
+    {
+        var store = new InMemoryCheckpointStore();
+        var shard0 = Counting(new() { Name = "p", CheckpointStore = store, Partition = "shard-0" });
+        var shard1 = Counting(new() { Name = "p", CheckpointStore = store, Partition = "shard-1" });
+
+        await shard0.Pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2), batchSize: 5), TestContext.Current.CancellationToken);
+        await shard1.Pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(3), batchSize: 5), TestContext.Current.CancellationToken);
+
+        Assert.Equal("p/shard-0", shard0.Pipeline.CheckpointName);
+        Assert.All(shard0.Sink.FlushedItems, r => Assert.Equal("shard-0", r.Partition));
+        Assert.All(shard1.Sink.FlushedItems, r => Assert.Equal("shard-1", r.Partition));
+        Assert.Empty(shard0.Sink.FlushedItems.Select(r => r.Id).Intersect(shard1.Sink.FlushedItems.Select(r => r.Id)));
+        Assert.Null(await store.LoadAsync("p", TestContext.Current.CancellationToken));
+        var first = (await store.LoadAsync("p/shard-0", TestContext.Current.CancellationToken))!;
+        var second = (await store.LoadAsync("p/shard-1", TestContext.Current.CancellationToken))!;
+        Assert.Equal(SequenceNumber.FromInt64(20), Assert.Single(first.Partitions).ResumeAfter!.Value.Sequence);
+        Assert.Equal(SequenceNumber.FromInt64(30), Assert.Single(second.Partitions).ResumeAfter!.Value.Sequence);
+    }
+
     [Theory]
     [InlineData(WindowStateMode.Always)]
     [InlineData(WindowStateMode.Never)]
