@@ -13,9 +13,17 @@ public sealed class ParquetWriterOptions
     public ParquetCompression Compression { get; set; } = ParquetCompression.Snappy;
 
     /// <summary>
-    /// Gets or sets the compression level for <see cref="ParquetCompression.Gzip"/> and <see cref="ParquetCompression.Brotli"/>.
-    /// Default <see cref="System.IO.Compression.CompressionLevel.Fastest"/> (Brotli quality 1, GZIP level 1), which suits streaming.
+    /// Gets or sets the compression level for <see cref="ParquetCompression.Gzip"/>, <see cref="ParquetCompression.Brotli"/>
+    /// and <see cref="ParquetCompression.Zstd"/>. Default <see cref="System.IO.Compression.CompressionLevel.Fastest"/>
+    /// (GZIP level 1, Brotli quality 1, ZSTD level 1), which suits streaming.
     /// </summary>
+    /// <remarks>
+    /// ZSTD levels: <see cref="System.IO.Compression.CompressionLevel.Fastest"/> 1,
+    /// <see cref="System.IO.Compression.CompressionLevel.Optimal"/> 3 (ZSTD's own default),
+    /// <see cref="System.IO.Compression.CompressionLevel.SmallestSize"/> 19 (slow; for compaction jobs, not streams),
+    /// <see cref="System.IO.Compression.CompressionLevel.NoCompression"/> ZSTD's fastest negative level (barely compresses).
+    /// Brotli qualities: NoCompression 0, Fastest 1, Optimal 4, SmallestSize 11. SNAPPY has no levels.
+    /// </remarks>
     public CompressionLevel CompressionLevel { get; set; } = CompressionLevel.Fastest;
 
     /// <summary>
@@ -69,7 +77,7 @@ public sealed class ParquetWriterOptions
     {
         if (!Enum.IsDefined(Compression))
         {
-            throw new ArgumentException($"{nameof(Compression)} {(int)Compression} is not supported; use Uncompressed, Snappy, Gzip or Brotli.", nameof(Compression));
+            throw new ArgumentException($"{nameof(Compression)} {(int)Compression} is not supported; use Uncompressed, Snappy, Gzip, Brotli or Zstd.", nameof(Compression));
         }
 
         Require(RowGroupSize >= 64 * 1024, nameof(RowGroupSize), RowGroupSize, "at least 65536 bytes");
