@@ -28,14 +28,19 @@ internal sealed class WriterContext : IDisposable
     /// <summary>Uncompressed bytes (with page headers) of the current row group.</summary>
     public long RowGroupUncompressedBytes { get; set; }
 
-    public void Dispose() => Compressor.Dispose();
+    public void Dispose()
+    {
+        Compressor.Dispose();
+        PageBody.Dispose();
+        HeaderBuffer.Dispose();
+    }
 }
 
 /// <summary>
 /// One leaf column of the current row group: levels and values of the open page, the finished pages of the column
 /// chunk, and its statistics. Pages end only at row boundaries (<see cref="EndRow"/>).
 /// </summary>
-internal abstract class LeafColumn
+internal abstract class LeafColumn : IDisposable
 {
     private readonly WriterContext _context;
     private readonly ByteBuffer _chunk = new(1024);
@@ -51,6 +56,8 @@ internal abstract class LeafColumn
     private int _dictionaryPageHeaderAndBody;
     private readonly int _maxValuesPerPage;
     private readonly int _pageSize;
+    private readonly bool _hasDefinition;
+    private readonly bool _hasRepetition;
 
     protected LeafColumn(ColumnDescriptor descriptor, WriterContext context)
     {
@@ -59,8 +66,10 @@ internal abstract class LeafColumn
         _maxValuesPerPage = context.Options.MaxValuesPerPage;
         _pageSize = context.Options.PageSize;
         int initial = Math.Min(context.Options.MaxValuesPerPage, 4096) + 1;
-        _definition = descriptor.MaxDefinitionLevel > 0 ? new byte[initial] : [];
-        _repetition = descriptor.MaxRepetitionLevel > 0 ? new byte[initial] : [];
+        _hasDefinition = descriptor.MaxDefinitionLevel > 0;
+        _hasRepetition = descriptor.MaxRepetitionLevel > 0;
+        _definition = descriptor.MaxDefinitionLevel > 0 ? Pooled.Rent<byte>(initial) : [];
+        _repetition = descriptor.MaxRepetitionLevel > 0 ? Pooled.Rent<byte>(initial) : [];
     }
 
     public ColumnDescriptor Descriptor { get; }
@@ -88,21 +97,21 @@ internal abstract class LeafColumn
     public void Levels(int repetition, int definition)
     {
         int i = Entries;
-        if (_definition.Length != 0)
+        if (_hasDefinition)
         {
             if (i == _definition.Length)
             {
-                Array.Resize(ref _definition, i * 2);
+                Pooled.Grow(ref _definition, i, i + 1);
             }
 
             _definition[i] = (byte)definition;
         }
 
-        if (_repetition.Length != 0)
+        if (_hasRepetition)
         {
             if (i == _repetition.Length)
             {
-                Array.Resize(ref _repetition, i * 2);
+                Pooled.Grow(ref _repetition, i, i + 1);
             }
 
             _repetition[i] = (byte)repetition;
@@ -298,6 +307,16 @@ internal abstract class LeafColumn
         ResetValues();
     }
 
+    /// <summary>Returns the column's buffers to the pool; the leaf is not used afterwards.</summary>
+    public void Dispose()
+    {
+        _chunk.Dispose();
+        _dictionaryPage.Dispose();
+        Pooled.Return(ref _definition);
+        Pooled.Return(ref _repetition);
+        ReleaseBuffers();
+    }
+
     /// <summary>Writes the open page's values and clears them; returns the encoding used.</summary>
     protected abstract int EncodeValues(ByteBuffer body);
 
@@ -308,6 +327,9 @@ internal abstract class LeafColumn
     protected virtual void AfterPageFlushed()
     {
     }
+
+    /// <summary>Returns the leaf's own pooled arrays (called once, by <see cref="Dispose"/>).</summary>
+    protected abstract void ReleaseBuffers();
 
     /// <summary>Clears chunk-level value state (dictionary, statistics).</summary>
     protected abstract void ResetValues();

@@ -12,9 +12,9 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     private static readonly int Size = Unsafe.SizeOf<TValue>();
 
     private readonly Dictionary<TValue, int>? _dictionary;
-    private TValue[] _values = new TValue[1024];
-    private int[] _indices = new int[1024];
-    private TValue[] _dictionaryValues = new TValue[256];
+    private TValue[] _values = Pooled.Rent<TValue>(1024);
+    private int[] _indices = Pooled.Rent<int>(1024);
+    private TValue[] _dictionaryValues = Pooled.Rent<TValue>(256);
     private int _count;
     private int _lastPageValues;
     private int _dictionaryCount;
@@ -78,7 +78,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
                 slot = _dictionaryCount;
                 if (_dictionaryCount == _dictionaryValues.Length)
                 {
-                    Array.Resize(ref _dictionaryValues, _dictionaryCount * 2);
+                    Pooled.Grow(ref _dictionaryValues, _dictionaryCount, _dictionaryCount + 1);
                 }
 
                 _dictionaryValues[_dictionaryCount++] = value;
@@ -91,7 +91,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
 
             if (i == _indices.Length)
             {
-                Array.Resize(ref _indices, i * 2);
+                Pooled.Grow(ref _indices, i, i + 1);
             }
 
             _indices[i] = slot;
@@ -100,7 +100,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         {
             if (i == _values.Length)
             {
-                Array.Resize(ref _values, i * 2);
+                Pooled.Grow(ref _values, i, i + 1);
             }
 
             _values[i] = value;
@@ -149,6 +149,13 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     {
         body.Write(MemoryMarshal.AsBytes(_dictionaryValues.AsSpan(0, _dictionaryCount)));
         return _dictionaryCount;
+    }
+
+    protected override void ReleaseBuffers()
+    {
+        Pooled.Return(ref _values);
+        Pooled.Return(ref _indices);
+        Pooled.Return(ref _dictionaryValues);
     }
 
     protected override void ResetValues()

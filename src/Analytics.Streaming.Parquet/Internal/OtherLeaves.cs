@@ -8,7 +8,7 @@ namespace Analytics.Streaming.Parquet.Internal;
 /// <summary>BOOLEAN leaf: PLAIN (bit-packed) pages.</summary>
 internal sealed class BooleanLeaf : ValueLeaf<bool>
 {
-    private byte[] _values = new byte[1024];
+    private byte[] _values = Pooled.Rent<byte>(1024);
     private int _count;
     private bool _seenFalse;
     private bool _seenTrue;
@@ -22,7 +22,7 @@ internal sealed class BooleanLeaf : ValueLeaf<bool>
     {
         if (_count == _values.Length)
         {
-            Array.Resize(ref _values, _count * 2);
+            Pooled.Grow(ref _values, _count, _count + 1);
         }
 
         _values[_count++] = value ? (byte)1 : (byte)0;
@@ -44,6 +44,8 @@ internal sealed class BooleanLeaf : ValueLeaf<bool>
         _count = 0;
         return Encodings.Plain;
     }
+
+    protected override void ReleaseBuffers() => Pooled.Return(ref _values);
 
     protected override void ResetValues()
     {
@@ -120,7 +122,7 @@ internal sealed class StringLeaf : ValueLeaf<string>
     private readonly ByteBuffer _plain = new(4096);
     private readonly ByteBuffer _dictionaryBytes = new(1024);
     private readonly List<string> _dictionaryStrings = [];
-    private int[] _indices = new int[1024];
+    private int[] _indices = Pooled.Rent<int>(1024);
     private int _count;
     private int _lastPageValues;
     private bool _dictionaryMode;
@@ -160,7 +162,7 @@ internal sealed class StringLeaf : ValueLeaf<string>
 
             if (i == _indices.Length)
             {
-                Array.Resize(ref _indices, i * 2);
+                Pooled.Grow(ref _indices, i, i + 1);
             }
 
             _indices[i] = slot;
@@ -223,6 +225,13 @@ internal sealed class StringLeaf : ValueLeaf<string>
     {
         body.Write(_dictionaryBytes.Span);
         return _dictionaryStrings.Count;
+    }
+
+    protected override void ReleaseBuffers()
+    {
+        Pooled.Return(ref _indices);
+        _plain.Dispose();
+        _dictionaryBytes.Dispose();
     }
 
     protected override void ResetValues()
@@ -303,6 +312,8 @@ internal sealed class BinaryLeaf : ValueLeaf<byte[]>
         return Encodings.Plain;
     }
 
+    protected override void ReleaseBuffers() => _plain.Dispose();
+
     protected override void ResetValues()
     {
         _plain.Clear();
@@ -320,7 +331,7 @@ internal sealed class BinaryLeaf : ValueLeaf<byte[]>
 /// <summary>DECIMAL leaf with precision above 18: FIXED_LEN_BYTE_ARRAY, big-endian two's complement, PLAIN pages.</summary>
 internal sealed class FixedDecimalLeaf : ValueLeaf<Int128>
 {
-    private Int128[] _values = new Int128[256];
+    private Int128[] _values = Pooled.Rent<Int128>(256);
     private int _count;
     private bool _hasMinMax;
     private Int128 _min;
@@ -335,7 +346,7 @@ internal sealed class FixedDecimalLeaf : ValueLeaf<Int128>
     {
         if (_count == _values.Length)
         {
-            Array.Resize(ref _values, _count * 2);
+            Pooled.Grow(ref _values, _count, _count + 1);
         }
 
         _values[_count++] = value;
@@ -369,6 +380,8 @@ internal sealed class FixedDecimalLeaf : ValueLeaf<Int128>
         _count = 0;
         return Encodings.Plain;
     }
+
+    protected override void ReleaseBuffers() => Pooled.Return(ref _values);
 
     protected override void ResetValues()
     {

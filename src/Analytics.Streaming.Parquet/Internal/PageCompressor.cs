@@ -43,6 +43,7 @@ internal sealed class PageCompressor : IDisposable
     {
         _stream.Dispose();
         _zstd?.Dispose();
+        _scratch.Dispose();
     }
 
     /// <summary>Compresses <paramref name="body"/>; the result stays valid until the next call.</summary>
