@@ -44,8 +44,9 @@ public sealed class ParquetWriterOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether columns start dictionary-encoded (RLE_DICTIONARY). A column falls back to
-    /// PLAIN for the rest of its row group when its dictionary would exceed <see cref="DictionaryPageSizeLimit"/> or when
-    /// it proves not to repeat (more than 90% of the values of its first page distinct). Default <see langword="true"/>.
+    /// PLAIN for the rest of its row group when its dictionary would exceed <see cref="DictionaryPageSizeLimit"/>, or
+    /// early, after its first page, when the distinct values of that page show the column has more distinct values
+    /// than the limit holds (timestamps, unique ids). Default <see langword="true"/>.
     /// BOOLEAN, BINARY and wide DECIMAL columns are always PLAIN.
     /// </summary>
     public bool EnableDictionary { get; set; } = true;

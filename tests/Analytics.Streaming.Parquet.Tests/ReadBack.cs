@@ -81,14 +81,17 @@ internal static class ReadBack
 
             var actualRows = result.GetProperty("rows");
             Assert.True(rows.Count == actualRows.GetArrayLength(), $"{reader} read {actualRows.GetArrayLength()} rows, {rows.Count} were written");
-            for (int r = 0; r < rows.Count; r++)
+
+            // Enumerated, not indexed: indexing an array of arrays walks it from the start each time.
+            int r = 0;
+            foreach (var actual in actualRows.EnumerateArray())
             {
-                var actual = actualRows[r];
                 for (int c = 0; c < schema.Fields.Count; c++)
                 {
-                    string where = $"{reader} row {r} column {schema.Fields[c].Name}";
-                    AssertValue(schema.Fields[c], rows[r][c], actual[c], where);
+                    AssertValue(schema.Fields[c], rows[r][c], actual[c], $"{reader} row {r} column {schema.Fields[c].Name}");
                 }
+
+                r++;
             }
         }
     }

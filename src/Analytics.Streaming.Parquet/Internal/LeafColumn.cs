@@ -328,6 +328,39 @@ internal abstract class LeafColumn : IDisposable
     {
     }
 
+    /// <summary>
+    /// Whether a dictionary-encoded column should write PLAIN for the rest of its chunk, asked after each data page:
+    /// when its dictionary passed <see cref="ParquetWriterOptions.DictionaryPageSizeLimit"/>, or, after the first page,
+    /// when the share of distinct values in that page shows the column has more distinct values than the limit holds
+    /// (its dictionary would only cost time before falling back anyway, as for timestamps or unique ids).
+    /// </summary>
+    /// <param name="entries">Dictionary entries so far.</param>
+    /// <param name="bytes">PLAIN-encoded bytes of those entries.</param>
+    /// <param name="pageValues">Values (not nulls) in the page just flushed.</param>
+    /// <remarks>
+    /// Drawing n values from N equally likely distinct values shows N(1 - e^(-n/N)) distinct ones on average, which
+    /// grows with N; so more distinct values in the first page than that count for N = the entries the limit holds
+    /// means the column has more distinct values than fit. A share alone misleads: 20,000 draws from 100,000 user ids
+    /// are 90.6% distinct, yet their dictionary fits in 1 MiB and stores the ids in 17 bits instead of 64.
+    /// </remarks>
+    protected bool DictionaryStopsPaying(int entries, long bytes, int pageValues)
+    {
+        long limit = Options.DictionaryPageSizeLimit;
+        if (bytes > limit)
+        {
+            return true;
+        }
+
+        if (DataPages != 1 || entries <= 1024)
+        {
+            return false;
+        }
+
+        double capacity = limit / ((double)bytes / entries);
+        double expected = capacity * (1 - Math.Exp(-pageValues / capacity));
+        return entries > expected;
+    }
+
     /// <summary>Returns the leaf's own pooled arrays (called once, by <see cref="Dispose"/>).</summary>
     protected abstract void ReleaseBuffers();
 

@@ -11,13 +11,11 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     private static readonly bool IsFloating = typeof(TValue) == typeof(float) || typeof(TValue) == typeof(double);
     private static readonly int Size = Unsafe.SizeOf<TValue>();
 
-    private readonly Dictionary<TValue, int>? _dictionary;
+    private readonly NumericDictionary<TValue>? _dictionary;
     private TValue[] _values = Pooled.Rent<TValue>(1024);
     private int[] _indices = Pooled.Rent<int>(1024);
-    private TValue[] _dictionaryValues = Pooled.Rent<TValue>(256);
     private int _count;
     private int _lastPageValues;
-    private int _dictionaryCount;
     private bool _dictionaryMode;
     private bool _pageUsesDictionary;
     private bool _hasMinMax;
@@ -29,7 +27,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     {
         if (context.Options.EnableDictionary)
         {
-            _dictionary = IsFloating ? new Dictionary<TValue, int>(BitwiseComparer.Instance) : new Dictionary<TValue, int>();
+            _dictionary = new NumericDictionary<TValue>();
             _dictionaryMode = true;
             _pageUsesDictionary = true;
         }
@@ -72,18 +70,11 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         int i = _count;
         if (_pageUsesDictionary)
         {
-            ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_dictionary!, value, out bool exists);
-            if (!exists)
+            int slot = _dictionary!.GetOrAdd(value, out bool added);
+            if (added)
             {
-                slot = _dictionaryCount;
-                if (_dictionaryCount == _dictionaryValues.Length)
-                {
-                    Pooled.Grow(ref _dictionaryValues, _dictionaryCount, _dictionaryCount + 1);
-                }
-
-                _dictionaryValues[_dictionaryCount++] = value;
                 Context.RowGroupBytes += Size;
-                if ((long)_dictionaryCount * Size > Options.DictionaryPageSizeLimit)
+                if ((long)_dictionary.Count * Size > Options.DictionaryPageSizeLimit)
                 {
                     ForceFlush = true;
                 }
@@ -117,7 +108,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         // A page of nulls only has no values: write it PLAIN, so a chunk never refers to an empty dictionary.
         if (_pageUsesDictionary && _count > 0)
         {
-            int width = Math.Max(1, RleEncoder.BitWidth(_dictionaryCount - 1));
+            int width = Math.Max(1, RleEncoder.BitWidth(_dictionary!.Count - 1));
             body.WriteByte((byte)width);
             RleEncoder.Encode(_indices.AsSpan(0, _count), width, body);
             encoding = Encodings.RleDictionary;
@@ -135,9 +126,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
 
     protected override void AfterPageFlushed()
     {
-        // Fall back to PLAIN for the rest of the chunk when the dictionary is too big or does not pay off.
-        if (_dictionaryMode && ((long)_dictionaryCount * Size > Options.DictionaryPageSizeLimit
-            || (DataPages == 1 && _dictionaryCount > 1024 && (long)_dictionaryCount * 10 > (long)_lastPageValues * 9)))
+        if (_dictionaryMode && DictionaryStopsPaying(_dictionary!.Count, (long)_dictionary.Count * Size, _lastPageValues))
         {
             _dictionaryMode = false;
         }
@@ -147,22 +136,21 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
 
     protected override int EncodeDictionary(ByteBuffer body)
     {
-        body.Write(MemoryMarshal.AsBytes(_dictionaryValues.AsSpan(0, _dictionaryCount)));
-        return _dictionaryCount;
+        body.Write(MemoryMarshal.AsBytes(_dictionary!.Values));
+        return _dictionary.Count;
     }
 
     protected override void ReleaseBuffers()
     {
         Pooled.Return(ref _values);
         Pooled.Return(ref _indices);
-        Pooled.Return(ref _dictionaryValues);
+        _dictionary?.Dispose();
     }
 
     protected override void ResetValues()
     {
         _count = 0;
         _dictionary?.Clear();
-        _dictionaryCount = 0;
         _dictionaryMode = _dictionary is not null;
         _pageUsesDictionary = _dictionaryMode;
         _hasMinMax = false;
@@ -197,18 +185,5 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         max = new byte[Size];
         MemoryMarshal.Write(min, in lo);
         MemoryMarshal.Write(max, in hi);
-    }
-
-    private sealed class BitwiseComparer : IEqualityComparer<TValue>
-    {
-        public static readonly BitwiseComparer Instance = new();
-
-        public bool Equals(TValue x, TValue y) => Size == 4
-            ? Unsafe.As<TValue, int>(ref x) == Unsafe.As<TValue, int>(ref y)
-            : Unsafe.As<TValue, long>(ref x) == Unsafe.As<TValue, long>(ref y);
-
-        public int GetHashCode(TValue obj) => Size == 4
-            ? Unsafe.As<TValue, int>(ref obj).GetHashCode()
-            : Unsafe.As<TValue, long>(ref obj).GetHashCode();
     }
 }

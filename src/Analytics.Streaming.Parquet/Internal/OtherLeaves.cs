@@ -212,8 +212,7 @@ internal sealed class StringLeaf : ValueLeaf<string>
 
     protected override void AfterPageFlushed()
     {
-        if (_dictionaryMode && (_dictionaryBytes.Length > Options.DictionaryPageSizeLimit
-            || (DataPages == 1 && _dictionaryStrings.Count > 1024 && (long)_dictionaryStrings.Count * 10 > (long)_lastPageValues * 9)))
+        if (_dictionaryMode && DictionaryStopsPaying(_dictionaryStrings.Count, _dictionaryBytes.Length, _lastPageValues))
         {
             _dictionaryMode = false;
         }
