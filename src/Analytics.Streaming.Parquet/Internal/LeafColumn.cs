@@ -42,6 +42,8 @@ internal sealed class WriterContext : IDisposable
 /// </summary>
 internal abstract class LeafColumn : IDisposable
 {
+    private const int DataPage = 0;
+    private const int DictionaryPage = 2;
     private readonly WriterContext _context;
     private readonly ByteBuffer _chunk = new(1024);
     private readonly ByteBuffer _dictionaryPage = new(16);
@@ -167,30 +169,8 @@ internal abstract class LeafColumn : IDisposable
             _usedDictionary = true;
         }
 
-        int uncompressed = body.Length;
-        var compressed = _context.Compressor.Compress(body.Span);
-
-        var header = _context.Header;
-        _context.HeaderBuffer.Clear();
-        header.StructBegin();
-        header.FieldI32(1, 0); // DATA_PAGE
-        header.FieldI32(2, uncompressed);
-        header.FieldI32(3, compressed.Length);
-        header.FieldStructBegin(5);
-        header.FieldI32(1, Entries);
-        header.FieldI32(2, encoding);
-        header.FieldI32(3, Encodings.Rle);
-        header.FieldI32(4, Encodings.Rle);
-        header.StructEnd();
-        header.StructEnd();
-
-        _chunk.Write(_context.HeaderBuffer.Span);
-        _chunk.Write(compressed);
-        int headerLength = _context.HeaderBuffer.Length;
-        _chunkUncompressed += headerLength + uncompressed;
-        _chunkCompressed += headerLength + compressed.Length;
-        _context.RowGroupBytes += headerLength + compressed.Length;
-        _context.RowGroupUncompressedBytes += headerLength + uncompressed;
+        long written = AppendPage(_chunk, DataPage, Entries, encoding);
+        _context.RowGroupBytes += written;
         _chunkEntries += Entries;
         _chunkNulls += PageNulls;
         DataPages++;
@@ -213,25 +193,7 @@ internal abstract class LeafColumn : IDisposable
             var body = _context.PageBody;
             body.Clear();
             int count = EncodeDictionary(body);
-            int uncompressed = body.Length;
-            var compressed = _context.Compressor.Compress(body.Span);
-            var header = _context.Header;
-            _context.HeaderBuffer.Clear();
-            header.StructBegin();
-            header.FieldI32(1, 2); // DICTIONARY_PAGE
-            header.FieldI32(2, uncompressed);
-            header.FieldI32(3, compressed.Length);
-            header.FieldStructBegin(7);
-            header.FieldI32(1, count);
-            header.FieldI32(2, Encodings.Plain);
-            header.StructEnd();
-            header.StructEnd();
-            _dictionaryPage.Write(_context.HeaderBuffer.Span);
-            _dictionaryPage.Write(compressed);
-            _dictionaryPageHeaderAndBody = _dictionaryPage.Length;
-            _chunkUncompressed += _context.HeaderBuffer.Length + uncompressed;
-            _chunkCompressed += _dictionaryPage.Length;
-            _context.RowGroupUncompressedBytes += _context.HeaderBuffer.Length + uncompressed;
+            _dictionaryPageHeaderAndBody = (int)AppendPage(_dictionaryPage, DictionaryPage, count, Encodings.Plain);
         }
 
         return _dictionaryPage.Length + _chunk.Length;
@@ -262,17 +224,11 @@ internal abstract class LeafColumn : IDisposable
             encodings.Add(Encodings.RleDictionary);
         }
 
-        byte[]? min = null;
-        byte[]? max = null;
-        if (Options.WriteStatistics)
+        var statistics = Options.WriteStatistics ? GetStatistics() : null;
+        if (statistics is var (min, max) && Descriptor.Type is PhysicalType.ByteArray
+            && (min.Length > Options.MaxStatisticsSize || max.Length > Options.MaxStatisticsSize))
         {
-            GetStatistics(out min, out max);
-            if (min is not null && max is not null && Descriptor.Type is PhysicalType.ByteArray
-                && (min.Length > Options.MaxStatisticsSize || max.Length > Options.MaxStatisticsSize))
-            {
-                min = null;
-                max = null;
-            }
+            statistics = null;
         }
 
         return new ChunkMetadata
@@ -286,8 +242,8 @@ internal abstract class LeafColumn : IDisposable
             DataPageOffset = offset + _dictionaryPageHeaderAndBody,
             Encodings = encodings.ToArray(),
             NullCount = Options.WriteStatistics ? _chunkNulls : null,
-            Min = min,
-            Max = max,
+            Min = statistics?.Min,
+            Max = statistics?.Max,
         };
     }
 
@@ -367,8 +323,50 @@ internal abstract class LeafColumn : IDisposable
     /// <summary>Clears chunk-level value state (dictionary, statistics).</summary>
     protected abstract void ResetValues();
 
-    /// <summary>The PLAIN-encoded min and max of the chunk (without length prefix), or nulls when none.</summary>
-    protected abstract void GetStatistics(out byte[]? min, out byte[]? max);
+    /// <summary>The PLAIN-encoded min and max of the chunk (without length prefix), or <see langword="null"/> when it has no value to order.</summary>
+    protected abstract (byte[] Min, byte[] Max)? GetStatistics();
+
+    /// <summary>
+    /// Compresses the page body in <see cref="WriterContext.PageBody"/> and appends its header and compressed body to
+    /// <paramref name="destination"/>, counting both sizes for the chunk and the row group.
+    /// </summary>
+    /// <returns>The bytes appended (header and compressed body).</returns>
+    private long AppendPage(ByteBuffer destination, int pageType, int count, int encoding)
+    {
+        var body = _context.PageBody;
+        int uncompressed = body.Length;
+        var compressed = _context.Compressor.Compress(body.Span);
+        var header = _context.Header;
+        _context.HeaderBuffer.Clear();
+        header.StructBegin();
+        header.FieldI32(1, pageType);
+        header.FieldI32(2, uncompressed);
+        header.FieldI32(3, compressed.Length);
+        if (pageType == DataPage)
+        {
+            header.FieldStructBegin(5); // DataPageHeader: values, encoding, definition and repetition level encodings
+            header.FieldI32(1, count);
+            header.FieldI32(2, encoding);
+            header.FieldI32(3, Encodings.Rle);
+            header.FieldI32(4, Encodings.Rle);
+        }
+        else
+        {
+            header.FieldStructBegin(7); // DictionaryPageHeader: values, encoding
+            header.FieldI32(1, count);
+            header.FieldI32(2, encoding);
+        }
+
+        header.StructEnd();
+        header.StructEnd();
+        destination.Write(_context.HeaderBuffer.Span);
+        destination.Write(compressed);
+        int headerLength = _context.HeaderBuffer.Length;
+        _chunkUncompressed += headerLength + uncompressed;
+        _chunkCompressed += headerLength + compressed.Length;
+        _context.RowGroupUncompressedBytes += headerLength + uncompressed;
+        return headerLength + compressed.Length;
+    }
 
     private static void WriteLevels(ByteBuffer body, ReadOnlySpan<byte> levels, int maxLevel)
     {

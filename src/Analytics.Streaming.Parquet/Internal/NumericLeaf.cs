@@ -18,9 +18,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     private int _lastPageValues;
     private bool _dictionaryMode;
     private bool _pageUsesDictionary;
-    private bool _hasMinMax;
-    private TValue _min;
-    private TValue _max;
+    private MinMax<TValue, NumberOrder<TValue>> _statistics;
 
     public NumericLeaf(ColumnDescriptor descriptor, WriterContext context)
         : base(descriptor, context)
@@ -36,37 +34,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void AddValue(TValue value)
     {
-        if (IsFloating && TValue.IsNaN(value))
-        {
-            // NaN never enters min/max (Parquet statistics rules).
-        }
-        else if (!_hasMinMax)
-        {
-            _min = value;
-            _max = value;
-            _hasMinMax = true;
-        }
-        else if (value < _min)
-        {
-            _min = value;
-        }
-        else if (value > _max)
-        {
-            _max = value;
-        }
-        else if (IsFloating && TValue.IsZero(value))
-        {
-            // -0.0 must lower a +0.0 minimum and +0.0 raise a -0.0 maximum (fixed up in GetStatistics).
-            if (TValue.IsNegative(value) && TValue.IsZero(_min))
-            {
-                _min = value;
-            }
-            else if (!TValue.IsNegative(value) && TValue.IsZero(_max))
-            {
-                _max = value;
-            }
-        }
-
+        _statistics.Add(value);
         int i = _count;
         if (_pageUsesDictionary)
         {
@@ -153,37 +121,18 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         _dictionary?.Clear();
         _dictionaryMode = _dictionary is not null;
         _pageUsesDictionary = _dictionaryMode;
-        _hasMinMax = false;
+        _statistics.Reset();
     }
 
-    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    // Parquet: a zero minimum is written as -0.0 and a zero maximum as +0.0 (whichever zero was seen).
+    protected override (byte[] Min, byte[] Max)? GetStatistics() => _statistics.ToPlain(
+        lo => Plain(IsFloating && TValue.IsZero(lo) ? -TValue.Zero : lo),
+        hi => Plain(IsFloating && TValue.IsZero(hi) ? TValue.Zero : hi));
+
+    private static byte[] Plain(TValue value)
     {
-        if (!_hasMinMax)
-        {
-            min = null;
-            max = null;
-            return;
-        }
-
-        TValue lo = _min;
-        TValue hi = _max;
-        if (IsFloating)
-        {
-            // Parquet: a zero minimum is written as -0.0 and a zero maximum as +0.0.
-            if (TValue.IsZero(lo))
-            {
-                lo = -TValue.Zero;
-            }
-
-            if (TValue.IsZero(hi))
-            {
-                hi = TValue.Zero;
-            }
-        }
-
-        min = new byte[Size];
-        max = new byte[Size];
-        MemoryMarshal.Write(min, in lo);
-        MemoryMarshal.Write(max, in hi);
+        var bytes = new byte[Size];
+        MemoryMarshal.Write(bytes, in value);
+        return bytes;
     }
 }
