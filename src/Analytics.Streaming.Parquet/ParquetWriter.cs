@@ -224,7 +224,7 @@ public sealed class ParquetWriter<T> : IDisposable, IAsyncDisposable
         FlushRowGroup();
         try
         {
-            var footer = BuildFooter(out bool needsMagic);
+            using var footer = BuildFooter(out bool needsMagic);
             if (needsMagic)
             {
                 _output.Write(Magic);
@@ -250,13 +250,13 @@ public sealed class ParquetWriter<T> : IDisposable, IAsyncDisposable
         await FlushRowGroupAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var footer = BuildFooter(out bool needsMagic);
+            using var footer = BuildFooter(out bool needsMagic);
             if (needsMagic)
             {
                 await _output.WriteAsync(Magic, cancellationToken).ConfigureAwait(false);
             }
 
-            await _output.WriteAsync(footer, cancellationToken).ConfigureAwait(false);
+            await _output.WriteAsync(footer.Memory, cancellationToken).ConfigureAwait(false);
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
             _position += footer.Length + (needsMagic ? Magic.Length : 0);
             _state = State.Completed;
@@ -277,7 +277,7 @@ public sealed class ParquetWriter<T> : IDisposable, IAsyncDisposable
         }
 
         _state = State.Disposed;
-        _context.Dispose();
+        ReleaseBuffers();
         if (!_leaveOpen)
         {
             _output.Dispose();
@@ -294,7 +294,7 @@ public sealed class ParquetWriter<T> : IDisposable, IAsyncDisposable
         }
 
         _state = State.Disposed;
-        _context.Dispose();
+        ReleaseBuffers();
         if (!_leaveOpen)
         {
             await _output.DisposeAsync().ConfigureAwait(false);
@@ -385,17 +385,29 @@ public sealed class ParquetWriter<T> : IDisposable, IAsyncDisposable
         _context.RowGroupUncompressedBytes = 0;
     }
 
-    private ReadOnlyMemory<byte> BuildFooter(out bool needsMagic)
+    /// <summary>The footer (metadata, its length, the closing magic) in a pooled buffer the caller disposes.</summary>
+    private ByteBuffer BuildFooter(out bool needsMagic)
     {
         needsMagic = _position == 0;
-        var buffer = new ByteBuffer(1024);
+        var buffer = new ByteBuffer(16 * 1024);
         FooterWriter.Write(buffer, Schema, _rowGroups, _rowCount, _leaves.Length, _options);
         int length = buffer.Length;
         var tail = buffer.GetSpan(8);
         BinaryPrimitives.WriteInt32LittleEndian(tail, length);
         Magic.CopyTo(tail[4..]);
         buffer.Advance(8);
-        return buffer.Memory;
+        return buffer;
+    }
+
+    /// <summary>Returns every pooled buffer of the writer (its leaves' pages, levels and values, the shared scratch).</summary>
+    private void ReleaseBuffers()
+    {
+        foreach (var leaf in _leaves)
+        {
+            leaf.Dispose();
+        }
+
+        _context.Dispose();
     }
 
     private void ThrowIfNotOpen()

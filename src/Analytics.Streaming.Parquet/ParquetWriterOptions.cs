@@ -13,9 +13,17 @@ public sealed class ParquetWriterOptions
     public ParquetCompression Compression { get; set; } = ParquetCompression.Snappy;
 
     /// <summary>
-    /// Gets or sets the compression level for <see cref="ParquetCompression.Gzip"/> and <see cref="ParquetCompression.Brotli"/>.
-    /// Default <see cref="System.IO.Compression.CompressionLevel.Fastest"/> (Brotli quality 1, GZIP level 1), which suits streaming.
+    /// Gets or sets the compression level for <see cref="ParquetCompression.Gzip"/>, <see cref="ParquetCompression.Brotli"/>
+    /// and <see cref="ParquetCompression.Zstd"/>. Default <see cref="System.IO.Compression.CompressionLevel.Fastest"/>
+    /// (GZIP level 1, Brotli quality 1, ZSTD level 1), which suits streaming.
     /// </summary>
+    /// <remarks>
+    /// ZSTD levels: <see cref="System.IO.Compression.CompressionLevel.Fastest"/> 1,
+    /// <see cref="System.IO.Compression.CompressionLevel.Optimal"/> 3 (ZSTD's own default),
+    /// <see cref="System.IO.Compression.CompressionLevel.SmallestSize"/> 19 (slow; for compaction jobs, not streams),
+    /// <see cref="System.IO.Compression.CompressionLevel.NoCompression"/> ZSTD's fastest negative level (barely compresses).
+    /// Brotli qualities: NoCompression 0, Fastest 1, Optimal 4, SmallestSize 11. SNAPPY has no levels.
+    /// </remarks>
     public CompressionLevel CompressionLevel { get; set; } = CompressionLevel.Fastest;
 
     /// <summary>
@@ -36,8 +44,9 @@ public sealed class ParquetWriterOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether columns start dictionary-encoded (RLE_DICTIONARY). A column falls back to
-    /// PLAIN for the rest of its row group when its dictionary would exceed <see cref="DictionaryPageSizeLimit"/> or when
-    /// it proves not to repeat (more than 90% of the values of its first page distinct). Default <see langword="true"/>.
+    /// PLAIN for the rest of its row group when its dictionary would exceed <see cref="DictionaryPageSizeLimit"/>, or
+    /// early, after its first page, when the distinct values of that page show the column has more distinct values
+    /// than the limit holds (timestamps, unique ids). Default <see langword="true"/>.
     /// BOOLEAN, BINARY and wide DECIMAL columns are always PLAIN.
     /// </summary>
     public bool EnableDictionary { get; set; } = true;
@@ -69,7 +78,7 @@ public sealed class ParquetWriterOptions
     {
         if (!Enum.IsDefined(Compression))
         {
-            throw new ArgumentException($"{nameof(Compression)} {(int)Compression} is not supported; use Uncompressed, Snappy, Gzip or Brotli.", nameof(Compression));
+            throw new ArgumentException($"{nameof(Compression)} {(int)Compression} is not supported; use Uncompressed, Snappy, Gzip, Brotli or Zstd.", nameof(Compression));
         }
 
         Require(RowGroupSize >= 64 * 1024, nameof(RowGroupSize), RowGroupSize, "at least 65536 bytes");

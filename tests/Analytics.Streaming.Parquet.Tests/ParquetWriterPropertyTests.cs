@@ -6,7 +6,7 @@ namespace Analytics.Streaming.Parquet.Tests;
 
 /// <summary>
 /// Random schemas (every kind, nullability, lists and maps) and random values (nulls, empty strings, unicode, the
-/// extremes of each type) with random codecs and small row groups and pages: both readers must read back exactly
+/// extremes of each type) with random codecs and small row groups and pages: every reader must read back exactly
 /// what was written.
 /// </summary>
 public sealed class ParquetWriterPropertyTests
@@ -216,7 +216,7 @@ public sealed class ParquetWriterPropertyTests
         from columns in Gen.ArrayOf(Gen.Choose(0, 1000), columnCount).SelectMany(_ => CombineColumns(columnCount))
         from rowCount in Gen.Frequency((1, Gen.Constant(0)), (6, Gen.Choose(1, 60)), (2, Gen.Choose(200, 600)))
         from rows in Gen.ArrayOf(RowGen(columns), rowCount)
-        from codec in Gen.Elements(ParquetCompression.Uncompressed, ParquetCompression.Snappy, ParquetCompression.Gzip, ParquetCompression.Brotli)
+        from codec in Gen.Elements(ParquetCompression.Uncompressed, ParquetCompression.Snappy, ParquetCompression.Gzip, ParquetCompression.Brotli, ParquetCompression.Zstd)
         from rowsPerGroup in Gen.Elements(7, 50, 1000)
         from valuesPerPage in Gen.Elements(3, 64, 20_000)
         from dictionary in Gen.Elements(true, false)
@@ -247,7 +247,7 @@ public sealed class ParquetWriterPropertyTests
     }
 
     [Fact]
-    public void Write_RandomSchemasAndValues_BothReadersReadExactlyWhatWasWritten()
+    public void Write_RandomSchemasAndValues_EveryReaderReadsExactlyWhatWasWritten()
     {
         int checkedFiles = 0;
         var property = Prop.ForAll(FileGen.ToArbitrary(), (FileCase file) =>
@@ -292,8 +292,7 @@ public sealed class ParquetWriterPropertyTests
 
             var answer = ReadBack.ReadAsync(_fixture, path).GetAwaiter().GetResult();
             ReadBack.AssertRows(map.Schema, file.Rows, answer);
-            int groups = answer.GetProperty("hyparquet").GetProperty("metadata").GetProperty("row_groups").GetArrayLength();
-            Assert.Equal((file.Rows.Count + file.RowsPerGroup - 1) / file.RowsPerGroup, groups);
+            Assert.Equal((file.Rows.Count + file.RowsPerGroup - 1) / file.RowsPerGroup, ReadBack.RowGroupCount(answer));
             File.Delete(path);
             checkedFiles++;
         });

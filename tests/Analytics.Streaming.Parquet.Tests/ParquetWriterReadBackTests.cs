@@ -11,7 +11,7 @@ public sealed class ParquetWriterReadBackTests
     public sealed record Click(DateTime Time, string Page, long UserId, int? Duration, double Score);
 
     [Fact]
-    public async Task Write_SimpleRecords_BothReadersReadEveryValue()
+    public async Task Write_SimpleRecords_EveryReaderReadsEveryValue()
     {
         var map = ParquetRecordMap.For<Click>()
             .Timestamp("ts", c => c.Time)

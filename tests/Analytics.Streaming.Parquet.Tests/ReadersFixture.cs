@@ -4,7 +4,7 @@ using Analytics.Streaming.TestSupport;
 
 namespace Analytics.Streaming.Parquet.Tests;
 
-/// <summary>One DuckDB + hyparquet reader process and one scratch folder for the whole test run.</summary>
+/// <summary>One DuckDB + hyparquet reader process and one scratch folder for the whole test run (Parquet.Net reads in process).</summary>
 public sealed class ReadersFixture : IAsyncLifetime
 {
     private ParquetReaders? _readers;

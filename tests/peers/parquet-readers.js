@@ -1,7 +1,8 @@
 // Independent Parquet readers for the Parquet writer tests. One process serves the whole test run (a reader start
 // costs about half a second): it reads one JSON request per line on stdin ({"id": 1, "file": "/abs/path.parquet"})
 // and answers one JSON line per request on stdout with what DuckDB and hyparquet each read from the file:
-// rows (values in a canonical form, see canon*), schema, row groups, codecs and statistics.
+// rows (values in a canonical form, see canon*), schema, row groups, codecs and statistics. When hyparquet has no
+// decoder for a codec of the file, the answer carries hyparquetSkipped (the reason) instead of hyparquet.
 // Prints "parquet readers ready" when it accepts requests.
 'use strict';
 const fs = require('fs');
@@ -135,6 +136,14 @@ async function readHyp(hyparquet, file) {
     GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)),
     BROTLI: (input) => new Uint8Array(zlib.brotliDecompressSync(input)),
   };
+  if (typeof zlib.zstdDecompressSync === 'function') {
+    compressors.ZSTD = (input) => new Uint8Array(zlib.zstdDecompressSync(input));
+  }
+  // hyparquet decodes UNCOMPRESSED and SNAPPY itself; a codec without a decoder here (ZSTD before node 22.15) is
+  // reported as skipped, not as a reader error.
+  const codecs = new Set(metadata.row_groups.flatMap((g) => g.columns.map((c) => c.meta_data.codec)));
+  const missing = [...codecs].filter((c) => c !== 'UNCOMPRESSED' && c !== 'SNAPPY' && !compressors[c]);
+  if (missing.length) return { skipped: `no ${missing.join(', ')} decoder in node ${process.version}` };
   const objects = await hyparquet.parquetReadObjects({ file: arrayBuffer, compressors, parsers: hypParsers, utf8: false, metadata });
   const columns = metadata.schema[0].num_children ? topNames(metadata.schema) : [];
   return {
@@ -188,7 +197,10 @@ async function main() {
         request = JSON.parse(line);
         answer.id = request.id;
         try { answer.duckdb = await readDuck(connection, request.file); } catch (e) { answer.duckdbError = String(e && e.message || e); }
-        try { answer.hyparquet = await readHyp(hyparquet, request.file); } catch (e) { answer.hyparquetError = String(e && e.stack || e); }
+        try {
+          const hyp = await readHyp(hyparquet, request.file);
+          if (hyp.skipped) answer.hyparquetSkipped = hyp.skipped; else answer.hyparquet = hyp;
+        } catch (e) { answer.hyparquetError = String(e && e.stack || e); }
       } catch (e) {
         answer.id = request.id === undefined ? null : request.id;
         answer.error = String(e && e.message || e);

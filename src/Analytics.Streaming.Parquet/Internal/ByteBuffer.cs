@@ -3,13 +3,16 @@ using System.Runtime.CompilerServices;
 
 namespace Analytics.Streaming.Parquet.Internal;
 
-/// <summary>A growable byte buffer reused across pages and row groups (it never shrinks while its writer lives).</summary>
-internal sealed class ByteBuffer
+/// <summary>
+/// A growable byte buffer reused across pages and row groups (it never shrinks while its writer lives), its array
+/// rented from the shared pool and returned by <see cref="Dispose"/> (after which it is empty and may grow again).
+/// </summary>
+internal sealed class ByteBuffer : IDisposable
 {
     private byte[] _buffer;
     private int _length;
 
-    public ByteBuffer(int capacity = 256) => _buffer = new byte[Math.Max(16, capacity)];
+    public ByteBuffer(int capacity = 256) => _buffer = Pooled.Rent<byte>(Math.Max(16, capacity));
 
     public int Length => _length;
 
@@ -17,9 +20,13 @@ internal sealed class ByteBuffer
 
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _length);
 
-    public byte[] Array => _buffer;
-
     public void Clear() => _length = 0;
+
+    public void Dispose()
+    {
+        _length = 0;
+        Pooled.Return(ref _buffer);
+    }
 
     public void SetLength(int length) => _length = length;
 
@@ -75,18 +82,5 @@ internal sealed class ByteBuffer
         _length += i;
     }
 
-    private void Grow(int size)
-    {
-        long wanted = Math.Max((long)_buffer.Length * 2, (long)_length + size);
-        if (wanted > System.Array.MaxLength)
-        {
-            wanted = (long)_length + size;
-            if (wanted > System.Array.MaxLength)
-            {
-                throw new InvalidOperationException("A Parquet page or column chunk grew beyond 2 GiB; lower RowGroupSize or PageSize.");
-            }
-        }
-
-        System.Array.Resize(ref _buffer, (int)wanted);
-    }
+    private void Grow(int size) => Pooled.Grow(ref _buffer, _length, (long)_length + size);
 }

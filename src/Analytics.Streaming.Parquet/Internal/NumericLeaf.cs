@@ -11,25 +11,21 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     private static readonly bool IsFloating = typeof(TValue) == typeof(float) || typeof(TValue) == typeof(double);
     private static readonly int Size = Unsafe.SizeOf<TValue>();
 
-    private readonly Dictionary<TValue, int>? _dictionary;
-    private TValue[] _values = new TValue[1024];
-    private int[] _indices = new int[1024];
-    private TValue[] _dictionaryValues = new TValue[256];
+    private readonly NumericDictionary<TValue>? _dictionary;
+    private TValue[] _values = Pooled.Rent<TValue>(1024);
+    private int[] _indices = Pooled.Rent<int>(1024);
     private int _count;
     private int _lastPageValues;
-    private int _dictionaryCount;
     private bool _dictionaryMode;
     private bool _pageUsesDictionary;
-    private bool _hasMinMax;
-    private TValue _min;
-    private TValue _max;
+    private MinMax<TValue, NumberOrder<TValue>> _statistics;
 
     public NumericLeaf(ColumnDescriptor descriptor, WriterContext context)
         : base(descriptor, context)
     {
         if (context.Options.EnableDictionary)
         {
-            _dictionary = IsFloating ? new Dictionary<TValue, int>(BitwiseComparer.Instance) : new Dictionary<TValue, int>();
+            _dictionary = new NumericDictionary<TValue>();
             _dictionaryMode = true;
             _pageUsesDictionary = true;
         }
@@ -38,52 +34,15 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void AddValue(TValue value)
     {
-        if (IsFloating && TValue.IsNaN(value))
-        {
-            // NaN never enters min/max (Parquet statistics rules).
-        }
-        else if (!_hasMinMax)
-        {
-            _min = value;
-            _max = value;
-            _hasMinMax = true;
-        }
-        else if (value < _min)
-        {
-            _min = value;
-        }
-        else if (value > _max)
-        {
-            _max = value;
-        }
-        else if (IsFloating && TValue.IsZero(value))
-        {
-            // -0.0 must lower a +0.0 minimum and +0.0 raise a -0.0 maximum (fixed up in GetStatistics).
-            if (TValue.IsNegative(value) && TValue.IsZero(_min))
-            {
-                _min = value;
-            }
-            else if (!TValue.IsNegative(value) && TValue.IsZero(_max))
-            {
-                _max = value;
-            }
-        }
-
+        _statistics.Add(value);
         int i = _count;
         if (_pageUsesDictionary)
         {
-            ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_dictionary!, value, out bool exists);
-            if (!exists)
+            int slot = _dictionary!.GetOrAdd(value, out bool added);
+            if (added)
             {
-                slot = _dictionaryCount;
-                if (_dictionaryCount == _dictionaryValues.Length)
-                {
-                    Array.Resize(ref _dictionaryValues, _dictionaryCount * 2);
-                }
-
-                _dictionaryValues[_dictionaryCount++] = value;
                 Context.RowGroupBytes += Size;
-                if ((long)_dictionaryCount * Size > Options.DictionaryPageSizeLimit)
+                if ((long)_dictionary.Count * Size > Options.DictionaryPageSizeLimit)
                 {
                     ForceFlush = true;
                 }
@@ -91,7 +50,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
 
             if (i == _indices.Length)
             {
-                Array.Resize(ref _indices, i * 2);
+                Pooled.Grow(ref _indices, i, i + 1);
             }
 
             _indices[i] = slot;
@@ -100,7 +59,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         {
             if (i == _values.Length)
             {
-                Array.Resize(ref _values, i * 2);
+                Pooled.Grow(ref _values, i, i + 1);
             }
 
             _values[i] = value;
@@ -117,7 +76,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         // A page of nulls only has no values: write it PLAIN, so a chunk never refers to an empty dictionary.
         if (_pageUsesDictionary && _count > 0)
         {
-            int width = Math.Max(1, RleEncoder.BitWidth(_dictionaryCount - 1));
+            int width = Math.Max(1, RleEncoder.BitWidth(_dictionary!.Count - 1));
             body.WriteByte((byte)width);
             RleEncoder.Encode(_indices.AsSpan(0, _count), width, body);
             encoding = Encodings.RleDictionary;
@@ -135,9 +94,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
 
     protected override void AfterPageFlushed()
     {
-        // Fall back to PLAIN for the rest of the chunk when the dictionary is too big or does not pay off.
-        if (_dictionaryMode && ((long)_dictionaryCount * Size > Options.DictionaryPageSizeLimit
-            || (DataPages == 1 && _dictionaryCount > 1024 && (long)_dictionaryCount * 10 > (long)_lastPageValues * 9)))
+        if (_dictionaryMode && DictionaryStopsPaying(_dictionary!.Count, (long)_dictionary.Count * Size, _lastPageValues))
         {
             _dictionaryMode = false;
         }
@@ -147,61 +104,35 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
 
     protected override int EncodeDictionary(ByteBuffer body)
     {
-        body.Write(MemoryMarshal.AsBytes(_dictionaryValues.AsSpan(0, _dictionaryCount)));
-        return _dictionaryCount;
+        body.Write(MemoryMarshal.AsBytes(_dictionary!.Values));
+        return _dictionary.Count;
+    }
+
+    protected override void ReleaseBuffers()
+    {
+        Pooled.Return(ref _values);
+        Pooled.Return(ref _indices);
+        _dictionary?.Dispose();
     }
 
     protected override void ResetValues()
     {
         _count = 0;
         _dictionary?.Clear();
-        _dictionaryCount = 0;
         _dictionaryMode = _dictionary is not null;
         _pageUsesDictionary = _dictionaryMode;
-        _hasMinMax = false;
+        _statistics.Reset();
     }
 
-    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    // Parquet: a zero minimum is written as -0.0 and a zero maximum as +0.0 (whichever zero was seen).
+    protected override (byte[] Min, byte[] Max)? GetStatistics() => _statistics.ToPlain(
+        lo => Plain(IsFloating && TValue.IsZero(lo) ? -TValue.Zero : lo),
+        hi => Plain(IsFloating && TValue.IsZero(hi) ? TValue.Zero : hi));
+
+    private static byte[] Plain(TValue value)
     {
-        if (!_hasMinMax)
-        {
-            min = null;
-            max = null;
-            return;
-        }
-
-        TValue lo = _min;
-        TValue hi = _max;
-        if (IsFloating)
-        {
-            // Parquet: a zero minimum is written as -0.0 and a zero maximum as +0.0.
-            if (TValue.IsZero(lo))
-            {
-                lo = -TValue.Zero;
-            }
-
-            if (TValue.IsZero(hi))
-            {
-                hi = TValue.Zero;
-            }
-        }
-
-        min = new byte[Size];
-        max = new byte[Size];
-        MemoryMarshal.Write(min, in lo);
-        MemoryMarshal.Write(max, in hi);
-    }
-
-    private sealed class BitwiseComparer : IEqualityComparer<TValue>
-    {
-        public static readonly BitwiseComparer Instance = new();
-
-        public bool Equals(TValue x, TValue y) => Size == 4
-            ? Unsafe.As<TValue, int>(ref x) == Unsafe.As<TValue, int>(ref y)
-            : Unsafe.As<TValue, long>(ref x) == Unsafe.As<TValue, long>(ref y);
-
-        public int GetHashCode(TValue obj) => Size == 4
-            ? Unsafe.As<TValue, int>(ref obj).GetHashCode()
-            : Unsafe.As<TValue, long>(ref obj).GetHashCode();
+        var bytes = new byte[Size];
+        MemoryMarshal.Write(bytes, in value);
+        return bytes;
     }
 }

@@ -5,65 +5,79 @@ using System.Text.Unicode;
 
 namespace Analytics.Streaming.Parquet.Internal;
 
-/// <summary>BOOLEAN leaf: PLAIN (bit-packed) pages.</summary>
-internal sealed class BooleanLeaf : ValueLeaf<bool>
+/// <summary>A PLAIN-only leaf of fixed-width values, kept in a pooled array until their page is written.</summary>
+internal abstract class PlainArrayLeaf<TValue, TOrder> : ValueLeaf<TValue>
+    where TOrder : IStatisticsOrder<TValue>
 {
-    private byte[] _values = new byte[1024];
+    private readonly int _valueBytes;
+    private TValue[] _values = Pooled.Rent<TValue>(256);
     private int _count;
-    private bool _seenFalse;
-    private bool _seenTrue;
+    private MinMax<TValue, TOrder> _statistics;
 
-    public BooleanLeaf(ColumnDescriptor descriptor, WriterContext context)
-        : base(descriptor, context)
-    {
-    }
+    /// <param name="descriptor">The leaf column.</param>
+    /// <param name="context">The writer's shared state.</param>
+    /// <param name="valueBytes">Encoded bytes per value counted toward the page size (0 when less than a byte).</param>
+    protected PlainArrayLeaf(ColumnDescriptor descriptor, WriterContext context, int valueBytes)
+        : base(descriptor, context) => _valueBytes = valueBytes;
 
-    public override void AddValue(bool value)
+    public override void AddValue(TValue value)
     {
         if (_count == _values.Length)
         {
-            Array.Resize(ref _values, _count * 2);
+            Pooled.Grow(ref _values, _count, _count + 1);
         }
 
-        _values[_count++] = value ? (byte)1 : (byte)0;
-        _seenTrue |= value;
-        _seenFalse |= !value;
+        _values[_count++] = value;
+        PageBytes += _valueBytes;
+        _statistics.Add(value);
     }
 
-    protected override int EncodeValues(ByteBuffer body)
+    protected sealed override int EncodeValues(ByteBuffer body)
     {
-        int bytes = (_count + 7) / 8;
-        var span = body.GetSpan(bytes);
-        span[..bytes].Clear();
-        for (int i = 0; i < _count; i++)
-        {
-            span[i >> 3] |= (byte)(_values[i] << (i & 7));
-        }
-
-        body.Advance(bytes);
+        EncodePlain(_values.AsSpan(0, _count), body);
         _count = 0;
         return Encodings.Plain;
     }
 
-    protected override void ResetValues()
+    /// <summary>Appends the PLAIN encoding of a page's values.</summary>
+    protected abstract void EncodePlain(ReadOnlySpan<TValue> values, ByteBuffer body);
+
+    /// <summary>The PLAIN encoding of one value, as statistics store it.</summary>
+    protected abstract byte[] Plain(TValue value);
+
+    protected sealed override void ReleaseBuffers() => Pooled.Return(ref _values);
+
+    protected sealed override void ResetValues()
     {
         _count = 0;
-        _seenFalse = false;
-        _seenTrue = false;
+        _statistics.Reset();
     }
 
-    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    protected sealed override (byte[] Min, byte[] Max)? GetStatistics() => _statistics.ToPlain(Plain);
+}
+
+/// <summary>BOOLEAN leaf: PLAIN (bit-packed) pages.</summary>
+internal sealed class BooleanLeaf : PlainArrayLeaf<bool, BooleanOrder>
+{
+    public BooleanLeaf(ColumnDescriptor descriptor, WriterContext context)
+        : base(descriptor, context, valueBytes: 0)
     {
-        if (!_seenFalse && !_seenTrue)
+    }
+
+    protected override void EncodePlain(ReadOnlySpan<bool> values, ByteBuffer body)
+    {
+        int bytes = (values.Length + 7) / 8;
+        var span = body.GetSpan(bytes)[..bytes];
+        span.Clear();
+        for (int i = 0; i < values.Length; i++)
         {
-            min = null;
-            max = null;
-            return;
+            span[i >> 3] |= (byte)((values[i] ? 1 : 0) << (i & 7));
         }
 
-        min = [_seenFalse ? (byte)0 : (byte)1];
-        max = [_seenTrue ? (byte)1 : (byte)0];
+        body.Advance(bytes);
     }
+
+    protected override byte[] Plain(bool value) => [value ? (byte)1 : (byte)0];
 }
 
 /// <summary>Orders strings as Parquet does: by their UTF-8 bytes, unsigned (which is code point order).</summary>
@@ -120,13 +134,12 @@ internal sealed class StringLeaf : ValueLeaf<string>
     private readonly ByteBuffer _plain = new(4096);
     private readonly ByteBuffer _dictionaryBytes = new(1024);
     private readonly List<string> _dictionaryStrings = [];
-    private int[] _indices = new int[1024];
+    private int[] _indices = Pooled.Rent<int>(1024);
     private int _count;
     private int _lastPageValues;
     private bool _dictionaryMode;
     private bool _pageUsesDictionary;
-    private string? _min;
-    private string? _max;
+    private MinMax<string, Utf8StringOrder> _plainStatistics;
 
     public StringLeaf(ColumnDescriptor descriptor, WriterContext context)
         : base(descriptor, context)
@@ -160,7 +173,7 @@ internal sealed class StringLeaf : ValueLeaf<string>
 
             if (i == _indices.Length)
             {
-                Array.Resize(ref _indices, i * 2);
+                Pooled.Grow(ref _indices, i, i + 1);
             }
 
             _indices[i] = slot;
@@ -170,15 +183,7 @@ internal sealed class StringLeaf : ValueLeaf<string>
             int before = _plain.Length;
             AppendPlain(_plain, value);
             PageBytes += _plain.Length - before;
-            if (_min is null || Utf8Order.Compare(value, _min) < 0)
-            {
-                _min = value;
-            }
-
-            if (_max is null || Utf8Order.Compare(value, _max) > 0)
-            {
-                _max = value;
-            }
+            _plainStatistics.Add(value);
         }
 
         _count = i + 1;
@@ -210,8 +215,7 @@ internal sealed class StringLeaf : ValueLeaf<string>
 
     protected override void AfterPageFlushed()
     {
-        if (_dictionaryMode && (_dictionaryBytes.Length > Options.DictionaryPageSizeLimit
-            || (DataPages == 1 && _dictionaryStrings.Count > 1024 && (long)_dictionaryStrings.Count * 10 > (long)_lastPageValues * 9)))
+        if (_dictionaryMode && DictionaryStopsPaying(_dictionaryStrings.Count, _dictionaryBytes.Length, _lastPageValues))
         {
             _dictionaryMode = false;
         }
@@ -225,6 +229,13 @@ internal sealed class StringLeaf : ValueLeaf<string>
         return _dictionaryStrings.Count;
     }
 
+    protected override void ReleaseBuffers()
+    {
+        Pooled.Return(ref _indices);
+        _plain.Dispose();
+        _dictionaryBytes.Dispose();
+    }
+
     protected override void ResetValues()
     {
         _count = 0;
@@ -234,29 +245,19 @@ internal sealed class StringLeaf : ValueLeaf<string>
         _dictionaryBytes.Clear();
         _dictionaryMode = _dictionary is not null;
         _pageUsesDictionary = _dictionaryMode;
-        _min = null;
-        _max = null;
+        _plainStatistics.Reset();
     }
 
-    protected override void GetStatistics(out byte[]? min, out byte[]? max)
+    protected override (byte[] Min, byte[] Max)? GetStatistics()
     {
-        string? lo = _min;
-        string? hi = _max;
+        // PLAIN pages were tracked as written; dictionary entries are each seen once here.
+        var all = _plainStatistics;
         foreach (string s in _dictionaryStrings)
         {
-            if (lo is null || Utf8Order.Compare(s, lo) < 0)
-            {
-                lo = s;
-            }
-
-            if (hi is null || Utf8Order.Compare(s, hi) > 0)
-            {
-                hi = s;
-            }
+            all.Add(s);
         }
 
-        min = lo is null ? null : Encoding.UTF8.GetBytes(lo);
-        max = hi is null ? null : Encoding.UTF8.GetBytes(hi);
+        return all.ToPlain(Encoding.UTF8.GetBytes);
     }
 
     private static void AppendPlain(ByteBuffer buffer, string value)
@@ -272,8 +273,7 @@ internal sealed class StringLeaf : ValueLeaf<string>
 internal sealed class BinaryLeaf : ValueLeaf<byte[]>
 {
     private readonly ByteBuffer _plain = new(4096);
-    private byte[]? _min;
-    private byte[]? _max;
+    private MinMax<byte[], BinaryOrder> _statistics;
 
     public BinaryLeaf(ColumnDescriptor descriptor, WriterContext context)
         : base(descriptor, context)
@@ -285,15 +285,7 @@ internal sealed class BinaryLeaf : ValueLeaf<byte[]>
         _plain.WriteInt32LittleEndian(value.Length);
         _plain.Write(value);
         PageBytes += 4 + value.Length;
-        if (_min is null || value.AsSpan().SequenceCompareTo(_min) < 0)
-        {
-            _min = value.ToArray();
-        }
-
-        if (_max is null || value.AsSpan().SequenceCompareTo(_max) > 0)
-        {
-            _max = value.ToArray();
-        }
+        _statistics.Add(value);
     }
 
     protected override int EncodeValues(ByteBuffer body)
@@ -303,92 +295,42 @@ internal sealed class BinaryLeaf : ValueLeaf<byte[]>
         return Encodings.Plain;
     }
 
+    protected override void ReleaseBuffers() => _plain.Dispose();
+
     protected override void ResetValues()
     {
         _plain.Clear();
-        _min = null;
-        _max = null;
+        _statistics.Reset();
     }
 
-    protected override void GetStatistics(out byte[]? min, out byte[]? max)
-    {
-        min = _min;
-        max = _max;
-    }
+    protected override (byte[] Min, byte[] Max)? GetStatistics() => _statistics.ToPlain(value => value);
 }
 
 /// <summary>DECIMAL leaf with precision above 18: FIXED_LEN_BYTE_ARRAY, big-endian two's complement, PLAIN pages.</summary>
-internal sealed class FixedDecimalLeaf : ValueLeaf<Int128>
+internal sealed class FixedDecimalLeaf : PlainArrayLeaf<Int128, NumberOrder<Int128>>
 {
-    private Int128[] _values = new Int128[256];
-    private int _count;
-    private bool _hasMinMax;
-    private Int128 _min;
-    private Int128 _max;
-
     public FixedDecimalLeaf(ColumnDescriptor descriptor, WriterContext context)
-        : base(descriptor, context)
+        : base(descriptor, context, valueBytes: descriptor.TypeLength)
     {
     }
 
-    public override void AddValue(Int128 value)
-    {
-        if (_count == _values.Length)
-        {
-            Array.Resize(ref _values, _count * 2);
-        }
-
-        _values[_count++] = value;
-        PageBytes += Descriptor.TypeLength;
-        if (!_hasMinMax)
-        {
-            _min = value;
-            _max = value;
-            _hasMinMax = true;
-        }
-        else if (value < _min)
-        {
-            _min = value;
-        }
-        else if (value > _max)
-        {
-            _max = value;
-        }
-    }
-
-    protected override int EncodeValues(ByteBuffer body)
+    protected override void EncodePlain(ReadOnlySpan<Int128> values, ByteBuffer body)
     {
         int width = Descriptor.TypeLength;
-        var span = body.GetSpan(_count * width);
-        for (int i = 0; i < _count; i++)
+        var span = body.GetSpan(values.Length * width);
+        for (int i = 0; i < values.Length; i++)
         {
-            Write(_values[i], span.Slice(i * width, width));
+            Write(values[i], span.Slice(i * width, width));
         }
 
-        body.Advance(_count * width);
-        _count = 0;
-        return Encodings.Plain;
+        body.Advance(values.Length * width);
     }
 
-    protected override void ResetValues()
+    protected override byte[] Plain(Int128 value)
     {
-        _count = 0;
-        _hasMinMax = false;
-    }
-
-    protected override void GetStatistics(out byte[]? min, out byte[]? max)
-    {
-        if (!_hasMinMax)
-        {
-            min = null;
-            max = null;
-            return;
-        }
-
-        min = new byte[Descriptor.TypeLength];
-        max = new byte[Descriptor.TypeLength];
-        Write(_min, min);
-        Write(_max, max);
+        var bytes = new byte[Descriptor.TypeLength];
+        Write(value, bytes);
+        return bytes;
     }
 
     private static void Write(Int128 value, Span<byte> destination)

@@ -1,25 +1,50 @@
 using System.IO.Compression;
+using Snappier;
+using ZstdSharp;
 
 namespace Analytics.Streaming.Parquet.Internal;
 
-/// <summary>Compresses page bodies with the configured codec (no framing: the codec's own format, as Parquet wants).</summary>
+/// <summary>
+/// Compresses page bodies with the configured codec (no framing: the codec's own format, as Parquet wants) into one
+/// scratch buffer reused for every page of the writer, so compression allocates nothing per page (GZIP excepted: a
+/// <see cref="GZipStream"/> per page).
+/// </summary>
 internal sealed class PageCompressor : IDisposable
 {
     private readonly ParquetCompression _codec;
     private readonly CompressionLevel _level;
     private readonly ByteBuffer _scratch = new(64 * 1024);
     private readonly BufferStream _stream;
+    private readonly Compressor? _zstd;
 
     public PageCompressor(ParquetCompression codec, CompressionLevel level)
     {
         _codec = codec;
         _level = level;
         _stream = new BufferStream(_scratch);
+        if (codec == ParquetCompression.Zstd)
+        {
+            _zstd = new Compressor(ZstdLevel(level));
+        }
     }
 
     public ParquetCompression Codec => _codec;
 
-    public void Dispose() => _stream.Dispose();
+    /// <summary>The ZSTD level used for a <see cref="CompressionLevel"/> (see <see cref="ParquetWriterOptions.CompressionLevel"/>).</summary>
+    public static int ZstdLevel(CompressionLevel level) => level switch
+    {
+        CompressionLevel.NoCompression => Compressor.MinCompressionLevel,
+        CompressionLevel.Fastest => 1,
+        CompressionLevel.SmallestSize => 19,
+        _ => Compressor.DefaultCompressionLevel,
+    };
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _zstd?.Dispose();
+        _scratch.Dispose();
+    }
 
     /// <summary>Compresses <paramref name="body"/>; the result stays valid until the next call.</summary>
     public ReadOnlySpan<byte> Compress(ReadOnlySpan<byte> body)
@@ -30,11 +55,11 @@ internal sealed class PageCompressor : IDisposable
             case ParquetCompression.Uncompressed:
                 return body;
             case ParquetCompression.Snappy:
-                {
-                    // IronSnappy 1.3 offers only an allocating block encoder (one array per page).
-                    return IronSnappy.Snappy.Encode(body);
-                }
-
+                _scratch.Advance(Snappy.Compress(body, _scratch.GetSpan(Snappy.GetMaxCompressedLength(body.Length))));
+                break;
+            case ParquetCompression.Zstd:
+                _scratch.Advance(_zstd!.Wrap(body, _scratch.GetSpan(Compressor.GetCompressBound(body.Length))));
+                break;
             case ParquetCompression.Gzip:
                 using (var gzip = new GZipStream(_stream, _level, leaveOpen: true))
                 {

@@ -1,19 +1,30 @@
+using System.Numerics;
+
 namespace Analytics.Streaming.Parquet.Internal;
 
-/// <summary>The RLE / bit-packed hybrid encoding of levels and dictionary indices (Parquet Encodings.md).</summary>
+/// <summary>
+/// The RLE / bit-packed hybrid encoding (Parquet Encodings.md) of definition and repetition levels (bytes) and
+/// dictionary indices (ints): one generic path, specialized by the JIT for each element type.
+/// </summary>
 internal static class RleEncoder
 {
     /// <summary>The bits needed for values up to <paramref name="max"/>: ceil(log2(max + 1)).</summary>
     public static int BitWidth(int max) => max == 0 ? 0 : 32 - int.LeadingZeroCount(max);
 
-    /// <summary>Appends the hybrid encoding of <paramref name="values"/> (no length prefix).</summary>
-    public static void Encode(ReadOnlySpan<int> values, int bitWidth, ByteBuffer output)
+    /// <summary>
+    /// Appends the hybrid encoding of <paramref name="values"/> (no length prefix): a repeat of 8 or more is one RLE
+    /// run; everything else goes into bit-packed runs of whole groups of 8, ended where a long repeat starts on a
+    /// group boundary.
+    /// </summary>
+    /// <typeparam name="T">The element type (<see cref="byte"/> levels or <see cref="int"/> indices); values are non-negative and fit <paramref name="bitWidth"/>.</typeparam>
+    public static void Encode<T>(ReadOnlySpan<T> values, int bitWidth, ByteBuffer output)
+        where T : unmanaged, IBinaryInteger<T>
     {
         int n = values.Length;
         int i = 0;
         while (i < n)
         {
-            int v = values[i];
+            T v = values[i];
             int run = 1;
             while (i + run < n && values[i + run] == v)
             {
@@ -22,44 +33,7 @@ internal static class RleEncoder
 
             if (run >= 8)
             {
-                WriteRle(v, run, bitWidth, output);
-                i += run;
-                continue;
-            }
-
-            // A bit-packed run: groups of 8 until a long repeat starts at a group boundary or the data ends.
-            int start = i;
-            int end = i;
-            while (end < n)
-            {
-                end = Math.Min(end + 8, n);
-                if (end >= n || RepeatLength(values, end) >= 8)
-                {
-                    break;
-                }
-            }
-
-            WriteBitPacked(values[start..end], bitWidth, output);
-            i = end;
-        }
-    }
-
-    public static void Encode(ReadOnlySpan<byte> values, int bitWidth, ByteBuffer output)
-    {
-        int n = values.Length;
-        int i = 0;
-        while (i < n)
-        {
-            byte v = values[i];
-            int run = 1;
-            while (i + run < n && values[i + run] == v)
-            {
-                run++;
-            }
-
-            if (run >= 8)
-            {
-                WriteRle(v, run, bitWidth, output);
+                WriteRle(int.CreateTruncating(v), run, bitWidth, output);
                 i += run;
                 continue;
             }
@@ -80,21 +54,10 @@ internal static class RleEncoder
         }
     }
 
-    private static int RepeatLength(ReadOnlySpan<int> values, int at)
+    private static int RepeatLength<T>(ReadOnlySpan<T> values, int at)
+        where T : unmanaged, IBinaryInteger<T>
     {
-        int v = values[at];
-        int run = 1;
-        while (at + run < values.Length && run < 8 && values[at + run] == v)
-        {
-            run++;
-        }
-
-        return run;
-    }
-
-    private static int RepeatLength(ReadOnlySpan<byte> values, int at)
-    {
-        byte v = values[at];
+        T v = values[at];
         int run = 1;
         while (at + run < values.Length && run < 8 && values[at + run] == v)
         {
@@ -114,7 +77,8 @@ internal static class RleEncoder
         }
     }
 
-    private static void WriteBitPacked(ReadOnlySpan<int> values, int bitWidth, ByteBuffer output)
+    private static void WriteBitPacked<T>(ReadOnlySpan<T> values, int bitWidth, ByteBuffer output)
+        where T : unmanaged, IBinaryInteger<T>
     {
         int groups = (values.Length + 7) / 8;
         output.WriteVarint(((ulong)groups << 1) | 1);
@@ -125,32 +89,7 @@ internal static class RleEncoder
         int total = groups * 8;
         for (int k = 0; k < total; k++)
         {
-            ulong v = k < values.Length ? (uint)values[k] : 0;
-            acc |= v << bits;
-            bits += bitWidth;
-            while (bits >= 8)
-            {
-                span[written++] = (byte)acc;
-                acc >>= 8;
-                bits -= 8;
-            }
-        }
-
-        output.Advance(written);
-    }
-
-    private static void WriteBitPacked(ReadOnlySpan<byte> values, int bitWidth, ByteBuffer output)
-    {
-        int groups = (values.Length + 7) / 8;
-        output.WriteVarint(((ulong)groups << 1) | 1);
-        var span = output.GetSpan(groups * bitWidth);
-        int written = 0;
-        ulong acc = 0;
-        int bits = 0;
-        int total = groups * 8;
-        for (int k = 0; k < total; k++)
-        {
-            ulong v = k < values.Length ? values[k] : 0u;
+            ulong v = k < values.Length ? ulong.CreateTruncating(values[k]) : 0;
             acc |= v << bits;
             bits += bitWidth;
             while (bits >= 8)
