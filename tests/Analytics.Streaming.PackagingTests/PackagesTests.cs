@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.IO.Compression;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
@@ -23,6 +24,7 @@ public sealed class PackagesTests(PackedPackages packed) : IClassFixture<PackedP
     [Fact]
     public void Pack_Solution_ProducesPackageAndSymbolPackageForEverySourceProject()
     {
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dotnet pack took {packed.PackDuration.TotalSeconds:F1} s"));
         Assert.NotEmpty(packed.PackageProjects);
         Assert.Equal(packed.PackageProjects, packed.Packages.Select(PackedPackages.ReadId).Order(StringComparer.Ordinal));
         Assert.Equal(packed.PackageProjects, packed.SymbolPackages.Select(PackedPackages.ReadId).Order(StringComparer.Ordinal));
