@@ -39,12 +39,16 @@ internal sealed record CrashRun(string Folder, int Seed, IReadOnlyList<Incarnati
     /// <summary>Gets the number of processes killed.</summary>
     public int Kills => Incarnations.Count(i => i.Killed);
 
+    /// <summary>Gets the number of kills that left lake objects no saved checkpoint covered.</summary>
+    public int KillsBetweenFlushAndCheckpoint => Incarnations.Count(i => i.UncoveredObjects > 0);
+
     /// <summary>Describes every incarnation on one line each (restored checkpoint, kill, exit, counters).</summary>
     /// <returns>The description.</returns>
     public string Describe()
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"run in {Folder}, kill seed {Seed} (set CRASH_SEED={Seed} to repeat the kill schedule), {Kills} kills\n");
+        text.Append(CultureInfo.InvariantCulture, $"run in {Folder}, kill seed {Seed} (set CRASH_SEED={Seed} to repeat the kill schedule), {Kills} kills");
+        text.Append(KillsBetweenFlushAndCheckpoint > 0 ? string.Create(CultureInfo.InvariantCulture, $", {KillsBetweenFlushAndCheckpoint} between a lake flush and its checkpoint\n") : "\n");
         foreach (var incarnation in Incarnations)
         {
             text.Append(CultureInfo.InvariantCulture, $"  #{incarnation.Number}: restored checkpoint {incarnation.Restored?.Id ?? 0}, ");
@@ -103,18 +107,19 @@ internal static class CrashHarness
     /// <param name="folder">The output folder.</param>
     /// <param name="seed">The seed of the kill schedule.</param>
     /// <param name="totalRecords">The number of records the source delivers in all (for the targets).</param>
-    /// <param name="lake">Whether the worker writes a lake: then half the kills wait for a new object in it.</param>
+    /// <param name="lake">Whether the worker writes a lake: then one kill, and half the others, wait for a new object in it.</param>
     /// <returns>The run.</returns>
     public static async Task<CrashRun> RunWithKillsAsync(IReadOnlyList<string> arguments, string folder, int seed, int totalRecords, bool lake = false)
     {
         var random = new Random(seed);
         int planned = random.Next(3, 6);
         var targets = Enumerable.Range(0, planned).Select(_ => (int)(totalRecords * (0.05 + (random.NextDouble() * 0.8)))).Order().ToArray();
+        int lakeKill = lake ? random.Next(planned) : -1;
         var progress = new ReadProgress(Path.Combine(folder, CrashFiles.ReadLog));
         var incarnations = new List<Incarnation>();
         for (int number = 0; number < planned; number++)
         {
-            string condition = random.Next(lake ? 12 : 6) switch
+            string condition = number == lakeKill ? "lake" : random.Next(lake ? 12 : 6) switch
             {
                 0 => "started",
                 1 => "reads",
