@@ -112,7 +112,8 @@ internal static class Program
     /// <summary>
     /// Mode b: JSON events from every shard of a Kinesis stream (kinesalite) through 10 s tumbling windows with 3 s
     /// out-of-orderness, count and sum per key, emitted on close, to the result folder and to the S3 sink writing
-    /// Parquet to a local folder. Stops gracefully once a saved checkpoint's watermark reaches <c>--end-ms</c>. With
+    /// Parquet to a local folder (a checkpoint listener: a restart removes the objects of epochs after its checkpoint,
+    /// with the pipeline name as the writer id). Stops gracefully once a saved checkpoint's watermark reaches <c>--end-ms</c>. With
     /// <c>--save-delay-ms</c>, each checkpoint save takes that much longer (see <see cref="SlowCheckpointStore"/>).
     /// </summary>
     private static async Task<int> RunKinesisAsync(WorkerArguments arguments, string output, TextWriter log, int incarnation, TimeSpan timeout)
@@ -143,7 +144,6 @@ internal static class Program
             TableName = "readings",
             Zone = DataLakeZone.Analytics,
             Layout = KeyLayout<Result>.Hive(TimePartitioning.Hour, r => r.Window.Start),
-            RecordIdentity = r => r.Id,
         });
         using var files = new FileCheckpointStore(Path.Combine(output, CrashFiles.Checkpoints));
         var saveDelay = TimeSpan.FromMilliseconds(arguments.Number("save-delay-ms", 0));
