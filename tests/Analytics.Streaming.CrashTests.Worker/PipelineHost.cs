@@ -5,10 +5,13 @@ namespace Analytics.Streaming.CrashTests;
 /// <summary>
 /// Runs a pipeline the way a service does, and tells the test what happens on standard output: a
 /// <c>started</c> line with the checkpoint it resumes from, a <c>checkpoint</c> line after every saved checkpoint, and
-/// a <c>done</c> line when <c>RunAsync</c> returned (a killed process prints nothing more).
+/// a <c>done</c> line when <c>RunAsync</c> returned (a killed process prints nothing more). The counters lines start
+/// with <c>t=</c>, the milliseconds since the pipeline started.
 /// </summary>
 internal static class PipelineHost
 {
+    private static readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
+
     /// <summary>Runs the pipeline until its source ends, <paramref name="stopWhen"/> holds for a saved checkpoint, or the timeout.</summary>
     /// <param name="pipeline">The pipeline.</param>
     /// <param name="store">Its checkpoint store (read once here for the <c>started</c> line).</param>
@@ -24,6 +27,7 @@ internal static class PipelineHost
         TimeSpan timeout)
         where TKey : notnull
     {
+        Clock.Restart();
         var restored = await store.LoadAsync(pipeline.Name, CancellationToken.None).ConfigureAwait(false);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
@@ -87,7 +91,7 @@ internal static class PipelineHost
     private static string Describe(PipelineStatistics statistics, PipelineCheckpoint? checkpoint)
         => string.Create(
             CultureInfo.InvariantCulture,
-            $"id={checkpoint?.Id ?? 0} watermarkMs={Milliseconds(checkpoint?.Watermark)} in={statistics.RecordsIn} accepted={statistics.RecordsAccepted} late={statistics.LateRecords} dead={statistics.DeadLetters} replayed={statistics.RecordsReplayed} results={statistics.ResultsOut} restored={statistics.RestoredFrom?.Id ?? 0}");
+            $"t={Clock.ElapsedMilliseconds}ms id={checkpoint?.Id ?? 0} watermarkMs={Milliseconds(checkpoint?.Watermark)} in={statistics.RecordsIn} accepted={statistics.RecordsAccepted} late={statistics.LateRecords} dead={statistics.DeadLetters} replayed={statistics.RecordsReplayed} results={statistics.ResultsOut} restored={statistics.RestoredFrom?.Id ?? 0}");
 
     private static long Milliseconds(DateTimeOffset? time)
         => time is not { } t ? long.MinValue : t == DateTimeOffset.MaxValue ? long.MaxValue : t == DateTimeOffset.MinValue ? long.MinValue : t.ToUnixTimeMilliseconds();

@@ -64,6 +64,13 @@ internal sealed record CrashRun(string Folder, int Seed, IReadOnlyList<Incarnati
             text.Append("; last printed: ");
             text.Append(string.Join(' ', incarnation.LastStatistics.Select(p => $"{p.Key}={p.Value}")));
             text.Append('\n');
+            if (Environment.GetEnvironmentVariable("CRASH_VERBOSE") == "1")
+            {
+                foreach (string line in incarnation.Lines)
+                {
+                    text.Append("      ").Append(line).Append('\n');
+                }
+            }
         }
 
         return text.ToString();
