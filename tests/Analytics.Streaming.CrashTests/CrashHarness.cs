@@ -24,6 +24,10 @@ internal sealed record Incarnation(int Number, PipelineCheckpoint? Restored, str
             ? CrashFiles.ParseLine(line)
             : new Dictionary<string, string>();
 
+    /// <summary>Gets the id of the last checkpoint the process reported saved (it prints the line after the save); 0 when none.</summary>
+    public long LastSavedCheckpoint => Lines.LastOrDefault(l => l.StartsWith(CrashFiles.CheckpointLine, StringComparison.Ordinal) || l.StartsWith(CrashFiles.DoneLine, StringComparison.Ordinal)) is { } line
+        && CrashFiles.ParseLine(line).TryGetValue("id", out string? id) ? long.Parse(id, CultureInfo.InvariantCulture) : 0;
+
     /// <summary>Gets a counter from <see cref="LastStatistics"/>; 0 when the process printed none.</summary>
     /// <param name="name">The counter, such as <c>replayed</c>.</param>
     /// <returns>The value.</returns>

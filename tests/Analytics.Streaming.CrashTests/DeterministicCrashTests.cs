@@ -52,20 +52,20 @@ internal static class DeterministicCrashCheck
         RunOutputs.AssertSame(expected, actual, report);
         Assert.True(killed.Kills >= 3, $"Only {killed.Kills} kills landed before the run ended.\n{report}");
         AssertEveryRecordAccounted(uninterrupted, expected, window, total);
-        AssertRestartsResumed(restarts, total, report);
+        AssertRestartsResumed(restarts, report);
 
         Directory.Delete(root, recursive: true);
     }
 
     /// <summary>
-    /// Every restart resumed from its checkpoint: nothing at or before a resume position was read again, nothing a
-    /// checkpoint with window state covers was read again, the pipeline's replay counter matches what the source
-    /// delivered again, and no restart redid more than half the input (work lost with a killed process is bounded by
-    /// the time since its last checkpoint). Without window state the replays themselves are the open windows'
-    /// records, bounded by the window definition (size, lateness, and how far partitions are apart), not by the kills:
-    /// they are reported, not bounded here.
+    /// Every restart resumed from the last checkpoint saved before it (no saved progress is lost, so what is done
+    /// twice is at most what a killed process did after its last save), nothing at or before a resume position was
+    /// read again, nothing a checkpoint with window state covers was read again, and the pipeline's replay counter
+    /// matches what the source delivered again. How much is redone depends on how long the killed process ran past
+    /// its last save (a loaded machine saves less often); without window state the replays are the open windows'
+    /// records, bounded by the window definition. Both are reported, not bounded by a number here.
     /// </summary>
-    public static void AssertRestartsResumed(IReadOnlyList<RestartReads> restarts, int totalRecords, string report)
+    public static void AssertRestartsResumed(IReadOnlyList<RestartReads> restarts, string report)
     {
         Assert.NotEmpty(restarts);
         foreach (var restart in restarts)
@@ -73,7 +73,7 @@ internal static class DeterministicCrashCheck
             Assert.True(restart.AtOrBeforeResume == 0, $"Restart #{restart.Incarnation} read {restart.AtOrBeforeResume} records at or before its resume positions again.\n{report}");
             Assert.True(!restart.WithWindowState || restart.Replays == 0, $"Restart #{restart.Incarnation} restored window state but read {restart.Replays} records its checkpoint covered again.\n{report}");
             Assert.True(restart.LibraryReplayed <= restart.Replays, $"Restart #{restart.Incarnation}: the pipeline counted {restart.LibraryReplayed} replays, the source delivered {restart.Replays}.\n{report}");
-            Assert.True(restart.Redone <= totalRecords / 2, $"Restart #{restart.Incarnation} redid {restart.Redone} of {totalRecords} records.\n{report}");
+            Assert.True(restart.RestoredId >= restart.PreviousSaved, $"Restart #{restart.Incarnation} resumed from checkpoint {restart.RestoredId}, but checkpoint {restart.PreviousSaved} had been saved before.\n{report}");
         }
 
         var last = restarts[^1];

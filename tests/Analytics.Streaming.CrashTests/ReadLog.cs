@@ -13,11 +13,12 @@ namespace Analytics.Streaming.CrashTests;
 /// <param name="AtOrBeforeResume">Records read again at or before the partition's resume position: the source must never deliver them.</param>
 /// <param name="LibraryReplayed">The pipeline's own <c>RecordsReplayed</c> as the process last printed it (complete only for a process that exited).</param>
 /// <param name="WithWindowState">Whether the restored checkpoint carried the open windows (then nothing it covers is read again).</param>
-internal sealed record RestartReads(int Incarnation, long RestoredId, int Read, int Reread, int Replays, int Redone, int AtOrBeforeResume, long LibraryReplayed, bool WithWindowState)
+/// <param name="PreviousSaved">The last checkpoint the process before it reported saved: the restart must resume from it or a later one.</param>
+internal sealed record RestartReads(int Incarnation, long RestoredId, int Read, int Reread, int Replays, int Redone, int AtOrBeforeResume, long LibraryReplayed, bool WithWindowState, long PreviousSaved)
 {
     /// <inheritdoc />
     public override string ToString()
-        => string.Create(CultureInfo.InvariantCulture, $"#{Incarnation} from checkpoint {RestoredId}: read {Read}, read again {Reread} = {Replays} replays (library counted {LibraryReplayed}) + {Redone} redone after the checkpoint");
+        => string.Create(CultureInfo.InvariantCulture, $"#{Incarnation} from checkpoint {RestoredId} (last saved before: {PreviousSaved}): read {Read}, read again {Reread} = {Replays} replays (library counted {LibraryReplayed}) + {Redone} redone after the checkpoint");
 }
 
 /// <summary>
@@ -57,6 +58,7 @@ internal static class ReadLog
 
         var seen = new HashSet<StreamPosition>();
         var restarts = new List<RestartReads>();
+        long previousSaved = 0;
         foreach (var incarnation in run.Incarnations)
         {
             var positions = byIncarnation.GetValueOrDefault(incarnation.Number) ?? [];
@@ -86,8 +88,10 @@ internal static class ReadLog
             seen.UnionWith(positions);
             if (incarnation.Number > 0)
             {
-                restarts.Add(new RestartReads(incarnation.Number, incarnation.Restored?.Id ?? 0, positions.Count, reread, replays, reread - replays, beforeResume, incarnation.Statistic("replayed"), incarnation.Restored?.HasWindowState == true));
+                restarts.Add(new RestartReads(incarnation.Number, incarnation.Restored?.Id ?? 0, positions.Count, reread, replays, reread - replays, beforeResume, incarnation.Statistic("replayed"), incarnation.Restored?.HasWindowState == true, previousSaved));
             }
+
+            previousSaved = Math.Max(previousSaved, incarnation.LastSavedCheckpoint);
         }
 
         return restarts;
