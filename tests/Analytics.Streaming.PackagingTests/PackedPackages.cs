@@ -13,8 +13,8 @@ namespace Analytics.Streaming.PackagingTests;
 /// <remarks>
 /// The pack runs in the repository itself (its own bin and obj folders), with the configuration these tests were built
 /// in, and without restoring: the solution's restore (or this project's references to every package project) has
-/// restored them already. Where the build was already a ContinuousIntegrationBuild (CI), nothing is compiled again;
-/// elsewhere the pack compiles the package projects once more, with deterministic paths.
+/// restored them already. A Release build is already a ContinuousIntegrationBuild, so nothing is compiled again; in
+/// Debug the pack compiles the package projects once more, with deterministic paths.
 /// </remarks>
 public sealed class PackedPackages : IAsyncLifetime
 {
