@@ -93,11 +93,11 @@ internal sealed class AwsJsonTransport : IDisposable
                     }
                     catch (JsonException exception)
                     {
-                        throw new KinesisException($"{operation}: the service's answer is not the expected JSON: {exception.Message}", "MalformedResponse", response.Status, response.RequestId, exception);
+                        throw new KinesisException($"{operation}: the service's answer is not the expected JSON: {exception.Message}", KinesisErrors.MalformedResponse, response.Status, response.RequestId, exception);
                     }
                     catch (FormatException exception)
                     {
-                        throw new KinesisException($"{operation}: the service's answer holds a malformed value: {exception.Message}", "MalformedResponse", response.Status, response.RequestId, exception);
+                        throw new KinesisException($"{operation}: the service's answer holds a malformed value: {exception.Message}", KinesisErrors.MalformedResponse, response.Status, response.RequestId, exception);
                     }
                 }
 
@@ -274,7 +274,7 @@ internal sealed class AwsJsonTransport : IDisposable
                 {
                     throw new KinesisException(
                         "No AWS credentials were found in the default chain (environment, profile, container, instance): set KinesisClientOptions.Credentials or configure the chain. " + exception.Message,
-                        "MissingCredentials",
+                        KinesisErrors.MissingCredentials,
                         null,
                         null,
                         exception);

@@ -44,7 +44,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     public Uri Endpoint => _transport.Endpoint;
 
     /// <inheritdoc />
-    public Task<PutRecordResponse> PutRecordAsync(PutRecordRequest request, CancellationToken cancellationToken)
+    public Task<KinesisPutRecordResponse> PutRecordAsync(KinesisPutRecordRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.ValidateStream();
@@ -57,7 +57,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<PutRecordsResponse> PutRecordsAsync(PutRecordsRequest request, CancellationToken cancellationToken)
+    public Task<KinesisPutRecordsResponse> PutRecordsAsync(KinesisPutRecordsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.ValidateStream();
@@ -75,7 +75,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<ListShardsResponse> ListShardsAsync(ListShardsRequest request, CancellationToken cancellationToken)
+    public Task<KinesisListShardsResponse> ListShardsAsync(KinesisListShardsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.NextToken is null)
@@ -91,45 +91,8 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             cancellationToken);
     }
 
-    /// <summary>Lists every shard of a stream, following the paging tokens.</summary>
-    /// <param name="request">The stream and filter (its <see cref="ListShardsRequest.NextToken"/> must be <see langword="null"/>).</param>
-    /// <param name="cancellationToken">Cancels the listing.</param>
-    /// <returns>All shards, in the service's order (by shard id).</returns>
-    /// <remarks>When a paging token expires mid-way, the listing continues after the last shard seen.</remarks>
-    public async Task<IReadOnlyList<Shard>> ListAllShardsAsync(ListShardsRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var shards = new List<Shard>();
-        var page = await ListShardsAsync(request, cancellationToken).ConfigureAwait(false);
-        shards.AddRange(page.Shards);
-        while (page.NextToken is { } token)
-        {
-            try
-            {
-                page = await ListShardsAsync(new ListShardsRequest { NextToken = token, MaxResults = request.MaxResults }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ExpiredNextTokenException)
-            {
-                page = await ListShardsAsync(
-                    new ListShardsRequest
-                    {
-                        StreamName = request.StreamName,
-                        StreamArn = request.StreamArn,
-                        MaxResults = request.MaxResults,
-                        ShardFilter = request.ShardFilter,
-                        ExclusiveStartShardId = shards.Count > 0 ? shards[^1].ShardId : null,
-                    },
-                    cancellationToken).ConfigureAwait(false);
-            }
-
-            shards.AddRange(page.Shards);
-        }
-
-        return shards;
-    }
-
     /// <inheritdoc />
-    public Task<StreamDescriptionSummary> DescribeStreamSummaryAsync(DescribeStreamSummaryRequest request, CancellationToken cancellationToken)
+    public Task<KinesisStreamSummary> DescribeStreamSummaryAsync(KinesisDescribeStreamSummaryRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.ValidateStream();
@@ -147,7 +110,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<GetShardIteratorResponse> GetShardIteratorAsync(GetShardIteratorRequest request, CancellationToken cancellationToken)
+    public Task<KinesisGetShardIteratorResponse> GetShardIteratorAsync(KinesisGetShardIteratorRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.ValidateStream();
@@ -161,7 +124,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<GetRecordsResponse> GetRecordsAsync(GetRecordsRequest request, CancellationToken cancellationToken)
+    public Task<KinesisGetRecordsResponse> GetRecordsAsync(KinesisGetRecordsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.ShardIterator, nameof(request));
@@ -179,7 +142,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<StreamConsumerDescription> RegisterStreamConsumerAsync(RegisterStreamConsumerRequest request, CancellationToken cancellationToken)
+    public Task<KinesisRegisteredConsumer> RegisterStreamConsumerAsync(KinesisRegisterStreamConsumerRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.StreamArn, nameof(request));
@@ -199,7 +162,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<StreamConsumerDescription> DescribeStreamConsumerAsync(DescribeStreamConsumerRequest request, CancellationToken cancellationToken)
+    public Task<KinesisRegisteredConsumer> DescribeStreamConsumerAsync(KinesisDescribeStreamConsumerRequest request, CancellationToken cancellationToken)
     {
         ValidateConsumer(request);
         return _transport.CallAsync(
@@ -211,7 +174,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task DeregisterStreamConsumerAsync(DescribeStreamConsumerRequest request, CancellationToken cancellationToken)
+    public Task DeregisterStreamConsumerAsync(KinesisDescribeStreamConsumerRequest request, CancellationToken cancellationToken)
     {
         ValidateConsumer(request);
         return _transport.CallAsync(
@@ -223,8 +186,8 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<SubscribeToShardEvent> SubscribeToShardAsync(
-        SubscribeToShardRequest request,
+    public async IAsyncEnumerable<KinesisSubscribeToShardEvent> SubscribeToShardAsync(
+        KinesisSubscribeToShardRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -275,89 +238,10 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
         }
     }
 
-    /// <inheritdoc />
-    public Task CreateStreamAsync(CreateStreamRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.StreamName, nameof(request));
-        ArgumentOutOfRangeException.ThrowIfLessThan(request.ShardCount, 1, nameof(request));
-        return _transport.CallAsync(
-            "CreateStream",
-            request,
-            static (writer, r) =>
-            {
-                writer.WriteStartObject();
-                writer.WriteString("StreamName"u8, r.StreamName);
-                writer.WriteNumber("ShardCount"u8, r.ShardCount);
-                writer.WriteEndObject();
-            },
-            static (_, _) => true,
-            cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task DeleteStreamAsync(StreamRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        request.ValidateStream();
-        return _transport.CallAsync(
-            "DeleteStream",
-            request,
-            static (writer, r) =>
-            {
-                writer.WriteStartObject();
-                KinesisJson.WriteStream(writer, r);
-                writer.WriteBoolean("EnforceConsumerDeletion"u8, true);
-                writer.WriteEndObject();
-            },
-            static (_, _) => true,
-            cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task SplitShardAsync(SplitShardRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        request.ValidateStream();
-        return _transport.CallAsync(
-            "SplitShard",
-            request,
-            static (writer, r) =>
-            {
-                writer.WriteStartObject();
-                KinesisJson.WriteStream(writer, r);
-                writer.WriteString("ShardToSplit"u8, r.ShardToSplit);
-                writer.WriteString("NewStartingHashKey"u8, KinesisHashKey.Format(r.NewStartingHashKey));
-                writer.WriteEndObject();
-            },
-            static (_, _) => true,
-            cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task MergeShardsAsync(MergeShardsRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        request.ValidateStream();
-        return _transport.CallAsync(
-            "MergeShards",
-            request,
-            static (writer, r) =>
-            {
-                writer.WriteStartObject();
-                KinesisJson.WriteStream(writer, r);
-                writer.WriteString("ShardToMerge"u8, r.ShardToMerge);
-                writer.WriteString("AdjacentShardToMerge"u8, r.AdjacentShardToMerge);
-                writer.WriteEndObject();
-            },
-            static (_, _) => true,
-            cancellationToken);
-    }
-
     /// <summary>Closes the client's connections.</summary>
     public void Dispose() => _transport.Dispose();
 
-    private static void ValidateConsumer(DescribeStreamConsumerRequest request)
+    private static void ValidateConsumer(KinesisDescribeStreamConsumerRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ConsumerArn is null && (request.StreamArn is null || request.ConsumerName is null))
@@ -390,7 +274,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
         }
     }
 
-    private static SubscribeToShardEvent? Interpret(EventStreamMessage message)
+    private static KinesisSubscribeToShardEvent? Interpret(EventStreamMessage message)
     {
         string messageType = HeaderOrNull(message, ":message-type") ?? "event";
         switch (messageType)
@@ -408,7 +292,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
                 }
                 catch (Exception exception) when (exception is JsonException or FormatException)
                 {
-                    throw new KinesisException($"SubscribeToShard: an event is not the expected JSON: {exception.Message}", "MalformedResponse", HttpStatusCode.OK, null, exception);
+                    throw new KinesisException($"SubscribeToShard: an event is not the expected JSON: {exception.Message}", KinesisErrors.MalformedResponse, HttpStatusCode.OK, null, exception);
                 }
 
             case "exception":
@@ -477,7 +361,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             int total = BinaryPrimitives.ReadInt32BigEndian(_buffer);
             if (total < 16 || total > 32 * 1024 * 1024)
             {
-                throw new KinesisException($"SubscribeToShard: an event-stream frame declares an impossible length of {total} bytes.", "MalformedResponse", HttpStatusCode.OK, null);
+                throw new KinesisException($"SubscribeToShard: an event-stream frame declares an impossible length of {total} bytes.", KinesisErrors.MalformedResponse, HttpStatusCode.OK, null);
             }
 
             if (total > _buffer.Length)
@@ -495,7 +379,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                throw new KinesisException($"SubscribeToShard: a malformed event-stream frame ({exception.Message}).", "MalformedResponse", HttpStatusCode.OK, null, exception);
+                throw new KinesisException($"SubscribeToShard: a malformed event-stream frame ({exception.Message}).", KinesisErrors.MalformedResponse, HttpStatusCode.OK, null, exception);
             }
         }
 

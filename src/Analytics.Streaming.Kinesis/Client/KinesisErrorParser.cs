@@ -81,13 +81,9 @@ internal static class KinesisErrorParser
         string text = string.IsNullOrEmpty(message) ? $"{operation} failed with {code}." : $"{operation} failed with {code}: {message}";
         return code switch
         {
-            KinesisErrors.ProvisionedThroughputExceeded => new ProvisionedThroughputExceededException(text, status, requestId),
-            KinesisErrors.ExpiredIterator => new ExpiredIteratorException(text, status, requestId),
-            KinesisErrors.ExpiredNextToken => new ExpiredNextTokenException(text, status, requestId),
-            KinesisErrors.ResourceNotFound => new ResourceNotFoundException(text, status, requestId),
-            KinesisErrors.ResourceInUse => new ResourceInUseException(text, status, requestId),
-            KinesisErrors.LimitExceeded => new LimitExceededException(text, status, requestId),
-            KinesisErrors.InvalidArgument => new InvalidArgumentException(text, status, requestId),
+            KinesisErrors.ExpiredIterator => new KinesisExpiredIteratorException(text, status, requestId),
+            KinesisErrors.ResourceNotFound => new KinesisResourceNotFoundException(text, status, requestId),
+            KinesisErrors.ResourceInUse => new KinesisResourceInUseException(text, status, requestId),
             _ => new KinesisException(text, code, status, requestId),
         };
     }

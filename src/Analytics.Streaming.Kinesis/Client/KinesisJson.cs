@@ -5,7 +5,7 @@ namespace Analytics.Streaming.Kinesis;
 /// <summary>The JSON 1.1 bodies of the Kinesis operations: writers for requests and parsers for responses.</summary>
 internal static class KinesisJson
 {
-    public static void WriteStream(Utf8JsonWriter writer, StreamRequest request)
+    public static void WriteStream(Utf8JsonWriter writer, KinesisStreamRequest request)
     {
         if (!string.IsNullOrEmpty(request.StreamName))
         {
@@ -18,7 +18,7 @@ internal static class KinesisJson
         }
     }
 
-    public static void WritePutRecord(Utf8JsonWriter writer, PutRecordRequest request)
+    public static void WritePutRecord(Utf8JsonWriter writer, KinesisPutRecordRequest request)
     {
         writer.WriteStartObject();
         WriteStream(writer, request);
@@ -37,7 +37,7 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static PutRecordResponse ParsePutRecord(ReadOnlySpan<byte> body)
+    public static KinesisPutRecordResponse ParsePutRecord(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
@@ -62,19 +62,19 @@ internal static class KinesisJson
             }
         }
 
-        return new PutRecordResponse(
+        return new KinesisPutRecordResponse(
             shardId ?? throw new JsonException("PutRecord answer without ShardId."),
             sequence ?? throw new JsonException("PutRecord answer without SequenceNumber."),
             encryption);
     }
 
     /// <summary>Writes a PutRecords body from any list of entries (the producer passes its own buffers).</summary>
-    public static void WritePutRecords(Utf8JsonWriter writer, StreamRequest stream, IReadOnlyList<PutRecordsEntry> records)
+    public static void WritePutRecords(Utf8JsonWriter writer, KinesisStreamRequest stream, IReadOnlyList<KinesisPutRecordsEntry> records)
     {
         writer.WriteStartObject();
         WriteStream(writer, stream);
         writer.WriteStartArray("Records"u8);
-        if (records is PutRecordsEntry[] array)
+        if (records is KinesisPutRecordsEntry[] array)
         {
             foreach (ref readonly var entry in array.AsSpan())
             {
@@ -93,7 +93,7 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    private static void WriteEntry(Utf8JsonWriter writer, in PutRecordsEntry entry)
+    private static void WriteEntry(Utf8JsonWriter writer, in KinesisPutRecordsEntry entry)
     {
         writer.WriteStartObject();
         writer.WriteBase64String("Data"u8, entry.Data.Span);
@@ -106,13 +106,13 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static PutRecordsResponse ParsePutRecords(ReadOnlySpan<byte> body, int expectedCount)
+    public static KinesisPutRecordsResponse ParsePutRecords(ReadOnlySpan<byte> body, int expectedCount)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
         int failed = 0;
         string? encryption = null;
-        PutRecordsResultEntry[]? results = null;
+        KinesisPutRecordsEntryResult[]? results = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("FailedRecordCount"u8))
@@ -125,7 +125,7 @@ internal static class KinesisJson
             }
             else if (reader.ValueTextEquals("Records"u8))
             {
-                results = ParseResultEntries(ref reader, expectedCount, static (string? a, string? b, string? c, string? d) => new PutRecordsResultEntry(a, b, c, d), "SequenceNumber"u8, "ShardId"u8);
+                results = ParseResultEntries(ref reader, expectedCount, static (string? a, string? b, string? c, string? d) => new KinesisPutRecordsEntryResult(a, b, c, d), "SequenceNumber"u8, "ShardId"u8);
             }
             else
             {
@@ -138,7 +138,7 @@ internal static class KinesisJson
             throw new JsonException($"PutRecords answered {results?.Length ?? 0} results for {expectedCount} records.");
         }
 
-        return new PutRecordsResponse(failed, results, encryption);
+        return new KinesisPutRecordsResponse(failed, results, encryption);
     }
 
     /// <summary>Parses an index-aligned array of per-entry results (PutRecords, PutRecordBatch).</summary>
@@ -200,7 +200,7 @@ internal static class KinesisJson
         return count == results.Length ? results : results[..count];
     }
 
-    public static void WriteListShards(Utf8JsonWriter writer, ListShardsRequest request)
+    public static void WriteListShards(Utf8JsonWriter writer, KinesisListShardsRequest request)
     {
         writer.WriteStartObject();
         if (request.NextToken is not null)
@@ -220,12 +220,12 @@ internal static class KinesisJson
                 writer.WriteStartObject("ShardFilter"u8);
                 writer.WriteString("Type"u8, filter.Type switch
                 {
-                    ShardFilterType.FromTrimHorizon => "FROM_TRIM_HORIZON",
-                    ShardFilterType.AtTrimHorizon => "AT_TRIM_HORIZON",
-                    ShardFilterType.AtLatest => "AT_LATEST",
-                    ShardFilterType.AfterShardId => "AFTER_SHARD_ID",
-                    ShardFilterType.AtTimestamp => "AT_TIMESTAMP",
-                    ShardFilterType.FromTimestamp => "FROM_TIMESTAMP",
+                    KinesisShardFilterType.FromTrimHorizon => "FROM_TRIM_HORIZON",
+                    KinesisShardFilterType.AtTrimHorizon => "AT_TRIM_HORIZON",
+                    KinesisShardFilterType.AtLatest => "AT_LATEST",
+                    KinesisShardFilterType.AfterShardId => "AFTER_SHARD_ID",
+                    KinesisShardFilterType.AtTimestamp => "AT_TIMESTAMP",
+                    KinesisShardFilterType.FromTimestamp => "FROM_TIMESTAMP",
                     _ => throw new ArgumentOutOfRangeException(nameof(request), filter.Type, "Unknown shard filter type."),
                 });
                 if (filter.ShardId is not null)
@@ -250,11 +250,11 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static ListShardsResponse ParseListShards(ReadOnlySpan<byte> body)
+    public static KinesisListShardsResponse ParseListShards(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
-        var shards = new List<Shard>();
+        var shards = new List<KinesisShard>();
         string? nextToken = null;
         while (JsonReading.NextProperty(ref reader))
         {
@@ -281,13 +281,13 @@ internal static class KinesisJson
             }
         }
 
-        return new ListShardsResponse(shards, nextToken);
+        return new KinesisListShardsResponse(shards, nextToken);
     }
 
-    private static Shard ParseShard(ref Utf8JsonReader reader)
+    private static KinesisShard ParseShard(ref Utf8JsonReader reader)
     {
         string? id = null, parent = null, adjacent = null, startSequence = null, endSequence = null;
-        HashKeyRange range = default;
+        KinesisHashKeyRange range = default;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("ShardId"u8))
@@ -332,18 +332,18 @@ internal static class KinesisJson
             }
         }
 
-        return new Shard
+        return new KinesisShard
         {
             ShardId = id ?? throw new JsonException("A shard without ShardId."),
             ParentShardId = parent,
             AdjacentParentShardId = adjacent,
             HashKeyRange = range,
-            SequenceNumberRange = new SequenceNumberRange(startSequence ?? "0", endSequence),
+            SequenceNumberRange = new KinesisSequenceNumberRange(startSequence ?? "0", endSequence),
         };
     }
 
     /// <summary>Parses a HashKeyRange object; the reader is on its StartObject.</summary>
-    private static HashKeyRange ParseHashKeyRange(ref Utf8JsonReader reader)
+    private static KinesisHashKeyRange ParseHashKeyRange(ref Utf8JsonReader reader)
     {
         UInt128 start = 0, end = 0;
         while (JsonReading.NextProperty(ref reader))
@@ -362,14 +362,14 @@ internal static class KinesisJson
             }
         }
 
-        return new HashKeyRange(start, end);
+        return new KinesisHashKeyRange(start, end);
     }
 
-    public static StreamDescriptionSummary ParseDescribeStreamSummary(ReadOnlySpan<byte> body)
+    public static KinesisStreamSummary ParseDescribeStreamSummary(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
-        StreamDescriptionSummary? summary = null;
+        KinesisStreamSummary? summary = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("StreamDescriptionSummary"u8))
@@ -386,7 +386,7 @@ internal static class KinesisJson
         return summary ?? throw new JsonException("DescribeStreamSummary answer without StreamDescriptionSummary.");
     }
 
-    private static StreamDescriptionSummary ParseSummary(ref Utf8JsonReader reader)
+    private static KinesisStreamSummary ParseSummary(ref Utf8JsonReader reader)
     {
         string? name = null, arn = null, status = null, mode = null, encryption = null;
         int retention = 24, open = 0;
@@ -454,7 +454,7 @@ internal static class KinesisJson
             }
         }
 
-        return new StreamDescriptionSummary
+        return new KinesisStreamSummary
         {
             StreamName = name ?? throw new JsonException("Stream summary without StreamName."),
             StreamArn = arn ?? string.Empty,
@@ -469,40 +469,40 @@ internal static class KinesisJson
         };
     }
 
-    public static void WriteStartingPosition(Utf8JsonWriter writer, StartingPosition position, bool iteratorNames)
+    public static void WriteStartingPosition(Utf8JsonWriter writer, KinesisStartingPosition position, bool iteratorNames)
     {
         string type = position.Type switch
         {
-            StartingPositionType.TrimHorizon => "TRIM_HORIZON",
-            StartingPositionType.Latest => "LATEST",
-            StartingPositionType.AtSequenceNumber => "AT_SEQUENCE_NUMBER",
-            StartingPositionType.AfterSequenceNumber => "AFTER_SEQUENCE_NUMBER",
-            StartingPositionType.AtTimestamp => "AT_TIMESTAMP",
+            KinesisStartingPositionType.TrimHorizon => "TRIM_HORIZON",
+            KinesisStartingPositionType.Latest => "LATEST",
+            KinesisStartingPositionType.AtSequenceNumber => "AT_SEQUENCE_NUMBER",
+            KinesisStartingPositionType.AfterSequenceNumber => "AFTER_SEQUENCE_NUMBER",
+            KinesisStartingPositionType.AtTimestamp => "AT_TIMESTAMP",
             _ => throw new ArgumentOutOfRangeException(nameof(position), position.Type, "Unknown starting position type."),
         };
-        if (position.Type is StartingPositionType.AtSequenceNumber or StartingPositionType.AfterSequenceNumber && string.IsNullOrEmpty(position.SequenceNumber))
+        if (position.Type is KinesisStartingPositionType.AtSequenceNumber or KinesisStartingPositionType.AfterSequenceNumber && string.IsNullOrEmpty(position.SequenceNumber))
         {
             throw new ArgumentException($"A {position.Type} starting position needs a SequenceNumber: use StartingPosition.{position.Type}(sequenceNumber).", nameof(position));
         }
 
-        if (position.Type == StartingPositionType.AtTimestamp && position.Timestamp is null)
+        if (position.Type == KinesisStartingPositionType.AtTimestamp && position.Timestamp is null)
         {
             throw new ArgumentException("An AtTimestamp starting position needs a Timestamp: use StartingPosition.AtTimestamp(time).", nameof(position));
         }
 
         writer.WriteString(iteratorNames ? "ShardIteratorType"u8 : "Type"u8, type);
-        if (position.SequenceNumber is not null && position.Type is StartingPositionType.AtSequenceNumber or StartingPositionType.AfterSequenceNumber)
+        if (position.SequenceNumber is not null && position.Type is KinesisStartingPositionType.AtSequenceNumber or KinesisStartingPositionType.AfterSequenceNumber)
         {
             writer.WriteString(iteratorNames ? "StartingSequenceNumber"u8 : "SequenceNumber"u8, position.SequenceNumber);
         }
 
-        if (position.Timestamp is { } timestamp && position.Type == StartingPositionType.AtTimestamp)
+        if (position.Timestamp is { } timestamp && position.Type == KinesisStartingPositionType.AtTimestamp)
         {
             JsonReading.WriteTimestamp(writer, "Timestamp"u8, timestamp);
         }
     }
 
-    public static void WriteGetShardIterator(Utf8JsonWriter writer, GetShardIteratorRequest request)
+    public static void WriteGetShardIterator(Utf8JsonWriter writer, KinesisGetShardIteratorRequest request)
     {
         writer.WriteStartObject();
         WriteStream(writer, request);
@@ -511,7 +511,7 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static GetShardIteratorResponse ParseGetShardIterator(ReadOnlySpan<byte> body)
+    public static KinesisGetShardIteratorResponse ParseGetShardIterator(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
@@ -528,10 +528,10 @@ internal static class KinesisJson
             }
         }
 
-        return new GetShardIteratorResponse(iterator ?? throw new JsonException("GetShardIterator answer without ShardIterator."));
+        return new KinesisGetShardIteratorResponse(iterator ?? throw new JsonException("GetShardIterator answer without ShardIterator."));
     }
 
-    public static void WriteGetRecords(Utf8JsonWriter writer, GetRecordsRequest request)
+    public static void WriteGetRecords(Utf8JsonWriter writer, KinesisGetRecordsRequest request)
     {
         writer.WriteStartObject();
         writer.WriteString("ShardIterator"u8, request.ShardIterator);
@@ -552,7 +552,7 @@ internal static class KinesisJson
     /// Parses a GetRecords answer (or a SubscribeToShardEvent payload). Record data are decoded from base64 into one
     /// array per answer and sliced.
     /// </summary>
-    public static GetRecordsResponse ParseGetRecords(ReadOnlySpan<byte> body)
+    public static KinesisGetRecordsResponse ParseGetRecords(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
@@ -560,7 +560,7 @@ internal static class KinesisJson
         IReadOnlyList<KinesisRecord> records = [];
         string? next = null;
         long? behind = null;
-        IReadOnlyList<ChildShard>? children = null;
+        IReadOnlyList<KinesisChildShard>? children = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("Records"u8))
@@ -585,7 +585,7 @@ internal static class KinesisJson
             }
         }
 
-        return new GetRecordsResponse
+        return new KinesisGetRecordsResponse
         {
             Records = records,
             NextShardIterator = next,
@@ -594,7 +594,7 @@ internal static class KinesisJson
         };
     }
 
-    public static SubscribeToShardEvent ParseSubscribeToShardEvent(ReadOnlySpan<byte> body)
+    public static KinesisSubscribeToShardEvent ParseSubscribeToShardEvent(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
@@ -602,7 +602,7 @@ internal static class KinesisJson
         IReadOnlyList<KinesisRecord> records = [];
         string? continuation = null;
         long? behind = null;
-        IReadOnlyList<ChildShard>? children = null;
+        IReadOnlyList<KinesisChildShard>? children = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("Records"u8))
@@ -627,7 +627,7 @@ internal static class KinesisJson
             }
         }
 
-        return new SubscribeToShardEvent
+        return new KinesisSubscribeToShardEvent
         {
             Records = records,
             ContinuationSequenceNumber = continuation,
@@ -713,7 +713,7 @@ internal static class KinesisJson
         return records;
     }
 
-    private static List<ChildShard>? ParseChildShards(ref Utf8JsonReader reader)
+    private static List<KinesisChildShard>? ParseChildShards(ref Utf8JsonReader reader)
     {
         JsonReading.Value(ref reader);
         if (reader.TokenType == JsonTokenType.Null)
@@ -721,12 +721,12 @@ internal static class KinesisJson
             return null;
         }
 
-        var children = new List<ChildShard>();
+        var children = new List<KinesisChildShard>();
         while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
             string? id = null;
             var parents = new List<string>(2);
-            HashKeyRange range = default;
+            KinesisHashKeyRange range = default;
             while (JsonReading.NextProperty(ref reader))
             {
                 if (reader.ValueTextEquals("ShardId"u8))
@@ -755,13 +755,13 @@ internal static class KinesisJson
                 }
             }
 
-            children.Add(new ChildShard(id ?? throw new JsonException("A child shard without ShardId."), parents, range));
+            children.Add(new KinesisChildShard(id ?? throw new JsonException("A child shard without ShardId."), parents, range));
         }
 
         return children;
     }
 
-    public static void WriteConsumer(Utf8JsonWriter writer, DescribeStreamConsumerRequest request)
+    public static void WriteConsumer(Utf8JsonWriter writer, KinesisDescribeStreamConsumerRequest request)
     {
         writer.WriteStartObject();
         if (request.ConsumerArn is not null)
@@ -783,11 +783,11 @@ internal static class KinesisJson
     }
 
     /// <summary>Parses the answer of RegisterStreamConsumer (<c>Consumer</c>) or DescribeStreamConsumer (<c>ConsumerDescription</c>).</summary>
-    public static StreamConsumerDescription ParseConsumer(ReadOnlySpan<byte> body)
+    public static KinesisRegisteredConsumer ParseConsumer(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
-        StreamConsumerDescription? result = null;
+        KinesisRegisteredConsumer? result = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("Consumer"u8) || reader.ValueTextEquals("ConsumerDescription"u8))
@@ -823,7 +823,7 @@ internal static class KinesisJson
                     }
                 }
 
-                result = new StreamConsumerDescription(
+                result = new KinesisRegisteredConsumer(
                     name ?? throw new JsonException("A consumer without ConsumerName."),
                     arn ?? throw new JsonException("A consumer without ConsumerARN."),
                     status ?? "ACTIVE",

@@ -25,15 +25,15 @@ internal static class EnhancedFanOut
     {
         string name = options.EnhancedFanOutConsumerName!;
         string streamArn = options.StreamArn
-            ?? (await client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = options.StreamName }, cancellationToken).ConfigureAwait(false)).StreamArn;
-        StreamConsumerDescription consumer;
+            ?? (await client.DescribeStreamSummaryAsync(new KinesisDescribeStreamSummaryRequest { StreamName = options.StreamName }, cancellationToken).ConfigureAwait(false)).StreamArn;
+        KinesisRegisteredConsumer consumer;
         try
         {
-            consumer = await client.RegisterStreamConsumerAsync(new RegisterStreamConsumerRequest { StreamArn = streamArn, ConsumerName = name }, cancellationToken).ConfigureAwait(false);
+            consumer = await client.RegisterStreamConsumerAsync(new KinesisRegisterStreamConsumerRequest { StreamArn = streamArn, ConsumerName = name }, cancellationToken).ConfigureAwait(false);
         }
-        catch (ResourceInUseException)
+        catch (KinesisResourceInUseException)
         {
-            consumer = await client.DescribeStreamConsumerAsync(new DescribeStreamConsumerRequest { StreamArn = streamArn, ConsumerName = name }, cancellationToken).ConfigureAwait(false);
+            consumer = await client.DescribeStreamConsumerAsync(new KinesisDescribeStreamConsumerRequest { StreamArn = streamArn, ConsumerName = name }, cancellationToken).ConfigureAwait(false);
         }
 
         long started = options.TimeProvider.GetTimestamp();
@@ -46,7 +46,7 @@ internal static class EnhancedFanOut
             }
 
             await Task.Delay(PollInterval, options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            consumer = await client.DescribeStreamConsumerAsync(new DescribeStreamConsumerRequest { ConsumerArn = consumer.ConsumerArn }, cancellationToken).ConfigureAwait(false);
+            consumer = await client.DescribeStreamConsumerAsync(new KinesisDescribeStreamConsumerRequest { ConsumerArn = consumer.ConsumerArn }, cancellationToken).ConfigureAwait(false);
         }
 
         return consumer.ConsumerArn;

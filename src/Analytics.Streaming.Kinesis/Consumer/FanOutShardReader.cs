@@ -52,7 +52,7 @@ internal sealed class FanOutShardReader : ShardReaderBase
             string? continuation = null;
             try
             {
-                var request = new SubscribeToShardRequest { ConsumerArn = _consumerArn, ShardId = ShardId, StartingPosition = position };
+                var request = new KinesisSubscribeToShardRequest { ConsumerArn = _consumerArn, ShardId = ShardId, StartingPosition = position };
                 await foreach (var item in Client.SubscribeToShardAsync(request, cancellationToken).ConfigureAwait(false))
                 {
                     // The last event of a closed shard has no continuation and names the children.
@@ -67,7 +67,7 @@ internal sealed class FanOutShardReader : ShardReaderBase
                     continuation = item.ContinuationSequenceNumber;
                 }
             }
-            catch (Exception e) when (IsTransient(e, cancellationToken) || e is ResourceInUseException)
+            catch (Exception e) when (IsTransient(e, cancellationToken) || e is KinesisResourceInUseException)
             {
                 CountFailure(e);
                 await BackOffAsync(cancellationToken).ConfigureAwait(false);
@@ -76,11 +76,11 @@ internal sealed class FanOutShardReader : ShardReaderBase
             // Resume after the last position the service confirmed, or the last record handed out.
             if (continuation is not null)
             {
-                position = StartingPosition.AfterSequenceNumber(continuation);
+                position = KinesisStartingPosition.AfterSequenceNumber(continuation);
             }
             else if (Builder.LastSequenceNumber is { } last)
             {
-                position = StartingPosition.AfterSequenceNumber(last.ToString());
+                position = KinesisStartingPosition.AfterSequenceNumber(last.ToString());
             }
         }
     }
@@ -97,16 +97,16 @@ internal sealed class FanOutShardReader : ShardReaderBase
         try
         {
             var iterator = await Client.GetShardIteratorAsync(
-                new GetShardIteratorRequest
+                new KinesisGetShardIteratorRequest
                 {
                     StreamName = Options.StreamName,
                     StreamArn = Options.StreamArn,
                     ShardId = ShardId,
-                    StartingPosition = StartingPosition.AfterSequenceNumber(continuation),
+                    StartingPosition = KinesisStartingPosition.AfterSequenceNumber(continuation),
                 },
                 cancellationToken).ConfigureAwait(false);
             var page = await Client.GetRecordsAsync(
-                new GetRecordsRequest { ShardIterator = iterator.ShardIterator, Limit = 1, StreamArn = Options.StreamArn },
+                new KinesisGetRecordsRequest { ShardIterator = iterator.ShardIterator, Limit = 1, StreamArn = Options.StreamArn },
                 cancellationToken).ConfigureAwait(false);
             return page.NextShardIterator is null && page.Records.Count == 0;
         }

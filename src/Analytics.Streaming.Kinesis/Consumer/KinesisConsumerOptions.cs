@@ -17,24 +17,24 @@ public sealed class KinesisConsumerOptions
     public string? StreamArn { get; set; }
 
     /// <summary>
-    /// Gets or sets where shards without a checkpoint start. Default <see cref="StartingPosition.TrimHorizon"/> (the
-    /// oldest retained record). Allowed: <see cref="StartingPositionType.TrimHorizon"/>,
-    /// <see cref="StartingPositionType.Latest"/> and <see cref="StartingPositionType.AtTimestamp"/>; per-shard sequence
+    /// Gets or sets where shards without a checkpoint start. Default <see cref="KinesisStartingPosition.TrimHorizon"/> (the
+    /// oldest retained record). Allowed: <see cref="KinesisStartingPositionType.TrimHorizon"/>,
+    /// <see cref="KinesisStartingPositionType.Latest"/> and <see cref="KinesisStartingPositionType.AtTimestamp"/>; per-shard sequence
     /// numbers go in <see cref="ShardStartingPositions"/>.
     /// </summary>
     /// <remarks>
-    /// With <see cref="StartingPositionType.Latest"/>, shards that are already closed when the consumer first lists
+    /// With <see cref="KinesisStartingPositionType.Latest"/>, shards that are already closed when the consumer first lists
     /// the stream are skipped (they hold only old records), and shards created later by a reshard start at the trim
     /// horizon, so that nothing written after the consumer started is missed. A checkpoint always wins over this
     /// setting.
     /// </remarks>
-    public StartingPosition InitialPosition { get; set; } = StartingPosition.TrimHorizon;
+    public KinesisStartingPosition InitialPosition { get; set; } = KinesisStartingPosition.TrimHorizon;
 
     /// <summary>
-    /// Gets per-shard starting positions (any type, including <see cref="StartingPositionType.AtSequenceNumber"/> and
-    /// <see cref="StartingPositionType.AfterSequenceNumber"/>) for shards that have no checkpoint. Empty by default.
+    /// Gets per-shard starting positions (any type, including <see cref="KinesisStartingPositionType.AtSequenceNumber"/> and
+    /// <see cref="KinesisStartingPositionType.AfterSequenceNumber"/>) for shards that have no checkpoint. Empty by default.
     /// </summary>
-    public IDictionary<string, StartingPosition> ShardStartingPositions { get; } = new Dictionary<string, StartingPosition>(StringComparer.Ordinal);
+    public IDictionary<string, KinesisStartingPosition> ShardStartingPositions { get; } = new Dictionary<string, KinesisStartingPosition>(StringComparer.Ordinal);
 
     /// <summary>Gets or sets the <c>Limit</c> of each GetRecords call, 1 to 10,000. Default 10,000.</summary>
     public int MaxRecordsPerCall { get; set; } = MaxGetRecordsLimit;
@@ -110,23 +110,23 @@ public sealed class KinesisConsumerOptions
             throw new ArgumentException("KinesisConsumerOptions needs the stream: set StreamName or StreamArn.", nameof(StreamName));
         }
 
-        if (InitialPosition.Type is not (StartingPositionType.TrimHorizon or StartingPositionType.Latest or StartingPositionType.AtTimestamp))
+        if (InitialPosition.Type is not (KinesisStartingPositionType.TrimHorizon or KinesisStartingPositionType.Latest or KinesisStartingPositionType.AtTimestamp))
         {
             throw new ArgumentException(
                 $"KinesisConsumerOptions.InitialPosition must be TrimHorizon, Latest or AtTimestamp (it applies to every shard); got {InitialPosition.Type}. Put per-shard sequence numbers in ShardStartingPositions.",
                 nameof(InitialPosition));
         }
 
-        if (InitialPosition.Type == StartingPositionType.AtTimestamp && InitialPosition.Timestamp is null)
+        if (InitialPosition.Type == KinesisStartingPositionType.AtTimestamp && InitialPosition.Timestamp is null)
         {
             throw new ArgumentException("KinesisConsumerOptions.InitialPosition is AtTimestamp without a timestamp: use StartingPosition.AtTimestamp(time).", nameof(InitialPosition));
         }
 
         foreach (var (shardId, position) in ShardStartingPositions)
         {
-            bool needsSequence = position.Type is StartingPositionType.AtSequenceNumber or StartingPositionType.AfterSequenceNumber;
+            bool needsSequence = position.Type is KinesisStartingPositionType.AtSequenceNumber or KinesisStartingPositionType.AfterSequenceNumber;
             if ((needsSequence && !SequenceNumber.TryParse(position.SequenceNumber, out _))
-                || (position.Type == StartingPositionType.AtTimestamp && position.Timestamp is null))
+                || (position.Type == KinesisStartingPositionType.AtTimestamp && position.Timestamp is null))
             {
                 throw new ArgumentException(
                     $"KinesisConsumerOptions.ShardStartingPositions[{shardId}] is {position.Type} without a valid {(needsSequence ? "decimal sequence number" : "timestamp")}: build it with StartingPosition.{position.Type}(...).",

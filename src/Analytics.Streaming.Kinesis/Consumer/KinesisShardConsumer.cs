@@ -24,7 +24,7 @@ namespace Analytics.Streaming.Kinesis;
 /// and drops the records at or before it (including the processed part of a KPL aggregate); a finished shard
 /// (<see cref="SourceContext.IsFinished"/>: read to its end and delivered) is not read again; and a child shard starts
 /// only when every parent is finished (or the parent is no longer listed, or was skipped by a
-/// <see cref="StartingPositionType.Latest"/> start). While a child waits, the consumer looks again every
+/// <see cref="KinesisStartingPositionType.Latest"/> start). While a child waits, the consumer looks again every
 /// <see cref="KinesisConsumerOptions.ParentCheckpointPollInterval"/>; the pipeline marks a parent finished once a saved
 /// checkpoint covers its end. So per-key order holds across splits and merges, and a child is never read while its
 /// parent's records are still in flight. Every shard the consumer will read is announced to the pipeline as soon as
@@ -132,12 +132,12 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         Finished,
     }
 
-    private sealed class ShardState(Shard shard)
+    private sealed class ShardState(KinesisShard shard)
     {
-        private Shard _shard = shard;
+        private KinesisShard _shard = shard;
 
         /// <summary>Gets or sets the shard as last listed (read by its reader, which needs to know when it closes).</summary>
-        public Shard Shard
+        public KinesisShard Shard
         {
             get => Volatile.Read(ref _shard);
             set => Volatile.Write(ref _shard, value);
@@ -215,7 +215,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                         await DiscoverAsync(cancellationToken).ConfigureAwait(false);
                         discoveryFailures = 0;
                     }
-                    catch (Exception e) when (ShardReaderBase.IsTransient(e, cancellationToken) || e is ResourceInUseException)
+                    catch (Exception e) when (ShardReaderBase.IsTransient(e, cancellationToken) || e is KinesisResourceInUseException)
                     {
                         // Throttled or failed listing, or a stream still being created: keep reading the known shards
                         // and list again after a back-off.
@@ -261,7 +261,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 
         private async Task DiscoverAsync(CancellationToken cancellationToken)
         {
-            var shards = await ListAllShardsAsync(cancellationToken).ConfigureAwait(false);
+            var shards = await owner._client.ListAllShardsAsync(new KinesisListShardsRequest { StreamName = Options.StreamName, StreamArn = Options.StreamArn }, cancellationToken).ConfigureAwait(false);
             _lastListing = Options.TimeProvider.GetTimestamp();
             bool first = !_listed;
             _listed = true;
@@ -281,7 +281,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     state.Status = ShardStatus.Finished;
                 }
                 else if (first && context.GetResumePosition(shard.ShardId) is null && shard.IsClosed
-                    && Options.InitialPosition.Type == StartingPositionType.Latest
+                    && Options.InitialPosition.Type == KinesisStartingPositionType.Latest
                     && !Options.ShardStartingPositions.ContainsKey(shard.ShardId))
                 {
                     // Starting at LATEST: a shard closed before the consumer started holds only older records.
@@ -296,37 +296,6 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             if (announced is not null)
             {
                 context.AnnouncePartitions(announced);
-            }
-        }
-
-        private async Task<List<Shard>> ListAllShardsAsync(CancellationToken cancellationToken)
-        {
-            var shards = new List<Shard>();
-            string? token = null;
-            while (true)
-            {
-                ListShardsResponse page;
-                try
-                {
-                    page = await owner._client.ListShardsAsync(
-                        token is null
-                            ? new ListShardsRequest { StreamName = Options.StreamName, StreamArn = Options.StreamArn, ExclusiveStartShardId = shards.Count > 0 ? shards[^1].ShardId : null }
-                            : new ListShardsRequest { NextToken = token },
-                        cancellationToken).ConfigureAwait(false);
-                }
-                catch (ExpiredNextTokenException)
-                {
-                    // Tokens live 5 minutes: continue after the last shard seen.
-                    token = null;
-                    continue;
-                }
-
-                shards.AddRange(page.Shards);
-                token = page.NextToken;
-                if (token is null)
-                {
-                    return shards;
-                }
             }
         }
 
@@ -363,7 +332,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             _startedOnce = true;
         }
 
-        private bool ParentsFinished(Shard shard) => IsFinished(shard.ParentShardId) && IsFinished(shard.AdjacentParentShardId);
+        private bool ParentsFinished(KinesisShard shard) => IsFinished(shard.ParentShardId) && IsFinished(shard.AdjacentParentShardId);
 
         private bool IsFinished(string? parentId)
         {

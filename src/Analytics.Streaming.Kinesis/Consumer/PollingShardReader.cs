@@ -23,19 +23,19 @@ internal sealed class PollingShardReader : ShardReaderBase
         {
             await _limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
             _limiter.OnCallStarting();
-            GetRecordsResponse response;
+            KinesisGetRecordsResponse response;
             try
             {
                 response = await Client.GetRecordsAsync(
-                    new GetRecordsRequest { ShardIterator = iterator, Limit = Options.MaxRecordsPerCall, StreamArn = Options.StreamArn },
+                    new KinesisGetRecordsRequest { ShardIterator = iterator, Limit = Options.MaxRecordsPerCall, StreamArn = Options.StreamArn },
                     cancellationToken).ConfigureAwait(false);
             }
-            catch (ExpiredIteratorException)
+            catch (KinesisExpiredIteratorException)
             {
                 // Continue right after the last record handed out; before any record, from where the reader started.
                 KinesisConsumerTelemetry.ExpiredIterators.Add(1, Tags);
                 var restart = Builder.LastSequenceNumber is { } last
-                    ? StartingPosition.AfterSequenceNumber(last.ToString())
+                    ? KinesisStartingPosition.AfterSequenceNumber(last.ToString())
                     : Plan.StartingPosition;
                 iterator = await GetIteratorAsync(restart, cancellationToken).ConfigureAwait(false);
                 continue;
@@ -63,14 +63,14 @@ internal sealed class PollingShardReader : ShardReaderBase
         }
     }
 
-    private async Task<string> GetIteratorAsync(StartingPosition position, CancellationToken cancellationToken)
+    private async Task<string> GetIteratorAsync(KinesisStartingPosition position, CancellationToken cancellationToken)
     {
         while (true)
         {
             try
             {
                 var response = await Client.GetShardIteratorAsync(
-                    new GetShardIteratorRequest
+                    new KinesisGetShardIteratorRequest
                     {
                         StreamName = Options.StreamName,
                         StreamArn = Options.StreamArn,

@@ -11,7 +11,7 @@ namespace Analytics.Streaming.Kinesis;
 internal sealed class ShardBatchBuilder
 {
     private readonly string _shardId;
-    private readonly HashKeyRange _hashKeyRange;
+    private readonly KinesisHashKeyRange _hashKeyRange;
     private readonly bool _deaggregate;
     private readonly TagList _tags;
     private readonly List<UserRecord> _userRecords = [];
@@ -26,7 +26,7 @@ internal sealed class ShardBatchBuilder
     /// sub-sequence) are dropped, so that a partly processed aggregate continues with its next user record.
     /// </param>
     /// <param name="tags">Telemetry tags (stream, shard).</param>
-    public ShardBatchBuilder(string shardId, HashKeyRange hashKeyRange, bool deaggregate, StreamPosition? resumeAfter, TagList tags)
+    public ShardBatchBuilder(string shardId, KinesisHashKeyRange hashKeyRange, bool deaggregate, StreamPosition? resumeAfter, TagList tags)
     {
         _shardId = shardId;
         _hashKeyRange = hashKeyRange;

@@ -23,7 +23,7 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
     public Uri Endpoint => _transport.Endpoint;
 
     /// <inheritdoc />
-    public Task<PutRecordBatchResponse> PutRecordBatchAsync(PutRecordBatchRequest request, CancellationToken cancellationToken)
+    public Task<FirehosePutRecordBatchResponse> PutRecordBatchAsync(FirehosePutRecordBatchRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.DeliveryStreamName, nameof(request));
@@ -59,13 +59,13 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
         writer.WriteEndObject();
     }
 
-    internal static PutRecordBatchResponse ParseResponse(ReadOnlySpan<byte> body, int expectedCount)
+    internal static FirehosePutRecordBatchResponse ParseResponse(ReadOnlySpan<byte> body, int expectedCount)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
         int failed = 0;
         bool? encrypted = null;
-        PutRecordBatchResultEntry[]? results = null;
+        FirehosePutRecordBatchEntryResult[]? results = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("FailedPutCount"u8))
@@ -78,7 +78,7 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
             }
             else if (reader.ValueTextEquals("RequestResponses"u8))
             {
-                results = KinesisJson.ParseResultEntries(ref reader, expectedCount, static (string? id, string? _, string? code, string? message) => new PutRecordBatchResultEntry(id, code, message), "RecordId"u8, default);
+                results = KinesisJson.ParseResultEntries(ref reader, expectedCount, static (string? id, string? _, string? code, string? message) => new FirehosePutRecordBatchEntryResult(id, code, message), "RecordId"u8, default);
             }
             else
             {
@@ -91,6 +91,6 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
             throw new JsonException($"PutRecordBatch answered {results?.Length ?? 0} results for {expectedCount} records.");
         }
 
-        return new PutRecordBatchResponse(failed, encrypted, results);
+        return new FirehosePutRecordBatchResponse(failed, encrypted, results);
     }
 }

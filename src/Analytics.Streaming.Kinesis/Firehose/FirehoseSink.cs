@@ -139,7 +139,7 @@ public sealed class FirehoseSink<T> : ISink<T>
             try
             {
                 var response = await _client.PutRecordBatchAsync(
-                    new PutRecordBatchRequest { DeliveryStreamName = _options.DeliveryStreamName!, Records = pending },
+                    new FirehosePutRecordBatchRequest { DeliveryStreamName = _options.DeliveryStreamName!, Records = pending },
                     cancellationToken).ConfigureAwait(false);
                 KinesisTelemetry.FirehoseLatency.Record(time.GetElapsedTime(started).TotalMilliseconds);
                 for (int i = 0; i < response.RequestResponses.Count; i++)

@@ -34,7 +34,7 @@ public sealed class KinesisProducer : IAsyncDisposable
     private readonly KinesisProducerOptions _options;
     private readonly TimeProvider _time;
     private readonly Channel<Pending> _channel;
-    private readonly StreamRequest _stream;
+    private readonly KinesisStreamRequest _stream;
     private readonly Task _loop;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _failuresLock = new();
@@ -74,7 +74,7 @@ public sealed class KinesisProducer : IAsyncDisposable
         _client = client;
         _options = options;
         _time = options.TimeProvider;
-        _stream = new StreamRequest { StreamName = options.StreamName, StreamArn = options.StreamArn };
+        _stream = new KinesisStreamRequest { StreamName = options.StreamName, StreamArn = options.StreamArn };
         _channel = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.MaxBufferedRecords)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -503,15 +503,7 @@ public sealed class KinesisProducer : IAsyncDisposable
         _shardMapStale = false;
         try
         {
-            var shards = new List<Shard>();
-            var page = await _client.ListShardsAsync(new ListShardsRequest { StreamName = _stream.StreamName, StreamArn = _stream.StreamArn }, _stop.Token).ConfigureAwait(false);
-            shards.AddRange(page.Shards);
-            while (page.NextToken is { } token)
-            {
-                page = await _client.ListShardsAsync(new ListShardsRequest { NextToken = token }, _stop.Token).ConfigureAwait(false);
-                shards.AddRange(page.Shards);
-            }
-
+            var shards = await _client.ListAllShardsAsync(new KinesisListShardsRequest { StreamName = _stream.StreamName, StreamArn = _stream.StreamArn }, _stop.Token).ConfigureAwait(false);
             _shardMap = ShardMap.From(shards);
         }
         catch (KinesisException)
@@ -612,19 +604,19 @@ public sealed class KinesisProducer : IAsyncDisposable
 
     private async Task<BatchOutcome> SendBatchAsync(List<Unit> batch)
     {
-        var entries = new PutRecordsEntry[batch.Count];
+        var entries = new KinesisPutRecordsEntry[batch.Count];
         for (int i = 0; i < batch.Count; i++)
         {
             var unit = batch[i];
             unit.Attempts++;
-            entries[i] = new PutRecordsEntry(unit.Data.AsMemory(0, unit.Length), unit.PartitionKey, unit.ExplicitHashKey);
+            entries[i] = new KinesisPutRecordsEntry(unit.Data.AsMemory(0, unit.Length), unit.PartitionKey, unit.ExplicitHashKey);
         }
 
         long started = _time.GetTimestamp();
         try
         {
             var response = await _client.PutRecordsAsync(
-                new PutRecordsRequest { StreamName = _stream.StreamName, StreamArn = _stream.StreamArn, Records = entries },
+                new KinesisPutRecordsRequest { StreamName = _stream.StreamName, StreamArn = _stream.StreamArn, Records = entries },
                 _stop.Token).ConfigureAwait(false);
             return new BatchOutcome(batch, response, null, _time.GetElapsedTime(started));
         }
@@ -838,5 +830,5 @@ public sealed class KinesisProducer : IAsyncDisposable
         }
     }
 
-    private sealed record BatchOutcome(List<Unit> Batch, PutRecordsResponse? Response, KinesisException? Failure, TimeSpan Elapsed);
+    private sealed record BatchOutcome(List<Unit> Batch, KinesisPutRecordsResponse? Response, KinesisException? Failure, TimeSpan Elapsed);
 }

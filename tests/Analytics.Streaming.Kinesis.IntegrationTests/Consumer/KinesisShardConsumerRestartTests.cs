@@ -43,7 +43,7 @@ public sealed class KinesisShardConsumerRestartTests(KinesaliteServer kinesalite
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
         var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
-        options.InitialPosition = StartingPosition.Latest;
+        options.InitialPosition = KinesisStartingPosition.Latest;
         var consumer = new KinesisShardConsumer(client, options);
         var seenShards = new HashSet<string>();
         List<string>? expected = null;

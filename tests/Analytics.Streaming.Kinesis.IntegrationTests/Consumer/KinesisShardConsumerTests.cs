@@ -183,7 +183,7 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
         var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
-        options.InitialPosition = StartingPosition.Latest;
+        options.InitialPosition = KinesisStartingPosition.Latest;
         var consumer = new KinesisShardConsumer(client, options);
         bool written = false;
 
@@ -214,7 +214,7 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
         var store = new ShardProgress();
         var options = ConsumerTestKit.FastOptions(stream);
-        options.InitialPosition = StartingPosition.AtTimestamp(from);
+        options.InitialPosition = KinesisStartingPosition.AtTimestamp(from);
         var consumer = new KinesisShardConsumer(client, options);
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, 1, Timeout, Settle);
@@ -236,9 +236,9 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
 
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
         var at = ConsumerTestKit.FastOptions(stream);
-        at.ShardStartingPositions["shardId-000000000000"] = StartingPosition.AtSequenceNumber(sequences[1]);
+        at.ShardStartingPositions["shardId-000000000000"] = KinesisStartingPosition.AtSequenceNumber(sequences[1]);
         var after = ConsumerTestKit.FastOptions(stream);
-        after.ShardStartingPositions["shardId-000000000000"] = StartingPosition.AfterSequenceNumber(sequences[1]);
+        after.ShardStartingPositions["shardId-000000000000"] = KinesisStartingPosition.AfterSequenceNumber(sequences[1]);
 
         var fromAt = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, at), new ShardProgress(), 3, Timeout, Settle);
         var fromAfter = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, after), new ShardProgress(), 2, Timeout, Settle);
@@ -253,7 +253,7 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
         var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions("no-such-stream"));
 
-        await Assert.ThrowsAsync<ResourceNotFoundException>(async () =>
+        await Assert.ThrowsAsync<KinesisResourceNotFoundException>(async () =>
         {
             await foreach (var _ in consumer.ReadBatchesAsync(new SourceContext(), TestContext.Current.CancellationToken))
             {

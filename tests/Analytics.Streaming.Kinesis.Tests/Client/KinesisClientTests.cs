@@ -16,7 +16,7 @@ public sealed class KinesisClientTests
         using var client = new KinesisClient(server.ClientOptions());
 
         var response = await client.PutRecordsAsync(
-            new PutRecordsRequest
+            new KinesisPutRecordsRequest
             {
                 StreamName = "orders",
                 Records = [new("hi"u8.ToArray(), "pk-1"), new(Array.Empty<byte>(), "pk-2", "42")],
@@ -48,7 +48,7 @@ public sealed class KinesisClientTests
             """{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded"}]}"""));
         using var client = new KinesisClient(server.ClientOptions());
 
-        var response = await client.PutRecordsAsync(new PutRecordsRequest { StreamName = "s", Records = [new("a"u8.ToArray(), "a"), new("b"u8.ToArray(), "b")] }, Ct);
+        var response = await client.PutRecordsAsync(new KinesisPutRecordsRequest { StreamName = "s", Records = [new("a"u8.ToArray(), "a"), new("b"u8.ToArray(), "b")] }, Ct);
 
         Assert.Single(server.Requests);
         Assert.Equal(1, response.FailedRecordCount);
@@ -66,7 +66,7 @@ public sealed class KinesisClientTests
             : LoopbackResponse.Ok("""{"ShardId":"shardId-000000000000","SequenceNumber":"495","EncryptionType":"NONE"}"""));
         using var client = new KinesisClient(server.ClientOptions(maxAttempts: 3));
 
-        var response = await client.PutRecordAsync(new PutRecordRequest { StreamName = "s", Data = "x"u8.ToArray(), PartitionKey = "k" }, Ct);
+        var response = await client.PutRecordAsync(new KinesisPutRecordRequest { StreamName = "s", Data = "x"u8.ToArray(), PartitionKey = "k" }, Ct);
 
         Assert.Equal(3, calls);
         Assert.Equal("495", response.SequenceNumber);
@@ -78,10 +78,11 @@ public sealed class KinesisClientTests
         await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "ProvisionedThroughputExceededException", "Rate exceeded for shard"));
         using var client = new KinesisClient(server.ClientOptions(maxAttempts: 2));
 
-        var exception = await Assert.ThrowsAsync<ProvisionedThroughputExceededException>(
-            () => client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it" }, Ct));
+        var exception = await Assert.ThrowsAsync<KinesisException>(
+            () => client.GetRecordsAsync(new KinesisGetRecordsRequest { ShardIterator = "it" }, Ct));
 
         Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(KinesisErrorCode.ProvisionedThroughputExceeded, exception.Error);
         Assert.True(exception.IsThrottling);
         Assert.True(exception.IsRetryable);
         Assert.Contains("Rate exceeded for shard", exception.Message, StringComparison.Ordinal);
@@ -94,10 +95,11 @@ public sealed class KinesisClientTests
         await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "com.amazonaws.kinesis.v20131202#ExpiredIteratorException", "Iterator expired"));
         using var client = new KinesisClient(server.ClientOptions(maxAttempts: 5));
 
-        var exception = await Assert.ThrowsAsync<ExpiredIteratorException>(() => client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it" }, Ct));
+        var exception = await Assert.ThrowsAsync<KinesisExpiredIteratorException>(() => client.GetRecordsAsync(new KinesisGetRecordsRequest { ShardIterator = "it" }, Ct));
 
         Assert.Single(server.Requests);
-        Assert.Equal(KinesisErrors.ExpiredIterator, exception.ErrorCode);
+        Assert.Equal("ExpiredIteratorException", exception.ErrorCode);
+        Assert.Equal(KinesisErrorCode.ExpiredIterator, exception.Error);
         Assert.False(exception.IsRetryable);
     }
 
@@ -107,7 +109,7 @@ public sealed class KinesisClientTests
         await using var server = new LoopbackAwsServer(_ => new LoopbackResponse(400, "{}", "ResourceNotFoundException:http://internal"));
         using var client = new KinesisClient(server.ClientOptions());
 
-        await Assert.ThrowsAsync<ResourceNotFoundException>(() => client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = "missing" }, Ct));
+        await Assert.ThrowsAsync<KinesisResourceNotFoundException>(() => client.DescribeStreamSummaryAsync(new KinesisDescribeStreamSummaryRequest { StreamName = "missing" }, Ct));
     }
 
     [Fact]
@@ -123,7 +125,7 @@ public sealed class KinesisClientTests
             """));
         using var client = new KinesisClient(server.ClientOptions());
 
-        var response = await client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it", Limit = 100 }, Ct);
+        var response = await client.GetRecordsAsync(new KinesisGetRecordsRequest { ShardIterator = "it", Limit = 100 }, Ct);
 
         Assert.Equal(100, server.Requests.Single().Json.GetProperty("Limit").GetInt32());
         Assert.Equal(2, response.Records.Count);
@@ -138,7 +140,7 @@ public sealed class KinesisClientTests
         Assert.Equal(TimeSpan.FromSeconds(24), response.BehindLatest);
         var child = Assert.Single(response.ChildShards!);
         Assert.Equal(["shardId-000000000000"], child.ParentShards);
-        Assert.Equal(HashKeyRange.All, child.HashKeyRange);
+        Assert.Equal(KinesisHashKeyRange.All, child.HashKeyRange);
     }
 
     [Fact]
@@ -150,7 +152,7 @@ public sealed class KinesisClientTests
             """));
         using var client = new KinesisClient(server.ClientOptions());
 
-        var page = await client.ListShardsAsync(new ListShardsRequest { StreamName = "s", NextToken = "tok", MaxResults = 10 }, Ct);
+        var page = await client.ListShardsAsync(new KinesisListShardsRequest { StreamName = "s", NextToken = "tok", MaxResults = 10 }, Ct);
 
         var json = server.Requests.Single().Json;
         Assert.Equal("tok", json.GetProperty("NextToken").GetString());
@@ -158,7 +160,7 @@ public sealed class KinesisClientTests
         Assert.Equal(10, json.GetProperty("MaxResults").GetInt32());
         var shard = Assert.Single(page.Shards);
         Assert.True(shard.IsClosed);
-        Assert.Equal(new HashKeyRange(5, 10), shard.HashKeyRange);
+        Assert.Equal(new KinesisHashKeyRange(5, 10), shard.HashKeyRange);
         Assert.Null(page.NextToken);
     }
 
@@ -169,7 +171,7 @@ public sealed class KinesisClientTests
         using var client = new KinesisClient(server.ClientOptions());
 
         var response = await client.GetShardIteratorAsync(
-            new GetShardIteratorRequest { StreamName = "s", ShardId = "shardId-000000000000", StartingPosition = StartingPosition.AtTimestamp(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123)) },
+            new KinesisGetShardIteratorRequest { StreamName = "s", ShardId = "shardId-000000000000", StartingPosition = KinesisStartingPosition.AtTimestamp(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123)) },
             Ct);
 
         var json = server.Requests.Single().Json;
@@ -190,9 +192,9 @@ public sealed class KinesisClientTests
         };
         using var client = new KinesisClient(options);
 
-        var exception = await Assert.ThrowsAsync<KinesisException>(() => client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = "s" }, Ct));
+        var exception = await Assert.ThrowsAsync<KinesisException>(() => client.DescribeStreamSummaryAsync(new KinesisDescribeStreamSummaryRequest { StreamName = "s" }, Ct));
 
-        Assert.Equal(KinesisErrors.TransportFailure, exception.ErrorCode);
+        Assert.Equal(KinesisErrorCode.TransportFailure, exception.Error);
     }
 
     [Fact]

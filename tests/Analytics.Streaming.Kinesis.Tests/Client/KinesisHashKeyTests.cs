@@ -30,7 +30,7 @@ public sealed class KinesisHashKeyTests
     [Fact]
     public void HashKeyRange_Contains_IsInclusive()
     {
-        var range = new HashKeyRange(10, 20);
+        var range = new KinesisHashKeyRange(10, 20);
         Assert.True(range.Contains(10));
         Assert.True(range.Contains(20));
         Assert.False(range.Contains(21));

@@ -98,7 +98,7 @@ public sealed class FirehoseSinkTests
         var exception = await Assert.ThrowsAsync<FirehoseDeliveryException>(() => sink.FlushAsync(Ct).AsTask());
 
         Assert.Equal("ResourceNotFoundException", exception.ErrorCode);
-        Assert.IsType<ResourceNotFoundException>(exception.InnerException);
+        Assert.IsType<KinesisResourceNotFoundException>(exception.InnerException);
         Assert.Single(server.Requests);
     }
 

@@ -1,8 +1,8 @@
 namespace Analytics.Streaming.Kinesis;
 
 /// <summary>A request addressed to one stream, by name, by ARN, or both (the ARN is preferred by the service).</summary>
-/// <remarks>Used as is by <see cref="IKinesisClient.DeleteStreamAsync"/>; the base of the other stream requests.</remarks>
-public class StreamRequest
+/// <remarks>The base of the requests of <see cref="IKinesisClient"/> that address a stream.</remarks>
+public class KinesisStreamRequest
 {
     /// <summary>Gets the stream name; <see langword="null"/> when <see cref="StreamArn"/> is given.</summary>
     public string? StreamName { get; init; }
