@@ -33,7 +33,7 @@ internal sealed class PollingShardReader : ShardReaderBase
             catch (KinesisExpiredIteratorException)
             {
                 // Continue right after the last record handed out; before any record, from where the reader started.
-                KinesisConsumerTelemetry.ExpiredIterators.Add(1, Tags);
+                KinesisTelemetry.ConsumerIteratorRenewals.Add(1, Tags);
                 var restart = Builder.LastSequenceNumber is { } last
                     ? KinesisStartingPosition.AfterSequenceNumber(last.ToString())
                     : Plan.StartingPosition;

@@ -100,7 +100,7 @@ internal sealed class ShardBatchBuilder
                             DeadLetterReason.InvalidRecord,
                             $"Record {sequence} of {_shardId} looks like a KPL aggregate but is not a valid one: {error}",
                             record.Data));
-                        KinesisConsumerTelemetry.DeadLetters.Add(1, _tags);
+                        KinesisTelemetry.ConsumerDeadLetters.Add(1, _tags);
                     }
                 }
                 else if (BelongsToOtherShard(out string? problem))
@@ -112,11 +112,11 @@ internal sealed class ShardBatchBuilder
                             DeadLetterReason.InvalidRecord,
                             $"KPL aggregate {sequence} of {_shardId}: {problem}",
                             record.Data));
-                        KinesisConsumerTelemetry.DeadLetters.Add(1, _tags);
+                        KinesisTelemetry.ConsumerDeadLetters.Add(1, _tags);
                     }
                     else if (problem is null)
                     {
-                        KinesisConsumerTelemetry.MisroutedAggregates.Add(1, _tags);
+                        KinesisTelemetry.ConsumerMisroutedAggregates.Add(1, _tags);
                     }
 
                     lastSub = _userRecords.Count - 1;
@@ -155,10 +155,10 @@ internal sealed class ShardBatchBuilder
 
         if (count > 0)
         {
-            KinesisConsumerTelemetry.Records.Add(count, _tags);
+            KinesisTelemetry.ConsumerRecords.Add(count, _tags);
         }
 
-        KinesisConsumerTelemetry.Bytes.Add(payloadBytes, _tags);
+        KinesisTelemetry.ConsumerBytes.Add(payloadBytes, _tags);
         StreamPosition? end = LastPosition ?? (isEndOfShard ? endOfShardFallback : null);
         return new RecordBatch<RawRecord>(
             _shardId,

@@ -49,7 +49,7 @@ internal abstract class ShardReaderBase
         var batch = Builder.Build(records, behindLatest, isEndOfShard, Plan.EndOfShardFallback, out long bytes);
         if (behindLatest is { } lag)
         {
-            KinesisConsumerTelemetry.MillisBehindLatest.Record((long)lag.TotalMilliseconds, Tags);
+            KinesisTelemetry.ConsumerBehindLatest.Record(lag.TotalSeconds, Tags);
         }
 
         if (isEndOfShard || batch.Records.Length > 0 || batch.DeadLetters.Count > 0 || Options.EmitEmptyBatches)
@@ -92,11 +92,11 @@ internal abstract class ShardReaderBase
     {
         if (exception is KinesisException { IsThrottling: true })
         {
-            KinesisConsumerTelemetry.Throttles.Add(1, Tags);
+            KinesisTelemetry.ConsumerThrottles.Add(1, Tags);
         }
         else
         {
-            KinesisConsumerTelemetry.Retries.Add(1, Tags);
+            KinesisTelemetry.ConsumerRetries.Add(1, Tags);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 
 namespace Analytics.Streaming.Kinesis.Firehose;
@@ -27,6 +28,7 @@ public sealed class FirehoseSink<T> : ISink<T>
     private readonly Action<T, IBufferWriter<byte>> _serialize;
     private readonly PooledBufferWriter _buffer = new(64 * 1024);
     private readonly List<(int Offset, int Length)> _records = [];
+    private readonly TagList _tags;
     private bool _disposed;
 
     /// <summary>Creates the sink.</summary>
@@ -43,6 +45,7 @@ public sealed class FirehoseSink<T> : ISink<T>
         _client = client;
         _options = options;
         _serialize = serialize;
+        _tags = new TagList { { "delivery_stream", options.DeliveryStreamName } };
     }
 
     /// <summary>Gets the number of records delivered so far.</summary>
@@ -141,7 +144,7 @@ public sealed class FirehoseSink<T> : ISink<T>
                 var response = await _client.PutRecordBatchAsync(
                     new FirehosePutRecordBatchRequest { DeliveryStreamName = _options.DeliveryStreamName!, Records = pending },
                     cancellationToken).ConfigureAwait(false);
-                KinesisTelemetry.FirehoseLatency.Record(time.GetElapsedTime(started).TotalMilliseconds);
+                KinesisTelemetry.FirehoseRequestDuration.Record(time.GetElapsedTime(started).TotalSeconds, _tags);
                 for (int i = 0; i < response.RequestResponses.Count; i++)
                 {
                     var result = response.RequestResponses[i];
@@ -176,7 +179,7 @@ public sealed class FirehoseSink<T> : ISink<T>
 
             int delivered = pending.Count - (failed?.Count ?? 0);
             DeliveredRecords += delivered;
-            KinesisTelemetry.FirehoseRecords.Add(delivered);
+            KinesisTelemetry.FirehoseRecords.Add(delivered, _tags);
             if (failed is null)
             {
                 return;
@@ -192,7 +195,7 @@ public sealed class FirehoseSink<T> : ISink<T>
             }
 
             RetriedRecords += failed.Count;
-            KinesisTelemetry.FirehoseRetries.Add(failed.Count);
+            KinesisTelemetry.FirehoseRetries.Add(failed.Count, _tags);
             double ceiling = Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30)));
             await Task.Delay(TimeSpan.FromTicks((long)(ceiling * Random.Shared.NextDouble())), time, cancellationToken).ConfigureAwait(false);
             pending = failed;

@@ -630,8 +630,8 @@ public sealed class KinesisProducer : IAsyncDisposable
     {
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _latencyTicks, outcome.Elapsed.Ticks);
-        KinesisTelemetry.ProducerBatches.Add(1);
-        KinesisTelemetry.ProducerLatency.Record(outcome.Elapsed.TotalMilliseconds);
+        KinesisTelemetry.ProducerRequests.Add(1);
+        KinesisTelemetry.ProducerRequestDuration.Record(outcome.Elapsed.TotalSeconds);
         var batch = outcome.Batch;
         int retryCount = 0;
         int retryAttempts = 1;
