@@ -4,6 +4,8 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Amazon.Runtime.EventStreams;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.Kinesis;
 
@@ -14,12 +16,12 @@ namespace Analytics.Streaming.Kinesis;
 /// <remarks>
 /// <para>
 /// Thread-safe; create one per process (or per endpoint) and share it. Disposing it closes its connections (a
-/// handler passed in <see cref="KinesisClientOptions.HttpHandler"/> is left open).
+/// handler passed in <see cref="AwsClientOptions.HttpHandler"/> is left open).
 /// </para>
 /// <para>
 /// Retries: throttling (<c>ProvisionedThroughputExceededException</c>, <c>LimitExceededException</c>, ...),
 /// HTTP 5xx, internal failures, request timeouts and connection failures are retried per
-/// <see cref="KinesisClientOptions.Retry"/>; everything else is thrown at once. Per-record failures inside a
+/// <see cref="AwsClientOptions.Retry"/> (each retry is logged and counted); everything else is thrown at once. Per-record failures inside a
 /// successful <c>PutRecords</c> answer are returned, not retried (the producer retries them).
 /// </para>
 /// <para>
@@ -37,7 +39,9 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     /// <exception cref="ArgumentException">A setting is invalid; the message says which and what to change.</exception>
     public KinesisClient(KinesisClientOptions options)
     {
-        _transport = new AwsJsonTransport(options, Service, "Kinesis_20131202.");
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KinesisClient>();
+        _transport = new AwsJsonTransport(options, Service, "Kinesis", "Kinesis_20131202.", logger);
     }
 
     /// <summary>Gets the endpoint requests go to.</summary>
@@ -206,7 +210,17 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             writer.WriteEndObject();
         }
 
-        HttpResponseMessage response = await OpenSubscriptionAsync(body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        using var activity = _transport.StartActivity("SubscribeToShard");
+        HttpResponseMessage response;
+        try
+        {
+            response = await OpenSubscriptionAsync(body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KinesisException exception) when (AwsJsonTransport.Failed(activity, exception))
+        {
+            throw;
+        }
+
         using (response)
         {
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -250,29 +264,16 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> OpenSubscriptionAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
-    {
-        long started = _transport.Options.TimeProvider.GetTimestamp();
-        for (int attempt = 1; ; attempt++)
-        {
-            var result = await _transport.SendOnceAsync("SubscribeToShard", body, HttpCompletionOption.ResponseHeadersRead, HttpVersion.Version20, cancellationToken).ConfigureAwait(false);
-            using (result)
+    /// <summary>Opens the event stream, retrying as the other calls do; the response is returned unread.</summary>
+    private async Task<HttpResponseMessage> OpenSubscriptionAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        await _transport.Retry.ExecuteAsync(
+            static async (call, token) =>
             {
-                if (result.Exception is null)
-                {
-                    return result.TakeStreamed();
-                }
-
-                var delay = _transport.NextDelay(result.Exception, attempt, started);
-                if (delay is null)
-                {
-                    throw result.Exception;
-                }
-
-                await Task.Delay(delay.Value, _transport.Options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+                using var result = await call.Transport.SendOnceAsync("SubscribeToShard", call.Body, HttpCompletionOption.ResponseHeadersRead, HttpVersion.Version20, token).ConfigureAwait(false);
+                return result.Exception is { } failure ? throw failure : result.TakeStreamed();
+            },
+            (Transport: _transport, Body: body),
+            cancellationToken).ConfigureAwait(false);
 
     private static KinesisSubscribeToShardEvent? Interpret(EventStreamMessage message)
     {

@@ -81,10 +81,10 @@ internal static class KinesisErrorParser
         string text = string.IsNullOrEmpty(message) ? $"{operation} failed with {code}." : $"{operation} failed with {code}: {message}";
         return code switch
         {
-            KinesisErrors.ExpiredIterator => new KinesisExpiredIteratorException(text, status, requestId),
-            KinesisErrors.ResourceNotFound => new KinesisResourceNotFoundException(text, status, requestId),
-            KinesisErrors.ResourceInUse => new KinesisResourceInUseException(text, status, requestId),
-            _ => new KinesisException(text, code, status, requestId),
+            KinesisErrors.ExpiredIterator => new KinesisExpiredIteratorException(text, status, requestId) { Operation = operation },
+            KinesisErrors.ResourceNotFound => new KinesisResourceNotFoundException(text, status, requestId) { Operation = operation },
+            KinesisErrors.ResourceInUse => new KinesisResourceInUseException(text, status, requestId) { Operation = operation },
+            _ => new KinesisException(text, code, status, requestId) { Operation = operation },
         };
     }
 }

@@ -131,6 +131,9 @@ public class KinesisException : Exception
     /// <summary>Gets the request id of the answer, for AWS support; <see langword="null"/> when unknown.</summary>
     public string? RequestId { get; }
 
+    /// <summary>Gets the operation that failed, such as <c>GetRecords</c>, when known.</summary>
+    internal string? Operation { get; init; }
+
     /// <summary>Gets a value indicating whether retrying the same call later may succeed (throttling, 5xx, transport failures).</summary>
     public bool IsRetryable => KinesisErrors.IsRetryable(ErrorCode, StatusCode);
 

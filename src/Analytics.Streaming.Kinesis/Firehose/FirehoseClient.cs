@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.Kinesis.Firehose;
 
@@ -6,7 +8,7 @@ namespace Analytics.Streaming.Kinesis.Firehose;
 /// An Amazon Data Firehose client over the service's JSON 1.1 API (<c>PutRecordBatch</c>), with the same signing,
 /// retries and typed errors as <see cref="KinesisClient"/>.
 /// </summary>
-/// <remarks>Thread-safe; share one instance. Uses <c>https://firehose.{region}.amazonaws.com</c> unless <see cref="KinesisClientOptions.ServiceUrl"/> overrides it.</remarks>
+/// <remarks>Thread-safe; share one instance. Uses <c>https://firehose.{region}.amazonaws.com</c> unless <see cref="AwsClientOptions.ServiceUrl"/> overrides it.</remarks>
 public sealed class FirehoseClient : IFirehoseClient, IDisposable
 {
     private readonly AwsJsonTransport _transport;
@@ -14,9 +16,11 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
     /// <summary>Creates a client.</summary>
     /// <param name="options">The settings; validated here.</param>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
-    public FirehoseClient(KinesisClientOptions options)
+    public FirehoseClient(FirehoseClientOptions options)
     {
-        _transport = new AwsJsonTransport(options, "firehose", "Firehose_20150804.");
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FirehoseClient>();
+        _transport = new AwsJsonTransport(options, "firehose", "Firehose", "Firehose_20150804.", logger);
     }
 
     /// <summary>Gets the endpoint requests go to.</summary>

@@ -73,6 +73,27 @@ public sealed class KinesisClientTests
     }
 
     [Fact]
+    public async Task PutRecordAsync_Retries_AreLoggedWithStableEventIds()
+    {
+        int calls = 0;
+        await using var server = new LoopbackAwsServer(_ => Interlocked.Increment(ref calls) switch
+        {
+            1 => LoopbackResponse.Error(400, "ProvisionedThroughputExceededException", "slow down"),
+            2 => LoopbackResponse.Error(503, "ServiceUnavailable", "busy"),
+            _ => LoopbackResponse.Ok("""{"ShardId":"shardId-000000000000","SequenceNumber":"7"}"""),
+        });
+        var logs = new CapturingLoggerFactory();
+        using var client = new KinesisClient(server.ClientOptions(maxAttempts: 5, loggerFactory: logs));
+
+        await client.PutRecordAsync(new KinesisPutRecordRequest { StreamName = "s", Data = "x"u8.ToArray(), PartitionKey = "k" }, Ct);
+
+        Assert.Equal([2001, 2002], logs.Entries.Select(e => e.EventId.Id));
+        Assert.Equal(["CallThrottled", "CallRetrying"], logs.Entries.Select(e => e.EventId.Name));
+        Assert.Contains("PutRecord", logs.Entries[0].Message, StringComparison.Ordinal);
+        Assert.Equal(typeof(KinesisClient).FullName, logs.Entries[0].Category);
+    }
+
+    [Fact]
     public async Task GetRecordsAsync_Throttled_ThrowsTypedExceptionAfterMaxAttempts()
     {
         await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "ProvisionedThroughputExceededException", "Rate exceeded for shard"));
@@ -188,7 +209,7 @@ public sealed class KinesisClientTests
             Region = "us-east-1",
             ServiceUrl = new Uri("http://127.0.0.1:1/"),
             Credentials = new Amazon.Runtime.BasicAWSCredentials("a", "b"),
-            Retry = new KinesisRetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1) },
+            Retry = new RetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1) },
         };
         using var client = new KinesisClient(options);
 
@@ -202,15 +223,5 @@ public sealed class KinesisClientTests
     {
         var exception = Assert.Throws<ArgumentException>(() => new KinesisClient(new KinesisClientOptions()));
         Assert.Contains("Region", exception.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void BackoffDelay_GrowsExponentiallyAndIsCapped()
-    {
-        var retry = new KinesisRetryOptions { BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) };
-        Assert.Equal(TimeSpan.FromMilliseconds(100), AwsJsonTransport.BackoffDelay(retry, 1, 1.0));
-        Assert.Equal(TimeSpan.FromMilliseconds(400), AwsJsonTransport.BackoffDelay(retry, 3, 1.0));
-        Assert.Equal(TimeSpan.FromSeconds(1), AwsJsonTransport.BackoffDelay(retry, 10, 1.0));
-        Assert.Equal(TimeSpan.Zero, AwsJsonTransport.BackoffDelay(retry, 10, 0.0));
     }
 }

@@ -34,7 +34,7 @@ public sealed class FirehoseSinkTests
     public async Task FlushAsync_1200Items_BatchesOf500NewlineDelimitedInOrder()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, _ => false)));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(), WriteString);
         string[] items = Enumerable.Range(0, 1200).Select(i => $$"""{"id":{{i}}}""").ToArray();
 
@@ -58,7 +58,7 @@ public sealed class FirehoseSinkTests
     {
         var failedOnce = new ConcurrentDictionary<string, bool>();
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, data => data.StartsWith('b') && failedOnce.TryAdd(data, true))));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(o => o.AppendNewline = false), WriteString);
 
         await sink.WriteAsync(new[] { "a1", "b1", "a2", "b2" }, Ct);
@@ -76,7 +76,7 @@ public sealed class FirehoseSinkTests
     public async Task FlushAsync_AlwaysFailing_ThrowsAfterMaxAttempts()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, data => data == "x")));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(o => { o.AppendNewline = false; o.MaxAttempts = 3; }), WriteString);
 
         await sink.WriteAsync(new[] { "ok", "x" }, Ct);
@@ -91,7 +91,7 @@ public sealed class FirehoseSinkTests
     public async Task FlushAsync_StreamMissing_ThrowsWithoutRetrying()
     {
         await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "ResourceNotFoundException", "Firehose s3-sink under account 1 not found."));
-        using var client = new FirehoseClient(server.ClientOptions(maxAttempts: 5));
+        using var client = new FirehoseClient(server.FirehoseOptions(maxAttempts: 5));
         await using var sink = new FirehoseSink<string>(client, Options(), WriteString);
 
         await sink.WriteAsync(new[] { "a" }, Ct);
@@ -106,7 +106,7 @@ public sealed class FirehoseSinkTests
     public async Task WriteAsync_LargeRecords_SplitsBatchesByBytes()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, _ => false)));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(o => o.MaxBatchBytes = 1_100_000), WriteString);
         string big = new('z', 600_000);
 
@@ -121,7 +121,7 @@ public sealed class FirehoseSinkTests
     public async Task WriteAsync_ItemOver1000KiB_IsRefused()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, _ => false)));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(), WriteString);
 
         var exception = await Assert.ThrowsAsync<ArgumentException>(() => sink.WriteAsync(new[] { "fine", new string('z', 1_024_000) }, Ct).AsTask());
