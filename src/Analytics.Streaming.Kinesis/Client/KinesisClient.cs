@@ -56,7 +56,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             "PutRecord",
             request,
             static (writer, r) => KinesisJson.WritePutRecord(writer, r),
-            static (body, _) => KinesisJson.ParsePutRecord(body),
+            static (body, _) => KinesisWire.ParsePutRecord(body),
             cancellationToken);
     }
 
@@ -91,7 +91,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             "ListShards",
             request,
             static (writer, r) => KinesisJson.WriteListShards(writer, r),
-            static (body, _) => KinesisJson.ParseListShards(body),
+            static (body, _) => KinesisWire.ParseListShards(body),
             cancellationToken);
     }
 
@@ -109,7 +109,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
                 KinesisJson.WriteStream(writer, r);
                 writer.WriteEndObject();
             },
-            static (body, _) => KinesisJson.ParseDescribeStreamSummary(body),
+            static (body, _) => KinesisWire.ParseDescribeStreamSummary(body),
             cancellationToken);
     }
 
@@ -123,7 +123,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             "GetShardIterator",
             request,
             static (writer, r) => KinesisJson.WriteGetShardIterator(writer, r),
-            static (body, _) => KinesisJson.ParseGetShardIterator(body),
+            static (body, _) => KinesisWire.ParseGetShardIterator(body),
             cancellationToken);
     }
 
@@ -161,7 +161,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
                 writer.WriteString("ConsumerName"u8, r.ConsumerName);
                 writer.WriteEndObject();
             },
-            static (body, _) => KinesisJson.ParseConsumer(body),
+            static (body, _) => KinesisWire.ParseConsumer(body),
             cancellationToken);
     }
 
@@ -173,7 +173,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             "DescribeStreamConsumer",
             request,
             static (writer, r) => KinesisJson.WriteConsumer(writer, r),
-            static (body, _) => KinesisJson.ParseConsumer(body),
+            static (body, _) => KinesisWire.ParseConsumer(body),
             cancellationToken);
     }
 
@@ -299,32 +299,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             case "exception":
                 {
                     string code = HeaderOrNull(message, ":exception-type") ?? "UnknownException";
-                    string? text = null;
-                    try
-                    {
-                        var reader = new Utf8JsonReader(message.Payload ?? []);
-                        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-                        {
-                            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                            {
-                                bool isMessage = reader.ValueTextEquals("message"u8) || reader.ValueTextEquals("Message"u8);
-                                reader.Read();
-                                if (isMessage && reader.TokenType == JsonTokenType.String)
-                                {
-                                    text = reader.GetString();
-                                }
-                                else
-                                {
-                                    reader.Skip();
-                                }
-                            }
-                        }
-                    }
-                    catch (JsonException)
-                    {
-                        // Keep the code without a message.
-                    }
-
+                    string? text = KinesisWire.ParseError(message.Payload ?? []).Message;
                     throw KinesisErrorParser.Create("SubscribeToShard", code, text, HttpStatusCode.OK, null);
                 }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 
 namespace Analytics.Streaming.Kinesis;
 
@@ -8,41 +7,7 @@ internal static class KinesisErrorParser
 {
     public static KinesisException Parse(string operation, HttpResponseMessage response, ReadOnlySpan<byte> body, string? requestId)
     {
-        string? type = null;
-        string? message = null;
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-            {
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    bool isType = reader.ValueTextEquals("__type"u8) || reader.ValueTextEquals("code"u8);
-                    bool isMessage = reader.ValueTextEquals("message"u8) || reader.ValueTextEquals("Message"u8);
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String && (isType || isMessage))
-                    {
-                        if (isType)
-                        {
-                            type ??= reader.GetString();
-                        }
-                        else
-                        {
-                            message ??= reader.GetString();
-                        }
-                    }
-                    else
-                    {
-                        reader.TrySkip();
-                    }
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            // Not JSON: fall back to the header and the status.
-        }
-
+        var (type, message) = KinesisWire.ParseError(body);
         if (type is null && response.Headers.TryGetValues("x-amzn-ErrorType", out var values))
         {
             type = values.FirstOrDefault();

@@ -37,37 +37,6 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static KinesisPutRecordResponse ParsePutRecord(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        string? shardId = null, sequence = null, encryption = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("ShardId"u8))
-            {
-                shardId = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("SequenceNumber"u8))
-            {
-                sequence = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("EncryptionType"u8))
-            {
-                encryption = JsonReading.String(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new KinesisPutRecordResponse(
-            shardId ?? throw new JsonException("PutRecord answer without ShardId."),
-            sequence ?? throw new JsonException("PutRecord answer without SequenceNumber."),
-            encryption);
-    }
-
     /// <summary>Writes a PutRecords body from any list of entries (the producer passes its own buffers).</summary>
     public static void WritePutRecords(Utf8JsonWriter writer, KinesisStreamRequest stream, IReadOnlyList<KinesisPutRecordsEntry> records)
     {
@@ -108,24 +77,69 @@ internal static class KinesisJson
 
     public static KinesisPutRecordsResponse ParsePutRecords(ReadOnlySpan<byte> body, int expectedCount)
     {
+        var answer = ParseBatchAnswer(
+            body,
+            expectedCount,
+            "PutRecords",
+            "FailedRecordCount"u8,
+            "Records"u8,
+            "SequenceNumber"u8,
+            "ShardId"u8,
+            static (sequence, shard, code, message) => new KinesisPutRecordsEntryResult(sequence, shard, code, message));
+        return new KinesisPutRecordsResponse(answer.Failed, answer.Entries, answer.EncryptionType);
+    }
+
+    public static Firehose.FirehosePutRecordBatchResponse ParsePutRecordBatch(ReadOnlySpan<byte> body, int expectedCount)
+    {
+        var answer = ParseBatchAnswer(
+            body,
+            expectedCount,
+            "PutRecordBatch",
+            "FailedPutCount"u8,
+            "RequestResponses"u8,
+            "RecordId"u8,
+            default,
+            static (id, _, code, message) => new Firehose.FirehosePutRecordBatchEntryResult(id, code, message));
+        return new Firehose.FirehosePutRecordBatchResponse(answer.Failed, answer.Encrypted, answer.Entries);
+    }
+
+    /// <summary>
+    /// Parses the answer of a batch call whose entries can fail one by one (PutRecords, PutRecordBatch): the failed
+    /// count, the index-aligned entries, and the encryption members of either service.
+    /// </summary>
+    private static BatchAnswer<T> ParseBatchAnswer<T>(
+        ReadOnlySpan<byte> body,
+        int expectedCount,
+        string operation,
+        ReadOnlySpan<byte> failedCountName,
+        ReadOnlySpan<byte> entriesName,
+        ReadOnlySpan<byte> firstName,
+        ReadOnlySpan<byte> secondName,
+        Func<string?, string?, string?, string?, T> create)
+    {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
         int failed = 0;
-        string? encryption = null;
-        KinesisPutRecordsEntryResult[]? results = null;
+        string? encryptionType = null;
+        bool? encrypted = null;
+        T[]? entries = null;
         while (JsonReading.NextProperty(ref reader))
         {
-            if (reader.ValueTextEquals("FailedRecordCount"u8))
+            if (reader.ValueTextEquals(failedCountName))
             {
                 failed = JsonReading.Int32(ref reader) ?? 0;
             }
+            else if (reader.ValueTextEquals(entriesName))
+            {
+                entries = ParseResultEntries(ref reader, expectedCount, create, firstName, secondName);
+            }
             else if (reader.ValueTextEquals("EncryptionType"u8))
             {
-                encryption = JsonReading.String(ref reader);
+                encryptionType = JsonReading.String(ref reader);
             }
-            else if (reader.ValueTextEquals("Records"u8))
+            else if (reader.ValueTextEquals("Encrypted"u8))
             {
-                results = ParseResultEntries(ref reader, expectedCount, static (string? a, string? b, string? c, string? d) => new KinesisPutRecordsEntryResult(a, b, c, d), "SequenceNumber"u8, "ShardId"u8);
+                encrypted = JsonReading.Boolean(ref reader);
             }
             else
             {
@@ -133,16 +147,16 @@ internal static class KinesisJson
             }
         }
 
-        if (results is null || results.Length != expectedCount)
+        if (entries is null || entries.Length != expectedCount)
         {
-            throw new JsonException($"PutRecords answered {results?.Length ?? 0} results for {expectedCount} records.");
+            throw new JsonException($"{operation} answered {entries?.Length ?? 0} results for {expectedCount} records.");
         }
 
-        return new KinesisPutRecordsResponse(failed, results, encryption);
+        return new BatchAnswer<T>(failed, entries, encryptionType, encrypted);
     }
 
     /// <summary>Parses an index-aligned array of per-entry results (PutRecords, PutRecordBatch).</summary>
-    internal static T[] ParseResultEntries<T>(
+    private static T[] ParseResultEntries<T>(
         ref Utf8JsonReader reader,
         int expectedCount,
         Func<string?, string?, string?, string?, T> create,
@@ -250,111 +264,19 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static KinesisListShardsResponse ParseListShards(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        var shards = new List<KinesisShard>();
-        string? nextToken = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("NextToken"u8))
-            {
-                nextToken = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("Shards"u8))
-            {
-                JsonReading.Value(ref reader);
-                if (reader.TokenType == JsonTokenType.Null)
-                {
-                    continue;
-                }
-
-                while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-                {
-                    shards.Add(ParseShard(ref reader));
-                }
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new KinesisListShardsResponse(shards, nextToken);
-    }
-
-    private static KinesisShard ParseShard(ref Utf8JsonReader reader)
-    {
-        string? id = null, parent = null, adjacent = null, startSequence = null, endSequence = null;
-        KinesisHashKeyRange range = default;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("ShardId"u8))
-            {
-                id = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("ParentShardId"u8))
-            {
-                parent = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("AdjacentParentShardId"u8))
-            {
-                adjacent = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("HashKeyRange"u8))
-            {
-                JsonReading.Value(ref reader);
-                range = ParseHashKeyRange(ref reader);
-            }
-            else if (reader.ValueTextEquals("SequenceNumberRange"u8))
-            {
-                JsonReading.Value(ref reader);
-                while (JsonReading.NextProperty(ref reader))
-                {
-                    if (reader.ValueTextEquals("StartingSequenceNumber"u8))
-                    {
-                        startSequence = JsonReading.String(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("EndingSequenceNumber"u8))
-                    {
-                        endSequence = JsonReading.String(ref reader);
-                    }
-                    else
-                    {
-                        JsonReading.Skip(ref reader);
-                    }
-                }
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new KinesisShard
-        {
-            ShardId = id ?? throw new JsonException("A shard without ShardId."),
-            ParentShardId = parent,
-            AdjacentParentShardId = adjacent,
-            HashKeyRange = range,
-            SequenceNumberRange = new KinesisSequenceNumberRange(startSequence ?? "0", endSequence),
-        };
-    }
-
     /// <summary>Parses a HashKeyRange object; the reader is on its StartObject.</summary>
     private static KinesisHashKeyRange ParseHashKeyRange(ref Utf8JsonReader reader)
     {
-        UInt128 start = 0, end = 0;
+        string? start = null, end = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("StartingHashKey"u8))
             {
-                start = KinesisHashKey.Parse(JsonReading.String(ref reader) ?? "0");
+                start = JsonReading.String(ref reader);
             }
             else if (reader.ValueTextEquals("EndingHashKey"u8))
             {
-                end = KinesisHashKey.Parse(JsonReading.String(ref reader) ?? "0");
+                end = JsonReading.String(ref reader);
             }
             else
             {
@@ -362,112 +284,13 @@ internal static class KinesisJson
             }
         }
 
-        return new KinesisHashKeyRange(start, end);
+        return HashKeyRange(start, end);
     }
 
-    public static KinesisStreamSummary ParseDescribeStreamSummary(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        KinesisStreamSummary? summary = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("StreamDescriptionSummary"u8))
-            {
-                JsonReading.Value(ref reader);
-                summary = ParseSummary(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return summary ?? throw new JsonException("DescribeStreamSummary answer without StreamDescriptionSummary.");
-    }
-
-    private static KinesisStreamSummary ParseSummary(ref Utf8JsonReader reader)
-    {
-        string? name = null, arn = null, status = null, mode = null, encryption = null;
-        int retention = 24, open = 0;
-        int? consumers = null, maxSize = null;
-        DateTimeOffset? created = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("StreamName"u8))
-            {
-                name = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("StreamARN"u8))
-            {
-                arn = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("StreamStatus"u8))
-            {
-                status = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("StreamModeDetails"u8))
-            {
-                JsonReading.Value(ref reader);
-                if (reader.TokenType == JsonTokenType.StartObject)
-                {
-                    while (JsonReading.NextProperty(ref reader))
-                    {
-                        if (reader.ValueTextEquals("StreamMode"u8))
-                        {
-                            mode = JsonReading.String(ref reader);
-                        }
-                        else
-                        {
-                            JsonReading.Skip(ref reader);
-                        }
-                    }
-                }
-            }
-            else if (reader.ValueTextEquals("RetentionPeriodHours"u8))
-            {
-                retention = JsonReading.Int32(ref reader) ?? 24;
-            }
-            else if (reader.ValueTextEquals("StreamCreationTimestamp"u8))
-            {
-                created = JsonReading.Timestamp(ref reader);
-            }
-            else if (reader.ValueTextEquals("EncryptionType"u8))
-            {
-                encryption = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("OpenShardCount"u8))
-            {
-                open = JsonReading.Int32(ref reader) ?? 0;
-            }
-            else if (reader.ValueTextEquals("ConsumerCount"u8))
-            {
-                consumers = JsonReading.Int32(ref reader);
-            }
-            else if (reader.ValueTextEquals("MaxRecordSizeInKiB"u8))
-            {
-                maxSize = JsonReading.Int32(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new KinesisStreamSummary
-        {
-            StreamName = name ?? throw new JsonException("Stream summary without StreamName."),
-            StreamArn = arn ?? string.Empty,
-            StreamStatus = status ?? throw new JsonException("Stream summary without StreamStatus."),
-            StreamMode = mode,
-            RetentionPeriod = TimeSpan.FromHours(retention),
-            StreamCreationTimestamp = created,
-            EncryptionType = encryption,
-            OpenShardCount = open,
-            ConsumerCount = consumers,
-            MaxRecordSizeInKiB = maxSize,
-        };
-    }
+    /// <summary>Builds a hash key range from the service's decimal texts (absent members read as 0).</summary>
+    /// <exception cref="FormatException">A text is not a decimal hash key.</exception>
+    public static KinesisHashKeyRange HashKeyRange(string? start, string? end) =>
+        new(KinesisHashKey.Parse(start ?? "0"), KinesisHashKey.Parse(end ?? "0"));
 
     public static void WriteStartingPosition(Utf8JsonWriter writer, KinesisStartingPosition position, bool iteratorNames)
     {
@@ -511,26 +334,6 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static KinesisGetShardIteratorResponse ParseGetShardIterator(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        string? iterator = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("ShardIterator"u8))
-            {
-                iterator = JsonReading.String(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new KinesisGetShardIteratorResponse(iterator ?? throw new JsonException("GetShardIterator answer without ShardIterator."));
-    }
-
     public static void WriteGetRecords(Utf8JsonWriter writer, KinesisGetRecordsRequest request)
     {
         writer.WriteStartObject();
@@ -548,59 +351,43 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    /// <summary>
-    /// Parses a GetRecords answer (or a SubscribeToShardEvent payload). Record data are decoded from base64 into one
-    /// array per answer and sliced.
-    /// </summary>
+    /// <summary>Parses a GetRecords answer. Record data are decoded from base64 into shared arrays and sliced.</summary>
     public static KinesisGetRecordsResponse ParseGetRecords(ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        var data = new DataChunks();
-        IReadOnlyList<KinesisRecord> records = [];
-        string? next = null;
-        long? behind = null;
-        IReadOnlyList<KinesisChildShard>? children = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("Records"u8))
-            {
-                records = ParseRecords(ref reader, ref data);
-            }
-            else if (reader.ValueTextEquals("NextShardIterator"u8))
-            {
-                next = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("MillisBehindLatest"u8))
-            {
-                behind = JsonReading.Int64(ref reader);
-            }
-            else if (reader.ValueTextEquals("ChildShards"u8))
-            {
-                children = ParseChildShards(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
+        var page = ParseRecordPage(body, "NextShardIterator"u8);
         return new KinesisGetRecordsResponse
         {
-            Records = records,
-            NextShardIterator = next,
-            BehindLatest = behind is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            ChildShards = children,
+            Records = page.Records,
+            NextShardIterator = page.Position,
+            BehindLatest = page.BehindLatest,
+            ChildShards = page.ChildShards,
         };
     }
 
+    /// <summary>Parses the payload of a <c>SubscribeToShardEvent</c>; the same shape as a GetRecords answer.</summary>
     public static KinesisSubscribeToShardEvent ParseSubscribeToShardEvent(ReadOnlySpan<byte> body)
+    {
+        var page = ParseRecordPage(body, "ContinuationSequenceNumber"u8);
+        return new KinesisSubscribeToShardEvent
+        {
+            Records = page.Records,
+            ContinuationSequenceNumber = page.Position,
+            BehindLatest = page.BehindLatest,
+            ChildShards = page.ChildShards,
+        };
+    }
+
+    /// <summary>
+    /// Parses a page of records (GetRecords answer or SubscribeToShardEvent): the records, the member that says where
+    /// to continue (<paramref name="positionName"/>), the lag and the child shards.
+    /// </summary>
+    private static RecordPage ParseRecordPage(ReadOnlySpan<byte> body, ReadOnlySpan<byte> positionName)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
         var data = new DataChunks();
         IReadOnlyList<KinesisRecord> records = [];
-        string? continuation = null;
+        string? position = null;
         long? behind = null;
         IReadOnlyList<KinesisChildShard>? children = null;
         while (JsonReading.NextProperty(ref reader))
@@ -609,9 +396,9 @@ internal static class KinesisJson
             {
                 records = ParseRecords(ref reader, ref data);
             }
-            else if (reader.ValueTextEquals("ContinuationSequenceNumber"u8))
+            else if (reader.ValueTextEquals(positionName))
             {
-                continuation = JsonReading.String(ref reader);
+                position = JsonReading.String(ref reader);
             }
             else if (reader.ValueTextEquals("MillisBehindLatest"u8))
             {
@@ -627,13 +414,7 @@ internal static class KinesisJson
             }
         }
 
-        return new KinesisSubscribeToShardEvent
-        {
-            Records = records,
-            ContinuationSequenceNumber = continuation,
-            BehindLatest = behind is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            ChildShards = children,
-        };
+        return new RecordPage(records, position, behind is { } ms ? TimeSpan.FromMilliseconds(ms) : null, children);
     }
 
     private static List<KinesisRecord> ParseRecords(ref Utf8JsonReader reader, ref DataChunks data)
@@ -782,63 +563,6 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    /// <summary>Parses the answer of RegisterStreamConsumer (<c>Consumer</c>) or DescribeStreamConsumer (<c>ConsumerDescription</c>).</summary>
-    public static KinesisRegisteredConsumer ParseConsumer(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        KinesisRegisteredConsumer? result = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("Consumer"u8) || reader.ValueTextEquals("ConsumerDescription"u8))
-            {
-                JsonReading.Value(ref reader);
-                string? name = null, arn = null, status = null, stream = null;
-                DateTimeOffset? created = null;
-                while (JsonReading.NextProperty(ref reader))
-                {
-                    if (reader.ValueTextEquals("ConsumerName"u8))
-                    {
-                        name = JsonReading.String(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("ConsumerARN"u8))
-                    {
-                        arn = JsonReading.String(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("ConsumerStatus"u8))
-                    {
-                        status = JsonReading.String(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("ConsumerCreationTimestamp"u8))
-                    {
-                        created = JsonReading.Timestamp(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("StreamARN"u8))
-                    {
-                        stream = JsonReading.String(ref reader);
-                    }
-                    else
-                    {
-                        JsonReading.Skip(ref reader);
-                    }
-                }
-
-                result = new KinesisRegisteredConsumer(
-                    name ?? throw new JsonException("A consumer without ConsumerName."),
-                    arn ?? throw new JsonException("A consumer without ConsumerARN."),
-                    status ?? "ACTIVE",
-                    created,
-                    stream);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return result ?? throw new JsonException("The answer holds no Consumer or ConsumerDescription.");
-    }
-
     /// <summary>
     /// Decodes record data into 16 KiB arrays shared by consecutive records (small-object heap, no zeroing), so a
     /// response costs about one allocation per 16 KiB of data instead of one per record or one large array.
@@ -865,4 +589,8 @@ internal static class KinesisJson
             return result;
         }
     }
+
+    private readonly record struct RecordPage(IReadOnlyList<KinesisRecord> Records, string? Position, TimeSpan? BehindLatest, IReadOnlyList<KinesisChildShard>? ChildShards);
+
+    private readonly record struct BatchAnswer<T>(int Failed, T[] Entries, string? EncryptionType, bool? Encrypted);
 }

@@ -40,7 +40,7 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
             "PutRecordBatch",
             request,
             static (writer, r) => WriteRequest(writer, r.DeliveryStreamName, r.Records),
-            static (body, r) => ParseResponse(body, r.Records.Count),
+            static (body, r) => KinesisJson.ParsePutRecordBatch(body, r.Records.Count),
             cancellationToken);
     }
 
@@ -61,40 +61,5 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
 
         writer.WriteEndArray();
         writer.WriteEndObject();
-    }
-
-    internal static FirehosePutRecordBatchResponse ParseResponse(ReadOnlySpan<byte> body, int expectedCount)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        int failed = 0;
-        bool? encrypted = null;
-        FirehosePutRecordBatchEntryResult[]? results = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("FailedPutCount"u8))
-            {
-                failed = JsonReading.Int32(ref reader) ?? 0;
-            }
-            else if (reader.ValueTextEquals("Encrypted"u8))
-            {
-                encrypted = JsonReading.Boolean(ref reader);
-            }
-            else if (reader.ValueTextEquals("RequestResponses"u8))
-            {
-                results = KinesisJson.ParseResultEntries(ref reader, expectedCount, static (string? id, string? _, string? code, string? message) => new FirehosePutRecordBatchEntryResult(id, code, message), "RecordId"u8, default);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        if (results is null || results.Length != expectedCount)
-        {
-            throw new JsonException($"PutRecordBatch answered {results?.Length ?? 0} results for {expectedCount} records.");
-        }
-
-        return new FirehosePutRecordBatchResponse(failed, encrypted, results);
     }
 }

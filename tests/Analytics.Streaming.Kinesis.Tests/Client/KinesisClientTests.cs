@@ -186,6 +186,61 @@ public sealed class KinesisClientTests
     }
 
     [Fact]
+    public async Task DescribeStreamSummaryAsync_AnswerWithNullsAndScientificTimestamp_MapsEveryMember()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok("""
+            {"StreamDescriptionSummary":{"StreamName":"orders","StreamARN":"arn:aws:kinesis:us-east-1:1:stream/orders","StreamStatus":"UPDATING",
+             "StreamModeDetails":{"StreamMode":"ON_DEMAND"},"RetentionPeriodHours":48,"StreamCreationTimestamp":1.441215410867E9,
+             "EncryptionType":null,"KeyId":null,"OpenShardCount":4,"ConsumerCount":null,"EnhancedMonitoring":[{"ShardLevelMetrics":[]}]}}
+            """));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var summary = await client.DescribeStreamSummaryAsync(new KinesisDescribeStreamSummaryRequest { StreamName = "orders" }, Ct);
+
+        Assert.Equal("arn:aws:kinesis:us-east-1:1:stream/orders", summary.StreamArn);
+        Assert.True(summary.IsActive);
+        Assert.Equal("ON_DEMAND", summary.StreamMode);
+        Assert.Equal(TimeSpan.FromHours(48), summary.RetentionPeriod);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_441_215_410_867), summary.StreamCreationTimestamp);
+        Assert.Null(summary.EncryptionType);
+        Assert.Equal(4, summary.OpenShardCount);
+        Assert.Null(summary.ConsumerCount);
+    }
+
+    [Theory]
+    [InlineData("RegisterStreamConsumer", "Consumer")]
+    [InlineData("DescribeStreamConsumer", "ConsumerDescription")]
+    public async Task StreamConsumerAnswers_EitherMemberName_MapToTheRegisteredConsumer(string operation, string member)
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok($$$"""
+            {"{{{member}}}":{"ConsumerName":"app","ConsumerARN":"arn:c","ConsumerStatus":"CREATING","ConsumerCreationTimestamp":1700000000.5,"StreamARN":"arn:s"}}
+            """));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var consumer = operation == "RegisterStreamConsumer"
+            ? await client.RegisterStreamConsumerAsync(new KinesisRegisterStreamConsumerRequest { StreamArn = "arn:s", ConsumerName = "app" }, Ct)
+            : await client.DescribeStreamConsumerAsync(new KinesisDescribeStreamConsumerRequest { ConsumerArn = "arn:c" }, Ct);
+
+        Assert.Equal(new KinesisRegisteredConsumer("app", "arn:c", "CREATING", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_500), "arn:s"), consumer);
+        Assert.False(consumer.IsActive);
+    }
+
+    [Fact]
+    public async Task ErrorAnswer_CapitalMessageMember_IsKeptInTheException()
+    {
+        await using var server = new LoopbackAwsServer(_ => new LoopbackResponse(400, """{"__type":"AccessDeniedException","Message":"User is not authorized"}"""));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var error = await Assert.ThrowsAsync<KinesisException>(() => client.GetShardIteratorAsync(
+            new KinesisGetShardIteratorRequest { StreamName = "s", ShardId = "shardId-000000000000", StartingPosition = KinesisStartingPosition.Latest }, Ct));
+
+        Assert.Equal(KinesisErrorCode.AccessDenied, error.Error);
+        Assert.Contains("User is not authorized", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsRetryable);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
     public async Task GetShardIteratorAsync_AtTimestamp_WritesEpochSecondsWithMilliseconds()
     {
         await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok("""{"ShardIterator":"AAAA"}"""));
