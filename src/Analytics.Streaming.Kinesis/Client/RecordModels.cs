@@ -53,6 +53,18 @@ public readonly record struct KinesisStartingPosition(KinesisStartingPositionTyp
     /// <param name="timestamp">The arrival time (millisecond precision on the wire).</param>
     /// <returns>The position.</returns>
     public static KinesisStartingPosition AtTimestamp(DateTimeOffset timestamp) => new(KinesisStartingPositionType.AtTimestamp, null, timestamp);
+
+    /// <summary>Returns the position as the service names it, such as <c>AFTER_SEQUENCE_NUMBER 4959...</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() => Type switch
+    {
+        KinesisStartingPositionType.TrimHorizon => "TRIM_HORIZON",
+        KinesisStartingPositionType.Latest => "LATEST",
+        KinesisStartingPositionType.AtSequenceNumber => "AT_SEQUENCE_NUMBER " + SequenceNumber,
+        KinesisStartingPositionType.AfterSequenceNumber => "AFTER_SEQUENCE_NUMBER " + SequenceNumber,
+        KinesisStartingPositionType.AtTimestamp => "AT_TIMESTAMP " + Timestamp?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        _ => Type.ToString(),
+    };
 }
 
 /// <summary>The request of <see cref="IKinesisClient.GetShardIteratorAsync"/>.</summary>

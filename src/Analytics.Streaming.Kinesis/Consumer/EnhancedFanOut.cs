@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Polly;
+
 namespace Analytics.Streaming.Kinesis;
 
 /// <summary>Registers (or finds) the enhanced fan-out consumer a <see cref="KinesisShardConsumer"/> reads through.</summary>
@@ -6,19 +9,15 @@ internal static class EnhancedFanOut
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Returns the ARN of the named consumer once it is ACTIVE, registering it when it does not exist.</summary>
-    public static async Task<string> EnsureConsumerAsync(IKinesisClient client, KinesisConsumerOptions options, CancellationToken cancellationToken)
+    /// <remarks>Transient failures are retried through <paramref name="retry"/>; waiting for ACTIVE is bounded by the registration timeout.</remarks>
+    public static async Task<string> EnsureConsumerAsync(IKinesisClient client, KinesisConsumerOptions options, ResiliencePipeline retry, ILogger logger, CancellationToken cancellationToken)
     {
-        for (int failures = 0; ; failures++)
-        {
-            try
-            {
-                return await RegisterAsync(client, options, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (ShardReaderBase.IsTransient(e, cancellationToken))
-            {
-                await Task.Delay(ShardReaderBase.BackOffDelay(options, failures), options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        string arn = await retry.ExecuteAsync(
+            static (call, token) => new ValueTask<string>(RegisterAsync(call.Client, call.Options, token)),
+            (Client: client, Options: options),
+            cancellationToken).ConfigureAwait(false);
+        KinesisLog.FanOutConsumerReady(logger, options.StreamLabel, options.EnhancedFanOutConsumerName!, arn);
+        return arn;
     }
 
     private static async Task<string> RegisterAsync(IKinesisClient client, KinesisConsumerOptions options, CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.Kinesis;
 
@@ -14,6 +16,8 @@ internal sealed class ShardBatchBuilder
     private readonly KinesisHashKeyRange _hashKeyRange;
     private readonly bool _deaggregate;
     private readonly TagList _tags;
+    private readonly ILogger _logger;
+    private readonly string _stream;
     private readonly List<UserRecord> _userRecords = [];
     private StreamPosition? _resumeAfter;
 
@@ -26,8 +30,12 @@ internal sealed class ShardBatchBuilder
     /// sub-sequence) are dropped, so that a partly processed aggregate continues with its next user record.
     /// </param>
     /// <param name="tags">Telemetry tags (stream, shard).</param>
-    public ShardBatchBuilder(string shardId, KinesisHashKeyRange hashKeyRange, bool deaggregate, StreamPosition? resumeAfter, TagList tags)
+    /// <param name="logger">Where bad and misrouted aggregates are logged; <see langword="null"/> for nowhere.</param>
+    /// <param name="stream">How logs name the stream.</param>
+    public ShardBatchBuilder(string shardId, KinesisHashKeyRange hashKeyRange, bool deaggregate, StreamPosition? resumeAfter, TagList tags, ILogger? logger = null, string stream = "")
     {
+        _logger = logger ?? NullLogger.Instance;
+        _stream = stream;
         _shardId = shardId;
         _hashKeyRange = hashKeyRange;
         _deaggregate = deaggregate;
@@ -101,6 +109,7 @@ internal sealed class ShardBatchBuilder
                             $"Record {sequence} of {_shardId} looks like a KPL aggregate but is not a valid one: {error}",
                             record.Data));
                         KinesisTelemetry.ConsumerDeadLetters.Add(1, _tags);
+                        KinesisLog.BadAggregate(_logger, _stream, _shardId, sequence, error);
                     }
                 }
                 else if (BelongsToOtherShard(out string? problem))
@@ -113,10 +122,12 @@ internal sealed class ShardBatchBuilder
                             $"KPL aggregate {sequence} of {_shardId}: {problem}",
                             record.Data));
                         KinesisTelemetry.ConsumerDeadLetters.Add(1, _tags);
+                        KinesisLog.BadAggregate(_logger, _stream, _shardId, sequence, problem);
                     }
                     else if (problem is null)
                     {
                         KinesisTelemetry.ConsumerMisroutedAggregates.Add(1, _tags);
+                        KinesisLog.MisroutedAggregate(_logger, _stream, _shardId, sequence);
                     }
 
                     lastSub = _userRecords.Count - 1;

@@ -53,7 +53,7 @@ internal static partial class KinesisLog
 
     [LoggerMessage(EventId = 2202, EventName = "ShardReaderStarted", Level = LogLevel.Debug,
         Message = "{Stream}/{Shard}: reading from {Position}.")]
-    public static partial void ShardReaderStarted(ILogger logger, string stream, string shard, string position);
+    public static partial void ShardReaderStarted(ILogger logger, string stream, string shard, KinesisStartingPosition position);
 
     [LoggerMessage(EventId = 2203, EventName = "ShardEnded", Level = LogLevel.Information,
         Message = "{Stream}/{Shard}: read to its end (closed by a reshard); its children start once the pipeline has checkpointed the end.")]
@@ -65,7 +65,7 @@ internal static partial class KinesisLog
 
     [LoggerMessage(EventId = 2205, EventName = "IteratorRenewed", Level = LogLevel.Information,
         Message = "{Stream}/{Shard}: the shard iterator expired; renewed from {Position}.")]
-    public static partial void IteratorRenewed(ILogger logger, string stream, string shard, string position);
+    public static partial void IteratorRenewed(ILogger logger, string stream, string shard, KinesisStartingPosition position);
 
     [LoggerMessage(EventId = 2206, EventName = "ReadThrottled", Level = LogLevel.Information,
         Message = "{Stream}/{Shard}: {Operation} was throttled ({ErrorCode}) on attempt {Attempt}; retrying in {Delay}.")]
@@ -76,12 +76,12 @@ internal static partial class KinesisLog
     public static partial void ReadRetrying(ILogger logger, string stream, string shard, string operation, int attempt, TimeSpan delay, Exception exception);
 
     [LoggerMessage(EventId = 2208, EventName = "BadAggregate", Level = LogLevel.Warning,
-        Message = "{Stream}/{Shard}: record {SequenceNumber} looks like a KPL aggregate but is not a valid one ({Reason}); it goes to the dead letters.")]
-    public static partial void BadAggregate(ILogger logger, string stream, string shard, string sequenceNumber, string reason);
+        Message = "{Stream}/{Shard}: record {SequenceNumber} is not a valid KPL aggregate ({Reason}); it goes to the dead letters.")]
+    public static partial void BadAggregate(ILogger logger, string stream, string shard, SequenceNumber sequenceNumber, string reason);
 
     [LoggerMessage(EventId = 2209, EventName = "MisroutedAggregate", Level = LogLevel.Debug,
         Message = "{Stream}/{Shard}: KPL aggregate {SequenceNumber} holds user records of another shard (a copy the KPL sent again after a reshard); dropped.")]
-    public static partial void MisroutedAggregate(ILogger logger, string stream, string shard, string sequenceNumber);
+    public static partial void MisroutedAggregate(ILogger logger, string stream, string shard, SequenceNumber sequenceNumber);
 
     [LoggerMessage(EventId = 2210, EventName = "DiscoveryRetrying", Level = LogLevel.Warning,
         Message = "{Stream}: listing the shards failed on attempt {Attempt}; retrying in {Delay}.")]
@@ -90,6 +90,10 @@ internal static partial class KinesisLog
     [LoggerMessage(EventId = 2211, EventName = "FanOutConsumerReady", Level = LogLevel.Information,
         Message = "{Stream}: enhanced fan-out consumer {ConsumerName} is ACTIVE ({ConsumerArn}).")]
     public static partial void FanOutConsumerReady(ILogger logger, string stream, string consumerName, string consumerArn);
+
+    [LoggerMessage(EventId = 2212, EventName = "DiscoveryFailed", Level = LogLevel.Warning,
+        Message = "{Stream}: listing the shards failed after every retry; reading the known shards and listing again in {Delay}.")]
+    public static partial void DiscoveryFailed(ILogger logger, string stream, TimeSpan delay, Exception exception);
 
     // ---- Firehose sink (2300-2399) -----------------------------------------------------------------------------
 

@@ -22,8 +22,7 @@ internal static class ConsumerTestKit
         IdleTimeBetweenReads = TimeSpan.FromMilliseconds(100),
         ShardDiscoveryInterval = TimeSpan.FromMilliseconds(500),
         ParentCheckpointPollInterval = TimeSpan.FromMilliseconds(50),
-        RetryBaseDelay = TimeSpan.FromMilliseconds(50),
-        RetryMaxDelay = TimeSpan.FromMilliseconds(200),
+        Retry = { BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200) },
         MaxBufferedBatches = 64,
     };
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Analytics.Streaming.Kinesis.Tests.Support;
 using Analytics.Streaming.TestSupport;
 
 namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
@@ -49,14 +50,25 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
             Retry = { MaxAttempts = 1 },
         });
         var store = new ShardProgress();
+        var logs = new CapturingLoggerFactory();
         var options = ConsumerTestKit.FastOptions(stream);
         options.MaxRecordsPerCall = 25;
+        options.LoggerFactory = logs;
         var consumer = new KinesisShardConsumer(client, options);
 
         var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(400));
 
         ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
         Assert.Equal(8, handler.InjectedCount);
+
+        // Every injected failure is logged once, with its stable event id.
+        var events = logs.Entries.Where(e => e.Category == typeof(KinesisShardConsumer).FullName).GroupBy(e => e.EventId.Name!).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(2, events["DiscoveryRetrying"]);
+        Assert.Equal(3, events["ReadThrottled"]);
+        Assert.Equal(1, events["ReadRetrying"]);
+        Assert.Equal(2, events["IteratorRenewed"]);
+        Assert.Equal(1, events["ShardsDiscovered"]);
+        Assert.All(logs.Entries, e => Assert.InRange(e.EventId.Id, 2000, 2999));
     }
 
     [Fact]

@@ -12,6 +12,18 @@ public sealed class KinesisConsumerOptionsTests
         Assert.Equal(5, options.MaxGetRecordsCallsPerSecond);
         Assert.Equal(2 * 1024 * 1024, options.MaxBytesPerSecond);
         Assert.Equal(KinesisStartingPositionType.TrimHorizon, options.InitialPosition.Type);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.Retry.BaseDelay);
+        Assert.Equal(RetryOptions.DefaultMaxAttempts, options.Retry.MaxAttempts);
+    }
+
+    [Fact]
+    public void Validate_RetryOutOfRange_NamesTheConsumerSetting()
+    {
+        var options = new KinesisConsumerOptions { StreamName = "s", Retry = { MaxAttempts = 0 } };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith("KinesisConsumerOptions.Retry.MaxAttempts", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,48 +1,54 @@
+using Analytics.Streaming.Resilience;
+using Microsoft.Extensions.Time.Testing;
+
 namespace Analytics.Streaming.Kinesis.Tests.Consumer;
 
 public sealed class ShardReaderBaseTests
 {
     [Theory]
-    [InlineData(0, 50, 100)]
-    [InlineData(1, 50, 200)]
-    [InlineData(3, 50, 800)]
-    [InlineData(30, 50, 1000)]
-    public void BackOffDelay_FailuresInARow_StaysBetweenHalfBaseAndExponentialCeiling(int failures, double minMs, double maxMs)
-    {
-        var options = new KinesisConsumerOptions
-        {
-            StreamName = "s",
-            RetryBaseDelay = TimeSpan.FromMilliseconds(100),
-            RetryMaxDelay = TimeSpan.FromSeconds(1),
-        };
-
-        for (int i = 0; i < 200; i++)
-        {
-            var delay = ShardReaderBase.BackOffDelay(options, failures);
-
-            Assert.InRange(delay.TotalMilliseconds, minMs, maxMs);
-        }
-    }
-
-    [Theory]
     [InlineData("ProvisionedThroughputExceededException", 400, true)]
     [InlineData("InternalFailure", 500, true)]
     [InlineData("ResourceNotFoundException", 400, false)]
     [InlineData("AccessDeniedException", 400, false)]
+    [InlineData("ExpiredIteratorException", 400, false)]
     public void IsTransient_KinesisErrors_RetriesOnlyThrottlingAndServerFailures(string code, int status, bool expected)
     {
         var error = new KinesisException("test", code, (System.Net.HttpStatusCode)status, requestId: null);
 
-        Assert.Equal(expected, ShardReaderBase.IsTransient(error, CancellationToken.None));
+        Assert.Equal(expected, ShardReaderBase.IsTransient(error));
     }
 
     [Fact]
-    public void IsTransient_CancellationRequestedByCaller_IsNotRetried()
+    public void IsTransientOrInUse_ResourceInUse_IsRetriedOnlyWhereAsked()
     {
-        using var cancelled = new CancellationTokenSource();
-        cancelled.Cancel();
+        var inUse = new KinesisResourceInUseException("stream CREATING");
 
-        Assert.False(ShardReaderBase.IsTransient(new OperationCanceledException(cancelled.Token), cancelled.Token));
-        Assert.True(ShardReaderBase.IsTransient(new TaskCanceledException("HTTP timeout"), CancellationToken.None));
+        Assert.False(ShardReaderBase.IsTransient(inUse));
+        Assert.True(ShardReaderBase.IsTransientOrInUse(inUse));
+    }
+
+    [Fact]
+    public async Task Retry_TimeoutVersusCancellationByTheCaller_RetriesOnlyTheTimeout()
+    {
+        var options = new KinesisConsumerOptions { StreamName = "s", Retry = { MaxAttempts = 3, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero } };
+        var pipeline = RetryPipelineFactory.Create(options.Retry, new FakeTimeProvider(), ShardReaderBase.IsTransient);
+        int timeouts = 0, cancelled = 0;
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAsync<TaskCanceledException>(async () => await pipeline.ExecuteAsync(_ =>
+        {
+            timeouts++;
+            throw new TaskCanceledException("HTTP timeout");
+        }, caller.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pipeline.ExecuteAsync(token =>
+        {
+            cancelled++;
+            caller.Cancel();
+            token.ThrowIfCancellationRequested();
+            return ValueTask.CompletedTask;
+        }, caller.Token));
+
+        Assert.Equal(3, timeouts);
+        Assert.Equal(1, cancelled);
     }
 }
