@@ -43,6 +43,23 @@ internal static class KinesisErrors
         errorCode is InternalFailure or "InternalFailureException" or "InternalServerError" or TransportFailure
             or "RequestTimeout" or "RequestTimeoutException" or "PriorRequestNotComplete";
 
+    /// <summary>
+    /// Whether a failure is worth another attempt after a backoff: a retryable <see cref="KinesisException"/>, a
+    /// connection failure, or a timeout. A cancellation by the caller is never retried: the retry pipeline checks the
+    /// caller's token before asking.
+    /// </summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        KinesisException kinesis => kinesis.IsRetryable,
+        HttpRequestException => true,
+        IOException => true,
+        OperationCanceledException => true,
+        _ => false,
+    };
+
+    /// <summary>Like <see cref="IsTransient"/>, and also a resource in use: a stream still being created or updated, a subscription still held by its previous connection.</summary>
+    public static bool IsTransientOrInUse(Exception exception) => exception is KinesisResourceInUseException || IsTransient(exception);
+
     /// <summary>Groups a code for <see cref="KinesisException.Error"/>.</summary>
     public static KinesisErrorCode Classify(string? errorCode, HttpStatusCode? statusCode) => errorCode switch
     {

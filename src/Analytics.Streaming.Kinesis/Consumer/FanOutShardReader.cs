@@ -30,7 +30,7 @@ internal sealed class FanOutShardReader : ShardReaderBase
     private long? _lastProbe;
 
     public FanOutShardReader(ShardReaderContext context, string consumerArn, ShardReadPlan plan, Func<bool> isShardClosed, ChannelWriter<RecordBatch<RawRecord>> output)
-        : base(context, plan, output, IsTransientOrInUse)
+        : base(context, plan, output, KinesisErrors.IsTransientOrInUse)
     {
         _consumerArn = consumerArn;
         _isShardClosed = isShardClosed;
@@ -81,7 +81,7 @@ internal sealed class FanOutShardReader : ShardReaderBase
                 continuation = item.ContinuationSequenceNumber;
             }
         }
-        catch (Exception e) when (delivered && !cancellationToken.IsCancellationRequested && IsTransientOrInUse(e))
+        catch (Exception e) when (delivered && !cancellationToken.IsCancellationRequested && KinesisErrors.IsTransientOrInUse(e))
         {
             // Progress was made: renew the subscription at once instead of spending the retry budget.
             NoteRetry(e, 1, MinSubscribeInterval);
@@ -119,7 +119,7 @@ internal sealed class FanOutShardReader : ShardReaderBase
                 cancellationToken).ConfigureAwait(false);
             return page.NextShardIterator is null && page.Records.Count == 0;
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e))
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && KinesisErrors.IsTransient(e))
         {
             // Not confirmed now; the next empty event asks again.
             return false;

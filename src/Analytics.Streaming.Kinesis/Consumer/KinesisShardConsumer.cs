@@ -167,7 +167,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         private readonly ResiliencePipeline _retry = RetryPipelineFactory.Create(
             owner._options.Retry,
             owner._options.TimeProvider,
-            ShardReaderBase.IsTransientOrInUse,
+            KinesisErrors.IsTransientOrInUse,
             notice => KinesisLog.DiscoveryRetrying(owner._logger, owner._options.StreamLabel, notice.FailedAttempt, notice.Delay, notice.Outcome.Exception!));
 
         private readonly ShardReaderContext _readerContext = new(owner._client, owner._options, owner._logger);
@@ -230,7 +230,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     {
                         await _retry.ExecuteAsync(static (coordinator, token) => new ValueTask(coordinator.DiscoverAsync(token)), this, cancellationToken).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (_listed && !cancellationToken.IsCancellationRequested && ShardReaderBase.IsTransientOrInUse(e))
+                    catch (Exception e) when (_listed && !cancellationToken.IsCancellationRequested && KinesisErrors.IsTransientOrInUse(e))
                     {
                         // The stream was listed before: keep reading the known shards and list again after the interval.
                         _lastListing = Options.TimeProvider.GetTimestamp();

@@ -12,7 +12,7 @@ internal sealed class PollingShardReader : ShardReaderBase
     private readonly ShardReadLimiter _limiter;
 
     public PollingShardReader(ShardReaderContext context, ShardReadPlan plan, ChannelWriter<RecordBatch<RawRecord>> output)
-        : base(context, plan, output, IsTransient)
+        : base(context, plan, output, KinesisErrors.IsTransient)
     {
         _limiter = new ShardReadLimiter(Options.MaxGetRecordsCallsPerSecond, Options.MaxBytesPerSecond, Options.TimeProvider);
     }

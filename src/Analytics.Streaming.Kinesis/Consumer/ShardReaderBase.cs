@@ -58,20 +58,6 @@ internal abstract class ShardReaderBase
         ? KinesisStartingPosition.AfterSequenceNumber(last.ToString())
         : Plan.StartingPosition;
 
-    /// <summary>Decides whether a failure is worth another try after a back-off (throttling, 5xx, connection failures, timeouts).</summary>
-    /// <remarks>A cancellation requested by the caller is never retried: the retry pipeline checks the caller's token first.</remarks>
-    internal static bool IsTransient(Exception exception) => exception switch
-    {
-        KinesisException kinesis => kinesis.IsRetryable,
-        HttpRequestException => true,
-        IOException => true,
-        OperationCanceledException => true,
-        _ => false,
-    };
-
-    /// <summary>Like <see cref="IsTransient"/>, and also a resource in use: a stream still being created or updated, a subscription still held by its previous connection.</summary>
-    internal static bool IsTransientOrInUse(Exception exception) => exception is KinesisResourceInUseException || IsTransient(exception);
-
     /// <summary>Reads the shard until its end (returns) or cancellation; a failure that is not transient, or that outlasts the retry budget, propagates.</summary>
     /// <param name="cancellationToken">Stops reading.</param>
     /// <returns>A task that completes after the end-of-shard batch has been written.</returns>

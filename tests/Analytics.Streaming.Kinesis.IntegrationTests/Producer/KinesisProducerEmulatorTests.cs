@@ -125,8 +125,7 @@ public sealed class KinesisProducerEmulatorTests(KinesaliteServer kinesalite)
         await using (var producer = new KinesisProducer(client, new KinesisProducerOptions
         {
             StreamName = stream,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            RetryMaxDelay = TimeSpan.FromMilliseconds(50),
+            Retry = { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(50) },
         }))
         {
             for (int i = 0; i < 1000; i++)

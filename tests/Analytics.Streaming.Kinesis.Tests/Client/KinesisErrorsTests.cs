@@ -1,9 +1,9 @@
 using Analytics.Streaming.Resilience;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Analytics.Streaming.Kinesis.Tests.Consumer;
+namespace Analytics.Streaming.Kinesis.Tests.Client;
 
-public sealed class ShardReaderBaseTests
+public sealed class KinesisErrorsTests
 {
     [Theory]
     [InlineData("ProvisionedThroughputExceededException", 400, true)]
@@ -15,7 +15,7 @@ public sealed class ShardReaderBaseTests
     {
         var error = new KinesisException("test", code, (System.Net.HttpStatusCode)status, requestId: null);
 
-        Assert.Equal(expected, ShardReaderBase.IsTransient(error));
+        Assert.Equal(expected, KinesisErrors.IsTransient(error));
     }
 
     [Fact]
@@ -23,15 +23,15 @@ public sealed class ShardReaderBaseTests
     {
         var inUse = new KinesisResourceInUseException("stream CREATING");
 
-        Assert.False(ShardReaderBase.IsTransient(inUse));
-        Assert.True(ShardReaderBase.IsTransientOrInUse(inUse));
+        Assert.False(KinesisErrors.IsTransient(inUse));
+        Assert.True(KinesisErrors.IsTransientOrInUse(inUse));
     }
 
     [Fact]
     public async Task Retry_TimeoutVersusCancellationByTheCaller_RetriesOnlyTheTimeout()
     {
         var options = new KinesisConsumerOptions { StreamName = "s", Retry = { MaxAttempts = 3, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero } };
-        var pipeline = RetryPipelineFactory.Create(options.Retry, new FakeTimeProvider(), ShardReaderBase.IsTransient);
+        var pipeline = RetryPipelineFactory.Create(options.Retry, new FakeTimeProvider(), KinesisErrors.IsTransient);
         int timeouts = 0, cancelled = 0;
         using var caller = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
 
