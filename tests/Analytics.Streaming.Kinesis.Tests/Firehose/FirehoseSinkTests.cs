@@ -25,7 +25,7 @@ public sealed class FirehoseSinkTests
 
     private static FirehoseSinkOptions Options(Action<FirehoseSinkOptions>? configure = null)
     {
-        var options = new FirehoseSinkOptions { DeliveryStreamName = "s3-sink", RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(5) };
+        var options = new FirehoseSinkOptions { DeliveryStreamName = "s3-sink", Retry = { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) } };
         configure?.Invoke(options);
         return options;
     }
@@ -77,7 +77,7 @@ public sealed class FirehoseSinkTests
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, data => data == "x")));
         using var client = new FirehoseClient(server.FirehoseOptions());
-        await using var sink = new FirehoseSink<string>(client, Options(o => { o.AppendNewline = false; o.MaxAttempts = 3; }), WriteString);
+        await using var sink = new FirehoseSink<string>(client, Options(o => { o.AppendNewline = false; o.Retry.MaxAttempts = 3; }), WriteString);
 
         await sink.WriteAsync(new[] { "ok", "x" }, Ct);
         var exception = await Assert.ThrowsAsync<FirehoseDeliveryException>(() => sink.FlushAsync(Ct).AsTask());
@@ -85,6 +85,21 @@ public sealed class FirehoseSinkTests
         Assert.Equal(1, exception.FailedRecordCount);
         Assert.Equal("ServiceUnavailableException", exception.ErrorCode);
         Assert.Equal(3, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task FlushAsync_RetriesAndGivingUp_AreLoggedWithStableEventIds()
+    {
+        await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, data => data == "x")));
+        using var client = new FirehoseClient(server.FirehoseOptions());
+        var logs = new CapturingLoggerFactory();
+        await using var sink = new FirehoseSink<string>(client, Options(o => { o.AppendNewline = false; o.Retry.MaxAttempts = 2; o.LoggerFactory = logs; }), WriteString);
+
+        await sink.WriteAsync(new[] { "ok", "x" }, Ct);
+        await Assert.ThrowsAsync<FirehoseDeliveryException>(() => sink.FlushAsync(Ct).AsTask());
+
+        Assert.Equal([2301, 2302], logs.Entries.Select(e => e.EventId.Id));
+        Assert.Contains("1 of 2 records to s3-sink failed with ServiceUnavailableException", logs.Entries[0].Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -99,6 +114,7 @@ public sealed class FirehoseSinkTests
 
         Assert.Equal("ResourceNotFoundException", exception.ErrorCode);
         Assert.IsType<KinesisResourceNotFoundException>(exception.InnerException);
+        Assert.Contains("not retryable", exception.Message, StringComparison.Ordinal);
         Assert.Single(server.Requests);
     }
 
