@@ -12,14 +12,12 @@ public sealed class KinesisShardConsumerDecodeAndTelemetryTests(KinesaliteServer
     public async Task Decode_JsonRecordsWithOneMalformed_YieldsEventsAndADecodeDeadLetter()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-decode");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-decode", 1);
         await kinesalite.Admin.PutRecordsAsync(
-            stream,
+            scenario.Stream,
             [("p1", Encoding.UTF8.GetBytes("""{"PageId":"home","Count":1}""")), ("p1", "{not json"u8.ToArray()), ("p2", Encoding.UTF8.GetBytes("""{"PageId":"cart","Count":2}"""))],
             ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var source = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream))
+        var source = scenario.Consumer()
             .Decode(new JsonEventDecoder<TestClick>(ConsumerTestJson.Default.TestClick));
         var events = new List<TestClick>();
         var deadLetters = new List<DeadLetter>();
@@ -45,11 +43,9 @@ public sealed class KinesisShardConsumerDecodeAndTelemetryTests(KinesaliteServer
     [Fact]
     public async Task ReadBatchesAsync_WithMeterListener_ReportsRecordsAndBehindLatestPerShard()
     {
-        var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-metrics");
-        await kinesalite.Admin.CreateStreamAsync(stream, 2, ct);
-        var written = Enumerable.Range(0, 50).Select(i => ($"k{i}", ConsumerTestKit.Payload($"k{i}", i))).ToList();
-        await kinesalite.Admin.PutRecordsAsync(stream, written, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-metrics", 2);
+        string stream = scenario.Stream;
+        await scenario.WriteAsync(keys: 50, perKey: 1);
         var records = new ConcurrentDictionary<string, long>();
         var lagShards = new ConcurrentDictionary<string, double>();
         using var listener = new MeterListener();
@@ -75,10 +71,7 @@ public sealed class KinesisShardConsumerDecodeAndTelemetryTests(KinesaliteServer
             }
         });
         listener.Start();
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new ShardProgress();
-
-        await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream)), store, 50, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        await scenario.ReadAsync(50, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
 
         Assert.Equal(50, records.Values.Sum());
         Assert.Equal(["shardId-000000000000", "shardId-000000000001"], lagShards.Keys.Order(StringComparer.Ordinal));
