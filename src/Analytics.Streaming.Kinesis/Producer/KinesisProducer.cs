@@ -53,7 +53,7 @@ public sealed class KinesisProducer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KinesisProducer>();
-        var stream = new KinesisStreamRequest { StreamName = options.StreamName, StreamArn = options.StreamArn };
+        var stream = new StreamAddress { StreamName = options.StreamName, StreamArn = options.StreamArn };
         string label = options.StreamName ?? options.StreamArn!;
         _counters = new ProducerCounters(label);
         _intake = new RecordIntake(options, _signals.Writer);

@@ -114,7 +114,7 @@ public sealed class ProducerStageTests
     private static (BatchSender Sender, ProducerCounters Counters) Create(ScriptedKinesisClient client, RetryOptions retry)
     {
         var counters = new ProducerCounters("orders");
-        var sender = new BatchSender(client, new KinesisStreamRequest { StreamName = "orders" }, "orders", retry, new FakeTimeProvider(), counters, NullLogger.Instance, () => 0.0);
+        var sender = new BatchSender(client, new StreamAddress { StreamName = "orders" }, "orders", retry, new FakeTimeProvider(), counters, NullLogger.Instance, () => 0.0);
         return (sender, counters);
     }
 
