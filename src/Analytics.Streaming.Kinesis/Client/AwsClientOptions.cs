@@ -34,7 +34,7 @@ public abstract class AwsClientOptions
 
     /// <summary>
     /// Gets or sets how calls are retried after throttling, HTTP 5xx, internal failures, request timeouts and
-    /// connection failures. Default <see cref="RetryOptions"/>' defaults (20 attempts, 200 ms to 20 s, 2 minutes).
+    /// connection failures. Default <see cref="RetryOptions"/>' defaults (40 attempts, 200 ms to 10 s, 2 minutes).
     /// </summary>
     /// <remarks>Every other error is thrown at once. Entries that fail inside a successful batch answer are returned, not retried here.</remarks>
     public RetryOptions Retry { get; set; } = new();

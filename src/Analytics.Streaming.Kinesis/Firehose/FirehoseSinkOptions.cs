@@ -30,7 +30,7 @@ public sealed class FirehoseSinkOptions
     /// <summary>
     /// Gets or sets how records that failed inside a PutRecordBatch answer (<c>ServiceUnavailableException</c>,
     /// <c>InternalFailure</c>), and calls that failed as a whole with a retryable error, are sent again. Default
-    /// <see cref="RetryOptions"/>' defaults (20 attempts, 200 ms to 20 s, 2 minutes).
+    /// <see cref="RetryOptions"/>' defaults (40 attempts, 200 ms to 10 s, 2 minutes).
     /// </summary>
     public RetryOptions Retry { get; set; } = new();
 

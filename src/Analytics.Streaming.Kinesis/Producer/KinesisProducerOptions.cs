@@ -60,8 +60,8 @@ public sealed class KinesisProducerOptions
 
     /// <summary>
     /// Gets or sets how records that failed inside a PutRecords answer (throttled, internal failure), and calls that
-    /// failed as a whole with a retryable error, are sent again. Default <see cref="RetryOptions"/>' defaults (20
-    /// attempts per record, 200 ms to 20 s, 2 minutes).
+    /// failed as a whole with a retryable error, are sent again. Default <see cref="RetryOptions"/>' defaults (40
+    /// attempts per record, 200 ms to 10 s, 2 minutes).
     /// </summary>
     /// <remarks>
     /// Only the failed entries of a call are resent, together, after one backoff; a record that has been sent

@@ -18,11 +18,12 @@ namespace Analytics.Streaming;
 /// permission problem, a malformed request) surfaces at once. Cancellation is never retried.
 /// </para>
 /// <para>
-/// <b>Defaults</b> (20 attempts, 200 ms base, 20 s largest wait, 2 minutes in all) ride out an outage of a minute or
-/// more: the wait ceilings double from 200 ms to 12.8 s and then stay at 20 s, and full jitter waits half the ceiling
-/// on average, so 20 attempts wait about 130 s on average and far more than a minute in all but a vanishing share of
-/// draws, which makes <see cref="MaxElapsed"/> the bound that usually ends a long outage. The 20 s cap means a
-/// recovery is noticed within 20 s, and the 2-minute budget keeps a caller from hanging on a dead dependency.
+/// <b>Defaults</b> (40 attempts, 200 ms base, 10 s largest wait, 2 minutes in all) ride out an outage of a minute or
+/// more: the wait ceilings double from 200 ms to 6.4 s and then stay at 10 s, and full jitter waits half the ceiling on
+/// average, so the 39 waits between 40 attempts add up to about 170 s on average and to less than 60 s with a
+/// probability far below one in a billion. <see cref="MaxElapsed"/> is therefore the bound that normally ends a long
+/// outage, and <see cref="MaxAttempts"/> the one that ends a run of failures that come back at once. The 10 s cap
+/// means a recovery is noticed within 10 s; the 2-minute budget keeps a caller from hanging on a dead dependency.
 /// </para>
 /// <para>
 /// <b>Time</b> is measured with the owning component's <see cref="TimeProvider"/>, so tests can move a fake clock.
@@ -33,24 +34,24 @@ namespace Analytics.Streaming;
 public sealed class RetryOptions
 {
     /// <summary>The default of <see cref="MaxAttempts"/>.</summary>
-    public const int DefaultMaxAttempts = 20;
+    public const int DefaultMaxAttempts = 40;
 
     /// <summary>Gets the default of <see cref="BaseDelay"/>, 200 milliseconds.</summary>
     public static TimeSpan DefaultBaseDelay => TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Gets the default of <see cref="MaxDelay"/>, 20 seconds.</summary>
-    public static TimeSpan DefaultMaxDelay => TimeSpan.FromSeconds(20);
+    /// <summary>Gets the default of <see cref="MaxDelay"/>, 10 seconds.</summary>
+    public static TimeSpan DefaultMaxDelay => TimeSpan.FromSeconds(10);
 
     /// <summary>Gets the default of <see cref="MaxElapsed"/>, 2 minutes.</summary>
     public static TimeSpan DefaultMaxElapsed => TimeSpan.FromMinutes(2);
 
-    /// <summary>Gets or sets the most attempts of one operation, the first included. Default 20; 1 turns retries off.</summary>
+    /// <summary>Gets or sets the most attempts of one operation, the first included. Default 40; 1 turns retries off.</summary>
     public int MaxAttempts { get; set; } = DefaultMaxAttempts;
 
     /// <summary>Gets or sets the ceiling of the first wait; the ceiling doubles after every failed attempt. Default 200 milliseconds.</summary>
     public TimeSpan BaseDelay { get; set; } = DefaultBaseDelay;
 
-    /// <summary>Gets or sets the largest ceiling of one wait. Default 20 seconds.</summary>
+    /// <summary>Gets or sets the largest ceiling of one wait. Default 10 seconds.</summary>
     public TimeSpan MaxDelay { get; set; } = DefaultMaxDelay;
 
     /// <summary>

@@ -1,3 +1,5 @@
+using FsCheck.Xunit;
+
 namespace Analytics.Streaming.Kinesis.Tests.Resilience;
 
 public sealed class RetryOptionsTests
@@ -9,10 +11,25 @@ public sealed class RetryOptionsTests
 
         options.Validate();
 
-        Assert.Equal(20, options.MaxAttempts);
+        Assert.Equal(40, options.MaxAttempts);
         Assert.Equal(TimeSpan.FromMilliseconds(200), options.BaseDelay);
-        Assert.Equal(TimeSpan.FromSeconds(20), options.MaxDelay);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.MaxDelay);
         Assert.Equal(TimeSpan.FromMinutes(2), options.MaxElapsed);
+    }
+
+    [Property(MaxTest = 20)]
+    public bool Defaults_WaitsBetweenAllAttempts_OutlastAMinuteLongOutage(int seed)
+    {
+        // The 39 full-jitter waits of the default policy, drawn with any seed, add up to more than a minute.
+        var options = new RetryOptions();
+        var random = new Random(seed);
+        double total = 0;
+        for (int failed = 1; failed < options.MaxAttempts; failed++)
+        {
+            total += Analytics.Streaming.Resilience.RetryPipelineFactory.Delay(options.BaseDelay, options.MaxDelay, failed, random.NextDouble()).TotalSeconds;
+        }
+
+        return total > 60;
     }
 
     [Theory]
