@@ -171,6 +171,7 @@ internal static class KinesisJson
 
         var results = new T[expectedCount];
         int count = 0;
+        string? lastSecond = null;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.StartObject)
@@ -187,7 +188,11 @@ internal static class KinesisJson
                 }
                 else if (!secondName.IsEmpty && reader.ValueTextEquals(secondName))
                 {
-                    second = JsonReading.String(ref reader);
+                    // The second member is a shard id: a few values repeated over hundreds of entries, so reuse the last string.
+                    JsonReading.Value(ref reader);
+                    second = reader.TokenType == JsonTokenType.Null ? null
+                        : lastSecond is not null && reader.ValueTextEquals(lastSecond) ? lastSecond
+                        : lastSecond = reader.GetString();
                 }
                 else if (reader.ValueTextEquals("ErrorCode"u8))
                 {
