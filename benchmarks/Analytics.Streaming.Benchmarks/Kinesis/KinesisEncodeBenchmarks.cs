@@ -1,56 +1,70 @@
-using System.Buffers;
-using System.Text.Json;
 using Analytics.Streaming.Kinesis;
 using BenchmarkDotNet.Attributes;
 
 namespace Analytics.Streaming.Benchmarks.Kinesis;
 
 /// <summary>
-/// Producer encode path for 500 records of 100 bytes: PutRecords body, with and without KPL aggregation, against
-/// the baseline a .NET user would write (System.Text.Json serializer over strings made with Convert.ToBase64String).
-/// Figures are per record (OperationsPerInvoke = 500).
+/// Producer encode path for 500 records of 100 bytes: one PutRecords call through <see cref="KinesisClient"/> (request
+/// body with base64 written straight into a pooled buffer, signing, answer parsing), with and without KPL aggregation,
+/// against the baseline a .NET user would write (System.Text.Json's serializer over strings made with
+/// Convert.ToBase64String, AWSSDK.Core's signer). The HTTP handler answers from memory. Figures are per record
+/// (OperationsPerInvoke = 500).
 /// </summary>
 [Config(typeof(Config))]
-public class KinesisEncodeBenchmarks
+public class KinesisEncodeBenchmarks : IDisposable
 {
     private const int Records = 500;
     private byte[][] _data = [];
     private string[] _keys = [];
-    private PutRecordsEntry[] _entries = [];
-    private readonly ArrayBufferWriter<byte> _output = new(1 << 20);
-    private Utf8JsonWriter _writer = null!;
+    private KinesisPutRecordsEntry[] _entries = [];
+    private readonly List<KinesisPutRecordsEntry> _aggregates = [];
+    private CannedAwsHandler _plainHandler = null!;
+    private CannedAwsHandler _aggregatedHandler = null!;
+    private KinesisClient _plainClient = null!;
+    private KinesisClient _aggregatedClient = null!;
+    private NaiveKinesisCaller _naive = null!;
     private KplAggregateBuilder _aggregator = null!;
-    private byte[] _aggregateBuffer = [];
 
-    /// <summary>Builds the records.</summary>
+    /// <summary>Builds the records and the canned answers.</summary>
     [GlobalSetup]
     public void Setup()
     {
         var random = new Random(1);
         _data = new byte[Records][];
         _keys = new string[Records];
-        _entries = new PutRecordsEntry[Records];
+        _entries = new KinesisPutRecordsEntry[Records];
         for (int i = 0; i < Records; i++)
         {
             _data[i] = new byte[100];
             random.NextBytes(_data[i]);
             _keys[i] = "customer-" + (i % 64);
-            _entries[i] = new PutRecordsEntry(_data[i], _keys[i]);
+            _entries[i] = new KinesisPutRecordsEntry(_data[i], _keys[i]);
         }
 
-        _writer = new Utf8JsonWriter(_output, new JsonWriterOptions { SkipValidation = true });
         _aggregator = new KplAggregateBuilder();
-        _aggregateBuffer = new byte[_aggregator.MaxSize];
+        int aggregateCount = Aggregate();
+        _plainHandler = new CannedAwsHandler(Answer(Records));
+        _aggregatedHandler = new CannedAwsHandler(Answer(aggregateCount));
+        _plainClient = InMemoryAws.Client(_plainHandler);
+        _aggregatedClient = InMemoryAws.Client(_aggregatedHandler);
+        _naive = new NaiveKinesisCaller(new CannedAwsHandler(Answer(Records)));
     }
 
-    /// <summary>Releases the aggregator.</summary>
+    /// <summary>Releases the clients and the aggregator.</summary>
     [GlobalCleanup]
-    public void Cleanup() => _aggregator.Dispose();
+    public void Dispose()
+    {
+        _plainClient.Dispose();
+        _aggregatedClient.Dispose();
+        _naive.Dispose();
+        _aggregator.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
-    /// <summary>Baseline: JsonSerializer over a model with base64 strings.</summary>
-    /// <returns>The body length.</returns>
+    /// <summary>Baseline: JsonSerializer over a model with base64 strings, signed and sent.</summary>
+    /// <returns>The number of records written.</returns>
     [Benchmark(Baseline = true, OperationsPerInvoke = Records)]
-    public int SerializerWithBase64Strings()
+    public async Task<int> SerializerWithBase64Strings()
     {
         var model = new NaivePutRecords { StreamName = "orders", Records = new List<NaiveEntry>(Records) };
         for (int i = 0; i < Records; i++)
@@ -58,57 +72,56 @@ public class KinesisEncodeBenchmarks
             model.Records.Add(new NaiveEntry { Data = Convert.ToBase64String(_data[i]), PartitionKey = _keys[i] });
         }
 
-        return JsonSerializer.SerializeToUtf8Bytes(model).Length;
+        var answer = await _naive.CallAsync<NaivePutRecords, NaivePutRecordsAnswer>("PutRecords", model);
+        return answer.Records.Count;
     }
 
-    /// <summary>Our PutRecords body, no aggregation.</summary>
-    /// <returns>The body length.</returns>
+    /// <summary>The client's PutRecords, no aggregation.</summary>
+    /// <returns>The request body length.</returns>
     [Benchmark(OperationsPerInvoke = Records)]
-    public int PutRecordsBody()
+    public async Task<long> PutRecordsBody()
     {
-        _output.ResetWrittenCount();
-        _writer.Reset(_output);
-        KinesisJsonCodec.WritePutRecords(_writer, "orders", null, _entries);
-        _writer.Flush();
-        return _output.WrittenCount;
+        await _plainClient.PutRecordsAsync(new KinesisPutRecordsRequest { StreamName = "orders", Records = _entries }, CancellationToken.None);
+        return _plainHandler.LastRequestLength;
     }
 
-    /// <summary>KPL aggregation of the records (51,200-byte aggregates) and the PutRecords body of the aggregates.</summary>
-    /// <returns>The body length.</returns>
+    /// <summary>KPL aggregation of the records (51,200-byte aggregates) and the client's PutRecords of the aggregates.</summary>
+    /// <returns>The request body length.</returns>
     [Benchmark(OperationsPerInvoke = Records)]
-    public int AggregatedPutRecordsBody()
+    public async Task<long> AggregatedPutRecordsBody()
     {
-        _output.ResetWrittenCount();
-        _writer.Reset(_output);
-        _writer.WriteStartObject();
-        _writer.WriteString("StreamName"u8, "orders");
-        _writer.WriteStartArray("Records"u8);
+        Aggregate();
+        await _aggregatedClient.PutRecordsAsync(new KinesisPutRecordsRequest { StreamName = "orders", Records = _aggregates }, CancellationToken.None);
+        return _aggregatedHandler.LastRequestLength;
+    }
+
+    private int Aggregate()
+    {
+        _aggregates.Clear();
         _aggregator.Clear();
         for (int i = 0; i < Records; i++)
         {
             if (!_aggregator.TryAdd(_data[i], _keys[i]))
             {
-                WriteAggregate();
+                Close();
                 _aggregator.TryAdd(_data[i], _keys[i]);
             }
         }
 
-        WriteAggregate();
-        _writer.WriteEndArray();
-        _writer.WriteEndObject();
-        _writer.Flush();
-        return _output.WrittenCount;
+        Close();
+        return _aggregates.Count;
     }
 
-    private void WriteAggregate()
+    private void Close()
     {
-        int size = _aggregator.WriteTo(_aggregateBuffer);
-        _writer.WriteStartObject();
-        _writer.WriteBase64String("Data"u8, _aggregateBuffer.AsSpan(0, size));
-        _writer.WriteString("PartitionKey"u8, KplFormat.AggregatePartitionKey);
-        _writer.WriteString("ExplicitHashKey"u8, _aggregator.AggregateExplicitHashKey);
-        _writer.WriteEndObject();
+        _aggregates.Add(new KinesisPutRecordsEntry(_aggregator.ToArray(), KplFormat.AggregatePartitionKey, _aggregator.AggregateExplicitHashKey));
         _aggregator.Clear();
+    }
+
+    private static byte[] Answer(int count)
+    {
+        var results = string.Join(',', Enumerable.Range(0, count).Select(i => $$"""{"SequenceNumber":"4959033827149025660855969253836157109592157598913658{{1000 + i}}","ShardId":"shardId-000000000000"}"""));
+        return System.Text.Encoding.UTF8.GetBytes($$"""{"FailedRecordCount":0,"Records":[{{results}}]}""");
     }
 
     /// <summary>The baseline's request model.</summary>
@@ -119,6 +132,26 @@ public class KinesisEncodeBenchmarks
 
         /// <summary>Gets or sets the records.</summary>
         public List<NaiveEntry> Records { get; set; } = [];
+    }
+
+    /// <summary>The baseline's answer model.</summary>
+    public sealed class NaivePutRecordsAnswer
+    {
+        /// <summary>Gets or sets the failed count.</summary>
+        public int FailedRecordCount { get; set; }
+
+        /// <summary>Gets or sets the results.</summary>
+        public List<NaiveResult> Records { get; set; } = [];
+    }
+
+    /// <summary>The baseline's result model.</summary>
+    public sealed class NaiveResult
+    {
+        /// <summary>Gets or sets the sequence number.</summary>
+        public string? SequenceNumber { get; set; }
+
+        /// <summary>Gets or sets the shard.</summary>
+        public string? ShardId { get; set; }
     }
 
     /// <summary>The baseline's record model.</summary>

@@ -21,7 +21,7 @@ public readonly record struct UserRecord(
     bool IsAggregated)
 {
     /// <summary>Returns the hash key that routes this user record (explicit hash key, or MD5 of the partition key).</summary>
-    /// <returns>The hash key; compare it with a shard's <see cref="HashKeyRange"/> to drop misrouted KPL copies.</returns>
+    /// <returns>The hash key; compare it with a shard's <see cref="KinesisHashKeyRange"/> to drop misrouted KPL copies.</returns>
     /// <exception cref="FormatException">The explicit hash key is not a decimal number below 2^128.</exception>
     public UInt128 GetHashKey() => KinesisHashKey.Of(PartitionKey, ExplicitHashKey);
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -6,6 +7,9 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Signing;
+using Analytics.Streaming.Resilience;
+using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Analytics.Streaming.Kinesis;
 
@@ -17,32 +21,44 @@ internal delegate TResult ResponseParser<TState, TResult>(ReadOnlySpan<byte> bod
 
 /// <summary>
 /// The AWS JSON 1.1 plumbing shared by the Kinesis and Firehose clients: request framing, SigV4 signing, error
-/// mapping, and retries with exponential backoff and full jitter.
+/// mapping, retries through the shared retry pipeline, one activity per call, and retry logging.
 /// </summary>
 internal sealed class AwsJsonTransport : IDisposable
 {
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/x-amz-json-1.1");
 
-    private readonly KinesisClientOptions _options;
+    private readonly AwsClientOptions _options;
     private readonly string _service;
+    private readonly string _serviceName;
     private readonly string _targetPrefix;
     private readonly HttpClient _http;
     private readonly RegionEndpoint _region;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly object _credentialsLock = new();
     private AWSCredentials? _credentials;
 
-    public AwsJsonTransport(KinesisClientOptions options, string service, string targetPrefix)
+    /// <summary>Creates the transport of one client.</summary>
+    /// <param name="options">The client's settings; validated here.</param>
+    /// <param name="service">The SigV4 service name and endpoint prefix (<c>kinesis</c>, <c>firehose</c>).</param>
+    /// <param name="serviceName">The name used in activities and logs (<c>Kinesis</c>, <c>Firehose</c>).</param>
+    /// <param name="targetPrefix">The <c>X-Amz-Target</c> prefix, such as <c>Kinesis_20131202.</c>.</param>
+    /// <param name="logger">Where retries are logged.</param>
+    public AwsJsonTransport(AwsClientOptions options, string service, string serviceName, string targetPrefix, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
         _service = service;
+        _serviceName = serviceName;
         _targetPrefix = targetPrefix;
+        _logger = logger;
         _region = RegionEndpoint.GetBySystemName(options.Region);
         _time = options.TimeProvider;
         _credentials = options.Credentials;
+        RequestTimeout = options.RequestTimeout;
         Endpoint = options.ServiceUrl ?? new Uri($"https://{service}.{options.Region}.amazonaws.com/");
+        Retry = RetryPipelineFactory.Create(options.Retry, _time, static e => e is KinesisException { IsRetryable: true }, OnRetry);
         HttpMessageHandler handler = options.HttpHandler ?? new SocketsHttpHandler
         {
             ConnectTimeout = options.ConnectTimeout,
@@ -58,7 +74,10 @@ internal sealed class AwsJsonTransport : IDisposable
 
     public Uri Endpoint { get; }
 
-    public KinesisClientOptions Options => _options;
+    public TimeSpan RequestTimeout { get; }
+
+    /// <summary>Gets the client's retry pipeline (retryable <see cref="KinesisException"/>s only).</summary>
+    public ResiliencePipeline Retry { get; }
 
     public void Dispose() => _http.Dispose();
 
@@ -76,64 +95,90 @@ internal sealed class AwsJsonTransport : IDisposable
             write(writer, state);
         }
 
-        var retry = _options.Retry;
-        long started = _time.GetTimestamp();
-        for (int attempt = 1; ; attempt++)
+        using var activity = StartActivity(operation);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            KinesisException failure;
-            using (var response = await SendOnceAsync(operation, body.WrittenMemory, HttpCompletionOption.ResponseContentRead, null, cancellationToken).ConfigureAwait(false))
-            {
-                if (response.Exception is null)
-                {
-                    byte[] buffer = response.Body!;
-                    try
-                    {
-                        return parse(buffer.AsSpan(0, response.BodyLength), state);
-                    }
-                    catch (JsonException exception)
-                    {
-                        throw new KinesisException($"{operation}: the service's answer is not the expected JSON: {exception.Message}", "MalformedResponse", response.Status, response.RequestId, exception);
-                    }
-                    catch (FormatException exception)
-                    {
-                        throw new KinesisException($"{operation}: the service's answer holds a malformed value: {exception.Message}", "MalformedResponse", response.Status, response.RequestId, exception);
-                    }
-                }
-
-                failure = response.Exception;
-            }
-
-            TimeSpan? delay = NextDelay(failure, attempt, started);
-            if (delay is null)
-            {
-                throw failure;
-            }
-
-            await Task.Delay(delay.Value, _time, cancellationToken).ConfigureAwait(false);
+            return await Retry.ExecuteAsync(
+                static (call, token) => call.Transport.AttemptAsync(call.Operation, call.Body, call.State, call.Parse, token),
+                (Transport: this, Operation: operation, Body: body.WrittenMemory, State: state, Parse: parse),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (KinesisException exception) when (Failed(activity, exception))
+        {
+            throw;
         }
     }
 
-    /// <summary>Returns the wait before the next attempt, or <see langword="null"/> when the failure is final.</summary>
-    internal TimeSpan? NextDelay(KinesisException failure, int attempt, long startedTimestamp)
+    /// <summary>Starts the activity of one call (retries included), or returns <see langword="null"/> when nobody listens.</summary>
+    public Activity? StartActivity(string operation)
     {
-        var retry = _options.Retry;
-        if (!failure.IsRetryable || attempt >= retry.MaxAttempts)
+        if (!KinesisTelemetry.ActivitySource.HasListeners())
         {
             return null;
         }
 
-        TimeSpan delay = BackoffDelay(retry, attempt, Random.Shared.NextDouble());
-        TimeSpan elapsed = _time.GetElapsedTime(startedTimestamp);
-        return elapsed + delay > retry.MaxElapsed ? null : delay;
+        var activity = KinesisTelemetry.ActivitySource.StartActivity(_serviceName + "." + operation, ActivityKind.Client);
+        activity?.SetTag("rpc.system", "aws-api");
+        activity?.SetTag("rpc.service", _serviceName);
+        activity?.SetTag("rpc.method", operation);
+        return activity;
     }
 
-    /// <summary>Full jitter: a uniform wait in [0, min(MaxDelay, BaseDelay * 2^(attempt-1))].</summary>
-    internal static TimeSpan BackoffDelay(KinesisRetryOptions retry, int attempt, double random)
+    /// <summary>Marks the call's activity as failed; always <see langword="false"/>, for use in an exception filter.</summary>
+    public static bool Failed(Activity? activity, KinesisException exception)
     {
-        double ceiling = retry.BaseDelay.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30));
-        ceiling = Math.Min(ceiling, retry.MaxDelay.Ticks);
-        return TimeSpan.FromTicks((long)(ceiling * random));
+        if (activity is not null)
+        {
+            activity.SetTag("error.type", exception.ErrorCode);
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        }
+
+        return false;
+    }
+
+    private async ValueTask<TResult> AttemptAsync<TState, TResult>(
+        string operation,
+        ReadOnlyMemory<byte> body,
+        TState state,
+        ResponseParser<TState, TResult> parse,
+        CancellationToken cancellationToken)
+    {
+        using var response = await SendOnceAsync(operation, body, HttpCompletionOption.ResponseContentRead, null, cancellationToken).ConfigureAwait(false);
+        if (response.Exception is { } failure)
+        {
+            throw failure;
+        }
+
+        try
+        {
+            return parse(response.Body.AsSpan(0, response.BodyLength), state);
+        }
+        catch (Exception exception) when (exception is JsonException or FormatException)
+        {
+            throw new KinesisException($"{operation}: the service's answer is not in the expected shape: {exception.Message}", KinesisErrors.MalformedResponse, response.Status, response.RequestId, exception)
+            {
+                Operation = operation,
+            };
+        }
+    }
+
+    private void OnRetry(RetryNotice<object> notice)
+    {
+        if (notice.Outcome.Exception is not KinesisException failure)
+        {
+            return;
+        }
+
+        string operation = failure.Operation ?? "call";
+        KinesisTelemetry.ClientRetries.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("error.type", failure.ErrorCode));
+        if (failure.IsThrottling)
+        {
+            KinesisLog.CallThrottled(_logger, _serviceName, operation, failure.ErrorCode, notice.FailedAttempt, notice.Delay);
+        }
+        else
+        {
+            KinesisLog.CallRetrying(_logger, _serviceName, operation, failure.ErrorCode, notice.FailedAttempt, notice.Delay, failure);
+        }
     }
 
     /// <summary>Sends a signed request once. For streamed responses (<see cref="HttpCompletionOption.ResponseHeadersRead"/>) a 200 response is returned unread.</summary>
@@ -175,35 +220,24 @@ internal sealed class AwsJsonTransport : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return TransportResponse.Failed(new KinesisException(
-                $"{operation}: no answer within the request timeout of {_options.RequestTimeout} (KinesisClientOptions.RequestTimeout).",
-                KinesisErrors.TransportFailure,
-                null,
-                null));
+            return Unanswered(operation, $"no answer within the request timeout of {_options.RequestTimeout} ({_options.GetType().Name}.RequestTimeout)", null);
         }
         catch (HttpRequestException exception)
         {
-            return TransportResponse.Failed(new KinesisException(
-                $"{operation}: the request to {Endpoint} failed: {exception.Message}",
-                KinesisErrors.TransportFailure,
-                null,
-                null,
-                exception));
+            return Unanswered(operation, $"the request to {Endpoint} failed: {exception.Message}", exception);
         }
         catch (IOException exception)
         {
-            return TransportResponse.Failed(new KinesisException(
-                $"{operation}: the connection to {Endpoint} failed: {exception.Message}",
-                KinesisErrors.TransportFailure,
-                null,
-                null,
-                exception));
+            return Unanswered(operation, $"the connection to {Endpoint} failed: {exception.Message}", exception);
         }
         finally
         {
             response?.Dispose();
         }
     }
+
+    private static TransportResponse Unanswered(string operation, string problem, Exception? cause) =>
+        TransportResponse.Failed(new KinesisException($"{operation}: {problem}", KinesisErrors.TransportFailure, null, null, cause) { Operation = operation });
 
     private async Task<HttpRequestMessage> CreateSignedRequestAsync(string operation, ReadOnlyMemory<byte> body, Version? version, CancellationToken cancellationToken)
     {
@@ -274,7 +308,7 @@ internal sealed class AwsJsonTransport : IDisposable
                 {
                     throw new KinesisException(
                         "No AWS credentials were found in the default chain (environment, profile, container, instance): set KinesisClientOptions.Credentials or configure the chain. " + exception.Message,
-                        "MissingCredentials",
+                        KinesisErrors.MissingCredentials,
                         null,
                         null,
                         exception);

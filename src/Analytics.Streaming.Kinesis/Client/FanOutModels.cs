@@ -1,7 +1,7 @@
 namespace Analytics.Streaming.Kinesis;
 
 /// <summary>The request of <see cref="IKinesisClient.RegisterStreamConsumerAsync"/>.</summary>
-public sealed class RegisterStreamConsumerRequest
+public sealed class KinesisRegisterStreamConsumerRequest
 {
     /// <summary>Gets the ARN of the stream.</summary>
     public required string StreamArn { get; init; }
@@ -14,7 +14,7 @@ public sealed class RegisterStreamConsumerRequest
 /// The request of <see cref="IKinesisClient.DescribeStreamConsumerAsync"/> and
 /// <see cref="IKinesisClient.DeregisterStreamConsumerAsync"/>: a consumer ARN, or a stream ARN and consumer name.
 /// </summary>
-public sealed class DescribeStreamConsumerRequest
+public sealed class KinesisDescribeStreamConsumerRequest
 {
     /// <summary>Gets the consumer ARN; when <see langword="null"/>, <see cref="StreamArn"/> and <see cref="ConsumerName"/> are needed.</summary>
     public string? ConsumerArn { get; init; }
@@ -32,7 +32,7 @@ public sealed class DescribeStreamConsumerRequest
 /// <param name="ConsumerStatus"><c>CREATING</c>, <c>DELETING</c> or <c>ACTIVE</c>.</param>
 /// <param name="ConsumerCreationTimestamp">When it was registered, when the service says.</param>
 /// <param name="StreamArn">The stream it reads, when the service says.</param>
-public sealed record StreamConsumerDescription(
+public sealed record KinesisRegisteredConsumer(
     string ConsumerName,
     string ConsumerArn,
     string ConsumerStatus,
@@ -44,7 +44,7 @@ public sealed record StreamConsumerDescription(
 }
 
 /// <summary>The request of <see cref="IKinesisClient.SubscribeToShardAsync"/>.</summary>
-public sealed class SubscribeToShardRequest
+public sealed class KinesisSubscribeToShardRequest
 {
     /// <summary>Gets the ARN of an <c>ACTIVE</c> consumer.</summary>
     public required string ConsumerArn { get; init; }
@@ -53,17 +53,17 @@ public sealed class SubscribeToShardRequest
     public required string ShardId { get; init; }
 
     /// <summary>Gets where to start.</summary>
-    public required StartingPosition StartingPosition { get; init; }
+    public required KinesisStartingPosition StartingPosition { get; init; }
 }
 
 /// <summary>One <c>SubscribeToShardEvent</c> of an enhanced fan-out subscription.</summary>
-public sealed class SubscribeToShardEvent
+public sealed class KinesisSubscribeToShardEvent
 {
     /// <summary>Gets the records, in shard order; may be empty (a heartbeat).</summary>
     public required IReadOnlyList<KinesisRecord> Records { get; init; }
 
     /// <summary>
-    /// Gets the sequence number to continue from with <see cref="StartingPositionType.AfterSequenceNumber"/> in the
+    /// Gets the sequence number to continue from with <see cref="KinesisStartingPositionType.AfterSequenceNumber"/> in the
     /// next subscription; <see langword="null"/> at the end of a closed shard.
     /// </summary>
     public string? ContinuationSequenceNumber { get; init; }
@@ -72,5 +72,5 @@ public sealed class SubscribeToShardEvent
     public TimeSpan? BehindLatest { get; init; }
 
     /// <summary>Gets the children of a closed shard, present when the subscription reached its end.</summary>
-    public IReadOnlyList<ChildShard>? ChildShards { get; init; }
+    public IReadOnlyList<KinesisChildShard>? ChildShards { get; init; }
 }

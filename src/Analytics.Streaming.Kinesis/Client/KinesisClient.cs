@@ -4,6 +4,8 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Amazon.Runtime.EventStreams;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.Kinesis;
 
@@ -14,12 +16,12 @@ namespace Analytics.Streaming.Kinesis;
 /// <remarks>
 /// <para>
 /// Thread-safe; create one per process (or per endpoint) and share it. Disposing it closes its connections (a
-/// handler passed in <see cref="KinesisClientOptions.HttpHandler"/> is left open).
+/// handler passed in <see cref="AwsClientOptions.HttpHandler"/> is left open).
 /// </para>
 /// <para>
 /// Retries: throttling (<c>ProvisionedThroughputExceededException</c>, <c>LimitExceededException</c>, ...),
 /// HTTP 5xx, internal failures, request timeouts and connection failures are retried per
-/// <see cref="KinesisClientOptions.Retry"/>; everything else is thrown at once. Per-record failures inside a
+/// <see cref="AwsClientOptions.Retry"/> (each retry is logged and counted); everything else is thrown at once. Per-record failures inside a
 /// successful <c>PutRecords</c> answer are returned, not retried (the producer retries them).
 /// </para>
 /// <para>
@@ -37,14 +39,16 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     /// <exception cref="ArgumentException">A setting is invalid; the message says which and what to change.</exception>
     public KinesisClient(KinesisClientOptions options)
     {
-        _transport = new AwsJsonTransport(options, Service, "Kinesis_20131202.");
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KinesisClient>();
+        _transport = new AwsJsonTransport(options, Service, "Kinesis", "Kinesis_20131202.", logger);
     }
 
     /// <summary>Gets the endpoint requests go to.</summary>
     public Uri Endpoint => _transport.Endpoint;
 
     /// <inheritdoc />
-    public Task<PutRecordResponse> PutRecordAsync(PutRecordRequest request, CancellationToken cancellationToken)
+    public Task<KinesisPutRecordResponse> PutRecordAsync(KinesisPutRecordRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.ValidateStream();
@@ -52,12 +56,12 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             "PutRecord",
             request,
             static (writer, r) => KinesisJson.WritePutRecord(writer, r),
-            static (body, _) => KinesisJson.ParsePutRecord(body),
+            static (body, _) => KinesisWire.ParsePutRecord(body),
             cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<PutRecordsResponse> PutRecordsAsync(PutRecordsRequest request, CancellationToken cancellationToken)
+    public Task<KinesisPutRecordsResponse> PutRecordsAsync(KinesisPutRecordsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.ValidateStream();
@@ -75,7 +79,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<ListShardsResponse> ListShardsAsync(ListShardsRequest request, CancellationToken cancellationToken)
+    public Task<KinesisListShardsResponse> ListShardsAsync(KinesisListShardsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.NextToken is null)
@@ -87,49 +91,12 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             "ListShards",
             request,
             static (writer, r) => KinesisJson.WriteListShards(writer, r),
-            static (body, _) => KinesisJson.ParseListShards(body),
+            static (body, _) => KinesisWire.ParseListShards(body),
             cancellationToken);
     }
 
-    /// <summary>Lists every shard of a stream, following the paging tokens.</summary>
-    /// <param name="request">The stream and filter (its <see cref="ListShardsRequest.NextToken"/> must be <see langword="null"/>).</param>
-    /// <param name="cancellationToken">Cancels the listing.</param>
-    /// <returns>All shards, in the service's order (by shard id).</returns>
-    /// <remarks>When a paging token expires mid-way, the listing continues after the last shard seen.</remarks>
-    public async Task<IReadOnlyList<Shard>> ListAllShardsAsync(ListShardsRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var shards = new List<Shard>();
-        var page = await ListShardsAsync(request, cancellationToken).ConfigureAwait(false);
-        shards.AddRange(page.Shards);
-        while (page.NextToken is { } token)
-        {
-            try
-            {
-                page = await ListShardsAsync(new ListShardsRequest { NextToken = token, MaxResults = request.MaxResults }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ExpiredNextTokenException)
-            {
-                page = await ListShardsAsync(
-                    new ListShardsRequest
-                    {
-                        StreamName = request.StreamName,
-                        StreamArn = request.StreamArn,
-                        MaxResults = request.MaxResults,
-                        ShardFilter = request.ShardFilter,
-                        ExclusiveStartShardId = shards.Count > 0 ? shards[^1].ShardId : null,
-                    },
-                    cancellationToken).ConfigureAwait(false);
-            }
-
-            shards.AddRange(page.Shards);
-        }
-
-        return shards;
-    }
-
     /// <inheritdoc />
-    public Task<StreamDescriptionSummary> DescribeStreamSummaryAsync(DescribeStreamSummaryRequest request, CancellationToken cancellationToken)
+    public Task<KinesisStreamSummary> DescribeStreamSummaryAsync(KinesisDescribeStreamSummaryRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.ValidateStream();
@@ -142,12 +109,12 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
                 KinesisJson.WriteStream(writer, r);
                 writer.WriteEndObject();
             },
-            static (body, _) => KinesisJson.ParseDescribeStreamSummary(body),
+            static (body, _) => KinesisWire.ParseDescribeStreamSummary(body),
             cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<GetShardIteratorResponse> GetShardIteratorAsync(GetShardIteratorRequest request, CancellationToken cancellationToken)
+    public Task<KinesisGetShardIteratorResponse> GetShardIteratorAsync(KinesisGetShardIteratorRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.ValidateStream();
@@ -156,12 +123,12 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             "GetShardIterator",
             request,
             static (writer, r) => KinesisJson.WriteGetShardIterator(writer, r),
-            static (body, _) => KinesisJson.ParseGetShardIterator(body),
+            static (body, _) => KinesisWire.ParseGetShardIterator(body),
             cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<GetRecordsResponse> GetRecordsAsync(GetRecordsRequest request, CancellationToken cancellationToken)
+    public Task<KinesisGetRecordsResponse> GetRecordsAsync(KinesisGetRecordsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.ShardIterator, nameof(request));
@@ -179,7 +146,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<StreamConsumerDescription> RegisterStreamConsumerAsync(RegisterStreamConsumerRequest request, CancellationToken cancellationToken)
+    public Task<KinesisRegisteredConsumer> RegisterStreamConsumerAsync(KinesisRegisterStreamConsumerRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.StreamArn, nameof(request));
@@ -194,24 +161,24 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
                 writer.WriteString("ConsumerName"u8, r.ConsumerName);
                 writer.WriteEndObject();
             },
-            static (body, _) => KinesisJson.ParseConsumer(body),
+            static (body, _) => KinesisWire.ParseConsumer(body),
             cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<StreamConsumerDescription> DescribeStreamConsumerAsync(DescribeStreamConsumerRequest request, CancellationToken cancellationToken)
+    public Task<KinesisRegisteredConsumer> DescribeStreamConsumerAsync(KinesisDescribeStreamConsumerRequest request, CancellationToken cancellationToken)
     {
         ValidateConsumer(request);
         return _transport.CallAsync(
             "DescribeStreamConsumer",
             request,
             static (writer, r) => KinesisJson.WriteConsumer(writer, r),
-            static (body, _) => KinesisJson.ParseConsumer(body),
+            static (body, _) => KinesisWire.ParseConsumer(body),
             cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task DeregisterStreamConsumerAsync(DescribeStreamConsumerRequest request, CancellationToken cancellationToken)
+    public Task DeregisterStreamConsumerAsync(KinesisDescribeStreamConsumerRequest request, CancellationToken cancellationToken)
     {
         ValidateConsumer(request);
         return _transport.CallAsync(
@@ -223,8 +190,8 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<SubscribeToShardEvent> SubscribeToShardAsync(
-        SubscribeToShardRequest request,
+    public async IAsyncEnumerable<KinesisSubscribeToShardEvent> SubscribeToShardAsync(
+        KinesisSubscribeToShardRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -243,7 +210,17 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             writer.WriteEndObject();
         }
 
-        HttpResponseMessage response = await OpenSubscriptionAsync(body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        using var activity = _transport.StartActivity("SubscribeToShard");
+        HttpResponseMessage response;
+        try
+        {
+            response = await OpenSubscriptionAsync(body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KinesisException exception) when (AwsJsonTransport.Failed(activity, exception))
+        {
+            throw;
+        }
+
         using (response)
         {
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -275,89 +252,10 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
         }
     }
 
-    /// <inheritdoc />
-    public Task CreateStreamAsync(CreateStreamRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.StreamName, nameof(request));
-        ArgumentOutOfRangeException.ThrowIfLessThan(request.ShardCount, 1, nameof(request));
-        return _transport.CallAsync(
-            "CreateStream",
-            request,
-            static (writer, r) =>
-            {
-                writer.WriteStartObject();
-                writer.WriteString("StreamName"u8, r.StreamName);
-                writer.WriteNumber("ShardCount"u8, r.ShardCount);
-                writer.WriteEndObject();
-            },
-            static (_, _) => true,
-            cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task DeleteStreamAsync(StreamRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        request.ValidateStream();
-        return _transport.CallAsync(
-            "DeleteStream",
-            request,
-            static (writer, r) =>
-            {
-                writer.WriteStartObject();
-                KinesisJson.WriteStream(writer, r);
-                writer.WriteBoolean("EnforceConsumerDeletion"u8, true);
-                writer.WriteEndObject();
-            },
-            static (_, _) => true,
-            cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task SplitShardAsync(SplitShardRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        request.ValidateStream();
-        return _transport.CallAsync(
-            "SplitShard",
-            request,
-            static (writer, r) =>
-            {
-                writer.WriteStartObject();
-                KinesisJson.WriteStream(writer, r);
-                writer.WriteString("ShardToSplit"u8, r.ShardToSplit);
-                writer.WriteString("NewStartingHashKey"u8, KinesisHashKey.Format(r.NewStartingHashKey));
-                writer.WriteEndObject();
-            },
-            static (_, _) => true,
-            cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task MergeShardsAsync(MergeShardsRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        request.ValidateStream();
-        return _transport.CallAsync(
-            "MergeShards",
-            request,
-            static (writer, r) =>
-            {
-                writer.WriteStartObject();
-                KinesisJson.WriteStream(writer, r);
-                writer.WriteString("ShardToMerge"u8, r.ShardToMerge);
-                writer.WriteString("AdjacentShardToMerge"u8, r.AdjacentShardToMerge);
-                writer.WriteEndObject();
-            },
-            static (_, _) => true,
-            cancellationToken);
-    }
-
     /// <summary>Closes the client's connections.</summary>
     public void Dispose() => _transport.Dispose();
 
-    private static void ValidateConsumer(DescribeStreamConsumerRequest request)
+    private static void ValidateConsumer(KinesisDescribeStreamConsumerRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ConsumerArn is null && (request.StreamArn is null || request.ConsumerName is null))
@@ -366,31 +264,18 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> OpenSubscriptionAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
-    {
-        long started = _transport.Options.TimeProvider.GetTimestamp();
-        for (int attempt = 1; ; attempt++)
-        {
-            var result = await _transport.SendOnceAsync("SubscribeToShard", body, HttpCompletionOption.ResponseHeadersRead, HttpVersion.Version20, cancellationToken).ConfigureAwait(false);
-            using (result)
+    /// <summary>Opens the event stream, retrying as the other calls do; the response is returned unread.</summary>
+    private async Task<HttpResponseMessage> OpenSubscriptionAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        await _transport.Retry.ExecuteAsync(
+            static async (call, token) =>
             {
-                if (result.Exception is null)
-                {
-                    return result.TakeStreamed();
-                }
+                using var result = await call.Transport.SendOnceAsync("SubscribeToShard", call.Body, HttpCompletionOption.ResponseHeadersRead, HttpVersion.Version20, token).ConfigureAwait(false);
+                return result.Exception is { } failure ? throw failure : result.TakeStreamed();
+            },
+            (Transport: _transport, Body: body),
+            cancellationToken).ConfigureAwait(false);
 
-                var delay = _transport.NextDelay(result.Exception, attempt, started);
-                if (delay is null)
-                {
-                    throw result.Exception;
-                }
-
-                await Task.Delay(delay.Value, _transport.Options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static SubscribeToShardEvent? Interpret(EventStreamMessage message)
+    private static KinesisSubscribeToShardEvent? Interpret(EventStreamMessage message)
     {
         string messageType = HeaderOrNull(message, ":message-type") ?? "event";
         switch (messageType)
@@ -408,38 +293,13 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
                 }
                 catch (Exception exception) when (exception is JsonException or FormatException)
                 {
-                    throw new KinesisException($"SubscribeToShard: an event is not the expected JSON: {exception.Message}", "MalformedResponse", HttpStatusCode.OK, null, exception);
+                    throw new KinesisException($"SubscribeToShard: an event is not the expected JSON: {exception.Message}", KinesisErrors.MalformedResponse, HttpStatusCode.OK, null, exception);
                 }
 
             case "exception":
                 {
                     string code = HeaderOrNull(message, ":exception-type") ?? "UnknownException";
-                    string? text = null;
-                    try
-                    {
-                        var reader = new Utf8JsonReader(message.Payload ?? []);
-                        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-                        {
-                            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                            {
-                                bool isMessage = reader.ValueTextEquals("message"u8) || reader.ValueTextEquals("Message"u8);
-                                reader.Read();
-                                if (isMessage && reader.TokenType == JsonTokenType.String)
-                                {
-                                    text = reader.GetString();
-                                }
-                                else
-                                {
-                                    reader.Skip();
-                                }
-                            }
-                        }
-                    }
-                    catch (JsonException)
-                    {
-                        // Keep the code without a message.
-                    }
-
+                    string? text = KinesisWire.ParseError(message.Payload ?? []).Message;
                     throw KinesisErrorParser.Create("SubscribeToShard", code, text, HttpStatusCode.OK, null);
                 }
 
@@ -477,7 +337,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             int total = BinaryPrimitives.ReadInt32BigEndian(_buffer);
             if (total < 16 || total > 32 * 1024 * 1024)
             {
-                throw new KinesisException($"SubscribeToShard: an event-stream frame declares an impossible length of {total} bytes.", "MalformedResponse", HttpStatusCode.OK, null);
+                throw new KinesisException($"SubscribeToShard: an event-stream frame declares an impossible length of {total} bytes.", KinesisErrors.MalformedResponse, HttpStatusCode.OK, null);
             }
 
             if (total > _buffer.Length)
@@ -495,7 +355,7 @@ public sealed class KinesisClient : IKinesisClient, IDisposable
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                throw new KinesisException($"SubscribeToShard: a malformed event-stream frame ({exception.Message}).", "MalformedResponse", HttpStatusCode.OK, null, exception);
+                throw new KinesisException($"SubscribeToShard: a malformed event-stream frame ({exception.Message}).", KinesisErrors.MalformedResponse, HttpStatusCode.OK, null, exception);
             }
         }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 
 namespace Analytics.Streaming.Kinesis;
 
@@ -8,41 +7,7 @@ internal static class KinesisErrorParser
 {
     public static KinesisException Parse(string operation, HttpResponseMessage response, ReadOnlySpan<byte> body, string? requestId)
     {
-        string? type = null;
-        string? message = null;
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-            {
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    bool isType = reader.ValueTextEquals("__type"u8) || reader.ValueTextEquals("code"u8);
-                    bool isMessage = reader.ValueTextEquals("message"u8) || reader.ValueTextEquals("Message"u8);
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String && (isType || isMessage))
-                    {
-                        if (isType)
-                        {
-                            type ??= reader.GetString();
-                        }
-                        else
-                        {
-                            message ??= reader.GetString();
-                        }
-                    }
-                    else
-                    {
-                        reader.TrySkip();
-                    }
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            // Not JSON: fall back to the header and the status.
-        }
-
+        var (type, message) = KinesisWire.ParseError(body);
         if (type is null && response.Headers.TryGetValues("x-amzn-ErrorType", out var values))
         {
             type = values.FirstOrDefault();
@@ -81,14 +46,10 @@ internal static class KinesisErrorParser
         string text = string.IsNullOrEmpty(message) ? $"{operation} failed with {code}." : $"{operation} failed with {code}: {message}";
         return code switch
         {
-            KinesisErrors.ProvisionedThroughputExceeded => new ProvisionedThroughputExceededException(text, status, requestId),
-            KinesisErrors.ExpiredIterator => new ExpiredIteratorException(text, status, requestId),
-            KinesisErrors.ExpiredNextToken => new ExpiredNextTokenException(text, status, requestId),
-            KinesisErrors.ResourceNotFound => new ResourceNotFoundException(text, status, requestId),
-            KinesisErrors.ResourceInUse => new ResourceInUseException(text, status, requestId),
-            KinesisErrors.LimitExceeded => new LimitExceededException(text, status, requestId),
-            KinesisErrors.InvalidArgument => new InvalidArgumentException(text, status, requestId),
-            _ => new KinesisException(text, code, status, requestId),
+            KinesisErrors.ExpiredIterator => new KinesisExpiredIteratorException(text, status, requestId) { Operation = operation },
+            KinesisErrors.ResourceNotFound => new KinesisResourceNotFoundException(text, status, requestId) { Operation = operation },
+            KinesisErrors.ResourceInUse => new KinesisResourceInUseException(text, status, requestId) { Operation = operation },
+            _ => new KinesisException(text, code, status, requestId) { Operation = operation },
         };
     }
 }

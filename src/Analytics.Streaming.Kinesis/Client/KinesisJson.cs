@@ -5,7 +5,7 @@ namespace Analytics.Streaming.Kinesis;
 /// <summary>The JSON 1.1 bodies of the Kinesis operations: writers for requests and parsers for responses.</summary>
 internal static class KinesisJson
 {
-    public static void WriteStream(Utf8JsonWriter writer, StreamRequest request)
+    public static void WriteStream(Utf8JsonWriter writer, KinesisStreamRequest request)
     {
         if (!string.IsNullOrEmpty(request.StreamName))
         {
@@ -18,7 +18,7 @@ internal static class KinesisJson
         }
     }
 
-    public static void WritePutRecord(Utf8JsonWriter writer, PutRecordRequest request)
+    public static void WritePutRecord(Utf8JsonWriter writer, KinesisPutRecordRequest request)
     {
         writer.WriteStartObject();
         WriteStream(writer, request);
@@ -37,44 +37,13 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static PutRecordResponse ParsePutRecord(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        string? shardId = null, sequence = null, encryption = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("ShardId"u8))
-            {
-                shardId = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("SequenceNumber"u8))
-            {
-                sequence = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("EncryptionType"u8))
-            {
-                encryption = JsonReading.String(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new PutRecordResponse(
-            shardId ?? throw new JsonException("PutRecord answer without ShardId."),
-            sequence ?? throw new JsonException("PutRecord answer without SequenceNumber."),
-            encryption);
-    }
-
     /// <summary>Writes a PutRecords body from any list of entries (the producer passes its own buffers).</summary>
-    public static void WritePutRecords(Utf8JsonWriter writer, StreamRequest stream, IReadOnlyList<PutRecordsEntry> records)
+    public static void WritePutRecords(Utf8JsonWriter writer, KinesisStreamRequest stream, IReadOnlyList<KinesisPutRecordsEntry> records)
     {
         writer.WriteStartObject();
         WriteStream(writer, stream);
         writer.WriteStartArray("Records"u8);
-        if (records is PutRecordsEntry[] array)
+        if (records is KinesisPutRecordsEntry[] array)
         {
             foreach (ref readonly var entry in array.AsSpan())
             {
@@ -93,7 +62,7 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    private static void WriteEntry(Utf8JsonWriter writer, in PutRecordsEntry entry)
+    private static void WriteEntry(Utf8JsonWriter writer, in KinesisPutRecordsEntry entry)
     {
         writer.WriteStartObject();
         writer.WriteBase64String("Data"u8, entry.Data.Span);
@@ -106,26 +75,71 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static PutRecordsResponse ParsePutRecords(ReadOnlySpan<byte> body, int expectedCount)
+    public static KinesisPutRecordsResponse ParsePutRecords(ReadOnlySpan<byte> body, int expectedCount)
+    {
+        var answer = ParseBatchAnswer(
+            body,
+            expectedCount,
+            "PutRecords",
+            "FailedRecordCount"u8,
+            "Records"u8,
+            "SequenceNumber"u8,
+            "ShardId"u8,
+            static (sequence, shard, code, message) => new KinesisPutRecordsEntryResult(sequence, shard, code, message));
+        return new KinesisPutRecordsResponse(answer.Failed, answer.Entries, answer.EncryptionType);
+    }
+
+    public static Firehose.FirehosePutRecordBatchResponse ParsePutRecordBatch(ReadOnlySpan<byte> body, int expectedCount)
+    {
+        var answer = ParseBatchAnswer(
+            body,
+            expectedCount,
+            "PutRecordBatch",
+            "FailedPutCount"u8,
+            "RequestResponses"u8,
+            "RecordId"u8,
+            default,
+            static (id, _, code, message) => new Firehose.FirehosePutRecordBatchEntryResult(id, code, message));
+        return new Firehose.FirehosePutRecordBatchResponse(answer.Failed, answer.Encrypted, answer.Entries);
+    }
+
+    /// <summary>
+    /// Parses the answer of a batch call whose entries can fail one by one (PutRecords, PutRecordBatch): the failed
+    /// count, the index-aligned entries, and the encryption members of either service.
+    /// </summary>
+    private static BatchAnswer<T> ParseBatchAnswer<T>(
+        ReadOnlySpan<byte> body,
+        int expectedCount,
+        string operation,
+        ReadOnlySpan<byte> failedCountName,
+        ReadOnlySpan<byte> entriesName,
+        ReadOnlySpan<byte> firstName,
+        ReadOnlySpan<byte> secondName,
+        Func<string?, string?, string?, string?, T> create)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
         int failed = 0;
-        string? encryption = null;
-        PutRecordsResultEntry[]? results = null;
+        string? encryptionType = null;
+        bool? encrypted = null;
+        T[]? entries = null;
         while (JsonReading.NextProperty(ref reader))
         {
-            if (reader.ValueTextEquals("FailedRecordCount"u8))
+            if (reader.ValueTextEquals(failedCountName))
             {
                 failed = JsonReading.Int32(ref reader) ?? 0;
             }
+            else if (reader.ValueTextEquals(entriesName))
+            {
+                entries = ParseResultEntries(ref reader, expectedCount, create, firstName, secondName);
+            }
             else if (reader.ValueTextEquals("EncryptionType"u8))
             {
-                encryption = JsonReading.String(ref reader);
+                encryptionType = JsonReading.String(ref reader);
             }
-            else if (reader.ValueTextEquals("Records"u8))
+            else if (reader.ValueTextEquals("Encrypted"u8))
             {
-                results = ParseResultEntries(ref reader, expectedCount, static (string? a, string? b, string? c, string? d) => new PutRecordsResultEntry(a, b, c, d), "SequenceNumber"u8, "ShardId"u8);
+                encrypted = JsonReading.Boolean(ref reader);
             }
             else
             {
@@ -133,16 +147,16 @@ internal static class KinesisJson
             }
         }
 
-        if (results is null || results.Length != expectedCount)
+        if (entries is null || entries.Length != expectedCount)
         {
-            throw new JsonException($"PutRecords answered {results?.Length ?? 0} results for {expectedCount} records.");
+            throw new JsonException($"{operation} answered {entries?.Length ?? 0} results for {expectedCount} records.");
         }
 
-        return new PutRecordsResponse(failed, results, encryption);
+        return new BatchAnswer<T>(failed, entries, encryptionType, encrypted);
     }
 
     /// <summary>Parses an index-aligned array of per-entry results (PutRecords, PutRecordBatch).</summary>
-    internal static T[] ParseResultEntries<T>(
+    private static T[] ParseResultEntries<T>(
         ref Utf8JsonReader reader,
         int expectedCount,
         Func<string?, string?, string?, string?, T> create,
@@ -157,6 +171,7 @@ internal static class KinesisJson
 
         var results = new T[expectedCount];
         int count = 0;
+        string? lastSecond = null;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.StartObject)
@@ -173,7 +188,11 @@ internal static class KinesisJson
                 }
                 else if (!secondName.IsEmpty && reader.ValueTextEquals(secondName))
                 {
-                    second = JsonReading.String(ref reader);
+                    // The second member is a shard id: a few values repeated over hundreds of entries, so reuse the last string.
+                    JsonReading.Value(ref reader);
+                    second = reader.TokenType == JsonTokenType.Null ? null
+                        : lastSecond is not null && reader.ValueTextEquals(lastSecond) ? lastSecond
+                        : lastSecond = reader.GetString();
                 }
                 else if (reader.ValueTextEquals("ErrorCode"u8))
                 {
@@ -200,7 +219,7 @@ internal static class KinesisJson
         return count == results.Length ? results : results[..count];
     }
 
-    public static void WriteListShards(Utf8JsonWriter writer, ListShardsRequest request)
+    public static void WriteListShards(Utf8JsonWriter writer, KinesisListShardsRequest request)
     {
         writer.WriteStartObject();
         if (request.NextToken is not null)
@@ -220,12 +239,12 @@ internal static class KinesisJson
                 writer.WriteStartObject("ShardFilter"u8);
                 writer.WriteString("Type"u8, filter.Type switch
                 {
-                    ShardFilterType.FromTrimHorizon => "FROM_TRIM_HORIZON",
-                    ShardFilterType.AtTrimHorizon => "AT_TRIM_HORIZON",
-                    ShardFilterType.AtLatest => "AT_LATEST",
-                    ShardFilterType.AfterShardId => "AFTER_SHARD_ID",
-                    ShardFilterType.AtTimestamp => "AT_TIMESTAMP",
-                    ShardFilterType.FromTimestamp => "FROM_TIMESTAMP",
+                    KinesisShardFilterType.FromTrimHorizon => "FROM_TRIM_HORIZON",
+                    KinesisShardFilterType.AtTrimHorizon => "AT_TRIM_HORIZON",
+                    KinesisShardFilterType.AtLatest => "AT_LATEST",
+                    KinesisShardFilterType.AfterShardId => "AFTER_SHARD_ID",
+                    KinesisShardFilterType.AtTimestamp => "AT_TIMESTAMP",
+                    KinesisShardFilterType.FromTimestamp => "FROM_TIMESTAMP",
                     _ => throw new ArgumentOutOfRangeException(nameof(request), filter.Type, "Unknown shard filter type."),
                 });
                 if (filter.ShardId is not null)
@@ -250,111 +269,19 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static ListShardsResponse ParseListShards(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        var shards = new List<Shard>();
-        string? nextToken = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("NextToken"u8))
-            {
-                nextToken = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("Shards"u8))
-            {
-                JsonReading.Value(ref reader);
-                if (reader.TokenType == JsonTokenType.Null)
-                {
-                    continue;
-                }
-
-                while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-                {
-                    shards.Add(ParseShard(ref reader));
-                }
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new ListShardsResponse(shards, nextToken);
-    }
-
-    private static Shard ParseShard(ref Utf8JsonReader reader)
-    {
-        string? id = null, parent = null, adjacent = null, startSequence = null, endSequence = null;
-        HashKeyRange range = default;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("ShardId"u8))
-            {
-                id = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("ParentShardId"u8))
-            {
-                parent = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("AdjacentParentShardId"u8))
-            {
-                adjacent = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("HashKeyRange"u8))
-            {
-                JsonReading.Value(ref reader);
-                range = ParseHashKeyRange(ref reader);
-            }
-            else if (reader.ValueTextEquals("SequenceNumberRange"u8))
-            {
-                JsonReading.Value(ref reader);
-                while (JsonReading.NextProperty(ref reader))
-                {
-                    if (reader.ValueTextEquals("StartingSequenceNumber"u8))
-                    {
-                        startSequence = JsonReading.String(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("EndingSequenceNumber"u8))
-                    {
-                        endSequence = JsonReading.String(ref reader);
-                    }
-                    else
-                    {
-                        JsonReading.Skip(ref reader);
-                    }
-                }
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new Shard
-        {
-            ShardId = id ?? throw new JsonException("A shard without ShardId."),
-            ParentShardId = parent,
-            AdjacentParentShardId = adjacent,
-            HashKeyRange = range,
-            SequenceNumberRange = new SequenceNumberRange(startSequence ?? "0", endSequence),
-        };
-    }
-
     /// <summary>Parses a HashKeyRange object; the reader is on its StartObject.</summary>
-    private static HashKeyRange ParseHashKeyRange(ref Utf8JsonReader reader)
+    private static KinesisHashKeyRange ParseHashKeyRange(ref Utf8JsonReader reader)
     {
-        UInt128 start = 0, end = 0;
+        string? start = null, end = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("StartingHashKey"u8))
             {
-                start = KinesisHashKey.Parse(JsonReading.String(ref reader) ?? "0");
+                start = JsonReading.String(ref reader);
             }
             else if (reader.ValueTextEquals("EndingHashKey"u8))
             {
-                end = KinesisHashKey.Parse(JsonReading.String(ref reader) ?? "0");
+                end = JsonReading.String(ref reader);
             }
             else
             {
@@ -362,147 +289,48 @@ internal static class KinesisJson
             }
         }
 
-        return new HashKeyRange(start, end);
+        return HashKeyRange(start, end);
     }
 
-    public static StreamDescriptionSummary ParseDescribeStreamSummary(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        StreamDescriptionSummary? summary = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("StreamDescriptionSummary"u8))
-            {
-                JsonReading.Value(ref reader);
-                summary = ParseSummary(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
+    /// <summary>Builds a hash key range from the service's decimal texts (absent members read as 0).</summary>
+    /// <exception cref="FormatException">A text is not a decimal hash key.</exception>
+    public static KinesisHashKeyRange HashKeyRange(string? start, string? end) =>
+        new(KinesisHashKey.Parse(start ?? "0"), KinesisHashKey.Parse(end ?? "0"));
 
-        return summary ?? throw new JsonException("DescribeStreamSummary answer without StreamDescriptionSummary.");
-    }
-
-    private static StreamDescriptionSummary ParseSummary(ref Utf8JsonReader reader)
-    {
-        string? name = null, arn = null, status = null, mode = null, encryption = null;
-        int retention = 24, open = 0;
-        int? consumers = null, maxSize = null;
-        DateTimeOffset? created = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("StreamName"u8))
-            {
-                name = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("StreamARN"u8))
-            {
-                arn = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("StreamStatus"u8))
-            {
-                status = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("StreamModeDetails"u8))
-            {
-                JsonReading.Value(ref reader);
-                if (reader.TokenType == JsonTokenType.StartObject)
-                {
-                    while (JsonReading.NextProperty(ref reader))
-                    {
-                        if (reader.ValueTextEquals("StreamMode"u8))
-                        {
-                            mode = JsonReading.String(ref reader);
-                        }
-                        else
-                        {
-                            JsonReading.Skip(ref reader);
-                        }
-                    }
-                }
-            }
-            else if (reader.ValueTextEquals("RetentionPeriodHours"u8))
-            {
-                retention = JsonReading.Int32(ref reader) ?? 24;
-            }
-            else if (reader.ValueTextEquals("StreamCreationTimestamp"u8))
-            {
-                created = JsonReading.Timestamp(ref reader);
-            }
-            else if (reader.ValueTextEquals("EncryptionType"u8))
-            {
-                encryption = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("OpenShardCount"u8))
-            {
-                open = JsonReading.Int32(ref reader) ?? 0;
-            }
-            else if (reader.ValueTextEquals("ConsumerCount"u8))
-            {
-                consumers = JsonReading.Int32(ref reader);
-            }
-            else if (reader.ValueTextEquals("MaxRecordSizeInKiB"u8))
-            {
-                maxSize = JsonReading.Int32(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new StreamDescriptionSummary
-        {
-            StreamName = name ?? throw new JsonException("Stream summary without StreamName."),
-            StreamArn = arn ?? string.Empty,
-            StreamStatus = status ?? throw new JsonException("Stream summary without StreamStatus."),
-            StreamMode = mode,
-            RetentionPeriod = TimeSpan.FromHours(retention),
-            StreamCreationTimestamp = created,
-            EncryptionType = encryption,
-            OpenShardCount = open,
-            ConsumerCount = consumers,
-            MaxRecordSizeInKiB = maxSize,
-        };
-    }
-
-    public static void WriteStartingPosition(Utf8JsonWriter writer, StartingPosition position, bool iteratorNames)
+    public static void WriteStartingPosition(Utf8JsonWriter writer, KinesisStartingPosition position, bool iteratorNames)
     {
         string type = position.Type switch
         {
-            StartingPositionType.TrimHorizon => "TRIM_HORIZON",
-            StartingPositionType.Latest => "LATEST",
-            StartingPositionType.AtSequenceNumber => "AT_SEQUENCE_NUMBER",
-            StartingPositionType.AfterSequenceNumber => "AFTER_SEQUENCE_NUMBER",
-            StartingPositionType.AtTimestamp => "AT_TIMESTAMP",
+            KinesisStartingPositionType.TrimHorizon => "TRIM_HORIZON",
+            KinesisStartingPositionType.Latest => "LATEST",
+            KinesisStartingPositionType.AtSequenceNumber => "AT_SEQUENCE_NUMBER",
+            KinesisStartingPositionType.AfterSequenceNumber => "AFTER_SEQUENCE_NUMBER",
+            KinesisStartingPositionType.AtTimestamp => "AT_TIMESTAMP",
             _ => throw new ArgumentOutOfRangeException(nameof(position), position.Type, "Unknown starting position type."),
         };
-        if (position.Type is StartingPositionType.AtSequenceNumber or StartingPositionType.AfterSequenceNumber && string.IsNullOrEmpty(position.SequenceNumber))
+        if (position.Type is KinesisStartingPositionType.AtSequenceNumber or KinesisStartingPositionType.AfterSequenceNumber && string.IsNullOrEmpty(position.SequenceNumber))
         {
             throw new ArgumentException($"A {position.Type} starting position needs a SequenceNumber: use StartingPosition.{position.Type}(sequenceNumber).", nameof(position));
         }
 
-        if (position.Type == StartingPositionType.AtTimestamp && position.Timestamp is null)
+        if (position.Type == KinesisStartingPositionType.AtTimestamp && position.Timestamp is null)
         {
             throw new ArgumentException("An AtTimestamp starting position needs a Timestamp: use StartingPosition.AtTimestamp(time).", nameof(position));
         }
 
         writer.WriteString(iteratorNames ? "ShardIteratorType"u8 : "Type"u8, type);
-        if (position.SequenceNumber is not null && position.Type is StartingPositionType.AtSequenceNumber or StartingPositionType.AfterSequenceNumber)
+        if (position.SequenceNumber is not null && position.Type is KinesisStartingPositionType.AtSequenceNumber or KinesisStartingPositionType.AfterSequenceNumber)
         {
             writer.WriteString(iteratorNames ? "StartingSequenceNumber"u8 : "SequenceNumber"u8, position.SequenceNumber);
         }
 
-        if (position.Timestamp is { } timestamp && position.Type == StartingPositionType.AtTimestamp)
+        if (position.Timestamp is { } timestamp && position.Type == KinesisStartingPositionType.AtTimestamp)
         {
             JsonReading.WriteTimestamp(writer, "Timestamp"u8, timestamp);
         }
     }
 
-    public static void WriteGetShardIterator(Utf8JsonWriter writer, GetShardIteratorRequest request)
+    public static void WriteGetShardIterator(Utf8JsonWriter writer, KinesisGetShardIteratorRequest request)
     {
         writer.WriteStartObject();
         WriteStream(writer, request);
@@ -511,27 +339,7 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    public static GetShardIteratorResponse ParseGetShardIterator(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        string? iterator = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("ShardIterator"u8))
-            {
-                iterator = JsonReading.String(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new GetShardIteratorResponse(iterator ?? throw new JsonException("GetShardIterator answer without ShardIterator."));
-    }
-
-    public static void WriteGetRecords(Utf8JsonWriter writer, GetRecordsRequest request)
+    public static void WriteGetRecords(Utf8JsonWriter writer, KinesisGetRecordsRequest request)
     {
         writer.WriteStartObject();
         writer.WriteString("ShardIterator"u8, request.ShardIterator);
@@ -548,70 +356,54 @@ internal static class KinesisJson
         writer.WriteEndObject();
     }
 
-    /// <summary>
-    /// Parses a GetRecords answer (or a SubscribeToShardEvent payload). Record data are decoded from base64 into one
-    /// array per answer and sliced.
-    /// </summary>
-    public static GetRecordsResponse ParseGetRecords(ReadOnlySpan<byte> body)
+    /// <summary>Parses a GetRecords answer. Record data are decoded from base64 into shared arrays and sliced.</summary>
+    public static KinesisGetRecordsResponse ParseGetRecords(ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        var data = new DataChunks();
-        IReadOnlyList<KinesisRecord> records = [];
-        string? next = null;
-        long? behind = null;
-        IReadOnlyList<ChildShard>? children = null;
-        while (JsonReading.NextProperty(ref reader))
+        var page = ParseRecordPage(body, "NextShardIterator"u8);
+        return new KinesisGetRecordsResponse
         {
-            if (reader.ValueTextEquals("Records"u8))
-            {
-                records = ParseRecords(ref reader, ref data);
-            }
-            else if (reader.ValueTextEquals("NextShardIterator"u8))
-            {
-                next = JsonReading.String(ref reader);
-            }
-            else if (reader.ValueTextEquals("MillisBehindLatest"u8))
-            {
-                behind = JsonReading.Int64(ref reader);
-            }
-            else if (reader.ValueTextEquals("ChildShards"u8))
-            {
-                children = ParseChildShards(ref reader);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return new GetRecordsResponse
-        {
-            Records = records,
-            NextShardIterator = next,
-            BehindLatest = behind is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            ChildShards = children,
+            Records = page.Records,
+            NextShardIterator = page.Position,
+            BehindLatest = page.BehindLatest,
+            ChildShards = page.ChildShards,
         };
     }
 
-    public static SubscribeToShardEvent ParseSubscribeToShardEvent(ReadOnlySpan<byte> body)
+    /// <summary>Parses the payload of a <c>SubscribeToShardEvent</c>; the same shape as a GetRecords answer.</summary>
+    public static KinesisSubscribeToShardEvent ParseSubscribeToShardEvent(ReadOnlySpan<byte> body)
+    {
+        var page = ParseRecordPage(body, "ContinuationSequenceNumber"u8);
+        return new KinesisSubscribeToShardEvent
+        {
+            Records = page.Records,
+            ContinuationSequenceNumber = page.Position,
+            BehindLatest = page.BehindLatest,
+            ChildShards = page.ChildShards,
+        };
+    }
+
+    /// <summary>
+    /// Parses a page of records (GetRecords answer or SubscribeToShardEvent): the records, the member that says where
+    /// to continue (<paramref name="positionName"/>), the lag and the child shards.
+    /// </summary>
+    private static RecordPage ParseRecordPage(ReadOnlySpan<byte> body, ReadOnlySpan<byte> positionName)
     {
         var reader = new Utf8JsonReader(body);
         JsonReading.ExpectStartObject(ref reader);
         var data = new DataChunks();
         IReadOnlyList<KinesisRecord> records = [];
-        string? continuation = null;
+        string? position = null;
         long? behind = null;
-        IReadOnlyList<ChildShard>? children = null;
+        IReadOnlyList<KinesisChildShard>? children = null;
         while (JsonReading.NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("Records"u8))
             {
                 records = ParseRecords(ref reader, ref data);
             }
-            else if (reader.ValueTextEquals("ContinuationSequenceNumber"u8))
+            else if (reader.ValueTextEquals(positionName))
             {
-                continuation = JsonReading.String(ref reader);
+                position = JsonReading.String(ref reader);
             }
             else if (reader.ValueTextEquals("MillisBehindLatest"u8))
             {
@@ -627,13 +419,7 @@ internal static class KinesisJson
             }
         }
 
-        return new SubscribeToShardEvent
-        {
-            Records = records,
-            ContinuationSequenceNumber = continuation,
-            BehindLatest = behind is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            ChildShards = children,
-        };
+        return new RecordPage(records, position, behind is { } ms ? TimeSpan.FromMilliseconds(ms) : null, children);
     }
 
     private static List<KinesisRecord> ParseRecords(ref Utf8JsonReader reader, ref DataChunks data)
@@ -713,7 +499,7 @@ internal static class KinesisJson
         return records;
     }
 
-    private static List<ChildShard>? ParseChildShards(ref Utf8JsonReader reader)
+    private static List<KinesisChildShard>? ParseChildShards(ref Utf8JsonReader reader)
     {
         JsonReading.Value(ref reader);
         if (reader.TokenType == JsonTokenType.Null)
@@ -721,12 +507,12 @@ internal static class KinesisJson
             return null;
         }
 
-        var children = new List<ChildShard>();
+        var children = new List<KinesisChildShard>();
         while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
             string? id = null;
             var parents = new List<string>(2);
-            HashKeyRange range = default;
+            KinesisHashKeyRange range = default;
             while (JsonReading.NextProperty(ref reader))
             {
                 if (reader.ValueTextEquals("ShardId"u8))
@@ -755,13 +541,13 @@ internal static class KinesisJson
                 }
             }
 
-            children.Add(new ChildShard(id ?? throw new JsonException("A child shard without ShardId."), parents, range));
+            children.Add(new KinesisChildShard(id ?? throw new JsonException("A child shard without ShardId."), parents, range));
         }
 
         return children;
     }
 
-    public static void WriteConsumer(Utf8JsonWriter writer, DescribeStreamConsumerRequest request)
+    public static void WriteConsumer(Utf8JsonWriter writer, KinesisDescribeStreamConsumerRequest request)
     {
         writer.WriteStartObject();
         if (request.ConsumerArn is not null)
@@ -780,63 +566,6 @@ internal static class KinesisJson
         }
 
         writer.WriteEndObject();
-    }
-
-    /// <summary>Parses the answer of RegisterStreamConsumer (<c>Consumer</c>) or DescribeStreamConsumer (<c>ConsumerDescription</c>).</summary>
-    public static StreamConsumerDescription ParseConsumer(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        StreamConsumerDescription? result = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("Consumer"u8) || reader.ValueTextEquals("ConsumerDescription"u8))
-            {
-                JsonReading.Value(ref reader);
-                string? name = null, arn = null, status = null, stream = null;
-                DateTimeOffset? created = null;
-                while (JsonReading.NextProperty(ref reader))
-                {
-                    if (reader.ValueTextEquals("ConsumerName"u8))
-                    {
-                        name = JsonReading.String(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("ConsumerARN"u8))
-                    {
-                        arn = JsonReading.String(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("ConsumerStatus"u8))
-                    {
-                        status = JsonReading.String(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("ConsumerCreationTimestamp"u8))
-                    {
-                        created = JsonReading.Timestamp(ref reader);
-                    }
-                    else if (reader.ValueTextEquals("StreamARN"u8))
-                    {
-                        stream = JsonReading.String(ref reader);
-                    }
-                    else
-                    {
-                        JsonReading.Skip(ref reader);
-                    }
-                }
-
-                result = new StreamConsumerDescription(
-                    name ?? throw new JsonException("A consumer without ConsumerName."),
-                    arn ?? throw new JsonException("A consumer without ConsumerARN."),
-                    status ?? "ACTIVE",
-                    created,
-                    stream);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        return result ?? throw new JsonException("The answer holds no Consumer or ConsumerDescription.");
     }
 
     /// <summary>
@@ -865,4 +594,8 @@ internal static class KinesisJson
             return result;
         }
     }
+
+    private readonly record struct RecordPage(IReadOnlyList<KinesisRecord> Records, string? Position, TimeSpan? BehindLatest, IReadOnlyList<KinesisChildShard>? ChildShards);
+
+    private readonly record struct BatchAnswer<T>(int Failed, T[] Entries, string? EncryptionType, bool? Encrypted);
 }

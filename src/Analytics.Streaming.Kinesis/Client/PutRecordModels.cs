@@ -1,7 +1,7 @@
 namespace Analytics.Streaming.Kinesis;
 
 /// <summary>The request of <see cref="IKinesisClient.PutRecordAsync"/>.</summary>
-public sealed class PutRecordRequest : StreamRequest
+public sealed class KinesisPutRecordRequest : KinesisStreamRequest
 {
     /// <summary>Gets the payload (raw bytes; the client base64-encodes them).</summary>
     public ReadOnlyMemory<byte> Data { get; init; }
@@ -23,22 +23,22 @@ public sealed class PutRecordRequest : StreamRequest
 /// <param name="ShardId">The shard the record went to.</param>
 /// <param name="SequenceNumber">The record's sequence number (decimal text).</param>
 /// <param name="EncryptionType"><c>NONE</c> or <c>KMS</c>; <see langword="null"/> when the service did not say.</param>
-public sealed record PutRecordResponse(string ShardId, string SequenceNumber, string? EncryptionType);
+public sealed record KinesisPutRecordResponse(string ShardId, string SequenceNumber, string? EncryptionType);
 
-/// <summary>One record of a <see cref="PutRecordsRequest"/>.</summary>
+/// <summary>One record of a <see cref="KinesisPutRecordsRequest"/>.</summary>
 /// <param name="Data">The payload (raw bytes; base64-encoded on the wire).</param>
 /// <param name="PartitionKey">The partition key (1 to 256 characters).</param>
 /// <param name="ExplicitHashKey">The explicit hash key (decimal), or <see langword="null"/> to hash the partition key.</param>
-public readonly record struct PutRecordsEntry(ReadOnlyMemory<byte> Data, string PartitionKey, string? ExplicitHashKey = null);
+public readonly record struct KinesisPutRecordsEntry(ReadOnlyMemory<byte> Data, string PartitionKey, string? ExplicitHashKey = null);
 
 /// <summary>The request of <see cref="IKinesisClient.PutRecordsAsync"/>.</summary>
-public sealed class PutRecordsRequest : StreamRequest
+public sealed class KinesisPutRecordsRequest : KinesisStreamRequest
 {
     /// <summary>Gets the records, 1 to 500, at most 5 MiB of data and partition keys together.</summary>
-    public required IReadOnlyList<PutRecordsEntry> Records { get; init; }
+    public required IReadOnlyList<KinesisPutRecordsEntry> Records { get; init; }
 }
 
-/// <summary>The result for one entry of a <see cref="PutRecordsRequest"/>.</summary>
+/// <summary>The result for one entry of a <see cref="KinesisPutRecordsRequest"/>.</summary>
 /// <param name="SequenceNumber">The sequence number when the entry was written; otherwise <see langword="null"/>.</param>
 /// <param name="ShardId">The shard when the entry was written; otherwise <see langword="null"/>.</param>
 /// <param name="ErrorCode">
@@ -46,7 +46,7 @@ public sealed class PutRecordsRequest : StreamRequest
 /// <see langword="null"/> on success.
 /// </param>
 /// <param name="ErrorMessage">The service's explanation of the failure; <see langword="null"/> on success.</param>
-public readonly record struct PutRecordsResultEntry(string? SequenceNumber, string? ShardId, string? ErrorCode, string? ErrorMessage)
+public readonly record struct KinesisPutRecordsEntryResult(string? SequenceNumber, string? ShardId, string? ErrorCode, string? ErrorMessage)
 {
     /// <summary>Gets a value indicating whether the entry was written.</summary>
     public bool IsSuccess => ErrorCode is null;
@@ -56,4 +56,4 @@ public readonly record struct PutRecordsResultEntry(string? SequenceNumber, stri
 /// <param name="FailedRecordCount">How many entries failed (0 when the service omitted the member).</param>
 /// <param name="Records">One result per request entry, in request order.</param>
 /// <param name="EncryptionType"><c>NONE</c> or <c>KMS</c>; <see langword="null"/> when the service did not say.</param>
-public sealed record PutRecordsResponse(int FailedRecordCount, IReadOnlyList<PutRecordsResultEntry> Records, string? EncryptionType);
+public sealed record KinesisPutRecordsResponse(int FailedRecordCount, IReadOnlyList<KinesisPutRecordsEntryResult> Records, string? EncryptionType);

@@ -1,7 +1,7 @@
 namespace Analytics.Streaming.Kinesis;
 
 /// <summary>Where a shard read starts: the shard iterator types of <c>GetShardIterator</c> and <c>SubscribeToShard</c>.</summary>
-public enum StartingPositionType
+public enum KinesisStartingPositionType
 {
     /// <summary>The oldest record still in the shard.</summary>
     TrimHorizon,
@@ -9,68 +9,80 @@ public enum StartingPositionType
     /// <summary>Just after the newest record: only records written from now on.</summary>
     Latest,
 
-    /// <summary>The record with <see cref="StartingPosition.SequenceNumber"/>.</summary>
+    /// <summary>The record with <see cref="KinesisStartingPosition.SequenceNumber"/>.</summary>
     AtSequenceNumber,
 
-    /// <summary>The record right after <see cref="StartingPosition.SequenceNumber"/>.</summary>
+    /// <summary>The record right after <see cref="KinesisStartingPosition.SequenceNumber"/>.</summary>
     AfterSequenceNumber,
 
-    /// <summary>The first record that arrived at or after <see cref="StartingPosition.Timestamp"/>.</summary>
+    /// <summary>The first record that arrived at or after <see cref="KinesisStartingPosition.Timestamp"/>.</summary>
     AtTimestamp,
 }
 
 /// <summary>A starting position in a shard. Create one with the static factory members.</summary>
 /// <param name="Type">The kind of position.</param>
 /// <param name="SequenceNumber">The sequence number for the <c>At/AfterSequenceNumber</c> kinds.</param>
-/// <param name="Timestamp">The arrival time for <see cref="StartingPositionType.AtTimestamp"/>.</param>
-public readonly record struct StartingPosition(StartingPositionType Type, string? SequenceNumber = null, DateTimeOffset? Timestamp = null)
+/// <param name="Timestamp">The arrival time for <see cref="KinesisStartingPositionType.AtTimestamp"/>.</param>
+public readonly record struct KinesisStartingPosition(KinesisStartingPositionType Type, string? SequenceNumber = null, DateTimeOffset? Timestamp = null)
 {
     /// <summary>Gets the position of the oldest record still in the shard.</summary>
-    public static StartingPosition TrimHorizon => new(StartingPositionType.TrimHorizon);
+    public static KinesisStartingPosition TrimHorizon => new(KinesisStartingPositionType.TrimHorizon);
 
     /// <summary>Gets the position just after the newest record.</summary>
-    public static StartingPosition Latest => new(StartingPositionType.Latest);
+    public static KinesisStartingPosition Latest => new(KinesisStartingPositionType.Latest);
 
     /// <summary>Returns the position of the record with <paramref name="sequenceNumber"/>.</summary>
     /// <param name="sequenceNumber">The sequence number (decimal text).</param>
     /// <returns>The position.</returns>
-    public static StartingPosition AtSequenceNumber(string sequenceNumber)
+    public static KinesisStartingPosition AtSequenceNumber(string sequenceNumber)
     {
         ArgumentException.ThrowIfNullOrEmpty(sequenceNumber);
-        return new(StartingPositionType.AtSequenceNumber, sequenceNumber);
+        return new(KinesisStartingPositionType.AtSequenceNumber, sequenceNumber);
     }
 
     /// <summary>Returns the position right after the record with <paramref name="sequenceNumber"/>.</summary>
     /// <param name="sequenceNumber">The sequence number (decimal text).</param>
     /// <returns>The position.</returns>
-    public static StartingPosition AfterSequenceNumber(string sequenceNumber)
+    public static KinesisStartingPosition AfterSequenceNumber(string sequenceNumber)
     {
         ArgumentException.ThrowIfNullOrEmpty(sequenceNumber);
-        return new(StartingPositionType.AfterSequenceNumber, sequenceNumber);
+        return new(KinesisStartingPositionType.AfterSequenceNumber, sequenceNumber);
     }
 
     /// <summary>Returns the position of the first record that arrived at or after <paramref name="timestamp"/>.</summary>
     /// <param name="timestamp">The arrival time (millisecond precision on the wire).</param>
     /// <returns>The position.</returns>
-    public static StartingPosition AtTimestamp(DateTimeOffset timestamp) => new(StartingPositionType.AtTimestamp, null, timestamp);
+    public static KinesisStartingPosition AtTimestamp(DateTimeOffset timestamp) => new(KinesisStartingPositionType.AtTimestamp, null, timestamp);
+
+    /// <summary>Returns the position as the service names it, such as <c>AFTER_SEQUENCE_NUMBER 4959...</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() => Type switch
+    {
+        KinesisStartingPositionType.TrimHorizon => "TRIM_HORIZON",
+        KinesisStartingPositionType.Latest => "LATEST",
+        KinesisStartingPositionType.AtSequenceNumber => "AT_SEQUENCE_NUMBER " + SequenceNumber,
+        KinesisStartingPositionType.AfterSequenceNumber => "AFTER_SEQUENCE_NUMBER " + SequenceNumber,
+        KinesisStartingPositionType.AtTimestamp => "AT_TIMESTAMP " + Timestamp?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        _ => Type.ToString(),
+    };
 }
 
 /// <summary>The request of <see cref="IKinesisClient.GetShardIteratorAsync"/>.</summary>
-public sealed class GetShardIteratorRequest : StreamRequest
+public sealed class KinesisGetShardIteratorRequest : KinesisStreamRequest
 {
     /// <summary>Gets the shard to read.</summary>
     public required string ShardId { get; init; }
 
     /// <summary>Gets where to start.</summary>
-    public required StartingPosition StartingPosition { get; init; }
+    public required KinesisStartingPosition StartingPosition { get; init; }
 }
 
 /// <summary>The response of <see cref="IKinesisClient.GetShardIteratorAsync"/>.</summary>
 /// <param name="ShardIterator">The opaque iterator, valid for 5 minutes.</param>
-public sealed record GetShardIteratorResponse(string ShardIterator);
+public sealed record KinesisGetShardIteratorResponse(string ShardIterator);
 
 /// <summary>The request of <see cref="IKinesisClient.GetRecordsAsync"/>.</summary>
-public sealed class GetRecordsRequest
+public sealed class KinesisGetRecordsRequest
 {
     /// <summary>Gets the shard iterator.</summary>
     public required string ShardIterator { get; init; }
@@ -109,10 +121,10 @@ public sealed class KinesisRecord
 /// <param name="ShardId">The child's shard id.</param>
 /// <param name="ParentShards">Its parents (one for a split, two for a merge).</param>
 /// <param name="HashKeyRange">The hash keys it owns.</param>
-public sealed record ChildShard(string ShardId, IReadOnlyList<string> ParentShards, HashKeyRange HashKeyRange);
+public sealed record KinesisChildShard(string ShardId, IReadOnlyList<string> ParentShards, KinesisHashKeyRange HashKeyRange);
 
 /// <summary>The response of <see cref="IKinesisClient.GetRecordsAsync"/>.</summary>
-public sealed class GetRecordsResponse
+public sealed class KinesisGetRecordsResponse
 {
     /// <summary>Gets the records, in shard order; may be empty even when more records follow.</summary>
     public required IReadOnlyList<KinesisRecord> Records { get; init; }
@@ -124,7 +136,7 @@ public sealed class GetRecordsResponse
     public TimeSpan? BehindLatest { get; init; }
 
     /// <summary>Gets the children of a closed shard, present only in the response that reaches its end.</summary>
-    public IReadOnlyList<ChildShard>? ChildShards { get; init; }
+    public IReadOnlyList<KinesisChildShard>? ChildShards { get; init; }
 
     /// <summary>Gets a value indicating whether the shard has been read to its end (no next iterator).</summary>
     public bool IsEndOfShard => NextShardIterator is null;

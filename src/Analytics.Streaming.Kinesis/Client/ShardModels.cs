@@ -5,10 +5,10 @@ namespace Analytics.Streaming.Kinesis;
 /// <summary>An inclusive range of the 128-bit hash key space owned by a shard.</summary>
 /// <param name="StartingHashKey">The first hash key of the range.</param>
 /// <param name="EndingHashKey">The last hash key of the range (inclusive).</param>
-public readonly record struct HashKeyRange(UInt128 StartingHashKey, UInt128 EndingHashKey)
+public readonly record struct KinesisHashKeyRange(UInt128 StartingHashKey, UInt128 EndingHashKey)
 {
     /// <summary>Gets the range covering the whole key space, 0 to 2^128-1.</summary>
-    public static HashKeyRange All => new(UInt128.Zero, UInt128.MaxValue);
+    public static KinesisHashKeyRange All => new(UInt128.Zero, UInt128.MaxValue);
 
     /// <summary>Returns whether <paramref name="hashKey"/> falls inside the range.</summary>
     /// <param name="hashKey">The hash key, as computed by <see cref="KinesisHashKey"/>.</param>
@@ -23,10 +23,10 @@ public readonly record struct HashKeyRange(UInt128 StartingHashKey, UInt128 Endi
 /// <summary>The sequence numbers a shard has used: open shards have no end.</summary>
 /// <param name="StartingSequenceNumber">The first sequence number of the shard (decimal text).</param>
 /// <param name="EndingSequenceNumber">The last one, present only when the shard is closed.</param>
-public readonly record struct SequenceNumberRange(string StartingSequenceNumber, string? EndingSequenceNumber);
+public readonly record struct KinesisSequenceNumberRange(string StartingSequenceNumber, string? EndingSequenceNumber);
 
 /// <summary>A shard as <c>ListShards</c> describes it.</summary>
-public sealed class Shard
+public sealed class KinesisShard
 {
     /// <summary>Gets the shard id, such as <c>shardId-000000000001</c>.</summary>
     public required string ShardId { get; init; }
@@ -38,10 +38,10 @@ public sealed class Shard
     public string? AdjacentParentShardId { get; init; }
 
     /// <summary>Gets the hash keys the shard owns.</summary>
-    public HashKeyRange HashKeyRange { get; init; }
+    public KinesisHashKeyRange HashKeyRange { get; init; }
 
     /// <summary>Gets the sequence numbers the shard has used.</summary>
-    public SequenceNumberRange SequenceNumberRange { get; init; }
+    public KinesisSequenceNumberRange SequenceNumberRange { get; init; }
 
     /// <summary>Gets a value indicating whether the shard is closed (it has an ending sequence number and takes no more writes).</summary>
     public bool IsClosed => SequenceNumberRange.EndingSequenceNumber is not null;
@@ -51,7 +51,7 @@ public sealed class Shard
 }
 
 /// <summary>Which shards <c>ListShards</c> returns.</summary>
-public enum ShardFilterType
+public enum KinesisShardFilterType
 {
     /// <summary>Every shard within the retention period (the service default).</summary>
     FromTrimHorizon,
@@ -62,29 +62,29 @@ public enum ShardFilterType
     /// <summary>Only the open shards.</summary>
     AtLatest,
 
-    /// <summary>Shards after <see cref="ShardFilter.ShardId"/>.</summary>
+    /// <summary>Shards after <see cref="KinesisShardFilter.ShardId"/>.</summary>
     AfterShardId,
 
-    /// <summary>Shards open at <see cref="ShardFilter.Timestamp"/>.</summary>
+    /// <summary>Shards open at <see cref="KinesisShardFilter.Timestamp"/>.</summary>
     AtTimestamp,
 
-    /// <summary>Shards closed at or after <see cref="ShardFilter.Timestamp"/>, and every open shard.</summary>
+    /// <summary>Shards closed at or after <see cref="KinesisShardFilter.Timestamp"/>, and every open shard.</summary>
     FromTimestamp,
 }
 
 /// <summary>A <c>ListShards</c> filter.</summary>
 /// <param name="Type">The kind of filter.</param>
-/// <param name="ShardId">The shard for <see cref="ShardFilterType.AfterShardId"/>.</param>
-/// <param name="Timestamp">The time for <see cref="ShardFilterType.AtTimestamp"/> and <see cref="ShardFilterType.FromTimestamp"/>.</param>
-public readonly record struct ShardFilter(ShardFilterType Type, string? ShardId = null, DateTimeOffset? Timestamp = null);
+/// <param name="ShardId">The shard for <see cref="KinesisShardFilterType.AfterShardId"/>.</param>
+/// <param name="Timestamp">The time for <see cref="KinesisShardFilterType.AtTimestamp"/> and <see cref="KinesisShardFilterType.FromTimestamp"/>.</param>
+public readonly record struct KinesisShardFilter(KinesisShardFilterType Type, string? ShardId = null, DateTimeOffset? Timestamp = null);
 
 /// <summary>The request of <see cref="IKinesisClient.ListShardsAsync"/>.</summary>
 /// <remarks>
 /// With <see cref="NextToken"/> the client sends neither the stream nor <see cref="ExclusiveStartShardId"/> nor
 /// the filter (the service refuses them together); tokens expire after 300 seconds
-/// (<see cref="ExpiredNextTokenException"/>).
+/// (<see cref="KinesisErrorCode.ExpiredNextToken"/>).
 /// </remarks>
-public sealed class ListShardsRequest : StreamRequest
+public sealed class KinesisListShardsRequest : KinesisStreamRequest
 {
     /// <summary>Gets the paging token of the previous page; <see langword="null"/> for the first page.</summary>
     public string? NextToken { get; init; }
@@ -96,19 +96,19 @@ public sealed class ListShardsRequest : StreamRequest
     public int? MaxResults { get; init; }
 
     /// <summary>Gets the filter; <see langword="null"/> for every shard within retention.</summary>
-    public ShardFilter? ShardFilter { get; init; }
+    public KinesisShardFilter? ShardFilter { get; init; }
 }
 
 /// <summary>The response of <see cref="IKinesisClient.ListShardsAsync"/>.</summary>
 /// <param name="Shards">The shards of this page.</param>
 /// <param name="NextToken">The token of the next page, or <see langword="null"/> on the last page.</param>
-public sealed record ListShardsResponse(IReadOnlyList<Shard> Shards, string? NextToken);
+public sealed record KinesisListShardsResponse(IReadOnlyList<KinesisShard> Shards, string? NextToken);
 
 /// <summary>The request of <see cref="IKinesisClient.DescribeStreamSummaryAsync"/>.</summary>
-public sealed class DescribeStreamSummaryRequest : StreamRequest;
+public sealed class KinesisDescribeStreamSummaryRequest : KinesisStreamRequest;
 
 /// <summary>The response of <see cref="IKinesisClient.DescribeStreamSummaryAsync"/>.</summary>
-public sealed class StreamDescriptionSummary
+public sealed class KinesisStreamSummary
 {
     /// <summary>Gets the stream name.</summary>
     public required string StreamName { get; init; }
@@ -142,34 +142,4 @@ public sealed class StreamDescriptionSummary
 
     /// <summary>Gets a value indicating whether the stream takes reads and writes (<c>ACTIVE</c> or <c>UPDATING</c>).</summary>
     public bool IsActive => StreamStatus is "ACTIVE" or "UPDATING";
-}
-
-/// <summary>The request of <see cref="IKinesisClient.CreateStreamAsync"/>.</summary>
-public sealed class CreateStreamRequest
-{
-    /// <summary>Gets the stream name.</summary>
-    public required string StreamName { get; init; }
-
-    /// <summary>Gets the number of shards of a provisioned stream.</summary>
-    public int ShardCount { get; init; } = 1;
-}
-
-/// <summary>The request of <see cref="IKinesisClient.SplitShardAsync"/>.</summary>
-public sealed class SplitShardRequest : StreamRequest
-{
-    /// <summary>Gets the shard to split.</summary>
-    public required string ShardToSplit { get; init; }
-
-    /// <summary>Gets the first hash key of the upper child; it must be inside the shard's range, above its start.</summary>
-    public required UInt128 NewStartingHashKey { get; init; }
-}
-
-/// <summary>The request of <see cref="IKinesisClient.MergeShardsAsync"/>.</summary>
-public sealed class MergeShardsRequest : StreamRequest
-{
-    /// <summary>Gets the first shard to merge.</summary>
-    public required string ShardToMerge { get; init; }
-
-    /// <summary>Gets the shard adjacent to it (its hash range follows or precedes without a gap).</summary>
-    public required string AdjacentShardToMerge { get; init; }
 }

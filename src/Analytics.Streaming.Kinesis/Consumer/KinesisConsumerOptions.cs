@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Analytics.Streaming.Kinesis;
 
 /// <summary>Settings of a <see cref="KinesisShardConsumer"/>; every default follows the service's per-shard limits.</summary>
@@ -17,24 +19,24 @@ public sealed class KinesisConsumerOptions
     public string? StreamArn { get; set; }
 
     /// <summary>
-    /// Gets or sets where shards without a checkpoint start. Default <see cref="StartingPosition.TrimHorizon"/> (the
-    /// oldest retained record). Allowed: <see cref="StartingPositionType.TrimHorizon"/>,
-    /// <see cref="StartingPositionType.Latest"/> and <see cref="StartingPositionType.AtTimestamp"/>; per-shard sequence
+    /// Gets or sets where shards without a checkpoint start. Default <see cref="KinesisStartingPosition.TrimHorizon"/> (the
+    /// oldest retained record). Allowed: <see cref="KinesisStartingPositionType.TrimHorizon"/>,
+    /// <see cref="KinesisStartingPositionType.Latest"/> and <see cref="KinesisStartingPositionType.AtTimestamp"/>; per-shard sequence
     /// numbers go in <see cref="ShardStartingPositions"/>.
     /// </summary>
     /// <remarks>
-    /// With <see cref="StartingPositionType.Latest"/>, shards that are already closed when the consumer first lists
+    /// With <see cref="KinesisStartingPositionType.Latest"/>, shards that are already closed when the consumer first lists
     /// the stream are skipped (they hold only old records), and shards created later by a reshard start at the trim
     /// horizon, so that nothing written after the consumer started is missed. A checkpoint always wins over this
     /// setting.
     /// </remarks>
-    public StartingPosition InitialPosition { get; set; } = StartingPosition.TrimHorizon;
+    public KinesisStartingPosition InitialPosition { get; set; } = KinesisStartingPosition.TrimHorizon;
 
     /// <summary>
-    /// Gets per-shard starting positions (any type, including <see cref="StartingPositionType.AtSequenceNumber"/> and
-    /// <see cref="StartingPositionType.AfterSequenceNumber"/>) for shards that have no checkpoint. Empty by default.
+    /// Gets per-shard starting positions (any type, including <see cref="KinesisStartingPositionType.AtSequenceNumber"/> and
+    /// <see cref="KinesisStartingPositionType.AfterSequenceNumber"/>) for shards that have no checkpoint. Empty by default.
     /// </summary>
-    public IDictionary<string, StartingPosition> ShardStartingPositions { get; } = new Dictionary<string, StartingPosition>(StringComparer.Ordinal);
+    public IDictionary<string, KinesisStartingPosition> ShardStartingPositions { get; } = new Dictionary<string, KinesisStartingPosition>(StringComparer.Ordinal);
 
     /// <summary>Gets or sets the <c>Limit</c> of each GetRecords call, 1 to 10,000. Default 10,000.</summary>
     public int MaxRecordsPerCall { get; set; } = MaxGetRecordsLimit;
@@ -50,11 +52,18 @@ public sealed class KinesisConsumerOptions
     /// <summary>Gets or sets how long a caught-up shard reader waits before polling again after an empty response. Default 1 second.</summary>
     public TimeSpan IdleTimeBetweenReads { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets the first wait after throttling or a transient failure (AWS advises about 1 s for reads); it doubles per failure in a row, with full jitter. Default 1 second.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Gets or sets the longest wait between retries of a failing shard read. Default 30 seconds.</summary>
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Gets or sets how shard reads, shard listings, subscriptions and the registration of the enhanced fan-out
+    /// consumer are retried after throttling, HTTP 5xx and connection failures (on top of the client's own retries).
+    /// Default: <see cref="RetryOptions"/>' defaults, except <see cref="RetryOptions.BaseDelay"/> 1 second (AWS advises
+    /// waiting about a second after read throttling).
+    /// </summary>
+    /// <remarks>
+    /// The budget is per call (a read that succeeds starts the next one afresh; a subscription that delivered events
+    /// resubscribes afresh). When it runs out, the failure ends the enumeration of
+    /// <see cref="KinesisShardConsumer.ReadBatchesAsync"/>, and the pipeline can be restarted from its checkpoint.
+    /// </remarks>
+    public RetryOptions Retry { get; set; } = new() { BaseDelay = TimeSpan.FromSeconds(1) };
 
     /// <summary>Gets or sets how often the consumer lists the stream's shards to find new ones. Default 30 seconds.</summary>
     /// <remarks>A shard read to its end triggers an immediate listing too, so children of a reshard are found at once.</remarks>
@@ -101,6 +110,12 @@ public sealed class KinesisConsumerOptions
     /// <summary>Gets or sets the clock for rate limits and waits. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Gets or sets where shard discovery, resharding, iterator renewals, retries and bad KPL aggregates are logged
+    /// (event ids 2200-2299). Default <see langword="null"/>: no logging.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
     /// <summary>Checks every setting and throws with a message that says what to change.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or missing.</exception>
     public void Validate()
@@ -110,23 +125,23 @@ public sealed class KinesisConsumerOptions
             throw new ArgumentException("KinesisConsumerOptions needs the stream: set StreamName or StreamArn.", nameof(StreamName));
         }
 
-        if (InitialPosition.Type is not (StartingPositionType.TrimHorizon or StartingPositionType.Latest or StartingPositionType.AtTimestamp))
+        if (InitialPosition.Type is not (KinesisStartingPositionType.TrimHorizon or KinesisStartingPositionType.Latest or KinesisStartingPositionType.AtTimestamp))
         {
             throw new ArgumentException(
                 $"KinesisConsumerOptions.InitialPosition must be TrimHorizon, Latest or AtTimestamp (it applies to every shard); got {InitialPosition.Type}. Put per-shard sequence numbers in ShardStartingPositions.",
                 nameof(InitialPosition));
         }
 
-        if (InitialPosition.Type == StartingPositionType.AtTimestamp && InitialPosition.Timestamp is null)
+        if (InitialPosition.Type == KinesisStartingPositionType.AtTimestamp && InitialPosition.Timestamp is null)
         {
             throw new ArgumentException("KinesisConsumerOptions.InitialPosition is AtTimestamp without a timestamp: use StartingPosition.AtTimestamp(time).", nameof(InitialPosition));
         }
 
         foreach (var (shardId, position) in ShardStartingPositions)
         {
-            bool needsSequence = position.Type is StartingPositionType.AtSequenceNumber or StartingPositionType.AfterSequenceNumber;
+            bool needsSequence = position.Type is KinesisStartingPositionType.AtSequenceNumber or KinesisStartingPositionType.AfterSequenceNumber;
             if ((needsSequence && !SequenceNumber.TryParse(position.SequenceNumber, out _))
-                || (position.Type == StartingPositionType.AtTimestamp && position.Timestamp is null))
+                || (position.Type == KinesisStartingPositionType.AtTimestamp && position.Timestamp is null))
             {
                 throw new ArgumentException(
                     $"KinesisConsumerOptions.ShardStartingPositions[{shardId}] is {position.Type} without a valid {(needsSequence ? "decimal sequence number" : "timestamp")}: build it with StartingPosition.{position.Type}(...).",
@@ -138,14 +153,18 @@ public sealed class KinesisConsumerOptions
         Require(MaxGetRecordsCallsPerSecond is >= 1 and <= 5, nameof(MaxGetRecordsCallsPerSecond), $"must be 1 to 5 (the per-shard limit of the service); got {MaxGetRecordsCallsPerSecond}");
         Require(MaxBytesPerSecond is >= 1024 and <= 2 * 1024 * 1024, nameof(MaxBytesPerSecond), $"must be 1 KiB to 2 MiB (the per-shard limit of the service); got {MaxBytesPerSecond}");
         Require(IdleTimeBetweenReads >= TimeSpan.Zero, nameof(IdleTimeBetweenReads), $"must not be negative; got {IdleTimeBetweenReads}");
-        Require(RetryBaseDelay > TimeSpan.Zero && RetryMaxDelay >= RetryBaseDelay, nameof(RetryBaseDelay), $"needs 0 < RetryBaseDelay <= RetryMaxDelay; got {RetryBaseDelay} and {RetryMaxDelay}");
         Require(ShardDiscoveryInterval > TimeSpan.Zero, nameof(ShardDiscoveryInterval), $"must be positive; got {ShardDiscoveryInterval}");
         Require(ParentCheckpointPollInterval > TimeSpan.Zero, nameof(ParentCheckpointPollInterval), $"must be positive; got {ParentCheckpointPollInterval}");
         Require(EnhancedFanOutConsumerName is null || EnhancedFanOutConsumerName.Length is >= 1 and <= 128, nameof(EnhancedFanOutConsumerName), "must be 1 to 128 characters when set");
         Require(EnhancedFanOutRegistrationTimeout > TimeSpan.Zero, nameof(EnhancedFanOutRegistrationTimeout), $"must be positive; got {EnhancedFanOutRegistrationTimeout}");
         Require(MaxBufferedBatches >= 1, nameof(MaxBufferedBatches), $"must be at least 1; got {MaxBufferedBatches}");
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));
+        Retry.Validate("KinesisConsumerOptions.Retry");
     }
+
+    /// <summary>Gets how logs and metrics name the stream: its name, or its ARN.</summary>
+    internal string StreamLabel => StreamName ?? StreamArn ?? string.Empty;
 
     private static void Require(bool condition, string name, string problem)
     {

@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Analytics.Streaming.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 
 namespace Analytics.Streaming.Kinesis;
 
@@ -24,7 +28,7 @@ namespace Analytics.Streaming.Kinesis;
 /// and drops the records at or before it (including the processed part of a KPL aggregate); a finished shard
 /// (<see cref="SourceContext.IsFinished"/>: read to its end and delivered) is not read again; and a child shard starts
 /// only when every parent is finished (or the parent is no longer listed, or was skipped by a
-/// <see cref="StartingPositionType.Latest"/> start). While a child waits, the consumer looks again every
+/// <see cref="KinesisStartingPositionType.Latest"/> start). While a child waits, the consumer looks again every
 /// <see cref="KinesisConsumerOptions.ParentCheckpointPollInterval"/>; the pipeline marks a parent finished once a saved
 /// checkpoint covers its end. So per-key order holds across splits and merges, and a child is never read while its
 /// parent's records are still in flight. Every shard the consumer will read is announced to the pipeline as soon as
@@ -33,10 +37,15 @@ namespace Analytics.Streaming.Kinesis;
 /// (<see cref="RecordBatch{T}.IsEndOfPartition"/>), or children never start.
 /// </para>
 /// <para>
-/// <b>Failures.</b> Throttling, 5xx and connection failures are retried per shard with exponential back-off and full
-/// jitter (the client retries first); an expired iterator is renewed after the last record handed out. A bad KPL
-/// aggregate becomes a dead letter of its batch. Any other failure (a missing stream, no permission) ends the
-/// enumeration with that exception.
+/// <b>Failures.</b> Throttling, 5xx and connection failures are retried per call (the client retries first) through
+/// <see cref="KinesisConsumerOptions.Retry"/>: exponential back-off with full jitter, bounded by attempts and time; an
+/// expired iterator is renewed after the last record handed out. A bad KPL aggregate becomes a dead letter of its
+/// batch. A failure that is not transient (a missing stream, no permission), or that outlasts the retry budget, ends
+/// the enumeration with that exception; once the stream has been listed, a periodic listing that outlasts the budget
+/// is logged and tried again at the next <see cref="KinesisConsumerOptions.ShardDiscoveryInterval"/> instead, while
+/// the known shards are read on. Discovery, resharding, iterator renewals, retries and bad aggregates are logged
+/// (<see cref="KinesisConsumerOptions.LoggerFactory"/>, event ids 2200-2299) and counted
+/// (<see cref="KinesisTelemetry"/>).
 /// </para>
 /// <para>
 /// <b>Threading.</b> <see cref="ReadBatchesAsync"/> may be enumerated by one consumer at a time per instance;
@@ -49,6 +58,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 {
     private readonly IKinesisClient _client;
     private readonly KinesisConsumerOptions _options;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, TimeSpan> _behindLatest = new(StringComparer.Ordinal);
 
     /// <summary>Creates a consumer; nothing is read until <see cref="ReadBatchesAsync"/> is enumerated.</summary>
@@ -62,6 +72,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         options.Validate();
         _client = client;
         _options = options;
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KinesisShardConsumer>();
     }
 
     /// <inheritdoc />
@@ -132,12 +143,12 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         Finished,
     }
 
-    private sealed class ShardState(Shard shard)
+    private sealed class ShardState(KinesisShard shard)
     {
-        private Shard _shard = shard;
+        private KinesisShard _shard = shard;
 
         /// <summary>Gets or sets the shard as last listed (read by its reader, which needs to know when it closes).</summary>
-        public Shard Shard
+        public KinesisShard Shard
         {
             get => Volatile.Read(ref _shard);
             set => Volatile.Write(ref _shard, value);
@@ -153,6 +164,13 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         private readonly List<Task> _readers = [];
         private readonly Channel<bool> _wake = Channel.CreateUnbounded<bool>();
         private readonly ConcurrentQueue<ShardState> _ended = new();
+        private readonly ResiliencePipeline _retry = RetryPipelineFactory.Create(
+            owner._options.Retry,
+            owner._options.TimeProvider,
+            KinesisErrors.IsTransientOrInUse,
+            notice => KinesisLog.DiscoveryRetrying(owner._logger, owner._options.StreamLabel, notice.FailedAttempt, notice.Delay, notice.Outcome.Exception!));
+
+        private readonly ShardReaderContext _readerContext = new(owner._client, owner._options, owner._logger);
         private string? _consumerArn;
         private bool _listed;
         private bool _startedOnce;
@@ -195,11 +213,10 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         {
             if (Options.EnhancedFanOutConsumerName is not null)
             {
-                _consumerArn = await EnhancedFanOut.EnsureConsumerAsync(owner._client, Options, cancellationToken).ConfigureAwait(false);
+                _consumerArn = await EnhancedFanOut.EnsureConsumerAsync(owner._client, Options, _retry, owner._logger, cancellationToken).ConfigureAwait(false);
             }
 
             bool listNow = true;
-            int discoveryFailures = 0;
             while (true)
             {
                 while (_ended.TryDequeue(out var ended))
@@ -207,19 +224,17 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     ended.Status = ShardStatus.Ended;
                 }
 
-                TimeSpan? retryIn = null;
                 if (listNow || Options.TimeProvider.GetElapsedTime(_lastListing) >= Options.ShardDiscoveryInterval)
                 {
                     try
                     {
-                        await DiscoverAsync(cancellationToken).ConfigureAwait(false);
-                        discoveryFailures = 0;
+                        await _retry.ExecuteAsync(static (coordinator, token) => new ValueTask(coordinator.DiscoverAsync(token)), this, cancellationToken).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (ShardReaderBase.IsTransient(e, cancellationToken) || e is ResourceInUseException)
+                    catch (Exception e) when (_listed && !cancellationToken.IsCancellationRequested && KinesisErrors.IsTransientOrInUse(e))
                     {
-                        // Throttled or failed listing, or a stream still being created: keep reading the known shards
-                        // and list again after a back-off.
-                        retryIn = ShardReaderBase.BackOffDelay(Options, discoveryFailures++);
+                        // The stream was listed before: keep reading the known shards and list again after the interval.
+                        _lastListing = Options.TimeProvider.GetTimestamp();
+                        KinesisLog.DiscoveryFailed(owner._logger, Options.StreamLabel, Options.ShardDiscoveryInterval, e);
                     }
                 }
 
@@ -232,13 +247,13 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     waitingOnParents |= state.Status == ShardStatus.Ended;
                 }
 
-                var wait = retryIn ?? Options.ShardDiscoveryInterval - Options.TimeProvider.GetElapsedTime(_lastListing);
+                var wait = Options.ShardDiscoveryInterval - Options.TimeProvider.GetElapsedTime(_lastListing);
                 if (waitingOnParents && wait > Options.ParentCheckpointPollInterval)
                 {
                     wait = Options.ParentCheckpointPollInterval;
                 }
 
-                listNow = retryIn is not null;
+                listNow = false;
                 if (wait > TimeSpan.Zero)
                 {
                     using var timeout = new CancellationTokenSource(wait, Options.TimeProvider);
@@ -261,7 +276,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 
         private async Task DiscoverAsync(CancellationToken cancellationToken)
         {
-            var shards = await ListAllShardsAsync(cancellationToken).ConfigureAwait(false);
+            var shards = await owner._client.ListAllShardsAsync(new KinesisListShardsRequest { StreamName = Options.StreamName, StreamArn = Options.StreamArn }, cancellationToken).ConfigureAwait(false);
             _lastListing = Options.TimeProvider.GetTimestamp();
             bool first = !_listed;
             _listed = true;
@@ -281,7 +296,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     state.Status = ShardStatus.Finished;
                 }
                 else if (first && context.GetResumePosition(shard.ShardId) is null && shard.IsClosed
-                    && Options.InitialPosition.Type == StartingPositionType.Latest
+                    && Options.InitialPosition.Type == KinesisStartingPositionType.Latest
                     && !Options.ShardStartingPositions.ContainsKey(shard.ShardId))
                 {
                     // Starting at LATEST: a shard closed before the consumer started holds only older records.
@@ -296,37 +311,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             if (announced is not null)
             {
                 context.AnnouncePartitions(announced);
-            }
-        }
-
-        private async Task<List<Shard>> ListAllShardsAsync(CancellationToken cancellationToken)
-        {
-            var shards = new List<Shard>();
-            string? token = null;
-            while (true)
-            {
-                ListShardsResponse page;
-                try
-                {
-                    page = await owner._client.ListShardsAsync(
-                        token is null
-                            ? new ListShardsRequest { StreamName = Options.StreamName, StreamArn = Options.StreamArn, ExclusiveStartShardId = shards.Count > 0 ? shards[^1].ShardId : null }
-                            : new ListShardsRequest { NextToken = token },
-                        cancellationToken).ConfigureAwait(false);
-                }
-                catch (ExpiredNextTokenException)
-                {
-                    // Tokens live 5 minutes: continue after the last shard seen.
-                    token = null;
-                    continue;
-                }
-
-                shards.AddRange(page.Shards);
-                token = page.NextToken;
-                if (token is null)
-                {
-                    return shards;
-                }
+                KinesisLog.ShardsDiscovered(owner._logger, Options.StreamLabel, announced.Count, _shards.Count);
             }
         }
 
@@ -355,6 +340,11 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     continue;
                 }
 
+                if (!initialRound && state.Shard.ParentShardId is not null)
+                {
+                    KinesisLog.ChildShardReady(owner._logger, Options.StreamLabel, state.Shard.ShardId);
+                }
+
                 var plan = ShardReadPlan.Choose(state.Shard, context.GetResumePosition(state.Shard.ShardId), Options, useInitialPosition: initialRound);
                 state.Status = ShardStatus.Reading;
                 _readers.Add(RunReaderAsync(state, plan, cancellationToken));
@@ -363,7 +353,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             _startedOnce = true;
         }
 
-        private bool ParentsFinished(Shard shard) => IsFinished(shard.ParentShardId) && IsFinished(shard.AdjacentParentShardId);
+        private bool ParentsFinished(KinesisShard shard) => IsFinished(shard.ParentShardId) && IsFinished(shard.AdjacentParentShardId);
 
         private bool IsFinished(string? parentId)
         {
@@ -391,8 +381,8 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         {
             await Task.Yield();
             ShardReaderBase reader = _consumerArn is null
-                ? new PollingShardReader(owner._client, Options, plan, output)
-                : new FanOutShardReader(owner._client, Options, _consumerArn, plan, () => state.Shard.IsClosed, output);
+                ? new PollingShardReader(_readerContext, plan, output)
+                : new FanOutShardReader(_readerContext, _consumerArn, plan, () => state.Shard.IsClosed, output);
             try
             {
                 await reader.RunAsync(cancellationToken).ConfigureAwait(false);

@@ -4,46 +4,39 @@ namespace Analytics.Streaming.Kinesis;
 
 /// <summary>
 /// Reads one shard with GetRecords, within the shard's limits (calls and bytes per second), renewing expired
-/// iterators from the last record it handed out, and retrying throttling and transient failures with back-off.
+/// iterators from the last record it handed out, and retrying throttling and transient failures through the reader's
+/// retry pipeline (each read has its own budget).
 /// </summary>
 internal sealed class PollingShardReader : ShardReaderBase
 {
     private readonly ShardReadLimiter _limiter;
 
-    public PollingShardReader(IKinesisClient client, KinesisConsumerOptions options, ShardReadPlan plan, ChannelWriter<RecordBatch<RawRecord>> output)
-        : base(client, options, plan, output)
+    public PollingShardReader(ShardReaderContext context, ShardReadPlan plan, ChannelWriter<RecordBatch<RawRecord>> output)
+        : base(context, plan, output, KinesisErrors.IsTransient)
     {
-        _limiter = new ShardReadLimiter(options.MaxGetRecordsCallsPerSecond, options.MaxBytesPerSecond, options.TimeProvider);
+        _limiter = new ShardReadLimiter(Options.MaxGetRecordsCallsPerSecond, Options.MaxBytesPerSecond, Options.TimeProvider);
     }
 
-    public override async Task RunAsync(CancellationToken cancellationToken)
+    protected override async Task ReadAsync(CancellationToken cancellationToken)
     {
         string iterator = await GetIteratorAsync(Plan.StartingPosition, cancellationToken).ConfigureAwait(false);
         while (true)
         {
-            await _limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
-            _limiter.OnCallStarting();
-            GetRecordsResponse response;
+            KinesisGetRecordsResponse response;
             try
             {
-                response = await Client.GetRecordsAsync(
-                    new GetRecordsRequest { ShardIterator = iterator, Limit = Options.MaxRecordsPerCall, StreamArn = Options.StreamArn },
+                response = await Retry.ExecuteAsync(
+                    static (call, token) => call.Reader.ReadOnceAsync(call.Iterator, token),
+                    (Reader: this, Iterator: iterator),
                     cancellationToken).ConfigureAwait(false);
             }
-            catch (ExpiredIteratorException)
+            catch (KinesisExpiredIteratorException)
             {
                 // Continue right after the last record handed out; before any record, from where the reader started.
-                KinesisConsumerTelemetry.ExpiredIterators.Add(1, Tags);
-                var restart = Builder.LastSequenceNumber is { } last
-                    ? StartingPosition.AfterSequenceNumber(last.ToString())
-                    : Plan.StartingPosition;
+                var restart = ResumePosition;
+                KinesisTelemetry.ConsumerIteratorRenewals.Add(1, Tags);
+                KinesisLog.IteratorRenewed(Logger, Options.StreamLabel, ShardId, restart);
                 iterator = await GetIteratorAsync(restart, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (Exception e) when (IsTransient(e, cancellationToken))
-            {
-                CountFailure(e);
-                await BackOffAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -63,28 +56,13 @@ internal sealed class PollingShardReader : ShardReaderBase
         }
     }
 
-    private async Task<string> GetIteratorAsync(StartingPosition position, CancellationToken cancellationToken)
+    /// <summary>One GetRecords attempt, within the shard's call and byte rates (retries wait for them too).</summary>
+    private async ValueTask<KinesisGetRecordsResponse> ReadOnceAsync(string iterator, CancellationToken cancellationToken)
     {
-        while (true)
-        {
-            try
-            {
-                var response = await Client.GetShardIteratorAsync(
-                    new GetShardIteratorRequest
-                    {
-                        StreamName = Options.StreamName,
-                        StreamArn = Options.StreamArn,
-                        ShardId = ShardId,
-                        StartingPosition = position,
-                    },
-                    cancellationToken).ConfigureAwait(false);
-                return response.ShardIterator;
-            }
-            catch (Exception e) when (IsTransient(e, cancellationToken))
-            {
-                CountFailure(e);
-                await BackOffAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
+        await _limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _limiter.OnCallStarting();
+        return await Client.GetRecordsAsync(
+            new KinesisGetRecordsRequest { ShardIterator = iterator, Limit = Options.MaxRecordsPerCall, StreamArn = Options.StreamArn },
+            cancellationToken).ConfigureAwait(false);
     }
 }

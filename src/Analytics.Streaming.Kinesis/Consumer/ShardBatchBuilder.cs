@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.Kinesis;
 
@@ -11,9 +13,11 @@ namespace Analytics.Streaming.Kinesis;
 internal sealed class ShardBatchBuilder
 {
     private readonly string _shardId;
-    private readonly HashKeyRange _hashKeyRange;
+    private readonly KinesisHashKeyRange _hashKeyRange;
     private readonly bool _deaggregate;
     private readonly TagList _tags;
+    private readonly ILogger _logger;
+    private readonly string _stream;
     private readonly List<UserRecord> _userRecords = [];
     private StreamPosition? _resumeAfter;
 
@@ -26,8 +30,12 @@ internal sealed class ShardBatchBuilder
     /// sub-sequence) are dropped, so that a partly processed aggregate continues with its next user record.
     /// </param>
     /// <param name="tags">Telemetry tags (stream, shard).</param>
-    public ShardBatchBuilder(string shardId, HashKeyRange hashKeyRange, bool deaggregate, StreamPosition? resumeAfter, TagList tags)
+    /// <param name="logger">Where bad and misrouted aggregates are logged; <see langword="null"/> for nowhere.</param>
+    /// <param name="stream">How logs name the stream.</param>
+    public ShardBatchBuilder(string shardId, KinesisHashKeyRange hashKeyRange, bool deaggregate, StreamPosition? resumeAfter, TagList tags, ILogger? logger = null, string stream = "")
     {
+        _logger = logger ?? NullLogger.Instance;
+        _stream = stream;
         _shardId = shardId;
         _hashKeyRange = hashKeyRange;
         _deaggregate = deaggregate;
@@ -100,7 +108,8 @@ internal sealed class ShardBatchBuilder
                             DeadLetterReason.InvalidRecord,
                             $"Record {sequence} of {_shardId} looks like a KPL aggregate but is not a valid one: {error}",
                             record.Data));
-                        KinesisConsumerTelemetry.DeadLetters.Add(1, _tags);
+                        KinesisTelemetry.ConsumerDeadLetters.Add(1, _tags);
+                        KinesisLog.BadAggregate(_logger, _stream, _shardId, sequence, error);
                     }
                 }
                 else if (BelongsToOtherShard(out string? problem))
@@ -112,11 +121,13 @@ internal sealed class ShardBatchBuilder
                             DeadLetterReason.InvalidRecord,
                             $"KPL aggregate {sequence} of {_shardId}: {problem}",
                             record.Data));
-                        KinesisConsumerTelemetry.DeadLetters.Add(1, _tags);
+                        KinesisTelemetry.ConsumerDeadLetters.Add(1, _tags);
+                        KinesisLog.BadAggregate(_logger, _stream, _shardId, sequence, problem);
                     }
                     else if (problem is null)
                     {
-                        KinesisConsumerTelemetry.MisroutedAggregates.Add(1, _tags);
+                        KinesisTelemetry.ConsumerMisroutedAggregates.Add(1, _tags);
+                        KinesisLog.MisroutedAggregate(_logger, _stream, _shardId, sequence);
                     }
 
                     lastSub = _userRecords.Count - 1;
@@ -155,10 +166,10 @@ internal sealed class ShardBatchBuilder
 
         if (count > 0)
         {
-            KinesisConsumerTelemetry.Records.Add(count, _tags);
+            KinesisTelemetry.ConsumerRecords.Add(count, _tags);
         }
 
-        KinesisConsumerTelemetry.Bytes.Add(payloadBytes, _tags);
+        KinesisTelemetry.ConsumerBytes.Add(payloadBytes, _tags);
         StreamPosition? end = LastPosition ?? (isEndOfShard ? endOfShardFallback : null);
         return new RecordBatch<RawRecord>(
             _shardId,

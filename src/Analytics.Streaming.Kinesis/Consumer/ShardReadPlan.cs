@@ -4,7 +4,7 @@ namespace Analytics.Streaming.Kinesis;
 /// <param name="Shard">The shard.</param>
 /// <param name="StartingPosition">The position for the first iterator or subscription.</param>
 /// <param name="ResumeAfter">The checkpoint to resume after (records at or before it are dropped); <see langword="null"/> when starting fresh.</param>
-internal sealed record ShardReadPlan(Shard Shard, StartingPosition StartingPosition, StreamPosition? ResumeAfter)
+internal sealed record ShardReadPlan(KinesisShard Shard, KinesisStartingPosition StartingPosition, StreamPosition? ResumeAfter)
 {
     /// <summary>Gets the position an end-of-shard batch reports when the reader saw no record at all.</summary>
     public StreamPosition EndOfShardFallback =>
@@ -22,13 +22,13 @@ internal sealed record ShardReadPlan(Shard Shard, StartingPosition StartingPosit
     /// consumer saw) start at the trim horizon unless the initial position is a timestamp.
     /// </param>
     /// <returns>The plan.</returns>
-    public static ShardReadPlan Choose(Shard shard, StreamPosition? resumeAfter, KinesisConsumerOptions options, bool useInitialPosition)
+    public static ShardReadPlan Choose(KinesisShard shard, StreamPosition? resumeAfter, KinesisConsumerOptions options, bool useInitialPosition)
     {
         if (resumeAfter is { } saved)
         {
             // KCL 2.x rule: AT the checkpointed sequence number, then drop what is at or before the checkpoint, so a
             // partly processed KPL aggregate resumes with its next user record (AFTER would lose the aggregate's tail).
-            return new ShardReadPlan(shard, StartingPosition.AtSequenceNumber(saved.Sequence.ToString()), saved);
+            return new ShardReadPlan(shard, KinesisStartingPosition.AtSequenceNumber(saved.Sequence.ToString()), saved);
         }
 
         if (options.ShardStartingPositions.TryGetValue(shard.ShardId, out var chosen))
@@ -37,11 +37,11 @@ internal sealed record ShardReadPlan(Shard Shard, StartingPosition StartingPosit
         }
 
         var initial = options.InitialPosition;
-        if (initial.Type == StartingPositionType.AtTimestamp || useInitialPosition)
+        if (initial.Type == KinesisStartingPositionType.AtTimestamp || useInitialPosition)
         {
             return new ShardReadPlan(shard, initial, null);
         }
 
-        return new ShardReadPlan(shard, StartingPosition.TrimHorizon, null);
+        return new ShardReadPlan(shard, KinesisStartingPosition.TrimHorizon, null);
     }
 }

@@ -1,31 +1,44 @@
 using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
+using Analytics.Streaming.Resilience;
+using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Analytics.Streaming.Kinesis;
 
-/// <summary>What polling and enhanced fan-out shard readers share: the batch builder, the output and retry waits.</summary>
+/// <summary>What every shard reader of one consumer run shares: the client, the options and the logger.</summary>
+/// <param name="Client">The Kinesis client.</param>
+/// <param name="Options">The consumer's options.</param>
+/// <param name="Logger">The consumer's logger.</param>
+internal sealed record ShardReaderContext(IKinesisClient Client, KinesisConsumerOptions Options, ILogger Logger);
+
+/// <summary>
+/// What polling and enhanced fan-out shard readers share: the batch builder, the output, the retry pipeline (with its
+/// logging and counting), and the shard iterator request.
+/// </summary>
 internal abstract class ShardReaderBase
 {
-    private int _failuresInARow;
-
-    protected ShardReaderBase(IKinesisClient client, KinesisConsumerOptions options, ShardReadPlan plan, ChannelWriter<RecordBatch<RawRecord>> output)
+    protected ShardReaderBase(ShardReaderContext context, ShardReadPlan plan, ChannelWriter<RecordBatch<RawRecord>> output, Func<Exception, bool> isTransient)
     {
-        Client = client;
-        Options = options;
+        Client = context.Client;
+        Options = context.Options;
+        Logger = context.Logger;
         Plan = plan;
         Output = output;
         Tags = new TagList
         {
-            { "stream", options.StreamName ?? options.StreamArn },
+            { "stream", Options.StreamLabel },
             { "shard", plan.Shard.ShardId },
         };
-        Builder = new ShardBatchBuilder(plan.Shard.ShardId, plan.Shard.HashKeyRange, options.Deaggregate, plan.ResumeAfter, Tags);
+        Builder = new ShardBatchBuilder(plan.Shard.ShardId, plan.Shard.HashKeyRange, Options.Deaggregate, plan.ResumeAfter, Tags, Logger, Options.StreamLabel);
+        Retry = RetryPipelineFactory.Create(Options.Retry, Options.TimeProvider, isTransient, OnRetry);
     }
 
     protected IKinesisClient Client { get; }
 
     protected KinesisConsumerOptions Options { get; }
+
+    protected ILogger Logger { get; }
 
     protected ShardReadPlan Plan { get; }
 
@@ -35,12 +48,48 @@ internal abstract class ShardReaderBase
 
     protected TagList Tags { get; }
 
+    /// <summary>Gets the reader's retry pipeline: <see cref="KinesisConsumerOptions.Retry"/>, each retry logged and counted.</summary>
+    protected ResiliencePipeline Retry { get; }
+
     protected string ShardId => Plan.Shard.ShardId;
 
-    /// <summary>Reads the shard until its end (returns) or cancellation; a non-retryable failure propagates.</summary>
+    /// <summary>Gets where to continue after an interruption: right after the last record handed out, or where the reader started.</summary>
+    protected KinesisStartingPosition ResumePosition => Builder.LastSequenceNumber is { } last
+        ? KinesisStartingPosition.AfterSequenceNumber(last.ToString())
+        : Plan.StartingPosition;
+
+    /// <summary>Reads the shard until its end (returns) or cancellation; a failure that is not transient, or that outlasts the retry budget, propagates.</summary>
     /// <param name="cancellationToken">Stops reading.</param>
     /// <returns>A task that completes after the end-of-shard batch has been written.</returns>
-    public abstract Task RunAsync(CancellationToken cancellationToken);
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        KinesisLog.ShardReaderStarted(Logger, Options.StreamLabel, ShardId, Plan.StartingPosition);
+        await ReadAsync(cancellationToken).ConfigureAwait(false);
+        KinesisLog.ShardEnded(Logger, Options.StreamLabel, ShardId);
+    }
+
+    /// <summary>Reads the shard until its end.</summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>A task that completes after the end-of-shard batch has been written.</returns>
+    protected abstract Task ReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Gets a shard iterator at <paramref name="position"/>, with retries.</summary>
+    protected async Task<string> GetIteratorAsync(KinesisStartingPosition position, CancellationToken cancellationToken)
+    {
+        var response = await Retry.ExecuteAsync(
+            static (call, token) => new ValueTask<KinesisGetShardIteratorResponse>(call.Reader.Client.GetShardIteratorAsync(
+                new KinesisGetShardIteratorRequest
+                {
+                    StreamName = call.Reader.Options.StreamName,
+                    StreamArn = call.Reader.Options.StreamArn,
+                    ShardId = call.Reader.ShardId,
+                    StartingPosition = call.Position,
+                },
+                token)),
+            (Reader: this, Position: position),
+            cancellationToken).ConfigureAwait(false);
+        return response.ShardIterator;
+    }
 
     /// <summary>Builds the batch of one response and hands it on (waiting while the output is full).</summary>
     /// <returns>The payload bytes read.</returns>
@@ -49,7 +98,7 @@ internal abstract class ShardReaderBase
         var batch = Builder.Build(records, behindLatest, isEndOfShard, Plan.EndOfShardFallback, out long bytes);
         if (behindLatest is { } lag)
         {
-            KinesisConsumerTelemetry.MillisBehindLatest.Record((long)lag.TotalMilliseconds, Tags);
+            KinesisTelemetry.ConsumerBehindLatest.Record(lag.TotalSeconds, Tags);
         }
 
         if (isEndOfShard || batch.Records.Length > 0 || batch.DeadLetters.Count > 0 || Options.EmitEmptyBatches)
@@ -57,46 +106,30 @@ internal abstract class ShardReaderBase
             await Output.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
         }
 
-        _failuresInARow = 0;
         return bytes;
     }
 
-    /// <summary>Waits before retrying after throttling or a transient failure: exponential from the base delay, full jitter.</summary>
-    protected Task BackOffAsync(CancellationToken cancellationToken) =>
-        Task.Delay(BackOffDelay(Options, _failuresInARow++), Options.TimeProvider, cancellationToken);
-
-    /// <summary>
-    /// The wait before retry number <paramref name="failuresInARow"/> + 1: full jitter under an exponential ceiling,
-    /// but never less than half the base delay, so a throttled caller always pauses.
-    /// </summary>
-    [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter for retry spacing, not security.")]
-    internal static TimeSpan BackOffDelay(KinesisConsumerOptions options, int failuresInARow)
+    /// <summary>Counts and logs a transient failure that is about to be retried after <paramref name="delay"/>.</summary>
+    protected void NoteRetry(Exception exception, int failedAttempt, TimeSpan delay)
     {
-        int exponent = Math.Min(failuresInARow, 16);
-        double ceiling = Math.Min(options.RetryMaxDelay.TotalMilliseconds, options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, exponent));
-        return TimeSpan.FromMilliseconds(Math.Max(options.RetryBaseDelay.TotalMilliseconds / 2, Random.Shared.NextDouble() * ceiling));
-    }
-
-    /// <summary>Decides whether a failure is worth another try after a back-off (throttling, 5xx, connection failures).</summary>
-    internal static bool IsTransient(Exception exception, CancellationToken cancellationToken) => exception switch
-    {
-        KinesisException kinesis => kinesis.IsRetryable || kinesis.IsThrottling,
-        HttpRequestException => true,
-        OperationCanceledException => !cancellationToken.IsCancellationRequested,
-        IOException => true,
-        _ => false,
-    };
-
-    /// <summary>Counts a transient failure for telemetry.</summary>
-    protected void CountFailure(Exception exception)
-    {
-        if (exception is KinesisException { IsThrottling: true })
+        string operation = (exception as KinesisException)?.Operation ?? "read";
+        if (exception is KinesisException { IsThrottling: true } throttled)
         {
-            KinesisConsumerTelemetry.Throttles.Add(1, Tags);
+            KinesisTelemetry.ConsumerThrottles.Add(1, Tags);
+            KinesisLog.ReadThrottled(Logger, Options.StreamLabel, ShardId, operation, throttled.ErrorCode, failedAttempt, delay);
         }
         else
         {
-            KinesisConsumerTelemetry.Retries.Add(1, Tags);
+            KinesisTelemetry.ConsumerRetries.Add(1, Tags);
+            KinesisLog.ReadRetrying(Logger, Options.StreamLabel, ShardId, operation, failedAttempt, delay, exception);
+        }
+    }
+
+    private void OnRetry(RetryNotice<object> notice)
+    {
+        if (notice.Outcome.Exception is { } exception)
+        {
+            NoteRetry(exception, notice.FailedAttempt, notice.Delay);
         }
     }
 }

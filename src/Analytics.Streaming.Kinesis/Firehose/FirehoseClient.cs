@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.Kinesis.Firehose;
 
@@ -6,7 +8,7 @@ namespace Analytics.Streaming.Kinesis.Firehose;
 /// An Amazon Data Firehose client over the service's JSON 1.1 API (<c>PutRecordBatch</c>), with the same signing,
 /// retries and typed errors as <see cref="KinesisClient"/>.
 /// </summary>
-/// <remarks>Thread-safe; share one instance. Uses <c>https://firehose.{region}.amazonaws.com</c> unless <see cref="KinesisClientOptions.ServiceUrl"/> overrides it.</remarks>
+/// <remarks>Thread-safe; share one instance. Uses <c>https://firehose.{region}.amazonaws.com</c> unless <see cref="AwsClientOptions.ServiceUrl"/> overrides it.</remarks>
 public sealed class FirehoseClient : IFirehoseClient, IDisposable
 {
     private readonly AwsJsonTransport _transport;
@@ -14,16 +16,18 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
     /// <summary>Creates a client.</summary>
     /// <param name="options">The settings; validated here.</param>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
-    public FirehoseClient(KinesisClientOptions options)
+    public FirehoseClient(FirehoseClientOptions options)
     {
-        _transport = new AwsJsonTransport(options, "firehose", "Firehose_20150804.");
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FirehoseClient>();
+        _transport = new AwsJsonTransport(options, "firehose", "Firehose", "Firehose_20150804.", logger);
     }
 
     /// <summary>Gets the endpoint requests go to.</summary>
     public Uri Endpoint => _transport.Endpoint;
 
     /// <inheritdoc />
-    public Task<PutRecordBatchResponse> PutRecordBatchAsync(PutRecordBatchRequest request, CancellationToken cancellationToken)
+    public Task<FirehosePutRecordBatchResponse> PutRecordBatchAsync(FirehosePutRecordBatchRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.DeliveryStreamName, nameof(request));
@@ -36,7 +40,7 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
             "PutRecordBatch",
             request,
             static (writer, r) => WriteRequest(writer, r.DeliveryStreamName, r.Records),
-            static (body, r) => ParseResponse(body, r.Records.Count),
+            static (body, r) => KinesisJson.ParsePutRecordBatch(body, r.Records.Count),
             cancellationToken);
     }
 
@@ -57,40 +61,5 @@ public sealed class FirehoseClient : IFirehoseClient, IDisposable
 
         writer.WriteEndArray();
         writer.WriteEndObject();
-    }
-
-    internal static PutRecordBatchResponse ParseResponse(ReadOnlySpan<byte> body, int expectedCount)
-    {
-        var reader = new Utf8JsonReader(body);
-        JsonReading.ExpectStartObject(ref reader);
-        int failed = 0;
-        bool? encrypted = null;
-        PutRecordBatchResultEntry[]? results = null;
-        while (JsonReading.NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals("FailedPutCount"u8))
-            {
-                failed = JsonReading.Int32(ref reader) ?? 0;
-            }
-            else if (reader.ValueTextEquals("Encrypted"u8))
-            {
-                encrypted = JsonReading.Boolean(ref reader);
-            }
-            else if (reader.ValueTextEquals("RequestResponses"u8))
-            {
-                results = KinesisJson.ParseResultEntries(ref reader, expectedCount, static (string? id, string? _, string? code, string? message) => new PutRecordBatchResultEntry(id, code, message), "RecordId"u8, default);
-            }
-            else
-            {
-                JsonReading.Skip(ref reader);
-            }
-        }
-
-        if (results is null || results.Length != expectedCount)
-        {
-            throw new JsonException($"PutRecordBatch answered {results?.Length ?? 0} results for {expectedCount} records.");
-        }
-
-        return new PutRecordBatchResponse(failed, encrypted, results);
     }
 }

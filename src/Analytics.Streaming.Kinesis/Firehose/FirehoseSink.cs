@@ -1,4 +1,6 @@
 using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.Kinesis.Firehose;
 
@@ -15,16 +17,19 @@ namespace Analytics.Streaming.Kinesis.Firehose;
 /// </para>
 /// <para>
 /// Per-record failures (<c>ServiceUnavailableException</c>, <c>InternalFailure</c>) and retryable call failures are
-/// resent with exponential backoff and full jitter up to <see cref="FirehoseSinkOptions.MaxAttempts"/> sends; then
-/// <see cref="FirehoseDeliveryException"/> is thrown. Firehose can store a record twice after a timeout or an internal
-/// failure: make records carry their identity (a window result's <c>Id</c>) so downstream can deduplicate.
+/// resent per <see cref="FirehoseSinkOptions.Retry"/> (exponential backoff with full jitter, bounded by attempts and
+/// time; the client's own retries happen inside each attempt); then <see cref="FirehoseDeliveryException"/> is thrown.
+/// A call failure that is not retryable (a missing delivery stream) throws at once. Retries and records given up on are
+/// logged (<see cref="FirehoseSinkOptions.LoggerFactory"/>, event ids 2301-2302). Firehose can store a record twice
+/// after a timeout or an internal failure: make records carry their identity (a window result's <c>Id</c>) so
+/// downstream can deduplicate.
 /// </para>
 /// </remarks>
 public sealed class FirehoseSink<T> : ISink<T>
 {
-    private readonly IFirehoseClient _client;
     private readonly FirehoseSinkOptions _options;
     private readonly Action<T, IBufferWriter<byte>> _serialize;
+    private readonly FirehoseBatchSender _sender;
     private readonly PooledBufferWriter _buffer = new(64 * 1024);
     private readonly List<(int Offset, int Length)> _records = [];
     private bool _disposed;
@@ -40,16 +45,17 @@ public sealed class FirehoseSink<T> : ISink<T>
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(serialize);
         options.Validate();
-        _client = client;
         _options = options;
         _serialize = serialize;
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FirehoseSink<T>>();
+        _sender = new FirehoseBatchSender(client, options.DeliveryStreamName!, options.Retry, options.TimeProvider, logger);
     }
 
     /// <summary>Gets the number of records delivered so far.</summary>
-    public long DeliveredRecords { get; private set; }
+    public long DeliveredRecords => _sender.Delivered;
 
     /// <summary>Gets the number of records sent again after a failure so far.</summary>
-    public long RetriedRecords { get; private set; }
+    public long RetriedRecords => _sender.Retried;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">An item serializes to more than 1,000 KiB (with the newline); nothing of the call is buffered after it.</exception>
@@ -118,84 +124,10 @@ public sealed class FirehoseSink<T> : ISink<T>
             all[i] = data.AsMemory(_records[i].Offset, _records[i].Length);
         }
 
-        await DeliverAsync(all, cancellationToken).ConfigureAwait(false);
+        await _sender.DeliverAsync(all, cancellationToken).ConfigureAwait(false);
 
         // Keep the bytes of the record that did not fit (if any) at the start of the buffer.
         _records.Clear();
         _buffer.KeepTail(exceptLast);
-    }
-
-    private async Task DeliverAsync(ReadOnlyMemory<byte>[] records, CancellationToken cancellationToken)
-    {
-        var time = _options.TimeProvider;
-        IReadOnlyList<ReadOnlyMemory<byte>> pending = records;
-        string lastCode = string.Empty;
-        string lastMessage = string.Empty;
-        KinesisException? lastFailure = null;
-        for (int attempt = 1; ; attempt++)
-        {
-            long started = time.GetTimestamp();
-            List<ReadOnlyMemory<byte>>? failed = null;
-            try
-            {
-                var response = await _client.PutRecordBatchAsync(
-                    new PutRecordBatchRequest { DeliveryStreamName = _options.DeliveryStreamName!, Records = pending },
-                    cancellationToken).ConfigureAwait(false);
-                KinesisTelemetry.FirehoseLatency.Record(time.GetElapsedTime(started).TotalMilliseconds);
-                for (int i = 0; i < response.RequestResponses.Count; i++)
-                {
-                    var result = response.RequestResponses[i];
-                    if (result.IsSuccess)
-                    {
-                        continue;
-                    }
-
-                    failed ??= [];
-                    failed.Add(pending[i]);
-                    lastCode = result.ErrorCode!;
-                    lastMessage = result.ErrorMessage ?? lastCode;
-                }
-
-                lastFailure = null;
-            }
-            catch (KinesisException exception) when (exception.IsRetryable)
-            {
-                failed = [.. pending];
-                lastCode = exception.ErrorCode;
-                lastMessage = exception.Message;
-                lastFailure = exception;
-            }
-            catch (KinesisException exception)
-            {
-                throw new FirehoseDeliveryException(
-                    $"PutRecordBatch to '{_options.DeliveryStreamName}' failed with {exception.ErrorCode}, which is not retryable: {exception.Message}",
-                    pending.Count,
-                    exception.ErrorCode,
-                    exception);
-            }
-
-            int delivered = pending.Count - (failed?.Count ?? 0);
-            DeliveredRecords += delivered;
-            KinesisTelemetry.FirehoseRecords.Add(delivered);
-            if (failed is null)
-            {
-                return;
-            }
-
-            if (attempt >= _options.MaxAttempts)
-            {
-                throw new FirehoseDeliveryException(
-                    $"{failed.Count} record(s) could not be delivered to '{_options.DeliveryStreamName}' after {attempt} attempts; last error {lastCode}: {lastMessage}",
-                    failed.Count,
-                    lastCode,
-                    lastFailure);
-            }
-
-            RetriedRecords += failed.Count;
-            KinesisTelemetry.FirehoseRetries.Add(failed.Count);
-            double ceiling = Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30)));
-            await Task.Delay(TimeSpan.FromTicks((long)(ceiling * Random.Shared.NextDouble())), time, cancellationToken).ConfigureAwait(false);
-            pending = failed;
-        }
     }
 }

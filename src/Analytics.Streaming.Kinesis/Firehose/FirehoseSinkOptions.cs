@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Analytics.Streaming.Kinesis.Firehose;
 
 /// <summary>Settings of <see cref="FirehoseSink{T}"/>.</summary>
@@ -25,17 +27,18 @@ public sealed class FirehoseSinkOptions
     /// </summary>
     public bool AppendNewline { get; set; } = true;
 
-    /// <summary>Gets or sets how many times a record is sent in total before the sink gives up. Default 10.</summary>
-    public int MaxAttempts { get; set; } = 10;
-
-    /// <summary>Gets or sets the backoff base for resending failed records (full jitter, doubling). Default 100 milliseconds.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Gets or sets the largest single backoff. Default 5 seconds.</summary>
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Gets or sets how records that failed inside a PutRecordBatch answer (<c>ServiceUnavailableException</c>,
+    /// <c>InternalFailure</c>), and calls that failed as a whole with a retryable error, are sent again. Default
+    /// <see cref="RetryOptions"/>' defaults (40 attempts, 200 ms to 10 s, 2 minutes).
+    /// </summary>
+    public RetryOptions Retry { get; set; } = new();
 
     /// <summary>Gets or sets the clock used for backoff. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets where retries and records given up on are logged (event ids 2301-2302). Default <see langword="null"/>: no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Throws when a setting is out of range, with a message that says what to change.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
@@ -56,16 +59,8 @@ public sealed class FirehoseSinkOptions
             throw new ArgumentException($"FirehoseSinkOptions.MaxBatchBytes must be {MaxRecordSize + 1} to 4 MiB; got {MaxBatchBytes}.", nameof(MaxBatchBytes));
         }
 
-        if (MaxAttempts < 1)
-        {
-            throw new ArgumentException($"FirehoseSinkOptions.MaxAttempts must be at least 1; got {MaxAttempts}.", nameof(MaxAttempts));
-        }
-
-        if (RetryBaseDelay < TimeSpan.Zero || RetryMaxDelay < RetryBaseDelay)
-        {
-            throw new ArgumentException($"FirehoseSinkOptions needs 0 <= RetryBaseDelay <= RetryMaxDelay; got {RetryBaseDelay} and {RetryMaxDelay}.", nameof(RetryBaseDelay));
-        }
-
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));
+        Retry.Validate("FirehoseSinkOptions.Retry");
     }
 }

@@ -12,11 +12,11 @@ public interface IFirehoseClient
     /// <param name="request">The delivery stream and records.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>One result per record, in request order; records can fail individually while the call succeeds.</returns>
-    Task<PutRecordBatchResponse> PutRecordBatchAsync(PutRecordBatchRequest request, CancellationToken cancellationToken);
+    Task<FirehosePutRecordBatchResponse> PutRecordBatchAsync(FirehosePutRecordBatchRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>The request of <see cref="IFirehoseClient.PutRecordBatchAsync"/>.</summary>
-public sealed class PutRecordBatchRequest
+public sealed class FirehosePutRecordBatchRequest
 {
     /// <summary>Gets the delivery stream name (1 to 64 characters of <c>[a-zA-Z0-9_.-]</c>).</summary>
     public required string DeliveryStreamName { get; init; }
@@ -25,11 +25,11 @@ public sealed class PutRecordBatchRequest
     public required IReadOnlyList<ReadOnlyMemory<byte>> Records { get; init; }
 }
 
-/// <summary>The result for one record of a <see cref="PutRecordBatchRequest"/>.</summary>
+/// <summary>The result for one record of a <see cref="FirehosePutRecordBatchRequest"/>.</summary>
 /// <param name="RecordId">The id Firehose gave the record, on success.</param>
 /// <param name="ErrorCode"><c>ServiceUnavailableException</c> or <c>InternalFailure</c> on failure (both retryable); <see langword="null"/> on success.</param>
 /// <param name="ErrorMessage">The explanation of the failure.</param>
-public readonly record struct PutRecordBatchResultEntry(string? RecordId, string? ErrorCode, string? ErrorMessage)
+public readonly record struct FirehosePutRecordBatchEntryResult(string? RecordId, string? ErrorCode, string? ErrorMessage)
 {
     /// <summary>Gets a value indicating whether the record was accepted.</summary>
     public bool IsSuccess => ErrorCode is null;
@@ -39,4 +39,4 @@ public readonly record struct PutRecordBatchResultEntry(string? RecordId, string
 /// <param name="FailedPutCount">How many records failed.</param>
 /// <param name="Encrypted">Whether server-side encryption was used, when the service says.</param>
 /// <param name="RequestResponses">One result per request record, in request order.</param>
-public sealed record PutRecordBatchResponse(int FailedPutCount, bool? Encrypted, IReadOnlyList<PutRecordBatchResultEntry> RequestResponses);
+public sealed record FirehosePutRecordBatchResponse(int FailedPutCount, bool? Encrypted, IReadOnlyList<FirehosePutRecordBatchEntryResult> RequestResponses);

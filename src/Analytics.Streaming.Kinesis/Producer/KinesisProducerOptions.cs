@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Analytics.Streaming.Kinesis;
 
 /// <summary>Settings of <see cref="KinesisProducer"/>. Defaults follow the service limits and the KPL's defaults.</summary>
@@ -47,9 +49,9 @@ public sealed class KinesisProducerOptions
     public int AggregationMaxSize { get; set; } = 51_200;
 
     /// <summary>
-    /// Gets or sets how many user records may wait in the producer's buffer. Default 10,000. When it is full,
-    /// <see cref="KinesisProducer.AddAsync"/> waits (backpressure) and <see cref="KinesisProducer.TryAdd"/> returns
-    /// <see langword="false"/>.
+    /// Gets or sets how many user records the producer may hold at once: waiting, in open aggregates or being sent.
+    /// Default 10,000. When it holds that many, <see cref="KinesisProducer.AddAsync"/> waits (backpressure),
+    /// <see cref="KinesisProducer.TryAdd"/> returns <see langword="false"/>, and what waits is sent without lingering.
     /// </summary>
     public int MaxBufferedRecords { get; set; } = 10_000;
 
@@ -57,22 +59,29 @@ public sealed class KinesisProducerOptions
     public int MaxConcurrentRequests { get; set; } = 4;
 
     /// <summary>
-    /// Gets or sets how many times a record that failed inside a PutRecords answer (throttled, internal failure) is
-    /// sent in total before it is reported as failed. Default 10.
+    /// Gets or sets how records that failed inside a PutRecords answer (throttled, internal failure), and calls that
+    /// failed as a whole with a retryable error, are sent again. Default <see cref="RetryOptions"/>' defaults (40
+    /// attempts per record, 200 ms to 10 s, 2 minutes).
     /// </summary>
-    public int MaxRecordAttempts { get; set; } = 10;
-
-    /// <summary>Gets or sets the backoff base for resending failed records (full jitter, doubling). Default 100 milliseconds.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Gets or sets the largest single backoff for resending failed records. Default 5 seconds.</summary>
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+    /// <remarks>
+    /// Only the failed entries of a call are resent, together, after one backoff; a record that has been sent
+    /// <see cref="RetryOptions.MaxAttempts"/> times, or whose first send started <see cref="RetryOptions.MaxElapsed"/>
+    /// ago, is reported by the next <see cref="KinesisProducer.FlushAsync"/>. The client's own retries of a call happen
+    /// inside each attempt.
+    /// </remarks>
+    public RetryOptions Retry { get; set; } = new();
 
     /// <summary>Gets or sets how often the shard map used for aggregation is refreshed. Default 1 minute.</summary>
     public TimeSpan ShardMapRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Gets or sets the clock used for linger and backoff. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Gets or sets where retries, throttling, records given up on, shard map loads and resends after a reshard are
+    /// logged (event ids 2100-2199). Default <see langword="null"/>: no logging.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Throws when a setting is out of range, with a message that says what to change.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
@@ -90,10 +99,10 @@ public sealed class KinesisProducerOptions
         Check(!AggregationEnabled || AggregationMaxSize >= 64 && AggregationMaxSize <= MaxRecordSize - 1, nameof(AggregationMaxSize), $"must be 64 to MaxRecordSize - 1 ({MaxRecordSize - 1}, room for the 1-byte outer partition key); got {AggregationMaxSize}");
         Check(MaxBufferedRecords >= 1, nameof(MaxBufferedRecords), $"must be at least 1; got {MaxBufferedRecords}");
         Check(MaxConcurrentRequests is >= 1 and <= 64, nameof(MaxConcurrentRequests), $"must be 1 to 64; got {MaxConcurrentRequests}");
-        Check(MaxRecordAttempts >= 1, nameof(MaxRecordAttempts), $"must be at least 1; got {MaxRecordAttempts}");
-        Check(RetryBaseDelay >= TimeSpan.Zero && RetryMaxDelay >= RetryBaseDelay, nameof(RetryBaseDelay), $"needs 0 <= RetryBaseDelay <= RetryMaxDelay; got {RetryBaseDelay} and {RetryMaxDelay}");
         Check(ShardMapRefreshInterval > TimeSpan.Zero, nameof(ShardMapRefreshInterval), $"must be positive; got {ShardMapRefreshInterval}");
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));
+        Retry.Validate("KinesisProducerOptions.Retry");
     }
 
     private static void Check(bool condition, string name, string problem)

@@ -16,9 +16,9 @@ internal sealed class ShardMap
 
     public int Count => _ids.Length;
 
-    public static ShardMap From(IEnumerable<Shard> shards)
+    public static ShardMap From(IEnumerable<KinesisShard> shards)
     {
-        var open = new List<Shard>();
+        var open = new List<KinesisShard>();
         foreach (var shard in shards)
         {
             if (!shard.IsClosed)

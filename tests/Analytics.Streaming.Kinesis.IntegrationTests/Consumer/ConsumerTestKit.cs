@@ -1,18 +1,20 @@
 using System.Text;
 using Amazon.Runtime;
+using Analytics.Streaming.TestSupport;
 
 namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
 
 /// <summary>Shared steps of the consumer's integration tests: clients for the emulators, writing and reading with checkpoints.</summary>
 internal static class ConsumerTestKit
 {
-    public static KinesisClient CreateClient(Uri endpoint, HttpMessageHandler? handler = null) => new(new KinesisClientOptions
+    /// <summary>A client for an emulator; <paramref name="maxAttempts"/> 1 leaves every retry to the consumer.</summary>
+    public static KinesisClient CreateClient(Uri endpoint, HttpMessageHandler? handler = null, int maxAttempts = 3) => new(new KinesisClientOptions
     {
         Region = "us-east-1",
         ServiceUrl = endpoint,
         Credentials = new BasicAWSCredentials("AKIDTEST", "secret"),
         HttpHandler = handler,
-        Retry = { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) },
+        Retry = { MaxAttempts = maxAttempts, BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) },
     });
 
     /// <summary>Options tuned for tests: fast discovery and parent polling, short idle waits.</summary>
@@ -22,8 +24,7 @@ internal static class ConsumerTestKit
         IdleTimeBetweenReads = TimeSpan.FromMilliseconds(100),
         ShardDiscoveryInterval = TimeSpan.FromMilliseconds(500),
         ParentCheckpointPollInterval = TimeSpan.FromMilliseconds(50),
-        RetryBaseDelay = TimeSpan.FromMilliseconds(50),
-        RetryMaxDelay = TimeSpan.FromMilliseconds(200),
+        Retry = { BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200) },
         MaxBufferedBatches = 64,
     };
 
@@ -106,6 +107,95 @@ internal static class ConsumerTestKit
             var order = group.Select(r => r.Payload).ToList();
             Assert.Equal(order.OrderBy(p => p, StringComparer.Ordinal), order);
         }
+    }
+}
+
+/// <summary>
+/// One test's stream on an emulator: created with its shards, with a client, fast consumer options, the positions the
+/// test records, and writes in key order. What every consumer integration test sets up first.
+/// </summary>
+internal sealed class ConsumerScenario : IDisposable
+{
+    private ConsumerScenario(KinesisEmulatorAdmin admin, string stream, KinesisClient client)
+    {
+        Admin = admin;
+        Stream = stream;
+        Client = client;
+        Options = ConsumerTestKit.FastOptions(stream);
+    }
+
+    public KinesisEmulatorAdmin Admin { get; }
+
+    public string Stream { get; }
+
+    public KinesisClient Client { get; }
+
+    /// <summary>Gets the options <see cref="Consumer"/> uses; tests adjust them before creating the consumer.</summary>
+    public KinesisConsumerOptions Options { get; }
+
+    /// <summary>Gets the positions recorded by <see cref="ReadAsync"/>.</summary>
+    public ShardProgress Progress { get; } = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Creates a stream named after <paramref name="name"/> with <paramref name="shards"/> shards on kinesalite.</summary>
+    public static Task<ConsumerScenario> OnKinesaliteAsync(KinesaliteServer server, string name, int shards, HttpMessageHandler? handler = null, int clientAttempts = 3) =>
+        CreateAsync(server.Endpoint, server.Admin, name, shards, handler, clientAttempts);
+
+    /// <summary>Creates a stream named after <paramref name="name"/> with <paramref name="shards"/> shards on kinesis-local.</summary>
+    public static Task<ConsumerScenario> OnKinesisLocalAsync(KinesisLocalServer server, string name, int shards, HttpMessageHandler? handler = null) =>
+        CreateAsync(server.Endpoint, server.Admin, name, shards, handler, 3);
+
+    public KinesisShardConsumer Consumer() => new(Client, Options);
+
+    /// <summary>Reads with a new consumer, recording positions in <see cref="Progress"/> (see <see cref="ConsumerTestKit.ReadAsync"/>).</summary>
+    public Task<List<RecordBatch<RawRecord>>> ReadAsync(int expectedRecords, TimeSpan timeout, TimeSpan settle, Func<int, Task>? onProgress = null, Action<RecordBatch<RawRecord>>? onBatch = null) =>
+        ConsumerTestKit.ReadAsync(Consumer(), Progress, expectedRecords, timeout, settle, onProgress, onBatch);
+
+    /// <summary>
+    /// Writes <paramref name="perKey"/> records for each of <paramref name="keys"/> partition keys (<c>key-000</c>, ...)
+    /// with the indexes from <paramref name="firstIndex"/> on, round-robin over the keys so that every PutRecords call
+    /// mixes keys while each key's records go in index order.
+    /// </summary>
+    /// <returns>The payloads written.</returns>
+    public async Task<List<string>> WriteAsync(int keys, int perKey, int firstIndex = 0)
+    {
+        var payloads = new List<string>();
+        var pending = new List<(string, byte[])>();
+        for (int i = firstIndex; i < firstIndex + perKey; i++)
+        {
+            for (int k = 0; k < keys; k++)
+            {
+                string key = Key(k);
+                var payload = ConsumerTestKit.Payload(key, i);
+                payloads.Add(Encoding.UTF8.GetString(payload));
+                pending.Add((key, payload));
+                if (pending.Count == 500)
+                {
+                    await Admin.PutRecordsAsync(Stream, pending, Ct);
+                    pending.Clear();
+                }
+            }
+        }
+
+        if (pending.Count > 0)
+        {
+            await Admin.PutRecordsAsync(Stream, pending, Ct);
+        }
+
+        return payloads;
+    }
+
+    /// <summary>The partition key <see cref="WriteAsync"/> gives key number <paramref name="k"/>.</summary>
+    public static string Key(int k) => $"key-{k:D3}";
+
+    public void Dispose() => Client.Dispose();
+
+    private static async Task<ConsumerScenario> CreateAsync(Uri endpoint, KinesisEmulatorAdmin admin, string name, int shards, HttpMessageHandler? handler, int clientAttempts)
+    {
+        string stream = KinesaliteServer.NewStreamName(name);
+        await admin.CreateStreamAsync(stream, shards, Ct);
+        return new ConsumerScenario(admin, stream, ConsumerTestKit.CreateClient(endpoint, handler, clientAttempts));
     }
 }
 

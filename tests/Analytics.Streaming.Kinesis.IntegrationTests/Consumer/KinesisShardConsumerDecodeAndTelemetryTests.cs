@@ -12,14 +12,12 @@ public sealed class KinesisShardConsumerDecodeAndTelemetryTests(KinesaliteServer
     public async Task Decode_JsonRecordsWithOneMalformed_YieldsEventsAndADecodeDeadLetter()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-decode");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-decode", 1);
         await kinesalite.Admin.PutRecordsAsync(
-            stream,
+            scenario.Stream,
             [("p1", Encoding.UTF8.GetBytes("""{"PageId":"home","Count":1}""")), ("p1", "{not json"u8.ToArray()), ("p2", Encoding.UTF8.GetBytes("""{"PageId":"cart","Count":2}"""))],
             ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var source = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream))
+        var source = scenario.Consumer()
             .Decode(new JsonEventDecoder<TestClick>(ConsumerTestJson.Default.TestClick));
         var events = new List<TestClick>();
         var deadLetters = new List<DeadLetter>();
@@ -43,61 +41,60 @@ public sealed class KinesisShardConsumerDecodeAndTelemetryTests(KinesaliteServer
     }
 
     [Fact]
-    public async Task ReadBatchesAsync_WithMeterListener_ReportsRecordsAndMillisBehindLatestPerShard()
+    public async Task ReadBatchesAsync_WithMeterListener_ReportsRecordsAndBehindLatestPerShard()
     {
-        var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-metrics");
-        await kinesalite.Admin.CreateStreamAsync(stream, 2, ct);
-        var written = Enumerable.Range(0, 50).Select(i => ($"k{i}", ConsumerTestKit.Payload($"k{i}", i))).ToList();
-        await kinesalite.Admin.PutRecordsAsync(stream, written, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-metrics", 2);
+        string stream = scenario.Stream;
+        await scenario.WriteAsync(keys: 50, perKey: 1);
         var records = new ConcurrentDictionary<string, long>();
-        var lagShards = new ConcurrentDictionary<string, long>();
+        var lagShards = new ConcurrentDictionary<string, double>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Analytics.Streaming.Kinesis" && instrument.Name.StartsWith("kinesis.consumer.", StringComparison.Ordinal))
+            if (instrument.Meter.Name == KinesisTelemetry.Name && instrument.Name.StartsWith("analytics.streaming.kinesis.consumer.", StringComparison.Ordinal))
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            string? streamTag = null, shardTag = null;
-            foreach (var tag in tags)
+            if (instrument.Name == "analytics.streaming.kinesis.consumer.records" && ShardOf(tags, stream) is { } shard)
             {
-                if (tag.Key == "stream")
-                {
-                    streamTag = tag.Value as string;
-                }
-                else if (tag.Key == "shard")
-                {
-                    shardTag = tag.Value as string;
-                }
+                records.AddOrUpdate(shard, value, (_, total) => total + value);
             }
-
-            if (streamTag != stream || shardTag is null)
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "analytics.streaming.kinesis.consumer.behind_latest" && ShardOf(tags, stream) is { } shard)
             {
-                return;
-            }
-
-            if (instrument.Name == "kinesis.consumer.records")
-            {
-                records.AddOrUpdate(shardTag, value, (_, total) => total + value);
-            }
-            else if (instrument.Name == "kinesis.consumer.millis_behind_latest")
-            {
-                lagShards[shardTag] = value;
+                lagShards[shard] = value;
             }
         });
         listener.Start();
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new ShardProgress();
-
-        await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream)), store, 50, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        await scenario.ReadAsync(50, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
 
         Assert.Equal(50, records.Values.Sum());
         Assert.Equal(["shardId-000000000000", "shardId-000000000001"], lagShards.Keys.Order(StringComparer.Ordinal));
         Assert.All(lagShards.Values, lag => Assert.True(lag >= 0));
+    }
+
+    /// <summary>The shard tag of a measurement of <paramref name="stream"/>, or null for other streams.</summary>
+    private static string? ShardOf(ReadOnlySpan<KeyValuePair<string, object?>> tags, string stream)
+    {
+        string? streamTag = null, shardTag = null;
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "stream")
+            {
+                streamTag = tag.Value as string;
+            }
+            else if (tag.Key == "shard")
+            {
+                shardTag = tag.Value as string;
+            }
+        }
+
+        return streamTag == stream ? shardTag : null;
     }
 }
 

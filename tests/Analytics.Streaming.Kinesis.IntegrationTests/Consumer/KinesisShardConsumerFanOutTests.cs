@@ -1,4 +1,3 @@
-using System.Text;
 using Analytics.Streaming.TestSupport;
 
 namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
@@ -8,19 +7,13 @@ public sealed class KinesisShardConsumerFanOutTests(KinesisLocalServer kinesisLo
     [Fact]
     public async Task ReadBatchesAsync_EnhancedFanOutAcrossASplit_EveryRecordOnceAndParentBeforeChildren()
     {
-        var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-efo");
-        await kinesisLocal.Admin.CreateStreamAsync(stream, 2, ct);
-        var expected = await WriteAsync(stream, 0, ct);
-        await kinesisLocal.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
-        expected.AddRange(await WriteAsync(stream, 10, ct));
-        using var client = ConsumerTestKit.CreateClient(kinesisLocal.Endpoint);
-        var store = new ShardProgress();
-        var options = ConsumerTestKit.FastOptions(stream);
-        options.EnhancedFanOutConsumerName = "consumer-tests";
-        var consumer = new KinesisShardConsumer(client, options);
+        using var scenario = await ConsumerScenario.OnKinesisLocalAsync(kinesisLocal, "consume-efo", 2);
+        var expected = await scenario.WriteAsync(keys: 20, perKey: 10);
+        await kinesisLocal.Admin.SplitShardInHalfAsync(scenario.Stream, "shardId-000000000000", TestContext.Current.CancellationToken);
+        expected.AddRange(await scenario.WriteAsync(keys: 20, perKey: 10, firstIndex: 10));
+        scenario.Options.EnhancedFanOutConsumerName = "consumer-tests";
 
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(500));
+        var batches = await scenario.ReadAsync(expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(500));
 
         ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
         int parentEnd = batches.FindIndex(b => b.PartitionId == "shardId-000000000000" && b.IsEndOfPartition);
@@ -32,24 +25,5 @@ public sealed class KinesisShardConsumerFanOutTests(KinesisLocalServer kinesisLo
         }
 
         Assert.Contains(batches, b => b.BehindLatest is not null);
-    }
-
-    private async Task<List<string>> WriteAsync(string stream, int firstIndex, CancellationToken ct)
-    {
-        var payloads = new List<string>();
-        var records = new List<(string, byte[])>();
-        for (int i = firstIndex; i < firstIndex + 10; i++)
-        {
-            for (int k = 0; k < 20; k++)
-            {
-                string key = $"key-{k:D2}";
-                var payload = ConsumerTestKit.Payload(key, i);
-                payloads.Add(Encoding.UTF8.GetString(payload));
-                records.Add((key, payload));
-            }
-        }
-
-        await kinesisLocal.Admin.PutRecordsAsync(stream, records, ct);
-        return payloads;
     }
 }

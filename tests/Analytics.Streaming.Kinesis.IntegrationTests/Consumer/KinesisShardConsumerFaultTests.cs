@@ -1,5 +1,5 @@
 using System.Net;
-using System.Text;
+using Analytics.Streaming.Kinesis.Tests.Support;
 using Analytics.Streaming.TestSupport;
 
 namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
@@ -14,20 +14,6 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
     [Fact]
     public async Task ReadBatchesAsync_ThrottlingExpiredIteratorsServerErrorsAndStreamInUse_EveryRecordOnceInKeyOrder()
     {
-        var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-faults");
-        await kinesalite.Admin.CreateStreamAsync(stream, 2, ct);
-        var expected = new List<string>();
-        var records = new List<(string, byte[])>();
-        for (int i = 0; i < 300; i++)
-        {
-            string key = $"key-{i % 17:D2}";
-            var payload = ConsumerTestKit.Payload(key, i);
-            expected.Add(Encoding.UTF8.GetString(payload));
-            records.Add((key, payload));
-        }
-
-        await kinesalite.Admin.PutRecordsAsync(stream, records, ct);
         using var handler = new FaultInjectingHandler((operation, call) => operation switch
         {
             "GetShardIterator" when call == 1 => Throttled,
@@ -40,37 +26,35 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
         });
 
         // One attempt per call: the consumer, not the client, has to ride out every injected failure.
-        using var client = new KinesisClient(new KinesisClientOptions
-        {
-            Region = "us-east-1",
-            ServiceUrl = kinesalite.Endpoint,
-            Credentials = new Amazon.Runtime.BasicAWSCredentials("AKIDTEST", "secret"),
-            HttpHandler = handler,
-            Retry = { MaxAttempts = 1 },
-        });
-        var store = new ShardProgress();
-        var options = ConsumerTestKit.FastOptions(stream);
-        options.MaxRecordsPerCall = 25;
-        var consumer = new KinesisShardConsumer(client, options);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-faults", 2, handler, clientAttempts: 1);
+        var expected = await scenario.WriteAsync(keys: 17, perKey: 18);
+        var logs = new CapturingLoggerFactory();
+        scenario.Options.MaxRecordsPerCall = 25;
+        scenario.Options.LoggerFactory = logs;
 
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(400));
+        var batches = await scenario.ReadAsync(expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(400));
 
         ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
         Assert.Equal(8, handler.InjectedCount);
+
+        // Every injected failure is logged once, with its stable event id.
+        var events = logs.Entries.Where(e => e.Category == typeof(KinesisShardConsumer).FullName).GroupBy(e => e.EventId.Name!).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(2, events["DiscoveryRetrying"]);
+        Assert.Equal(3, events["ReadThrottled"]);
+        Assert.Equal(1, events["ReadRetrying"]);
+        Assert.Equal(2, events["IteratorRenewed"]);
+        Assert.Equal(1, events["ShardsDiscovered"]);
+        Assert.All(logs.Entries, e => Assert.InRange(e.EventId.Id, 2000, 2999));
     }
 
     [Fact]
     public async Task ReadBatchesAsync_CaughtUpShardWithoutIdleWait_CallsGetRecordsAtMostFiveTimesPerSecond()
     {
-        var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-rate");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
         using var handler = new FaultInjectingHandler((_, _) => null);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint, handler);
-        var options = ConsumerTestKit.FastOptions(stream);
-        options.IdleTimeBetweenReads = TimeSpan.Zero;
-        var consumer = new KinesisShardConsumer(client, options);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-rate", 1, handler);
+        scenario.Options.IdleTimeBetweenReads = TimeSpan.Zero;
+        var consumer = scenario.Consumer();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         stop.CancelAfter(TimeSpan.FromSeconds(2));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
@@ -92,20 +76,14 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
     [Fact]
     public async Task ReadBatchesAsync_ByteRateLimit_WaitsUntilBytesReadFitTheRate()
     {
-        var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-bytes");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
-        var records = Enumerable.Range(0, 20).Select(i => ($"k{i}", new byte[6 * 1024])).ToList();
-        await kinesalite.Admin.PutRecordsAsync(stream, records, ct);
         using var handler = new FaultInjectingHandler((_, _) => null);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint, handler);
-        var store = new ShardProgress();
-        var options = ConsumerTestKit.FastOptions(stream);
-        options.MaxRecordsPerCall = 10;
-        options.MaxBytesPerSecond = 64 * 1024;
-        var consumer = new KinesisShardConsumer(client, options);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-bytes", 1, handler);
+        var records = Enumerable.Range(0, 20).Select(i => ($"k{i}", new byte[6 * 1024])).ToList();
+        await kinesalite.Admin.PutRecordsAsync(scenario.Stream, records, TestContext.Current.CancellationToken);
+        scenario.Options.MaxRecordsPerCall = 10;
+        scenario.Options.MaxBytesPerSecond = 64 * 1024;
 
-        await ConsumerTestKit.ReadAsync(consumer, store, 20, TimeSpan.FromSeconds(20), TimeSpan.Zero);
+        await scenario.ReadAsync(20, TimeSpan.FromSeconds(20), TimeSpan.Zero);
 
         // 10 records of 6 KiB = 60 KiB at 64 KiB/s: the second call waits about 0.94 s after the first (the call
         // rate alone would allow 0.2 s); the bound leaves room for scheduling jitter on a busy machine.

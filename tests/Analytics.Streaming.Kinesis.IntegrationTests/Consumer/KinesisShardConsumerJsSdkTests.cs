@@ -9,9 +9,8 @@ public sealed class KinesisShardConsumerJsSdkTests(KinesaliteServer kinesalite)
     [Fact]
     public async Task ReadBatchesAsync_RecordsAndKplAggregatesWrittenByJavaScriptSdk_ReadExactlyInKeyOrder()
     {
-        var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-js");
-        await kinesalite.Admin.CreateStreamAsync(stream, 3, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-js", 3);
+        string stream = scenario.Stream;
         const int aggregatedKeys = 4, perAggregate = 25;
         await using var writer = await NodeProcess.StartAsync(
             [TestPeers.PathOf("kinesis-consumer-js-writer.js"), kinesalite.Endpoint.ToString().TrimEnd('/'), stream, "600",
@@ -20,11 +19,7 @@ public sealed class KinesisShardConsumerJsSdkTests(KinesaliteServer kinesalite)
             timeout: TimeSpan.FromSeconds(60));
         string line = writer.Output.Split('\n').Single(l => l.StartsWith("written ", StringComparison.Ordinal));
         var written = JsonSerializer.Deserialize<List<string>>(line["written ".Length..])!;
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new ShardProgress();
-        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
-
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, written.Count, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(400));
+        var batches = await scenario.ReadAsync(written.Count, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(400));
 
         var records = ConsumerTestKit.Flatten(batches);
         Assert.Equal(written.Order(StringComparer.Ordinal), records.Select(r => r.Key + "|" + r.Payload).Order(StringComparer.Ordinal));

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using Analytics.Streaming.TestSupport;
 
 namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
@@ -10,12 +9,10 @@ public sealed class KinesisShardConsumerPipelineTests(KinesaliteServer kinesalit
     public async Task RunAsync_PipelineOverConsumerAcrossASplit_CountsEveryRecordAndCheckpointsParentEnd()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-pipeline");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
-        await WriteAsync(stream, 0, 100, ct);
-        await kinesalite.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
-        await WriteAsync(stream, 100, 100, ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-pipeline", 1);
+        await scenario.WriteAsync(keys: 5, perKey: 20);
+        await kinesalite.Admin.SplitShardInHalfAsync(scenario.Stream, "shardId-000000000000", ct);
+        await scenario.WriteAsync(keys: 5, perKey: 20, firstIndex: 20);
         var store = new InMemoryCheckpointStore();
         var sink = new ResultsByIdSink();
         var pipeline = StreamPipeline.Create<RawRecord>(new StreamPipelineOptions
@@ -35,7 +32,7 @@ public sealed class KinesisShardConsumerPipelineTests(KinesaliteServer kinesalit
         stop.CancelAfter(TimeSpan.FromSeconds(40));
 
         // The pipeline, not the test, saves checkpoints: the children start only after it saved the parent's end.
-        var run = pipeline.RunAsync(new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream)), stop.Token);
+        var run = pipeline.RunAsync(scenario.Consumer(), stop.Token);
         while (!stop.IsCancellationRequested && !(sink.Total == 200 && pipeline.Statistics.LastCheckpoint?.Partitions.Count == 3))
         {
             await Task.Delay(100, ct);
@@ -45,24 +42,12 @@ public sealed class KinesisShardConsumerPipelineTests(KinesaliteServer kinesalit
         await run;
 
         Assert.Equal(200, sink.Total);
-        Assert.All(Enumerable.Range(0, 5), k => Assert.Equal(40, sink.CountOf($"key-{k}")));
+        Assert.All(Enumerable.Range(0, 5), k => Assert.Equal(40, sink.CountOf(ConsumerScenario.Key(k))));
         var checkpoint = (await store.LoadAsync("kinesis-consumer-test", ct))!;
         Assert.True(checkpoint.FindPartition("shardId-000000000000")!.IsFinished);
         Assert.NotNull(checkpoint.FindPartition("shardId-000000000001"));
         Assert.NotNull(checkpoint.FindPartition("shardId-000000000002"));
         Assert.Equal(0, pipeline.Statistics.DeadLetters);
-    }
-
-    private async Task WriteAsync(string stream, int first, int count, CancellationToken ct)
-    {
-        var records = new List<(string, byte[])>();
-        for (int i = first; i < first + count; i++)
-        {
-            string key = $"key-{i % 5}";
-            records.Add((key, Encoding.UTF8.GetBytes($"{key}#{i}")));
-        }
-
-        await kinesalite.Admin.PutRecordsAsync(stream, records, ct);
     }
 
     /// <summary>Keeps the latest result per identity, as an idempotent sink does.</summary>

@@ -12,15 +12,11 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
     [Fact]
     public async Task ReadBatchesAsync_ThousandsOfRecordsOnFourShards_EveryRecordOnceInKeyOrder()
     {
-        var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-many");
-        await kinesalite.Admin.CreateStreamAsync(stream, 4, ct);
-        var expected = await WriteAsync(stream, keys: 40, perKey: 75, ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new ShardProgress();
-        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-many", 4);
+        var expected = await scenario.WriteAsync(keys: 40, perKey: 75);
+        var consumer = scenario.Consumer();
 
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, expected.Count, Timeout, Settle);
+        var batches = await ConsumerTestKit.ReadAsync(consumer, scenario.Progress, expected.Count, Timeout, Settle);
 
         var records = ConsumerTestKit.Flatten(batches);
         ConsumerTestKit.AssertExactlyOnceInKeyOrder(records, expected);
@@ -34,18 +30,15 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
     public async Task ReadBatchesAsync_SplitAndMergeMidStream_EveryRecordOnceAndParentsBeforeChildren()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-reshard");
-        await kinesalite.Admin.CreateStreamAsync(stream, 2, ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new ShardProgress();
-        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-reshard", 2);
+        string stream = scenario.Stream;
         var expected = new List<string>();
-        expected.AddRange(await WriteAsync(stream, keys: 30, perKey: 10, ct, firstIndex: 0));
+        expected.AddRange(await scenario.WriteAsync(keys: 30, perKey: 10));
 
         // The consumer runs while the stream is resharded and written: split shard 0, then merge its two children.
         int phase = 0;
         var phases = new SemaphoreSlim(1, 1);
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, 900, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(800), async seen =>
+        var batches = await scenario.ReadAsync(900, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(800), async seen =>
         {
             if (!await phases.WaitAsync(0, ct))
             {
@@ -58,13 +51,13 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
                 {
                     phase = 1;
                     await kinesalite.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
-                    expected.AddRange(await WriteAsync(stream, keys: 30, perKey: 10, ct, firstIndex: 10));
+                    expected.AddRange(await scenario.WriteAsync(keys: 30, perKey: 10, firstIndex: 10));
                 }
                 else if (phase == 1 && seen >= 400)
                 {
                     phase = 2;
                     await kinesalite.Admin.MergeShardsAsync(stream, "shardId-000000000002", "shardId-000000000003", ct);
-                    expected.AddRange(await WriteAsync(stream, keys: 30, perKey: 10, ct, firstIndex: 20));
+                    expected.AddRange(await scenario.WriteAsync(keys: 30, perKey: 10, firstIndex: 20));
                 }
             }
             finally
@@ -92,20 +85,18 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
             }
         }
 
-        Assert.All(shards.Where(s => s.IsClosed), s => Assert.True(store.Positions[s.ShardId].IsFinished));
+        Assert.All(shards.Where(s => s.IsClosed), s => Assert.True(scenario.Progress.Positions[s.ShardId].IsFinished));
     }
 
     [Fact]
     public async Task ReadBatchesAsync_ChildWhoseParentEndIsNotCheckpointed_IsNotRead()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-wait");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
-        await kinesalite.Admin.PutRecordAsync(stream, "k", "before"u8.ToArray(), cancellationToken: ct);
-        await kinesalite.Admin.SplitShardInHalfAsync(stream, "shardId-000000000000", ct);
-        await kinesalite.Admin.PutRecordAsync(stream, "k", "after"u8.ToArray(), cancellationToken: ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-wait", 1);
+        await kinesalite.Admin.PutRecordAsync(scenario.Stream, "k", "before"u8.ToArray(), cancellationToken: ct);
+        await kinesalite.Admin.SplitShardInHalfAsync(scenario.Stream, "shardId-000000000000", ct);
+        await kinesalite.Admin.PutRecordAsync(scenario.Stream, "k", "after"u8.ToArray(), cancellationToken: ct);
+        var consumer = scenario.Consumer();
         var batches = new List<RecordBatch<RawRecord>>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stop.CancelAfter(TimeSpan.FromSeconds(30));
@@ -132,17 +123,14 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
     public async Task ReadBatchesAsync_ResumedFromCheckpointInsideAggregate_ContinuesWithNextUserRecord()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-resume");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-resume", 1);
+        string stream = scenario.Stream;
         await kinesalite.Admin.PutRecordAsync(stream, "p", "plain-0"u8.ToArray(), cancellationToken: ct);
         byte[] aggregate = TestKplAggregate.Encode(("a", null, "agg-0"u8.ToArray()), ("b", null, "agg-1"u8.ToArray()), ("c", null, "agg-2"u8.ToArray()));
         var (_, aggregateSequence) = await kinesalite.Admin.PutRecordAsync(stream, "a", aggregate, cancellationToken: ct);
         await kinesalite.Admin.PutRecordAsync(stream, "p", "plain-1"u8.ToArray(), cancellationToken: ct);
         var store = new ShardProgress(PartitionCheckpoint.Create("shardId-000000000000", new StreamPosition("shardId-000000000000", SequenceNumber.Parse(aggregateSequence), 1)));
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
-
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, 2, Timeout, Settle);
+        var batches = await ConsumerTestKit.ReadAsync(scenario.Consumer(), store, 2, Timeout, Settle);
 
         var records = ConsumerTestKit.Flatten(batches);
         Assert.Equal(["agg-2", "plain-1"], records.Select(r => r.Payload));
@@ -154,17 +142,13 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
     public async Task ReadBatchesAsync_BadAggregateAmongRecords_GoesToDeadLettersAndReadingContinues()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-bad-agg");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-bad-agg", 1);
+        string stream = scenario.Stream;
         byte[] bad = TestKplAggregate.Encode(("a", null, "x"u8.ToArray()), ("b", null, "y"u8.ToArray()));
         bad[6] ^= 0x55;
         var (_, badSequence) = await kinesalite.Admin.PutRecordAsync(stream, "a", bad, cancellationToken: ct);
         await kinesalite.Admin.PutRecordAsync(stream, "k", TestKplAggregate.Encode(("k", null, "ok-0"u8.ToArray()), ("k", null, "ok-1"u8.ToArray())), cancellationToken: ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new ShardProgress();
-        var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions(stream));
-
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, 3, Timeout, Settle);
+        var batches = await scenario.ReadAsync(3, Timeout, Settle);
 
         Assert.Equal(["ok-0", "ok-1"], ConsumerTestKit.Flatten(batches).Select(r => r.Payload));
         var deadLetter = Assert.Single(batches.SelectMany(b => b.DeadLetters));
@@ -177,18 +161,14 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
     public async Task ReadBatchesAsync_StartAtLatest_ReadsOnlyRecordsWrittenAfterStart()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-latest");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-latest", 1);
+        string stream = scenario.Stream;
         await kinesalite.Admin.PutRecordAsync(stream, "k", "old"u8.ToArray(), cancellationToken: ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new ShardProgress();
-        var options = ConsumerTestKit.FastOptions(stream);
-        options.InitialPosition = StartingPosition.Latest;
-        var consumer = new KinesisShardConsumer(client, options);
+        scenario.Options.InitialPosition = KinesisStartingPosition.Latest;
         bool written = false;
 
         // The first (empty) batch proves the iterator exists; the new record is written after it.
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, 1, Timeout, Settle, async _ =>
+        var batches = await scenario.ReadAsync(1, Timeout, Settle, async _ =>
         {
             if (!written)
             {
@@ -204,20 +184,16 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
     public async Task ReadBatchesAsync_StartAtTimestamp_SkipsOlderRecords()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-timestamp");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-timestamp", 1);
+        string stream = scenario.Stream;
         await kinesalite.Admin.PutRecordAsync(stream, "k", "old"u8.ToArray(), cancellationToken: ct);
         await Task.Delay(1100, ct);
         var from = DateTimeOffset.UtcNow;
         await Task.Delay(50, ct);
         await kinesalite.Admin.PutRecordAsync(stream, "k", "new"u8.ToArray(), cancellationToken: ct);
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
-        var store = new ShardProgress();
-        var options = ConsumerTestKit.FastOptions(stream);
-        options.InitialPosition = StartingPosition.AtTimestamp(from);
-        var consumer = new KinesisShardConsumer(client, options);
+        scenario.Options.InitialPosition = KinesisStartingPosition.AtTimestamp(from);
 
-        var batches = await ConsumerTestKit.ReadAsync(consumer, store, 1, Timeout, Settle);
+        var batches = await scenario.ReadAsync(1, Timeout, Settle);
 
         Assert.Equal(["new"], ConsumerTestKit.Flatten(batches).Select(r => r.Payload));
     }
@@ -226,19 +202,19 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
     public async Task ReadBatchesAsync_ShardStartingPositionsAtAndAfterSequence_StartThere()
     {
         var ct = TestContext.Current.CancellationToken;
-        string stream = KinesaliteServer.NewStreamName("consume-sequence");
-        await kinesalite.Admin.CreateStreamAsync(stream, 1, ct);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-sequence", 1);
+        string stream = scenario.Stream;
         var sequences = new List<string>();
         for (int i = 0; i < 4; i++)
         {
             sequences.Add((await kinesalite.Admin.PutRecordAsync(stream, "k", Encoding.UTF8.GetBytes($"r{i}"), cancellationToken: ct)).SequenceNumber);
         }
 
-        using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
+        var client = scenario.Client;
         var at = ConsumerTestKit.FastOptions(stream);
-        at.ShardStartingPositions["shardId-000000000000"] = StartingPosition.AtSequenceNumber(sequences[1]);
+        at.ShardStartingPositions["shardId-000000000000"] = KinesisStartingPosition.AtSequenceNumber(sequences[1]);
         var after = ConsumerTestKit.FastOptions(stream);
-        after.ShardStartingPositions["shardId-000000000000"] = StartingPosition.AfterSequenceNumber(sequences[1]);
+        after.ShardStartingPositions["shardId-000000000000"] = KinesisStartingPosition.AfterSequenceNumber(sequences[1]);
 
         var fromAt = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, at), new ShardProgress(), 3, Timeout, Settle);
         var fromAfter = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(client, after), new ShardProgress(), 2, Timeout, Settle);
@@ -253,40 +229,11 @@ public sealed class KinesisShardConsumerTests(KinesaliteServer kinesalite)
         using var client = ConsumerTestKit.CreateClient(kinesalite.Endpoint);
         var consumer = new KinesisShardConsumer(client, ConsumerTestKit.FastOptions("no-such-stream"));
 
-        await Assert.ThrowsAsync<ResourceNotFoundException>(async () =>
+        await Assert.ThrowsAsync<KinesisResourceNotFoundException>(async () =>
         {
             await foreach (var _ in consumer.ReadBatchesAsync(new SourceContext(), TestContext.Current.CancellationToken))
             {
             }
         });
-    }
-
-    private async Task<List<string>> WriteAsync(string stream, int keys, int perKey, CancellationToken ct, int firstIndex = 0)
-    {
-        // Round-robin over keys so that every PutRecords call mixes keys; each key's records go in index order.
-        var payloads = new List<string>();
-        var pending = new List<(string, byte[])>();
-        for (int i = firstIndex; i < firstIndex + perKey; i++)
-        {
-            for (int k = 0; k < keys; k++)
-            {
-                string key = $"key-{k:D3}";
-                var payload = ConsumerTestKit.Payload(key, i);
-                payloads.Add(Encoding.UTF8.GetString(payload));
-                pending.Add((key, payload));
-                if (pending.Count == 500)
-                {
-                    await kinesalite.Admin.PutRecordsAsync(stream, pending, ct);
-                    pending.Clear();
-                }
-            }
-        }
-
-        if (pending.Count > 0)
-        {
-            await kinesalite.Admin.PutRecordsAsync(stream, pending, ct);
-        }
-
-        return payloads;
     }
 }

@@ -125,8 +125,7 @@ public sealed class KinesisProducerEmulatorTests(KinesaliteServer kinesalite)
         await using (var producer = new KinesisProducer(client, new KinesisProducerOptions
         {
             StreamName = stream,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            RetryMaxDelay = TimeSpan.FromMilliseconds(50),
+            Retry = { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(50) },
         }))
         {
             for (int i = 0; i < 1000; i++)
@@ -150,15 +149,15 @@ public sealed class KinesisProducerEmulatorTests(KinesaliteServer kinesalite)
     /// <summary>Reads every shard from the trim horizon until a page comes back empty, deaggregating with our deaggregator.</summary>
     private static async Task<List<UserRecord>> ReadAllAsync(KinesisClient client, string stream)
     {
-        var shards = await client.ListAllShardsAsync(new ListShardsRequest { StreamName = stream }, Ct);
+        var shards = await client.ListAllShardsAsync(new KinesisListShardsRequest { StreamName = stream }, Ct);
         var records = new List<UserRecord>();
         foreach (var shard in shards)
         {
             string? iterator = (await client.GetShardIteratorAsync(
-                new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, StartingPosition = StartingPosition.TrimHorizon }, Ct)).ShardIterator;
+                new KinesisGetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, StartingPosition = KinesisStartingPosition.TrimHorizon }, Ct)).ShardIterator;
             while (iterator is not null)
             {
-                var page = await client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator }, Ct);
+                var page = await client.GetRecordsAsync(new KinesisGetRecordsRequest { ShardIterator = iterator }, Ct);
                 foreach (var record in page.Records)
                 {
                     Assert.True(KplDeaggregator.TryDeaggregate(record, records, out string? error), error);

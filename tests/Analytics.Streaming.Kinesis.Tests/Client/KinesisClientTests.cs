@@ -16,7 +16,7 @@ public sealed class KinesisClientTests
         using var client = new KinesisClient(server.ClientOptions());
 
         var response = await client.PutRecordsAsync(
-            new PutRecordsRequest
+            new KinesisPutRecordsRequest
             {
                 StreamName = "orders",
                 Records = [new("hi"u8.ToArray(), "pk-1"), new(Array.Empty<byte>(), "pk-2", "42")],
@@ -48,7 +48,7 @@ public sealed class KinesisClientTests
             """{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"},{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded"}]}"""));
         using var client = new KinesisClient(server.ClientOptions());
 
-        var response = await client.PutRecordsAsync(new PutRecordsRequest { StreamName = "s", Records = [new("a"u8.ToArray(), "a"), new("b"u8.ToArray(), "b")] }, Ct);
+        var response = await client.PutRecordsAsync(new KinesisPutRecordsRequest { StreamName = "s", Records = [new("a"u8.ToArray(), "a"), new("b"u8.ToArray(), "b")] }, Ct);
 
         Assert.Single(server.Requests);
         Assert.Equal(1, response.FailedRecordCount);
@@ -66,10 +66,31 @@ public sealed class KinesisClientTests
             : LoopbackResponse.Ok("""{"ShardId":"shardId-000000000000","SequenceNumber":"495","EncryptionType":"NONE"}"""));
         using var client = new KinesisClient(server.ClientOptions(maxAttempts: 3));
 
-        var response = await client.PutRecordAsync(new PutRecordRequest { StreamName = "s", Data = "x"u8.ToArray(), PartitionKey = "k" }, Ct);
+        var response = await client.PutRecordAsync(new KinesisPutRecordRequest { StreamName = "s", Data = "x"u8.ToArray(), PartitionKey = "k" }, Ct);
 
         Assert.Equal(3, calls);
         Assert.Equal("495", response.SequenceNumber);
+    }
+
+    [Fact]
+    public async Task PutRecordAsync_Retries_AreLoggedWithStableEventIds()
+    {
+        int calls = 0;
+        await using var server = new LoopbackAwsServer(_ => Interlocked.Increment(ref calls) switch
+        {
+            1 => LoopbackResponse.Error(400, "ProvisionedThroughputExceededException", "slow down"),
+            2 => LoopbackResponse.Error(503, "ServiceUnavailable", "busy"),
+            _ => LoopbackResponse.Ok("""{"ShardId":"shardId-000000000000","SequenceNumber":"7"}"""),
+        });
+        var logs = new CapturingLoggerFactory();
+        using var client = new KinesisClient(server.ClientOptions(maxAttempts: 5, loggerFactory: logs));
+
+        await client.PutRecordAsync(new KinesisPutRecordRequest { StreamName = "s", Data = "x"u8.ToArray(), PartitionKey = "k" }, Ct);
+
+        Assert.Equal([2001, 2002], logs.Entries.Select(e => e.EventId.Id));
+        Assert.Equal(["CallThrottled", "CallRetrying"], logs.Entries.Select(e => e.EventId.Name));
+        Assert.Contains("PutRecord", logs.Entries[0].Message, StringComparison.Ordinal);
+        Assert.Equal(typeof(KinesisClient).FullName, logs.Entries[0].Category);
     }
 
     [Fact]
@@ -78,10 +99,11 @@ public sealed class KinesisClientTests
         await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "ProvisionedThroughputExceededException", "Rate exceeded for shard"));
         using var client = new KinesisClient(server.ClientOptions(maxAttempts: 2));
 
-        var exception = await Assert.ThrowsAsync<ProvisionedThroughputExceededException>(
-            () => client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it" }, Ct));
+        var exception = await Assert.ThrowsAsync<KinesisException>(
+            () => client.GetRecordsAsync(new KinesisGetRecordsRequest { ShardIterator = "it" }, Ct));
 
         Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(KinesisErrorCode.ProvisionedThroughputExceeded, exception.Error);
         Assert.True(exception.IsThrottling);
         Assert.True(exception.IsRetryable);
         Assert.Contains("Rate exceeded for shard", exception.Message, StringComparison.Ordinal);
@@ -94,10 +116,11 @@ public sealed class KinesisClientTests
         await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "com.amazonaws.kinesis.v20131202#ExpiredIteratorException", "Iterator expired"));
         using var client = new KinesisClient(server.ClientOptions(maxAttempts: 5));
 
-        var exception = await Assert.ThrowsAsync<ExpiredIteratorException>(() => client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it" }, Ct));
+        var exception = await Assert.ThrowsAsync<KinesisExpiredIteratorException>(() => client.GetRecordsAsync(new KinesisGetRecordsRequest { ShardIterator = "it" }, Ct));
 
         Assert.Single(server.Requests);
-        Assert.Equal(KinesisErrors.ExpiredIterator, exception.ErrorCode);
+        Assert.Equal("ExpiredIteratorException", exception.ErrorCode);
+        Assert.Equal(KinesisErrorCode.ExpiredIterator, exception.Error);
         Assert.False(exception.IsRetryable);
     }
 
@@ -107,7 +130,7 @@ public sealed class KinesisClientTests
         await using var server = new LoopbackAwsServer(_ => new LoopbackResponse(400, "{}", "ResourceNotFoundException:http://internal"));
         using var client = new KinesisClient(server.ClientOptions());
 
-        await Assert.ThrowsAsync<ResourceNotFoundException>(() => client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = "missing" }, Ct));
+        await Assert.ThrowsAsync<KinesisResourceNotFoundException>(() => client.DescribeStreamSummaryAsync(new KinesisDescribeStreamSummaryRequest { StreamName = "missing" }, Ct));
     }
 
     [Fact]
@@ -123,7 +146,7 @@ public sealed class KinesisClientTests
             """));
         using var client = new KinesisClient(server.ClientOptions());
 
-        var response = await client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = "it", Limit = 100 }, Ct);
+        var response = await client.GetRecordsAsync(new KinesisGetRecordsRequest { ShardIterator = "it", Limit = 100 }, Ct);
 
         Assert.Equal(100, server.Requests.Single().Json.GetProperty("Limit").GetInt32());
         Assert.Equal(2, response.Records.Count);
@@ -138,7 +161,7 @@ public sealed class KinesisClientTests
         Assert.Equal(TimeSpan.FromSeconds(24), response.BehindLatest);
         var child = Assert.Single(response.ChildShards!);
         Assert.Equal(["shardId-000000000000"], child.ParentShards);
-        Assert.Equal(HashKeyRange.All, child.HashKeyRange);
+        Assert.Equal(KinesisHashKeyRange.All, child.HashKeyRange);
     }
 
     [Fact]
@@ -150,7 +173,7 @@ public sealed class KinesisClientTests
             """));
         using var client = new KinesisClient(server.ClientOptions());
 
-        var page = await client.ListShardsAsync(new ListShardsRequest { StreamName = "s", NextToken = "tok", MaxResults = 10 }, Ct);
+        var page = await client.ListShardsAsync(new KinesisListShardsRequest { StreamName = "s", NextToken = "tok", MaxResults = 10 }, Ct);
 
         var json = server.Requests.Single().Json;
         Assert.Equal("tok", json.GetProperty("NextToken").GetString());
@@ -158,8 +181,63 @@ public sealed class KinesisClientTests
         Assert.Equal(10, json.GetProperty("MaxResults").GetInt32());
         var shard = Assert.Single(page.Shards);
         Assert.True(shard.IsClosed);
-        Assert.Equal(new HashKeyRange(5, 10), shard.HashKeyRange);
+        Assert.Equal(new KinesisHashKeyRange(5, 10), shard.HashKeyRange);
         Assert.Null(page.NextToken);
+    }
+
+    [Fact]
+    public async Task DescribeStreamSummaryAsync_AnswerWithNullsAndScientificTimestamp_MapsEveryMember()
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok("""
+            {"StreamDescriptionSummary":{"StreamName":"orders","StreamARN":"arn:aws:kinesis:us-east-1:1:stream/orders","StreamStatus":"UPDATING",
+             "StreamModeDetails":{"StreamMode":"ON_DEMAND"},"RetentionPeriodHours":48,"StreamCreationTimestamp":1.441215410867E9,
+             "EncryptionType":null,"KeyId":null,"OpenShardCount":4,"ConsumerCount":null,"EnhancedMonitoring":[{"ShardLevelMetrics":[]}]}}
+            """));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var summary = await client.DescribeStreamSummaryAsync(new KinesisDescribeStreamSummaryRequest { StreamName = "orders" }, Ct);
+
+        Assert.Equal("arn:aws:kinesis:us-east-1:1:stream/orders", summary.StreamArn);
+        Assert.True(summary.IsActive);
+        Assert.Equal("ON_DEMAND", summary.StreamMode);
+        Assert.Equal(TimeSpan.FromHours(48), summary.RetentionPeriod);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_441_215_410_867), summary.StreamCreationTimestamp);
+        Assert.Null(summary.EncryptionType);
+        Assert.Equal(4, summary.OpenShardCount);
+        Assert.Null(summary.ConsumerCount);
+    }
+
+    [Theory]
+    [InlineData("RegisterStreamConsumer", "Consumer")]
+    [InlineData("DescribeStreamConsumer", "ConsumerDescription")]
+    public async Task StreamConsumerAnswers_EitherMemberName_MapToTheRegisteredConsumer(string operation, string member)
+    {
+        await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Ok($$$"""
+            {"{{{member}}}":{"ConsumerName":"app","ConsumerARN":"arn:c","ConsumerStatus":"CREATING","ConsumerCreationTimestamp":1700000000.5,"StreamARN":"arn:s"}}
+            """));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var consumer = operation == "RegisterStreamConsumer"
+            ? await client.RegisterStreamConsumerAsync(new KinesisRegisterStreamConsumerRequest { StreamArn = "arn:s", ConsumerName = "app" }, Ct)
+            : await client.DescribeStreamConsumerAsync(new KinesisDescribeStreamConsumerRequest { ConsumerArn = "arn:c" }, Ct);
+
+        Assert.Equal(new KinesisRegisteredConsumer("app", "arn:c", "CREATING", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_500), "arn:s"), consumer);
+        Assert.False(consumer.IsActive);
+    }
+
+    [Fact]
+    public async Task ErrorAnswer_CapitalMessageMember_IsKeptInTheException()
+    {
+        await using var server = new LoopbackAwsServer(_ => new LoopbackResponse(400, """{"__type":"AccessDeniedException","Message":"User is not authorized"}"""));
+        using var client = new KinesisClient(server.ClientOptions());
+
+        var error = await Assert.ThrowsAsync<KinesisException>(() => client.GetShardIteratorAsync(
+            new KinesisGetShardIteratorRequest { StreamName = "s", ShardId = "shardId-000000000000", StartingPosition = KinesisStartingPosition.Latest }, Ct));
+
+        Assert.Equal(KinesisErrorCode.AccessDenied, error.Error);
+        Assert.Contains("User is not authorized", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsRetryable);
+        Assert.Single(server.Requests);
     }
 
     [Fact]
@@ -169,7 +247,7 @@ public sealed class KinesisClientTests
         using var client = new KinesisClient(server.ClientOptions());
 
         var response = await client.GetShardIteratorAsync(
-            new GetShardIteratorRequest { StreamName = "s", ShardId = "shardId-000000000000", StartingPosition = StartingPosition.AtTimestamp(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123)) },
+            new KinesisGetShardIteratorRequest { StreamName = "s", ShardId = "shardId-000000000000", StartingPosition = KinesisStartingPosition.AtTimestamp(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123)) },
             Ct);
 
         var json = server.Requests.Single().Json;
@@ -186,13 +264,13 @@ public sealed class KinesisClientTests
             Region = "us-east-1",
             ServiceUrl = new Uri("http://127.0.0.1:1/"),
             Credentials = new Amazon.Runtime.BasicAWSCredentials("a", "b"),
-            Retry = new KinesisRetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1) },
+            Retry = new RetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1) },
         };
         using var client = new KinesisClient(options);
 
-        var exception = await Assert.ThrowsAsync<KinesisException>(() => client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = "s" }, Ct));
+        var exception = await Assert.ThrowsAsync<KinesisException>(() => client.DescribeStreamSummaryAsync(new KinesisDescribeStreamSummaryRequest { StreamName = "s" }, Ct));
 
-        Assert.Equal(KinesisErrors.TransportFailure, exception.ErrorCode);
+        Assert.Equal(KinesisErrorCode.TransportFailure, exception.Error);
     }
 
     [Fact]
@@ -200,15 +278,5 @@ public sealed class KinesisClientTests
     {
         var exception = Assert.Throws<ArgumentException>(() => new KinesisClient(new KinesisClientOptions()));
         Assert.Contains("Region", exception.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void BackoffDelay_GrowsExponentiallyAndIsCapped()
-    {
-        var retry = new KinesisRetryOptions { BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) };
-        Assert.Equal(TimeSpan.FromMilliseconds(100), AwsJsonTransport.BackoffDelay(retry, 1, 1.0));
-        Assert.Equal(TimeSpan.FromMilliseconds(400), AwsJsonTransport.BackoffDelay(retry, 3, 1.0));
-        Assert.Equal(TimeSpan.FromSeconds(1), AwsJsonTransport.BackoffDelay(retry, 10, 1.0));
-        Assert.Equal(TimeSpan.Zero, AwsJsonTransport.BackoffDelay(retry, 10, 0.0));
     }
 }

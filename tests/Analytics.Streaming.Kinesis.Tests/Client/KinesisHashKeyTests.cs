@@ -1,4 +1,5 @@
 using System.Numerics;
+using FsCheck.Xunit;
 
 namespace Analytics.Streaming.Kinesis.Tests.Client;
 
@@ -30,10 +31,28 @@ public sealed class KinesisHashKeyTests
     [Fact]
     public void HashKeyRange_Contains_IsInclusive()
     {
-        var range = new HashKeyRange(10, 20);
+        var range = new KinesisHashKeyRange(10, 20);
         Assert.True(range.Contains(10));
         Assert.True(range.Contains(20));
         Assert.False(range.Contains(21));
         Assert.False(range.Contains(9));
+    }
+
+    [Property(MaxTest = 500)]
+    public bool FormatThenParse_AnyHashKey_RoundTrips(ulong upper, ulong lower)
+    {
+        var key = new UInt128(upper, lower);
+        string text = KinesisHashKey.Format(key);
+
+        return KinesisHashKey.Parse(text) == key && text == ((BigInteger)key).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Property(MaxTest = 300)]
+    public bool FromPartitionKey_AnyKey_IsTheMd5OfItsUtf8ReadAsAnUnsignedBigEndianNumber(FsCheck.NonEmptyString key)
+    {
+        byte[] digest = System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(key.Get));
+        var expected = new BigInteger(digest, isUnsigned: true, isBigEndian: true);
+
+        return (BigInteger)KinesisHashKey.FromPartitionKey(key.Get) == expected;
     }
 }

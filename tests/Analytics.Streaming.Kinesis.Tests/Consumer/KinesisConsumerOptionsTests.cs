@@ -11,7 +11,19 @@ public sealed class KinesisConsumerOptionsTests
 
         Assert.Equal(5, options.MaxGetRecordsCallsPerSecond);
         Assert.Equal(2 * 1024 * 1024, options.MaxBytesPerSecond);
-        Assert.Equal(StartingPositionType.TrimHorizon, options.InitialPosition.Type);
+        Assert.Equal(KinesisStartingPositionType.TrimHorizon, options.InitialPosition.Type);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.Retry.BaseDelay);
+        Assert.Equal(RetryOptions.DefaultMaxAttempts, options.Retry.MaxAttempts);
+    }
+
+    [Fact]
+    public void Validate_RetryOutOfRange_NamesTheConsumerSetting()
+    {
+        var options = new KinesisConsumerOptions { StreamName = "s", Retry = { MaxAttempts = 0 } };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith("KinesisConsumerOptions.Retry.MaxAttempts", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -25,7 +37,7 @@ public sealed class KinesisConsumerOptionsTests
     [Fact]
     public void Validate_InitialPositionAtSequenceNumber_PointsToShardStartingPositions()
     {
-        var options = new KinesisConsumerOptions { StreamName = "s", InitialPosition = StartingPosition.AtSequenceNumber("1") };
+        var options = new KinesisConsumerOptions { StreamName = "s", InitialPosition = KinesisStartingPosition.AtSequenceNumber("1") };
 
         var error = Assert.Throws<ArgumentException>(options.Validate);
 
@@ -56,7 +68,7 @@ public sealed class KinesisConsumerOptionsTests
     public void Validate_ShardStartingPositionWithBadSequence_Throws()
     {
         var options = new KinesisConsumerOptions { StreamName = "s" };
-        options.ShardStartingPositions["shardId-000000000000"] = new StartingPosition(StartingPositionType.AfterSequenceNumber, "12x");
+        options.ShardStartingPositions["shardId-000000000000"] = new KinesisStartingPosition(KinesisStartingPositionType.AfterSequenceNumber, "12x");
 
         var error = Assert.Throws<ArgumentException>(options.Validate);
 

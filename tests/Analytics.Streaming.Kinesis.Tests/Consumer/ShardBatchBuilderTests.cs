@@ -10,7 +10,7 @@ public sealed class ShardBatchBuilderTests
     [Fact]
     public void Build_PlainRecords_KeepsOrderDataKeysAndPositions()
     {
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, resumeAfter: null, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: true, resumeAfter: null, default);
 
         var batch = builder.Build([Record(10, "a", "one"), Record(11, "b", "two")], TimeSpan.FromSeconds(3), false, Fallback, out long bytes);
 
@@ -26,7 +26,7 @@ public sealed class ShardBatchBuilderTests
     [Fact]
     public void Build_Aggregate_UnpacksUserRecordsWithSubSequences()
     {
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, resumeAfter: null, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: true, resumeAfter: null, default);
         byte[] aggregate = TestKplAggregate.Encode(("k1", null, "x"u8.ToArray()), ("k2", null, []), ("ключ", null, "z"u8.ToArray()));
 
         var batch = builder.Build([Record(5, "a", aggregate), Record(6, "p", "plain")], null, false, Fallback, out _);
@@ -39,7 +39,7 @@ public sealed class ShardBatchBuilderTests
     [Fact]
     public void Build_DeaggregateOff_PassesAggregateThroughAsOneRecord()
     {
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: false, resumeAfter: null, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: false, resumeAfter: null, default);
         byte[] aggregate = TestKplAggregate.Encode(("k1", null, "x"u8.ToArray()), ("k2", null, "y"u8.ToArray()));
 
         var batch = builder.Build([Record(5, "a", aggregate)], null, false, Fallback, out _);
@@ -51,7 +51,7 @@ public sealed class ShardBatchBuilderTests
     [Fact]
     public void Build_AggregateWithBadChecksum_GoesToDeadLettersAndOthersFlow()
     {
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, resumeAfter: null, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: true, resumeAfter: null, default);
         byte[] aggregate = TestKplAggregate.Encode(("k1", null, "x"u8.ToArray()), ("k2", null, "y"u8.ToArray()));
         aggregate[^1] ^= 0xFF;
 
@@ -69,7 +69,7 @@ public sealed class ShardBatchBuilderTests
     [Fact]
     public void Build_AggregateOutsideShardRange_IsDroppedWhole()
     {
-        var lowerHalf = new HashKeyRange(UInt128.Zero, UInt128.MaxValue / 2);
+        var lowerHalf = new KinesisHashKeyRange(UInt128.Zero, UInt128.MaxValue / 2);
         var builder = new ShardBatchBuilder(Shard, lowerHalf, deaggregate: true, resumeAfter: null, default);
         string inside = "1";
         string outside = KinesisHashKey.Format(UInt128.MaxValue - 1);
@@ -85,7 +85,7 @@ public sealed class ShardBatchBuilderTests
     [Fact]
     public void Build_AggregateWithInvalidExplicitHashKey_GoesToDeadLetters()
     {
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, resumeAfter: null, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: true, resumeAfter: null, default);
         byte[] aggregate = TestKplAggregate.Encode(("k1", "not-a-number", "x"u8.ToArray()), ("k2", null, "y"u8.ToArray()));
 
         var batch = builder.Build([Record(5, "a", aggregate)], null, false, Fallback, out _);
@@ -99,7 +99,7 @@ public sealed class ShardBatchBuilderTests
     public void Build_ResumeInsideAggregate_DropsProcessedUserRecordsOnly()
     {
         var checkpoint = new StreamPosition(Shard, SequenceNumber.FromInt64(5), 1);
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, checkpoint, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: true, checkpoint, default);
         byte[] aggregate = TestKplAggregate.Encode(("k0", null, "0"u8.ToArray()), ("k1", null, "1"u8.ToArray()), ("k2", null, "2"u8.ToArray()));
 
         var batch = builder.Build([Record(5, "a", aggregate), Record(6, "p", "next")], null, false, Fallback, out _);
@@ -112,7 +112,7 @@ public sealed class ShardBatchBuilderTests
     public void Build_ResumeAtPlainRecord_DropsTheCheckpointedRecord()
     {
         var checkpoint = new StreamPosition(Shard, SequenceNumber.FromInt64(7));
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, checkpoint, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: true, checkpoint, default);
 
         var batch = builder.Build([Record(7, "a", "done"), Record(8, "b", "new")], null, false, Fallback, out _);
 
@@ -122,7 +122,7 @@ public sealed class ShardBatchBuilderTests
     [Fact]
     public void Build_EmptyEndOfShardWithoutRecords_EndsAtFallback()
     {
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, resumeAfter: null, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: true, resumeAfter: null, default);
 
         var batch = builder.Build([], TimeSpan.Zero, isEndOfShard: true, Fallback, out _);
 
@@ -134,7 +134,7 @@ public sealed class ShardBatchBuilderTests
     [Fact]
     public void Build_EmptyEndOfShardAfterRecords_EndsAtLastRecord()
     {
-        var builder = new ShardBatchBuilder(Shard, HashKeyRange.All, deaggregate: true, resumeAfter: null, default);
+        var builder = new ShardBatchBuilder(Shard, KinesisHashKeyRange.All, deaggregate: true, resumeAfter: null, default);
         builder.Build([Record(3, "a", "x")], null, false, Fallback, out _);
 
         var batch = builder.Build([], null, isEndOfShard: true, Fallback, out _);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Analytics.Streaming.Kinesis.Tests.Consumer;
 
 public sealed class ShardReadLimiterTests
@@ -5,7 +7,7 @@ public sealed class ShardReadLimiterTests
     [Fact]
     public void DelayBeforeNextCall_BeforeAnyCall_IsZero()
     {
-        var limiter = new ShardReadLimiter(5, 2 * 1024 * 1024, new ManualTimeProvider());
+        var limiter = new ShardReadLimiter(5, 2 * 1024 * 1024, new FakeTimeProvider());
 
         Assert.Equal(TimeSpan.Zero, limiter.DelayBeforeNextCall);
     }
@@ -13,7 +15,7 @@ public sealed class ShardReadLimiterTests
     [Fact]
     public void DelayBeforeNextCall_SmallResponse_SpacesCallsByOneFifthSecond()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var limiter = new ShardReadLimiter(5, 2 * 1024 * 1024, clock);
 
         limiter.OnCallStarting();
@@ -28,7 +30,7 @@ public sealed class ShardReadLimiterTests
     [Fact]
     public void DelayBeforeNextCall_FourMebibytesRead_WaitsTwoSecondsAtTwoMebibytesPerSecond()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var limiter = new ShardReadLimiter(5, 2 * 1024 * 1024, clock);
 
         limiter.OnCallStarting();
@@ -41,7 +43,7 @@ public sealed class ShardReadLimiterTests
     [Fact]
     public void DelayBeforeNextCall_OneCallPerSecond_SpacesCallsByOneSecond()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var limiter = new ShardReadLimiter(1, 2 * 1024 * 1024, clock);
 
         limiter.OnCallStarting();

@@ -2,11 +2,11 @@ namespace Analytics.Streaming.Kinesis.Tests.Consumer;
 
 public sealed class ShardReadPlanTests
 {
-    private static readonly Shard Shard = new()
+    private static readonly KinesisShard Shard = new()
     {
         ShardId = "shardId-000000000002",
-        HashKeyRange = HashKeyRange.All,
-        SequenceNumberRange = new SequenceNumberRange("100", "200"),
+        HashKeyRange = KinesisHashKeyRange.All,
+        SequenceNumberRange = new KinesisSequenceNumberRange("100", "200"),
     };
 
     [Fact]
@@ -14,38 +14,38 @@ public sealed class ShardReadPlanTests
     {
         var saved = new StreamPosition(Shard.ShardId, SequenceNumber.FromInt64(150), 3);
 
-        var plan = ShardReadPlan.Choose(Shard, saved, Options(StartingPosition.Latest), useInitialPosition: true);
+        var plan = ShardReadPlan.Choose(Shard, saved, Options(KinesisStartingPosition.Latest), useInitialPosition: true);
 
-        Assert.Equal(StartingPosition.AtSequenceNumber("150"), plan.StartingPosition);
+        Assert.Equal(KinesisStartingPosition.AtSequenceNumber("150"), plan.StartingPosition);
         Assert.Equal(saved, plan.ResumeAfter);
     }
 
     [Fact]
     public void Choose_ShardOverride_WinsOverInitialPosition()
     {
-        var options = Options(StartingPosition.TrimHorizon);
-        options.ShardStartingPositions[Shard.ShardId] = StartingPosition.AfterSequenceNumber("120");
+        var options = Options(KinesisStartingPosition.TrimHorizon);
+        options.ShardStartingPositions[Shard.ShardId] = KinesisStartingPosition.AfterSequenceNumber("120");
 
         var plan = ShardReadPlan.Choose(Shard, null, options, useInitialPosition: true);
 
-        Assert.Equal(StartingPosition.AfterSequenceNumber("120"), plan.StartingPosition);
+        Assert.Equal(KinesisStartingPosition.AfterSequenceNumber("120"), plan.StartingPosition);
         Assert.Null(plan.ResumeAfter);
     }
 
     [Fact]
     public void Choose_LatestForShardReadyAtStart_StartsAtLatest()
     {
-        var plan = ShardReadPlan.Choose(Shard, null, Options(StartingPosition.Latest), useInitialPosition: true);
+        var plan = ShardReadPlan.Choose(Shard, null, Options(KinesisStartingPosition.Latest), useInitialPosition: true);
 
-        Assert.Equal(StartingPositionType.Latest, plan.StartingPosition.Type);
+        Assert.Equal(KinesisStartingPositionType.Latest, plan.StartingPosition.Type);
     }
 
     [Fact]
     public void Choose_LatestForChildFoundLater_StartsAtTrimHorizon()
     {
-        var plan = ShardReadPlan.Choose(Shard, null, Options(StartingPosition.Latest), useInitialPosition: false);
+        var plan = ShardReadPlan.Choose(Shard, null, Options(KinesisStartingPosition.Latest), useInitialPosition: false);
 
-        Assert.Equal(StartingPositionType.TrimHorizon, plan.StartingPosition.Type);
+        Assert.Equal(KinesisStartingPositionType.TrimHorizon, plan.StartingPosition.Type);
     }
 
     [Fact]
@@ -53,18 +53,18 @@ public sealed class ShardReadPlanTests
     {
         var time = new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
-        var plan = ShardReadPlan.Choose(Shard, null, Options(StartingPosition.AtTimestamp(time)), useInitialPosition: false);
+        var plan = ShardReadPlan.Choose(Shard, null, Options(KinesisStartingPosition.AtTimestamp(time)), useInitialPosition: false);
 
-        Assert.Equal(StartingPosition.AtTimestamp(time), plan.StartingPosition);
+        Assert.Equal(KinesisStartingPosition.AtTimestamp(time), plan.StartingPosition);
     }
 
     [Fact]
     public void EndOfShardFallback_NoCheckpoint_IsEndingSequenceNumber()
     {
-        var plan = ShardReadPlan.Choose(Shard, null, Options(StartingPosition.TrimHorizon), useInitialPosition: true);
+        var plan = ShardReadPlan.Choose(Shard, null, Options(KinesisStartingPosition.TrimHorizon), useInitialPosition: true);
 
         Assert.Equal(new StreamPosition(Shard.ShardId, SequenceNumber.FromInt64(200)), plan.EndOfShardFallback);
     }
 
-    private static KinesisConsumerOptions Options(StartingPosition initial) => new() { StreamName = "s", InitialPosition = initial };
+    private static KinesisConsumerOptions Options(KinesisStartingPosition initial) => new() { StreamName = "s", InitialPosition = initial };
 }

@@ -25,7 +25,7 @@ public sealed class FirehoseSinkTests
 
     private static FirehoseSinkOptions Options(Action<FirehoseSinkOptions>? configure = null)
     {
-        var options = new FirehoseSinkOptions { DeliveryStreamName = "s3-sink", RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(5) };
+        var options = new FirehoseSinkOptions { DeliveryStreamName = "s3-sink", Retry = { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) } };
         configure?.Invoke(options);
         return options;
     }
@@ -34,7 +34,7 @@ public sealed class FirehoseSinkTests
     public async Task FlushAsync_1200Items_BatchesOf500NewlineDelimitedInOrder()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, _ => false)));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(), WriteString);
         string[] items = Enumerable.Range(0, 1200).Select(i => $$"""{"id":{{i}}}""").ToArray();
 
@@ -58,7 +58,7 @@ public sealed class FirehoseSinkTests
     {
         var failedOnce = new ConcurrentDictionary<string, bool>();
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, data => data.StartsWith('b') && failedOnce.TryAdd(data, true))));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(o => o.AppendNewline = false), WriteString);
 
         await sink.WriteAsync(new[] { "a1", "b1", "a2", "b2" }, Ct);
@@ -76,8 +76,8 @@ public sealed class FirehoseSinkTests
     public async Task FlushAsync_AlwaysFailing_ThrowsAfterMaxAttempts()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, data => data == "x")));
-        using var client = new FirehoseClient(server.ClientOptions());
-        await using var sink = new FirehoseSink<string>(client, Options(o => { o.AppendNewline = false; o.MaxAttempts = 3; }), WriteString);
+        using var client = new FirehoseClient(server.FirehoseOptions());
+        await using var sink = new FirehoseSink<string>(client, Options(o => { o.AppendNewline = false; o.Retry.MaxAttempts = 3; }), WriteString);
 
         await sink.WriteAsync(new[] { "ok", "x" }, Ct);
         var exception = await Assert.ThrowsAsync<FirehoseDeliveryException>(() => sink.FlushAsync(Ct).AsTask());
@@ -88,17 +88,33 @@ public sealed class FirehoseSinkTests
     }
 
     [Fact]
+    public async Task FlushAsync_RetriesAndGivingUp_AreLoggedWithStableEventIds()
+    {
+        await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, data => data == "x")));
+        using var client = new FirehoseClient(server.FirehoseOptions());
+        var logs = new CapturingLoggerFactory();
+        await using var sink = new FirehoseSink<string>(client, Options(o => { o.AppendNewline = false; o.Retry.MaxAttempts = 2; o.LoggerFactory = logs; }), WriteString);
+
+        await sink.WriteAsync(new[] { "ok", "x" }, Ct);
+        await Assert.ThrowsAsync<FirehoseDeliveryException>(() => sink.FlushAsync(Ct).AsTask());
+
+        Assert.Equal([2301, 2302], logs.Entries.Select(e => e.EventId.Id));
+        Assert.Contains("1 of 2 records to s3-sink failed with ServiceUnavailableException", logs.Entries[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FlushAsync_StreamMissing_ThrowsWithoutRetrying()
     {
         await using var server = new LoopbackAwsServer(_ => LoopbackResponse.Error(400, "ResourceNotFoundException", "Firehose s3-sink under account 1 not found."));
-        using var client = new FirehoseClient(server.ClientOptions(maxAttempts: 5));
+        using var client = new FirehoseClient(server.FirehoseOptions(maxAttempts: 5));
         await using var sink = new FirehoseSink<string>(client, Options(), WriteString);
 
         await sink.WriteAsync(new[] { "a" }, Ct);
         var exception = await Assert.ThrowsAsync<FirehoseDeliveryException>(() => sink.FlushAsync(Ct).AsTask());
 
         Assert.Equal("ResourceNotFoundException", exception.ErrorCode);
-        Assert.IsType<ResourceNotFoundException>(exception.InnerException);
+        Assert.IsType<KinesisResourceNotFoundException>(exception.InnerException);
+        Assert.Contains("not retryable", exception.Message, StringComparison.Ordinal);
         Assert.Single(server.Requests);
     }
 
@@ -106,7 +122,7 @@ public sealed class FirehoseSinkTests
     public async Task WriteAsync_LargeRecords_SplitsBatchesByBytes()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, _ => false)));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(o => o.MaxBatchBytes = 1_100_000), WriteString);
         string big = new('z', 600_000);
 
@@ -121,7 +137,7 @@ public sealed class FirehoseSinkTests
     public async Task WriteAsync_ItemOver1000KiB_IsRefused()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, _ => false)));
-        using var client = new FirehoseClient(server.ClientOptions());
+        using var client = new FirehoseClient(server.FirehoseOptions());
         await using var sink = new FirehoseSink<string>(client, Options(), WriteString);
 
         var exception = await Assert.ThrowsAsync<ArgumentException>(() => sink.WriteAsync(new[] { "fine", new string('z', 1_024_000) }, Ct).AsTask());

@@ -34,8 +34,7 @@ public sealed class KinesisProducerTests
         {
             StreamName = "orders",
             Linger = TimeSpan.FromSeconds(30),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
-            RetryMaxDelay = TimeSpan.FromMilliseconds(5),
+            Retry = { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) },
         };
         configure?.Invoke(options);
         return options;
@@ -116,7 +115,7 @@ public sealed class KinesisProducerTests
             return LoopbackResponse.Ok($$"""{"FailedRecordCount":1,"Records":[{{string.Join(',', results)}}]}""");
         });
         using var client = new KinesisClient(server.ClientOptions());
-        await using var producer = new KinesisProducer(client, Options(o => o.MaxRecordAttempts = 3));
+        await using var producer = new KinesisProducer(client, Options(o => o.Retry.MaxAttempts = 3));
 
         await producer.AddAsync("good"u8.ToArray(), "good", cancellationToken: Ct);
         await producer.AddAsync("doomed"u8.ToArray(), "bad", cancellationToken: Ct);

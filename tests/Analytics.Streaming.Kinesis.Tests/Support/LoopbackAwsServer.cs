@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using Amazon.Runtime;
 using Analytics.Streaming.Kinesis;
+using Analytics.Streaming.Kinesis.Firehose;
+using Microsoft.Extensions.Logging;
 
 namespace Analytics.Streaming.Kinesis.Tests.Support;
 
@@ -49,14 +51,9 @@ internal sealed class LoopbackAwsServer : IAsyncDisposable
 
     public ConcurrentQueue<LoopbackRequest> Requests { get; } = new();
 
-    public KinesisClientOptions ClientOptions(int maxAttempts = 3) => new()
-    {
-        Region = "us-east-1",
-        ServiceUrl = Endpoint,
-        Credentials = new BasicAWSCredentials("AKIDEXAMPLE", "secret"),
-        RequestTimeout = TimeSpan.FromSeconds(10),
-        Retry = new KinesisRetryOptions { MaxAttempts = maxAttempts, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) },
-    };
+    public KinesisClientOptions ClientOptions(int maxAttempts = 3, ILoggerFactory? loggerFactory = null) => Options<KinesisClientOptions>(maxAttempts, loggerFactory);
+
+    public FirehoseClientOptions FirehoseOptions(int maxAttempts = 3) => Options<FirehoseClientOptions>(maxAttempts, null);
 
     public async ValueTask DisposeAsync()
     {
@@ -70,6 +67,17 @@ internal sealed class LoopbackAwsServer : IAsyncDisposable
         {
         }
     }
+
+    private T Options<T>(int maxAttempts, ILoggerFactory? loggerFactory)
+        where T : AwsClientOptions, new() => new()
+    {
+        Region = "us-east-1",
+        ServiceUrl = Endpoint,
+        Credentials = new BasicAWSCredentials("AKIDEXAMPLE", "secret"),
+        RequestTimeout = TimeSpan.FromSeconds(10),
+        Retry = new RetryOptions { MaxAttempts = maxAttempts, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) },
+        LoggerFactory = loggerFactory,
+    };
 
     private static int FreePort()
     {

@@ -1,9 +1,13 @@
 namespace Analytics.Streaming.Kinesis;
 
 /// <summary>A request addressed to one stream, by name, by ARN, or both (the ARN is preferred by the service).</summary>
-/// <remarks>Used as is by <see cref="IKinesisClient.DeleteStreamAsync"/>; the base of the other stream requests.</remarks>
-public class StreamRequest
+/// <remarks>The base of the requests of <see cref="IKinesisClient"/> that address a stream.</remarks>
+public abstract class KinesisStreamRequest
 {
+    private protected KinesisStreamRequest()
+    {
+    }
+
     /// <summary>Gets the stream name; <see langword="null"/> when <see cref="StreamArn"/> is given.</summary>
     public string? StreamName { get; init; }
 
@@ -20,3 +24,6 @@ public class StreamRequest
         }
     }
 }
+
+/// <summary>A stream by name and ARN, where the package needs only the address (the producer's calls).</summary>
+internal sealed class StreamAddress : KinesisStreamRequest;
