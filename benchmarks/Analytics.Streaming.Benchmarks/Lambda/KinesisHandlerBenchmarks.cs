@@ -29,7 +29,7 @@ public class KinesisHandlerBenchmarks
         var store = new InMemoryCheckpointStore();
         var warmup = KinesisEventHandler.Create(LambdaBench.Pipeline(store), _decoder);
         warmup.HandleAsync(new MemoryStream(LambdaBench.EventJson(LambdaBench.Views(0, Records), 0)), CancellationToken.None).GetAwaiter().GetResult();
-        _previous = store.LoadAsync("page-views/" + LambdaBench.Shard, CancellationToken.None).AsTask().GetAwaiter().GetResult()!.WithPipelineName("page-views");
+        _previous = store.LoadAsync("page-views/" + LambdaBench.Shard, CancellationToken.None).AsTask().GetAwaiter().GetResult()!;
 
         _views = LambdaBench.Views(Records, Records);
         _event = LambdaBench.EventJson(_views, Records);
@@ -42,7 +42,7 @@ public class KinesisHandlerBenchmarks
 
         _batch = new RecordBatch<PageView>(LambdaBench.Shard, records);
         _bare = LambdaBench.Pipeline(new InMemoryCheckpointStore());
-        _handler = KinesisEventHandler.Create(LambdaBench.Pipeline(new LambdaBench.FixedCheckpointStore(_previous.WithPipelineName("page-views/" + LambdaBench.Shard))), _decoder);
+        _handler = KinesisEventHandler.Create(LambdaBench.Pipeline(new LambdaBench.FixedCheckpointStore(_previous)), _decoder);
     }
 
     /// <summary>Baseline: the engine alone on decoded page views, from the same restored state.</summary>
@@ -50,7 +50,7 @@ public class KinesisHandlerBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = Records)]
     public int BareEngine()
     {
-        var engine = _bare.CreateProcessor(_previous);
+        var engine = _bare.CreateProcessor(_previous, null, LambdaBench.Shard);
         var output = new CountingOutput();
         engine.Process(_batch, output);
         return output.Results;
@@ -61,7 +61,7 @@ public class KinesisHandlerBenchmarks
     [Benchmark(OperationsPerInvoke = Records)]
     public int EngineWithDecoding()
     {
-        var engine = _bare.CreateProcessor(_previous);
+        var engine = _bare.CreateProcessor(_previous, null, LambdaBench.Shard);
         var records = new StreamRecord<PageView>[Records];
         var source = _batch.Records.Span;
         for (int i = 0; i < Records; i++)

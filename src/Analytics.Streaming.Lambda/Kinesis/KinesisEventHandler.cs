@@ -158,7 +158,7 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
         {
             string name = KinesisEventHandlerOptions.GetCheckpointName(_pipeline.Name, shardId);
             var checkpoint = await _store.LoadAsync(name, cancellationToken).ConfigureAwait(false);
-            var processor = _pipeline.CreateProcessor(checkpoint?.WithPipelineName(_pipeline.Name), _time);
+            var processor = _pipeline.CreateProcessor(checkpoint, _time, shardId);
             processor.AnnouncePartitions([shardId]);
 
             var values = new List<StreamRecord<TEvent>>(records.Count);
@@ -176,7 +176,7 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
                 {
                     await DeliverAsync(output, cancellationToken).ConfigureAwait(false);
                     var saved = processor.CreateCheckpoint();
-                    await _store.SaveAsync(saved.WithPipelineName(name), cancellationToken).ConfigureAwait(false);
+                    await _store.SaveAsync(saved, cancellationToken).ConfigureAwait(false);
                     checkpointId = saved.Id;
                 }
 
@@ -243,11 +243,11 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
                 return 0;
             }
 
-            var processor = _pipeline.CreateProcessor(checkpoint.WithPipelineName(_pipeline.Name), _time);
+            var processor = _pipeline.CreateProcessor(checkpoint, _time, shardId);
             var output = new Collector(shardId);
             processor.Complete(output);
             await DeliverAsync(output, cancellationToken).ConfigureAwait(false);
-            await _store.SaveAsync(processor.CreateCheckpoint().WithPipelineName(name), cancellationToken).ConfigureAwait(false);
+            await _store.SaveAsync(processor.CreateCheckpoint(), cancellationToken).ConfigureAwait(false);
             LambdaLog.KinesisShardCompleted(_log, _pipeline.Name, shardId, output.Results.Count);
             return output.Results.Count;
         }
@@ -324,7 +324,7 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
         }
     }
 
-    /// <summary>Collects one invocation's outputs; results get the shard as their partition.</summary>
+    /// <summary>Collects one invocation's outputs; results carry the shard as their partition (the engine of a partition tags them; windows fed by windows are tagged here too).</summary>
     private sealed class Collector(string shardId) : IWindowOutput<TEvent, TKey, TResult>
     {
         public List<WindowResult<TKey, TResult>> Results { get; } = [];
@@ -333,7 +333,7 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
 
         public List<DeadLetter> DeadLetters { get; } = [];
 
-        public void OnResult(in WindowResult<TKey, TResult> result) => Results.Add(result with { Partition = shardId });
+        public void OnResult(in WindowResult<TKey, TResult> result) => Results.Add(result.Partition is null ? result with { Partition = shardId } : result);
 
         public void OnLateRecord(in LateRecord<TEvent> record) => LateRecords.Add(record);
 

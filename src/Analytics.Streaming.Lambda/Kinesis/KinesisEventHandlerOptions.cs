@@ -29,7 +29,7 @@ public sealed class KinesisEventHandlerOptions
     /// <summary>Gets or sets where the handler logs (event ids 6000-6099). Default <see langword="null"/>: no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
-    /// <summary>Returns the name a shard's checkpoint is filed under: <c>{pipeline}/{shardId}</c>.</summary>
+    /// <summary>Returns the name a shard's checkpoint is filed under: <c>{pipeline}/{shardId}</c>, the name the engine of one partition gives its checkpoints (<c>pipeline.CreateProcessor(checkpoint, time, shardId)</c>).</summary>
     /// <param name="pipelineName">The pipeline name.</param>
     /// <param name="shardId">The shard id.</param>
     /// <returns>The name.</returns>

@@ -101,23 +101,6 @@ public sealed class PipelineCheckpoint
         return null;
     }
 
-    /// <summary>Returns a copy of this checkpoint under another pipeline name, with everything else unchanged.</summary>
-    /// <param name="pipelineName">The name to file the copy under.</param>
-    /// <returns>The copy (or this instance when the name is the same).</returns>
-    /// <remarks>
-    /// Stores keep one checkpoint per <see cref="PipelineName"/>. A host that keeps several independent checkpoints of
-    /// one pipeline (a Lambda function keeps one per shard, such as <c>clicks/shardId-000000000001</c>) saves a renamed
-    /// copy, and renames it back to the pipeline's name before <c>CreateProcessor</c>, which accepts only checkpoints
-    /// of its own name.
-    /// </remarks>
-    public PipelineCheckpoint WithPipelineName(string pipelineName)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(pipelineName);
-        return string.Equals(pipelineName, PipelineName, StringComparison.Ordinal)
-            ? this
-            : new PipelineCheckpoint(pipelineName, Id, CreatedAt, WatermarkTicks, Fingerprint, Partitions, HasWindowState ? _state : null, _downstream);
-    }
-
     /// <summary>Writes the binary form: the header, the partitions, the window state, then a CRC-32C of all of it.</summary>
     /// <returns>The bytes.</returns>
     public byte[] ToBytes()

@@ -57,25 +57,6 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(3, (await store.LoadAsync("p", TestContext.Current.CancellationToken))!.Id);
     }
 
-    [Theory]
-    [MemberData(nameof(Stores))]
-    public async Task WithPipelineName_SavedPerShardAndRenamedBack_RestoresIntoThePipeline(string kind)
-    {
-        var store = Create(kind);
-        var checkpoint = Checkpoint();
-
-        await store.SaveAsync(checkpoint.WithPipelineName("p/shardId-000000000001"), TestContext.Current.CancellationToken);
-        var loaded = await store.LoadAsync("p/shardId-000000000001", TestContext.Current.CancellationToken);
-
-        Assert.Null(await store.LoadAsync("p", TestContext.Current.CancellationToken));
-        Assert.Equal("p/shardId-000000000001", loaded!.PipelineName);
-        var renamed = loaded.WithPipelineName("p");
-        Assert.Equal(checkpoint.ToBytes(), renamed.ToBytes());
-        var pipeline = TestPipelines.CountAndSum(Windows.Tumbling(TimeSpan.FromMinutes(1)), options: new() { Name = "p", WindowState = WindowStateMode.Always });
-        Assert.Equal(checkpoint.Id, pipeline.CreateProcessor(renamed).LastCheckpointId);
-        Assert.Same(renamed, renamed.WithPipelineName("p"));
-    }
-
     [Fact]
     public async Task FileStore_SeveralPipelinesAndOddNames_EachHasItsOwnFile()
     {
