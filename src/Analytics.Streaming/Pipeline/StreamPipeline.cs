@@ -61,6 +61,23 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     /// <summary>Gets a value indicating whether checkpoints carry the open windows (see <see cref="StreamPipelineOptions.WindowState"/>).</summary>
     public bool SnapshotsWindowState => _snapshotState;
 
+    /// <summary>Gets the sinks the results go to (<c>To</c>), in the order they were added.</summary>
+    /// <remarks>
+    /// For hosts that drive the engine themselves (<see cref="CreateProcessor"/>), such as a Lambda handler: they write
+    /// what the engine emits to these sinks and flush them before saving a checkpoint. <see cref="RunAsync"/> does
+    /// that itself.
+    /// </remarks>
+    public IReadOnlyList<ISink<WindowResult<TKey, TResult>>> Sinks => _sinks;
+
+    /// <summary>Gets the sink of late records (<c>LateTo</c>), or <see langword="null"/> when late records are only counted.</summary>
+    public ISink<LateRecord<TSource>>? LateSink => _lateSink;
+
+    /// <summary>Gets the sink of dead letters (<c>DeadLettersTo</c>), or <see langword="null"/> when dead letters are only counted.</summary>
+    public ISink<DeadLetter>? DeadLetterSink => _deadLetterSink;
+
+    /// <summary>Gets the checkpoint store of the pipeline's options (<see cref="StreamPipelineOptions.CheckpointStore"/>), or <see langword="null"/>.</summary>
+    public ICheckpointStore? CheckpointStore => _options.CheckpointStore;
+
     /// <summary>Gets the counters of the current (or last) run.</summary>
     public PipelineStatistics Statistics { get; private set; } = new();
 

@@ -199,6 +199,19 @@ public sealed class StreamPipelineTests
     }
 
     [Fact]
+    public void Sinks_DrivenByAHost_AreTheConfiguredOnesInOrder()
+    {
+        var store = new InMemoryCheckpointStore();
+        var second = new CollectingSink<WindowResult<int, long>>();
+        var (pipeline, first) = Counting(new() { Name = "p", CheckpointStore = store }, second);
+
+        Assert.Equal([first, second], pipeline.Sinks);
+        Assert.Null(pipeline.LateSink);
+        Assert.Null(pipeline.DeadLetterSink);
+        Assert.Same(store, pipeline.CheckpointStore);
+    }
+
+    [Fact]
     public async Task RunAsync_WhileRunning_RefusesASecondRun()
     {
         using var stop = new CancellationTokenSource();

@@ -1,0 +1,62 @@
+using Analytics.Streaming.Kinesis;
+
+namespace Analytics.Streaming.Testing;
+
+/// <summary>The Kinesis reads of a <see cref="LocalEventSourceMapping"/>: shard listing with lineage, iterators, pages of records.</summary>
+internal sealed class ShardReading(IKinesisClient client, string streamName, string shardId)
+{
+    private string? _iterator;
+
+    public bool IsEndOfShard { get; private set; }
+
+    public static async Task<IReadOnlyList<ListedShard>> ListAsync(IKinesisClient client, string streamName, CancellationToken cancellationToken)
+    {
+        var shards = new List<ListedShard>();
+        string? token = null;
+        do
+        {
+            var page = await client.ListShardsAsync(token is null ? new ListShardsRequest { StreamName = streamName } : new ListShardsRequest { NextToken = token }, cancellationToken).ConfigureAwait(false);
+            foreach (var shard in page.Shards)
+            {
+                string[] parents = [.. new[] { shard.ParentShardId, shard.AdjacentParentShardId }.OfType<string>()];
+                shards.Add(new ListedShard(shard.ShardId, parents));
+            }
+
+            token = page.NextToken;
+        }
+        while (token is not null);
+        return shards;
+    }
+
+    public async Task StartAsync(string? afterSequenceNumber, CancellationToken cancellationToken)
+    {
+        var position = afterSequenceNumber is null ? StartingPosition.TrimHorizon : StartingPosition.AfterSequenceNumber(afterSequenceNumber);
+        var response = await client.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = streamName, ShardId = shardId, StartingPosition = position }, cancellationToken).ConfigureAwait(false);
+        _iterator = response.ShardIterator;
+    }
+
+    public async Task<IReadOnlyList<Record>> ReadAsync(int limit, CancellationToken cancellationToken)
+    {
+        if (_iterator is null)
+        {
+            IsEndOfShard = true;
+            return [];
+        }
+
+        var response = await client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = _iterator, Limit = limit }, cancellationToken).ConfigureAwait(false);
+        _iterator = response.NextShardIterator;
+        IsEndOfShard = _iterator is null;
+        var records = new Record[response.Records.Count];
+        for (int i = 0; i < records.Length; i++)
+        {
+            var record = response.Records[i];
+            records[i] = new Record(record.SequenceNumber, record.PartitionKey, record.Data, record.ApproximateArrivalTimestamp ?? DateTimeOffset.UnixEpoch, record.EncryptionType);
+        }
+
+        return records;
+    }
+
+    public sealed record ListedShard(string ShardId, string[] Parents);
+
+    public sealed record Record(SequenceNumber SequenceNumber, string PartitionKey, ReadOnlyMemory<byte> Data, DateTimeOffset ArrivalTime, string? EncryptionType);
+}
