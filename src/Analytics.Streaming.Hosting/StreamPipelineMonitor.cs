@@ -75,7 +75,8 @@ internal sealed class PipelineTracker(string name)
         }
     }
 
-    public void OnRunStarting(DateTimeOffset now, bool isRestart)
+    /// <summary>Records the start of a run; returns its number (1 for the first).</summary>
+    public int OnRunStarting(DateTimeOffset now, bool isRestart)
     {
         lock (_gate)
         {
@@ -85,6 +86,7 @@ internal sealed class PipelineTracker(string name)
             _runStartedAt = now;
             _nextRestartAt = null;
             Enter(StreamPipelineState.Running, now);
+            return _runs;
         }
     }
 

@@ -152,9 +152,8 @@ internal sealed class StreamPipelineWorker : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             int readsBefore = pipeline.Observation.Reads;
-            tracker.OnRunStarting(_time.GetUtcNow(), restart);
-            var status = _monitor.GetStatus(pipeline.Name);
-            HostingLog.Starting(_log, pipeline.Name, status.Runs);
+            int run = tracker.OnRunStarting(_time.GetUtcNow(), restart);
+            HostingLog.Starting(_log, pipeline.Name, run);
             AnalyticsStreamingTelemetry.Runs.Add(1, tag);
             if (restart)
             {
@@ -213,12 +212,14 @@ internal sealed class StreamPipelineWorker : BackgroundService
                 return;
             }
 
+            // The timer starts before the wait is announced, so whoever reads NextRestartAt can rely on it.
             var delay = RestartBackoff.Delay(options.Restart, inARow, Jitter());
+            var wait = Task.Delay(delay, _time, stoppingToken);
             tracker.OnWaitingToRestart(now + delay, now);
             HostingLog.RestartScheduled(_log, pipeline.Name, delay, now + delay);
             try
             {
-                await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                await wait.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
