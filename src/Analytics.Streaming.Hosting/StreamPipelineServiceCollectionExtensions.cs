@@ -14,9 +14,7 @@ public static class StreamPipelineServiceCollectionExtensions
     /// Registers a pipeline named <paramref name="name"/> that the host runs from when it starts until it stops:
     /// <paramref name="build"/> describes it, and the returned builder says where its events come from.
     /// </summary>
-    /// <typeparam name="TSource">The type of the events the pipeline reads.</typeparam>
-    /// <typeparam name="TKey">The pipeline's key type.</typeparam>
-    /// <typeparam name="TResult">The pipeline's aggregate result type.</typeparam>
+    /// <typeparam name="TSource">The type of the events the pipeline reads (inferred from what <paramref name="build"/> returns).</typeparam>
     /// <param name="services">The service collection.</param>
     /// <param name="name">
     /// The pipeline name: part of every result identity, the key of its checkpoint, its configuration section
@@ -37,15 +35,15 @@ public static class StreamPipelineServiceCollectionExtensions
     /// <c>Analytics:Pipelines:{name}</c> of the container's <see cref="IConfiguration"/>, when there is one.
     /// </para>
     /// <para>
-    /// Each pipeline runs its own source. A source shared by several pipelines is not supported yet; the registration
-    /// model (one supervised unit per name) is meant to take it as another kind of unit.
+    /// Each pipeline runs its own source. A source shared by several pipelines (the core's
+    /// <c>StreamPipeline.RunAsync(source, pipelines)</c>) is not hosted yet; the registration model (one supervised unit
+    /// per name) is meant to take it as another kind of unit.
     /// </para>
     /// </remarks>
-    public static HostedStreamPipelineBuilder<TSource> AddStreamPipeline<TSource, TKey, TResult>(
+    public static HostedStreamPipelineBuilder<TSource> AddStreamPipeline<TSource>(
         this IServiceCollection services,
         string name,
-        Func<IServiceProvider, StreamPipelineOptions, StreamPipeline<TSource, TKey, TResult>> build)
-        where TKey : notnull
+        Func<IServiceProvider, StreamPipelineOptions, IStreamPipeline<TSource>> build)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -62,7 +60,9 @@ public static class StreamPipelineServiceCollectionExtensions
 
         var registration = new StreamPipelineRegistration<TSource>(
             name,
-            (provider, options, source) => new HostedPipeline<TSource, TKey, TResult>(build(provider, options), source));
+            (provider, options, source) => new HostedPipeline<TSource>(
+                build(provider, options) ?? throw new InvalidOperationException($"The build delegate of pipeline '{name}' returned null."),
+                source));
         services.AddSingleton<StreamPipelineRegistration>(registration);
 
         string section = $"{StreamPipelineHostOptions.SectionName}:{name}";

@@ -15,9 +15,11 @@ internal interface IHostedPipeline
     Task RunAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>One <see cref="StreamPipeline{TSource, TKey, TResult}"/> over one source.</summary>
-internal sealed class HostedPipeline<TSource, TKey, TResult>(StreamPipeline<TSource, TKey, TResult> pipeline, ObservedSource<TSource> source) : IHostedPipeline
-    where TKey : notnull
+/// <summary>
+/// One pipeline over one source. (Several pipelines over one source would run through
+/// <c>StreamPipeline.RunAsync(source, pipelines)</c> as another implementation of <see cref="IHostedPipeline"/>.)
+/// </summary>
+internal sealed class HostedPipeline<TSource>(IStreamPipeline<TSource> pipeline, ObservedSource<TSource> source) : IHostedPipeline
 {
     public string Name => pipeline.Name;
 
