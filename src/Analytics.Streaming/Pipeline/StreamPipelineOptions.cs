@@ -81,7 +81,13 @@ public sealed class StreamPipelineOptions
     /// </summary>
     public TimeSpan? MaxEventTimeAhead { get; set; }
 
-    internal void Validate()
+    /// <summary>
+    /// Throws when an option is out of range, with the message that <c>Build()</c> gives for it: the same check
+    /// <c>Build()</c> runs first, for hosts that validate options before any pipeline is built (for example at start-up).
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and says what to change.</exception>
+    /// <remarks>Only the options themselves are checked; what depends on the pipeline's description (windows, time, sinks) is checked by <c>Build()</c>.</remarks>
+    public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name))
         {
