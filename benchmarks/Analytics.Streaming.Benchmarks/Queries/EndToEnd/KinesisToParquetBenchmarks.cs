@@ -82,7 +82,7 @@ public class KinesisToParquetBenchmarks
 
     /// <summary>Shards, each read by its own worker thread.</summary>
     [Params(1, 2)]
-    public int Shards { get; set; }
+    public int Shards { get; set; } = 1;
 
     /// <summary>Records the GetRecords bodies and builds one worker per shard.</summary>
     [GlobalSetup]

@@ -224,7 +224,8 @@ public sealed class Q5HandWritten(PassData<NexmarkEvent> pass) : IQueryRunner
     private readonly Dictionary<long, AuctionSlices> _auctions = [];
     private readonly Stack<AuctionSlices> _pool = new();
     private long _maxSlice = long.MinValue;
-    private long _nextEndSlice = long.MinValue;
+    private long _nextEndSlice;
+    private bool _started;
 
     /// <inheritdoc />
     public long Results { get; private set; }
@@ -244,7 +245,7 @@ public sealed class Q5HandWritten(PassData<NexmarkEvent> pass) : IQueryRunner
             }
 
             long slice = (offset + e.TimeMs) / NexmarkQuery.HotItemsSlideMs;
-            if (slice < _nextEndSlice - SlicesPerWindow)
+            if (_started && slice < _nextEndSlice - SlicesPerWindow)
             {
                 continue; // late: every window holding it was emitted
             }
@@ -258,8 +259,9 @@ public sealed class Q5HandWritten(PassData<NexmarkEvent> pass) : IQueryRunner
             state!.Add(slice);
             if (slice > _maxSlice)
             {
-                if (_nextEndSlice == long.MinValue)
+                if (!_started)
                 {
+                    _started = true;
                     _nextEndSlice = slice + 1;
                 }
 
