@@ -56,6 +56,10 @@ public static class BenchmarkConfig
             .AddLogger(BenchmarkDotNet.Loggers.ConsoleLogger.Default)
             .AddExporter(BenchmarkDotNet.Exporters.MarkdownExporter.GitHub)
             .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend))
-            .WithOptions(ConfigOptions.DisableLogFile);
+            .WithOptions(ConfigOptions.DisableLogFile)
+
+            // The generated project rebuilds every referenced project (no compiler server), and a Native AOT build
+            // compiles everything again: on a shared 2-core machine that takes far longer than the 2-minute default.
+            .WithBuildTimeout(TimeSpan.FromMinutes(40));
     }
 }
