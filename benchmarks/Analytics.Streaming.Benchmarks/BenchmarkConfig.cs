@@ -41,7 +41,15 @@ public static class BenchmarkConfig
             if (aot)
             {
                 config.AddJob(job
-                    .WithToolchain(NativeAotToolchain.CreateBuilder().UseNuGet(IlCompilerVersion).TargetFrameworkMoniker("net10.0").DisplayName("NativeAOT").ToToolchain())
+                    .WithToolchain(NativeAotToolchain.CreateBuilder()
+                        .UseNuGet(IlCompilerVersion)
+                        .TargetFrameworkMoniker("net10.0")
+
+                        // BenchmarkDotNet 0.14 derives the instruction set from the TFM and does not know net10.0:
+                        // name it (the machine's own, as the JIT uses).
+                        .IlcInstructionSet("native")
+                        .DisplayName("NativeAOT")
+                        .ToToolchain())
                     .WithId("NativeAOT"));
             }
         }

@@ -19,7 +19,7 @@ public abstract class NexmarkBenchmarkBase
     {
         var pass = NexmarkGenerator.Generate();
         var rx = CreateReactive(pass);
-        QueryVerification.Verify(GetType().Name, 3, CompareResults, ("hand-written", CreateHandWritten(pass)), ("library", CreateLibrary(pass)), ("Rx.NET", rx));
+        QueryVerification.Verify(QueryName, 3, CompareResults, ("hand-written", CreateHandWritten(pass)), ("library", CreateLibrary(pass)), ("Rx.NET", rx));
         ((IDisposable)rx).Dispose();
         OnSetup(pass);
         _library = CreateLibrary(pass);
@@ -56,6 +56,21 @@ public abstract class NexmarkBenchmarkBase
     {
         _reactive.RunPass();
         return _reactive.Results;
+    }
+
+    /// <summary>Gets the benchmark class's name (BenchmarkDotNet runs a generated subclass).</summary>
+    private string QueryName
+    {
+        get
+        {
+            var type = GetType();
+            while (type.BaseType is { } parent && type.Name.StartsWith("Runnable", StringComparison.Ordinal))
+            {
+                type = parent;
+            }
+
+            return type.Name;
+        }
     }
 
     /// <summary>Gets a value indicating whether the implementations must agree on the number of results, not only the checksum.</summary>
