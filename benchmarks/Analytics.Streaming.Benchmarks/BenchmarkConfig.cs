@@ -3,30 +3,71 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Toolchains.NativeAot;
 
 namespace Analytics.Streaming.Benchmarks;
 
 /// <summary>The shared configuration: memory diagnoser, ratio columns against each class's baseline.</summary>
 public static class BenchmarkConfig
 {
+    /// <summary>The version of the Native AOT compiler package (Microsoft.DotNet.ILCompiler) the AOT job uses: the installed runtime's.</summary>
+    public const string IlCompilerVersion = "10.0.12";
+
     /// <summary>Creates the configuration.</summary>
     /// <param name="quick">
     /// BenchmarkDotNet's short job (one launch, three warm-ups, three iterations, in its own process so tiered and PGO
     /// compilation behave as in the default job) instead of the default job.
     /// </param>
-    public static IConfig Create(bool quick)
+    /// <param name="tieredOff">
+    /// Also runs every benchmark in a second job with <c>DOTNET_TieredCompilation=0</c> (everything compiled once,
+    /// fully optimized, without dynamic PGO), in the same run: ratios are computed per job.
+    /// </param>
+    /// <param name="aot">Also runs every benchmark compiled with Native AOT (needs the ILCompiler package and clang).</param>
+    /// <returns>The configuration.</returns>
+    public static IConfig Create(bool quick, bool tieredOff = false, bool aot = false)
     {
         var job = quick
             ? Job.ShortRun
             : Job.Default;
-        return ManualConfig.CreateEmpty()
-            .AddJob(job)
+        var config = ManualConfig.CreateEmpty();
+        if (tieredOff || aot)
+        {
+            config.AddJob(job.WithId("PGO"));
+            if (tieredOff)
+            {
+                config.AddJob(job.WithEnvironmentVariable("DOTNET_TieredCompilation", "0").WithId("TieredOff"));
+            }
+
+            if (aot)
+            {
+                config.AddJob(job
+                    .WithToolchain(NativeAotToolchain.CreateBuilder()
+                        .UseNuGet(IlCompilerVersion)
+                        .TargetFrameworkMoniker("net10.0")
+
+                        // BenchmarkDotNet 0.14 derives the instruction set from the TFM and does not know net10.0:
+                        // name it (the machine's own, as the JIT uses).
+                        .IlcInstructionSet("native")
+                        .DisplayName("NativeAOT")
+                        .ToToolchain())
+                    .WithId("NativeAOT"));
+            }
+        }
+        else
+        {
+            config.AddJob(job);
+        }
+
+        return config
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddColumnProvider(DefaultColumnProviders.Instance)
             .AddLogger(BenchmarkDotNet.Loggers.ConsoleLogger.Default)
             .AddExporter(BenchmarkDotNet.Exporters.MarkdownExporter.GitHub)
             .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend))
             .WithOptions(ConfigOptions.DisableLogFile)
-            .WithBuildTimeout(TimeSpan.FromMinutes(10));
+
+            // The generated project rebuilds every referenced project (no compiler server), and a Native AOT build
+            // compiles everything again: on a shared 2-core machine that takes far longer than the 2-minute default.
+            .WithBuildTimeout(TimeSpan.FromMinutes(40));
     }
 }
