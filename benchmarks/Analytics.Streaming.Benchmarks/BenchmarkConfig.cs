@@ -43,11 +43,10 @@ public static class BenchmarkConfig
                 config.AddJob(job
                     .WithToolchain(NativeAotToolchain.CreateBuilder()
                         .UseNuGet(IlCompilerVersion)
-                        .TargetFrameworkMoniker("net10.0")
 
-                        // BenchmarkDotNet 0.14 derives the instruction set from the TFM and does not know net10.0:
-                        // name it (the machine's own, as the JIT uses).
+                        // The machine's own instruction set, as the JIT uses, so that AOT and JIT runs compare like for like.
                         .IlcInstructionSet("native")
+                        .TargetFrameworkMoniker("net10.0")
                         .DisplayName("NativeAOT")
                         .ToToolchain())
                     .WithId("NativeAOT"));

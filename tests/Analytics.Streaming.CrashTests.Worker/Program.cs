@@ -133,8 +133,7 @@ internal static class Program
             IdleTimeBetweenReads = TimeSpan.FromMilliseconds(100),
             ShardDiscoveryInterval = TimeSpan.FromSeconds(1),
             ParentCheckpointPollInterval = TimeSpan.FromMilliseconds(50),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(50),
-            RetryMaxDelay = TimeSpan.FromMilliseconds(200),
+            Retry = { BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200) },
         });
 
         await using var lake = new S3Sink<Result>(new S3SinkOptions<Result>

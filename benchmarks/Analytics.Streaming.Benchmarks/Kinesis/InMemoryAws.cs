@@ -8,11 +8,14 @@ using Analytics.Streaming.Kinesis;
 namespace Analytics.Streaming.Benchmarks.Kinesis;
 
 /// <summary>
-/// An HTTP handler that answers every request at once with a prepared body, so that a benchmark measures the client
-/// (request body, signing, answer parsing) and not a network. Remembers the size of the last request body.
+/// An HTTP handler that answers every request at once with prepared bodies, in turn and from the first again after the
+/// last, so that a benchmark measures the client (request body, signing, answer parsing) and not a network. Remembers the
+/// size of the last request body.
 /// </summary>
-public sealed class CannedAwsHandler(byte[] answer) : HttpMessageHandler
+public sealed class CannedAwsHandler(params byte[][] answers) : HttpMessageHandler
 {
+    private int _next;
+
     /// <summary>Gets the size of the last request body.</summary>
     public long LastRequestLength { get; private set; }
 
@@ -20,6 +23,8 @@ public sealed class CannedAwsHandler(byte[] answer) : HttpMessageHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         LastRequestLength = request.Content?.Headers.ContentLength ?? 0;
+        byte[] answer = answers[_next];
+        _next = (_next + 1) % answers.Length;
         return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(answer), RequestMessage = request });
     }
 }

@@ -15,7 +15,7 @@ internal sealed class ShardReading(IKinesisClient client, string streamName, str
         string? token = null;
         do
         {
-            var page = await client.ListShardsAsync(token is null ? new ListShardsRequest { StreamName = streamName } : new ListShardsRequest { NextToken = token }, cancellationToken).ConfigureAwait(false);
+            var page = await client.ListShardsAsync(token is null ? new KinesisListShardsRequest { StreamName = streamName } : new KinesisListShardsRequest { NextToken = token }, cancellationToken).ConfigureAwait(false);
             foreach (var shard in page.Shards)
             {
                 string[] parents = [.. new[] { shard.ParentShardId, shard.AdjacentParentShardId }.OfType<string>()];
@@ -30,8 +30,8 @@ internal sealed class ShardReading(IKinesisClient client, string streamName, str
 
     public async Task StartAsync(string? afterSequenceNumber, CancellationToken cancellationToken)
     {
-        var position = afterSequenceNumber is null ? StartingPosition.TrimHorizon : StartingPosition.AfterSequenceNumber(afterSequenceNumber);
-        var response = await client.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = streamName, ShardId = shardId, StartingPosition = position }, cancellationToken).ConfigureAwait(false);
+        var position = afterSequenceNumber is null ? KinesisStartingPosition.TrimHorizon : KinesisStartingPosition.AfterSequenceNumber(afterSequenceNumber);
+        var response = await client.GetShardIteratorAsync(new KinesisGetShardIteratorRequest { StreamName = streamName, ShardId = shardId, StartingPosition = position }, cancellationToken).ConfigureAwait(false);
         _iterator = response.ShardIterator;
     }
 
@@ -43,7 +43,7 @@ internal sealed class ShardReading(IKinesisClient client, string streamName, str
             return [];
         }
 
-        var response = await client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = _iterator, Limit = limit }, cancellationToken).ConfigureAwait(false);
+        var response = await client.GetRecordsAsync(new KinesisGetRecordsRequest { ShardIterator = _iterator, Limit = limit }, cancellationToken).ConfigureAwait(false);
         _iterator = response.NextShardIterator;
         IsEndOfShard = _iterator is null;
         var records = new Record[response.Records.Count];

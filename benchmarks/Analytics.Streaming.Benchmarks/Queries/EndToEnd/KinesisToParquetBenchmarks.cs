@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Analytics.Streaming.Benchmarks.Kinesis;
 using Analytics.Streaming.Benchmarks.Queries.Ysb;
 using Analytics.Streaming.Kinesis;
 using Analytics.Streaming.Parquet;
@@ -335,8 +336,8 @@ public class KinesisToParquetBenchmarks
     }
 
     /// <summary>
-    /// A shard whose GetRecords responses were recorded: each pass parses the bodies with the Kinesis package and
-    /// unpacks the records (KPL aggregates or plain) into raw records, as the shard consumer does after each call.
+    /// A shard whose GetRecords responses were recorded: each pass reads them through the Kinesis package's client (signed
+    /// requests, answers from memory, parsed as from the network) and unpacks the records (KPL aggregates or plain) into raw records, as the shard consumer does after each call.
     /// </summary>
     private sealed class RecordedShard(string shard, byte[][] bodies) : IEventSource<RawRecord>
     {
@@ -346,10 +347,11 @@ public class KinesisToParquetBenchmarks
 
         public async IAsyncEnumerable<RecordBatch<RawRecord>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await Task.CompletedTask.ConfigureAwait(false);
-            foreach (byte[] body in bodies)
+            using var client = InMemoryAws.Client(new CannedAwsHandler(bodies));
+            var request = new KinesisGetRecordsRequest { ShardIterator = "recorded" };
+            for (int page = 0; page < bodies.Length; page++)
             {
-                var response = KinesisJsonCodec.ParseGetRecords(body);
+                var response = await client.GetRecordsAsync(request, cancellationToken).ConfigureAwait(false);
                 var records = new StreamRecord<RawRecord>[response.Records.Count];
                 int count = 0;
                 foreach (var record in response.Records)
