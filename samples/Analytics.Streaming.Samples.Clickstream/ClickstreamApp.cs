@@ -58,7 +58,7 @@ public static class ClickstreamApp
 
         var perMinute = StreamPipeline.Create<ClickEvent>(new() { Name = "events-per-minute", TimeProvider = time })
             .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(2))
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Emit(EmitMode.OnUpdate)
             .Aggregate(a => a.Count().And(a.Average(e => e.LatencyMs)))
             .To(Sinks.Callback<WindowResult<GlobalKey, (long, double)>>(printer.PrintMinuteAsync))
@@ -67,7 +67,7 @@ public static class ClickstreamApp
         var topPages = StreamPipeline.Create<ClickEvent>(new() { Name = "top-pages", TimeProvider = time })
             .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(2))
             .KeyBy(e => e.Page)
-            .Window(Windows.Sliding(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5)))
+            .Window(WindowSpec.Sliding(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5)))
             .Aggregate(a => a.Count())
             .To(Sinks.Callback<WindowResult<string, long>>(printer.PrintTopPagesAsync))
             .Build();
@@ -75,7 +75,7 @@ public static class ClickstreamApp
         // Unique visitors (HyperLogLog), top referrers and user agents (Space-Saving) every 10 seconds.
         var audience = StreamPipeline.Create<ClickEvent>(new() { Name = "audience", TimeProvider = time })
             .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(2))
-            .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.DistinctCount(e => e.UserId).And(a.TopK(e => e.Referrer, k: 3)).And(a.TopK(e => e.UserAgent, k: 3)))
             .To(Sinks.Callback<WindowResult<GlobalKey, (long, TopKResult<string>, TopKResult<string>)>>(printer.PrintAudienceAsync))
             .Build();
@@ -83,7 +83,7 @@ public static class ClickstreamApp
         // Abnormal traffic: per-second page views, p99 load time and unique visitors scored by a random cut forest.
         var traffic = StreamPipeline.Create<ClickEvent>(new() { Name = "traffic", TimeProvider = time })
             .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(2))
-            .Window(Windows.Tumbling(TimeSpan.FromSeconds(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(1)))
             .Aggregate(a => a.Count().And(a.Quantiles(e => e.LatencyMs)).And(a.DistinctCount(e => e.UserId, precision: 10)))
             .To(Sinks.Callback<WindowResult<GlobalKey, (long, QuantileSummary, long)>>(printer.CheckTrafficAsync))
             .Build();

@@ -22,7 +22,7 @@ public sealed class ClickstreamFunctions
         var pipeline = StreamPipeline.Create<ClickEvent>(new() { Name = "page-views", CheckpointStore = new FileCheckpointStore(checkpointFolder), WindowState = WindowStateMode.Always })
             .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(5))
             .KeyBy(e => e.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count().And(a.DistinctCount(e => e.UserId)))
             .To(new JsonLinesSink(results))
             .Build();

@@ -69,8 +69,8 @@ internal static class Program
         var stream = DeterministicStream.Generate((int)arguments.Number("seed", DeterministicStream.DefaultSeed));
         var window = arguments.Text("window", "tumbling") switch
         {
-            "tumbling" => Windows.Tumbling(TimeSpan.FromSeconds(10)),
-            "sliding" => Windows.Sliding(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5)),
+            "tumbling" => WindowSpec.Tumbling(TimeSpan.FromSeconds(10)),
+            "sliding" => WindowSpec.Sliding(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5)),
             var other => throw new ArgumentException($"--window {other}: use tumbling or sliding."),
         };
         var emit = arguments.Text("emit", "on-close") switch
@@ -155,7 +155,7 @@ internal static class Program
         })
             .WithEventTime(e => e.Ts, maxOutOfOrderness: TimeSpan.FromSeconds(3), idleTimeout: Timeout.InfiniteTimeSpan)
             .KeyBy(e => e.Key)
-            .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.Count().And(a.Sum(e => (long)e.Value)))
             .To(new ResultDirectorySink(Path.Combine(output, CrashFiles.Results)))
             .To(lake)

@@ -183,7 +183,7 @@ public sealed class StreamPipelineOptionsBindingTests
         using var host = TestHosts.Build(new Dictionary<string, string?>(), null, services => services
             .AddStreamPipeline(Pipeline, (_, options) => StreamPipeline.Create<Click>(options)
                 .KeyBy(c => c.Page)
-                .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
                 .Aggregate(a => a.Count())
                 .To(new TableSink<string, long>())
                 .Build())

@@ -47,7 +47,7 @@ public sealed class KinesisHandlerEndToEndTests(KinesaliteServer kinesalite)
         var pipeline = StreamPipeline.Create<Click>(new() { Name = "page-views", CheckpointStore = new InMemoryCheckpointStore(), WindowState = WindowStateMode.Always })
             .WithEventTime(c => c.Time)
             .KeyBy(c => c.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count().And(a.Sum(c => (long)c.Value)))
             .To(table)
             .DeadLettersTo(deadLetters)
@@ -81,7 +81,7 @@ public sealed class KinesisHandlerEndToEndTests(KinesaliteServer kinesalite)
         // The same page views through one uninterrupted engine.
         var expected = new CollectingSink<WindowResult<string, (long Count, long Sum)>>();
         var reference = StreamPipeline.Create<Click>(new() { Name = "page-views" })
-            .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count().And(a.Sum(c => (long)c.Value))).To(expected).Build();
         var driver = new PipelineTestDriver<Click, string, (long Count, long Sum)>(reference);
         driver.Push([.. clicks]);

@@ -90,7 +90,7 @@ public sealed class S3SinkRecoveryTests(S3Fixture s3)
         })
             .WithEventTime(v => v.Time)
             .KeyBy(v => v.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count())
             .To(sink)
             .Build();

@@ -10,7 +10,7 @@ public sealed class PipelineTestDriverTests
         => new(StreamPipeline.Create<Reading>(new() { Name = "temps" })
             .WithEventTime(r => r.Time)
             .KeyBy(r => r.Machine)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .AllowedLateness(lateness)
             .Aggregate(a => a.Max(r => r.Temperature))
             .To(new CollectingSink<WindowResult<string, double>>())
@@ -76,7 +76,7 @@ public sealed class PipelineTestDriverTests
 
         var second = new PipelineTestDriver<Reading, string, double>(
             StreamPipeline.Create<Reading>(new() { Name = "temps" }).WithEventTime(r => r.Time).KeyBy(r => r.Machine)
-                .Window(Windows.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Max(r => r.Temperature))
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Max(r => r.Temperature))
                 .To(new CollectingSink<WindowResult<string, double>>()).Build(),
             first.Time,
             checkpoint);

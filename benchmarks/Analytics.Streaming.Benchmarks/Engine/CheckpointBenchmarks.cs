@@ -76,7 +76,7 @@ public class CheckpointBenchmarks
             _pipeline = build(StreamPipeline.Create<BenchEvent>(new() { Name = "checkpoints", WindowState = WindowStateMode.Always })
                 .WithEventTime(e => time.TimeOf(e), TimeSpan.FromMilliseconds(100))
                 .KeyBy(e => e.Key)
-                .Window(Windows.Tumbling(TimeSpan.FromMinutes(1))));
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))));
             _processor = _pipeline.CreateProcessor();
             Process();
             _checkpoint = _processor.CreateCheckpoint();

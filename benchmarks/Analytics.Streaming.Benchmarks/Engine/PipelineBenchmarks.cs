@@ -20,7 +20,7 @@ public class PipelineBenchmarks
         _pipeline = StreamPipeline.Create<BenchEvent>(new StreamPipelineOptions { Name = "bench" })
             .WithEventTime(e => BenchData.StartMs + e.UnixMs, TimeSpan.FromMilliseconds(100))
             .KeyBy(e => e.Key)
-            .Window(Windows.Tumbling(TimeSpan.FromMilliseconds(100)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMilliseconds(100)))
             .Aggregate(a => a.Count().And(a.Sum(e => (long)e.Value)))
             .To(Sinks.Discard<WindowResult<int, (long, long)>>())
             .Build();

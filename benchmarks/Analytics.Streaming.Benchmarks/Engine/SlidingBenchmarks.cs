@@ -22,7 +22,7 @@ public class SlidingBenchmarks
             var processor = StreamPipeline.Create<BenchEvent>()
                 .WithEventTime(e => stream.TimeOf(e), TimeSpan.FromMilliseconds(100))
                 .KeyBy(e => e.Key)
-                .Window(Windows.Sliding(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(slide)))
+                .Window(WindowSpec.Sliding(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(slide)))
                 .Aggregate(a => a.Count())
                 .To(Sinks.Discard<WindowResult<int, long>>())
                 .Build()

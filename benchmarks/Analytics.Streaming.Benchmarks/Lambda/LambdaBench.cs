@@ -75,7 +75,7 @@ public static class LambdaBench
         => StreamPipeline.Create<PageView>(new() { Name = "page-views", CheckpointStore = store, WindowState = WindowStateMode.Always })
             .WithEventTime(v => v.Time)
             .KeyBy(v => v.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count().And(a.DistinctCount(v => v.User)))
             .To(Sinks.Discard<WindowResult<string, (long, long)>>())
             .Build();

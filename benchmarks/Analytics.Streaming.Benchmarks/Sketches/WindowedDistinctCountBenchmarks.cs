@@ -48,7 +48,7 @@ public class WindowedDistinctCountBenchmarks
         _count = StreamPipeline.Create<PageView>()
             .WithEventTime(static e => e.Time)
             .KeyBy(static e => e.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(static a => a.Count())
             .To(new NullSink())
             .Build();
@@ -56,7 +56,7 @@ public class WindowedDistinctCountBenchmarks
         _distinct = StreamPipeline.Create<PageView>()
             .WithEventTime(static e => e.Time)
             .KeyBy(static e => e.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.DistinctCount(static e => e.UserId, precision))
             .To(new NullSink())
             .Build();

@@ -7,7 +7,7 @@ namespace Analytics.Streaming;
 ///     .WithEventTime(e =&gt; e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(5))
 ///     .Where(e =&gt; !e.IsBot)
 ///     .KeyBy(e =&gt; e.PageId)
-///     .Window(Windows.Sliding(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)))
+///     .Window(WindowSpec.Sliding(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)))
 ///     .Aggregate(a =&gt; a.Count())
 ///     .To(sink)
 ///     .Build();
@@ -260,7 +260,7 @@ public sealed class KeyedPipelineBuilder<TSource, TEvent, TKey>
     internal IStateCodec<TKey>? KeyCodec { get; }
 
     /// <summary>Assigns each key's events to windows.</summary>
-    /// <param name="window">The windows, from <see cref="Windows"/>.</param>
+    /// <param name="window">The windows, from <see cref="WindowSpec"/>.</param>
     /// <returns>The windowed builder.</returns>
     public WindowedPipelineBuilder<TSource, TEvent, TKey> Window(WindowSpec window)
     {

@@ -15,7 +15,7 @@ public static class TestHosts
         => StreamPipeline.Create<Click>(options)
             .WithEventTime(c => c.Time)
             .KeyBy(c => c.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.Count().And(a.Sum(c => (long)c.Value)))
             .To(sink)
             .Build();

@@ -24,7 +24,7 @@ public sealed class KinesisShardConsumerPipelineTests(KinesaliteServer kinesalit
         })
             .WithProcessingTime()
             .KeyBy(r => r.PartitionKey)
-            .Window(Windows.Tumbling(TimeSpan.FromMilliseconds(500)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMilliseconds(500)))
             .Aggregate(a => a.Count())
             .To(sink)
             .Build();

@@ -181,7 +181,7 @@ public sealed class KinesisEventHandlerTests
             return ValueTask.CompletedTask;
         });
         var pipeline = StreamPipeline.Create<Click>(new() { Name = "clicks", CheckpointStore = new InMemoryCheckpointStore(), WindowState = WindowStateMode.Always })
-            .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(Windows.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Count()).To(sink).Build();
+            .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Count()).To(sink).Build();
         var handler = KinesisEventHandler.Create(pipeline, Decoder);
         var e = Event(TestShard, 1, Click("/a", 10), Click("/a", 70));
 
@@ -196,9 +196,9 @@ public sealed class KinesisEventHandlerTests
     public void Constructor_WithoutStoreOrWindowState_ExplainsWhatToSet()
     {
         var noStore = StreamPipeline.Create<Click>(new() { Name = "p", WindowState = WindowStateMode.Always })
-            .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(Windows.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Count()).To(Sinks.Discard<WindowResult<string, long>>()).Build();
+            .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Count()).To(Sinks.Discard<WindowResult<string, long>>()).Build();
         var noState = StreamPipeline.Create<Click>(new() { Name = "p", WindowState = WindowStateMode.Never, CheckpointStore = new InMemoryCheckpointStore() })
-            .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(Windows.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Count()).To(Sinks.Discard<WindowResult<string, long>>()).Build();
+            .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Count()).To(Sinks.Discard<WindowResult<string, long>>()).Build();
 
         Assert.Contains("CheckpointStore", Assert.Throws<ArgumentException>(() => KinesisEventHandler.Create(noStore, Decoder)).Message, StringComparison.Ordinal);
         Assert.Contains("WindowStateMode.Always", Assert.Throws<ArgumentException>(() => KinesisEventHandler.Create(noState, Decoder)).Message, StringComparison.Ordinal);

@@ -109,7 +109,7 @@ public static class TestData
         var pipeline = StreamPipeline.Create<Click>(new() { Name = name, CheckpointStore = store ?? new InMemoryCheckpointStore(), WindowState = WindowStateMode.Always })
             .WithEventTime(c => c.Time)
             .KeyBy(c => c.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count().And(a.Sum(c => (long)c.Value)))
             .To(results)
             .DeadLettersTo(deadLetters)

@@ -15,7 +15,7 @@ public sealed class CheckpointStoreTests : IDisposable
     /// <summary>A real checkpoint with window state and two partitions, one with a 56-digit Kinesis sequence number.</summary>
     private static PipelineCheckpoint Checkpoint(string name = "p", int extraBatches = 0)
     {
-        var driver = TestPipelines.CountAndSum(Windows.Tumbling(TimeSpan.FromMinutes(1)), options: new() { Name = name, WindowState = WindowStateMode.Always }).Driver();
+        var driver = TestPipelines.CountAndSum(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)), options: new() { Name = name, WindowState = WindowStateMode.Always }).Driver();
         driver.Push(new RecordBatch<TestEvent>("shardId-000000000001", new[] { new StreamRecord<TestEvent>(new TestEvent(1, 10, 5), SequenceNumber.Parse("49590338271490256608559692538361571095921575989136588898"), 3) }));
         driver.Push("b", new TestEvent(2, 20, 7), new TestEvent(3, 70, 1));
         for (int i = 0; i < extraBatches; i++)

@@ -17,7 +17,7 @@ public sealed class WindowStateTests
     private static void AssertSameAfterRestore<TResult>(Func<WindowedPipelineBuilder<View, View, string>, AggregatedPipelineBuilder<View, string, TResult>> aggregate, Func<TResult, object> show, int count = 400, int users = 150)
     {
         var pipeline = aggregate(StreamPipeline.Create<View>(new() { Name = "state", WindowState = WindowStateMode.Always })
-            .WithEventTime(v => v.Time).KeyBy(v => v.Page).Window(Windows.Tumbling(TimeSpan.FromMinutes(1))))
+            .WithEventTime(v => v.Time).KeyBy(v => v.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))))
             .To(new CollectingSink<WindowResult<string, TResult>>()).Build();
         var views = Views(count, users);
         var time = new FakeTimeProvider(T0);
@@ -54,7 +54,7 @@ public sealed class WindowStateTests
     public void Build_AlwaysWithAnAggregatorThatCannotSave_SaysWhatIsMissing()
     {
         var builder = StreamPipeline.Create<View>(new() { Name = "state", WindowState = WindowStateMode.Always })
-            .WithEventTime(v => v.Time).KeyBy(v => v.Page).Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .WithEventTime(v => v.Time).KeyBy(v => v.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(Aggregates.Custom<View, LastPage, string?, string?>(default))
             .To(Sinks.Discard<WindowResult<string, string?>>());
 
@@ -67,7 +67,7 @@ public sealed class WindowStateTests
     public void Build_AutoWithAnAggregatorThatCannotSave_RebuildsFromReplaysInstead()
     {
         var pipeline = StreamPipeline.Create<View>(new() { Name = "state" })
-            .WithEventTime(v => v.Time).KeyBy(v => v.Page).Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .WithEventTime(v => v.Time).KeyBy(v => v.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(Aggregates.Custom<View, LastPage, string?, string?>(default))
             .To(Sinks.Discard<WindowResult<string, string?>>())
             .Build();
@@ -78,11 +78,11 @@ public sealed class WindowStateTests
     [Fact]
     public void Restore_CheckpointOfOtherWindows_IsRefusedWithAMessage()
     {
-        var minute = TestPipelines.CountAndSum(Windows.Tumbling(TimeSpan.FromMinutes(1))).Driver();
+        var minute = TestPipelines.CountAndSum(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))).Driver();
         minute.Push(new TestEvent(1, 10, 1));
         var checkpoint = minute.CreateCheckpoint();
 
-        var error = Assert.Throws<InvalidOperationException>(() => TestPipelines.CountAndSum(Windows.Tumbling(TimeSpan.FromMinutes(5))).CreateProcessor(checkpoint));
+        var error = Assert.Throws<InvalidOperationException>(() => TestPipelines.CountAndSum(WindowSpec.Tumbling(TimeSpan.FromMinutes(5))).CreateProcessor(checkpoint));
 
         Assert.Contains("different windows", error.Message, StringComparison.Ordinal);
     }

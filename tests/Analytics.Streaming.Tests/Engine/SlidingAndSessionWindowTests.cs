@@ -7,7 +7,7 @@ public sealed class SlidingAndSessionWindowTests
     [Fact]
     public void Sliding_EventBelongsToEveryOverlappingWindow()
     {
-        var driver = TestPipelines.CountAndSum(Windows.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10))).Driver();
+        var driver = TestPipelines.CountAndSum(WindowSpec.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10))).Driver();
 
         driver.Push(new TestEvent(1, 25, 1));
         driver.Complete();
@@ -21,7 +21,7 @@ public sealed class SlidingAndSessionWindowTests
     [Fact]
     public void Session_EventsCloserThanGap_ShareOneSessionAndExactGapSplits()
     {
-        var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10))).Driver();
+        var driver = TestPipelines.CountAndSum(WindowSpec.Session(TimeSpan.FromSeconds(10))).Driver();
 
         driver.Push(new TestEvent(1, 100, 1), new TestEvent(1, 105, 1), new TestEvent(1, 114, 1), new TestEvent(1, 123, 1));
         driver.Complete();
@@ -29,7 +29,7 @@ public sealed class SlidingAndSessionWindowTests
         Assert.Equal(
             [new TimeWindow(TestEvent.At(100), TestEvent.At(133))],
             driver.Results.Select(r => r.Window));
-        var split = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10))).Driver();
+        var split = TestPipelines.CountAndSum(WindowSpec.Session(TimeSpan.FromSeconds(10))).Driver();
         split.Push(new TestEvent(1, 100, 1), new TestEvent(1, 110, 1));
         split.Complete();
         Assert.Equal(2, split.Results.Count);
@@ -38,7 +38,7 @@ public sealed class SlidingAndSessionWindowTests
     [Fact]
     public void Session_BridgingEvent_MergesTwoSessions()
     {
-        var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10)), outOfOrderness: TimeSpan.FromMinutes(5)).Driver();
+        var driver = TestPipelines.CountAndSum(WindowSpec.Session(TimeSpan.FromSeconds(10)), outOfOrderness: TimeSpan.FromMinutes(5)).Driver();
 
         driver.Push(new TestEvent(1, 100, 1), new TestEvent(1, 118, 2));
         driver.Push(new TestEvent(1, 109, 4));
@@ -52,7 +52,7 @@ public sealed class SlidingAndSessionWindowTests
     [Fact]
     public void Session_LateEventExtendsEmittedSession_NewExtentIsClosedAndReplacesOldOne()
     {
-        var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(2)).Driver();
+        var driver = TestPipelines.CountAndSum(WindowSpec.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(2)).Driver();
         driver.Push(new TestEvent(1, 100, 1), new TestEvent(1, 200, 1));
 
         driver.Push(new TestEvent(1, 108, 1));
@@ -68,7 +68,7 @@ public sealed class SlidingAndSessionWindowTests
     [Fact]
     public void Session_RecordInsideEmittedExtent_IsALateUpdateOfTheSameWindow()
     {
-        var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(2)).Driver();
+        var driver = TestPipelines.CountAndSum(WindowSpec.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(2)).Driver();
         driver.Push(new TestEvent(1, 100, 1), new TestEvent(1, 105, 1), new TestEvent(1, 200, 1));
 
         driver.Push(new TestEvent(1, 103, 1));
@@ -83,7 +83,7 @@ public sealed class SlidingAndSessionWindowTests
     [Fact]
     public void Session_ExtendedPastTheWatermarkWithinLateness_IsEmittedWhenTheWatermarkPassesItsNewEnd()
     {
-        var driver = TestPipelines.CountAndSum(Windows.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(10)).Driver();
+        var driver = TestPipelines.CountAndSum(WindowSpec.Session(TimeSpan.FromSeconds(10)), lateness: TimeSpan.FromMinutes(10)).Driver();
         driver.Push(new TestEvent(1, 100, 1), new TestEvent(2, 112, 1));
         Assert.Single(driver.Results);
 

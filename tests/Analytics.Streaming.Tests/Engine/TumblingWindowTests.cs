@@ -5,7 +5,7 @@ namespace Analytics.Streaming.Tests.Engine;
 
 public sealed class TumblingWindowTests
 {
-    private static readonly WindowSpec Minute = Windows.Tumbling(TimeSpan.FromMinutes(1));
+    private static readonly WindowSpec Minute = WindowSpec.Tumbling(TimeSpan.FromMinutes(1));
 
     [Fact]
     public void Process_EventsInTwoWindows_EmitsEachWindowWhenWatermarkPassesItsEnd()
@@ -166,7 +166,7 @@ public sealed class TumblingWindowTests
     [Fact]
     public void Tumbling_WithOffset_ShiftsBoundaries()
     {
-        var driver = TestPipelines.CountAndSum(Windows.Tumbling(TimeSpan.FromMinutes(1), offset: TimeSpan.FromSeconds(15))).Driver();
+        var driver = TestPipelines.CountAndSum(WindowSpec.Tumbling(TimeSpan.FromMinutes(1), offset: TimeSpan.FromSeconds(15))).Driver();
 
         driver.Push(new TestEvent(1, 10, 1), new TestEvent(1, 20, 1));
         driver.Complete();

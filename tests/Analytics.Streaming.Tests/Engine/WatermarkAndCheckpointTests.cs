@@ -5,7 +5,7 @@ namespace Analytics.Streaming.Tests.Engine;
 
 public sealed class WatermarkAndCheckpointTests
 {
-    private static readonly WindowSpec Minute = Windows.Tumbling(TimeSpan.FromMinutes(1));
+    private static readonly WindowSpec Minute = WindowSpec.Tumbling(TimeSpan.FromMinutes(1));
 
     [Fact]
     public void Watermark_SlowPartition_HoldsItBack()

@@ -25,7 +25,7 @@ public sealed class FanOutTests
     {
         var sink = new CollectingSink<WindowResult<int, long>>();
         return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store })
-            .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(Windows.Tumbling(TimeSpan.FromSeconds(20)))
+            .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(20)))
             .Aggregate(a => a.Count()).To(sink).Build(), sink);
     }
 
@@ -33,7 +33,7 @@ public sealed class FanOutTests
     {
         var sink = new CollectingSink<WindowResult<GlobalKey, double>>();
         return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store })
-            .WithEventTime(e => e.Time).Window(Windows.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)))
+            .WithEventTime(e => e.Time).Window(WindowSpec.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.Sum(e => (double)e.Value)).To(sink).Build(), sink);
     }
 
@@ -95,7 +95,7 @@ public sealed class FanOutTests
     public async Task RunAsync_OnePipelineFails_TheOthersStopAndTheFailureIsRethrown()
     {
         var failing = StreamPipeline.Create<TestEvent>(new() { Name = "failing" })
-            .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(Windows.Tumbling(TimeSpan.FromSeconds(5)))
+            .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(5)))
             .Aggregate(a => a.Count()).To(Sinks.Callback<WindowResult<int, long>>((_, _) => throw new IOException("sink down"))).Build();
         var counts = Counts("counts");
 

@@ -28,7 +28,7 @@ public sealed class OperatorTests
             .Where(c => !c.IsBot)
             .Select(c => c.Page.ToUpperInvariant())
             .KeyBy(p => p)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count()));
 
         var receipt = driver.Push(At(1, "/a"), At(2, "/a", bot: true), At(3, "/b"), At(4, "/a"));
@@ -47,13 +47,13 @@ public sealed class OperatorTests
             .Select(c => (c.Page, When: c.Time.AddMinutes(1)))
             .WithEventTime(p => p.When)
             .KeyBy(p => p.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count()));
         var before = Drive(StreamPipeline.Create<Click>(new() { Name = "ops" })
             .WithEventTime(c => c.Time)
             .Select(c => c.Page)
             .KeyBy(p => p)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count()));
 
         after.Push(At(10, "/a"));
@@ -73,13 +73,13 @@ public sealed class OperatorTests
             .WithEventTime(c => c.Time)
             .Enrich(campaigns, c => c.AdId, (c, campaign) => new CampaignClick(campaign.Name, c.Time))
             .KeyBy(c => c.Campaign)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count()));
         var left = Drive(StreamPipeline.Create<Click>(new() { Name = "ops" })
             .WithEventTime(c => c.Time)
             .Enrich(campaigns, c => c.AdId, (c, campaign) => new CampaignClick(campaign.Name, c.Time), new Campaign("(none)"))
             .KeyBy(c => c.Campaign)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count()));
 
         Click[] first = [At(1, "/", ad: 1), At(2, "/", ad: 3), At(3, "/", ad: 2)];
@@ -104,9 +104,9 @@ public sealed class OperatorTests
         var driver = Drive(StreamPipeline.Create<Click>(new() { Name = "top-pages" })
             .WithEventTime(c => c.Time)
             .KeyBy(c => c.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count())
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.TopN(3, r => r.Value, r => r.Key)));
 
         foreach (var batch in clicks.Chunk(50))
@@ -135,9 +135,9 @@ public sealed class OperatorTests
         var driver = Drive(StreamPipeline.Create<Click>(new() { Name = "q5" })
             .WithEventTime(c => c.Time)
             .KeyBy(c => c.AdId)
-            .Window(Windows.Sliding(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2)))
+            .Window(WindowSpec.Sliding(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2)))
             .Aggregate(a => a.Count())
-            .Window(Windows.Tumbling(TimeSpan.FromSeconds(2)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(2)))
             .Aggregate(a => a.MaxBy(r => r.Value, r => r.Key)));
 
         driver.Push(bids);
@@ -160,9 +160,9 @@ public sealed class OperatorTests
             => StreamPipeline.Create<Click>(new() { Name = "top-pages" })
                 .WithEventTime(c => c.Time)
                 .KeyBy(c => c.Page)
-                .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
                 .Aggregate(a => a.Count())
-                .Window(Windows.Tumbling(TimeSpan.FromMinutes(2)))
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(2)))
                 .Aggregate(a => a.TopN(2, r => r.Value, r => r.Key));
         var random = new Random(9);
         var clicks = Enumerable.Range(0, 1200).Select(i => At(i / 4, $"/p{random.Next(6)}")).ToArray();
@@ -197,10 +197,10 @@ public sealed class OperatorTests
         var builder = StreamPipeline.Create<Click>()
             .WithEventTime(c => c.Time)
             .KeyBy(c => c.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .AllowedLateness(TimeSpan.FromSeconds(30))
             .Aggregate(a => a.Count())
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.MaxBy(r => r.Value, r => r.Key))
             .To(Sinks.Discard<WindowResult<GlobalKey, Extreme<long, string>>>());
 
@@ -215,7 +215,7 @@ public sealed class OperatorTests
         var driver = Drive(StreamPipeline.Create<Click>(new() { Name = "ops" })
             .WithEventTime(c => c.Time)
             .KeyBy(c => c.Page)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(a => a.Count())
             .Where(r => r.Value >= 2));
 
@@ -231,7 +231,7 @@ public sealed class OperatorTests
     {
         var driver = Drive(StreamPipeline.Create<Click>(new() { Name = "ops" })
             .WithEventTime(c => c.Time)
-            .Window(Windows.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)))
+            .Window(WindowSpec.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.Max(c => c.Price).And(a.Min(c => c.Amount)).And(a.First(c => c.Time, c => c.User)).And(a.Last(c => c.Time, c => c.User))));
 
         driver.Push(
@@ -274,14 +274,14 @@ public sealed class OperatorTests
             .Where(c => !c.IsBot)
             .Select(c => c.Page)
             .KeyBy(p => p)
-            .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.Count()));
         var statics = Drive(StreamPipeline.Create<Click>(new() { Name = "ops" })
             .WithEventTime<ClickTime>()
             .Where<NotBot>()
             .Select<PageOf, string>()
             .KeyBy<Itself, string>()
-            .Window(Windows.Tumbling(TimeSpan.FromSeconds(10)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.Count()));
 
         foreach (var batch in clicks.Chunk(25))

@@ -23,7 +23,7 @@ public sealed class PipelineLoggingTests
 
         static StreamPipeline<TestEvent, int, long> Pipeline(ILoggerFactory logs, ICheckpointStore store)
             => StreamPipeline.Create<TestEvent>(new() { Name = "logged", LoggerFactory = logs, CheckpointStore = store, CheckpointInterval = TimeSpan.FromHours(1) })
-                .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(Windows.Tumbling(TimeSpan.FromMinutes(1)))
+                .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
                 .Aggregate(a => a.Count()).To(new CollectingSink<WindowResult<int, long>>()).Build();
     }
 

@@ -5,7 +5,7 @@ namespace Analytics.Streaming.Tests.Pipeline;
 
 public sealed class StreamPipelineTests
 {
-    private static readonly WindowSpec Minute = Windows.Tumbling(TimeSpan.FromMinutes(1));
+    private static readonly WindowSpec Minute = WindowSpec.Tumbling(TimeSpan.FromMinutes(1));
 
     private static (StreamPipeline<TestEvent, int, long> Pipeline, CollectingSink<WindowResult<int, long>> Sink) Counting(StreamPipelineOptions options, ISink<WindowResult<int, long>>? extraSink = null)
     {
@@ -249,8 +249,8 @@ public sealed class StreamPipelineTests
         var options = new StreamPipelineOptions { ChannelCapacity = setting == "capacity" ? 0 : 16, Name = setting == "name" ? " " : "p" };
         var window = setting switch
         {
-            "slide" => Windows.Sliding(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20)),
-            "size" => Windows.Tumbling(TimeSpan.Zero),
+            "slide" => WindowSpec.Sliding(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20)),
+            "size" => WindowSpec.Tumbling(TimeSpan.Zero),
             _ => Minute,
         };
         var builder = StreamPipeline.Create<TestEvent>(options).WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(window)
@@ -298,7 +298,7 @@ public sealed class StreamPipelineTests
             => StreamPipeline.Create<TestEvent>(new() { Name = "p", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(50) })
                 .WithEventTime(e => e.Time, maxOutOfOrderness: TimeSpan.FromSeconds(5))
                 .KeyBy(e => e.Key)
-                .Window(Windows.Sliding(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)))
+                .Window(WindowSpec.Sliding(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)))
                 .AllowedLateness(TimeSpan.FromSeconds(10))
                 .Emit(EmitMode.OnUpdate)
                 .Aggregate(a => a.Count())

@@ -242,9 +242,9 @@ public sealed class RestartProperties
     {
         var window = kind switch
         {
-            Kind.Tumbling => Windows.Tumbling(TimeSpan.FromSeconds(size)),
-            Kind.Sliding => Windows.Sliding(TimeSpan.FromSeconds(size), TimeSpan.FromSeconds(slide)),
-            _ => Windows.Session(TimeSpan.FromSeconds(size)),
+            Kind.Tumbling => WindowSpec.Tumbling(TimeSpan.FromSeconds(size)),
+            Kind.Sliding => WindowSpec.Sliding(TimeSpan.FromSeconds(size), TimeSpan.FromSeconds(slide)),
+            _ => WindowSpec.Session(TimeSpan.FromSeconds(size)),
         };
         return TestPipelines.CountAndSum(window, TimeSpan.FromSeconds(outOfOrderness), TimeSpan.FromSeconds(lateness), mode, IdleTimeout, new StreamPipelineOptions { Name = "restart", WindowState = state });
     }

@@ -56,23 +56,23 @@ public sealed class WindowOracleProperties
 
     [Property(MaxTest = 300, Arbitrary = [typeof(TumblingScenarios)])]
     public bool Tumbling_RandomOutOfOrderStreams_MatchOracle(Scenario s)
-        => Verify(s, Windows.Tumbling(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sliding(s.Batches, s.Size, s.Size, s.OutOfOrderness, s.Lateness));
+        => Verify(s, WindowSpec.Tumbling(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sliding(s.Batches, s.Size, s.Size, s.OutOfOrderness, s.Lateness));
 
     [Property(MaxTest = 300, Arbitrary = [typeof(HoppingScenarios)])]
     public bool Sliding_RandomOutOfOrderStreams_MatchOracle(Scenario s)
-        => Verify(s, Windows.Sliding(TimeSpan.FromSeconds(s.Size), TimeSpan.FromSeconds(s.Slide)), WindowOracle.Sliding(s.Batches, s.Size, s.Slide, s.OutOfOrderness, s.Lateness));
+        => Verify(s, WindowSpec.Sliding(TimeSpan.FromSeconds(s.Size), TimeSpan.FromSeconds(s.Slide)), WindowOracle.Sliding(s.Batches, s.Size, s.Slide, s.OutOfOrderness, s.Lateness));
 
     [Property(MaxTest = 300, Arbitrary = [typeof(SessionScenarios)])]
     public bool Session_RandomOutOfOrderStreams_MatchOracle(Scenario s)
-        => Verify(s, Windows.Session(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sessions(s.Batches, s.Size, s.OutOfOrderness, s.Lateness));
+        => Verify(s, WindowSpec.Session(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sessions(s.Batches, s.Size, s.OutOfOrderness, s.Lateness));
 
     [Property(MaxTest = 300, Arbitrary = [typeof(HoppingScenarios)])]
     public bool Sliding_UpdateMode_EndsWithSameTableAsCloseMode(Scenario s)
-        => Verify(s, Windows.Sliding(TimeSpan.FromSeconds(s.Size), TimeSpan.FromSeconds(s.Slide)), WindowOracle.Sliding(s.Batches, s.Size, s.Slide, s.OutOfOrderness, s.Lateness), EmitMode.OnUpdate);
+        => Verify(s, WindowSpec.Sliding(TimeSpan.FromSeconds(s.Size), TimeSpan.FromSeconds(s.Slide)), WindowOracle.Sliding(s.Batches, s.Size, s.Slide, s.OutOfOrderness, s.Lateness), EmitMode.OnUpdate);
 
     [Property(MaxTest = 300, Arbitrary = [typeof(SessionScenarios)])]
     public bool Session_UpdateMode_EndsWithSameTableAsCloseMode(Scenario s)
-        => Verify(s, Windows.Session(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sessions(s.Batches, s.Size, s.OutOfOrderness, s.Lateness), EmitMode.OnUpdate);
+        => Verify(s, WindowSpec.Session(TimeSpan.FromSeconds(s.Size)), WindowOracle.Sessions(s.Batches, s.Size, s.OutOfOrderness, s.Lateness), EmitMode.OnUpdate);
 
     public static class TumblingScenarios
     {

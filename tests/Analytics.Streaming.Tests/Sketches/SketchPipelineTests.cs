@@ -16,7 +16,7 @@ public sealed class SketchPipelineTests
         var pipeline = StreamPipeline.Create<View>()
             .WithEventTime(static v => v.Time)
             .KeyBy(static v => v.Page)
-            .Window(Windows.Sliding(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)))
+            .Window(WindowSpec.Sliding(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)))
             .Aggregate(static a => a.DistinctCount(static v => v.UserId, precision: 12))
             .To(new CollectingSink<WindowResult<string, long>>())
             .Build();
@@ -42,7 +42,7 @@ public sealed class SketchPipelineTests
         View[] views = Views(6_000);
         var pipeline = StreamPipeline.Create<View>()
             .WithEventTime(static v => v.Time)
-            .Window(Windows.Tumbling(TimeSpan.FromMinutes(2)))
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(2)))
             .Aggregate(static a => a.Quantiles(static v => v.LatencyMs).And(a.TopK(static v => v.Referrer, k: 3)))
             .To(new CollectingSink<WindowResult<GlobalKey, (QuantileSummary, TopKResult<string?>)>>())
             .Build();

@@ -238,7 +238,7 @@ public class KinesisToParquetBenchmarks
                 .Where(e => e.EventType == "view")
                 .Enrich(table, e => e.AdId, (e, campaign) => new CampaignView(campaign, e.EventTime))
                 .KeyBy(v => v.CampaignId)
-                .Window(Windows.Tumbling(TimeSpan.FromSeconds(1)))
+                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(1)))
                 .Aggregate(a => a.Count())
                 .To(Sinks.Discard<WindowResult<Guid, long>>())
                 .Build()

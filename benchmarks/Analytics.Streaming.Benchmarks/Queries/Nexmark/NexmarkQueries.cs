@@ -44,7 +44,7 @@ public static class NexmarkPipelines
                 .WithEventTime(e => clock.OffsetMs + e.TimeMs)
                 .Where(e => e.Kind == NexmarkKind.Bid)
                 .Select(e => e.Bid with { Price = NexmarkQuery.ToEuro(e.Bid.Price) })
-                .Window(Windows.Tumbling(Tumbling))
+                .Window(WindowSpec.Tumbling(Tumbling))
                 .Aggregate(a => a.Sum(b => b.Price))
                 .To(Sinks.Discard<WindowResult<GlobalKey, long>>())
                 .Build(),
@@ -59,7 +59,7 @@ public static class NexmarkPipelines
             clock => StreamPipeline.Create<NexmarkEvent>()
                 .WithEventTime(e => clock.OffsetMs + e.TimeMs)
                 .Where(e => e.Kind == NexmarkKind.Bid && e.Bid.Auction % NexmarkQuery.AuctionSkip == 0)
-                .Window(Windows.Tumbling(Tumbling))
+                .Window(WindowSpec.Tumbling(Tumbling))
                 .Aggregate(a => a.Sum(e => e.Bid.Price))
                 .To(Sinks.Discard<WindowResult<GlobalKey, long>>())
                 .Build(),
@@ -78,9 +78,9 @@ public static class NexmarkPipelines
                 .WithEventTime(e => clock.OffsetMs + e.TimeMs)
                 .Where(e => e.Kind == NexmarkKind.Bid)
                 .KeyBy(e => e.Bid.Auction)
-                .Window(Windows.Sliding(TimeSpan.FromMilliseconds(NexmarkQuery.HotItemsSizeMs), TimeSpan.FromMilliseconds(NexmarkQuery.HotItemsSlideMs)))
+                .Window(WindowSpec.Sliding(TimeSpan.FromMilliseconds(NexmarkQuery.HotItemsSizeMs), TimeSpan.FromMilliseconds(NexmarkQuery.HotItemsSlideMs)))
                 .Aggregate(a => a.Count())
-                .Window(Windows.Tumbling(TimeSpan.FromMilliseconds(NexmarkQuery.HotItemsSlideMs)))
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMilliseconds(NexmarkQuery.HotItemsSlideMs)))
                 .Aggregate(a => a.MaxBy(r => r.Value, r => r.Key))
                 .To(Sinks.Discard<WindowResult<GlobalKey, Extreme<long, long>>>())
                 .Build(),
@@ -95,7 +95,7 @@ public static class NexmarkPipelines
             clock => StreamPipeline.Create<NexmarkEvent>()
                 .WithEventTime(e => clock.OffsetMs + e.TimeMs)
                 .Where(e => e.Kind == NexmarkKind.Bid)
-                .Window(Windows.Tumbling(Tumbling))
+                .Window(WindowSpec.Tumbling(Tumbling))
                 .Aggregate(a => a.Max(e => e.Bid.Price))
                 .To(Sinks.Discard<WindowResult<GlobalKey, long>>())
                 .Build(),
@@ -110,7 +110,7 @@ public static class NexmarkPipelines
             clock => StreamPipeline.Create<NexmarkEvent>()
                 .WithEventTime(e => clock.OffsetMs + e.TimeMs)
                 .Where(e => e.Kind == NexmarkKind.Bid)
-                .Window(Windows.Tumbling(Tumbling))
+                .Window(WindowSpec.Tumbling(Tumbling))
                 .Aggregate(a => a.MaxBy(e => e.Bid.Price, e => e.Bid))
                 .To(Sinks.Discard<WindowResult<GlobalKey, Extreme<long, Bid>>>())
                 .Build(),

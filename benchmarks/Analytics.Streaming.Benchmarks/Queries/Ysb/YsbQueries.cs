@@ -28,7 +28,7 @@ public static class YsbPipelines
                 .Select(e => new AdView(e.AdId, e.EventTimeMs))
                 .Enrich(data.Table, v => v.AdId, (v, campaign) => new CampaignView(campaign, v.EventTimeMs))
                 .KeyBy(v => v.CampaignId)
-                .Window(Windows.Tumbling(Window))
+                .Window(WindowSpec.Tumbling(Window))
                 .Aggregate(a => a.Count())
                 .To(Sinks.Discard<WindowResult<Guid, long>>())
                 .Build(),
@@ -43,7 +43,7 @@ public static class YsbPipelines
             clock => StreamPipeline.Create<AdEvent>()
                 .WithEventTime(e => clock.OffsetMs + e.EventTimeMs, OutOfOrderness)
                 .Where(e => e.EventType == AdEventType.View)
-                .Window(Windows.Tumbling(Window))
+                .Window(WindowSpec.Tumbling(Window))
                 .Aggregate(a => a.Count())
                 .To(Sinks.Discard<WindowResult<GlobalKey, long>>())
                 .Build(),

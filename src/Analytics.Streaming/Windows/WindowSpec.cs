@@ -13,7 +13,10 @@ public enum WindowKind
     Session,
 }
 
-/// <summary>Describes how events are grouped into windows. Create one with <see cref="Windows"/>.</summary>
+/// <summary>
+/// Describes how events are grouped into windows: create one with <see cref="Tumbling"/>, <see cref="Sliding"/> or
+/// <see cref="Session"/>. Windows are half-open, <c>[start, end)</c>, in UTC event time.
+/// </summary>
 public sealed class WindowSpec
 {
     internal WindowSpec(WindowKind kind, TimeSpan size, TimeSpan slide, TimeSpan gap, TimeSpan offset)
@@ -42,6 +45,30 @@ public sealed class WindowSpec
 
     /// <summary>The longest window length or gap supported.</summary>
     public static TimeSpan MaxLength { get; } = TimeSpan.FromDays(366);
+
+    /// <summary>Fixed-size, non-overlapping windows aligned to the Unix epoch plus <paramref name="offset"/>.</summary>
+    /// <param name="size">The window length; longer than zero, at most 366 days.</param>
+    /// <param name="offset">Shifts the boundaries; zero by default, shorter than <paramref name="size"/>.</param>
+    /// <returns>The window specification.</returns>
+    public static WindowSpec Tumbling(TimeSpan size, TimeSpan offset = default) => new(WindowKind.Tumbling, size, size, TimeSpan.Zero, offset);
+
+    /// <summary>
+    /// Windows of <paramref name="size"/> starting every <paramref name="slide"/>. Internally each key keeps one
+    /// slice per greatest common divisor of size and slide, so an event costs the same whatever the ratio.
+    /// </summary>
+    /// <param name="size">The window length; longer than zero, at most 366 days.</param>
+    /// <param name="slide">The distance between window starts; longer than zero and at most <paramref name="size"/>.</param>
+    /// <param name="offset">Shifts the boundaries; zero by default, shorter than <paramref name="slide"/>.</param>
+    /// <returns>The window specification.</returns>
+    public static WindowSpec Sliding(TimeSpan size, TimeSpan slide, TimeSpan offset = default) => new(WindowKind.Sliding, size, slide, TimeSpan.Zero, offset);
+
+    /// <summary>
+    /// Session windows: a key's events closer than <paramref name="gap"/> to each other form one window
+    /// <c>[first event, last event + gap)</c>.
+    /// </summary>
+    /// <param name="gap">The inactivity gap; longer than zero, at most 366 days.</param>
+    /// <returns>The window specification.</returns>
+    public static WindowSpec Session(TimeSpan gap) => new(WindowKind.Session, TimeSpan.Zero, TimeSpan.Zero, gap, TimeSpan.Zero);
 
     /// <summary>Returns a short description such as <c>Sliding(size 00:05:00, slide 00:01:00)</c>.</summary>
     public override string ToString() => Kind switch
@@ -79,32 +106,4 @@ public sealed class WindowSpec
             throw new ArgumentOutOfRangeException(name, value, $"The window {name} must be longer than zero and at most {MaxLength.TotalDays} days; got {value}.");
         }
     }
-}
-
-/// <summary>Creates window specifications. Windows are half-open, <c>[start, end)</c>, in UTC event time.</summary>
-public static class Windows
-{
-    /// <summary>Fixed-size, non-overlapping windows aligned to the Unix epoch plus <paramref name="offset"/>.</summary>
-    /// <param name="size">The window length; longer than zero, at most 366 days.</param>
-    /// <param name="offset">Shifts the boundaries; zero by default, shorter than <paramref name="size"/>.</param>
-    /// <returns>The window specification.</returns>
-    public static WindowSpec Tumbling(TimeSpan size, TimeSpan offset = default) => new(WindowKind.Tumbling, size, size, TimeSpan.Zero, offset);
-
-    /// <summary>
-    /// Windows of <paramref name="size"/> starting every <paramref name="slide"/>. Internally each key keeps one
-    /// slice per greatest common divisor of size and slide, so an event costs the same whatever the ratio.
-    /// </summary>
-    /// <param name="size">The window length; longer than zero, at most 366 days.</param>
-    /// <param name="slide">The distance between window starts; longer than zero and at most <paramref name="size"/>.</param>
-    /// <param name="offset">Shifts the boundaries; zero by default, shorter than <paramref name="slide"/>.</param>
-    /// <returns>The window specification.</returns>
-    public static WindowSpec Sliding(TimeSpan size, TimeSpan slide, TimeSpan offset = default) => new(WindowKind.Sliding, size, slide, TimeSpan.Zero, offset);
-
-    /// <summary>
-    /// Session windows: a key's events closer than <paramref name="gap"/> to each other form one window
-    /// <c>[first event, last event + gap)</c>.
-    /// </summary>
-    /// <param name="gap">The inactivity gap; longer than zero, at most 366 days.</param>
-    /// <returns>The window specification.</returns>
-    public static WindowSpec Session(TimeSpan gap) => new(WindowKind.Session, TimeSpan.Zero, TimeSpan.Zero, gap, TimeSpan.Zero);
 }
