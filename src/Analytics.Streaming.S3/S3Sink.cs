@@ -1,9 +1,10 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.S3;
 
@@ -65,6 +66,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     private readonly KeyLayout<T> _layout;
     private readonly TimeProvider _time;
     private readonly Retrier _retrier;
+    private readonly ILogger _log;
     private readonly string _tablePrefix;
     private readonly string _errorPrefix;
     private readonly string _intentPrefix;
@@ -99,7 +101,8 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         _format = options.Format!;
         _layout = options.Layout;
         _time = options.TimeProvider;
-        _retrier = new Retrier(options.Retry, _store, _time);
+        _log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Analytics.Streaming.S3.S3Sink");
+        _retrier = new Retrier(options.Retry, _store, _time, _log, options.TableName);
         _tablePrefix = options.TableLocationPrefix;
         _errorPrefix = options.EffectiveErrorPrefix;
         _intentPrefix = options.IntentPrefix;
@@ -271,7 +274,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         }
 
         string logPrefix = $"{_intentPrefix}{IntentLog.EscapeWriter(_options.WriterId ?? pipelineName)}/";
-        using var activity = S3SinkTelemetry.Source.StartActivity("S3Sink.Restore");
+        using var activity = S3Telemetry.Source.StartActivity("S3Sink.Restore");
         activity?.SetTag("s3.intent_prefix", logPrefix);
         activity?.SetTag("checkpoint.id", checkpointId);
         IReadOnlyList<string> logs = [];
@@ -315,7 +318,8 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             {
                 await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: key), null, cancellationToken).ConfigureAwait(false);
                 _rolledBack++;
-                S3SinkTelemetry.ObjectsRolledBack.Add(1, _tableTag);
+                S3Telemetry.ObjectsRolledBack.Add(1, _tableTag);
+                S3Log.ObjectRolledBack(_log, _options.TableName, key);
             }
         }
 
@@ -525,7 +529,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             await LogIntentsAsync([target], [], cancellationToken).ConfigureAwait(false);
             target.Upload = await StartUploadAsync(target.Key, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _multipart);
-            S3SinkTelemetry.MultipartUploads.Add(1, _tableTag);
+            S3Telemetry.MultipartUploads.Add(1, _tableTag);
         }
 
         while (target.Buffer.Length >= _options.PartSize)
@@ -576,7 +580,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     {
         Debug.Assert(target.Logged || _logPrefix is null, "An object is uploaded before its key is in the intent log.");
         long started = Stopwatch.GetTimestamp();
-        using var activity = S3SinkTelemetry.Source.StartActivity("S3Sink.StoreObject");
+        using var activity = S3Telemetry.Source.StartActivity("S3Sink.StoreObject");
         target.Writer.Complete();
         target.Writer.Dispose();
         target.Size = target.Buffer.TotalWritten;
@@ -587,7 +591,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         {
             target.Upload = await StartUploadAsync(target.Key, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _multipart);
-            S3SinkTelemetry.MultipartUploads.Add(1, _tableTag);
+            S3Telemetry.MultipartUploads.Add(1, _tableTag);
             while (target.Buffer.Length >= _options.PartSize)
             {
                 await UploadPartAsync(target, _options.PartSize, cancellationToken).ConfigureAwait(false);
@@ -614,7 +618,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         }
 
         target.Stored = true;
-        S3SinkTelemetry.UploadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tableTag);
+        S3Telemetry.StoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _tableTag);
     }
 
     private void Closed(OpenObject target)
@@ -623,9 +627,10 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         _objects++;
         _records += target.Records;
         _bytes += target.Size;
-        S3SinkTelemetry.Objects.Add(1, _tableTag);
-        S3SinkTelemetry.Records.Add(target.Records, _tableTag);
-        S3SinkTelemetry.Bytes.Add(target.Size, _tableTag);
+        S3Telemetry.Objects.Add(1, _tableTag);
+        S3Telemetry.Records.Add(target.Records, _tableTag);
+        S3Telemetry.Bytes.Add(target.Size, _tableTag);
+        S3Log.ObjectStored(_log, _options.TableName, target.Key, target.Records, target.Size);
     }
 
     private void Discard(OpenObject target)
@@ -677,7 +682,8 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         errors.Buffer.WriteByte((byte)'\n');
         errors.Records++;
         _errorRecords++;
-        S3SinkTelemetry.ErrorRecords.Add(1, _tableTag);
+        S3Telemetry.ErrorRecords.Add(1, _tableTag);
+        S3Log.RecordToErrorPrefix(_log, _options.TableName, errorCode, message);
     }
 
     private ReadOnlyMemory<byte> ErrorPayloadOf(T item)
@@ -808,17 +814,3 @@ public sealed record S3SinkStatistics(
     long Retries,
     int OpenObjects,
     long ObjectsRolledBack);
-
-/// <summary>The package's telemetry: meter and activity source <c>Analytics.Streaming.S3</c>; instruments are tagged with <c>table</c>.</summary>
-internal static class S3SinkTelemetry
-{
-    public static readonly Meter Meter = new("Analytics.Streaming.S3");
-    public static readonly ActivitySource Source = new("Analytics.Streaming.S3");
-    public static readonly Counter<long> Objects = Meter.CreateCounter<long>("analytics.s3.objects", "{object}", "Objects stored.");
-    public static readonly Counter<long> Records = Meter.CreateCounter<long>("analytics.s3.records", "{record}", "Records in stored objects.");
-    public static readonly Counter<long> Bytes = Meter.CreateCounter<long>("analytics.s3.bytes", "By", "Bytes of stored objects.");
-    public static readonly Counter<long> ErrorRecords = Meter.CreateCounter<long>("analytics.s3.error_records", "{record}", "Records sent to the error prefix.");
-    public static readonly Counter<long> ObjectsRolledBack = Meter.CreateCounter<long>("analytics.s3.objects_rolled_back", "{object}", "Keys of unsaved checkpoints deleted when a pipeline restarts.");
-    public static readonly Counter<long> MultipartUploads = Meter.CreateCounter<long>("analytics.s3.multipart_uploads", "{upload}", "Objects uploaded in parts.");
-    public static readonly Histogram<double> UploadDuration = Meter.CreateHistogram<double>("analytics.s3.close_duration", "ms", "Time to close and store an object.");
-}

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Analytics.Streaming.S3;
 
 /// <summary>Settings of an <see cref="S3Sink{T}"/>: where objects go, how keys look, when objects roll, how requests retry.</summary>
@@ -65,8 +67,17 @@ public sealed class S3SinkOptions<T>
     /// <summary>Gets or sets how many objects <see cref="S3Sink{T}.FlushAsync"/> finishes and uploads at once. Default 4; 1 to 64.</summary>
     public int MaxConcurrentUploads { get; set; } = 4;
 
-    /// <summary>Gets or sets the retry policy for store requests.</summary>
+    /// <summary>
+    /// Gets or sets how store requests are retried: what the store calls transient (<see cref="IObjectStore.IsTransient"/>:
+    /// throttling, 5xx, timeouts, dropped connections) is retried with exponential backoff and full jitter, bounded by
+    /// attempts and time; any other failure surfaces at once. Default: <see cref="RetryOptions"/>' defaults (40 attempts,
+    /// 200 ms base, 10 s largest wait, 2 minutes). The AWS SDK client retries on its own too (its <c>MaxErrorRetry</c>);
+    /// these retries come on top.
+    /// </summary>
     public RetryOptions Retry { get; set; } = new();
+
+    /// <summary>Gets or sets where the sink logs (event ids 3000-3999: retries, objects stored, records sent to the error prefix, rollbacks). Default <see langword="null"/>: no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Gets or sets the key prefix of records that cannot be stored (partitioned, named or converted); by default <c>{Prefix}{zone}/errors/{TableName}/</c> (outside the table, so queries never read it).</summary>
     public string? ErrorPrefix { get; set; }

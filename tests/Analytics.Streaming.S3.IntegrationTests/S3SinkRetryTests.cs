@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
+using Analytics.Streaming.Kinesis.Tests.Support;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.S3.IntegrationTests;
@@ -36,7 +38,10 @@ public sealed class S3SinkRetryTests(S3Fixture s3)
         var time = new FakeTimeProvider(Clicks.Start);
         var clock = new TimerDrivenClock(time);
         var store = new OutageStore(new LocalFolderObjectStore(root), time);
-        await using var sink = new S3Sink<Click>(Options(store, clock));
+        var logs = new CapturingLoggerFactory();
+        var options = Options(store, clock);
+        options.LoggerFactory = logs;
+        await using var sink = new S3Sink<Click>(options);
         var clicks = Clicks.Make(200, hours: 2);
         await sink.RestoreAsync("clicks-pipeline", 0, Ct);
         var outageStart = time.GetUtcNow();
@@ -56,6 +61,8 @@ public sealed class S3SinkRetryTests(S3Fixture s3)
         Assert.True(time.GetUtcNow() - outageStart >= TimeSpan.FromSeconds(60), $"the work ended {time.GetUtcNow() - outageStart} into the outage");
         Assert.True(store.Failures > 10, $"only {store.Failures} calls failed");
         Assert.Equal(store.Failures, sink.Statistics.Retries);
+        Assert.Equal(store.Failures, logs.Entries.Count(e => e.EventId.Id == 3001 && e.Level == LogLevel.Warning && e.Exception is IOException));
+        Assert.Equal(6, logs.Entries.Count(e => e.EventId.Id == 3002));
         var files = Directory.GetFiles(Path.Combine(root, "lake/processed/clicks"), "*.jsonl", SearchOption.AllDirectories);
         var stored = files.SelectMany(File.ReadAllLines).Select(l => JsonSerializer.Deserialize(l, TestJson.Default.Click)!).OrderBy(c => c.UserId);
         Assert.Equal(clicks, stored);
