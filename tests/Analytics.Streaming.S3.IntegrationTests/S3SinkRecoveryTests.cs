@@ -385,46 +385,16 @@ public sealed class CrashingStore(IObjectStore inner, string tablePrefix) : Forw
 
     public override bool IsTransient(Exception exception) => exception is not SimulatedCrashException && base.IsTransient(exception);
 
-    public override Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
-    {
-        Gate();
-        if (_armed && key.StartsWith(tablePrefix, StringComparison.Ordinal) && Interlocked.Decrement(ref _budget) < 0)
-        {
-            _crashed = true;
-            throw new SimulatedCrashException();
-        }
-
-        return base.PutObjectAsync(key, content, contentType, cancellationToken);
-    }
-
-    public override Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
-    {
-        Gate();
-        return base.StartMultipartUploadAsync(key, contentType, cancellationToken);
-    }
-
-    public override Task DeleteObjectAsync(string key, CancellationToken cancellationToken)
-    {
-        Gate();
-        return base.DeleteObjectAsync(key, cancellationToken);
-    }
-
-    public override Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken)
-    {
-        Gate();
-        return base.GetObjectAsync(key, cancellationToken);
-    }
-
-    public override Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken)
-    {
-        Gate();
-        return base.ListKeysAsync(prefix, cancellationToken);
-    }
-
-    private void Gate()
+    protected override void BeforeCall(StoreCall call, string key)
     {
         if (_crashed)
         {
+            throw new SimulatedCrashException();
+        }
+
+        if (call == StoreCall.Put && _armed && key.StartsWith(tablePrefix, StringComparison.Ordinal) && Interlocked.Decrement(ref _budget) < 0)
+        {
+            _crashed = true;
             throw new SimulatedCrashException();
         }
     }

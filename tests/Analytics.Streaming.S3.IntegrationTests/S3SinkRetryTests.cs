@@ -101,37 +101,7 @@ public sealed class S3SinkRetryTests(S3Fixture s3)
 
         public void FailUntil(DateTimeOffset until) => Interlocked.Exchange(ref _untilTicks, until.UtcTicks);
 
-        public override Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
-        {
-            Gate();
-            return base.PutObjectAsync(key, content, contentType, cancellationToken);
-        }
-
-        public override Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
-        {
-            Gate();
-            return base.StartMultipartUploadAsync(key, contentType, cancellationToken);
-        }
-
-        public override Task DeleteObjectAsync(string key, CancellationToken cancellationToken)
-        {
-            Gate();
-            return base.DeleteObjectAsync(key, cancellationToken);
-        }
-
-        public override Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken)
-        {
-            Gate();
-            return base.GetObjectAsync(key, cancellationToken);
-        }
-
-        public override Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken)
-        {
-            Gate();
-            return base.ListKeysAsync(prefix, cancellationToken);
-        }
-
-        private void Gate()
+        protected override void BeforeCall(StoreCall call, string key)
         {
             if (time.GetUtcNow().UtcTicks < Interlocked.Read(ref _untilTicks))
             {

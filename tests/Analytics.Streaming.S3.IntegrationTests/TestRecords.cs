@@ -57,28 +57,30 @@ public sealed class FlakyStore(IObjectStore inner, int failures) : ForwardingSto
 {
     private int _remaining = failures;
 
-    public override Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
+    protected override void BeforeCall(StoreCall call, string key)
     {
-        Fail();
-        return base.PutObjectAsync(key, content, contentType, cancellationToken);
-    }
-
-    public override Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
-    {
-        Fail();
-        return base.StartMultipartUploadAsync(key, contentType, cancellationToken);
-    }
-
-    private void Fail()
-    {
-        if (Interlocked.Decrement(ref _remaining) >= 0)
+        if (call is StoreCall.Put or StoreCall.StartMultipartUpload && Interlocked.Decrement(ref _remaining) >= 0)
         {
             throw new IOException("Simulated dropped connection.");
         }
     }
 }
 
-/// <summary>An <see cref="IObjectStore"/> that passes every call to another; tests override what they change.</summary>
+/// <summary>The calls of an <see cref="IObjectStore"/>, as <see cref="ForwardingStore.BeforeCall"/> names them.</summary>
+public enum StoreCall
+{
+    Put,
+    StartMultipartUpload,
+    Get,
+    List,
+    Delete,
+    AbortMultipartUploads,
+}
+
+/// <summary>
+/// An <see cref="IObjectStore"/> that passes every call to another after <see cref="BeforeCall"/>, where tests inject
+/// failures; tests override what else they change.
+/// </summary>
 public abstract class ForwardingStore(IObjectStore inner) : IObjectStore
 {
     public IObjectStore Inner => inner;
@@ -90,16 +92,45 @@ public abstract class ForwardingStore(IObjectStore inner) : IObjectStore
     public virtual bool IsValidKey(string key, [NotNullWhen(false)] out string? reason) => inner.IsValidKey(key, out reason);
 
     public virtual Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
-        => inner.PutObjectAsync(key, content, contentType, cancellationToken);
+    {
+        BeforeCall(StoreCall.Put, key);
+        return inner.PutObjectAsync(key, content, contentType, cancellationToken);
+    }
 
     public virtual Task<IMultipartUpload> StartMultipartUploadAsync(string key, string contentType, CancellationToken cancellationToken)
-        => inner.StartMultipartUploadAsync(key, contentType, cancellationToken);
+    {
+        BeforeCall(StoreCall.StartMultipartUpload, key);
+        return inner.StartMultipartUploadAsync(key, contentType, cancellationToken);
+    }
 
-    public virtual Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken) => inner.GetObjectAsync(key, cancellationToken);
+    public virtual Task<byte[]?> GetObjectAsync(string key, CancellationToken cancellationToken)
+    {
+        BeforeCall(StoreCall.Get, key);
+        return inner.GetObjectAsync(key, cancellationToken);
+    }
 
-    public virtual Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken) => inner.ListKeysAsync(prefix, cancellationToken);
+    public virtual Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken)
+    {
+        BeforeCall(StoreCall.List, prefix);
+        return inner.ListKeysAsync(prefix, cancellationToken);
+    }
 
-    public virtual Task DeleteObjectAsync(string key, CancellationToken cancellationToken) => inner.DeleteObjectAsync(key, cancellationToken);
+    public virtual Task DeleteObjectAsync(string key, CancellationToken cancellationToken)
+    {
+        BeforeCall(StoreCall.Delete, key);
+        return inner.DeleteObjectAsync(key, cancellationToken);
+    }
 
-    public virtual Task AbortMultipartUploadsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken) => inner.AbortMultipartUploadsAsync(keys, cancellationToken);
+    public virtual Task AbortMultipartUploadsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        BeforeCall(StoreCall.AbortMultipartUploads, string.Empty);
+        return inner.AbortMultipartUploadsAsync(keys, cancellationToken);
+    }
+
+    /// <summary>Runs before every call is passed on; throw here to make the call fail.</summary>
+    /// <param name="call">Which call.</param>
+    /// <param name="key">Its key (the prefix of a listing; empty for aborts).</param>
+    protected virtual void BeforeCall(StoreCall call, string key)
+    {
+    }
 }
