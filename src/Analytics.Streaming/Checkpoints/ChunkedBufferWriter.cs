@@ -28,9 +28,19 @@ internal sealed class ChunkedBufferWriter : IBufferWriter<byte>, IDisposable
         WrittenCount += count;
     }
 
-    public Memory<byte> GetMemory(int sizeHint = 0) => _current.AsMemory(Ensure(sizeHint));
+    // Ensure first, then read _current: Ensure may replace it, and `_current.AsSpan(Ensure(...))` would read the
+    // field before the call and hand out the full chunk it just retired.
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        int start = Ensure(sizeHint);
+        return _current.AsMemory(start);
+    }
 
-    public Span<byte> GetSpan(int sizeHint = 0) => _current.AsSpan(Ensure(sizeHint));
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        int start = Ensure(sizeHint);
+        return _current.AsSpan(start);
+    }
 
     public byte[] ToArray()
     {

@@ -34,6 +34,30 @@ public sealed class WindowStateTests
         Assert.Equal(original.Results.Select(r => (r.Id, r.RecordCount, show(r.Value))), restored.Results.Select(r => (r.Id, r.RecordCount, show(r.Value))));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(200)]
+    [InlineData(10_000)]
+    public void Restore_IntegerKeys_ManyKeys_SameResults(int keys)
+    {
+        var pipeline = StreamPipeline.Create<(int Key, long Value, DateTimeOffset Time)>(new() { Name = "int-keys", WindowState = WindowStateMode.Always })
+            .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
+            .Aggregate(a => a.Count().And(a.Sum(e => e.Value)))
+            .To(new CollectingSink<WindowResult<int, (long, long)>>()).Build();
+        var events = Enumerable.Range(0, keys * 4).Select(i => (Key: i % keys, Value: (long)i, Time: T0.AddMilliseconds(i % 1000))).ToArray();
+        var original = new PipelineTestDriver<(int Key, long Value, DateTimeOffset Time), int, (long, long)>(pipeline, new FakeTimeProvider(T0));
+        original.Push(events[..(events.Length / 2)]);
+
+        var restored = new PipelineTestDriver<(int Key, long Value, DateTimeOffset Time), int, (long, long)>(pipeline, new FakeTimeProvider(T0), PipelineCheckpoint.Parse(original.CreateCheckpoint().ToBytes()));
+        original.Push(events[(events.Length / 2)..]);
+        restored.Push(events[(events.Length / 2)..]);
+        original.Complete();
+        restored.Complete();
+
+        Assert.Equal(keys, original.Results.Count);
+        Assert.Equal(original.Results.Select(r => (r.Id, r.RecordCount, r.Value)), restored.Results.Select(r => (r.Id, r.RecordCount, r.Value)));
+    }
+
     [Fact]
     public void Restore_CountSumMinMaxAverage_SameResults()
         => AssertSameAfterRestore(w => w.Aggregate(a => a.Count().And(a.Sum(v => v.Latency)).And(a.Min(v => v.Latency)).And(a.Max(v => v.Latency)).And(a.Average(v => v.Latency)).And(a.Sum(v => v.Bytes))), v => v);
