@@ -138,13 +138,6 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
         activity?.SetTag("aws.dynamodb.table_names", _table);
         activity?.SetTag("checkpoint.id", checkpoint.Id);
         byte[] bytes = checkpoint.ToBytes();
-        var previous = await ReadHeadAsync(pipeline, cancellationToken).ConfigureAwait(false);
-        if (previous is not null && previous.Id >= checkpoint.Id)
-        {
-            DynamoDbLog.CheckpointNotNewer(_logger, _table, pipeline, checkpoint.Id, previous.Id);
-            return;
-        }
-
         bool inline = bytes.Length <= _options.ChunkSize;
         int chunks = inline ? 0 : (bytes.Length + _options.ChunkSize - 1) / _options.ChunkSize;
         string snapshot = string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Id:D19}-{Guid.NewGuid():N}");
@@ -176,17 +169,28 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
             ConditionExpression = "attribute_not_exists(#id) OR #id < :id",
             ExpressionAttributeNames = new Dictionary<string, string> { ["#id"] = "checkpointId" },
             ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":id"] = Number(checkpoint.Id) },
+
+            // The previous head comes back with the write at no extra cost: it says whether old chunks need deleting.
+            ReturnValues = ReturnValue.ALL_OLD,
+            ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
         };
+        PutItemResponse response;
         try
         {
-            await _retry.ExecuteAsync(async (state, ct) => await state.Client.PutItemAsync(state.Put, ct).ConfigureAwait(false), (Client: _client, Put: put), cancellationToken).ConfigureAwait(false);
+            response = await _retry.ExecuteAsync(async (state, ct) => await state.Client.PutItemAsync(state.Put, ct).ConfigureAwait(false), (Client: _client, Put: put), cancellationToken).ConfigureAwait(false);
         }
-        catch (ConditionalCheckFailedException)
+        catch (ConditionalCheckFailedException ex)
         {
-            // Another writer saved a newer (or the same) checkpoint meanwhile: ours is not needed, nor are its chunks.
-            DynamoDbLog.CheckpointNotNewer(_logger, _table, pipeline, checkpoint.Id, -1);
+            // The table holds the same or a newer checkpoint (a stale writer, or a save repeated): ours is not needed,
+            // nor are its chunks, which no head names. Only our own chunks are deleted.
+            long stored = ex.Item is { } current && current.TryGetValue("checkpointId", out var id) && long.TryParse(id.N, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed) ? parsed : -1;
+            DynamoDbLog.CheckpointNotNewer(_logger, _table, pipeline, checkpoint.Id, stored);
             DynamoDbCheckpointInstruments.NotNewer.Add(1, _tableTag);
-            await CleanUpAsync(pipeline, checkpoint.Id, keepSnapshot: null, cancellationToken).ConfigureAwait(false);
+            if (chunks > 0)
+            {
+                await DeleteOwnChunksAsync(pipeline, snapshot, chunks, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -197,7 +201,7 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
         bool sweep;
         lock (_sweptGate)
         {
-            sweep = _swept.Add(pipeline) || chunks > 0 || previous is { Chunks: > 0 };
+            sweep = _swept.Add(pipeline) || chunks > 0 || (response.Attributes is { } previous && previous.TryGetValue("chunks", out var old) && old.N is not (null or "0"));
         }
 
         if (sweep)
@@ -334,8 +338,32 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
         }
     }
 
+    /// <summary>Deletes the chunks of a snapshot whose head write lost; best effort (a later save's clean-up catches what is left).</summary>
+    private async ValueTask DeleteOwnChunksAsync(string pipeline, string snapshot, int chunks, CancellationToken cancellationToken)
+    {
+        try
+        {
+            for (int first = 0; first < chunks; first += MaxBatchItems)
+            {
+                var requests = new List<WriteRequest>(MaxBatchItems);
+                for (int n = first; n < Math.Min(chunks, first + MaxBatchItems); n++)
+                {
+                    requests.Add(new WriteRequest { DeleteRequest = new DeleteRequest { Key = Key(pipeline, ChunkKey(snapshot, n)) } });
+                }
+
+                await WriteBatchAsync(requests, cancellationToken).ConfigureAwait(false);
+            }
+
+            DynamoDbCheckpointInstruments.ChunksDeleted.Add(chunks, _tableTag);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            DynamoDbLog.CheckpointCleanupFailed(_logger, _table, pipeline, ex);
+        }
+    }
+
     /// <summary>Deletes chunks of snapshots of checkpoints up to <paramref name="checkpointId"/> other than <paramref name="keepSnapshot"/>; best effort.</summary>
-    private async ValueTask CleanUpAsync(string pipeline, long checkpointId, string? keepSnapshot, CancellationToken cancellationToken)
+    private async ValueTask CleanUpAsync(string pipeline, long checkpointId, string keepSnapshot, CancellationToken cancellationToken)
     {
         try
         {
@@ -390,7 +418,7 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
     }
 
     /// <summary>Whether a chunk key belongs to a snapshot of an older checkpoint, or an abandoned one of the same checkpoint.</summary>
-    internal static bool IsDoomed(string sortKey, long checkpointId, string? keepSnapshot)
+    internal static bool IsDoomed(string sortKey, long checkpointId, string keepSnapshot)
     {
         // chunk#{19-digit id}-{32 hex}#{n}
         var rest = sortKey.AsSpan(ChunkPrefix.Length);

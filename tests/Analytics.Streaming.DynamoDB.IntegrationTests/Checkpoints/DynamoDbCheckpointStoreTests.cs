@@ -70,9 +70,12 @@ public sealed class DynamoDbCheckpointStoreTests(DynaliteServer dynalite)
         await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 2), Ct);
 
         await store.SaveAsync(Checkpoint(keys: 500), Ct);
-        await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 2), Ct);
+        await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 2), Ct); // the same id again: its chunks must not replace or delete the stored ones
 
-        Assert.Equal(3, (await store.LoadAsync("p", Ct))!.Id);
+        var loaded = await store.LoadAsync("p", Ct);
+        Assert.Equal(3, loaded!.Id);
+        int size = loaded.ToBytes().Length;
+        Assert.Equal(size <= chunkSize ? 0 : (size + chunkSize - 1) / chunkSize, await CountChunksAsync(client, store.TableNameForTests, "p"));
     }
 
     [Fact]
