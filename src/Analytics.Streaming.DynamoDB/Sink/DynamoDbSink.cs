@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
@@ -186,9 +187,13 @@ public sealed class DynamoDbSink<T> : ISink<T>
     /// <summary>Keeps the newest entry of a key: the higher version, or on a tie the later one.</summary>
     private void Add(Pending entry)
     {
-        if (!_buffer.TryGetValue(entry.KeyText, out var existing) || existing.Version <= entry.Version)
+        // The buffer key puts the partition key's length first, so no pair of key values can collide ("a|b" + "c" vs "a" + "b|c").
+        var pk = entry.Key[_map.PartitionKey.Name];
+        string pkText = pk.S ?? pk.N;
+        string bufferKey = string.Concat(pkText.Length.ToString(CultureInfo.InvariantCulture), ":", entry.KeyText);
+        if (!_buffer.TryGetValue(bufferKey, out var existing) || existing.Version <= entry.Version)
         {
-            _buffer[entry.KeyText] = entry;
+            _buffer[bufferKey] = entry;
         }
     }
 

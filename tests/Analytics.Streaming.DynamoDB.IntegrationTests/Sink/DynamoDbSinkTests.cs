@@ -163,6 +163,24 @@ public sealed class DynamoDbSinkTests(DynaliteServer dynalite)
         Assert.Equal(1, sink.Statistics.Requests);
     }
 
+    [Fact]
+    public async Task WriteAsync_KeysWhoseTextsLookAlike_StayDistinctItems()
+    {
+        using var client = DynamoDbTestKit.Client(dynalite);
+        var map = DynamoDbItemMap.For<(string Pk, string Sk, long V)>()
+            .PartitionKey("pk", r => r.Pk)
+            .SortKey("sk", r => r.Sk)
+            .Version(r => r.V)
+            .Build();
+        string table = await CreateTableAsync(client, map);
+        await using var sink = new DynamoDbSink<(string, string, long)>(client, new() { TableName = table, Map = map });
+
+        await sink.WriteAsync(new[] { ("a|b", "c", 2L), ("a", "b|c", 1L) }, Ct);
+        await sink.FlushAsync(Ct);
+
+        Assert.Equal(2, (await DynamoDbTestKit.ScanAsync(client, table, Ct)).Count);
+    }
+
     [Theory]
     [InlineData(DynamoDbWriteMode.Versioned)]
     [InlineData(DynamoDbWriteMode.Batch)]
