@@ -122,6 +122,48 @@ public sealed class DynamoDbCheckpointStoreTests(DynaliteServer dynalite)
     }
 
     [Fact]
+    public async Task SaveAsync_ThrottlingServerErrorsAndUnprocessedChunks_AreRetriedUntilTheSnapshotIsWhole()
+    {
+        using var plain = DynamoDbTestKit.Client(dynalite);
+        string table = DynaliteServer.NewTableName("checkpoints");
+        await DynamoDbTestKit.CreateTableAsync(plain, DynamoDbCheckpointStore.CreateTableRequest(table), Ct);
+        var keptOnce = new HashSet<string>(StringComparer.Ordinal);
+        var handler = new DynamoDbFaultHandler
+        {
+            Decide = (operation, _, call) => (operation, call % 3) switch
+            {
+                ("PutItem", 0) or ("BatchWriteItem", 1) => Fault.Throttle,
+                ("GetItem", 2) or ("Query", 0) => Fault.ServerError,
+                _ => Fault.None,
+            },
+            KeepBack = item => item["sk"]!["S"]!.GetValue<string>() is { } sk && sk.EndsWith('3') && keptOnce.Add(sk),
+        };
+        using var client = DynamoDbTestKit.Client(dynalite, handler);
+        var store = new DynamoDbCheckpointStore(client, new() { TableName = table, ChunkSize = 1024, Retry = DynamoDbTestKit.FastRetry() });
+        var checkpoint = Checkpoint(keys: 1500);
+
+        await store.SaveAsync(checkpoint, Ct);
+        var loaded = await store.LoadAsync("p", Ct);
+
+        Assert.Equal(checkpoint.ToBytes(), loaded!.ToBytes());
+        Assert.True(handler.Injected > 0);
+        Assert.True(handler.Unprocessed > 0);
+    }
+
+    [Theory]
+    [InlineData("", 1024, "TableName")]
+    [InlineData("table", 100, "ChunkSize")]
+    [InlineData("table", 400_000, "ChunkSize")]
+    public void Options_OutOfRange_NameTheSetting(string table, int chunkSize, string setting)
+    {
+        using var client = DynamoDbTestKit.Client(dynalite);
+
+        var error = Assert.Throws<ArgumentException>(() => new DynamoDbCheckpointStore(client, new() { TableName = table, ChunkSize = chunkSize }));
+
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SaveAsync_SmallAfterLarge_DeletesTheLargeSnapshotsChunks()
     {
         using var client = DynamoDbTestKit.Client(dynalite);
