@@ -26,7 +26,12 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task ThreeWorkers_OneKilledMidStream_NothingLost_NothingCountedTwice()
+    public Task ThreeWorkers_OneKilledMidStream_NothingLost_NothingCountedTwice() => RunAsync(reshard: false);
+
+    [Fact]
+    public Task ThreeWorkers_SplitAndMergeMidStream_ThenOneKilled_NothingLost_NothingCountedTwice() => RunAsync(reshard: true);
+
+    private async Task RunAsync(bool reshard)
     {
         string stream = KinesaliteServer.NewStreamName("leases-e2e");
         string table = DynaliteServer.NewTableName("leases-e2e");
@@ -45,19 +50,29 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
         await WriteAsync(stream, written, 400, 400);
         await WaitUntilAsync(() => run.Distinct >= 500, "the workers consuming");
 
+        if (reshard)
+        {
+            // Split one shard and merge two others while the workers read: parents must be read to their end (and
+            // their windows closed) before their children start, whoever holds which lease.
+            await kinesalite.Admin.SplitShardInHalfAsync(stream, shards[0].ShardId, Ct);
+            await kinesalite.Admin.MergeShardsAsync(stream, shards[2].ShardId, shards[3].ShardId, Ct);
+            await WriteAsync(stream, written, 800, 200);
+            await WaitUntilAsync(() => run.Distinct >= 900, "the workers consuming the children");
+        }
+
         // Kill the worker holding the most shards, mid-stream.
         var victim = workers.OrderByDescending(w => w.Coordinator.HeldLeases.Count).First();
         var victimShards = victim.Coordinator.HeldLeases.Select(l => l.LeaseKey).ToHashSet(StringComparer.Ordinal);
         var killedAt = Stopwatch.GetTimestamp();
         victim.Kill();
-        await WriteAsync(stream, written, 800, 400);
+        await WriteAsync(stream, written, 1000, 400);
 
         var survivors = workers.Where(w => w != victim).ToList();
         await WaitUntilAsync(() => survivors.Sum(w => w.Coordinator.HeldLeases.Count) == 4, "the survivors holding every shard");
         var takeover = Stopwatch.GetElapsedTime(killedAt);
 
         // A record far in the future on every shard closes every window; then every count must add up.
-        foreach (var shard in shards)
+        foreach (var shard in (await kinesalite.Admin.ListShardsAsync(stream, Ct)).Where(s => !s.IsClosed))
         {
             await kinesalite.Admin.PutRecordAsync(stream, "end", Encoding.UTF8.GetBytes($"end|{(T0 + TimeSpan.FromHours(1)).ToUnixTimeMilliseconds()}|-1"), shard.StartingHashKey.ToString(CultureInfo.InvariantCulture), Ct);
         }
@@ -92,14 +107,35 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
         Assert.All(leases, l => Assert.Null(l.LeaseOwner));
         foreach (var lease in leases)
         {
-            var saved = await run.Checkpoints.LoadAsync($"{PipelineName}/{lease.LeaseKey}", Ct);
-            Assert.Equal(saved?.FindPartition(lease.LeaseKey)?.ResumeAfter, lease.Checkpoint.ToResumePosition(lease.LeaseKey));
+            var saved = (await run.Checkpoints.LoadAsync($"{PipelineName}/{lease.LeaseKey}", Ct))?.FindPartition(lease.LeaseKey);
+            if (lease.IsFinished)
+            {
+                Assert.True(saved is { IsEnded: true }, $"{lease.LeaseKey} is at SHARD_END but its pipeline did not checkpoint the end");
+            }
+            else
+            {
+                Assert.Equal(saved?.ResumeAfter, lease.Checkpoint.ToResumePosition(lease.LeaseKey));
+            }
         }
 
-        Assert.Contains(leases, l => victimShards.Contains(l.LeaseKey) && l.OwnerSwitchesSinceCheckpoint == 0 && l.Checkpoint.IsSequenceNumber);
+        Assert.Contains(leases, l => victimShards.Contains(l.LeaseKey) && l.OwnerSwitchesSinceCheckpoint == 0 && (l.Checkpoint.IsSequenceNumber || l.IsFinished));
+        if (reshard)
+        {
+            // The parents were finished (SHARD_END) and their children have leases with the lineage.
+            var byKey = leases.ToDictionary(l => l.LeaseKey, StringComparer.Ordinal);
+            foreach (var parent in (string[])[shards[0].ShardId, shards[2].ShardId, shards[3].ShardId])
+            {
+                Assert.True(byKey[parent].IsFinished, $"{parent} is at {byKey[parent].Checkpoint}");
+                Assert.NotEmpty(byKey[parent].ChildShardIds);
+                Assert.All(byKey[parent].ChildShardIds, c => Assert.Contains(parent, byKey[c].ParentShardIds));
+            }
+
+            Assert.Equal(7, leases.Count); // 4 original shards, 2 children of the split, 1 of the merge
+        }
+
         int duplicates = run.Deliveries - run.Distinct;
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"records written {written.Count}; deliveries {run.Deliveries} ({duplicates} duplicates, {(double)duplicates / written.Count:P1}); " +
+            $"{(reshard ? "split and merge, then " : string.Empty)}records written {written.Count}; deliveries {run.Deliveries} ({duplicates} duplicates, {(double)duplicates / written.Count:P1}); " +
             $"the killed worker held {victimShards.Count} shards; the survivors held every shard {takeover.TotalSeconds:F1} s after the kill (failover time {FailoverTime.TotalSeconds} s)");
         Assert.True(duplicates <= written.Count / 2, $"{duplicates} duplicate deliveries of {written.Count} records");
     }
