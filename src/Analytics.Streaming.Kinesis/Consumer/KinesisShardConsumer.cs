@@ -350,11 +350,12 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 {
                     state.Status = ShardStatus.Finished;
                 }
-                else if (first && context.GetResumePosition(shard.ShardId) is null && shard.IsClosed
+                else if (Assignment is null && first && context.GetResumePosition(shard.ShardId) is null && shard.IsClosed
                     && Options.InitialPosition.Type == KinesisStartingPositionType.Latest
                     && !Options.ShardStartingPositions.ContainsKey(shard.ShardId))
                 {
-                    // Starting at LATEST: a shard closed before the consumer started holds only older records.
+                    // Starting at LATEST: a shard closed before the consumer started holds only older records. (With
+                    // an assignment, the assignment decides: a lease coordinator marks such shards finished.)
                     state.Status = ShardStatus.Finished;
                 }
                 else if (Assignment is null)

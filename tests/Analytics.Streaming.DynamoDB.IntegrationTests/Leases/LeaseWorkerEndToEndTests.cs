@@ -12,7 +12,7 @@ using Analytics.Streaming.TestSupport;
 namespace Analytics.Streaming.DynamoDB.IntegrationTests.Leases;
 
 /// <summary>
-/// Three lease workers (in this process, each with its own clients, coordinator and pipelines) share a 4-shard stream
+/// Three lease workers (in this process, each with its own clients, coordinator and pipelines) share a stream
 /// on kinesalite through one lease table on dynalite; one is killed mid-stream (all its DynamoDB calls, checkpoint
 /// saves and sink writes fail from that instant, as if the process had died). Its leases are taken after the failover
 /// time, and the union of what the workers delivered, and the merged per-shard window counts, equal what was written.
@@ -26,16 +26,16 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public Task ThreeWorkers_OneKilledMidStream_NothingLost_NothingCountedTwice() => RunAsync(reshard: false);
+    public Task ThreeWorkers_FourShards_OneKilledMidStream_NothingLost_NothingCountedTwice() => RunAsync(shardCount: 4, reshard: false);
 
     [Fact]
-    public Task ThreeWorkers_SplitAndMergeMidStream_ThenOneKilled_NothingLost_NothingCountedTwice() => RunAsync(reshard: true);
+    public Task ThreeWorkers_EightShards_SplitAndMergeMidStream_ThenOneKilled_NothingLost_NothingCountedTwice() => RunAsync(shardCount: 8, reshard: true);
 
-    private async Task RunAsync(bool reshard)
+    private async Task RunAsync(int shardCount, bool reshard)
     {
         string stream = KinesaliteServer.NewStreamName("leases-e2e");
         string table = DynaliteServer.NewTableName("leases-e2e");
-        await kinesalite.Admin.CreateStreamAsync(stream, 4, Ct);
+        await kinesalite.Admin.CreateStreamAsync(stream, shardCount, Ct);
         var shards = await kinesalite.Admin.ListShardsAsync(stream, Ct);
         var run = new SharedRun();
         using var kinesis = LeaseTestKit.CreateKinesis(kinesalite.Endpoint);
@@ -43,10 +43,10 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
         var workers = Enumerable.Range(1, 3).Select(i => new WorkerHandle($"worker-{i}", dynalite.Endpoint, kinesis, stream, table, run)).ToList();
         var runs = workers.Select(w => Task.Run(() => w.Worker.RunAsync(w.Stop.Token), Ct)).ToList();
 
-        // Phase 1: records while the workers start and balance (4 shards over 3 workers: 2, 1, 1).
+        // Phase 1: records while the workers start and balance (4 shards over 3 workers: 2, 1, 1; 8: 3, 3, 2).
         var written = new Dictionary<long, string>();
         await WriteAsync(stream, written, 0, 400);
-        await WaitUntilAsync(() => workers.All(w => w.Coordinator.HeldLeases.Count >= 1) && workers.Sum(w => w.Coordinator.HeldLeases.Count) == 4, "every shard leased, every worker holding one");
+        await WaitUntilAsync(() => workers.All(w => w.Coordinator.HeldLeases.Count >= 1) && workers.Sum(w => w.Coordinator.HeldLeases.Count) == shardCount, "every shard leased, every worker holding one");
         await WriteAsync(stream, written, 400, 400);
         await WaitUntilAsync(() => run.Distinct >= 500, "the workers consuming");
 
@@ -68,7 +68,7 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
         await WriteAsync(stream, written, 1000, 400);
 
         var survivors = workers.Where(w => w != victim).ToList();
-        await WaitUntilAsync(() => survivors.Sum(w => w.Coordinator.HeldLeases.Count) == 4, "the survivors holding every shard");
+        await WaitUntilAsync(() => survivors.Sum(w => w.Coordinator.HeldLeases.Count) == shardCount, "the survivors holding every shard");
         var takeover = Stopwatch.GetElapsedTime(killedAt);
 
         // A record far in the future on every shard closes every window; then every count must add up.
@@ -130,7 +130,7 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
                 Assert.All(byKey[parent].ChildShardIds, c => Assert.Contains(parent, byKey[c].ParentShardIds));
             }
 
-            Assert.Equal(7, leases.Count); // 4 original shards, 2 children of the split, 1 of the merge
+            Assert.Equal(shardCount + 3, leases.Count); // the original shards, 2 children of the split, 1 of the merge
         }
 
         int duplicates = run.Deliveries - run.Distinct;
