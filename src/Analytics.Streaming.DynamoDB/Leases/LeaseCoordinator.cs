@@ -287,6 +287,7 @@ public sealed class LeaseCoordinator : IShardAssignment
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
                 {
+                    LeaseTelemetry.Renewals.Add(1, LeaseTelemetry.Tags(_options, "outcome", "failed"));
                     var remaining = _options.FailoverTime - _time.GetElapsedTime(h.RenewedAt);
                     if (remaining <= TimeSpan.Zero)
                     {
@@ -302,10 +303,12 @@ public sealed class LeaseCoordinator : IShardAssignment
 
                 if (renewed is null)
                 {
+                    LeaseTelemetry.Renewals.Add(1, LeaseTelemetry.Tags(_options, "outcome", "lost"));
                     changed |= Drop(h, "another worker took it");
                 }
                 else
                 {
+                    LeaseTelemetry.Renewals.Add(1, LeaseTelemetry.Tags(_options, "outcome", "renewed"));
                     lock (_gate)
                     {
                         h.Lease = renewed;
@@ -419,6 +422,8 @@ public sealed class LeaseCoordinator : IShardAssignment
             }
 
             taken.Add(result);
+            LeaseTelemetry.Held.Add(1, LeaseTelemetry.Tags(_options));
+            LeaseTelemetry.Taken.Add(1, LeaseTelemetry.Tags(_options, "reason", reason.StartsWith("stolen", StringComparison.Ordinal) ? "stolen" : reason));
             DynamoDbLeaseLog.LeaseTaken(_logger, _options.ApplicationName, me, result.LeaseKey, lease.LeaseOwner ?? "nobody", reason, held, active, target, workers);
         }
 
@@ -475,6 +480,7 @@ public sealed class LeaseCoordinator : IShardAssignment
             }
 
             written = result;
+            LeaseTelemetry.Checkpoints.Add(1, LeaseTelemetry.Tags(_options));
             DynamoDbLeaseLog.LeaseCheckpointed(_logger, _options.ApplicationName, shardId, checkpoint);
         }
         finally
@@ -518,6 +524,7 @@ public sealed class LeaseCoordinator : IShardAssignment
                 _held.Remove(shardId);
             }
 
+            LeaseTelemetry.Held.Add(-1, LeaseTelemetry.Tags(_options));
             released = result is not null;
             if (released)
             {
@@ -571,9 +578,7 @@ public sealed class LeaseCoordinator : IShardAssignment
     private static bool IsActive(KinesisLease lease, Dictionary<string, Observed> all) =>
         !lease.IsFinished && lease.ParentShardIds.All(p => !all.TryGetValue(p, out var parent) || parent.Lease.IsFinished);
 
-    private KinesisStartingPosition InitialPositionFor => _options.InitialPosition;
-
-    private LeaseCheckpoint InitialCheckpoint(KinesisShard shard) => InitialPositionFor.Type switch
+    private LeaseCheckpoint InitialCheckpoint(KinesisShard shard) => _options.InitialPosition.Type switch
     {
         KinesisStartingPositionType.Latest => shard.IsClosed ? LeaseCheckpoint.ShardEnd : LeaseCheckpoint.Latest,
         KinesisStartingPositionType.AtTimestamp => LeaseCheckpoint.AtTimestamp,
@@ -611,6 +616,8 @@ public sealed class LeaseCoordinator : IShardAssignment
             _held.Remove(held.Lease.LeaseKey);
         }
 
+        LeaseTelemetry.Held.Add(-1, LeaseTelemetry.Tags(_options));
+        LeaseTelemetry.Lost.Add(1, LeaseTelemetry.Tags(_options, "reason", reason));
         DynamoDbLeaseLog.LeaseLost(_logger, _options.ApplicationName, WorkerId, held.Lease.LeaseKey, reason);
         return true;
     }
