@@ -23,6 +23,11 @@ namespace Analytics.Streaming.Kinesis;
 /// SubscribeToShard.
 /// </para>
 /// <para>
+/// <b>Sharing a stream.</b> Given an <see cref="IShardAssignment"/> (a lease coordinator), the consumer reads only the
+/// shards assigned to it, stops a shard's reader when the shard is taken away, treats a parent another consumer
+/// finished as finished, and resumes a shard the pipeline has no checkpoint for from the assignment's checkpoint.
+/// </para>
+/// <para>
 /// <b>Checkpoints and resharding.</b> The consumer never touches a checkpoint store: the pipeline owns it and hands
 /// the consumer a <see cref="SourceContext"/>. A shard with a resume position restarts with <c>AT_SEQUENCE_NUMBER</c>
 /// and drops the records at or before it (including the processed part of a KPL aggregate); a finished shard
