@@ -23,6 +23,11 @@ namespace Analytics.Streaming.Kinesis;
 /// SubscribeToShard.
 /// </para>
 /// <para>
+/// <b>Sharing a stream.</b> Given an <see cref="IShardAssignment"/> (a lease coordinator), the consumer reads only the
+/// shards assigned to it, stops a shard's reader when the shard is taken away, treats a parent another consumer
+/// finished as finished, and resumes a shard the pipeline has no checkpoint for from the assignment's checkpoint.
+/// </para>
+/// <para>
 /// <b>Checkpoints and resharding.</b> The consumer never touches a checkpoint store: the pipeline owns it and hands
 /// the consumer a <see cref="SourceContext"/>. A shard with a resume position restarts with <c>AT_SEQUENCE_NUMBER</c>
 /// and drops the records at or before it (including the processed part of a KPL aggregate); a finished shard
@@ -58,6 +63,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 {
     private readonly IKinesisClient _client;
     private readonly KinesisConsumerOptions _options;
+    private readonly IShardAssignment? _assignment;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, TimeSpan> _behindLatest = new(StringComparer.Ordinal);
 
@@ -66,12 +72,31 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
     /// <param name="options">The settings; validated here.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message says which and how to fix it.</exception>
     public KinesisShardConsumer(IKinesisClient client, KinesisConsumerOptions options)
+        : this(client, options, null)
+    {
+    }
+
+    /// <summary>Creates a consumer that reads only the shards an <see cref="IShardAssignment"/> gives it; nothing is read until <see cref="ReadBatchesAsync"/> is enumerated.</summary>
+    /// <param name="client">The Kinesis client (shared; thread-safe).</param>
+    /// <param name="options">The settings; validated here. One options instance may serve several consumers.</param>
+    /// <param name="assignment">
+    /// Which shards this consumer may read (a lease coordinator, so that several processes share the stream); <see langword="null"/> to read every shard.
+    /// </param>
+    /// <exception cref="ArgumentException">An option is invalid; the message says which and how to fix it.</exception>
+    /// <remarks>
+    /// With an assignment, a shard is announced to the pipeline when it is first assigned, read only while it is
+    /// assigned (its reader stops when the shard is taken away; batches already handed out stay delivered), treated as
+    /// finished when the assignment says another consumer finished it, and resumed from the assignment's checkpoint
+    /// when the pipeline has none.
+    /// </remarks>
+    public KinesisShardConsumer(IKinesisClient client, KinesisConsumerOptions options, IShardAssignment? assignment)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _client = client;
         _options = options;
+        _assignment = assignment;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KinesisShardConsumer>();
     }
 
@@ -136,6 +161,9 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         /// <summary>A reader is running.</summary>
         Reading,
 
+        /// <summary>The shard was taken away from this consumer; its reader is stopping.</summary>
+        Stopping,
+
         /// <summary>Read to its end here; waiting for the pipeline to checkpoint the end.</summary>
         Ended,
 
@@ -155,6 +183,15 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
         }
 
         public ShardStatus Status { get; set; }
+
+        /// <summary>Gets or sets what stops this shard's reader alone (when the shard is taken away).</summary>
+        public CancellationTokenSource? ReaderStop { get; set; }
+
+        /// <summary>Gets or sets the running reader.</summary>
+        public Task? Reader { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether the shard was announced to the pipeline.</summary>
+        public bool Announced { get; set; }
     }
 
     /// <summary>Discovers shards, starts readers when their parents are finished, and forwards reader failures.</summary>
@@ -178,10 +215,18 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 
         private KinesisConsumerOptions Options => owner._options;
 
+        private IShardAssignment? Assignment => owner._assignment;
+
         public async Task RunAsync(CancellationToken cancellationToken)
         {
             Exception? failure = null;
             using var readersStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            EventHandler onChange = (_, _) => _wake.Writer.TryWrite(false);
+            if (Assignment is { } assignment)
+            {
+                assignment.Changed += onChange;
+            }
+
             try
             {
                 await LoopAsync(readersStop.Token).ConfigureAwait(false);
@@ -204,6 +249,16 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             {
                 // Readers stop by cancellation; a reader failure was already reported through the loop (the first
                 // failure is the one that counts), and after a cancellation nothing more is reported.
+            }
+
+            if (Assignment is { } subscribed)
+            {
+                subscribed.Changed -= onChange;
+            }
+
+            foreach (var state in _shards.Values)
+            {
+                state.ReaderStop?.Dispose();
             }
 
             output.TryComplete(failure);
@@ -240,6 +295,11 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 
                 StartReadyShards(cancellationToken);
                 ThrowIfReaderFailed();
+                if (Assignment is { EndsWithShards: true } && AssignedShardsDone())
+                {
+                    // A pipeline per shard: its source ends with its shard, so that its windows close.
+                    return;
+                }
 
                 bool waitingOnParents = false;
                 foreach (var state in _shards.Values)
@@ -248,7 +308,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 }
 
                 var wait = Options.ShardDiscoveryInterval - Options.TimeProvider.GetElapsedTime(_lastListing);
-                if (waitingOnParents && wait > Options.ParentCheckpointPollInterval)
+                if ((waitingOnParents || Assignment is not null) && wait > Options.ParentCheckpointPollInterval)
                 {
                     wait = Options.ParentCheckpointPollInterval;
                 }
@@ -291,20 +351,23 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 
                 var state = new ShardState(shard);
                 _shards.Add(shard.ShardId, state);
-                if (context.IsFinished(shard.ShardId))
+                if (context.IsFinished(shard.ShardId) || (Assignment?.GetShard(shard.ShardId).IsFinished ?? false))
                 {
                     state.Status = ShardStatus.Finished;
                 }
-                else if (first && context.GetResumePosition(shard.ShardId) is null && shard.IsClosed
+                else if (Assignment is null && first && context.GetResumePosition(shard.ShardId) is null && shard.IsClosed
                     && Options.InitialPosition.Type == KinesisStartingPositionType.Latest
                     && !Options.ShardStartingPositions.ContainsKey(shard.ShardId))
                 {
-                    // Starting at LATEST: a shard closed before the consumer started holds only older records.
+                    // Starting at LATEST: a shard closed before the consumer started holds only older records. (With
+                    // an assignment, the assignment decides: a lease coordinator marks such shards finished.)
                     state.Status = ShardStatus.Finished;
                 }
-                else
+                else if (Assignment is null)
                 {
+                    // With an assignment, a shard is announced when it is first assigned (StartReadyShards).
                     (announced ??= []).Add(shard.ShardId);
+                    state.Announced = true;
                 }
             }
 
@@ -312,6 +375,10 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             {
                 context.AnnouncePartitions(announced);
                 KinesisLog.ShardsDiscovered(owner._logger, Options.StreamLabel, announced.Count, _shards.Count);
+            }
+            else if (first && Assignment is not null)
+            {
+                KinesisLog.ShardsDiscovered(owner._logger, Options.StreamLabel, _shards.Count, _shards.Count);
             }
         }
 
@@ -326,10 +393,39 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 }
             }
 
+            if (Assignment is not null)
+            {
+                StopRevokedShards();
+            }
+
             bool initialRound = !_startedOnce;
+            List<string>? announced = null;
             foreach (var state in _shards.Values)
             {
-                if (state.Status != ShardStatus.Waiting || !ParentsFinished(state.Shard))
+                if (state.Status != ShardStatus.Waiting)
+                {
+                    continue;
+                }
+
+                var assigned = Assignment?.GetShard(state.Shard.ShardId);
+                if (assigned is { IsFinished: true })
+                {
+                    state.Status = ShardStatus.Finished;
+                    continue;
+                }
+
+                if (assigned is { IsAssigned: false })
+                {
+                    continue;
+                }
+
+                if (!state.Announced)
+                {
+                    (announced ??= []).Add(state.Shard.ShardId);
+                    state.Announced = true;
+                }
+
+                if (!ParentsFinished(state.Shard))
                 {
                     continue;
                 }
@@ -345,12 +441,78 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     KinesisLog.ChildShardReady(owner._logger, Options.StreamLabel, state.Shard.ShardId);
                 }
 
-                var plan = ShardReadPlan.Choose(state.Shard, context.GetResumePosition(state.Shard.ShardId), Options, useInitialPosition: initialRound);
+                var resumeAfter = context.GetResumePosition(state.Shard.ShardId) ?? assigned?.ResumeAfter;
+                var plan = ShardReadPlan.Choose(state.Shard, resumeAfter, Options, useInitialPosition: initialRound, assigned?.StartingPosition);
                 state.Status = ShardStatus.Reading;
-                _readers.Add(RunReaderAsync(state, plan, cancellationToken));
+                if (Assignment is not null)
+                {
+                    state.ReaderStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    state.Reader = RunReaderAsync(state, plan, state.ReaderStop.Token, cancellationToken);
+                }
+                else
+                {
+                    state.Reader = RunReaderAsync(state, plan, cancellationToken, cancellationToken);
+                }
+
+                _readers.Add(state.Reader);
+            }
+
+            if (announced is not null)
+            {
+                context.AnnouncePartitions(announced);
             }
 
             _startedOnce = true;
+        }
+
+        /// <summary>Stops the readers of shards taken away from this consumer; a stopped shard may be read again once it is assigned again.</summary>
+        private void StopRevokedShards()
+        {
+            foreach (var state in _shards.Values)
+            {
+                if (state.Status == ShardStatus.Reading && !Assignment!.GetShard(state.Shard.ShardId).IsAssigned)
+                {
+                    KinesisLog.ShardRevoked(owner._logger, Options.StreamLabel, state.Shard.ShardId);
+                    state.Status = ShardStatus.Stopping;
+                    state.ReaderStop?.Cancel();
+                }
+
+                if (state.Status == ShardStatus.Stopping && state.Reader is { IsCompleted: true })
+                {
+                    _readers.Remove(state.Reader);
+                    state.ReaderStop?.Dispose();
+                    state.ReaderStop = null;
+                    state.Reader = null;
+                    state.Status = ShardStatus.Waiting;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Whether a consumer whose assignment ends with its shards is done: no reader runs or stops, no assigned shard
+        /// waits to be read, and some assigned shard was read to its end (or was already finished).
+        /// </summary>
+        private bool AssignedShardsDone()
+        {
+            bool someDone = false;
+            foreach (var state in _shards.Values)
+            {
+                switch (state.Status)
+                {
+                    case ShardStatus.Reading or ShardStatus.Stopping:
+                        return false;
+                    case ShardStatus.Waiting when Assignment!.GetShard(state.Shard.ShardId).IsAssigned:
+                        return false;
+                    case ShardStatus.Ended:
+                        someDone = true;
+                        break;
+                    case ShardStatus.Finished when Assignment!.GetShard(state.Shard.ShardId).IsAssigned:
+                        someDone = true;
+                        break;
+                }
+            }
+
+            return someDone;
         }
 
         private bool ParentsFinished(KinesisShard shard) => IsFinished(shard.ParentShardId) && IsFinished(shard.AdjacentParentShardId);
@@ -368,7 +530,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 return true;
             }
 
-            if (context.IsFinished(parentId))
+            if (context.IsFinished(parentId) || (Assignment?.GetShard(parentId).IsFinished ?? false))
             {
                 parent.Status = ShardStatus.Finished;
                 return true;
@@ -377,7 +539,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             return false;
         }
 
-        private async Task RunReaderAsync(ShardState state, ShardReadPlan plan, CancellationToken cancellationToken)
+        private async Task RunReaderAsync(ShardState state, ShardReadPlan plan, CancellationToken cancellationToken, CancellationToken consumerStop)
         {
             await Task.Yield();
             ShardReaderBase reader = _consumerArn is null
@@ -388,6 +550,11 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 await reader.RunAsync(cancellationToken).ConfigureAwait(false);
                 _ended.Enqueue(state);
                 _wake.Writer.TryWrite(true);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !consumerStop.IsCancellationRequested)
+            {
+                // The shard was taken away from this consumer: its reader stops quietly.
+                _wake.Writer.TryWrite(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

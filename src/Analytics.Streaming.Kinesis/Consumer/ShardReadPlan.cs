@@ -21,14 +21,20 @@ internal sealed record ShardReadPlan(KinesisShard Shard, KinesisStartingPosition
     /// ready when the consumer first listed the stream; shards that became ready later (children of a reshard the
     /// consumer saw) start at the trim horizon unless the initial position is a timestamp.
     /// </param>
+    /// <param name="assignedStart">Where a shard assignment (a lease) says the shard starts when there is no checkpoint; it wins over the options.</param>
     /// <returns>The plan.</returns>
-    public static ShardReadPlan Choose(KinesisShard shard, StreamPosition? resumeAfter, KinesisConsumerOptions options, bool useInitialPosition)
+    public static ShardReadPlan Choose(KinesisShard shard, StreamPosition? resumeAfter, KinesisConsumerOptions options, bool useInitialPosition, KinesisStartingPosition? assignedStart = null)
     {
         if (resumeAfter is { } saved)
         {
             // KCL 2.x rule: AT the checkpointed sequence number, then drop what is at or before the checkpoint, so a
             // partly processed KPL aggregate resumes with its next user record (AFTER would lose the aggregate's tail).
             return new ShardReadPlan(shard, KinesisStartingPosition.AtSequenceNumber(saved.Sequence.ToString()), saved);
+        }
+
+        if (assignedStart is { } assigned)
+        {
+            return new ShardReadPlan(shard, assigned, null);
         }
 
         if (options.ShardStartingPositions.TryGetValue(shard.ShardId, out var chosen))

@@ -95,6 +95,10 @@ internal static partial class KinesisLog
         Message = "{Stream}: listing the shards failed after every retry; reading the known shards and listing again in {Delay}.")]
     public static partial void DiscoveryFailed(ILogger logger, string stream, TimeSpan delay, Exception exception);
 
+    [LoggerMessage(EventId = 2213, EventName = "ShardRevoked", Level = LogLevel.Information,
+        Message = "{Stream}/{Shard}: no longer assigned to this consumer (its lease was taken or lost); its reader stops.")]
+    public static partial void ShardRevoked(ILogger logger, string stream, string shard);
+
     // ---- Firehose sink (2300-2399) -----------------------------------------------------------------------------
 
     [LoggerMessage(EventId = 2301, EventName = "FirehoseRecordsRetrying", Level = LogLevel.Warning,

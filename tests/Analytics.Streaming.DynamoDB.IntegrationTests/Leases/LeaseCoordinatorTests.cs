@@ -1,0 +1,320 @@
+using Analytics.Streaming.TestSupport;
+
+namespace Analytics.Streaming.DynamoDB.IntegrationTests.Leases;
+
+/// <summary>
+/// The lease coordinator against dynalite, on a fake clock: each test drives renewals and scans step by step, so
+/// expiry and balancing are decided by the clock the test moves, never by timing.
+/// </summary>
+public sealed class LeaseCoordinatorTests(DynaliteServer dynalite, KinesaliteServer kinesalite)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static TimeSpan TakingInterval => LeaseTestKit.FailoverTime / 5;
+
+    [Fact]
+    public async Task SingleWorker_TakesEveryUnownedLease_AtOnce()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "single");
+        var keys = await kit.CreateLeasesAsync(4, Ct);
+        var worker = kit.Coordinator("w1");
+
+        var taken = await worker.TakeLeasesAsync(Ct);
+
+        Assert.Equal(keys, taken.Select(l => l.LeaseKey).Order(StringComparer.Ordinal));
+        Assert.Equal(keys, worker.HeldLeases.Select(l => l.LeaseKey));
+        var stored = await kit.Table.ListLeasesAsync(Ct);
+        Assert.All(stored, l =>
+        {
+            Assert.Equal("w1", l.LeaseOwner);
+            Assert.Equal(1, l.LeaseCounter);
+            Assert.Equal(0, l.OwnerSwitchesSinceCheckpoint); // nobody held it before: not a switch
+        });
+    }
+
+    [Fact]
+    public async Task Renewal_RaisesTheCounter_SoAWatchingWorkerNeverSeesTheLeaseExpire()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "renew");
+        await kit.CreateLeasesAsync(2, Ct);
+        var holder = kit.Coordinator("holder");
+        var watcher = kit.Coordinator("watcher", maxSteal: 0);
+        await holder.TakeLeasesAsync(Ct);
+
+        for (int round = 0; round < 30; round++)
+        {
+            // Three failover times pass: the holder renews every taking interval, the watcher scans every interval.
+            Assert.Empty(await watcher.TakeLeasesAsync(Ct));
+            kit.Time.Advance(TakingInterval);
+            await holder.RenewLeasesAsync(Ct);
+        }
+
+        Assert.Equal(2, holder.HeldLeases.Count);
+        Assert.Empty(watcher.HeldLeases);
+        Assert.All(await kit.Table.ListLeasesAsync(Ct), l => Assert.Equal(31, l.LeaseCounter));
+    }
+
+    [Fact]
+    public async Task ExpiredLeases_AreTakenOnceTheCounterStayedUnchangedForTheFailoverTime_AndNotBefore()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "expiry");
+        await kit.CreateLeasesAsync(4, Ct);
+        var dead = kit.Coordinator("dead");
+        var survivor = kit.Coordinator("survivor", maxSteal: 0);
+        await dead.TakeLeasesAsync(Ct);
+
+        // The survivor first sees the counters now; they never change again (the dead worker stops renewing).
+        Assert.Empty(await survivor.TakeLeasesAsync(Ct));
+        kit.Time.Advance(LeaseTestKit.FailoverTime - TimeSpan.FromMilliseconds(1));
+        Assert.Empty(await survivor.TakeLeasesAsync(Ct));
+        Assert.Equal(2, survivor.WorkerCount); // the dead worker's leases still look alive: it still counts
+
+        kit.Time.Advance(TimeSpan.FromMilliseconds(1));
+        var taken = await survivor.TakeLeasesAsync(Ct);
+
+        Assert.Equal(4, taken.Count);
+        Assert.Equal(1, survivor.WorkerCount);
+        Assert.All(await kit.Table.ListLeasesAsync(Ct), l =>
+        {
+            Assert.Equal("survivor", l.LeaseOwner);
+            Assert.Equal(1, l.OwnerSwitchesSinceCheckpoint);
+        });
+
+        // The dead worker, had it only paused, no longer treats the leases as held (its renewals stopped for the
+        // failover time), and its next renewal finds them taken.
+        Assert.Empty(dead.HeldLeases);
+        Assert.False(dead.GetShard(LeaseTestKit.ShardId(0)).IsAssigned);
+        await dead.RenewLeasesAsync(Ct);
+        await kit.AssertSingleOwnersAsync([dead, survivor], Ct);
+    }
+
+    [Fact]
+    public async Task FailedRenewals_StopTheHolderBeforeAnotherWorkerCanTakeTheLease()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "selfexpiry");
+        await kit.CreateLeasesAsync(1, Ct);
+        var holder = kit.Coordinator("holder");
+        await holder.TakeLeasesAsync(Ct);
+        var other = kit.Coordinator("other", maxSteal: 0);
+        await other.TakeLeasesAsync(Ct); // observes the counter after the take
+
+        kit.Time.Advance(LeaseTestKit.FailoverTime);
+
+        // At the very moment the other worker may take the lease, the holder already considers it lost.
+        Assert.False(holder.Holds(LeaseTestKit.ShardId(0)));
+        Assert.Single(await other.TakeLeasesAsync(Ct));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public async Task Balancing_ConvergesToAnEvenShare_StealingAtMostOneAtATime(int workerCount)
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, $"balance{workerCount}");
+        const int LeaseCount = 11;
+        await kit.CreateLeasesAsync(LeaseCount, Ct);
+        var workers = Enumerable.Range(1, workerCount).Select(i => kit.Coordinator($"w{i}")).ToList();
+        int floor = LeaseCount / workerCount;
+        int ceiling = (LeaseCount + workerCount - 1) / workerCount;
+
+        int rounds = 0;
+        while (true)
+        {
+            var before = workers.ToDictionary(w => w.WorkerId, w => w.HeldLeases.Count);
+            foreach (var worker in workers)
+            {
+                await worker.RenewLeasesAsync(Ct);
+                var taken = await worker.TakeLeasesAsync(Ct);
+                bool stealing = before.Values.Sum() == LeaseCount;
+                if (stealing)
+                {
+                    Assert.True(taken.Count <= 1, $"{worker.WorkerId} stole {taken.Count} leases in one round");
+                }
+            }
+
+            foreach (var worker in workers)
+            {
+                await worker.RenewLeasesAsync(Ct); // the workers stolen from learn it here
+            }
+
+            await kit.AssertSingleOwnersAsync(workers, Ct);
+            var counts = workers.Select(w => w.HeldLeases.Count).ToList();
+            if (counts.Sum() == LeaseCount && counts.All(c => c == floor || c == ceiling))
+            {
+                break;
+            }
+
+            Assert.True(++rounds < 40, $"not balanced after 40 rounds: {string.Join(", ", counts)}");
+            kit.Time.Advance(TakingInterval);
+        }
+
+        // Balanced is stable: more rounds move nothing.
+        var settled = workers.ToDictionary(w => w.WorkerId, w => string.Join(",", w.HeldLeases.Select(l => l.LeaseKey)));
+        for (int i = 0; i < 5; i++)
+        {
+            kit.Time.Advance(TakingInterval);
+            foreach (var worker in workers)
+            {
+                await worker.RenewLeasesAsync(Ct);
+                Assert.Empty(await worker.TakeLeasesAsync(Ct));
+            }
+        }
+
+        Assert.Equal(settled, workers.ToDictionary(w => w.WorkerId, w => string.Join(",", w.HeldLeases.Select(l => l.LeaseKey))));
+        Assert.All(workers, w => Assert.Equal(workerCount, w.WorkerCount));
+    }
+
+    [Fact]
+    public async Task Stealing_TakesAtMostMaxLeasesToStealAtOneTime_PerScan()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "steal");
+        await kit.CreateLeasesAsync(12, Ct);
+        var busy = kit.Coordinator("busy");
+        var idle = kit.Coordinator("idle", maxSteal: 2);
+        Assert.Equal(12, (await busy.TakeLeasesAsync(Ct)).Count);
+
+        var stolen = await idle.TakeLeasesAsync(Ct);
+
+        Assert.Equal(2, stolen.Count);
+        Assert.All(stolen, l => Assert.Equal(1, l.OwnerSwitchesSinceCheckpoint));
+        await busy.RenewLeasesAsync(Ct);
+        Assert.Equal(10, busy.HeldLeases.Count);
+        await kit.AssertSingleOwnersAsync([busy, idle], Ct);
+    }
+
+    [Fact]
+    public async Task ConcurrentTakes_OfTheSameLease_HaveExactlyOneWinner()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "race");
+        await kit.CreateLeasesAsync(1, Ct);
+        var observed = (await kit.Table.ListLeasesAsync(Ct)).Single();
+
+        for (int round = 0; round < 10; round++)
+        {
+            var attempts = Enumerable.Range(0, 8).Select(i => Task.Run(() => kit.Table.TakeLeaseAsync(observed, $"w{i}", Ct), Ct)).ToArray();
+            var results = await Task.WhenAll(attempts);
+
+            var winner = Assert.Single(results, r => r is not null)!;
+            var stored = (await kit.Table.ListLeasesAsync(Ct)).Single();
+            Assert.Equal(winner.LeaseOwner, stored.LeaseOwner);
+            Assert.Equal(observed.LeaseCounter + 1, stored.LeaseCounter);
+            observed = stored;
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentScansAndTakes_ByFiveWorkers_NeverLeaveALeaseWithTwoHolders()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "racescan");
+        await kit.CreateLeasesAsync(20, Ct);
+        // No stealing here (a worker stolen from learns it at its next renewal; the balancing test covers that):
+        // every take below is of an unowned or expired lease, and the races are between takers only.
+        var first = Enumerable.Range(1, 5).Select(i => kit.Coordinator($"a{i}", maxSteal: 0)).ToList();
+
+        // Every worker sees 20 unowned leases and one worker (itself): each tries to take all 20 at once.
+        await Task.WhenAll(first.Select(w => Task.Run(() => w.TakeLeasesAsync(Ct), Ct)));
+        await kit.AssertSingleOwnersAsync(first, Ct);
+        Assert.Equal(20, first.Sum(w => w.HeldLeases.Count));
+
+        // They all die; a second generation races for the expired leases.
+        var second = Enumerable.Range(1, 5).Select(i => kit.Coordinator($"b{i}", maxSteal: 0)).ToList();
+        await Task.WhenAll(second.Select(w => w.TakeLeasesAsync(Ct)));
+        kit.Time.Advance(LeaseTestKit.FailoverTime);
+        for (int round = 0; ; round++)
+        {
+            // Scans interleave with the others' takes, so one round may leave some expired leases for the next.
+            await Task.WhenAll(second.Select(w => Task.Run(() => w.TakeLeasesAsync(Ct), Ct)));
+            await kit.AssertSingleOwnersAsync([.. first, .. second], Ct);
+            if (second.Sum(w => w.HeldLeases.Count) == 20)
+            {
+                break;
+            }
+
+            Assert.True(round < 10, "the expired leases were not all taken within 10 rounds");
+            kit.Time.Advance(TakingInterval);
+            await Task.WhenAll(second.Select(w => w.RenewLeasesAsync(Ct)));
+        }
+
+        var owners = await kit.OwnersAsync(Ct);
+        Assert.All(owners.Values, o => Assert.StartsWith("b", o, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Release_LetsAnotherWorkerTakeTheLeasesWithoutWaitingForTheFailoverTime()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "release");
+        await kit.CreateLeasesAsync(3, Ct);
+        var leaving = kit.Coordinator("leaving");
+        var staying = kit.Coordinator("staying", maxSteal: 0);
+        await leaving.TakeLeasesAsync(Ct);
+        await leaving.CheckpointAsync(LeaseTestKit.ShardId(1), new LeaseCheckpoint("4950", 2), Ct);
+        Assert.Empty(await staying.TakeLeasesAsync(Ct));
+
+        await leaving.ReleaseAllAsync(Ct);
+
+        Assert.Empty(leaving.HeldLeases);
+        var released = await kit.Table.ListLeasesAsync(Ct);
+        Assert.All(released, l => Assert.Null(l.LeaseOwner));
+        Assert.Equal(3, (await staying.TakeLeasesAsync(Ct)).Count); // no clock movement needed
+        var resumed = staying.GetShard(LeaseTestKit.ShardId(1));
+        Assert.True(resumed.IsAssigned);
+        Assert.Equal(new StreamPosition(LeaseTestKit.ShardId(1), SequenceNumber.Parse("4950"), 2), resumed.ResumeAfter);
+    }
+
+    [Fact]
+    public async Task Checkpoint_IsConditionalOnOwnerAndCounter_AndResetsOwnerSwitches()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "checkpoint");
+        await kit.CreateLeasesAsync(1, Ct);
+        string key = LeaseTestKit.ShardId(0);
+        var first = kit.Coordinator("first");
+        await first.TakeLeasesAsync(Ct);
+        var second = kit.Coordinator("second", maxSteal: 0);
+        await second.TakeLeasesAsync(Ct);
+        kit.Time.Advance(LeaseTestKit.FailoverTime);
+        Assert.Single(await second.TakeLeasesAsync(Ct));
+        Assert.Equal(1, (await kit.Table.GetLeaseAsync(key, Ct))!.OwnerSwitchesSinceCheckpoint);
+
+        var written = await second.CheckpointAsync(key, new LeaseCheckpoint("12345"), Ct);
+
+        Assert.Equal("12345", written.Checkpoint.SequenceNumber);
+        Assert.Equal(0, written.OwnerSwitchesSinceCheckpoint);
+        await Assert.ThrowsAsync<LeaseLostException>(() => first.CheckpointAsync(key, new LeaseCheckpoint("99999"), Ct));
+
+        // A worker that believes it holds the lease but lost it is refused by the condition, not by its own books.
+        var stale = (await kit.Table.GetLeaseAsync(key, Ct))! with { LeaseOwner = "first" };
+        Assert.Null(await kit.Table.CheckpointAsync(stale, new LeaseCheckpoint("99999"), Ct));
+        Assert.Equal("12345", (await kit.Table.GetLeaseAsync(key, Ct))!.Checkpoint.SequenceNumber);
+    }
+
+    [Fact]
+    public async Task ChildLeases_AreTakenOnlyAfterEveryParentReachedShardEnd_AcrossSplitAndMerge()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "lineage");
+        await kit.Table.CreateTableIfNotExistsAsync(Ct);
+
+        // Split: P -> L, R. Merge: R + Q -> M.
+        await kit.Table.CreateLeaseIfNotExistsAsync(new KinesisLease { LeaseKey = "P", ChildShardIds = ["L", "R"] }, Ct);
+        await kit.Table.CreateLeaseIfNotExistsAsync(new KinesisLease { LeaseKey = "Q", ChildShardIds = ["M"] }, Ct);
+        await kit.Table.CreateLeaseIfNotExistsAsync(new KinesisLease { LeaseKey = "L", ParentShardIds = ["P"] }, Ct);
+        await kit.Table.CreateLeaseIfNotExistsAsync(new KinesisLease { LeaseKey = "R", ParentShardIds = ["P"], ChildShardIds = ["M"] }, Ct);
+        await kit.Table.CreateLeaseIfNotExistsAsync(new KinesisLease { LeaseKey = "M", ParentShardIds = ["Q", "R"] }, Ct);
+        var worker = kit.Coordinator("w");
+
+        Assert.Equal(["P", "Q"], (await worker.TakeLeasesAsync(Ct)).Select(l => l.LeaseKey).Order(StringComparer.Ordinal));
+        Assert.False(worker.GetShard("L").IsAssigned);
+
+        await worker.CheckpointAsync("P", LeaseCheckpoint.ShardEnd, Ct);
+        Assert.True(worker.GetShard("P").IsFinished);
+        Assert.False(worker.Holds("P")); // a finished lease is released: it needs no owner
+        Assert.Equal(["L", "R"], (await worker.TakeLeasesAsync(Ct)).Select(l => l.LeaseKey).Order(StringComparer.Ordinal));
+
+        await worker.CheckpointAsync("R", LeaseCheckpoint.ShardEnd, Ct);
+        Assert.Empty(await worker.TakeLeasesAsync(Ct)); // M still waits for Q
+
+        await worker.CheckpointAsync("Q", LeaseCheckpoint.ShardEnd, Ct);
+        Assert.Equal(["M"], (await worker.TakeLeasesAsync(Ct)).Select(l => l.LeaseKey));
+    }
+}
