@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Analytics.Streaming.Samples.Tests;
 
@@ -11,7 +13,7 @@ namespace Analytics.Streaming.Samples.Tests;
 /// The web-analytics service in process, on its embedded stream, with the generated traffic off (so every count
 /// comes from the test's own beacons), the lake off unless a test turns it on, and a known password.
 /// </summary>
-public sealed partial class WebAnalyticsFactory(IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+public sealed partial class WebAnalyticsFactory(IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
 {
     public const string User = "analyst";
     public const string Password = "correct horse battery staple";
@@ -28,6 +30,11 @@ public sealed partial class WebAnalyticsFactory(IReadOnlyDictionary<string, stri
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
         }
     }
 

@@ -86,6 +86,8 @@ public sealed class AnalyticsService(
                 .Build();
 
             IStreamPipeline<ClickEvent>[] pipelines = [perSecond, perMinute.Build(), perHour, perDay, top];
+            state.Mode = streams.Mode;
+            state.Lake = lake?.Location;
             state.UsePipelines(() => pipelines.Select(Info).ToList());
 
             var source = new TappedSource(streams.Source, (batch, ct) =>

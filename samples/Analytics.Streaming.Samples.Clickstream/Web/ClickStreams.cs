@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Amazon.Runtime;
 using System.Text.Json.Serialization;
 using Analytics.Streaming.Kinesis;
 using Analytics.Streaming.Kinesis.Firehose;
@@ -25,7 +26,10 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
     private readonly SemaphoreSlim _firehoseGate = new(1, 1);
 
     /// <summary>Creates the streams the options ask for.</summary>
-    public ClickStreams(IngestOptions options, ILoggerFactory loggerFactory)
+    /// <param name="options">The ingest options.</param>
+    /// <param name="loggerFactory">Logging for the Kinesis and Firehose components.</param>
+    /// <param name="credentials">AWS credentials; <see langword="null"/> uses AWSSDK.Core's default chain (environment, profile, instance role).</param>
+    public ClickStreams(IngestOptions options, ILoggerFactory loggerFactory, AWSCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.Kinesis.StreamName))
@@ -36,7 +40,7 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
         }
         else
         {
-            _kinesis = new KinesisClient(new KinesisClientOptions { Region = options.Kinesis.Region, ServiceUrl = options.Kinesis.ServiceUrl, LoggerFactory = loggerFactory });
+            _kinesis = new KinesisClient(new KinesisClientOptions { Region = options.Kinesis.Region, ServiceUrl = options.Kinesis.ServiceUrl, Credentials = credentials, LoggerFactory = loggerFactory });
             _producer = new KinesisProducer(_kinesis, new KinesisProducerOptions { StreamName = options.Kinesis.StreamName, LoggerFactory = loggerFactory });
             Source = new KinesisShardConsumer(_kinesis, new KinesisConsumerOptions { StreamName = options.Kinesis.StreamName, LoggerFactory = loggerFactory, IdleTimeBetweenReads = TimeSpan.FromMilliseconds(200) })
                 .Decode(new JsonEventDecoder<ClickEvent>(ClickJson.Default.ClickEvent));
@@ -45,7 +49,7 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
 
         if (!string.IsNullOrWhiteSpace(options.Firehose.DeliveryStreamName))
         {
-            _firehoseClient = new FirehoseClient(new FirehoseClientOptions { Region = options.Firehose.Region, ServiceUrl = options.Firehose.ServiceUrl, LoggerFactory = loggerFactory });
+            _firehoseClient = new FirehoseClient(new FirehoseClientOptions { Region = options.Firehose.Region, ServiceUrl = options.Firehose.ServiceUrl, Credentials = credentials, LoggerFactory = loggerFactory });
             _firehose = new FirehoseSink<ClickEvent>(
                 _firehoseClient,
                 new FirehoseSinkOptions { DeliveryStreamName = options.Firehose.DeliveryStreamName, LoggerFactory = loggerFactory },

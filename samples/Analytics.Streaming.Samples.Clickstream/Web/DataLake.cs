@@ -23,7 +23,7 @@ public sealed class DataLake : IAsyncDisposable
     private readonly TimeProvider _time;
 
     /// <summary>Creates the lake's two tables.</summary>
-    public DataLake(LakeOptions options, TimeProvider time)
+    public DataLake(LakeOptions options, TimeProvider time, Amazon.Runtime.AWSCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _flushInterval = options.FlushInterval;
@@ -43,7 +43,7 @@ public sealed class DataLake : IAsyncDisposable
                 config.ForcePathStyle = true;
             }
 
-            _s3 = new AmazonS3Client(config);
+            _s3 = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
             store = new S3ObjectStore(_s3, options.Bucket);
         }
 

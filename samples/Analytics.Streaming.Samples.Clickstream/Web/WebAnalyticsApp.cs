@@ -44,6 +44,7 @@ public static class WebAnalyticsApp
             },
         });
         // Options are read from the final configuration when first needed (tests override it after this method runs).
+        // AWS credentials come from AWSSDK.Core's default chain unless an AWSCredentials service is registered.
         var services = builder.Services;
         services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().Get<ServiceOptions>() ?? new ServiceOptions());
         services.AddSingleton(TimeProvider.System);
@@ -51,12 +52,12 @@ public static class WebAnalyticsApp
         services.AddSingleton<IngestStatistics>();
         services.AddSingleton(sp => new BeaconParser(sp.GetRequiredService<ServiceOptions>().Ingest.Limits, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new DashboardState(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IngestStatistics>(), Math.Clamp(sp.GetRequiredService<ServiceOptions>().Dashboard.RecentEvents, 1, 500)));
-        services.AddSingleton(sp => new ClickStreams(sp.GetRequiredService<ServiceOptions>().Ingest, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new ClickStreams(sp.GetRequiredService<ServiceOptions>().Ingest, sp.GetRequiredService<ILoggerFactory>(), sp.GetService<Amazon.Runtime.AWSCredentials>()));
         services.AddSingleton<IClickWriter>(sp => sp.GetRequiredService<ClickStreams>());
         services.AddSingleton(sp =>
         {
             var lake = sp.GetRequiredService<ServiceOptions>().Lake;
-            return new LakeHolder(lake.Enabled ? new DataLake(lake, sp.GetRequiredService<TimeProvider>()) : null);
+            return new LakeHolder(lake.Enabled ? new DataLake(lake, sp.GetRequiredService<TimeProvider>(), sp.GetService<Amazon.Runtime.AWSCredentials>()) : null);
         });
         services.AddHostedService(sp => new AnalyticsService(
             sp.GetRequiredService<ClickStreams>(),
