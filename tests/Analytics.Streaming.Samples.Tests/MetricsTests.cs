@@ -59,7 +59,7 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task ServerSentEvents_ShowANewBeaconWithinASecond()
+    public async Task ServerSentEvents_PushTheSnapshotAfterANewBeacon()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var factory = new WebAnalyticsFactory();
@@ -87,7 +87,7 @@ public sealed class MetricsTests
         }
 
         // Not a latency benchmark (the machine may be busy): the push itself is event-driven, not a poll.
-        TestContext.Current.SendDiagnosticMessage($"beacon to server-sent event: {sent.ElapsedMilliseconds} ms");
+        TestContext.Current.TestOutputHelper?.WriteLine($"beacon to server-sent event: {sent.ElapsedMilliseconds} ms");
     }
 
     private static async Task<JsonElement> NextSnapshotAsync(StreamReader reader, CancellationToken ct)

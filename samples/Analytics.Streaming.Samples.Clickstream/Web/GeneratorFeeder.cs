@@ -43,5 +43,9 @@ public sealed class GeneratorFeeder(GeneratorOptions options, IClickWriter write
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            // The service is stopping: the embedded stream was completed before the generators noticed.
+        }
     }
 }

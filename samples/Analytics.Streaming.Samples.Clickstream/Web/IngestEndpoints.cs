@@ -52,7 +52,11 @@ public static class IngestEndpoints
             return Refuse(statistics, state, RejectReason.InvalidField, errors);
         }
 
-        await writer.WriteAsync([click], http.RequestAborted).ConfigureAwait(false);
+        if (await WriteAsync(writer, [click], http.RequestAborted).ConfigureAwait(false) is { } stopping)
+        {
+            return stopping;
+        }
+
         statistics.Accepted(1);
         http.Response.Headers.CacheControl = "no-store, max-age=0";
         return Results.File(Pixel.ToArray(), "image/gif");
@@ -109,7 +113,11 @@ public static class IngestEndpoints
                 return Refuse(statistics, state, reason, errors);
             }
 
-            await writer.WriteAsync(events, http.RequestAborted).ConfigureAwait(false);
+            if (await WriteAsync(writer, events, http.RequestAborted).ConfigureAwait(false) is { } stopping)
+            {
+                return stopping;
+            }
+
             statistics.Accepted(events.Count);
             return TypedResults.Json(new AcceptedBeacons(events.Count), DashboardJson.Default.AcceptedBeacons, statusCode: StatusCodes.Status202Accepted);
         }
@@ -158,6 +166,20 @@ public static class IngestEndpoints
                 ArrayPool<byte>.Shared.Return(buffer);
                 return (null, 0);
             }
+        }
+    }
+
+    /// <summary>Writes to the stream; a 503 problem when the service is stopping (the embedded stream is closed).</summary>
+    private static async Task<IResult?> WriteAsync(IClickWriter writer, IReadOnlyList<ClickEvent> events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await writer.WriteAsync(events, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "The service is stopping.", "Send the beacon again later.");
         }
     }
 
