@@ -43,32 +43,8 @@ public sealed class LakeTests
             Assert.Equal([3L, 5L], dashboard.Values.Order().ToArray());
 
             // The pipeline flushes the lake at its next checkpoint; wait for both rows.
-            await using var readers = await ParquetReaders.StartAsync();
-            var lake = new Dictionary<long, long>();
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            limit.CancelAfter(TimeSpan.FromMinutes(2));
-            while (lake.Count < 2)
-            {
-                lake.Clear();
-                string table = Path.Combine(folder, "analytics", "events_per_minute");
-                foreach (string file in Directory.Exists(table) ? Directory.EnumerateFiles(table, "*.parquet", SearchOption.AllDirectories) : [])
-                {
-                    var duck = (await readers.ReadAsync(file)).GetProperty("duckdb");
-                    var columns = duck.GetProperty("columns").EnumerateArray().Select(c => c.GetString()).ToList();
-                    foreach (var row in duck.GetProperty("rows").EnumerateArray())
-                    {
-                        long start = long.Parse(row[columns.IndexOf("window_start")].GetString()!["ts:".Length..], CultureInfo.InvariantCulture);
-                        lake[start] = long.Parse(row[columns.IndexOf("events")].GetString()!, CultureInfo.InvariantCulture);
-                    }
-                }
-
-                if (lake.Count < 2)
-                {
-                    await Task.Delay(100, limit.Token);
-                }
-            }
-
-            Assert.Equal(dashboard.OrderBy(p => p.Key), lake.OrderBy(p => p.Key));
+            var lake = await ReadMinutesAsync(folder, rows: 2, ct);
+            Assert.Equal(dashboard.OrderBy(p => p.Key), lake.ToDictionary(r => r.StartMicros, r => r.Events).OrderBy(p => p.Key));
         }
         finally
         {
@@ -79,6 +55,38 @@ public sealed class LakeTests
             catch (IOException)
             {
             }
+        }
+    }
+
+    /// <summary>Reads the lake's <c>events_per_minute</c> rows with DuckDB once it holds <paramref name="rows"/> of them.</summary>
+    public static async Task<List<(long StartMicros, long Events)>> ReadMinutesAsync(string folder, int rows, CancellationToken ct)
+    {
+        await using var readers = await ParquetReaders.StartAsync();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromMinutes(2));
+        var lake = new List<(long StartMicros, long Events)>();
+        while (true)
+        {
+            lake.Clear();
+            string table = Path.Combine(folder, "analytics", "events_per_minute");
+            foreach (string file in Directory.Exists(table) ? Directory.EnumerateFiles(table, "*.parquet", SearchOption.AllDirectories) : [])
+            {
+                var duck = (await readers.ReadAsync(file)).GetProperty("duckdb");
+                var columns = duck.GetProperty("columns").EnumerateArray().Select(c => c.GetString()).ToList();
+                foreach (var row in duck.GetProperty("rows").EnumerateArray())
+                {
+                    lake.Add((
+                        long.Parse(row[columns.IndexOf("window_start")].GetString()!["ts:".Length..], CultureInfo.InvariantCulture),
+                        long.Parse(row[columns.IndexOf("events")].GetString()!, CultureInfo.InvariantCulture)));
+                }
+            }
+
+            if (lake.Count >= rows)
+            {
+                return lake;
+            }
+
+            await Task.Delay(100, limit.Token);
         }
     }
 }

@@ -19,7 +19,7 @@ public sealed record DashboardSnapshot(
     string? Lake);
 
 /// <summary>The headline numbers.</summary>
-/// <param name="Events">Every event counted by the per-minute pipeline since the service started.</param>
+/// <param name="Events">Every event counted by the per-day pipeline (its day windows, restored from the checkpoint after a restart).</param>
 /// <param name="EventsThisMinute">Events in the newest minute window.</param>
 /// <param name="EventsThisHour">Events in the newest hour window.</param>
 /// <param name="VisitorsThisHour">Unique visitors (HyperLogLog) in the newest hour window.</param>

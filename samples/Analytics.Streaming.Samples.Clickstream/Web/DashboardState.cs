@@ -23,6 +23,7 @@ public sealed class DashboardState(TimeProvider time, IngestStatistics ingest, i
     private readonly RandomCutForest _forest = new(new RandomCutForestOptions { Dimensions = 3, TreeCount = 30, SampleSize = 64, OutputAfter = 16 });
     private readonly double[] _why = new double[3];
     private long _droppedMinuteEvents;
+    private long _droppedDayEvents;
     private long _abnormalSeconds;
     private long _version;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -137,6 +138,7 @@ public sealed class DashboardState(TimeProvider time, IngestStatistics ingest, i
 
             while (_days.Count > 3)
             {
+                _droppedDayEvents += _days.First().Value.Events;
                 _days.Remove(_days.First().Key);
             }
 
@@ -249,8 +251,10 @@ public sealed class DashboardState(TimeProvider time, IngestStatistics ingest, i
             var minute = _minutes.Count > 0 ? _minutes.Last().Value : null;
             var hour = _hours.Count > 0 ? _hours.Last().Value.Point : null;
             var day = _days.Count > 0 ? _days.Last().Value : default;
+            // The total comes from the day windows: after a restart from a checkpoint they are restored with
+            // everything counted before it, while minutes that closed before the restart are not emitted again.
             var totals = new Totals(
-                _droppedMinuteEvents + _minutes.Values.Sum(m => m.Events),
+                _droppedDayEvents + _days.Values.Sum(d => d.Events),
                 minute?.Events ?? 0,
                 hour?.Events ?? 0,
                 hour?.Visitors ?? 0,
