@@ -31,7 +31,15 @@ public sealed class MetricsTests
 
         (await client.GetAsync(new Uri("/collect.gif?page=/order&vid=guest-3&lt=400", UriKind.Relative), ct)).Dispose();
 
-        var metrics = await WebAnalyticsFactory.WaitForMetricsAsync(client, m => m.GetProperty("totals").GetProperty("events").GetInt64() == 4 && m.GetProperty("recent").GetArrayLength() == 4, ct);
+        // Each pipeline delivers on its own: wait until every one of them has seen the four events.
+        var metrics = await WebAnalyticsFactory.WaitForMetricsAsync(
+            client,
+            m => m.GetProperty("totals").GetProperty("events").GetInt64() == 4
+                && m.GetProperty("recent").GetArrayLength() == 4
+                && Sum(m.GetProperty("perMinute"), "events") == 4
+                && Sum(m.GetProperty("perHour"), "events") == 4
+                && m.GetProperty("top").ValueKind == JsonValueKind.Object && m.GetProperty("top").GetProperty("events").GetInt64() == 4,
+            ct);
 
         // The four events may straddle a minute (or hour) boundary: sums over the windows, not the newest window alone.
         Assert.Equal(4, Sum(metrics.GetProperty("perMinute"), "events"));

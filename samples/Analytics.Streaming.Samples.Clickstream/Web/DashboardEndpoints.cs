@@ -164,7 +164,11 @@ public static class DashboardEndpoints
     private static string LocalUrl(string? url)
         => !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";
 
-    private static byte[]? Embedded(string name)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]?> EmbeddedFiles = new(StringComparer.Ordinal);
+
+    private static byte[]? Embedded(string name) => EmbeddedFiles.GetOrAdd(name, Load);
+
+    private static byte[]? Load(string name)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("wwwroot/" + name);
         if (stream is null)

@@ -7,7 +7,7 @@
   const $ = id => document.getElementById(id);
   const time = iso => new Date(iso).toLocaleTimeString([], { hour12: false });
   const hhmm = iso => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
-  const hour = iso => new Date(iso).toLocaleString([], { day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+  const hour = iso => new Date(iso).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
 
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
