@@ -45,6 +45,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
 {
     private static readonly JsonEncodedText IndexAction = JsonEncodedText.Encode("index");
     private static readonly JsonEncodedText CreateAction = JsonEncodedText.Encode("create");
+    private static readonly JsonEncodedText DeleteAction = JsonEncodedText.Encode("delete");
     private static readonly JsonEncodedText IndexField = JsonEncodedText.Encode("_index");
     private static readonly JsonEncodedText IdField = JsonEncodedText.Encode("_id");
     private static readonly JsonEncodedText VersionField = JsonEncodedText.Encode("version");
@@ -58,6 +59,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
     private readonly Func<T, string> _id;
     private readonly Func<T, long>? _version;
     private readonly Func<T, StreamPosition>? _position;
+    private readonly Func<T, IEnumerable<T>>? _supersedes;
     private readonly JsonEncodedText _action;
     private readonly JsonEncodedText _versionType;
     private readonly OpenSearchTransport _transport;
@@ -91,6 +93,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
         _id = options.Id!;
         _version = options.Version;
         _position = options.DeadLetterPosition;
+        _supersedes = options.Supersedes;
         _action = options.OpType == OpenSearchOpType.Create ? CreateAction : IndexAction;
         _versionType = options.VersionType == OpenSearchVersionType.External ? External : ExternalGte;
         _transport = new OpenSearchTransport(options.Endpoint!, options.Authentication, options.HttpHandler, options.RequestTimeout, options.TimeProvider);
@@ -114,6 +117,11 @@ public sealed class OpenSearchSink<T> : ISink<T>
         ObjectDisposedException.ThrowIf(_disposed, this);
         for (int i = 0; i < items.Length; i++)
         {
+            if (_supersedes is not null)
+            {
+                await AppendDeletesAsync(items.Span[i], cancellationToken).ConfigureAwait(false);
+            }
+
             int start = _buffer.WrittenCount;
             if (!TryAppend(items.Span[i], start, out var action))
             {
@@ -213,6 +221,64 @@ public sealed class OpenSearchSink<T> : ISink<T>
         }
 
         return id;
+    }
+
+    /// <summary>Buffers a delete of every document <paramref name="item"/> supersedes, with the item's version.</summary>
+    private async ValueTask AppendDeletesAsync(T item, CancellationToken cancellationToken)
+    {
+        IEnumerable<T> superseded;
+        long version = 0;
+        try
+        {
+            superseded = _supersedes!(item);
+            version = _version?.Invoke(item) ?? 0;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            return; // The item's own action reports the failure (TryAppend runs the same selectors).
+        }
+
+        foreach (var old in superseded)
+        {
+            int start = _buffer.WrittenCount;
+            string index, id;
+            try
+            {
+                index = _index.NameOf(old);
+                id = NormalizeId(_id(old));
+                _writer.Reset(_buffer);
+                _writer.WriteStartObject();
+                _writer.WriteStartObject(DeleteAction);
+                _writer.WriteString(IndexField, index);
+                _writer.WriteString(IdField, id);
+                if (_version is not null && version >= 0)
+                {
+                    _writer.WriteNumber(VersionField, version);
+                    _writer.WriteString(VersionTypeField, ExternalGte);
+                }
+
+                _writer.WriteEndObject();
+                _writer.WriteEndObject();
+                _writer.Flush();
+                _buffer.Write("\n"u8);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                _writer.Reset(_buffer);
+                _buffer.Truncate(start);
+                continue;
+            }
+
+            var action = new PendingAction(start, _buffer.WrittenCount - start, -1, index, id, null);
+            if (_actions.Count > 0 && (_buffer.WrittenCount > _options.MaxBulkBytes || _actions.Count >= _options.MaxBulkActions))
+            {
+                await SendAsync(cancellationToken).ConfigureAwait(false);
+                _buffer.KeepTail(action.Length);
+                action = action with { Offset = 0 };
+            }
+
+            _actions.Add(action);
+        }
     }
 
     /// <summary>Writes the action and document lines of one item; on failure, nothing stays in the buffer and the item becomes a dead letter.</summary>
@@ -430,7 +496,8 @@ public sealed class OpenSearchSink<T> : ISink<T>
         {
             var item = _items[i];
             var action = pending[i];
-            if (item.Status is >= 200 and < 300)
+            bool delete = action.Source < 0;
+            if (item.Status is >= 200 and < 300 || (delete && item.Status == 404 && item.ErrorType is null))
             {
                 applied++;
             }
@@ -445,7 +512,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
             }
             else
             {
-                var source = _buffer.WrittenSpan.Slice(action.Offset + action.Source, action.Length - action.Source - 1);
+                var source = delete ? _buffer.WrittenSpan.Slice(action.Offset, action.Length - 1) : _buffer.WrittenSpan.Slice(action.Offset + action.Source, action.Length - action.Source - 1);
                 string message = $"OpenSearch refused document '{action.Id}' for index '{action.Index}' with {item.Status} {item.ErrorType}: {item.ErrorReason}";
                 Reject(action.Position ?? new StreamPosition($"{action.Index}/{action.Id}", SequenceNumber.Zero), DeadLetterReason.Rejected, message, source.ToArray(), action.Index, action.Id);
             }
@@ -483,7 +550,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
         }
     }
 
-    /// <summary>One buffered action: where its lines are in the buffer, where its document line starts, and what a dead letter of it reports.</summary>
+    /// <summary>One buffered action: where its lines are in the buffer, where its document line starts (-1 for a delete), and what a dead letter of it reports.</summary>
     private readonly record struct PendingAction(int Offset, int Length, int Source, string Index, string Id, StreamPosition? Position);
 
     /// <summary>The outcome of one attempt: whether another may help, and the last failure seen.</summary>

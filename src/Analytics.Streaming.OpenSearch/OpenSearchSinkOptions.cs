@@ -69,6 +69,14 @@ public sealed class OpenSearchSinkOptions<T>
     /// </summary>
     public Func<T, long>? Version { get; set; }
 
+    /// <summary>
+    /// Gets or sets the items whose documents an item replaces under other identities (for results, the earlier extents
+    /// of a session that a record extended or merged, <see cref="WindowResult{TKey, TValue}.Replaces"/>): the sink sends a
+    /// <c>delete</c> of each of their documents before the item's own action, with the item's version when
+    /// <see cref="Version"/> is set, so a delete never removes a newer document. Default <see langword="null"/>: nothing is deleted.
+    /// </summary>
+    public Func<T, IEnumerable<T>>? Supersedes { get; set; }
+
     /// <summary>Gets or sets how <see cref="Version"/> is compared. Default <see cref="OpenSearchVersionType.ExternalGte"/>.</summary>
     public OpenSearchVersionType VersionType { get; set; } = OpenSearchVersionType.ExternalGte;
 
@@ -138,6 +146,10 @@ public sealed class OpenSearchSinkOptions<T>
         Require(Enum.IsDefined(OpType), nameof(OpType), $"OpenSearchSinkOptions.OpType must be Index or Create; got {OpType}.");
         Require(Enum.IsDefined(VersionType), nameof(VersionType), $"OpenSearchSinkOptions.VersionType must be ExternalGte or External; got {VersionType}.");
         Require(
+            Supersedes is null || OpType == OpenSearchOpType.Index,
+            nameof(Supersedes),
+            "OpenSearchSinkOptions.Supersedes works with OpType Index only: data streams and create-only indices accept no deletes by id.");
+        Require(
             Version is null || OpType == OpenSearchOpType.Index,
             nameof(Version),
             "OpenSearchSinkOptions.Version works with OpType Index only: create actions support no external versions (a create of an existing document is already refused with 409).");
@@ -165,7 +177,7 @@ public static class OpenSearchSinkOptions
     /// <summary>
     /// Settings for window results: <c>_id</c> = <see cref="WindowResult{TKey, TValue}.Id"/>, version =
     /// <see cref="WindowResult{TKey, TValue}.RecordCount"/> (external versioning: an older result never replaces a
-    /// newer one), one index per day or month of the window start, dead letters positioned at the identity with the
+    /// newer one), the documents of a session's earlier extents deleted, one index per day or month of the window start, dead letters positioned at the identity with the
     /// record count as sequence.
     /// </summary>
     /// <typeparam name="TKey">The key type.</typeparam>
@@ -187,6 +199,7 @@ public static class OpenSearchSinkOptions
             Index = OpenSearchIndex.ForResults<TKey, TValue>(indexPrefix, interval),
             Id = static r => r.Id,
             Version = static r => r.RecordCount,
+            Supersedes = static r => r.Replaces is { Count: > 0 } replaced ? replaced.Select(w => r with { Window = w, Replaces = null }) : [],
             DeadLetterPosition = static r => new StreamPosition(r.Id, SequenceNumber.FromInt64(Math.Max(0, r.RecordCount))),
         };
 }

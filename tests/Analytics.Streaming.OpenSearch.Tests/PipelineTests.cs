@@ -65,4 +65,52 @@ public sealed class PipelineTests(OpenSearchTestServer server)
         Assert.Equal(accepted, documents.Sum(d => d.Json.GetProperty("views").GetInt64()));
         Assert.Empty(deadLetters.Flushed);
     }
+
+    [Fact]
+    public async Task Pipeline_SessionsMergedByALateRecord_LeaveOnlyTheDocumentsOfTheCurrentSessions()
+    {
+        var (cluster, endpoint) = server.CreateCluster();
+        var start = new DateTimeOffset(2026, 1, 31, 10, 0, 0, TimeSpan.Zero);
+        PageView View(string user, int second) => new(user, start.AddSeconds(second));
+        // u1: sessions [0,10) and [20,30) are emitted, then a record at 10 s joins them into [0,30).
+        var views = new[] { View("u1", 0), View("u2", 1), View("u1", 20), View("u2", 30), View("u1", 45), View("u1", 10), View("u2", 31), View("u1", 90) };
+        var all = new List<WindowResult<string, long>>();
+        var options = OpenSearchSinkOptions.ForResults(endpoint, "sessions-", OpenSearchDocumentMap.ForResults<string, long>().Long("views", static r => r.Value).Build());
+        options.Retry = Support.FastRetry();
+        await using var sink = new OpenSearchSink<WindowResult<string, long>>(options);
+        var pipeline = StreamPipeline.Create<PageView>(new() { Name = "sessions" })
+            .WithEventTime(static v => v.Time)
+            .KeyBy(static v => v.Page)
+            .Window(WindowSpec.Session(TimeSpan.FromSeconds(10)))
+            .AllowedLateness(TimeSpan.FromMinutes(5))
+            .Aggregate(static a => a.Count())
+            .To(sink)
+            .To(Sinks.Callback<WindowResult<string, long>>((results, _) =>
+            {
+                all.AddRange(results.ToArray());
+                return ValueTask.CompletedTask;
+            }))
+            .Build();
+        await pipeline.RunAsync(InMemorySource<PageView>.FromEvents(views, batchSize: 1), TestContext.Current.CancellationToken);
+
+        Assert.Contains(all, r => r.Replaces is { Count: > 0 });
+        var current = new Dictionary<string, WindowResult<string, long>>();
+        foreach (var result in all)
+        {
+            foreach (var replaced in result.Replaces ?? [])
+            {
+                current.Remove((result with { Window = replaced }).Id);
+            }
+
+            if (!current.TryGetValue(result.Id, out var known) || known.RecordCount <= result.RecordCount)
+            {
+                current[result.Id] = result;
+            }
+        }
+
+        var documents = cluster.Documents("sessions-*");
+        Assert.Equal(current.Keys.Order(StringComparer.Ordinal), documents.Select(d => d.Id).Order(StringComparer.Ordinal));
+        Assert.All(documents, d => Assert.Equal(current[d.Id].Value, d.Json.GetProperty("views").GetInt64()));
+        Assert.Equal(views.Length, documents.Sum(d => d.Json.GetProperty("views").GetInt64()));
+    }
 }
