@@ -38,7 +38,9 @@ namespace Analytics.Streaming.OpenSearch;
 /// <para>
 /// <b>Durability.</b> <see cref="WriteAsync"/> sends a bulk whenever one is full; <see cref="FlushAsync"/> sends the rest,
 /// hands dead letters to their sink and flushes it, and returns when the cluster acknowledged every action (use the
-/// cluster's <c>refresh_interval</c> for visibility: no refresh is forced). Calls must not overlap.
+/// cluster's <c>refresh_interval</c> for visibility: no refresh is forced). Calls must not overlap. After a call threw,
+/// the sink is unusable (later calls throw <see cref="InvalidOperationException"/>): the pipeline restarts from its last
+/// checkpoint with a new sink.
 /// </para>
 /// </remarks>
 public sealed class OpenSearchSink<T> : ISink<T>
@@ -79,6 +81,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
     private long _requests;
     private long _bytes;
     private bool _disposed;
+    private Exception? _fault;
 
     /// <summary>Creates the sink; the options are validated here.</summary>
     /// <param name="options">The settings; not copied, so do not change them afterwards.</param>
@@ -114,7 +117,44 @@ public sealed class OpenSearchSink<T> : ISink<T>
     /// <exception cref="OpenSearchException">A request failed in a way retrying cannot fix.</exception>
     public async ValueTask WriteAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfUnusable();
+        try
+        {
+            await WriteCoreAsync(items, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            _fault ??= exception;
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Sends the buffered actions, hands the dead letters to their sink and flushes it.</remarks>
+    /// <exception cref="OpenSearchDeliveryException">Actions could not be delivered after every attempt.</exception>
+    /// <exception cref="OpenSearchException">A request failed in a way retrying cannot fix.</exception>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfUnusable();
+        try
+        {
+            if (_actions.Count > 0)
+            {
+                await SendAsync(cancellationToken).ConfigureAwait(false);
+                _buffer.Clear();
+            }
+
+            await HandOverDeadLettersAsync(flush: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            _fault ??= exception;
+            throw;
+        }
+    }
+
+    private async ValueTask WriteCoreAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken)
+    {
         for (int i = 0; i < items.Length; i++)
         {
             if (_supersedes is not null)
@@ -143,22 +183,6 @@ public sealed class OpenSearchSink<T> : ISink<T>
         {
             await HandOverDeadLettersAsync(flush: false, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <inheritdoc />
-    /// <remarks>Sends the buffered actions, hands the dead letters to their sink and flushes it.</remarks>
-    /// <exception cref="OpenSearchDeliveryException">Actions could not be delivered after every attempt.</exception>
-    /// <exception cref="OpenSearchException">A request failed in a way retrying cannot fix.</exception>
-    public async ValueTask FlushAsync(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_actions.Count > 0)
-        {
-            await SendAsync(cancellationToken).ConfigureAwait(false);
-            _buffer.Clear();
-        }
-
-        await HandOverDeadLettersAsync(flush: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -209,6 +233,17 @@ public sealed class OpenSearchSink<T> : ISink<T>
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_fault is not null)
+        {
+            throw new InvalidOperationException(
+                $"{_options.Name}: the OpenSearch sink failed earlier and dropped what it held; create a new sink and replay from the last checkpoint. First failure: {_fault.GetType().Name}: {_fault.Message}",
+                _fault);
+        }
     }
 
     private static bool IsTransient(int status) => status is 0 or 429 or 500 or 502 or 503 or 504;

@@ -131,6 +131,10 @@ public sealed class OpenSearchSinkTests(OpenSearchTestServer server)
         Assert.Contains("4 attempts", failure.Message, StringComparison.Ordinal);
         Assert.Equal([2, 1, 1, 1], cluster.Requests.Select(r => r.Actions));
         Assert.Single(cluster.Documents());
+
+        // The sink dropped what it held: it refuses further calls, and the pipeline replays into a new one.
+        var unusable = await Assert.ThrowsAsync<InvalidOperationException>(async () => await sink.WriteAsync(new[] { Result("/c", 0, 1) }, Token));
+        Assert.Same(failure, unusable.InnerException);
     }
 
     [Fact]
