@@ -16,59 +16,103 @@ internal static class BulkResponse
     /// <exception cref="InvalidDataException">The answer is not a bulk answer for <paramref name="expected"/> actions.</exception>
     public static bool Read(ReadOnlyMemory<byte> body, int expected, List<BulkItem> items)
     {
+        // A forward-only read: only each item's status (and error, when there is one) is looked at; the rest is skipped.
         items.Clear();
+        bool errors = false, sawItems = false;
         try
         {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("items", out var array) || array.ValueKind != JsonValueKind.Array)
+            var reader = new Utf8JsonReader(body.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                throw new InvalidDataException("the answer has no 'items' array");
+                throw new InvalidDataException("the answer is not a JSON object");
             }
 
-            if (array.GetArrayLength() != expected)
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                throw new InvalidDataException($"the answer has {array.GetArrayLength()} items for {expected} actions");
-            }
-
-            bool errors = root.TryGetProperty("errors", out var flag) && flag.ValueKind == JsonValueKind.True;
-            foreach (var element in array.EnumerateArray())
-            {
-                if (element.ValueKind != JsonValueKind.Object)
+                if (reader.ValueTextEquals("errors"u8))
                 {
-                    throw new InvalidDataException("an item is not an object");
+                    reader.Read();
+                    errors |= reader.TokenType == JsonTokenType.True;
                 }
-
-                JsonElement result = default;
-                foreach (var property in element.EnumerateObject())
+                else if (reader.ValueTextEquals("items"u8))
                 {
-                    result = property.Value;
-                    break;
-                }
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        throw new InvalidDataException("'items' is not an array");
+                    }
 
-                if (result.ValueKind != JsonValueKind.Object || !result.TryGetProperty("status", out var status) || !status.TryGetInt32(out int code))
-                {
-                    throw new InvalidDataException("an item has no status");
-                }
-
-                if (result.TryGetProperty("error", out var error))
-                {
-                    var (type, reason) = ReadError(error);
-                    items.Add(new BulkItem(code, type, reason));
-                    errors = true;
+                    sawItems = true;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        var item = ReadItem(ref reader);
+                        errors |= item.ErrorType is not null;
+                        items.Add(item);
+                    }
                 }
                 else
                 {
-                    items.Add(new BulkItem(code, null, null));
+                    reader.Read();
+                    reader.Skip();
                 }
             }
-
-            return errors;
         }
         catch (JsonException exception)
         {
             throw new InvalidDataException($"the answer is not JSON: {exception.Message}", exception);
         }
+
+        if (!sawItems)
+        {
+            throw new InvalidDataException("the answer has no 'items' array");
+        }
+
+        if (items.Count != expected)
+        {
+            throw new InvalidDataException($"the answer has {items.Count} items for {expected} actions");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Reads <c>{"index":{..,"status":201,"error":{..}}}</c>; the reader is on its start and ends on its end.</summary>
+    private static BulkItem ReadItem(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject || !reader.Read() || reader.TokenType != JsonTokenType.PropertyName
+            || !reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new InvalidDataException("an item is not an object keyed by its action");
+        }
+
+        int? status = null;
+        string? type = null, reason = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("status"u8))
+            {
+                reader.Read();
+                status = reader.TryGetInt32(out int value) ? value : throw new InvalidDataException("an item's status is not a number");
+            }
+            else if (reader.ValueTextEquals("error"u8))
+            {
+                reader.Read();
+                using var error = JsonDocument.ParseValue(ref reader);
+                (type, reason) = ReadError(error.RootElement);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        // The action's object has ended; the item's object ends next.
+        if (!reader.Read() || reader.TokenType != JsonTokenType.EndObject)
+        {
+            throw new InvalidDataException("an item holds more than its action");
+        }
+
+        return new BulkItem(status ?? throw new InvalidDataException("an item has no status"), type, reason);
     }
 
     /// <summary>Reads an error object (<c>{"type":..,"reason":..,"caused_by":{..}}</c>) or an old-style string error.</summary>
