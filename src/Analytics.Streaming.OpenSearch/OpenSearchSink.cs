@@ -304,7 +304,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
                 continue;
             }
 
-            var action = new PendingAction(start, _buffer.WrittenCount - start, -1, index, id, null);
+            var action = new PendingAction(start, _buffer.WrittenCount - start, -1, index, id, old);
             if (_actions.Count > 0 && (_buffer.WrittenCount > _options.MaxBulkBytes || _actions.Count >= _options.MaxBulkActions))
             {
                 await SendAsync(cancellationToken).ConfigureAwait(false);
@@ -320,7 +320,6 @@ public sealed class OpenSearchSink<T> : ISink<T>
     private bool TryAppend(T item, int start, out PendingAction action)
     {
         string? index = null, id = null;
-        StreamPosition? position = null;
         try
         {
             index = _index.NameOf(item);
@@ -331,7 +330,6 @@ public sealed class OpenSearchSink<T> : ISink<T>
             }
 
             id = NormalizeId(rawId);
-            position = _position?.Invoke(item);
             long version = 0;
             if (_version is not null)
             {
@@ -362,7 +360,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
             _map.Write(_writer, item);
             _writer.Flush();
             _buffer.Write("\n"u8);
-            action = new PendingAction(start, _buffer.WrittenCount - start, source, index, id, position);
+            action = new PendingAction(start, _buffer.WrittenCount - start, source, index, id, item);
             return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -383,10 +381,29 @@ public sealed class OpenSearchSink<T> : ISink<T>
                 payload = [];
             }
 
-            Reject(position ?? new StreamPosition($"{index ?? "?"}/{id ?? "?"}", SequenceNumber.Zero), DeadLetterReason.InvalidValue, message, payload, index ?? "?", id ?? "?");
+            Reject(PositionOf(item, index ?? "?", id ?? "?"), DeadLetterReason.InvalidValue, message, payload, index ?? "?", id ?? "?");
             action = default;
             return false;
         }
+    }
+
+    /// <summary>The position a dead letter of <paramref name="item"/> reports: <see cref="OpenSearchSinkOptions{T}.DeadLetterPosition"/>, or <c>{index}/{id}</c>.</summary>
+    private StreamPosition PositionOf(T item, string index, string id)
+    {
+        if (_position is not null)
+        {
+            try
+            {
+                return _position(item);
+            }
+#pragma warning disable CA1031 // The item is already failing; a position selector that throws must not stop the stream too.
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+            }
+        }
+
+        return new StreamPosition($"{index}/{id}", SequenceNumber.Zero);
     }
 
     private void Reject(StreamPosition position, DeadLetterReason reason, string message, byte[] payload, string index, string id)
@@ -549,7 +566,7 @@ public sealed class OpenSearchSink<T> : ISink<T>
             {
                 var source = delete ? _buffer.WrittenSpan.Slice(action.Offset, action.Length - 1) : _buffer.WrittenSpan.Slice(action.Offset + action.Source, action.Length - action.Source - 1);
                 string message = $"OpenSearch refused document '{action.Id}' for index '{action.Index}' with {item.Status} {item.ErrorType}: {item.ErrorReason}";
-                Reject(action.Position ?? new StreamPosition($"{action.Index}/{action.Id}", SequenceNumber.Zero), DeadLetterReason.Rejected, message, source.ToArray(), action.Index, action.Id);
+                Reject(PositionOf(action.Item, action.Index, action.Id), DeadLetterReason.Rejected, message, source.ToArray(), action.Index, action.Id);
             }
         }
 
@@ -585,8 +602,8 @@ public sealed class OpenSearchSink<T> : ISink<T>
         }
     }
 
-    /// <summary>One buffered action: where its lines are in the buffer, where its document line starts (-1 for a delete), and what a dead letter of it reports.</summary>
-    private readonly record struct PendingAction(int Offset, int Length, int Source, string Index, string Id, StreamPosition? Position);
+    /// <summary>One buffered action: where its lines are in the buffer, where its document line starts (-1 for a delete), and its item (a copy, for the position of a dead letter).</summary>
+    private readonly record struct PendingAction(int Offset, int Length, int Source, string Index, string Id, T Item);
 
     /// <summary>The outcome of one attempt: whether another may help, and the last failure seen.</summary>
     private readonly record struct Attempt(bool Retryable, int Status, string? ErrorType, string? ErrorReason, int Failed)

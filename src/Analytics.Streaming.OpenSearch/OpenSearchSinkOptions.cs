@@ -94,7 +94,7 @@ public sealed class OpenSearchSinkOptions<T>
 
     /// <summary>
     /// Gets or sets the position a dead letter of an item reports (for results, the identity and record count).
-    /// Default <see langword="null"/>: partition <c>{index}/{_id}</c>, sequence zero.
+    /// Called only for documents that become dead letters. Default <see langword="null"/>: partition <c>{index}/{_id}</c>, sequence zero.
     /// </summary>
     public Func<T, StreamPosition>? DeadLetterPosition { get; set; }
 
