@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.S3;
 
@@ -26,6 +28,9 @@ public sealed class S3DeadLetterSinkOptions
 
     /// <summary>Gets or sets how failed store requests are retried. Default: the <see cref="RetryOptions"/> defaults.</summary>
     public RetryOptions Retry { get; set; } = new();
+
+    /// <summary>Gets or sets where the sink logs its retries (event id 3001). Default <see langword="null"/>: no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Gets or sets the clock for arrival times and object names. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -117,7 +122,8 @@ public sealed class S3DeadLetterSink : ISink<DeadLetter>
         options.Validate();
         _options = options;
         _store = options.Store!;
-        _retrier = new Retrier(options.Retry, _store, options.TimeProvider);
+        var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Analytics.Streaming.S3.S3DeadLetterSink");
+        _retrier = new Retrier(options.Retry, _store, options.TimeProvider, log, options.ErrorOutputType);
     }
 
     /// <summary>Gets the key prefix of the objects: <c>{Prefix}{ErrorOutputType}/</c>.</summary>
