@@ -1,3 +1,5 @@
+using Analytics.Streaming.Parquet;
+
 namespace Analytics.Streaming.S3.IntegrationTests.Compaction;
 
 /// <summary>
@@ -137,6 +139,65 @@ public sealed class ParquetCompactorTests(S3Fixture s3)
         Assert.Equal(3, (await store.ListKeysAsync(TablePrefix, Ct)).Count);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_MergedObjectLargerThanPartSize_UploadedInPartsWithEveryRow(bool onS3rver)
+    {
+        string root = s3.CreateFolder();
+        string? bucket = onS3rver ? await s3.CreateBucketAsync() : null;
+        IObjectStore store = bucket is null ? new LocalFolderObjectStore(root) : new S3ObjectStore(s3.Client, bucket);
+        var random = new Random(5);
+        var blobs = Enumerable.Range(0, 3000).Select(i => new Blob(i, Clicks.Start.AddSeconds(i), Convert.ToBase64String(RandomBytes(random, 1500)))).ToArray();
+        await using (var sink = new S3Sink<Blob>(new S3SinkOptions<Blob>
+        {
+            Store = store,
+            Format = new ParquetObjectFormat<Blob>(BlobMap),
+            Prefix = "lake/",
+            Zone = DataLakeZone.Processed,
+            TableName = "clicks",
+            Layout = KeyLayout<Blob>.Hive(TimePartitioning.Hour, b => b.Time),
+            MaxRecordsPerObject = 150,
+        }))
+        {
+            await sink.WriteAsync(blobs, Ct);
+            await sink.FlushAsync(Ct);
+        }
+
+        var result = await new ParquetCompactor(Options(store, o => o.PartSize = S3ObjectStore.MinimumPartSize)).RunAsync(Ct);
+
+        Assert.Equal(20, result.ObjectsMerged);
+        Assert.True(result.BytesWritten > S3ObjectStore.MinimumPartSize, $"the merged object has {result.BytesWritten} bytes, one part");
+        string lake = bucket is null ? root : await s3.DownloadAsync(bucket);
+        var keys = await store.ListKeysAsync(TablePrefix, Ct);
+        Assert.Single(keys);
+        var rows = await s3.DuckDb.QueryAsync($"SELECT id, payload FROM read_parquet('{Path.Combine(lake, keys[0])}') ORDER BY id");
+        Assert.Equal(blobs.Select(b => $"{b.Id}|{b.Payload}"), rows.Select(r => $"{r["id"]}|{r["payload"]}"));
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoSchemasAndANestedColumnInOnePartition_MergesEachFlatSchemaAndLeavesTheNestedOnes()
+    {
+        string root = s3.CreateFolder();
+        var store = new LocalFolderObjectStore(root);
+        await WriteSmallObjectsAsync(store); // 15 objects of clicks in three hours
+        var blobs = Enumerable.Range(0, 80).Select(i => new Blob(i, Clicks.Start.AddSeconds(i), "p" + i)).ToArray();
+        await WriteAsync(store, new ParquetObjectFormat<Blob>(BlobMap), blobs, b => b.Time); // 2 objects of another schema in hour 10
+        var tagged = ParquetRecordMap.For<Blob>().Int64("id", b => b.Id).List("tags", b => (IReadOnlyList<string>)[b.Payload]).Build();
+        await WriteAsync(store, new ParquetObjectFormat<Blob>(tagged), blobs, b => b.Time); // 2 objects with a LIST column in hour 10
+
+        var result = await new ParquetCompactor(Options(store)).RunAsync(Ct);
+
+        Assert.Equal(17, result.ObjectsMerged);
+        Assert.Equal(4, result.ObjectsWritten);
+        Assert.Equal(2, result.ObjectsSkipped);
+        var hour10 = await store.ListKeysAsync(TablePrefix + "year=2024/month=05/day=01/hour=10/", Ct);
+        Assert.Equal(4, hour10.Count); // clicks merged, blobs merged, two nested objects as they were
+        Assert.Equal(
+            "80",
+            await s3.DuckDb.ScalarAsync($"SELECT count(*) FROM read_parquet([{string.Join(", ", hour10.Select(k => $"'{Path.Combine(root, k)}'"))}], union_by_name = true) WHERE payload IS NOT NULL"));
+    }
+
     [Fact]
     public void Constructor_InvalidOptions_ThrowsWithTheOptionName()
     {
@@ -171,6 +232,35 @@ public sealed class ParquetCompactorTests(S3Fixture s3)
         Layout = KeyLayout<Click>.Hive(TimePartitioning.Hour, c => c.Time),
         MaxRecordsPerObject = 40,
     };
+
+    private static readonly ParquetRecordMap<Blob> BlobMap = ParquetRecordMap.For<Blob>()
+        .Int64("id", b => b.Id)
+        .Timestamp("ts", b => b.Time)
+        .String("payload", b => b.Payload, nullable: false)
+        .Build();
+
+    private static byte[] RandomBytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    private static async Task WriteAsync<T>(IObjectStore store, IObjectFormat<T> format, T[] records, Func<T, DateTimeOffset> time)
+    {
+        await using var sink = new S3Sink<T>(new S3SinkOptions<T>
+        {
+            Store = store,
+            Format = format,
+            Prefix = "lake/",
+            Zone = DataLakeZone.Processed,
+            TableName = "clicks",
+            Layout = KeyLayout<T>.Hive(TimePartitioning.Hour, time),
+            MaxRecordsPerObject = 40,
+        });
+        await sink.WriteAsync(records, Ct);
+        await sink.FlushAsync(Ct);
+    }
 
     /// <summary>600 clicks over three hours, 40 per object: 15 small objects in three partitions.</summary>
     private static async Task WriteSmallObjectsAsync(IObjectStore store)
@@ -228,3 +318,6 @@ public sealed class ParquetCompactorTests(S3Fixture s3)
         }
     }
 }
+
+/// <summary>A record with a large payload, for merged objects of several parts.</summary>
+public sealed record Blob(long Id, DateTimeOffset Time, string Payload);
