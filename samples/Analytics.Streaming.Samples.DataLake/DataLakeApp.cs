@@ -20,6 +20,7 @@ namespace Analytics.Streaming.Samples.DataLake;
 /// <param name="S3ServiceUrl">An S3-compatible endpoint (for example s3rver); <see langword="null"/> for AWS.</param>
 /// <param name="ShowProgress">Whether to draw progress bars (only on an interactive console).</param>
 /// <param name="Compact">Whether to run the compaction job at the end.</param>
+/// <param name="S3Client">The client for <paramref name="Bucket"/>; <see langword="null"/> for one on the default credential chain.</param>
 public sealed record DataLakeOptions(
     string WorkFolder,
     int Rows = 100_000,
@@ -29,7 +30,8 @@ public sealed record DataLakeOptions(
     string? Bucket = null,
     string? S3ServiceUrl = null,
     bool ShowProgress = false,
-    bool Compact = true)
+    bool Compact = true,
+    IAmazonS3? S3Client = null)
 {
     /// <summary>Parses the command line (see the README).</summary>
     public static DataLakeOptions Parse(string[] args)
@@ -126,9 +128,9 @@ public static class DataLakeApp
             CsvGenerator.WritePurchases(purchasePath, options.Rows);
         }
 
-        using var s3 = options.Bucket is null ? null : new AmazonS3Client(new AmazonS3Config { ServiceURL = options.S3ServiceUrl, ForcePathStyle = options.S3ServiceUrl is not null });
-        IObjectStore store = s3 is null ? new LocalFolderObjectStore(Path.Combine(options.WorkFolder, "lake")) : new S3ObjectStore(s3, options.Bucket!);
-        if (s3 is null)
+        using var ownClient = options.Bucket is null || options.S3Client is not null ? null : new AmazonS3Client(new AmazonS3Config { ServiceURL = options.S3ServiceUrl, ForcePathStyle = options.S3ServiceUrl is not null });
+        IObjectStore store = options.Bucket is null ? new LocalFolderObjectStore(Path.Combine(options.WorkFolder, "lake")) : new S3ObjectStore(options.S3Client ?? ownClient!, options.Bucket);
+        if (options.Bucket is null)
         {
             // A fresh local lake per run, so the summary describes this run only.
             string lake = Path.Combine(options.WorkFolder, "lake");

@@ -234,3 +234,37 @@ internal static class BruteForce
         return true;
     }
 }
+
+/// <summary>The sample with its lake in an S3 bucket (s3rver) instead of the local folder.</summary>
+public sealed class DataLakeS3Tests
+{
+    [Fact]
+    public async Task RunAsync_LakeInS3rverBucket_EveryTableWrittenAndCompacted()
+    {
+        await using var server = await Analytics.Streaming.TestSupport.S3rverServer.StartAsync();
+        using var client = new Amazon.S3.AmazonS3Client(
+            new Amazon.Runtime.BasicAWSCredentials(Analytics.Streaming.TestSupport.S3rverServer.AccessKey, Analytics.Streaming.TestSupport.S3rverServer.AccessKey),
+            new Amazon.S3.AmazonS3Config { ServiceURL = server.ServiceUrl, ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
+        await client.PutBucketAsync("lake", TestContext.Current.CancellationToken);
+        string work = Path.Combine(Path.GetTempPath(), "datalake-s3-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var output = new StringWriter();
+
+            var result = await DataLakeApp.RunAsync(new DataLakeOptions(work, Rows: 5_000, ObjectRows: 200, Bucket: "lake", S3Client: client), output, TimeProvider.System, TestContext.Current.CancellationToken);
+
+            Assert.Equal(5_000, result.SensorRows);
+            Assert.Equal(5_000, result.PurchaseRows);
+            Assert.True(result.ObjectsAfterCompaction < result.ObjectsBeforeCompaction, output.ToString());
+            var store = new S3ObjectStore(client, "lake");
+            var keys = await store.ListKeysAsync(DataLakeApp.LakePrefix, TestContext.Current.CancellationToken);
+            Assert.Equal(result.ObjectsAfterCompaction, keys.Count(k => k.EndsWith(".parquet", StringComparison.Ordinal)));
+            Assert.All(DataLakeApp.Tables, t => Assert.Contains(keys, k => k.Contains($"/{t.Table}/", StringComparison.Ordinal)));
+            Assert.Contains("s3://lake/lake/", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+}
