@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Amazon.S3;
+using Analytics.Streaming.Kinesis;
 using Analytics.Streaming.Parquet;
 using Analytics.Streaming.S3;
 using Analytics.Streaming.Scoring;
@@ -21,6 +22,10 @@ namespace Analytics.Streaming.Samples.DataLake;
 /// <param name="ShowProgress">Whether to draw progress bars (only on an interactive console).</param>
 /// <param name="Compact">Whether to run the compaction job at the end.</param>
 /// <param name="S3Client">The client for <paramref name="Bucket"/>; <see langword="null"/> for one on the default credential chain.</param>
+/// <param name="KinesisStreamPrefix">When set, rows go through the Kinesis streams <c>{prefix}sensor-readings</c> and <c>{prefix}customer-purchases</c> (which must exist) instead of straight to the consumers.</param>
+/// <param name="KinesisEndpoint">A Kinesis-compatible endpoint (for example kinesalite); <see langword="null"/> for AWS.</param>
+/// <param name="Region">The AWS region of the Kinesis client.</param>
+/// <param name="KinesisClient">The Kinesis client; <see langword="null"/> for one on the default credential chain.</param>
 public sealed record DataLakeOptions(
     string WorkFolder,
     int Rows = 100_000,
@@ -31,7 +36,11 @@ public sealed record DataLakeOptions(
     string? S3ServiceUrl = null,
     bool ShowProgress = false,
     bool Compact = true,
-    IAmazonS3? S3Client = null)
+    IAmazonS3? S3Client = null,
+    string? KinesisStreamPrefix = null,
+    string? KinesisEndpoint = null,
+    string Region = "us-east-1",
+    IKinesisClient? KinesisClient = null)
 {
     /// <summary>Parses the command line (see the README).</summary>
     public static DataLakeOptions Parse(string[] args)
@@ -51,7 +60,10 @@ public sealed record DataLakeOptions(
                 "--no-generate" => options with { Generate = false },
                 "--no-progress" => options with { ShowProgress = false },
                 "--no-compaction" => options with { Compact = false },
-                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --work <dir> --rows <n> --rate <rows/s, 0 = max> --object-rows <n> --bucket <name> --s3-endpoint <url> --no-generate --no-progress --no-compaction."),
+                "--kinesis-stream-prefix" => options with { KinesisStreamPrefix = Value() },
+                "--kinesis-endpoint" => options with { KinesisEndpoint = Value() },
+                "--region" => options with { Region = Value() },
+                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --work <dir> --rows <n> --rate <rows/s, 0 = max> --object-rows <n> --bucket <name> --s3-endpoint <url> --no-generate --no-progress --no-compaction --kinesis-stream-prefix <prefix> --kinesis-endpoint <url> --region <region>."),
             };
         }
 
@@ -141,6 +153,10 @@ public static class DataLakeApp
         }
 
         output.WriteLine($"Lake: {store.GetLocation(LakePrefix)}");
+        using var ownKinesis = options.KinesisStreamPrefix is null || options.KinesisClient is not null ? null
+            : new KinesisClient(new KinesisClientOptions { Region = options.Region, ServiceUrl = options.KinesisEndpoint is null ? null : new Uri(options.KinesisEndpoint) });
+        IKinesisClient? kinesis = options.KinesisStreamPrefix is null ? null : options.KinesisClient ?? ownKinesis;
+        output.WriteLine(kinesis is null ? "Streams: in-process" : $"Streams: Kinesis {options.KinesisStreamPrefix}sensor-readings and {options.KinesisStreamPrefix}customer-purchases");
 
         // Sinks: raw (the rows as read), processed (scored readings), analytics (windows, customers, summary).
         await using var rawSensors = Sink<SensorReading>(store, options, DataLakeZone.Raw, "sensor_readings", r => r.Timestamp);
@@ -213,13 +229,27 @@ public static class DataLakeApp
         {
             var sensorReplay = Task.Run(() => CsvReplayer.ReplayAsync(sensorPath, RowParsers.TryParseSensor, sensorStream.Writer, options.RowsPerSecond, sensorRejected, sensorProgress, time, cancellationToken), cancellationToken);
             var purchaseReplay = Task.Run(() => CsvReplayer.ReplayAsync(purchasePath, RowParsers.TryParsePurchase, purchaseStream.Writer, options.RowsPerSecond, rejected, purchaseProgress, time, cancellationToken), cancellationToken);
-            var sensorConsumer = Task.Run(() => ConsumeSensorsAsync(sensorStream.Reader, scoredStream.Writer, rawSensors, scoredSink, cancellationToken), cancellationToken);
-            var purchaseConsumer = Task.Run(() => ConsumePurchasesAsync(purchaseStream.Reader, purchasesForPipelines.Writer, rawPurchases, customers, cancellationToken), cancellationToken);
+            var sensorInput = sensorStream.Reader;
+            var purchaseInput = purchaseStream.Reader;
+            var relays = new List<Task>();
+            if (kinesis is not null)
+            {
+                // Through Kinesis: the replayed rows are put to the streams and the consumers read them back.
+                var sensorBack = Channel.CreateBounded<SensorReading>(10_000);
+                var purchaseBack = Channel.CreateBounded<Purchase>(10_000);
+                relays.Add(Task.Run(() => KinesisRelay.RelayAsync(kinesis, options.KinesisStreamPrefix + "sensor-readings", sensorStream.Reader, sensorBack.Writer, DataLakeJson.Default.SensorReading, r => r.MachineId, cancellationToken), cancellationToken));
+                relays.Add(Task.Run(() => KinesisRelay.RelayAsync(kinesis, options.KinesisStreamPrefix + "customer-purchases", purchaseStream.Reader, purchaseBack.Writer, DataLakeJson.Default.Purchase, p => p.CustomerId, cancellationToken), cancellationToken));
+                sensorInput = sensorBack.Reader;
+                purchaseInput = purchaseBack.Reader;
+            }
+
+            var sensorConsumer = Task.Run(() => ConsumeSensorsAsync(sensorInput, scoredStream.Writer, rawSensors, scoredSink, cancellationToken), cancellationToken);
+            var purchaseConsumer = Task.Run(() => ConsumePurchasesAsync(purchaseInput, purchasesForPipelines.Writer, rawPurchases, customers, cancellationToken), cancellationToken);
             var sensorPipelines = StreamPipeline.RunAsync(new ChannelSource<ScoredReading>(scoredStream.Reader), [hourly, sensorDaily], cancellationToken);
             var purchasePipelines = purchaseDaily.RunAsync(new ChannelSource<Purchase>(purchasesForPipelines.Reader), cancellationToken);
             sensorRows = await sensorReplay.ConfigureAwait(false);
             purchaseRows = await purchaseReplay.ConfigureAwait(false);
-            await Task.WhenAll(sensorConsumer, purchaseConsumer, sensorPipelines, purchasePipelines).ConfigureAwait(false);
+            await Task.WhenAll([.. relays, sensorConsumer, purchaseConsumer, sensorPipelines, purchasePipelines]).ConfigureAwait(false);
         };
 
         if (options.ShowProgress && AnsiConsole.Profile.Capabilities.Interactive)

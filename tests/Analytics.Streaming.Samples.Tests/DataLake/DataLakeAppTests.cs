@@ -268,3 +268,45 @@ public sealed class DataLakeS3Tests
         }
     }
 }
+
+/// <summary>The sample with its rows going through Kinesis (kinesalite) instead of straight to the consumers.</summary>
+public sealed class DataLakeKinesisTests
+{
+    [Fact]
+    public async Task RunAsync_ThroughKinesalite_SameResultsAsInProcess()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var kinesalite = new Analytics.Streaming.TestSupport.KinesaliteServer();
+        await kinesalite.InitializeAsync();
+        string prefix = Analytics.Streaming.TestSupport.KinesaliteServer.NewStreamName("lake") + "-";
+        foreach (string stream in new[] { "sensor-readings", "customer-purchases" })
+        {
+            await kinesalite.Admin.CreateStreamAsync(prefix + stream, 1, ct);
+            await kinesalite.Admin.WaitForActiveAsync(prefix + stream, ct);
+        }
+
+        using var client = new Analytics.Streaming.Kinesis.KinesisClient(new Analytics.Streaming.Kinesis.KinesisClientOptions
+        {
+            Region = "us-east-1",
+            ServiceUrl = kinesalite.Endpoint,
+            Credentials = new Amazon.Runtime.BasicAWSCredentials("fake", "fake"),
+        });
+        string work = Path.Combine(Path.GetTempPath(), "datalake-kinesis-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var output = new StringWriter();
+            var inProcess = await DataLakeApp.RunAsync(new DataLakeOptions(Path.Combine(work, "a"), Rows: 3_000), TextWriter.Null, TimeProvider.System, ct);
+
+            var viaKinesis = await DataLakeApp.RunAsync(new DataLakeOptions(Path.Combine(work, "b"), Rows: 3_000, KinesisStreamPrefix: prefix, KinesisClient: client), output, TimeProvider.System, ct);
+
+            Assert.Contains($"Streams: Kinesis {prefix}sensor-readings", output.ToString(), StringComparison.Ordinal);
+            Assert.Equal(
+                (inProcess.SensorRows, inProcess.PurchaseRows, inProcess.Rejected.Count, inProcess.MachineHours, inProcess.Alerts, inProcess.Customers, inProcess.HighValueShare, inProcess.Days, inProcess.RawParquetBytes > 0),
+                (viaKinesis.SensorRows, viaKinesis.PurchaseRows, viaKinesis.Rejected.Count, viaKinesis.MachineHours, viaKinesis.Alerts, viaKinesis.Customers, viaKinesis.HighValueShare, viaKinesis.Days, viaKinesis.RawParquetBytes > 0));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+}
