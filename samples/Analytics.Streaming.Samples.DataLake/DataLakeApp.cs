@@ -252,6 +252,7 @@ public static class DataLakeApp
             await Task.WhenAll([.. relays, sensorConsumer, purchaseConsumer, sensorPipelines, purchasePipelines]).ConfigureAwait(false);
         };
 
+        long ingestStarted = time.GetTimestamp();
         if (options.ShowProgress && AnsiConsole.Profile.Capabilities.Interactive)
         {
             long sensorLines = File.ReadLines(sensorPath).LongCount() - 1;
@@ -271,7 +272,7 @@ public static class DataLakeApp
         }
 
         rejected.InsertRange(0, sensorRejected);
-        double ingestSeconds = Math.Max(time.GetElapsedTime(started).TotalSeconds, 1e-3);
+        double ingestSeconds = Math.Max(time.GetElapsedTime(ingestStarted).TotalSeconds, 1e-3);
         output.WriteLine($"Replayed {sensorRows + purchaseRows:N0} rows ({(sensorRows + purchaseRows) / ingestSeconds:N0} rows/s), rejected {rejected.Count:N0}:");
         foreach (var row in rejected.Take(5))
         {
