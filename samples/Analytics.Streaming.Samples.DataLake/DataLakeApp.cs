@@ -263,12 +263,21 @@ public static class DataLakeApp
                 {
                     var sensorTask = context.AddTask("sensor readings", maxValue: sensorLines);
                     var purchaseTask = context.AddTask("customer purchases", maxValue: purchaseLines);
-                    await ingest(n => sensorTask.Value = n, n => purchaseTask.Value = n).ConfigureAwait(false);
+                    await ingest(
+                        n => Update(sensorTask, "sensor readings", n, sensorRejected.Count),
+                        n => Update(purchaseTask, "customer purchases", n, rejected.Count)).ConfigureAwait(false);
                 }).ConfigureAwait(false);
         }
         else
         {
             await ingest(null, null).ConfigureAwait(false);
+        }
+
+        void Update(ProgressTask task, string name, long rows, int bad)
+        {
+            double seconds = Math.Max(time.GetElapsedTime(ingestStarted).TotalSeconds, 1e-3);
+            task.Value = rows;
+            task.Description = string.Create(CultureInfo.InvariantCulture, $"{name}: {rows / seconds,8:N0} rows/s, {bad:N0} rejected");
         }
 
         rejected.InsertRange(0, sensorRejected);
