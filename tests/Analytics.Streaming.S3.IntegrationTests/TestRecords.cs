@@ -115,6 +115,12 @@ public abstract class ForwardingStore(IObjectStore inner) : IObjectStore
         return inner.ListKeysAsync(prefix, cancellationToken);
     }
 
+    public virtual Task<IReadOnlyList<StoredObject>> ListObjectsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        BeforeCall(StoreCall.List, prefix);
+        return inner.ListObjectsAsync(prefix, cancellationToken);
+    }
+
     public virtual Task DeleteObjectAsync(string key, CancellationToken cancellationToken)
     {
         BeforeCall(StoreCall.Delete, key);

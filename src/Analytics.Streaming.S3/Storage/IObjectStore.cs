@@ -52,6 +52,27 @@ public interface IObjectStore
     /// <returns>The keys of whole objects (never objects still being written).</returns>
     Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken);
 
+    /// <summary>Lists the objects whose keys start with <paramref name="prefix"/>, with their sizes, in ordinal key order.</summary>
+    /// <param name="prefix">The key prefix.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The whole objects (never objects still being written).</returns>
+    /// <remarks>
+    /// The default implementation calls <see cref="ListKeysAsync"/> and reports every size as unknown
+    /// (<see langword="null"/>); <see cref="S3ObjectStore"/> and <see cref="LocalFolderObjectStore"/> give the sizes.
+    /// The compaction job (<see cref="ParquetCompactor"/>) uses the sizes to find small objects without reading them.
+    /// </remarks>
+    async Task<IReadOnlyList<StoredObject>> ListObjectsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var keys = await ListKeysAsync(prefix, cancellationToken).ConfigureAwait(false);
+        var objects = new StoredObject[keys.Count];
+        for (int i = 0; i < keys.Count; i++)
+        {
+            objects[i] = new StoredObject(keys[i], null);
+        }
+
+        return objects;
+    }
+
     /// <summary>Deletes an object; a key without an object is not an error.</summary>
     /// <param name="key">The object key.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -112,3 +133,8 @@ public interface IMultipartUpload : IAsyncDisposable
     /// <returns>A task that completes when the upload is aborted or the attempt failed.</returns>
     Task AbortAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>An object as a listing reports it.</summary>
+/// <param name="Key">The object key.</param>
+/// <param name="Size">The size in bytes; <see langword="null"/> when the store does not say.</param>
+public readonly record struct StoredObject(string Key, long? Size);

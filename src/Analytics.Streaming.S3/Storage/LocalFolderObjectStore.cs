@@ -123,6 +123,24 @@ public sealed class LocalFolderObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    /// <remarks>Hidden temporary files of objects being written (<c>.name.*.tmp</c>) are not listed.</remarks>
+    public async Task<IReadOnlyList<StoredObject>> ListObjectsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var keys = await ListKeysAsync(prefix, cancellationToken).ConfigureAwait(false);
+        var objects = new List<StoredObject>(keys.Count);
+        foreach (string key in keys)
+        {
+            var file = new FileInfo(PathOf(key));
+            if (file.Exists)
+            {
+                objects.Add(new StoredObject(key, file.Length));
+            }
+        }
+
+        return objects;
+    }
+
+    /// <inheritdoc />
     public Task DeleteObjectAsync(string key, CancellationToken cancellationToken)
     {
         string path = PathOf(key);

@@ -136,6 +136,29 @@ public sealed class S3ObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredObject>> ListObjectsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var objects = new List<StoredObject>();
+        string? token = null;
+        do
+        {
+            var page = await _client.ListObjectsV2Async(
+                new ListObjectsV2Request { BucketName = _options.BucketName, Prefix = prefix, ContinuationToken = token },
+                cancellationToken).ConfigureAwait(false);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                objects.Add(new StoredObject(item.Key, item.Size));
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        objects.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return objects;
+    }
+
+    /// <inheritdoc />
     public async Task DeleteObjectAsync(string key, CancellationToken cancellationToken)
     {
         ObjectKeys.Validate(key);

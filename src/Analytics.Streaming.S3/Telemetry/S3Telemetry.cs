@@ -12,9 +12,11 @@ namespace Analytics.Streaming.S3;
 /// Instruments are named <c>analytics.streaming.s3.sink.&lt;measure&gt;</c>, tagged <c>table</c>, with units per the
 /// OpenTelemetry conventions: <c>objects</c>, <c>records</c>, <c>bytes</c> (By), <c>error_records</c>,
 /// <c>objects_rolled_back</c>, <c>multipart_uploads</c>, <c>retries</c>, and the histogram <c>store.duration</c> (s),
-/// the time to close and store one object.
+/// the time to close and store one object. The compaction job (<see cref="ParquetCompactor"/>) counts under
+/// <c>analytics.streaming.s3.compaction.&lt;measure&gt;</c>: <c>input_objects</c>, <c>output_objects</c>, <c>rows</c>,
+/// <c>bytes</c> (By), <c>recovered</c>, <c>skipped_objects</c>, and the histogram <c>duration</c> (s) of a run.
 /// </para>
-/// <para>The activity source starts <c>S3Sink.Restore</c> and <c>S3Sink.StoreObject</c> activities.</para>
+/// <para>The activity source starts <c>S3Sink.Restore</c>, <c>S3Sink.StoreObject</c>, <c>ParquetCompactor.Run</c> and <c>ParquetCompactor.Merge</c> activities.</para>
 /// </remarks>
 public static class S3Telemetry
 {
@@ -22,6 +24,7 @@ public static class S3Telemetry
     public const string Name = "Analytics.Streaming.S3";
 
     private const string Prefix = "analytics.streaming.s3.sink.";
+    private const string CompactionPrefix = "analytics.streaming.s3.compaction.";
 
     private static readonly string? Version = typeof(S3Telemetry).Assembly.GetName().Version?.ToString();
 
@@ -36,5 +39,12 @@ public static class S3Telemetry
     internal static readonly Counter<long> ObjectsRolledBack = Meter.CreateCounter<long>(Prefix + "objects_rolled_back", "{object}", "Keys of unsaved checkpoints deleted when a pipeline restarts.");
     internal static readonly Counter<long> MultipartUploads = Meter.CreateCounter<long>(Prefix + "multipart_uploads", "{upload}", "Objects uploaded in parts.");
     internal static readonly Counter<long> Retries = Meter.CreateCounter<long>(Prefix + "retries", "{retry}", "Store requests retried after a transient failure.");
+    internal static readonly Counter<long> CompactionInputs = Meter.CreateCounter<long>(CompactionPrefix + "input_objects", "{object}", "Small objects merged (and deleted) by compaction.");
+    internal static readonly Counter<long> CompactionOutputs = Meter.CreateCounter<long>(CompactionPrefix + "output_objects", "{object}", "Merged objects written by compaction.");
+    internal static readonly Counter<long> CompactionRows = Meter.CreateCounter<long>(CompactionPrefix + "rows", "{row}", "Rows rewritten by compaction.");
+    internal static readonly Counter<long> CompactionBytes = Meter.CreateCounter<long>(CompactionPrefix + "bytes", "By", "Bytes of the merged objects written by compaction.");
+    internal static readonly Counter<long> CompactionRecovered = Meter.CreateCounter<long>(CompactionPrefix + "recovered", "{manifest}", "Interrupted compactions finished or undone.");
+    internal static readonly Counter<long> CompactionSkipped = Meter.CreateCounter<long>(CompactionPrefix + "skipped_objects", "{object}", "Small objects left alone (unreadable, unsupported schema, or uncommitted in a sink's intent log).");
+    internal static readonly Histogram<double> CompactionDuration = Meter.CreateHistogram<double>(CompactionPrefix + "duration", "s", "Time of one compaction run over a table.");
     internal static readonly Histogram<double> StoreDuration = Meter.CreateHistogram<double>(Prefix + "store.duration", "s", "Time to close and store an object.");
 }

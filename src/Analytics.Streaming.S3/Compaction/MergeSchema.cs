@@ -1,0 +1,322 @@
+using Analytics.Streaming.Parquet;
+using Parquet;
+using Parquet.Data;
+using Parquet.Meta;
+using NetField = Parquet.Schema.DataField;
+using PhysicalType = Parquet.Meta.Type;
+using NetSchema = Parquet.Schema.ParquetSchema;
+
+namespace Analytics.Streaming.S3;
+
+/// <summary>
+/// The bridge of the compaction job between Parquet.Net (which reads the small objects) and our writer (which writes
+/// the merged one): the schema of a file as a <see cref="ParquetSchema"/> with the same physical and logical types,
+/// and a record map over the rows of the row group read last (a record is a row index).
+/// </summary>
+/// <remarks>
+/// Flat schemas of the primitive kinds the writer supports are handled: BOOLEAN, INT32, INT64, FLOAT, DOUBLE,
+/// DECIMAL, STRING, BINARY, DATE and UTC TIMESTAMP in milliseconds or microseconds, REQUIRED or OPTIONAL. Anything
+/// else (lists, maps, structs, INT96, nanosecond or local timestamps, other logical types) is reported as
+/// unsupported, and the compactor leaves such objects alone.
+/// </remarks>
+internal sealed class MergeSchema
+{
+    /// <summary>How Parquet.Net is asked to read: dates as <see cref="DateOnly"/>.</summary>
+    public static readonly ParquetOptions ReadOptions = new() { UseDateOnlyTypeForDates = true };
+
+    private readonly Column[] _columns;
+
+    private MergeSchema(Column[] columns, ParquetSchema schema)
+    {
+        _columns = columns;
+        Schema = schema;
+        var builder = ParquetRecordMap.For<int>();
+        foreach (var column in columns)
+        {
+            column.Bind(builder);
+        }
+
+        Map = builder.Build();
+        Signature = schema.ToString();
+    }
+
+    /// <summary>Gets the schema of the merged object.</summary>
+    public ParquetSchema Schema { get; }
+
+    /// <summary>Gets a text that is equal for files whose rows can be merged into one object.</summary>
+    public string Signature { get; }
+
+    /// <summary>Gets the map from a row index of the last row group read to its values.</summary>
+    public ParquetRecordMap<int> Map { get; }
+
+    /// <summary>Describes a file's schema; <see langword="null"/> with the reason when it cannot be merged.</summary>
+    public static MergeSchema? TryCreate(NetSchema schema, out string? reason)
+    {
+        var columns = new List<Column>();
+        var fields = new List<ParquetField>();
+        foreach (var field in schema.Fields)
+        {
+            if (field is not NetField data || data.MaxRepetitionLevel > 0 || data.Path.ToList().Count != 1)
+            {
+                reason = $"column '{field.Name}' is nested (list, map or struct), which compaction does not merge";
+                return null;
+            }
+
+            var column = ColumnOf(data, out reason);
+            if (column is null)
+            {
+                return null;
+            }
+
+            columns.Add(column);
+            fields.Add(column.Target);
+        }
+
+        if (columns.Count == 0)
+        {
+            reason = "the file has no columns";
+            return null;
+        }
+
+        reason = null;
+        return new MergeSchema([.. columns], new ParquetSchema(fields));
+    }
+
+    /// <summary>Reads every column of a row group into the arrays the map reads.</summary>
+    /// <returns>The number of rows.</returns>
+    public async Task<int> ReadAsync(ParquetReader reader, int rowGroup, CancellationToken cancellationToken)
+    {
+        using var group = reader.OpenRowGroupReader(rowGroup);
+        int rows = checked((int)group.RowCount);
+        var fields = reader.Schema.DataFields;
+        for (int c = 0; c < _columns.Length; c++)
+        {
+            await _columns[c].ReadAsync(group, fields[c], rows, cancellationToken).ConfigureAwait(false);
+        }
+
+        return rows;
+    }
+
+    private static Column? ColumnOf(NetField field, out string? reason)
+    {
+        var element = field.SchemaElement;
+        reason = null;
+        if (element is null || element.Type is not { } type)
+        {
+            reason = $"column '{field.Name}' has no physical type";
+            return null;
+        }
+
+        bool nullable = element.RepetitionType != FieldRepetitionType.REQUIRED;
+        string name = field.Name;
+        var logical = element.LogicalType;
+        var converted = element.ConvertedType;
+        bool plain = logical is null && converted is null;
+        bool isDecimal = logical?.DECIMAL is not null || converted == ConvertedType.DECIMAL;
+        int precision = logical?.DECIMAL?.Precision ?? element.Precision ?? 0;
+        int scale = logical?.DECIMAL?.Scale ?? element.Scale ?? 0;
+        bool signedInteger(int bits) => logical?.INTEGER is { } integer && integer.BitWidth == bits && integer.IsSigned && converted is null or ConvertedType.INT_32 or ConvertedType.INT_64;
+
+        switch (type)
+        {
+            case PhysicalType.BOOLEAN when plain:
+                return Make<bool>(ParquetField.Boolean(name, nullable), nullable, static v => v);
+            case PhysicalType.INT32 or PhysicalType.INT64 or PhysicalType.FIXED_LEN_BYTE_ARRAY when isDecimal:
+                if (precision is < 1 or > 28 || scale < 0 || scale > precision)
+                {
+                    reason = $"column '{name}' is DECIMAL({precision},{scale}); compaction merges decimals of up to 28 digits (what .NET's decimal holds)";
+                    return null;
+                }
+
+                return Make<decimal>(ParquetField.Decimal(name, precision, scale, nullable), nullable, static v => v);
+            case PhysicalType.INT32 when logical?.DATE is not null || (logical is null && converted == ConvertedType.DATE):
+                return Make<DateOnly>(ParquetField.Date(name, nullable), nullable, static v => v);
+            case PhysicalType.INT32 when plain || signedInteger(32):
+                return Make<int>(ParquetField.Int32(name, nullable), nullable, static v => v);
+            case PhysicalType.INT64 when logical?.TIMESTAMP is { } timestamp:
+                if (!timestamp.IsAdjustedToUTC || (timestamp.Unit?.MILLIS is null && timestamp.Unit?.MICROS is null))
+                {
+                    reason = $"column '{name}' is a local or nanosecond TIMESTAMP; compaction merges UTC timestamps in milliseconds or microseconds";
+                    return null;
+                }
+
+                return Make<DateTime>(ParquetField.Timestamp(name, timestamp.Unit.MILLIS is not null ? ParquetTimestampUnit.Milliseconds : ParquetTimestampUnit.Microseconds, nullable), nullable, static v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+            case PhysicalType.INT64 when logical is null && converted is ConvertedType.TIMESTAMP_MILLIS or ConvertedType.TIMESTAMP_MICROS:
+                return Make<DateTime>(ParquetField.Timestamp(name, converted == ConvertedType.TIMESTAMP_MILLIS ? ParquetTimestampUnit.Milliseconds : ParquetTimestampUnit.Microseconds, nullable), nullable, static v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+            case PhysicalType.INT64 when plain || signedInteger(64):
+                return Make<long>(ParquetField.Int64(name, nullable), nullable, static v => v);
+            case PhysicalType.FLOAT when plain:
+                return Make<float>(ParquetField.Float(name, nullable), nullable, static v => v);
+            case PhysicalType.DOUBLE when plain:
+                return Make<double>(ParquetField.Double(name, nullable), nullable, static v => v);
+            case PhysicalType.BYTE_ARRAY when logical?.STRING is not null || (logical is null && converted == ConvertedType.UTF8):
+                return new StringColumn(ParquetField.String(name, nullable));
+            case PhysicalType.BYTE_ARRAY when plain:
+                return new BinaryColumn(ParquetField.Binary(name, nullable));
+            default:
+                reason = $"column '{name}' has physical type {type} with logical type {(logical is null ? "none" : "set")} and converted type {(converted?.ToString() ?? "none")}, which compaction does not merge";
+                return null;
+        }
+    }
+
+    private static Column Make<T>(ParquetField target, bool nullable, Func<T, T> convert)
+        where T : struct
+        => nullable ? new NullableColumn<T>(target, convert) : new RequiredColumn<T>(target, convert);
+
+    private static InvalidDataException Unexpected(NetField field, RawColumnData raw, string expected)
+        => new($"Parquet.Net read column '{field.Name}' as {raw.GetType().Name}, where {expected} was expected.");
+
+    /// <summary>One column: its target field, the values of the last row group read, and how the writer reads them.</summary>
+    private abstract class Column(ParquetField target)
+    {
+        public ParquetField Target { get; } = target;
+
+        public abstract void Bind(ParquetRecordMapBuilder<int> builder);
+
+        public abstract Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken);
+
+        /// <summary>Walks the definition levels: <paramref name="present"/> gets the row and the index of its value among the non-null ones.</summary>
+        protected static void Spread(RawColumnData raw, NetField field, int rows, Action<int, int> present)
+        {
+            if (field.MaxDefinitionLevel == 0)
+            {
+                for (int i = 0; i < rows; i++)
+                {
+                    present(i, i);
+                }
+
+                return;
+            }
+
+            var levels = raw.DefinitionLevels;
+            if (levels.Length < rows)
+            {
+                throw new InvalidDataException($"Parquet.Net read {levels.Length} definition levels of column '{field.Name}' in a row group of {rows} rows.");
+            }
+
+            int next = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                if (levels[i] == field.MaxDefinitionLevel)
+                {
+                    present(i, next++);
+                }
+            }
+        }
+    }
+
+    private sealed class RequiredColumn<T>(ParquetField target, Func<T, T> convert) : Column(target)
+        where T : struct
+    {
+        private T[] _values = [];
+
+        public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<T>(Target, i => _values[i]);
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
+        {
+            using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
+            var values = new T[rows];
+            switch (raw)
+            {
+                case RawColumnData<T> typed:
+                    {
+                        var source = typed.Values;
+                        if (source.Length < rows)
+                        {
+                            throw new InvalidDataException($"Parquet.Net read {source.Length} values of required column '{field.Name}' in a row group of {rows} rows.");
+                        }
+
+                        for (int i = 0; i < rows; i++)
+                        {
+                            values[i] = convert(source[i]);
+                        }
+
+                        break;
+                    }
+
+                default:
+                    throw Unexpected(field, raw, typeof(T).Name);
+            }
+
+            _values = values;
+        }
+    }
+
+    private sealed class NullableColumn<T>(ParquetField target, Func<T, T> convert) : Column(target)
+        where T : struct
+    {
+        private T?[] _values = [];
+
+        public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<T?>(Target, i => _values[i]);
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
+        {
+            using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
+            if (raw is not RawColumnData<T> typed)
+            {
+                throw Unexpected(field, raw, typeof(T).Name);
+            }
+
+            var values = new T?[rows];
+            var source = typed.Values.ToArray();
+            Spread(raw, field, rows, (row, index) => values[row] = convert(source[index]));
+            _values = values;
+        }
+    }
+
+    private sealed class StringColumn(ParquetField target) : Column(target)
+    {
+        private string?[] _values = [];
+
+        public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<string?>(Target, i => _values[i]);
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
+        {
+            using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
+            var values = new string?[rows];
+            switch (raw)
+            {
+                case RawColumnData<ReadOnlyMemory<char>> chars:
+                    {
+                        var source = chars.Values.ToArray();
+                        Spread(raw, field, rows, (row, index) => values[row] = source[index].ToString());
+                        break;
+                    }
+
+
+                default:
+                    throw Unexpected(field, raw, "strings");
+            }
+
+            _values = values;
+        }
+    }
+
+    private sealed class BinaryColumn(ParquetField target) : Column(target)
+    {
+        private byte[]?[] _values = [];
+
+        public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<byte[]?>(Target, i => _values[i]);
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
+        {
+            using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
+            var values = new byte[]?[rows];
+            switch (raw)
+            {
+                case RawColumnData<ReadOnlyMemory<byte>> bytes:
+                    {
+                        var source = bytes.Values.ToArray();
+                        Spread(raw, field, rows, (row, index) => values[row] = source[index].ToArray());
+                        break;
+                    }
+
+
+                default:
+                    throw Unexpected(field, raw, "byte arrays");
+            }
+
+            _values = values;
+        }
+    }
+}
