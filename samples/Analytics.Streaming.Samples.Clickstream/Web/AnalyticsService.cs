@@ -9,7 +9,7 @@ namespace Analytics.Streaming.Samples.Clickstream.Web;
 /// <remarks>
 /// <list type="bullet">
 /// <item><c>per-second</c>: tumbling 1 s; events, load-time quantiles, unique visitors (HLL); each closed second is scored by a random cut forest.</item>
-/// <item><c>per-minute</c>: tumbling 1 min, live updates; events, unique visitors, p50/p99 load time; closed minutes go to the lake.</item>
+/// <item><c>per-minute</c>: tumbling 1 min, live updates; events, unique visitors, p50/p99 load time; closed minutes go to the lake, every update to DynamoDB when configured.</item>
 /// <item><c>per-hour</c> and <c>per-day</c>: tumbling, live updates; events and unique visitors.</item>
 /// <item><c>top-lists</c>: sliding 5 min every 30 s, live updates; top-K pages, menu items, referrers, user agents.</item>
 /// </list>
@@ -18,6 +18,7 @@ public sealed class AnalyticsService(
     ClickStreams streams,
     DashboardState state,
     DataLake? lake,
+    DynamoDbOutput? dynamo,
     ServiceOptions options,
     TimeProvider time,
     ILoggerFactory loggerFactory,
@@ -56,6 +57,11 @@ public sealed class AnalyticsService(
             if (lake is not null)
             {
                 perMinute = perMinute.To(lake.MinuteSink);
+            }
+
+            if (dynamo is not null)
+            {
+                perMinute = perMinute.To(await dynamo.StartAsync(stoppingToken).ConfigureAwait(false));
             }
 
             var perHour = StreamPipeline.Create<ClickEvent>(Options("per-hour"))
@@ -116,6 +122,10 @@ public sealed class AnalyticsService(
         finally
         {
             checkpoints?.Dispose();
+            if (dynamo is not null)
+            {
+                await dynamo.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

@@ -18,6 +18,9 @@ public sealed class ServiceOptions
     /// <summary>Gets the data lake (section <c>Lake</c>).</summary>
     public LakeOptions Lake { get; init; } = new();
 
+    /// <summary>Gets the optional outputs besides the dashboard and the lake (section <c>Outputs</c>).</summary>
+    public OutputOptions Outputs { get; init; } = new();
+
     /// <summary>Gets or sets the folder for checkpoints (used with Kinesis, whose consumer resumes).</summary>
     public string CheckpointFolder { get; set; } = "data/checkpoints";
 }
@@ -123,4 +126,24 @@ public sealed class LakeOptions
 
     /// <summary>Gets or sets how often the raw events table is flushed (objects closed and stored).</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Outputs used when configured.</summary>
+public sealed class OutputOptions
+{
+    /// <summary>Gets DynamoDB: when <see cref="DynamoDbOutputOptions.TableName"/> is set, the per-minute results go to that table.</summary>
+    public DynamoDbOutputOptions DynamoDb { get; init; } = new();
+}
+
+/// <summary>A DynamoDB table of per-minute results.</summary>
+public sealed class DynamoDbOutputOptions
+{
+    /// <summary>Gets or sets the table name; empty writes nothing to DynamoDB. The table is created when missing.</summary>
+    public string? TableName { get; set; }
+
+    /// <summary>Gets or sets the region.</summary>
+    public string Region { get; set; } = "us-east-1";
+
+    /// <summary>Gets or sets an endpoint override (an emulator such as dynalite, or DynamoDB Local).</summary>
+    public Uri? ServiceUrl { get; set; }
 }

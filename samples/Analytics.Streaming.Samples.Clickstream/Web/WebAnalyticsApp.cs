@@ -59,10 +59,18 @@ public static class WebAnalyticsApp
             var lake = sp.GetRequiredService<ServiceOptions>().Lake;
             return new LakeHolder(lake.Enabled ? new DataLake(lake, sp.GetRequiredService<TimeProvider>(), sp.GetService<Amazon.Runtime.AWSCredentials>()) : null);
         });
+        services.AddSingleton(sp =>
+        {
+            var dynamo = sp.GetRequiredService<ServiceOptions>().Outputs.DynamoDb;
+            return new DynamoDbHolder(string.IsNullOrWhiteSpace(dynamo.TableName)
+                ? null
+                : new DynamoDbOutput(dynamo, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<Amazon.Runtime.AWSCredentials>()));
+        });
         services.AddHostedService(sp => new AnalyticsService(
             sp.GetRequiredService<ClickStreams>(),
             sp.GetRequiredService<DashboardState>(),
             sp.GetRequiredService<LakeHolder>().Lake,
+            sp.GetRequiredService<DynamoDbHolder>().Output,
             sp.GetRequiredService<ServiceOptions>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
@@ -163,6 +171,11 @@ public static class WebAnalyticsApp
             output.WriteLine(lake.AthenaDdl());
         }
 
+        if (app.Services.GetRequiredService<DynamoDbHolder>().Output is { } dynamo)
+        {
+            output.WriteLine($"  Per-minute results: {dynamo.Location}");
+        }
+
         output.WriteLine("Press Ctrl+C to stop.");
         output.Flush();
     }
@@ -171,3 +184,7 @@ public static class WebAnalyticsApp
 /// <summary>The data lake, or <see langword="null"/> when <c>Lake:Enabled</c> is false.</summary>
 /// <param name="Lake">The lake.</param>
 public sealed record LakeHolder(DataLake? Lake);
+
+/// <summary>The DynamoDB output, or <see langword="null"/> when <c>Outputs:DynamoDb:TableName</c> is not set.</summary>
+/// <param name="Output">The output.</param>
+public sealed record DynamoDbHolder(DynamoDbOutput? Output);
