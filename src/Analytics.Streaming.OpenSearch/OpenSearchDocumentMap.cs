@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -151,32 +150,7 @@ public static class OpenSearchDocumentMap
     /// <summary>Converts a PascalCase or camelCase name to lower_snake_case (<c>HTTPStatusCode</c> becomes <c>http_status_code</c>).</summary>
     /// <param name="name">The name.</param>
     /// <returns>The snake_case name.</returns>
-    public static string SnakeCase(string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        var text = new StringBuilder(name.Length + 8);
-        for (int i = 0; i < name.Length; i++)
-        {
-            char c = name[i];
-            if (char.IsUpper(c))
-            {
-                bool boundary = i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1])
-                    || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1])));
-                if (boundary && text.Length > 0 && text[^1] != '_')
-                {
-                    text.Append('_');
-                }
-
-                text.Append(char.ToLowerInvariant(c));
-            }
-            else
-            {
-                text.Append(c);
-            }
-        }
-
-        return text.ToString();
-    }
+    public static string SnakeCase(string name) => NameCase.SnakeCase(name);
 
     internal static string ReasonText(EmitReason reason) => reason switch
     {

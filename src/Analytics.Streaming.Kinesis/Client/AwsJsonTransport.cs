@@ -208,7 +208,7 @@ internal sealed class AwsJsonTransport : IDisposable
                 return streamed;
             }
 
-            var (buffer, length) = await ReadBodyAsync(response, timeout.Token).ConfigureAwait(false);
+            var (buffer, length) = await PooledHttp.ReadBodyAsync(response, timeout.Token).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 return new TransportResponse(null, buffer, length, null, requestId, HttpStatusCode.OK);
@@ -316,45 +316,6 @@ internal sealed class AwsJsonTransport : IDisposable
             }
 
             return _credentials;
-        }
-    }
-
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        long? declared = response.Content.Headers.ContentLength;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 and < int.MaxValue ? (int)declared.Value : 16 * 1024);
-        int length = 0;
-        try
-        {
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                while (true)
-                {
-                    if (length == buffer.Length)
-                    {
-                        byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                        buffer.AsSpan(0, length).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                    }
-
-                    int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    length += read;
-                }
-            }
-
-            return (buffer, length);
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
         }
     }
 }

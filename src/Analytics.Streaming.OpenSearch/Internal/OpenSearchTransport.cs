@@ -103,7 +103,7 @@ internal sealed class OpenSearchTransport : IDisposable
 
             await _authentication.ApplyAsync(request, body, _time.GetUtcNow(), linked.Token).ConfigureAwait(false);
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            var (buffer, length) = await ReadBodyAsync(response, linked.Token).ConfigureAwait(false);
+            var (buffer, length) = await PooledHttp.ReadBodyAsync(response, linked.Token).ConfigureAwait(false);
             return new TransportResponse((int)response.StatusCode, buffer, length, null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -121,43 +121,4 @@ internal sealed class OpenSearchTransport : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
-
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        long? declared = response.Content.Headers.ContentLength;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 and < 64 * 1024 * 1024 ? (int)declared.Value : 16 * 1024);
-        int length = 0;
-        try
-        {
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                while (true)
-                {
-                    if (length == buffer.Length)
-                    {
-                        byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                        buffer.AsSpan(0, length).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                    }
-
-                    int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    length += read;
-                }
-            }
-
-            return (buffer, length);
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    }
 }

@@ -1,6 +1,8 @@
+// Shared source: linked into the packages that speak HTTP with pooled buffers (Kinesis, OpenSearch).
+// It depends on the BCL only.
 using System.Buffers;
 
-namespace Analytics.Streaming.OpenSearch.Internal;
+namespace Analytics.Streaming.Buffers;
 
 /// <summary>An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>; dispose to return the array.</summary>
 /// <remarks>Not thread-safe. Reusable: <see cref="Clear"/> keeps the array.</remarks>
@@ -96,5 +98,52 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         }
 
         _buffer = next;
+    }
+}
+
+/// <summary>Reads HTTP response bodies into pooled arrays.</summary>
+internal static class PooledHttp
+{
+    /// <summary>
+    /// Reads a response body into an array rented from <see cref="ArrayPool{T}.Shared"/> (sized by Content-Length when
+    /// given, up to 64 MiB, then doubled as needed); the caller returns the array.
+    /// </summary>
+    public static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        long? declared = response.Content.Headers.ContentLength;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 and < 64 * 1024 * 1024 ? (int)declared.Value : 16 * 1024);
+        int length = 0;
+        try
+        {
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    if (length == buffer.Length)
+                    {
+                        byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+
+                    int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    length += read;
+                }
+            }
+
+            return (buffer, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 }
