@@ -118,7 +118,7 @@ public static class DataLakeApp
     /// <summary>The share of customers in the high-value segment.</summary>
     public const double HighValueFraction = 0.08;
 
-    private static readonly ParquetWriterOptions Parquet = new() { Compression = ParquetCompression.Zstd, CompressionLevel = System.IO.Compression.CompressionLevel.Optimal, RowGroupSize = 16 * 1024 * 1024 };
+    private static readonly ParquetWriterOptions Parquet = new() { Compression = ParquetCompression.Zstd, CompressionLevel = System.IO.Compression.CompressionLevel.Optimal, RowGroupSize = 16 * 1024 * 1024, EnableDeltaEncoding = true };
 
     /// <summary>Gets the sensor file's path in a work folder.</summary>
     public static string SensorFile(string workFolder) => Path.Combine(workFolder, "input", "sensor_readings.csv");
@@ -159,8 +159,8 @@ public static class DataLakeApp
         output.WriteLine(kinesis is null ? "Streams: in-process" : $"Streams: Kinesis {options.KinesisStreamPrefix}sensor-readings and {options.KinesisStreamPrefix}customer-purchases");
 
         // Sinks: raw (the rows as read), processed (scored readings), analytics (windows, customers, summary).
-        await using var rawSensors = Sink<SensorReading>(store, options, DataLakeZone.Raw, "sensor_readings", r => r.Timestamp);
-        await using var rawPurchases = Sink<Purchase>(store, options, DataLakeZone.Raw, "customer_purchases", p => p.Timestamp);
+        await using var rawSensors = Sink(store, options, DataLakeZone.Raw, "sensor_readings", r => r.Timestamp, RawZone.Sensors);
+        await using var rawPurchases = Sink(store, options, DataLakeZone.Raw, "customer_purchases", p => p.Timestamp, RawZone.Purchases);
         await using var scoredSink = Sink<ScoredReading>(store, options, DataLakeZone.Processed, "machine_priority", r => r.Timestamp);
         await using var hoursSink = Sink<MachineHour>(store, options, DataLakeZone.Analytics, "machine_hours", h => h.HourStart);
         await using var customersSink = Sink<CustomerValueRow>(store, options, DataLakeZone.Analytics, "customer_value", null);
@@ -420,12 +420,12 @@ public static class DataLakeApp
         return values;
     }
 
-    private static S3Sink<T> Sink<T>(IObjectStore store, DataLakeOptions options, DataLakeZone zone, string table, Func<T, DateTimeOffset>? time)
+    private static S3Sink<T> Sink<T>(IObjectStore store, DataLakeOptions options, DataLakeZone zone, string table, Func<T, DateTimeOffset>? time, ParquetRecordMap<T>? map = null)
         where T : class
         => new(new S3SinkOptions<T>
         {
             Store = store,
-            Format = new ParquetObjectFormat<T>(ParquetRecordMap.FromProperties<T>(), Parquet),
+            Format = new ParquetObjectFormat<T>(map ?? ParquetRecordMap.FromProperties<T>(), Parquet),
             Prefix = LakePrefix,
             Zone = zone,
             TableName = table,

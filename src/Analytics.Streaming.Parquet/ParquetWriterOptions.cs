@@ -51,6 +51,16 @@ public sealed class ParquetWriterOptions
     /// </summary>
     public bool EnableDictionary { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether INT32 and INT64 columns (integers, timestamps, dates, decimals of up to
+    /// 18 digits) may use DELTA_BINARY_PACKED: a chunk's first page takes it when it is smaller than the dictionary
+    /// entries and indices, a page without dictionary when it is smaller than PLAIN. Times, sequence numbers and
+    /// scaled decimals then cost a few bits a value instead of 4 or 8 bytes. Default <see langword="false"/>, because
+    /// not every reader decodes it: DuckDB, Arrow (pyarrow, Spark), Trino and Athena, and hyparquet do; Parquet.Net 6
+    /// does only for plain integer columns, not for timestamps, dates or decimals. The S3 package's compaction reads it.
+    /// </summary>
+    public bool EnableDeltaEncoding { get; set; }
+
     /// <summary>Gets or sets the most bytes of PLAIN-encoded dictionary entries per column chunk. Default 1 MiB; at least 1 KiB.</summary>
     public int DictionaryPageSizeLimit { get; set; } = 1024 * 1024;
 

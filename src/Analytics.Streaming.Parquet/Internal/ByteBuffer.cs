@@ -66,6 +66,8 @@ internal sealed class ByteBuffer : IDisposable
         _length += 4;
     }
 
+    public void SetByte(int offset, byte value) => _buffer[offset] = value;
+
     public void PatchInt32LittleEndian(int offset, int value) => BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(offset), value);
 
     public void WriteVarint(ulong value)

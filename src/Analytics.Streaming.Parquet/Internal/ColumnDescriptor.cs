@@ -17,6 +17,7 @@ internal static class Encodings
 {
     public const int Plain = 0;
     public const int Rle = 3;
+    public const int DeltaBinaryPacked = 5;
     public const int RleDictionary = 8;
 }
 

@@ -55,6 +55,7 @@ internal abstract class LeafColumn : IDisposable
     private long _chunkCompressed;
     private bool _usedPlain;
     private bool _usedDictionary;
+    private bool _usedDelta;
     private int _dictionaryPageHeaderAndBody;
     private readonly int _maxValuesPerPage;
     private readonly int _pageSize;
@@ -160,13 +161,17 @@ internal abstract class LeafColumn : IDisposable
         }
 
         int encoding = EncodeValues(body);
-        if (encoding == Encodings.Plain)
+        switch (encoding)
         {
-            _usedPlain = true;
-        }
-        else
-        {
-            _usedDictionary = true;
+            case Encodings.Plain:
+                _usedPlain = true;
+                break;
+            case Encodings.DeltaBinaryPacked:
+                _usedDelta = true;
+                break;
+            default:
+                _usedDictionary = true;
+                break;
         }
 
         long written = AppendPage(_chunk, DataPage, Entries, encoding);
@@ -208,7 +213,7 @@ internal abstract class LeafColumn : IDisposable
     /// <summary>Describes the prepared chunk placed at <paramref name="offset"/> in the file.</summary>
     public ChunkMetadata Describe(long offset)
     {
-        var encodings = new List<int>(3);
+        var encodings = new List<int>(4);
         if (_usedPlain || _usedDictionary)
         {
             encodings.Add(Encodings.Plain);
@@ -217,6 +222,11 @@ internal abstract class LeafColumn : IDisposable
         if (Descriptor.MaxDefinitionLevel > 0 || Descriptor.MaxRepetitionLevel > 0)
         {
             encodings.Add(Encodings.Rle);
+        }
+
+        if (_usedDelta)
+        {
+            encodings.Add(Encodings.DeltaBinaryPacked);
         }
 
         if (_usedDictionary)
@@ -258,6 +268,7 @@ internal abstract class LeafColumn : IDisposable
         _chunkCompressed = 0;
         _usedPlain = false;
         _usedDictionary = false;
+        _usedDelta = false;
         _dictionaryPageHeaderAndBody = 0;
         DataPages = 0;
         ResetValues();

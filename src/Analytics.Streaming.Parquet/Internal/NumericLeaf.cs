@@ -4,14 +4,20 @@ using System.Runtime.InteropServices;
 
 namespace Analytics.Streaming.Parquet.Internal;
 
-/// <summary>INT32, INT64, FLOAT and DOUBLE leaves: PLAIN or RLE_DICTIONARY pages, min/max statistics.</summary>
+/// <summary>
+/// INT32, INT64, FLOAT and DOUBLE leaves with min/max statistics. Pages are RLE_DICTIONARY while the dictionary pays,
+/// then PLAIN; with <see cref="ParquetWriterOptions.EnableDeltaEncoding"/>, integer pages are DELTA_BINARY_PACKED instead whenever that is smaller: a chunk's first page compares
+/// the dictionary (its entries and indices) with the deltas, and a page without dictionary compares PLAIN with them.
+/// </summary>
 internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     where TValue : unmanaged, INumber<TValue>
 {
     private static readonly bool IsFloating = typeof(TValue) == typeof(float) || typeof(TValue) == typeof(double);
     private static readonly int Size = Unsafe.SizeOf<TValue>();
+    private static readonly bool IsIntegerType = typeof(TValue) == typeof(int) || typeof(TValue) == typeof(long);
 
     private readonly NumericDictionary<TValue>? _dictionary;
+    private readonly bool _delta;
     private TValue[] _values = Pooled.Rent<TValue>(1024);
     private int[] _indices = Pooled.Rent<int>(1024);
     private int _count;
@@ -23,6 +29,7 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
     public NumericLeaf(ColumnDescriptor descriptor, WriterContext context)
         : base(descriptor, context)
     {
+        _delta = IsIntegerType && context.Options.EnableDeltaEncoding;
         if (context.Options.EnableDictionary)
         {
             _dictionary = new NumericDictionary<TValue>();
@@ -74,12 +81,27 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         int encoding;
 
         // A page of nulls only has no values: write it PLAIN, so a chunk never refers to an empty dictionary.
-        if (_pageUsesDictionary && _count > 0)
+        if (_count == 0)
+        {
+            encoding = Encodings.Plain;
+        }
+        else if (_pageUsesDictionary)
         {
             int width = Math.Max(1, RleEncoder.BitWidth(_dictionary!.Count - 1));
-            body.WriteByte((byte)width);
-            RleEncoder.Encode(_indices.AsSpan(0, _count), width, body);
-            encoding = Encodings.RleDictionary;
+            if (_delta && DataPages == 0 && TryDeltaInsteadOfDictionary(body, width))
+            {
+                encoding = Encodings.DeltaBinaryPacked;
+            }
+            else
+            {
+                body.WriteByte((byte)width);
+                RleEncoder.Encode(_indices.AsSpan(0, _count), width, body);
+                encoding = Encodings.RleDictionary;
+            }
+        }
+        else if (_delta && TryDelta(body, (long)_count * Size))
+        {
+            encoding = Encodings.DeltaBinaryPacked;
         }
         else
         {
@@ -90,6 +112,57 @@ internal sealed class NumericLeaf<TValue> : ValueLeaf<TValue>
         _lastPageValues = _count;
         _count = 0;
         return encoding;
+    }
+
+    /// <summary>
+    /// On a chunk's first page, encodes the page as deltas when they take fewer bytes than the dictionary entries
+    /// and indices would; the chunk then leaves dictionary mode (nothing refers to the dictionary yet).
+    /// </summary>
+    private bool TryDeltaInsteadOfDictionary(ByteBuffer body, int width)
+    {
+        if (_values.Length < _count)
+        {
+            Pooled.Grow(ref _values, 0, _count);
+        }
+
+        var entries = _dictionary!.Values;
+        for (int i = 0; i < _count; i++)
+        {
+            _values[i] = entries[_indices[i]];
+        }
+
+        long dictionaryBytes = ((long)entries.Length * Size) + 1 + (((long)_count * width) + 7) / 8;
+        if (!TryDelta(body, dictionaryBytes))
+        {
+            return false;
+        }
+
+        Context.RowGroupBytes -= (long)entries.Length * Size;
+        _dictionary.Clear();
+        _dictionaryMode = false;
+        return true;
+    }
+
+    /// <summary>Appends the page's values as deltas when that takes fewer than <paramref name="limit"/> bytes; otherwise leaves <paramref name="body"/> as it was.</summary>
+    private bool TryDelta(ByteBuffer body, long limit)
+    {
+        int mark = body.Length;
+        if (typeof(TValue) == typeof(int))
+        {
+            DeltaBinaryPackedEncoder.Encode(MemoryMarshal.Cast<TValue, int>(_values.AsSpan(0, _count)), body);
+        }
+        else
+        {
+            DeltaBinaryPackedEncoder.Encode(MemoryMarshal.Cast<TValue, long>(_values.AsSpan(0, _count)), body);
+        }
+
+        if (body.Length - mark < limit)
+        {
+            return true;
+        }
+
+        body.SetLength(mark);
+        return false;
     }
 
     protected override void AfterPageFlushed()

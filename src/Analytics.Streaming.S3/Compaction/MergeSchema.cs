@@ -24,6 +24,8 @@ internal sealed class MergeSchema
     /// <summary>How Parquet.Net is asked to read: dates as <see cref="DateOnly"/>.</summary>
     public static readonly ParquetOptions ReadOptions = new() { UseDateOnlyTypeForDates = true };
 
+    private static readonly int UnixEpochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
+
     private readonly Column[] _columns;
 
     private MergeSchema(Column[] columns, ParquetSchema schema)
@@ -120,7 +122,7 @@ internal sealed class MergeSchema
         switch (type)
         {
             case PhysicalType.BOOLEAN when plain:
-                return Make<bool>(ParquetField.Boolean(name, nullable), nullable, static v => v);
+                return Make<bool>(ParquetField.Boolean(name, nullable), nullable);
             case PhysicalType.INT32 or PhysicalType.INT64 or PhysicalType.FIXED_LEN_BYTE_ARRAY when isDecimal:
                 if (precision is < 1 or > 28 || scale < 0 || scale > precision)
                 {
@@ -128,11 +130,17 @@ internal sealed class MergeSchema
                     return null;
                 }
 
-                return Make<decimal>(ParquetField.Decimal(name, precision, scale, nullable), nullable, static v => v);
+                var target = ParquetField.Decimal(name, precision, scale, nullable);
+                return type switch
+                {
+                    PhysicalType.INT32 => FromPhysical<int, decimal>(target, nullable, v => Unscaled(v, scale)),
+                    PhysicalType.INT64 => FromPhysical<long, decimal>(target, nullable, v => Unscaled(v, scale)),
+                    _ => Make<decimal>(target, nullable),
+                };
             case PhysicalType.INT32 when logical?.DATE is not null || (logical is null && converted == ConvertedType.DATE):
-                return Make<DateOnly>(ParquetField.Date(name, nullable), nullable, static v => v);
+                return FromPhysical<int, DateOnly>(ParquetField.Date(name, nullable), nullable, static days => DateOnly.FromDayNumber(UnixEpochDay + days));
             case PhysicalType.INT32 when plain || signedInteger(32):
-                return Make<int>(ParquetField.Int32(name, nullable), nullable, static v => v);
+                return Make<int>(ParquetField.Int32(name, nullable), nullable);
             case PhysicalType.INT64 when logical?.TIMESTAMP is { } timestamp:
                 if (!timestamp.IsAdjustedToUTC || (timestamp.Unit?.MILLIS is null && timestamp.Unit?.MICROS is null))
                 {
@@ -140,15 +148,15 @@ internal sealed class MergeSchema
                     return null;
                 }
 
-                return Make<DateTime>(ParquetField.Timestamp(name, timestamp.Unit.MILLIS is not null ? ParquetTimestampUnit.Milliseconds : ParquetTimestampUnit.Microseconds, nullable), nullable, static v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+                return Timestamp(name, timestamp.Unit.MILLIS is not null ? ParquetTimestampUnit.Milliseconds : ParquetTimestampUnit.Microseconds, nullable);
             case PhysicalType.INT64 when logical is null && converted is ConvertedType.TIMESTAMP_MILLIS or ConvertedType.TIMESTAMP_MICROS:
-                return Make<DateTime>(ParquetField.Timestamp(name, converted == ConvertedType.TIMESTAMP_MILLIS ? ParquetTimestampUnit.Milliseconds : ParquetTimestampUnit.Microseconds, nullable), nullable, static v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+                return Timestamp(name, converted == ConvertedType.TIMESTAMP_MILLIS ? ParquetTimestampUnit.Milliseconds : ParquetTimestampUnit.Microseconds, nullable);
             case PhysicalType.INT64 when plain || signedInteger(64):
-                return Make<long>(ParquetField.Int64(name, nullable), nullable, static v => v);
+                return Make<long>(ParquetField.Int64(name, nullable), nullable);
             case PhysicalType.FLOAT when plain:
-                return Make<float>(ParquetField.Float(name, nullable), nullable, static v => v);
+                return Make<float>(ParquetField.Float(name, nullable), nullable);
             case PhysicalType.DOUBLE when plain:
-                return Make<double>(ParquetField.Double(name, nullable), nullable, static v => v);
+                return Make<double>(ParquetField.Double(name, nullable), nullable);
             case PhysicalType.BYTE_ARRAY when logical?.STRING is not null || (logical is null && converted == ConvertedType.UTF8):
                 return new StringColumn(ParquetField.String(name, nullable));
             case PhysicalType.BYTE_ARRAY when plain:
@@ -159,9 +167,35 @@ internal sealed class MergeSchema
         }
     }
 
-    private static Column Make<T>(ParquetField target, bool nullable, Func<T, T> convert)
+    private static Column Timestamp(string name, ParquetTimestampUnit unit, bool nullable)
+    {
+        long ticks = unit == ParquetTimestampUnit.Milliseconds ? TimeSpan.TicksPerMillisecond : TimeSpan.TicksPerMicrosecond;
+        return FromPhysical<long, DateTime>(ParquetField.Timestamp(name, unit, nullable), nullable, v => DateTime.UnixEpoch.AddTicks(v * ticks));
+    }
+
+    private static Column Make<T>(ParquetField target, bool nullable)
         where T : struct
-        => nullable ? new NullableColumn<T>(target, convert) : new RequiredColumn<T>(target, convert);
+        => nullable ? new NullableColumn<T, T>(target, null, static v => v) : new RequiredColumn<T, T>(target, null, static v => v);
+
+    /// <summary>
+    /// A column read as its physical integers and converted here: Parquet.Net 6 decodes DELTA_BINARY_PACKED pages
+    /// only into plain integers, not into dates, timestamps or decimals, and writers use that encoding for them.
+    /// </summary>
+    private static Column FromPhysical<TRead, T>(ParquetField target, bool nullable, Func<TRead, T> convert)
+        where TRead : struct
+        where T : struct
+    {
+        var physical = new NetField(target.Name, typeof(TRead), nullable);
+        _ = new NetSchema(physical); // a field is read through a schema it belongs to
+        return nullable ? new NullableColumn<TRead, T>(target, physical, convert) : new RequiredColumn<TRead, T>(target, physical, convert);
+    }
+
+    private static decimal Unscaled(long value, int scale)
+    {
+        bool negative = value < 0;
+        ulong magnitude = negative ? unchecked((ulong)(-(value + 1))) + 1 : (ulong)value;
+        return new decimal(unchecked((int)(uint)magnitude), unchecked((int)(uint)(magnitude >> 32)), 0, negative, (byte)scale);
+    }
 
     private static InvalidDataException Unexpected(NetField field, RawColumnData raw, string expected)
         => new($"Parquet.Net read column '{field.Name}' as {raw.GetType().Name}, where {expected} was expected.");
@@ -205,7 +239,8 @@ internal sealed class MergeSchema
         }
     }
 
-    private sealed class RequiredColumn<T>(ParquetField target, Func<T, T> convert) : Column(target)
+    private sealed class RequiredColumn<TRead, T>(ParquetField target, NetField? physical, Func<TRead, T> convert) : Column(target)
+        where TRead : struct
         where T : struct
     {
         private T[] _values = [];
@@ -214,11 +249,12 @@ internal sealed class MergeSchema
 
         public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
         {
+            field = physical ?? field;
             using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
             var values = new T[rows];
             switch (raw)
             {
-                case RawColumnData<T> typed:
+                case RawColumnData<TRead> typed:
                     {
                         var source = typed.Values;
                         if (source.Length < rows)
@@ -235,14 +271,15 @@ internal sealed class MergeSchema
                     }
 
                 default:
-                    throw Unexpected(field, raw, typeof(T).Name);
+                    throw Unexpected(field, raw, typeof(TRead).Name);
             }
 
             _values = values;
         }
     }
 
-    private sealed class NullableColumn<T>(ParquetField target, Func<T, T> convert) : Column(target)
+    private sealed class NullableColumn<TRead, T>(ParquetField target, NetField? physical, Func<TRead, T> convert) : Column(target)
+        where TRead : struct
         where T : struct
     {
         private T?[] _values = [];
@@ -251,10 +288,11 @@ internal sealed class MergeSchema
 
         public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
         {
+            field = physical ?? field;
             using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
-            if (raw is not RawColumnData<T> typed)
+            if (raw is not RawColumnData<TRead> typed)
             {
-                throw Unexpected(field, raw, typeof(T).Name);
+                throw Unexpected(field, raw, typeof(TRead).Name);
             }
 
             var values = new T?[rows];

@@ -140,9 +140,10 @@ public sealed class DataLakeAppTests(DataLakeRunFixture run) : IClassFixture<Dat
     [Fact]
     public void RunAsync_RawZone_ParquetMuchSmallerThanCsv()
     {
-        // The issue asks for 90%; this writer reaches about 84% on these files (see the sample README for why).
+        // The issue asks for 90%; the small objects before compaction reach about 87.6%, about 89.5% after compaction
+        // (see the sample README for why).
         double saved = 1 - ((double)run.Result.RawParquetBytes / run.Result.CsvBytes);
-        Assert.True(saved >= 0.80, $"Parquet {run.Result.RawParquetBytes:N0} bytes against CSV {run.Result.CsvBytes:N0}: {saved:P1} smaller");
+        Assert.True(saved >= 0.86, $"Parquet {run.Result.RawParquetBytes:N0} bytes against CSV {run.Result.CsvBytes:N0}: {saved:P1} smaller");
     }
 
     [Fact]
