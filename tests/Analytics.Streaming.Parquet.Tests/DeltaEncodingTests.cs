@@ -98,9 +98,7 @@ public sealed class DeltaEncodingTests
         }
 
         // Parquet.Net 6 decodes DELTA_BINARY_PACKED only into plain integers, not timestamps, dates or decimals (documented on the option).
-        var answer = await _fixture.Readers.ReadAsync(path);
-        Assert.False(answer.TryGetProperty("duckdbError", out var duck), $"DuckDB: {duck}");
-        Assert.False(answer.TryGetProperty("hyparquetError", out var hyp), $"hyparquet: {hyp}");
+        var answer = await ReadBack.ReadAsync(_fixture, path, withParquetNet: false);
         Assert.True(answer.TryGetProperty("hyparquet", out _), "hyparquet read the file");
         return answer;
     }
