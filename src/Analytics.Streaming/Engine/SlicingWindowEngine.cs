@@ -97,6 +97,11 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         long maxTicks = long.MinValue;
         int accepted = 0, late = 0, dead = 0, filtered = 0;
 
+        // The state of the previous record's key: runs of one key (the global key, per-shard ordering) skip the
+        // dictionary. Nothing in this loop adds or removes keys except the lookup itself, so the reference stays valid
+        // until the key changes.
+        ref KeySlices state = ref Unsafe.NullRef<KeySlices>();
+        TKey stateKey = default!;
         for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
@@ -122,7 +127,12 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 sliceEnd = sliceStart + _slice;
             }
 
-            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
+            if (Unsafe.IsNullRef(ref state) || !EqualityComparer<TKey>.Default.Equals(key, stateKey))
+            {
+                state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
+                stateKey = key;
+            }
+
             var slices = state.Slices;
             int last = state.Start + state.Count - 1;
             int index;

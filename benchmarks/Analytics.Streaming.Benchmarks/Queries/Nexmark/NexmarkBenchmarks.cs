@@ -143,6 +143,16 @@ public class NexmarkQ5Benchmarks : NexmarkBenchmarkBase
 public class NexmarkQ7Benchmarks : NexmarkBenchmarkBase
 {
     private IQueryRunner _maxBy = null!;
+    private IQueryRunner _static = null!;
+
+    /// <summary>The library with static selectors and a struct aggregator (no delegate call per event).</summary>
+    /// <returns>The results so far.</returns>
+    [Benchmark(OperationsPerInvoke = NexmarkGenerator.EventsPerPass)]
+    public long LibraryStatic()
+    {
+        _static.RunPass();
+        return _static.Results;
+    }
 
     /// <summary>The library with <c>MaxBy(price, bid)</c>, which keeps the winning bid as Q7 outputs it.</summary>
     /// <returns>The results so far.</returns>
@@ -163,5 +173,7 @@ public class NexmarkQ7Benchmarks : NexmarkBenchmarkBase
     {
         QueryVerification.Verify("Q7 MaxBy", 3, true, ("hand-written", new Q7HandWritten(pass)), ("library MaxBy", NexmarkPipelines.Q7MaxBy(pass)));
         _maxBy = NexmarkPipelines.Q7MaxBy(pass);
+        QueryVerification.Verify("Q7 static", 3, true, ("hand-written", new Q7HandWritten(pass)), ("library static", NexmarkStaticPipelines.Q7Max(pass)));
+        _static = NexmarkStaticPipelines.Q7Max(pass);
     }
 }

@@ -117,6 +117,56 @@ public static class NexmarkPipelines
             max => max.Value);
 }
 
+/// <summary>
+/// The Nexmark queries with static selectors (<see cref="IEventFilter{TEvent}"/>, <see cref="IUnixTimeSelector{TEvent}"/>)
+/// and a struct aggregator: what a user writes for the hottest pipelines, with no delegate call per event. The pass
+/// clock is read through a static field, so only one such runner may run at a time.
+/// </summary>
+public static class NexmarkStaticPipelines
+{
+    private static PassClock s_clock = new(0);
+
+    /// <summary>Q7 (highest bid) with static selectors.</summary>
+    /// <param name="pass">The events.</param>
+    /// <returns>The runner; its checksum is the sum of the maxima.</returns>
+    public static IQueryRunner Q7Max(PassData<NexmarkEvent> pass)
+        => new LibraryRunner<NexmarkEvent, GlobalKey, long>(
+            pass,
+            clock =>
+            {
+                s_clock = clock;
+                return StreamPipeline.Create<NexmarkEvent>()
+                    .Where<IsBid>()
+                    .WithEventTime<EventTime>()
+                    .Window(WindowSpec.Tumbling(TimeSpan.FromMilliseconds(NexmarkQuery.WindowMs)))
+                    .Aggregate(_ => Aggregates.Custom<NexmarkEvent, HighestPrice, long, long>(default))
+                    .To(Sinks.Discard<WindowResult<GlobalKey, long>>())
+                    .Build();
+            },
+            max => max);
+
+    private readonly struct IsBid : IEventFilter<NexmarkEvent>
+    {
+        public static bool Keep(in NexmarkEvent value) => value.Kind == NexmarkKind.Bid;
+    }
+
+    private readonly struct EventTime : IUnixTimeSelector<NexmarkEvent>
+    {
+        public static long Select(in NexmarkEvent value) => s_clock.OffsetMs + value.TimeMs;
+    }
+
+    private readonly struct HighestPrice : IAggregator<NexmarkEvent, long, long>
+    {
+        public long CreateAccumulator() => long.MinValue;
+
+        public void Add(ref long accumulator, in NexmarkEvent input) => accumulator = Math.Max(accumulator, input.Bid.Price);
+
+        public void Merge(ref long accumulator, in long other) => accumulator = Math.Max(accumulator, other);
+
+        public long GetResult(in long accumulator) => accumulator;
+    }
+}
+
 /// <summary>What hand-written map and filter queries deliver to: a reused buffer handed on when full (a sink's batch).</summary>
 /// <typeparam name="T">The output type.</typeparam>
 public sealed class OutputBuffer<T>
