@@ -11,7 +11,8 @@ namespace Analytics.Streaming.S3;
 /// <summary>
 /// The bridge of the compaction job between Parquet.Net (which reads the small objects) and our writer (which writes
 /// the merged one): the schema of a file as a <see cref="ParquetSchema"/> with the same physical and logical types,
-/// and a record map over the rows of the row group read last (a record is a row index).
+/// and a record map over the rows read (a record is a row index: the rows of the row group read last, or of every
+/// row group read at increasing offsets when the merged object is sorted).
 /// </summary>
 /// <remarks>
 /// Flat schemas of the primitive kinds the writer supports are handled: BOOLEAN, INT32, INT64, FLOAT, DOUBLE,
@@ -48,7 +49,7 @@ internal sealed class MergeSchema
     /// <summary>Gets a text that is equal for files whose rows can be merged into one object.</summary>
     public string Signature { get; }
 
-    /// <summary>Gets the map from a row index of the last row group read to its values.</summary>
+    /// <summary>Gets the map from a row index to its values.</summary>
     public ParquetRecordMap<int> Map { get; }
 
     /// <summary>Describes a file's schema; <see langword="null"/> with the reason when it cannot be merged.</summary>
@@ -84,19 +85,68 @@ internal sealed class MergeSchema
         return new MergeSchema([.. columns], new ParquetSchema(fields));
     }
 
-    /// <summary>Reads every column of a row group into the arrays the map reads.</summary>
-    /// <returns>The number of rows.</returns>
-    public async Task<int> ReadAsync(ParquetReader reader, int rowGroup, CancellationToken cancellationToken)
+    /// <summary>Reads every column of a row group into the arrays the map reads, at rows <paramref name="offset"/> onwards.</summary>
+    /// <returns>The number of rows of the row group.</returns>
+    public async Task<int> ReadAsync(ParquetReader reader, int rowGroup, int offset, CancellationToken cancellationToken)
     {
         using var group = reader.OpenRowGroupReader(rowGroup);
         int rows = checked((int)group.RowCount);
+        if (rows > Array.MaxLength - offset)
+        {
+            throw new InvalidDataException($"A sorted merge holds at most {Array.MaxLength:N0} rows; lower TargetObjectBytes.");
+        }
+
         var fields = reader.Schema.DataFields;
         for (int c = 0; c < _columns.Length; c++)
         {
-            await _columns[c].ReadAsync(group, fields[c], rows, cancellationToken).ConfigureAwait(false);
+            await _columns[c].ReadAsync(group, fields[c], offset, rows, cancellationToken).ConfigureAwait(false);
         }
 
         return rows;
+    }
+
+    /// <summary>The positions of the columns named <paramref name="names"/>; <see langword="null"/> with the reason when one is missing.</summary>
+    public int[]? ColumnIndexes(IReadOnlyList<string> names, out string? reason)
+    {
+        var indexes = new int[names.Count];
+        for (int i = 0; i < names.Count; i++)
+        {
+            indexes[i] = Array.FindIndex(_columns, c => c.Target.Name == names[i]);
+            if (indexes[i] < 0)
+            {
+                reason = $"the sort column '{names[i]}' is not in the objects' schema ({Signature})";
+                return null;
+            }
+        }
+
+        reason = null;
+        return indexes;
+    }
+
+    /// <summary>The first <paramref name="rows"/> rows read, ordered by the given columns (stable: ties keep the order read).</summary>
+    public int[] SortedRows(int rows, int[] columns)
+    {
+        var order = new int[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            order[i] = i;
+        }
+
+        var sortColumns = Array.ConvertAll(columns, c => _columns[c]);
+        Array.Sort(order, (a, b) =>
+        {
+            foreach (var column in sortColumns)
+            {
+                int compared = column.Compare(a, b);
+                if (compared != 0)
+                {
+                    return compared;
+                }
+            }
+
+            return a.CompareTo(b);
+        });
+        return order;
     }
 
     private static Column? ColumnOf(NetField field, out string? reason)
@@ -200,14 +250,26 @@ internal sealed class MergeSchema
     private static InvalidDataException Unexpected(NetField field, RawColumnData raw, string expected)
         => new($"Parquet.Net read column '{field.Name}' as {raw.GetType().Name}, where {expected} was expected.");
 
-    /// <summary>One column: its target field, the values of the last row group read, and how the writer reads them.</summary>
+    /// <summary>One column: its target field, the values of the rows read, and how the writer reads them.</summary>
     private abstract class Column(ParquetField target)
     {
         public ParquetField Target { get; } = target;
 
         public abstract void Bind(ParquetRecordMapBuilder<int> builder);
 
-        public abstract Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken);
+        /// <summary>Reads a row group's values into rows <paramref name="offset"/> onwards.</summary>
+        public abstract Task ReadAsync(ParquetRowGroupReader group, NetField field, int offset, int rows, CancellationToken cancellationToken);
+
+        /// <summary>Orders two rows read: nulls first, then the value's natural order (strings and bytes ordinal).</summary>
+        public abstract int Compare(int a, int b);
+
+        protected static void Grow<TValue>(ref TValue[] values, int needed)
+        {
+            if (values.Length < needed)
+            {
+                Array.Resize(ref values, Math.Max(needed, values.Length * 2));
+            }
+        }
 
         /// <summary>Walks the definition levels: <paramref name="present"/> gets the row and the index of its value among the non-null ones.</summary>
         protected static void Spread(RawColumnData raw, NetField field, int rows, Action<int, int> present)
@@ -247,11 +309,14 @@ internal sealed class MergeSchema
 
         public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<T>(Target, i => _values[i]);
 
-        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
+        public override int Compare(int a, int b) => Comparer<T>.Default.Compare(_values[a], _values[b]);
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int offset, int rows, CancellationToken cancellationToken)
         {
             field = physical ?? field;
             using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
-            var values = new T[rows];
+            Grow(ref _values, offset + rows);
+            var values = _values;
             switch (raw)
             {
                 case RawColumnData<TRead> typed:
@@ -264,7 +329,7 @@ internal sealed class MergeSchema
 
                         for (int i = 0; i < rows; i++)
                         {
-                            values[i] = convert(source[i]);
+                            values[offset + i] = convert(source[i]);
                         }
 
                         break;
@@ -273,8 +338,6 @@ internal sealed class MergeSchema
                 default:
                     throw Unexpected(field, raw, typeof(TRead).Name);
             }
-
-            _values = values;
         }
     }
 
@@ -286,7 +349,9 @@ internal sealed class MergeSchema
 
         public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<T?>(Target, i => _values[i]);
 
-        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
+        public override int Compare(int a, int b) => Nullable.Compare(_values[a], _values[b]);
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int offset, int rows, CancellationToken cancellationToken)
         {
             field = physical ?? field;
             using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
@@ -295,10 +360,11 @@ internal sealed class MergeSchema
                 throw Unexpected(field, raw, typeof(TRead).Name);
             }
 
-            var values = new T?[rows];
+            Grow(ref _values, offset + rows);
+            var values = _values;
+            Array.Clear(values, offset, rows);
             var source = typed.Values.ToArray();
-            Spread(raw, field, rows, (row, index) => values[row] = convert(source[index]));
-            _values = values;
+            Spread(raw, field, rows, (row, index) => values[offset + row] = convert(source[index]));
         }
     }
 
@@ -308,16 +374,20 @@ internal sealed class MergeSchema
 
         public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<string?>(Target, i => _values[i]);
 
-        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
+        public override int Compare(int a, int b) => string.CompareOrdinal(_values[a], _values[b]);
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int offset, int rows, CancellationToken cancellationToken)
         {
             using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
-            var values = new string?[rows];
+            Grow(ref _values, offset + rows);
+            var values = _values;
+            Array.Clear(values, offset, rows);
             switch (raw)
             {
                 case RawColumnData<ReadOnlyMemory<char>> chars:
                     {
                         var source = chars.Values.ToArray();
-                        Spread(raw, field, rows, (row, index) => values[row] = source[index].ToString());
+                        Spread(raw, field, rows, (row, index) => values[offset + row] = source[index].ToString());
                         break;
                     }
 
@@ -325,8 +395,6 @@ internal sealed class MergeSchema
                 default:
                     throw Unexpected(field, raw, "strings");
             }
-
-            _values = values;
         }
     }
 
@@ -336,16 +404,26 @@ internal sealed class MergeSchema
 
         public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<byte[]?>(Target, i => _values[i]);
 
-        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int rows, CancellationToken cancellationToken)
+        public override int Compare(int a, int b) => (_values[a], _values[b]) switch
+        {
+            (null, null) => 0,
+            (null, _) => -1,
+            (_, null) => 1,
+            var (x, y) => x.AsSpan().SequenceCompareTo(y),
+        };
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int offset, int rows, CancellationToken cancellationToken)
         {
             using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
-            var values = new byte[]?[rows];
+            Grow(ref _values, offset + rows);
+            var values = _values;
+            Array.Clear(values, offset, rows);
             switch (raw)
             {
                 case RawColumnData<ReadOnlyMemory<byte>> bytes:
                     {
                         var source = bytes.Values.ToArray();
-                        Spread(raw, field, rows, (row, index) => values[row] = source[index].ToArray());
+                        Spread(raw, field, rows, (row, index) => values[offset + row] = source[index].ToArray());
                         break;
                     }
 
@@ -353,8 +431,6 @@ internal sealed class MergeSchema
                 default:
                     throw Unexpected(field, raw, "byte arrays");
             }
-
-            _values = values;
         }
     }
 }

@@ -452,6 +452,18 @@ public sealed class ParquetCompactor
         await PutAsync(manifestKey, manifest.Format(), "application/json", cancellationToken).ConfigureAwait(false);
 
         var schema = inputs[0].Schema;
+        int[]? sortColumns = null;
+        if (_options.SortBy.Count > 0)
+        {
+            sortColumns = schema.ColumnIndexes([.. _options.SortBy], out string? missing);
+            if (sortColumns is null)
+            {
+                await DeleteAsync(manifestKey, cancellationToken).ConfigureAwait(false);
+                Skip(partition, inputs.Count, missing!, run);
+                return;
+            }
+        }
+
         using var buffer = new PartBuffer();
         IMultipartUpload? upload = null;
         int parts = 0;
@@ -471,8 +483,13 @@ public sealed class ParquetCompactor
                         {
                             for (int g = 0; g < reader.RowGroupCount; g++)
                             {
-                                int count = await schema.ReadAsync(reader, g, cancellationToken).ConfigureAwait(false);
-                                writer.Write(Indices(count));
+                                // Sorted: every row is held until all are read; otherwise each row group is written as read.
+                                int count = await schema.ReadAsync(reader, g, sortColumns is null ? 0 : checked((int)rows), cancellationToken).ConfigureAwait(false);
+                                if (sortColumns is null)
+                                {
+                                    writer.Write(Indices(count));
+                                }
+
                                 rows += count;
                             }
                         }
@@ -494,6 +511,11 @@ public sealed class ParquetCompactor
 
                 if (failure is null)
                 {
+                    if (sortColumns is not null)
+                    {
+                        writer.Write(schema.SortedRows((int)rows, sortColumns));
+                    }
+
                     writer.Complete();
                 }
             }

@@ -74,6 +74,43 @@ public sealed class ParquetCompactorTests(S3Fixture s3)
     }
 
     [Fact]
+    public async Task RunAsync_SortBy_EachMergedObjectSortedWithTheSameRows()
+    {
+        string root = s3.CreateFolder();
+        var store = new LocalFolderObjectStore(root);
+        await WriteSmallObjectsAsync(store);
+        var before = await ReadRowsAsync(root, await store.ListKeysAsync(TablePrefix, Ct));
+
+        var result = await new ParquetCompactor(Options(store, o => { o.SortBy.Add("page"); o.SortBy.Add("user_id"); })).RunAsync(Ct);
+
+        var keys = await store.ListKeysAsync(TablePrefix, Ct);
+        Assert.Equal((3, 3, 0L), (keys.Count, result.ObjectsWritten, result.ObjectsSkipped));
+        Assert.Equal(before, await ReadRowsAsync(root, keys));
+        foreach (string key in keys)
+        {
+            // Rows out of (page, user_id) order in the file, by DuckDB's row numbers.
+            string outOfOrder = $"SELECT count(*)::VARCHAR FROM (SELECT page, user_id, lag(page) OVER w AS p, lag(user_id) OVER w AS u FROM read_parquet('{Path.Combine(root, key)}', file_row_number = true) WINDOW w AS (ORDER BY file_row_number)) WHERE p > page OR (p = page AND u > user_id)";
+            Assert.Equal("0", await s3.DuckDb.ScalarAsync(outOfOrder));
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_SortByAColumnNotInTheSchema_LeavesTheObjectsAlone()
+    {
+        string root = s3.CreateFolder();
+        var store = new LocalFolderObjectStore(root);
+        await WriteSmallObjectsAsync(store);
+        int objects = (await store.ListKeysAsync(TablePrefix, Ct)).Count;
+
+        var result = await new ParquetCompactor(Options(store, o => o.SortBy.Add("no_such_column"))).RunAsync(Ct);
+
+        Assert.Equal((0L, (long)objects), (result.ObjectsWritten, result.ObjectsSkipped));
+        Assert.Equal(objects, (await store.ListKeysAsync(TablePrefix, Ct)).Count);
+        Assert.Empty(await store.ListKeysAsync(ManifestPrefix, Ct));
+        Assert.Contains("SortBy", Assert.Throws<ArgumentException>(() => new ParquetCompactor(Options(store, o => { o.SortBy.Add("page"); o.SortBy.Add("page"); }))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_SmallObjectsOnS3rver_OneObjectPerPartitionSameRowsAndRerunChangesNothing()
     {
         string bucket = await s3.CreateBucketAsync();
