@@ -64,7 +64,10 @@ public static class ProfileLoop
         }
 
         var benchmark = method.GetCustomAttribute<BenchmarkAttribute>() ?? throw new ArgumentException($"{method.Name} is not a benchmark.");
-        var run = method.CreateDelegate<Func<long>>(instance);
+        // Async benchmarks (Task<long>) are waited for: a plain loop has no synchronization context, so this only blocks the loop.
+        Func<long> run = method.ReturnType == typeof(Task<long>)
+            ? method.CreateDelegate<Func<Task<long>>>(instance) is var runAsync ? () => runAsync().GetAwaiter().GetResult() : null!
+            : method.CreateDelegate<Func<long>>(instance);
 
         // Warm up (a third of the time) so that tiered compilation has reached its final code before measuring.
         var warmUp = Stopwatch.StartNew();
