@@ -13,7 +13,7 @@ namespace Analytics.Streaming.Samples.OrderTracking.Processing;
 public sealed record LiveSnapshot(string Mode, ConsumerCounters Counters, IReadOnlyDictionary<string, long> StatusCounts, IReadOnlyList<MinuteStats> Minutes, IReadOnlyList<StatusChange> Recent, DateTimeOffset? Watermark);
 
 /// <summary>The consumer's running totals.</summary>
-/// <param name="EventsRead">Events read from the stream (redeliveries included).</param>
+/// <param name="EventsRead">Events read from the stream and fully processed: stored or ignored, e-mail sent or skipped (redeliveries included).</param>
 /// <param name="EventsApplied">Events stored (a higher version than the table had).</param>
 /// <param name="EventsIgnored">Events ignored: redelivered or reordered (version not higher than stored).</param>
 /// <param name="ConfirmationsSent">Confirmation e-mails sent.</param>
@@ -66,7 +66,7 @@ public sealed class LiveState
     /// <summary>Counts a refused API request.</summary>
     public void Rejected() => Touch(ref _rejected);
 
-    /// <summary>Counts events read.</summary>
+    /// <summary>Counts events read and processed (after the whole batch is done).</summary>
     /// <param name="count">How many.</param>
     public void Read(int count)
     {

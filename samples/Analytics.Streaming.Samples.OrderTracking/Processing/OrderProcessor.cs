@@ -42,7 +42,6 @@ public sealed partial class OrderProcessor(
             return [];
         }
 
-        live.Read(records.Length);
         var byOrder = new Dictionary<string, List<OrderEvent>>(StringComparer.Ordinal);
         foreach (var record in records.Span)
         {
@@ -66,6 +65,7 @@ public sealed partial class OrderProcessor(
                 }
             }
         }).ConfigureAwait(false);
+        live.Read(records.Length);
 
         var fresh = new List<StreamRecord<OrderEvent>>(records.Length);
         foreach (var record in records.Span)
