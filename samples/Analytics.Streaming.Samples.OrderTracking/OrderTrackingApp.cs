@@ -62,6 +62,7 @@ public static class OrderTrackingApp
             sp.GetRequiredService<LiveState>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OrderProcessor>>()));
+        services.AddHostedService<OrderStatusStoreInitializer>();
         services.AddHostedService<OrderConsumer>();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, OrderJson.Default));

@@ -197,3 +197,14 @@ public sealed class InMemoryOrderStatusStore : IOrderStatusStore
         public DateTimeOffset? SentAt { get; set; }
     }
 }
+
+/// <summary>Creates the status table (when missing) before the API starts listening, so no request meets a missing table.</summary>
+/// <param name="store">The store.</param>
+public sealed class OrderStatusStoreInitializer(IOrderStatusStore store) : IHostedService
+{
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
