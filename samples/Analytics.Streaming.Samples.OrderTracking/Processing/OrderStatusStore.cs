@@ -130,7 +130,7 @@ public sealed class InMemoryOrderStatusStore : IOrderStatusStore
                 return Task.FromResult(ConfirmationClaim.AlreadySent);
             }
 
-            if (row.ClaimOwner is not null && row.ClaimOwner != owner && row.ClaimUntil > now)
+            if (row.ClaimOwner is not null && row.ClaimOwner != owner && row.ClaimUntil >= now)
             {
                 return Task.FromResult(ConfirmationClaim.HeldByOther);
             }
