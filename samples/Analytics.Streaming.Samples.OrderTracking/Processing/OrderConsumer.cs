@@ -46,8 +46,7 @@ public sealed partial class OrderConsumer(
                 .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
                 .Emit(EmitMode.OnUpdate)
                 .Aggregate(a => a.Count().And(a.Sum(e => (double)e.Amount)))
-                .To(Sinks.Callback<WindowResult<GlobalKey, (long, double)>>(live.OnOrdersPerMinuteAsync))
-                .Build();
+                .To(Sinks.Callback<WindowResult<GlobalKey, (long, double)>>(live.OnOrdersPerMinuteAsync));
 
             var statusPerMinute = StreamPipeline.Create<OrderEvent>(Options("status-per-minute"))
                 .WithEventTime(e => e.Time, OutOfOrder)
@@ -55,10 +54,17 @@ public sealed partial class OrderConsumer(
                 .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
                 .Emit(EmitMode.OnUpdate)
                 .Aggregate(a => a.Count())
-                .To(Sinks.Callback<WindowResult<string, long>>(live.OnStatusPerMinuteAsync))
-                .Build();
+                .To(Sinks.Callback<WindowResult<string, long>>(live.OnStatusPerMinuteAsync));
 
-            IStreamPipeline<OrderEvent>[] pipelines = [perMinute, statusPerMinute];
+            if (lake.Lake is { } backup)
+            {
+                // The pipelines flush their sinks before every checkpoint: this one stores the lake's buffered events
+                // then, so no checkpoint covers an event the lake does not hold yet.
+                perMinute = perMinute.To(new LakeFlushSink<WindowResult<GlobalKey, (long, double)>>(backup));
+                statusPerMinute = statusPerMinute.To(new LakeFlushSink<WindowResult<string, long>>(backup));
+            }
+
+            IStreamPipeline<OrderEvent>[] pipelines = [perMinute.Build(), statusPerMinute.Build()];
             live.Watermark = () =>
             {
                 var w = pipelines.Min(p => p.Statistics.Watermark);
@@ -98,3 +104,15 @@ public sealed partial class OrderConsumer(
 /// <summary>The lake backup, or <see langword="null"/> when <c>Lake:Enabled</c> is false.</summary>
 /// <param name="Lake">The lake.</param>
 public sealed record OrderLakeHolder(OrderLake? Lake);
+
+/// <summary>A sink that ignores the results and, on every flush (before each checkpoint), stores the lake's buffered events.</summary>
+/// <typeparam name="T">The pipeline's result type.</typeparam>
+/// <param name="lake">The lake.</param>
+internal sealed class LakeFlushSink<T>(OrderLake lake) : ISink<T>
+{
+    public ValueTask WriteAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => new(lake.FlushAsync(cancellationToken));
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
+using Analytics.Streaming.S3.IntegrationTests;
 using Analytics.Streaming.Samples.OrderTracking.Orders;
 using Analytics.Streaming.TestSupport;
 using MimeKit;
@@ -128,10 +129,18 @@ public sealed class OrderTrackingEndToEndTests(KinesaliteServer kinesalite, Dyna
             await AssertFinalStatusesAsync(table, plans, ct);
             AssertOneConfirmationEach(plans, domain);
 
-            // The lake backup holds Parquet objects, partitioned Hive-style by day.
+            // The lake backup holds every published event (each consumer wrote the distinct events it read), in Parquet
+            // partitioned Hive-style by day, as DuckDB reads it.
             var parquet = Directory.GetFiles(Path.Combine(data, "lake"), "*.parquet", SearchOption.AllDirectories);
             Assert.NotEmpty(parquet);
             Assert.All(parquet, f => Assert.Matches(@"order_events[/\\]year=\d{4}[/\\]month=\d{2}[/\\]day=\d{2}[/\\]", f));
+            await using var duckDb = await DuckDbQuery.StartAsync();
+            string files = Path.Combine(data, "lake").Replace('\\', '/') + "/**/*.parquet";
+            var row = (await duckDb.QueryAsync(
+                $"SELECT count(*) AS n, count(DISTINCT (order_id, version, status, amount)) AS events, count(DISTINCT order_id) AS orders FROM read_parquet('{files}', hive_partitioning = true)")).Single();
+            Assert.Equal(published.ToString(CultureInfo.InvariantCulture), row["events"]!.ToString());
+            Assert.Equal(Orders.ToString(CultureInfo.InvariantCulture), row["orders"]!.ToString());
+            Assert.Equal((published * 2).ToString(CultureInfo.InvariantCulture), row["n"]!.ToString());
         }
         finally
         {
