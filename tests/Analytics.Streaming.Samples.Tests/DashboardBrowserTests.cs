@@ -116,7 +116,7 @@ public sealed class DashboardBrowserTests
     }
 
     /// <summary>Debian's Chromium (<c>apt-get install -y chromium</c>, part of the README's test command), or <c>CHROMIUM_PATH</c>.</summary>
-    private static string FindChromium()
+    internal static string FindChromium()
     {
         string? configured = Environment.GetEnvironmentVariable("CHROMIUM_PATH");
         foreach (string? candidate in new[] { configured, "/usr/bin/chromium", "/usr/bin/chromium-browser" })

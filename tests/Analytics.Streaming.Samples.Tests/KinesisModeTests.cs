@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Analytics.Streaming.Samples.Tests;
 
 /// <summary>With <c>Ingest:Kinesis:StreamName</c> set, beacons go through Kinesis (kinesalite): the producer writes, the shard consumer reads back.</summary>
-public sealed class KinesisModeTests(KinesaliteServer kinesalite) : IClassFixture<KinesaliteServer>
+public sealed class KinesisModeTests(KinesaliteServer kinesalite)
 {
     [Fact]
     public async Task Beacons_ThroughKinesis_ReachTheDashboard()
