@@ -11,6 +11,16 @@ namespace Analytics.Streaming.Samples.Clickstream.Web;
 [JsonSerializable(typeof(ClickEvent))]
 internal sealed partial class ClickJson : JsonSerializerContext;
 
+/// <summary>Where accepted beacons go: the embedded stream, Kinesis Data Streams, and optionally Firehose as well.</summary>
+public interface IClickWriter
+{
+    /// <summary>Writes accepted events; waits while the stream is full (backpressure on the callers).</summary>
+    /// <param name="events">The events.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when the events are in the stream.</returns>
+    ValueTask WriteAsync(IReadOnlyList<ClickEvent> events, CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// The stream between ingest and the pipelines: the embedded in-process stream by default, Kinesis Data Streams when
 /// <c>Ingest:Kinesis:StreamName</c> is set (the producer writes, the shard consumer reads back and resumes from
@@ -18,7 +28,7 @@ internal sealed partial class ClickJson : JsonSerializerContext;
 /// </summary>
 public sealed class ClickStreams : IClickWriter, IAsyncDisposable
 {
-    private readonly EmbeddedStream? _embedded;
+    private readonly ChannelSource<ClickEvent>? _embedded;
     private readonly KinesisClient? _kinesis;
     private readonly KinesisProducer? _producer;
     private readonly FirehoseClient? _firehoseClient;
@@ -34,7 +44,7 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.Kinesis.StreamName))
         {
-            _embedded = new EmbeddedStream();
+            _embedded = new ChannelSource<ClickEvent>(capacity: 100_000, maxBatchSize: 2_000, partitionId: "embedded-0");
             Source = _embedded;
             Mode = "embedded stream";
         }

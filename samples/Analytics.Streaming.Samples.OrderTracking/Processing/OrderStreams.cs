@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using Amazon.Runtime;
 using Analytics.Streaming.Kinesis;
 using Analytics.Streaming.Samples.OrderTracking.Orders;
@@ -8,13 +6,13 @@ using Analytics.Streaming.Samples.OrderTracking.Orders;
 namespace Analytics.Streaming.Samples.OrderTracking.Processing;
 
 /// <summary>
-/// The order stream between the API and the consumer: an embedded in-process stream by default, Kinesis Data Streams
+/// The order stream between the API and the consumer: an embedded in-process stream (the core package's <see cref="ChannelSource{T}"/>) by default, Kinesis Data Streams
 /// when <c>Kinesis:StreamName</c> is set (the producer writes with the order id as partition key, so one order's events
 /// stay in order on one shard; the shard consumer reads back and resumes from the pipelines' checkpoints).
 /// </summary>
 public sealed class OrderStreams : IAsyncDisposable
 {
-    private readonly EmbeddedOrderStream? _embedded;
+    private readonly ChannelSource<OrderEvent>? _embedded;
     private readonly KinesisClient? _kinesis;
     private readonly KinesisProducer? _producer;
 
@@ -27,7 +25,7 @@ public sealed class OrderStreams : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.StreamName))
         {
-            _embedded = new EmbeddedOrderStream();
+            _embedded = new ChannelSource<OrderEvent>(capacity: 10_000, maxBatchSize: 500, partitionId: "embedded-0");
             Source = _embedded;
             Mode = "embedded stream";
         }
@@ -79,65 +77,5 @@ public sealed class OrderStreams : IAsyncDisposable
         }
 
         _kinesis?.Dispose();
-    }
-}
-
-/// <summary>
-/// The in-process stream (no AWS account needed): a bounded channel read back as batches of one partition with
-/// increasing sequence numbers. Nothing survives a restart, so it cannot resume.
-/// </summary>
-/// <remarks>The same shape as the web-analytics sample's <c>EmbeddedStream</c>, for order events.</remarks>
-public sealed class EmbeddedOrderStream : IEventSource<OrderEvent>
-{
-    /// <summary>The one partition.</summary>
-    public const string PartitionId = "embedded-0";
-
-    private readonly Channel<OrderEvent> _channel = Channel.CreateBounded<OrderEvent>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-    private long _sequence;
-
-    /// <inheritdoc />
-    public bool CanResume => false;
-
-    /// <summary>Appends an event (waits while the stream is full).</summary>
-    /// <param name="order">The event.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>A task that completes when the event is in the stream.</returns>
-    public ValueTask WriteAsync(OrderEvent order, CancellationToken cancellationToken) =>
-        _channel.Writer.TryWrite(order) ? ValueTask.CompletedTask : _channel.Writer.WriteAsync(order, cancellationToken);
-
-    /// <summary>Ends the stream.</summary>
-    public void Complete() => _channel.Writer.TryComplete();
-
-    /// <inheritdoc />
-    public async IAsyncEnumerable<RecordBatch<OrderEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        context.AnnouncePartitions([PartitionId]);
-        var reader = _channel.Reader;
-        var buffer = new List<StreamRecord<OrderEvent>>(500);
-        while (true)
-        {
-            try
-            {
-                if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    break;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-
-            while (buffer.Count < 500 && reader.TryRead(out var e))
-            {
-                buffer.Add(new StreamRecord<OrderEvent>(e, SequenceNumber.FromInt64(++_sequence)));
-            }
-
-            yield return new RecordBatch<OrderEvent>(PartitionId, buffer.ToArray());
-            buffer.Clear();
-        }
-
-        yield return new RecordBatch<OrderEvent>(PartitionId, Array.Empty<StreamRecord<OrderEvent>>(), isEndOfPartition: true);
     }
 }
