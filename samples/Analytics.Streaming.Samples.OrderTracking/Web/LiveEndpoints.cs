@@ -7,7 +7,8 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Analytics.Streaming.Samples.OrderTracking.Web;
 
 /// <summary>
-/// The live order-status page (<c>/</c>, embedded static files under <c>/static/</c>), its snapshot
+/// The live order-status page (<c>/</c>, embedded static files under <c>/static/</c>, Chart.js as
+/// <c>/static/lib/chart.umd.min.js</c>), its snapshot
 /// (<c>/api/live</c>) and its feed (<c>/api/stream</c>, server-sent events: a <c>snapshot</c> event whenever something
 /// changed, at most every 250 ms, and a comment every 15 s to keep proxies from closing the connection).
 /// </summary>
@@ -26,6 +27,7 @@ public static class LiveEndpoints
             "orders.css" => Embedded(http, file, "text/css; charset=utf-8"),
             _ => Results.NotFound(),
         });
+        app.MapGet("/static/lib/chart.umd.min.js", (HttpContext http) => Embedded(http, "lib/chart.umd.min.js", "text/javascript; charset=utf-8"));
         app.MapGet("/api/live", (LiveState live) => TypedResults.Json(live.Snapshot(), OrderJson.Default.LiveSnapshot));
         app.MapGet("/api/stream", StreamAsync);
     }

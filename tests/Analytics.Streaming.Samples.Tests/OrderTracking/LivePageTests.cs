@@ -17,6 +17,13 @@ public sealed class LivePageTests(OrderTrackingEmbeddedFixture fixture) : IClass
         using var script = await fixture.Host.Client.GetAsync(new Uri("static/orders.js", UriKind.Relative), ct);
         Assert.Equal(HttpStatusCode.OK, script.StatusCode);
         Assert.Contains("EventSource('/api/stream')", await script.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+
+        // Chart.js, embedded from the pinned npm package, at the path the page loads it from.
+        Assert.Contains("/static/lib/chart.umd.min.js", page, StringComparison.Ordinal);
+        using var chartJs = await fixture.Host.Client.GetAsync(new Uri("static/lib/chart.umd.min.js", UriKind.Relative), ct);
+        Assert.Equal(HttpStatusCode.OK, chartJs.StatusCode);
+        Assert.Equal("text/javascript", chartJs.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Chart.js v4.5.1", await chartJs.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -115,10 +122,69 @@ public sealed class LivePageBrowserTests(OrderTrackingEmbeddedFixture fixture) :
         await page.WaitForFunctionAsync("() => Number(document.querySelector(\"[data-status='Confirmed'] strong\").textContent) >= 1", null, wait);
         Assert.NotEmpty(await page.QuerySelectorAllAsync("#minutes tr"));
 
+        // Two more orders (14.50 + 13.50 + 20.00 in all); then the charts show exactly what the snapshot API reports.
+        foreach (var (quantity, unitPrice) in new[] { (3, 4.5), (1, 20.0) })
+        {
+            using var more = await client.PostAsJsonAsync("orders", new { customerId = "browser", email = "dora@example.com", items = new[] { new { sku = "tea", quantity, unitPrice } } }, ct);
+            Assert.Equal(HttpStatusCode.Created, more.StatusCode);
+        }
+
+        var live = await fixture.Host.WaitForLiveAsync(
+            l => l.GetProperty("minutes").EnumerateArray().Sum(m => m.GetProperty("ordersPlaced").GetInt64()) == 3
+                && l.GetProperty("minutes").EnumerateArray().Sum(m => m.GetProperty("revenue").GetDouble()) == 48d
+                && l.GetProperty("statusCounts").GetProperty("Placed").GetInt64() == 2
+                && l.GetProperty("statusCounts").GetProperty("Confirmed").GetInt64() == 1,
+            "three orders (48.00) in the per-minute analytics, two placed and one confirmed",
+            ct);
+        await page.WaitForFunctionAsync(
+            """
+            () => {
+              const sum = id => Chart.getChart(id)?.data.datasets[0].data.reduce((a, b) => a + b, 0);
+              const status = Chart.getChart('chart-status');
+              const count = name => status?.data.datasets[0].data[status.data.labels.indexOf(name)];
+              return sum('chart-orders') === 3 && sum('chart-revenue') === 48 && count('Placed') === 2 && count('Confirmed') === 1;
+            }
+            """,
+            null,
+            wait);
+        string drawn = await page.EvaluateAsync<string>(
+            """
+            () => JSON.stringify(Object.fromEntries(['chart-orders', 'chart-revenue', 'chart-status'].map(id => {
+              const c = Chart.getChart(id);
+              const meta = c.getDatasetMeta(0);
+              return [id, {
+                labels: c.data.labels,
+                data: c.data.datasets[0].data,
+                width: c.width,
+                height: c.height,
+                elements: meta.data.length,
+                placed: meta.data.every(e => Number.isFinite(e.x) && Number.isFinite(e.y) && e.y >= c.chartArea.top && e.y <= c.chartArea.bottom),
+              }];
+            })))
+            """);
+        using var charts = JsonDocument.Parse(drawn);
+        var minutes = live.GetProperty("minutes").EnumerateArray().ToArray();
+        string[] minuteLabels = [.. minutes.Select(m => m.GetProperty("start").GetString()![11..16])];
+        string[] statuses = [.. live.GetProperty("statusCounts").EnumerateObject().Select(p => p.Name)];
+        AssertChart(charts.RootElement.GetProperty("chart-orders"), minuteLabels, [.. minutes.Select(m => (double)m.GetProperty("ordersPlaced").GetInt64())]);
+        AssertChart(charts.RootElement.GetProperty("chart-revenue"), minuteLabels, [.. minutes.Select(m => m.GetProperty("revenue").GetDouble())]);
+        AssertChart(charts.RootElement.GetProperty("chart-status"), statuses, [.. live.GetProperty("statusCounts").EnumerateObject().Select(p => (double)p.Value.GetInt64())]);
+
         await page.FillAsync("#order-id", orderId);
         await page.ClickAsync("#lookup button");
         await page.WaitForFunctionAsync("id => document.getElementById('order').textContent.includes(id)", orderId, wait);
         Assert.Contains("dora@example.com", await page.TextContentAsync("#order") ?? string.Empty, StringComparison.Ordinal);
         Assert.Empty(problems);
+    }
+
+    /// <summary>A chart drawn on a canvas of some size, one element per label, its labels and values those of the snapshot.</summary>
+    private static void AssertChart(JsonElement chart, string[] labels, double[] values)
+    {
+        Assert.True(chart.GetProperty("width").GetDouble() > 0 && chart.GetProperty("height").GetDouble() > 0, $"not drawn: {chart}");
+        Assert.NotEmpty(labels);
+        Assert.Equal(labels, chart.GetProperty("labels").EnumerateArray().Select(l => l.GetString()!));
+        Assert.Equal(values, chart.GetProperty("data").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(labels.Length, chart.GetProperty("elements").GetInt32());
+        Assert.True(chart.GetProperty("placed").GetBoolean(), $"elements outside the chart area: {chart}");
     }
 }
