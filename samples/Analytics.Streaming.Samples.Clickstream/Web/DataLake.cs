@@ -131,7 +131,10 @@ public sealed class DataLake : IAsyncDisposable
                     {
                         while (_pending.Reader.TryRead(out var events))
                         {
-                            await _events.WriteAsync(events, cancellationToken).ConfigureAwait(false);
+                            // Never cancelled midway: an S3Sink whose write or flush is cancelled drops its open
+                            // objects (its pipeline contract is a replay from a checkpoint, and these raw events are
+                            // not replayed). The stop token ends the waits between them instead.
+                            await _events.WriteAsync(events, CancellationToken.None).ConfigureAwait(false);
                             dirty = true;
                         }
 
@@ -147,7 +150,7 @@ public sealed class DataLake : IAsyncDisposable
 
                 if (dirty)
                 {
-                    await _events.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await _events.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                     dirty = false;
                 }
 

@@ -92,7 +92,8 @@ public sealed class OrderLake : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _sink.WriteAsync(events, cancellationToken).ConfigureAwait(false);
+            // Not cancellable once the gate is held: see FlushAsync.
+            await _sink.WriteAsync(events, CancellationToken.None).ConfigureAwait(false);
             _dirty = true;
         }
         finally
@@ -131,7 +132,11 @@ public sealed class OrderLake : IAsyncDisposable
         {
             if (_dirty)
             {
-                await _sink.FlushAsync(cancellationToken).ConfigureAwait(false);
+                // An S3Sink whose write or flush is cancelled midway drops its open objects and refuses further
+                // writes (its pipeline contract: the pipeline replays from its last checkpoint). This backup's events
+                // are not replayed when the service stops, so a flush that has started runs to its end; the store's
+                // own timeouts and bounded retries still bound it. The caller's token only cancels waiting for the gate.
+                await _sink.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 _dirty = false;
             }
         }
