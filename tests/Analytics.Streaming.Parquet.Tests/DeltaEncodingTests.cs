@@ -51,7 +51,7 @@ public sealed class DeltaEncodingTests
         var options = new ParquetWriterOptions { Compression = ParquetCompression.Uncompressed, EnableDeltaEncoding = true, MaxValuesPerPage = valuesPerPage };
         var answer = await WriteAndReadWithoutParquetNetAsync($"delta-{count}-{valuesPerPage}", rows, options);
 
-        ReadBack.AssertRows(Map.Schema, rows.Select(r => new object?[] { r.Small, r.Wide, r.Time, r.Day, r.Price, r.Total, r.Sparse }).ToList(), answer);
+        ReadBack.AssertRows(Map.Schema, Values(rows), answer);
         if (count >= 129)
         {
             Assert.Contains("DELTA_BINARY_PACKED", Encodings(answer, "time"));
@@ -84,6 +84,8 @@ public sealed class DeltaEncodingTests
         Assert.Contains("DELTA_BINARY_PACKED", Encodings(answer, "small"));
     }
 
+    private static List<object?[]> Values(List<Row> rows) => rows.Select(r => new object?[] { r.Small, r.Wide, r.Time, r.Day, r.Price, r.Total, r.Sparse }).ToList();
+
     private async Task<JsonElement> WriteAndReadWithoutParquetNetAsync(string name, List<Row> rows, ParquetWriterOptions options)
     {
         string path = _fixture.NewPath(name);
@@ -106,7 +108,7 @@ public sealed class DeltaEncodingTests
     private async Task<Dictionary<string, long>> SizesAsync(string name, List<Row> rows, bool enable)
     {
         var answer = await WriteAndReadWithoutParquetNetAsync(name, rows, new ParquetWriterOptions { Compression = ParquetCompression.Uncompressed, EnableDeltaEncoding = enable });
-        ReadBack.AssertRows(Map.Schema, rows.Select(r => new object?[] { r.Small, r.Wide, r.Time, r.Day, r.Price, r.Total, r.Sparse }).ToList(), answer);
+        ReadBack.AssertRows(Map.Schema, Values(rows), answer);
         return answer.GetProperty("duckdb").GetProperty("metadata").EnumerateArray().ToDictionary(
             c => c.GetProperty("path_in_schema").GetString()!,
             c => long.Parse(c.GetProperty("total_compressed_size").ToString(), CultureInfo.InvariantCulture));

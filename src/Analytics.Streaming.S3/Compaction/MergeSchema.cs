@@ -208,9 +208,9 @@ internal sealed class MergeSchema
             case PhysicalType.DOUBLE when plain:
                 return Make<double>(ParquetField.Double(name, nullable), nullable);
             case PhysicalType.BYTE_ARRAY when logical?.STRING is not null || (logical is null && converted == ConvertedType.UTF8):
-                return new StringColumn(ParquetField.String(name, nullable));
+                return new ReferenceColumn<ReadOnlyMemory<char>, string>(ParquetField.String(name, nullable), static chars => chars.ToString(), string.CompareOrdinal, "strings");
             case PhysicalType.BYTE_ARRAY when plain:
-                return new BinaryColumn(ParquetField.Binary(name, nullable));
+                return new ReferenceColumn<ReadOnlyMemory<byte>, byte[]>(ParquetField.Binary(name, nullable), static bytes => bytes.ToArray(), static (x, y) => x.AsSpan().SequenceCompareTo(y), "byte arrays");
             default:
                 reason = $"column '{name}' has physical type {type} with logical type {(logical is null ? "none" : "set")} and converted type {(converted?.ToString() ?? "none")}, which compaction does not merge";
                 return null;
@@ -368,69 +368,36 @@ internal sealed class MergeSchema
         }
     }
 
-    private sealed class StringColumn(ParquetField target) : Column(target)
+    /// <summary>A string or binary column: Parquet.Net's memory values turned into <typeparamref name="T"/>, nulls first in order.</summary>
+    private sealed class ReferenceColumn<TRaw, T>(ParquetField target, Func<TRaw, T> convert, Comparison<T> compare, string expected) : Column(target)
+        where TRaw : struct
+        where T : class
     {
-        private string?[] _values = [];
+        private T?[] _values = [];
 
-        public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<string?>(Target, i => _values[i]);
-
-        public override int Compare(int a, int b) => string.CompareOrdinal(_values[a], _values[b]);
-
-        public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int offset, int rows, CancellationToken cancellationToken)
-        {
-            using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
-            Grow(ref _values, offset + rows);
-            var values = _values;
-            Array.Clear(values, offset, rows);
-            switch (raw)
-            {
-                case RawColumnData<ReadOnlyMemory<char>> chars:
-                    {
-                        var source = chars.Values.ToArray();
-                        Spread(raw, field, rows, (row, index) => values[offset + row] = source[index].ToString());
-                        break;
-                    }
-
-
-                default:
-                    throw Unexpected(field, raw, "strings");
-            }
-        }
-    }
-
-    private sealed class BinaryColumn(ParquetField target) : Column(target)
-    {
-        private byte[]?[] _values = [];
-
-        public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<byte[]?>(Target, i => _values[i]);
+        public override void Bind(ParquetRecordMapBuilder<int> builder) => builder.Column<T?>(Target, i => _values[i]);
 
         public override int Compare(int a, int b) => (_values[a], _values[b]) switch
         {
             (null, null) => 0,
             (null, _) => -1,
             (_, null) => 1,
-            var (x, y) => x.AsSpan().SequenceCompareTo(y),
+            var (x, y) => compare(x, y),
         };
 
         public override async Task ReadAsync(ParquetRowGroupReader group, NetField field, int offset, int rows, CancellationToken cancellationToken)
         {
             using var raw = await group.ReadRawColumnDataBaseAsync(field, cancellationToken).ConfigureAwait(false);
+            if (raw is not RawColumnData<TRaw> typed)
+            {
+                throw Unexpected(field, raw, expected);
+            }
+
             Grow(ref _values, offset + rows);
             var values = _values;
             Array.Clear(values, offset, rows);
-            switch (raw)
-            {
-                case RawColumnData<ReadOnlyMemory<byte>> bytes:
-                    {
-                        var source = bytes.Values.ToArray();
-                        Spread(raw, field, rows, (row, index) => values[offset + row] = source[index].ToArray());
-                        break;
-                    }
-
-
-                default:
-                    throw Unexpected(field, raw, "byte arrays");
-            }
+            var source = typed.Values.ToArray();
+            Spread(raw, field, rows, (row, index) => values[offset + row] = convert(source[index]));
         }
     }
 }
