@@ -79,6 +79,16 @@ public class KinesisToParquetBenchmarks
     public const int EventsPerOperation = 200_000;
 
     private const int RecordsPerResponse = 1_000;
+
+    /// <summary>The Parquet columns of a <see cref="CampaignViews"/> row.</summary>
+    internal static readonly ParquetRecordMap<CampaignViews> Map = ParquetRecordMap.For<CampaignViews>()
+        .String("campaign_id", r => r.CampaignId, nullable: false)
+        .Timestamp("window_start", r => r.WindowStart)
+        .Timestamp("window_end", r => r.WindowEnd)
+        .Int64("views", r => r.Views)
+        .String("shard", r => r.Shard, nullable: false)
+        .Build();
+
     private ShardWorker[] _workers = [];
 
     /// <summary>Shards, each read by its own worker thread.</summary>
@@ -158,7 +168,7 @@ public class KinesisToParquetBenchmarks
     }
 
     /// <summary>Writes the events as GetRecords response bodies of <see cref="RecordsPerResponse"/> records, as Kinesis returns them.</summary>
-    private static byte[][] RecordBodies(AdEvent[] events)
+    internal static byte[][] RecordBodies(AdEvent[] events)
     {
         string[] adTypes = ["banner", "modal", "sponsored-search", "mail", "mobile"];
         string[] eventTypes = ["view", "click", "purchase"];
@@ -212,14 +222,6 @@ public class KinesisToParquetBenchmarks
     /// <summary>One shard's worker: its recorded responses as a source, the decoder, the pipeline's processor, a Parquet writer.</summary>
     private sealed class ShardWorker : IDisposable
     {
-        private static readonly ParquetRecordMap<CampaignViews> Map = ParquetRecordMap.For<CampaignViews>()
-            .String("campaign_id", r => r.CampaignId, nullable: false)
-            .Timestamp("window_start", r => r.WindowStart)
-            .Timestamp("window_end", r => r.WindowEnd)
-            .Int64("views", r => r.Views)
-            .String("shard", r => r.Shard, nullable: false)
-            .Build();
-
         private readonly RecordedShard _raw;
         private readonly IEventSource<YsbJsonEvent> _source;
         private readonly PassClock _clock = new(YsbData.PassMs);
@@ -339,9 +341,11 @@ public class KinesisToParquetBenchmarks
     /// A shard whose GetRecords responses were recorded: each pass reads them through the Kinesis package's client (signed
     /// requests, answers from memory, parsed as from the network) and unpacks the records (KPL aggregates or plain) into raw records, as the shard consumer does after each call.
     /// </summary>
-    private sealed class RecordedShard(string shard, byte[][] bodies) : IEventSource<RawRecord>
+    internal sealed class RecordedShard(string shard, byte[][] bodies) : IEventSource<RawRecord>
     {
         private readonly List<UserRecord> _users = new(RecordsPerResponse);
+
+        public string Shard => shard;
 
         public bool CanResume => false;
 
