@@ -53,7 +53,7 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
             _kinesis = new KinesisClient(new KinesisClientOptions { Region = options.Kinesis.Region, ServiceUrl = options.Kinesis.ServiceUrl, Credentials = credentials, LoggerFactory = loggerFactory });
             _producer = new KinesisProducer(_kinesis, new KinesisProducerOptions { StreamName = options.Kinesis.StreamName, LoggerFactory = loggerFactory });
             Source = new KinesisShardConsumer(_kinesis, new KinesisConsumerOptions { StreamName = options.Kinesis.StreamName, LoggerFactory = loggerFactory, IdleTimeBetweenReads = TimeSpan.FromMilliseconds(200) })
-                .Decode(new JsonEventDecoder<ClickEvent>(ClickJson.Default.ClickEvent));
+                .Decode(new JsonEventDecoder<ClickEvent>(ClickJson.Default.ClickEvent), Environment.ProcessorCount);
             Mode = $"Kinesis stream {options.Kinesis.StreamName}";
         }
 
