@@ -161,12 +161,8 @@ public static class QueryVerification
     /// <summary>Runs fresh runners over a few passes, finishes them, and throws when their results or checksums differ.</summary>
     /// <param name="query">The query name, for the message.</param>
     /// <param name="passes">How many passes to run.</param>
-    /// <param name="compareResults">
-    /// Whether the numbers of results must agree too (not for map and filter queries, which the library can only
-    /// express through a window: there only the checksums are compared).
-    /// </param>
     /// <param name="runners">Fresh runners, by implementation name.</param>
-    public static void Verify(string query, int passes, bool compareResults, params (string Name, IQueryRunner Runner)[] runners)
+    public static void Verify(string query, int passes, params (string Name, IQueryRunner Runner)[] runners)
     {
         ArgumentNullException.ThrowIfNull(runners);
         foreach (var (_, runner) in runners)
@@ -182,7 +178,7 @@ public static class QueryVerification
         var (firstName, first) = runners[0];
         foreach (var (name, runner) in runners.Skip(1))
         {
-            if ((compareResults && runner.Results != first.Results) || runner.Checksum != first.Checksum)
+            if (runner.Results != first.Results || runner.Checksum != first.Checksum)
             {
                 throw new InvalidOperationException(
                     $"{query}: {name} gives {runner.Results} results (checksum {runner.Checksum}), {firstName} gives {first.Results} (checksum {first.Checksum}).");

@@ -33,6 +33,9 @@ internal abstract class ChainBuilder<TIn, TEvent>
         where TKey : notnull
         where TKeyReader : struct, IKeyReader<TEvent, TKey>
         where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>;
+
+    /// <summary>Creates the engine of a pipeline without windows: each kept event is a result (<c>PerEvent()</c>).</summary>
+    public abstract WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings);
 }
 
 /// <summary>A <see cref="ChainBuilder{TIn, TEvent}"/> that knows its chain's struct type.</summary>
@@ -67,6 +70,9 @@ internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBui
         => settings.Window.Kind == WindowKind.Session
             ? new SessionWindowEngine<TIn, TEvent, TChain, TKeyReader, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keyReader, aggregator)
             : new SlicingWindowEngine<TIn, TEvent, TChain, TKeyReader, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keyReader, aggregator);
+
+    public override WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings)
+        => new PerEventEngine<TIn, TEvent, TChain>(settings, chain);
 }
 
 /// <summary>

@@ -106,6 +106,49 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
         return new(Options, Chain.Where(predicate), Time);
     }
 
+    /// <summary>
+    /// Ends the pipeline without windows: every event the operators keep becomes a result of its own, emitted with its
+    /// batch (a filter, a map or an enrichment on its own, such as Nexmark Q1 and Q2). Add sinks with <c>To</c> as for
+    /// window results.
+    /// </summary>
+    /// <returns>The builder of the outputs.</returns>
+    /// <remarks>
+    /// <para>
+    /// A result's <see cref="WindowResult{TKey, TValue}.Key"/> is the record's source position, its window the one
+    /// tick of its event time (of its processing without <c>WithEventTime</c>), its value the event, and its
+    /// <see cref="WindowResult{TKey, TValue}.RecordCount"/> 1. Its <see cref="WindowResult{TKey, TValue}.Id"/> is
+    /// therefore deterministic: after a restart the records since the last checkpoint are processed again and
+    /// produce the same identities, so a sink that writes by identity holds each event once.
+    /// </para>
+    /// <para>
+    /// Without windows nothing is late and nothing waits for the watermark. Checkpoints hold only positions
+    /// (<see cref="StreamPipelineOptions.WindowState"/> does not apply). The results cannot feed windows: window the
+    /// events themselves with <c>KeyBy</c> or <c>Window</c>.
+    /// </para>
+    /// </remarks>
+    public AggregatedPipelineBuilder<TSource, StreamPosition, TEvent> PerEvent()
+    {
+        var options = Options;
+        var chain = Chain;
+        var time = Time.Chosen ? Time : new TimeSetting(true, true, TimeSpan.Zero, TimeSpan.Zero);
+        var idle = time.IdleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : time.IdleTimeout;
+        var window = WindowSpec.Tumbling(TimeSpan.FromTicks(1));
+        return new AggregatedPipelineBuilder<TSource, StreamPosition, TEvent>(
+            new PipelineDefinition(options, time, window, TimeSpan.Zero, EmitMode.OnClose, IsDownstream: false, time.IsProcessingTime) { IsPerEvent = true },
+            (timeProvider, partition) => chain.CreatePerEventEngine(new ProcessorSettings<TSource, StreamPosition>(
+                options.Name,
+                time.IsProcessingTime,
+                time.MaxOutOfOrderness.Ticks,
+                idle.Ticks,
+                options.MaxEventTimeAhead?.Ticks ?? 0,
+                KeyCodec: null,
+                window,
+                AllowedLatenessTicks: 0,
+                EmitMode.OnClose,
+                timeProvider,
+                partition)));
+    }
+
     /// <summary>Turns every event into another (a projection, a parse of a field, a derived value).</summary>
     /// <typeparam name="TOut">The new event type.</typeparam>
     /// <param name="map">Turns an event into the new one; must not throw.</param>
@@ -363,6 +406,9 @@ internal sealed record PipelineDefinition(StreamPipelineOptions Options, TimeSet
 {
     /// <summary>Gets the definitions of the window stages before this one, first first.</summary>
     public IReadOnlyList<PipelineDefinition> Upstream { get; init; } = [];
+
+    /// <summary>Gets a value indicating whether the pipeline has no windows (<c>PerEvent()</c>).</summary>
+    public bool IsPerEvent { get; init; }
 }
 
 /// <summary>
@@ -433,6 +479,11 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
         if (_sinks.Count > 0 || _lateSink is not null || _deadLetterSink is not null)
         {
             throw new InvalidOperationException("Add the sinks after the last window stage: only its results reach them.");
+        }
+
+        if (_definition.IsPerEvent)
+        {
+            throw new InvalidOperationException("The results of PerEvent() cannot feed windows, because they are not in watermark order: window the events themselves with KeyBy(...) or Window(...) instead of PerEvent().");
         }
 
         var plan = new ResultPlan<TSource, TKey, TResult>(_factory, _resultChain);
@@ -517,7 +568,7 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
 
         var time = options.TimeProvider;
         var probe = _factory(time, null);
-        bool snapshotState = ChooseWindowState(options, first, probe.CanSnapshotState, chained: _definition.Upstream.Count > 0);
+        bool snapshotState = _definition.IsPerEvent || ChooseWindowState(options, first, probe.CanSnapshotState, chained: _definition.Upstream.Count > 0);
         var factory = _factory;
         var filter = _resultFilter;
         Func<TimeProvider, string?, WindowProcessor<TSource, TKey, TResult>> create = filter is null ? factory : (t, partition) => new FilteringProcessor<TSource, TKey, TResult>(factory(t, partition), filter);

@@ -20,50 +20,47 @@ public static class NexmarkQuery
     /// <summary>Q5's slide.</summary>
     public const long HotItemsSlideMs = 2_000;
 
-    /// <summary>Q7's (and Q1's, Q2's library windows') tumbling window.</summary>
+    /// <summary>Q7's tumbling window.</summary>
     public const long WindowMs = 10_000;
 }
 
 /// <summary>
-/// The Nexmark queries as a user writes them with the library's public builder. The library has no map-only or
-/// filter-only pipeline: every pipeline ends in a window and an aggregate. Q1 and Q2 are therefore written as their
-/// map or filter feeding a 10-second window that sums the mapped prices (the nearest thing a user can write), and
-/// the gap is recorded in benchmarks/README.md. A variant with struct selectors adds methods here.
+/// The Nexmark queries as a user writes them with the library's public builder. Q1 and Q2 are pipelines without windows
+/// (<c>PerEvent()</c>): each converted or kept bid is a result of its own. A variant with struct selectors adds methods here.
 /// </summary>
 public static class NexmarkPipelines
 {
     private static readonly TimeSpan Tumbling = TimeSpan.FromMilliseconds(NexmarkQuery.WindowMs);
 
-    /// <summary>Q1 (currency conversion), as Select feeding a 10-second window summing the euro prices.</summary>
+    /// <summary>Q1 (currency conversion): every bid with its price in euro cents, one result per bid.</summary>
     /// <param name="pass">The events.</param>
     /// <returns>The runner; its checksum is the sum of the euro prices.</returns>
     public static IQueryRunner Q1(PassData<NexmarkEvent> pass)
-        => new LibraryRunner<NexmarkEvent, GlobalKey, long>(
+        => new LibraryRunner<NexmarkEvent, StreamPosition, Bid>(
             pass,
             clock => StreamPipeline.Create<NexmarkEvent>()
                 .WithEventTime(e => clock.OffsetMs + e.TimeMs)
                 .Where(e => e.Kind == NexmarkKind.Bid)
                 .Select(e => e.Bid with { Price = NexmarkQuery.ToEuro(e.Bid.Price) })
-                .Window(WindowSpec.Tumbling(Tumbling))
-                .Aggregate(a => a.Sum(b => b.Price))
-                .To(Sinks.Discard<WindowResult<GlobalKey, long>>())
+                .PerEvent()
+                .To(Sinks.Discard<WindowResult<StreamPosition, Bid>>())
                 .Build(),
-            sum => sum);
+            bid => bid.Price);
 
-    /// <summary>Q2 (selection), as Where feeding a 10-second window summing the kept prices.</summary>
+    /// <summary>Q2 (selection): (auction, price) of the bids on every 123rd auction, one result per kept bid.</summary>
     /// <param name="pass">The events.</param>
     /// <returns>The runner; its checksum is the sum of the kept prices.</returns>
     public static IQueryRunner Q2(PassData<NexmarkEvent> pass)
-        => new LibraryRunner<NexmarkEvent, GlobalKey, long>(
+        => new LibraryRunner<NexmarkEvent, StreamPosition, (long Auction, long Price)>(
             pass,
             clock => StreamPipeline.Create<NexmarkEvent>()
                 .WithEventTime(e => clock.OffsetMs + e.TimeMs)
                 .Where(e => e.Kind == NexmarkKind.Bid && e.Bid.Auction % NexmarkQuery.AuctionSkip == 0)
-                .Window(WindowSpec.Tumbling(Tumbling))
-                .Aggregate(a => a.Sum(e => e.Bid.Price))
-                .To(Sinks.Discard<WindowResult<GlobalKey, long>>())
+                .Select(e => (e.Bid.Auction, e.Bid.Price))
+                .PerEvent()
+                .To(Sinks.Discard<WindowResult<StreamPosition, (long Auction, long Price)>>())
                 .Build(),
-            sum => sum);
+            bid => bid.Price);
 
     /// <summary>
     /// Q5 (hot items): bids per auction over 10-second windows sliding every 2 s, then, fed by those windows, the
