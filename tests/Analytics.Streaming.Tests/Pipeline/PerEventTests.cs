@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Analytics.Streaming.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -60,7 +59,7 @@ public sealed class PerEventTests
 
         var store = new InMemoryCheckpointStore();
         var actual = new Table();
-        await Assert.ThrowsAsync<IOException>(() => Pipeline(actual, store, failingFlush).RunAsync(new SlowSource(batches), Token));
+        await Assert.ThrowsAsync<IOException>(() => Pipeline(actual, store, failingFlush).RunAsync(new SlowSource<TestEvent>(batches), Token));
         var restarted = Pipeline(actual, store, failOnFlush: 0);
         await restarted.RunAsync(new InMemorySource<TestEvent>(batches), Token);
 
@@ -80,7 +79,7 @@ public sealed class PerEventTests
                 .Where(e => e.Value % 3 != 0 && e.Seconds > 0)
                 .Select(e => e.Value)
                 .PerEvent()
-                .To(new FailingFlushSink(table, failOnFlush))
+                .To(new FailingFlushSink<WindowResult<StreamPosition, int>>(table.Write, failOnFlush))
                 .Build();
     }
 
@@ -154,53 +153,11 @@ public sealed class PerEventTests
             }
         }
 
-        public void Write(in WindowResult<StreamPosition, int> result)
+        public void Write(WindowResult<StreamPosition, int> result)
         {
             lock (_rows)
             {
                 _rows[result.Id] = result.Value;
-            }
-        }
-    }
-
-    /// <summary>Buffers writes and makes them durable on flush; the given flush writes half its buffer, then fails (a crash mid-flush).</summary>
-    private sealed class FailingFlushSink(Table table, int failOnFlush) : ISink<WindowResult<StreamPosition, int>>
-    {
-        private readonly List<WindowResult<StreamPosition, int>> _buffer = [];
-        private int _flushes;
-
-        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<StreamPosition, int>> items, CancellationToken cancellationToken)
-        {
-            _buffer.AddRange(items.Span);
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask FlushAsync(CancellationToken cancellationToken)
-        {
-            bool fail = ++_flushes == failOnFlush;
-            foreach (var result in _buffer.Take(fail ? _buffer.Count / 2 : _buffer.Count))
-            {
-                table.Write(result);
-            }
-
-            _buffer.Clear();
-            return fail ? throw new IOException("connection reset in the middle of a flush") : ValueTask.CompletedTask;
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
-    /// <summary>Delivers its batches a little at a time, so several checkpoints happen during the run.</summary>
-    private sealed class SlowSource(IReadOnlyList<RecordBatch<TestEvent>> batches) : IEventSource<TestEvent>
-    {
-        public bool CanResume => true;
-
-        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await foreach (var batch in new InMemorySource<TestEvent>(batches).ReadBatchesAsync(context, cancellationToken))
-            {
-                yield return batch;
-                await Task.Delay(5, cancellationToken);
             }
         }
     }

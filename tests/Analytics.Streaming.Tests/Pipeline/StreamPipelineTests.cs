@@ -285,7 +285,7 @@ public sealed class StreamPipelineTests
 
         var store = new InMemoryCheckpointStore();
         var actual = new VersionedTable();
-        await Assert.ThrowsAsync<IOException>(() => Pipeline(actual, store, failingFlush).RunAsync(new SlowSource(batches), TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<IOException>(() => Pipeline(actual, store, failingFlush).RunAsync(new SlowSource<TestEvent>(batches), TestContext.Current.CancellationToken));
         var restarted = Pipeline(actual, store, failOnFlush: 0);
         await restarted.RunAsync(new InMemorySource<TestEvent>(batches), TestContext.Current.CancellationToken);
 
@@ -302,7 +302,7 @@ public sealed class StreamPipelineTests
                 .AllowedLateness(TimeSpan.FromSeconds(10))
                 .Emit(EmitMode.OnUpdate)
                 .Aggregate(a => a.Count())
-                .To(new FailingFlushSink(table, failOnFlush))
+                .To(new FailingFlushSink<WindowResult<int, long>>(table.Write, failOnFlush))
                 .Build();
     }
 
@@ -419,7 +419,7 @@ public sealed class StreamPipelineTests
 
         public SortedDictionary<string, long> Rows => new(_rows.ToDictionary(p => p.Key, p => p.Value.Value), StringComparer.Ordinal);
 
-        public void Write(in WindowResult<int, long> result)
+        public void Write(WindowResult<int, long> result)
         {
             lock (_rows)
             {
@@ -427,48 +427,6 @@ public sealed class StreamPipelineTests
                 {
                     _rows[result.Id] = (result.Value, result.RecordCount);
                 }
-            }
-        }
-    }
-
-    /// <summary>Buffers writes and makes them durable on flush; the given flush writes half its buffer, then fails (a crash mid-flush).</summary>
-    private sealed class FailingFlushSink(VersionedTable table, int failOnFlush) : ISink<WindowResult<int, long>>
-    {
-        private readonly List<WindowResult<int, long>> _buffer = [];
-        private int _flushes;
-
-        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken)
-        {
-            _buffer.AddRange(items.Span);
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask FlushAsync(CancellationToken cancellationToken)
-        {
-            bool fail = ++_flushes == failOnFlush;
-            foreach (var result in _buffer.Take(fail ? _buffer.Count / 2 : _buffer.Count))
-            {
-                table.Write(result);
-            }
-
-            _buffer.Clear();
-            return fail ? throw new IOException("connection reset in the middle of a flush") : ValueTask.CompletedTask;
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
-    /// <summary>Delivers its batches a little at a time, so several checkpoints happen during the run.</summary>
-    private sealed class SlowSource(IReadOnlyList<RecordBatch<TestEvent>> batches) : IEventSource<TestEvent>
-    {
-        public bool CanResume => true;
-
-        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await foreach (var batch in new InMemorySource<TestEvent>(batches).ReadBatchesAsync(context, cancellationToken))
-            {
-                yield return batch;
-                await Task.Delay(5, cancellationToken);
             }
         }
     }

@@ -1,0 +1,50 @@
+using System.Runtime.CompilerServices;
+
+namespace Analytics.Streaming.Tests.Pipeline;
+
+/// <summary>Buffers writes and makes them durable on flush; the given flush writes half its buffer, then fails (a crash mid-flush).</summary>
+/// <typeparam name="T">The item type.</typeparam>
+/// <param name="write">Makes one item durable (a table shared across restarts).</param>
+/// <param name="failOnFlush">The flush that fails (1 for the first); 0 never fails.</param>
+internal sealed class FailingFlushSink<T>(Action<T> write, int failOnFlush) : ISink<T>
+{
+    private readonly List<T> _buffer = [];
+    private int _flushes;
+
+    public ValueTask WriteAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken)
+    {
+        _buffer.AddRange(items.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        bool fail = ++_flushes == failOnFlush;
+        foreach (var item in _buffer.Take(fail ? _buffer.Count / 2 : _buffer.Count))
+        {
+            write(item);
+        }
+
+        _buffer.Clear();
+        return fail ? throw new IOException("connection reset in the middle of a flush") : ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>Delivers its batches a little at a time, so several checkpoints happen during the run.</summary>
+/// <typeparam name="T">The event type.</typeparam>
+/// <param name="batches">The batches.</param>
+internal sealed class SlowSource<T>(IReadOnlyList<RecordBatch<T>> batches) : IEventSource<T>
+{
+    public bool CanResume => true;
+
+    public async IAsyncEnumerable<RecordBatch<T>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var batch in new InMemorySource<T>(batches).ReadBatchesAsync(context, cancellationToken))
+        {
+            yield return batch;
+            await Task.Delay(5, cancellationToken);
+        }
+    }
+}
