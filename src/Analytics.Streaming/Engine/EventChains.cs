@@ -19,6 +19,20 @@ internal interface IEventChain<TSource, TEvent>
     bool TryApply(in TSource source, ref long ticks, out TEvent value);
 }
 
+/// <summary>Runs an operator chain held as a delegate.</summary>
+internal delegate bool ChainStep<TSource, TEvent>(in TSource source, ref long ticks, out TEvent value);
+
+/// <summary>
+/// The operators so far, held as one delegate instead of a nested struct type: what a pipeline is built from where no
+/// code is generated at run time (Native AOT). There the nested chain types cannot be used, because the AOT compiler
+/// would have to compile every chain the builder could make (see <see cref="ChainBuilder{TIn, TEvent, TChain}"/>).
+/// </summary>
+internal readonly struct DelegateChain<TSource, TEvent>(ChainStep<TSource, TEvent> step) : IEventChain<TSource, TEvent>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in TSource source, ref long ticks, out TEvent value) => step(source, ref ticks, out value);
+}
+
 /// <summary>No operator: the source value is the event.</summary>
 internal readonly struct IdentityChain<T> : IEventChain<T, T>
 {

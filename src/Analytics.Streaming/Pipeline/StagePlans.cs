@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Analytics.Streaming;
 
 /// <summary>
@@ -39,32 +41,56 @@ internal abstract class ChainBuilder<TIn, TEvent>
 }
 
 /// <summary>A <see cref="ChainBuilder{TIn, TEvent}"/> that knows its chain's struct type.</summary>
+/// <remarks>
+/// Under the JIT each step nests the chain type one level deeper, so the engine is compiled with every operator inlined.
+/// Native AOT cannot do that: it compiles every override of every builder type it can construct, and each step
+/// constructs a deeper one, so it would expand chains no pipeline builds until it runs out of memory. Where code cannot
+/// be generated at run time, each step therefore folds the chain into a <see cref="DelegateChain{TSource, TEvent}"/>
+/// (one delegate call per step). The check is written out in each step so that the AOT compiler drops the nesting
+/// branch as dead code.
+/// </remarks>
 internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBuilder<TIn, TEvent>
     where TChain : struct, IEventChain<TIn, TEvent>
 {
     public override ChainBuilder<TIn, TEvent> Where(Func<TEvent, bool> predicate)
-        => new ChainBuilder<TIn, TEvent, WhereChain<TIn, TEvent, TChain>>(new(chain, predicate));
+        => RuntimeFeature.IsDynamicCodeSupported && !OperatorChains.Flatten
+            ? new ChainBuilder<TIn, TEvent, WhereChain<TIn, TEvent, TChain>>(new(chain, predicate))
+            : Flat<TEvent, WhereChain<TIn, TEvent, TChain>>(new(chain, predicate));
 
     public override ChainBuilder<TIn, TOut> Select<TOut>(Func<TEvent, TOut> map)
-        => new ChainBuilder<TIn, TOut, SelectChain<TIn, TEvent, TOut, TChain>>(new(chain, map));
+        => RuntimeFeature.IsDynamicCodeSupported && !OperatorChains.Flatten
+            ? new ChainBuilder<TIn, TOut, SelectChain<TIn, TEvent, TOut, TChain>>(new(chain, map))
+            : Flat<TOut, SelectChain<TIn, TEvent, TOut, TChain>>(new(chain, map));
 
     public override ChainBuilder<TIn, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine, bool keepMisses, TRow missing)
-        => new ChainBuilder<TIn, TOut, EnrichChain<TIn, TEvent, TLookupKey, TRow, TOut, TChain>>(new(chain, table, key, combine, keepMisses, missing));
+        => RuntimeFeature.IsDynamicCodeSupported && !OperatorChains.Flatten
+            ? new ChainBuilder<TIn, TOut, EnrichChain<TIn, TEvent, TLookupKey, TRow, TOut, TChain>>(new(chain, table, key, combine, keepMisses, missing))
+            : Flat<TOut, EnrichChain<TIn, TEvent, TLookupKey, TRow, TOut, TChain>>(new(chain, table, key, combine, keepMisses, missing));
 
     public override ChainBuilder<TIn, TEvent> WithTime(Func<TEvent, DateTimeOffset> time)
-        => new ChainBuilder<TIn, TEvent, OffsetTimeChain<TIn, TEvent, TChain>>(new(chain, time));
+        => RuntimeFeature.IsDynamicCodeSupported && !OperatorChains.Flatten
+            ? new ChainBuilder<TIn, TEvent, OffsetTimeChain<TIn, TEvent, TChain>>(new(chain, time))
+            : Flat<TEvent, OffsetTimeChain<TIn, TEvent, TChain>>(new(chain, time));
 
     public override ChainBuilder<TIn, TEvent> WithUnixMilliseconds(Func<TEvent, long> time)
-        => new ChainBuilder<TIn, TEvent, UnixMillisecondsTimeChain<TIn, TEvent, TChain>>(new(chain, time));
+        => RuntimeFeature.IsDynamicCodeSupported && !OperatorChains.Flatten
+            ? new ChainBuilder<TIn, TEvent, UnixMillisecondsTimeChain<TIn, TEvent, TChain>>(new(chain, time))
+            : Flat<TEvent, UnixMillisecondsTimeChain<TIn, TEvent, TChain>>(new(chain, time));
 
     public override ChainBuilder<TIn, TEvent> Where<TFilter>()
-        => new ChainBuilder<TIn, TEvent, StaticWhereChain<TIn, TEvent, TChain, TFilter>>(new(chain));
+        => RuntimeFeature.IsDynamicCodeSupported && !OperatorChains.Flatten
+            ? new ChainBuilder<TIn, TEvent, StaticWhereChain<TIn, TEvent, TChain, TFilter>>(new(chain))
+            : Flat<TEvent, StaticWhereChain<TIn, TEvent, TChain, TFilter>>(new(chain));
 
     public override ChainBuilder<TIn, TOut> Select<TMap, TOut>()
-        => new ChainBuilder<TIn, TOut, StaticSelectChain<TIn, TEvent, TOut, TChain, TMap>>(new(chain));
+        => RuntimeFeature.IsDynamicCodeSupported && !OperatorChains.Flatten
+            ? new ChainBuilder<TIn, TOut, StaticSelectChain<TIn, TEvent, TOut, TChain, TMap>>(new(chain))
+            : Flat<TOut, StaticSelectChain<TIn, TEvent, TOut, TChain, TMap>>(new(chain));
 
     public override ChainBuilder<TIn, TEvent> WithUnixMilliseconds<TSelector>()
-        => new ChainBuilder<TIn, TEvent, StaticUnixTimeChain<TIn, TEvent, TChain, TSelector>>(new(chain));
+        => RuntimeFeature.IsDynamicCodeSupported && !OperatorChains.Flatten
+            ? new ChainBuilder<TIn, TEvent, StaticUnixTimeChain<TIn, TEvent, TChain, TSelector>>(new(chain))
+            : Flat<TEvent, StaticUnixTimeChain<TIn, TEvent, TChain, TSelector>>(new(chain));
 
     public override WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
         => settings.Window.Kind == WindowKind.Session
@@ -73,6 +99,21 @@ internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBui
 
     public override WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings)
         => new PerEventEngine<TIn, TEvent, TChain>(settings, chain);
+
+    /// <summary>The chain with one more step, folded into a delegate: the builder type no longer grows with the chain.</summary>
+    private static ChainBuilder<TIn, TOut> Flat<TOut, TStep>(TStep step)
+        where TStep : struct, IEventChain<TIn, TOut>
+        => new ChainBuilder<TIn, TOut, DelegateChain<TIn, TOut>>(new DelegateChain<TIn, TOut>(step.TryApply));
+}
+
+/// <summary>How operator chains are built.</summary>
+internal static class OperatorChains
+{
+    /// <summary>
+    /// Gets or sets a value indicating whether chains are folded into delegates even where code can be generated at
+    /// run time, as Native AOT builds them; for tests of that path under the JIT.
+    /// </summary>
+    public static bool Flatten { get; set; }
 }
 
 /// <summary>
