@@ -14,6 +14,19 @@ namespace Analytics.Streaming.Benchmarks;
 /// </summary>
 public static class ProfileLoop
 {
+    /// <summary>
+    /// The query benchmarks a Native AOT build keeps for the profile mode (README: "Native AOT"); the trimmer removes
+    /// the reflection data of every other class. Under the JIT every class can be profiled.
+    /// </summary>
+    private static readonly Type[] NativeAotClasses =
+    [
+        Keep(typeof(Queries.Ysb.YsbBenchmarks)),
+        Keep(typeof(Queries.Ysb.YsbReducedBenchmarks)),
+        Keep(typeof(Queries.Nexmark.NexmarkQ1Benchmarks)),
+        Keep(typeof(Queries.Nexmark.NexmarkQ2Benchmarks)),
+        Keep(typeof(Queries.Nexmark.NexmarkQ7Benchmarks)),
+    ];
+
     /// <summary>Runs the loop.</summary>
     /// <param name="args">The class and method (<c>Class.Method</c>), then the seconds to run (default 10).</param>
     /// <returns>The exit code.</returns>
@@ -31,7 +44,7 @@ public static class ProfileLoop
         int dot = args[0].LastIndexOf('.');
         string typeName = dot < 0 ? args[0] : args[0][..dot];
         double seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
-        var type = typeof(ProfileLoop).Assembly.GetTypes().Single(t => t.Name == typeName);
+        var type = NativeAotClasses.FirstOrDefault(t => t.Name == typeName) ?? typeof(ProfileLoop).Assembly.GetTypes().Single(t => t.Name == typeName);
         if (dot < 0)
         {
             // Every benchmark of the class in turn, each in a fresh instance: CPU time per operation and the ratio to the baseline.
@@ -99,4 +112,6 @@ public static class ProfileLoop
         // On a shared machine the wall time includes waiting for a core; the process's CPU time does not.
         return (perEvent, cpuPerEvent, operations);
     }
+
+    private static Type Keep([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] Type type) => type;
 }
