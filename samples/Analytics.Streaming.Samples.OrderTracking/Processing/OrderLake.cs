@@ -29,23 +29,7 @@ public sealed class OrderLake : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _flushInterval = options.FlushInterval;
         _time = time;
-        IObjectStore store;
-        if (string.IsNullOrWhiteSpace(options.Bucket))
-        {
-            store = new LocalFolderObjectStore(Path.GetFullPath(options.Folder));
-        }
-        else
-        {
-            var config = new AmazonS3Config { RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region) };
-            if (options.ServiceUrl is { } url)
-            {
-                config.ServiceURL = url.ToString();
-                config.ForcePathStyle = true;
-            }
-
-            _s3 = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
-            store = new S3ObjectStore(_s3, options.Bucket);
-        }
+        (var store, _s3) = LakeStore.Open(options.Folder, options.Bucket, options.Region, options.ServiceUrl, credentials);
 
         var map = ParquetRecordMap.For<OrderEvent>()
             .String("order_id", e => e.OrderId, nullable: false)

@@ -28,6 +28,9 @@ public static partial class StreamPipeline
 internal readonly record struct TimeSetting(bool Chosen, bool IsProcessingTime, TimeSpan MaxOutOfOrderness, TimeSpan IdleTimeout)
 {
     public static TimeSetting None => new(false, false, TimeSpan.Zero, StreamPipelineOptions.DefaultIdleTimeout);
+
+    /// <summary>Gets the idle timeout as the engines take it: zero (never idle) for <see cref="Timeout.InfiniteTimeSpan"/>.</summary>
+    public TimeSpan EngineIdleTimeout => IdleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : IdleTimeout;
 }
 
 /// <summary>
@@ -131,7 +134,7 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
         var options = Options;
         var chain = Chain;
         var time = Time.Chosen ? Time : new TimeSetting(true, true, TimeSpan.Zero, TimeSpan.Zero);
-        var idle = time.IdleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : time.IdleTimeout;
+        var idle = time.EngineIdleTimeout;
         var window = WindowSpec.Tumbling(TimeSpan.FromTicks(1));
         return new AggregatedPipelineBuilder<TSource, StreamPosition, TEvent>(
             new PipelineDefinition(options, time, window, TimeSpan.Zero, EmitMode.OnClose, IsDownstream: false, time.IsProcessingTime) { IsPerEvent = true },
@@ -366,7 +369,7 @@ public sealed class WindowedPipelineBuilder<TSource, TEvent, TKey>
     {
         var keyed = Keyed;
         var time = keyed.Time;
-        var idle = time.IdleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : time.IdleTimeout;
+        var idle = time.EngineIdleTimeout;
         var stage = new StageSettings<TKey>(
             keyed.Options.Name,
             time.MaxOutOfOrderness.Ticks,
@@ -563,7 +566,7 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
 
         var first = _definition.Upstream.Count > 0 ? _definition.Upstream[0] : _definition;
         CheckDuration(first.Time.MaxOutOfOrderness, "maxOutOfOrderness (WithEventTime)");
-        var idle = first.Time.IdleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : first.Time.IdleTimeout;
+        var idle = first.Time.EngineIdleTimeout;
         CheckDuration(idle, "idleTimeout (WithEventTime)");
 
         var time = options.TimeProvider;
