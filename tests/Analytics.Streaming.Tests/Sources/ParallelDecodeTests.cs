@@ -134,6 +134,46 @@ public sealed class ParallelDecodeTests
         Assert.Equal(sequential.DeadLetters, parallel.DeadLetters);
     }
 
+    [Fact]
+    public async Task Pipeline_OverParallelDecoding_StoppedMidStreamAndResumed_EndsWithTheTableOfOneRun()
+    {
+        var raw = Batches(count: 80, recordsPerBatch: 25, malformedEvery: 17);
+        var oneRun = new Dictionary<string, long>();
+        await Counting(oneRun, store: null).RunAsync(new InMemorySource<RawRecord>(raw).Decode(new TestDecoder(_ => null), 4), Token);
+
+        // The first run is stopped while batches are still being decoded; the second resumes from its checkpoint.
+        var store = new InMemoryCheckpointStore();
+        var table = new Dictionary<string, long>();
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Token))
+        {
+            await Counting(table, store).RunAsync(new StoppingSource(raw, stopAfter: 37, stop).Decode(new TestDecoder(_ => null), 4), stop.Token);
+        }
+
+        var resumed = Counting(table, store);
+        await resumed.RunAsync(new InMemorySource<RawRecord>(raw).Decode(new TestDecoder(_ => null), 4), Token);
+
+        Assert.NotNull(resumed.Statistics.RestoredFrom);
+        Assert.NotEmpty(oneRun);
+        Assert.Equal(oneRun.OrderBy(p => p.Key, StringComparer.Ordinal), table.OrderBy(p => p.Key, StringComparer.Ordinal));
+
+        static StreamPipeline<int, int, long> Counting(Dictionary<string, long> table, ICheckpointStore? store)
+            => StreamPipeline.Create<int>(new StreamPipelineOptions { Name = "decode-resume", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10) })
+                .WithEventTime(v => TestEvent.At(1 + (v / 10)))
+                .KeyBy(v => v % 7)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(30)))
+                .Aggregate(a => a.Count())
+                .To(Sinks.Callback<WindowResult<int, long>>((results, _) =>
+                {
+                    foreach (var r in results.Span)
+                    {
+                        table[r.Id] = r.Value;
+                    }
+
+                    return ValueTask.CompletedTask;
+                }))
+                .Build();
+    }
+
     /// <summary>
     /// Batches over two partitions; record values are batch * 100 + index (4-byte big-endian); every
     /// <paramref name="malformedEvery"/>-th record is 3 bytes long and fails to decode.
@@ -195,6 +235,24 @@ public sealed class ParallelDecodeTests
             }
 
             throw failure;
+        }
+    }
+
+    /// <summary>Yields its first batches a little at a time, then stops the run and waits to be cancelled.</summary>
+    private sealed class StoppingSource(RecordBatch<RawRecord>[] batches, int stopAfter, CancellationTokenSource stop) : IEventSource<RawRecord>
+    {
+        public bool CanResume => true;
+
+        public async IAsyncEnumerable<RecordBatch<RawRecord>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            foreach (var batch in batches.Take(stopAfter))
+            {
+                await Task.Delay(2, cancellationToken);
+                yield return batch;
+            }
+
+            await stop.CancelAsync();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
     }
 
