@@ -257,7 +257,7 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
     {
         ticks = nowTicks;
         key = default!;
-        if (!_chain.TryApply(record.Value, ref ticks, out value))
+        if (!_chain.TryApply(in record.ValueRef, ref ticks, out value))
         {
             return RecordVerdict.Filtered;
         }
@@ -284,7 +284,7 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
     {
         ticks = clockTicks;
         key = default!;
-        if (!_chain.TryApply(record.Value, ref ticks, out value) || !engine.IsValidTime(ticks, clockTicks) || _keyReader.Read(value) is not { } read)
+        if (!_chain.TryApply(in record.ValueRef, ref ticks, out value) || !engine.IsValidTime(ticks, clockTicks) || _keyReader.Read(value) is not { } read)
         {
             return false;
         }

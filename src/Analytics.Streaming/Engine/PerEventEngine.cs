@@ -45,7 +45,7 @@ internal sealed class PerEventEngine<TSource, TEvent, TChain> : WindowEngine<TSo
         {
             ref readonly var record = ref records[i];
             long ticks = nowTicks;
-            if (!_chain.TryApply(record.Value, ref ticks, out TEvent value))
+            if (!_chain.TryApply(in record.ValueRef, ref ticks, out TEvent value))
             {
                 filtered++;
                 continue;
