@@ -15,12 +15,12 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 {
     private const string ResultsPartition = "window-results";
     private readonly WindowProcessor<TSource, TUpKey, TUpResult> _upstream;
-    private readonly WindowEngine<WindowResult<TUpKey, TUpResult>, TKey, TResult> _next;
+    private readonly WindowProcessor<WindowResult<TUpKey, TUpResult>, TKey, TResult> _next;
     private readonly Handoff _handoff = new();
     private readonly Forwarder _forwarder = new();
     private long _sequence;
 
-    public ChainedProcessor(WindowProcessor<TSource, TUpKey, TUpResult> upstream, WindowEngine<WindowResult<TUpKey, TUpResult>, TKey, TResult> next)
+    public ChainedProcessor(WindowProcessor<TSource, TUpKey, TUpResult> upstream, WindowProcessor<WindowResult<TUpKey, TUpResult>, TKey, TResult> next)
     {
         _upstream = upstream;
         _next = next;

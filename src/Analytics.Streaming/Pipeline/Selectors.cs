@@ -86,7 +86,7 @@ internal readonly struct GlobalKeyReader<TEvent> : IKeyReader<TEvent, GlobalKey>
 internal abstract class KeyPlan<TEvent, TKey>
     where TKey : notnull
 {
-    public abstract WindowEngine<TIn, TKey, TResult> CreateEngine<TIn, TAggregator, TAccumulator, TResult>(ChainBuilder<TIn, TEvent> chain, ProcessorSettings<TIn, TKey> settings, TAggregator aggregator)
+    public abstract WindowProcessor<TIn, TKey, TResult> CreateEngine<TIn, TAggregator, TAccumulator, TResult>(ChainBuilder<TIn, TEvent> chain, ProcessorSettings<TIn, TKey> settings, TAggregator aggregator)
         where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>;
 }
 
@@ -95,6 +95,6 @@ internal sealed class KeyPlan<TEvent, TKey, TReader>(TReader reader) : KeyPlan<T
     where TKey : notnull
     where TReader : struct, IKeyReader<TEvent, TKey>
 {
-    public override WindowEngine<TIn, TKey, TResult> CreateEngine<TIn, TAggregator, TAccumulator, TResult>(ChainBuilder<TIn, TEvent> chain, ProcessorSettings<TIn, TKey> settings, TAggregator aggregator)
+    public override WindowProcessor<TIn, TKey, TResult> CreateEngine<TIn, TAggregator, TAccumulator, TResult>(ChainBuilder<TIn, TEvent> chain, ProcessorSettings<TIn, TKey> settings, TAggregator aggregator)
         => chain.CreateEngine<TKey, TReader, TAggregator, TAccumulator, TResult>(settings, reader, aggregator);
 }

@@ -31,13 +31,26 @@ internal abstract class ChainBuilder<TIn, TEvent>
     public abstract ChainBuilder<TIn, TEvent> WithUnixMilliseconds<TSelector>()
         where TSelector : IUnixTimeSelector<TEvent>;
 
-    public abstract WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
+    /// <summary>Turns each event into zero or more (<c>SelectMany</c>); the steps after it run on each item.</summary>
+    /// <param name="expand">The expansion.</param>
+    /// <param name="inheritTime">Whether the items take the event time their record got before the expansion.</param>
+    public virtual ChainBuilder<TIn, TOut> SelectMany<TOut>(Func<TEvent, IEnumerable<TOut>?> expand, bool inheritTime)
+        => new ExpandingChainBuilder<TIn, TEvent, TOut, TOut>(this, expand, inheritTime, new ChainBuilder<Expanded<TOut>, TOut, ExpandedChain<TOut>>(new(inheritTime)));
+
+    /// <summary>Gets a value indicating whether a step turns one record into several events (<c>SelectMany</c>).</summary>
+    public virtual bool Expands => false;
+
+    /// <summary>Creates the processor of the window stage these operators feed.</summary>
+    public abstract WindowProcessor<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
         where TKey : notnull
         where TKeyReader : struct, IKeyReader<TEvent, TKey>
         where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>;
 
     /// <summary>Creates the engine of a pipeline without windows: each kept event is a result (<c>PerEvent()</c>).</summary>
     public abstract WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings);
+
+    /// <summary>Puts these operators and an expansion in front of <paramref name="inner"/>, the processor of the items.</summary>
+    public abstract WindowProcessor<TIn, TKey, TResult> Expand<TItem, TKey, TResult>(Func<TEvent, IEnumerable<TItem>?> expand, bool inheritTime, WindowProcessor<Expanded<TItem>, TKey, TResult> inner, TimeProvider time);
 }
 
 /// <summary>A <see cref="ChainBuilder{TIn, TEvent}"/> that knows its chain's struct type.</summary>
@@ -92,7 +105,7 @@ internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBui
             ? new ChainBuilder<TIn, TEvent, StaticUnixTimeChain<TIn, TEvent, TChain, TSelector>>(new(chain))
             : Flat<TEvent, StaticUnixTimeChain<TIn, TEvent, TChain, TSelector>>(new(chain));
 
-    public override WindowEngine<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
+    public override WindowProcessor<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
         => settings.Window.Kind == WindowKind.Session
             ? new SessionWindowEngine<TIn, TEvent, TChain, TKeyReader, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keyReader, aggregator)
             : new SlicingWindowEngine<TIn, TEvent, TChain, TKeyReader, TKey, TAggregator, TAccumulator, TResult>(settings, chain, keyReader, aggregator);
@@ -100,10 +113,54 @@ internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBui
     public override WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings)
         => new PerEventEngine<TIn, TEvent, TChain>(settings, chain);
 
+    public override WindowProcessor<TIn, TKey, TResult> Expand<TItem, TKey, TResult>(Func<TEvent, IEnumerable<TItem>?> expand, bool inheritTime, WindowProcessor<Expanded<TItem>, TKey, TResult> inner, TimeProvider time)
+        => new ExpandingProcessor<TIn, TEvent, TItem, TChain, TKey, TResult>(chain, expand, inheritTime, inner, time);
+
     /// <summary>The chain with one more step, folded into a delegate: the builder type no longer grows with the chain.</summary>
     private static ChainBuilder<TIn, TOut> Flat<TOut, TStep>(TStep step)
         where TStep : struct, IEventChain<TIn, TOut>
         => new ChainBuilder<TIn, TOut, DelegateChain<TIn, TOut>>(new DelegateChain<TIn, TOut>(step.TryApply));
+}
+
+/// <summary>
+/// The operators of a window stage with a <c>SelectMany</c>: the steps before the expansion (<paramref name="front"/>),
+/// the expansion, and the steps after it, which run on each item (<paramref name="back"/>; every later step goes there,
+/// a further <c>SelectMany</c> included).
+/// </summary>
+internal sealed class ExpandingChainBuilder<TIn, TMid, TItem, TEvent>(
+    ChainBuilder<TIn, TMid> front, Func<TMid, IEnumerable<TItem>?> expand, bool inheritTime, ChainBuilder<Expanded<TItem>, TEvent> back) : ChainBuilder<TIn, TEvent>
+{
+    public override bool Expands => true;
+
+    public override ChainBuilder<TIn, TEvent> Where(Func<TEvent, bool> predicate) => With(back.Where(predicate));
+
+    public override ChainBuilder<TIn, TOut> Select<TOut>(Func<TEvent, TOut> map) => With(back.Select(map));
+
+    public override ChainBuilder<TIn, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine, bool keepMisses, TRow missing)
+        => With(back.Enrich(table, key, combine, keepMisses, missing));
+
+    public override ChainBuilder<TIn, TEvent> WithTime(Func<TEvent, DateTimeOffset> time) => With(back.WithTime(time));
+
+    public override ChainBuilder<TIn, TEvent> WithUnixMilliseconds(Func<TEvent, long> time) => With(back.WithUnixMilliseconds(time));
+
+    public override ChainBuilder<TIn, TEvent> Where<TFilter>() => With(back.Where<TFilter>());
+
+    public override ChainBuilder<TIn, TOut> Select<TMap, TOut>() => With(back.Select<TMap, TOut>());
+
+    public override ChainBuilder<TIn, TEvent> WithUnixMilliseconds<TSelector>() => With(back.WithUnixMilliseconds<TSelector>());
+
+    public override ChainBuilder<TIn, TOut> SelectMany<TOut>(Func<TEvent, IEnumerable<TOut>?> next, bool inheritNextTime) => With(back.SelectMany(next, inheritNextTime));
+
+    public override WindowProcessor<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
+        => front.Expand(expand, inheritTime, back.CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(settings.For<Expanded<TItem>>(), keyReader, aggregator), settings.TimeProvider);
+
+    public override WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings)
+        => throw new InvalidOperationException("PerEvent() cannot follow SelectMany: the builder refuses it.");
+
+    public override WindowProcessor<TIn, TKey, TResult> Expand<TNext, TKey, TResult>(Func<TEvent, IEnumerable<TNext>?> next, bool inheritNextTime, WindowProcessor<Expanded<TNext>, TKey, TResult> inner, TimeProvider time)
+        => throw new InvalidOperationException("A further SelectMany belongs to the operators after the first one; this is a bug, please report it.");
+
+    private ExpandingChainBuilder<TIn, TMid, TItem, TOut> With<TOut>(ChainBuilder<Expanded<TItem>, TOut> next) => new(front, expand, inheritTime, next);
 }
 
 /// <summary>How operator chains are built.</summary>

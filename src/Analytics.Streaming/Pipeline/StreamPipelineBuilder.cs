@@ -129,8 +129,15 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
     /// events themselves with <c>KeyBy</c> or <c>Window</c>.
     /// </para>
     /// </remarks>
+    /// <exception cref="InvalidOperationException">The operators contain a <c>SelectMany</c>.</exception>
     public AggregatedPipelineBuilder<TSource, StreamPosition, TEvent> PerEvent()
     {
+        if (Chain.Expands)
+        {
+            throw new InvalidOperationException(
+                "PerEvent() cannot follow SelectMany: the items of one record share its source position, which is a per-event result's identity, so a sink writing by identity would keep one item per record. Window the items instead (KeyBy(...).Window(...)).");
+        }
+
         var options = Options;
         var chain = Chain;
         var time = Time.Chosen ? Time : new TimeSetting(true, true, TimeSpan.Zero, TimeSpan.Zero);
@@ -161,6 +168,32 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
     {
         ArgumentNullException.ThrowIfNull(map);
         return new(Options, Chain.Select(map), Time);
+    }
+
+    /// <summary>
+    /// Turns every event into zero or more events (flat-map): the line items of an order, the products of a basket, the
+    /// tags of a page view. The operators after it, and the windows, see each item as an event of its own.
+    /// </summary>
+    /// <typeparam name="TOut">The item type.</typeparam>
+    /// <param name="expand">Lists an event's items (an array or a <see cref="List{T}"/> is read without an enumerator); must not throw. <see langword="null"/> counts as no item.</param>
+    /// <returns>The builder of the item type.</returns>
+    /// <remarks>
+    /// <para>
+    /// Choose the time before or after: items take the event time their record got before the expansion, or read their
+    /// own with <c>WithEventTime</c> after it. Every item keeps its record's source position, so a restart replays or
+    /// skips the items of a record together and each window counts them once.
+    /// </para>
+    /// <para>
+    /// After a <c>SelectMany</c> the counts (<see cref="BatchReceipt"/>, <see cref="PipelineStatistics"/>) are of items;
+    /// a record that yields no item counts as filtered. A late item reaches the late output as its source record, once
+    /// per record. <see cref="PerEvent"/> cannot follow it: the items of a record share its position, which is a
+    /// per-event result's identity.
+    /// </para>
+    /// </remarks>
+    public StreamPipelineBuilder<TSource, TOut> SelectMany<TOut>(Func<TEvent, IEnumerable<TOut>?> expand)
+    {
+        ArgumentNullException.ThrowIfNull(expand);
+        return new(Options, Chain.SelectMany(expand, inheritTime: Time.Chosen && !Time.IsProcessingTime), Time);
     }
 
     /// <summary>

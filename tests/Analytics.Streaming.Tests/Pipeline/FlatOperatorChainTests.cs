@@ -19,7 +19,7 @@ public sealed class FlatOperatorChainTests
         var nested = await RunAll(events, flatten: false);
         var flat = await RunAll(events, flatten: true);
 
-        Assert.Equal(4, nested.Length);
+        Assert.Equal(5, nested.Length);
         Assert.All(nested, results => Assert.NotEmpty(results));
         Assert.Equal(nested, flat);
     }
@@ -83,12 +83,30 @@ public sealed class FlatOperatorChainTests
                 .Build()
                 .RunAsync(InMemorySource<TestEvent>.FromEvents(events, "p", 17), Token);
 
+            // A flat-map on each side of a time choice, two of them, and a window fed by windows after it.
+            var expanded = new CollectingSink<WindowResult<GlobalKey, Extreme<long, int>>>();
+            await StreamPipeline.Create<TestEvent>(new() { Name = "select-many" })
+                .WithEventTime(e => e.Time)
+                .Where(e => e.Value % 5 != 0)
+                .SelectMany(e => Enumerable.Range(0, e.Key).Select(i => e with { Value = e.Value + i }))
+                .SelectMany(e => new[] { e.Value, e.Value * 2 })
+                .Where(v => v % 3 != 0)
+                .KeyBy(v => v % 7)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
+                .Aggregate(a => a.Sum(v => (long)v))
+                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
+                .Aggregate(a => a.MaxBy(r => r.Value, r => r.Key))
+                .To(expanded)
+                .Build()
+                .RunAsync(InMemorySource<TestEvent>.FromEvents(events, "p", 17), Token);
+
             return
             [
                 [.. lambdas.Items.Select(r => $"{r.Window.Start:O} {r.Value.Value} {r.Value.Item}")],
                 [.. unix.Items.Select(r => $"{r.Key} {r.Window.Start:O} {r.Value}")],
                 [.. statics.Items.Select(r => $"{r.Window.Start:O} {r.Value}")],
                 [.. perEvent.Items.Select(r => $"{r.Id} {r.Value}")],
+                [.. expanded.Items.Select(r => $"{r.Window.Start:O} {r.Value.Value} {r.Value.Item}")],
             ];
         }
         finally

@@ -1,0 +1,208 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Analytics.Streaming;
+
+/// <summary>One event produced by <c>SelectMany</c>, with where it came from.</summary>
+/// <typeparam name="TItem">The event type after the expansion.</typeparam>
+/// <param name="Item">The event.</param>
+/// <param name="Owner">The index of its source record in the batch being processed.</param>
+/// <param name="Ticks">The event time its source record got before the expansion (when the time was chosen before it).</param>
+internal readonly record struct Expanded<TItem>(TItem Item, int Owner, long Ticks);
+
+/// <summary>The start of the operators after a <c>SelectMany</c>: the item, with the event time of its source record when that was chosen before the expansion.</summary>
+internal readonly struct ExpandedChain<TItem>(bool inheritTime) : IEventChain<Expanded<TItem>, TItem>
+{
+    private readonly bool _inheritTime = inheritTime;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryApply(in Expanded<TItem> source, ref long ticks, out TItem value)
+    {
+        value = source.Item;
+        if (_inheritTime)
+        {
+            ticks = source.Ticks;
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// A flat-map in front of the windows (<c>SelectMany</c>): runs the operators before it on each source record, turns
+/// the result into zero or more items, and hands them to the window stage as one batch of the same partition.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every item keeps its source record's position, and the batch keeps the source batch's end position, so checkpoints,
+/// replays and resume positions are exactly those of the source: the items of one record are processed, replayed or
+/// skipped together. A late item reaches the late output as its source record, once per record and batch.
+/// </para>
+/// <para>
+/// The counts of the receipt are those of the items; a source record that yields no item (filtered before the
+/// expansion, or expanded to nothing) counts as filtered.
+/// </para>
+/// </remarks>
+internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, TResult> : WindowProcessor<TSource, TKey, TResult>
+    where TChain : struct, IEventChain<TSource, TEvent>
+{
+    private readonly Func<TEvent, IEnumerable<TItem>?> _expand;
+    private readonly bool _inheritTime;
+    private readonly WindowProcessor<Expanded<TItem>, TKey, TResult> _inner;
+    private readonly TimeProvider _time;
+    private readonly Output _output = new();
+#pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
+    private TChain _chain;
+#pragma warning restore IDE0044
+    private StreamRecord<Expanded<TItem>>[] _items = [];
+
+    public ExpandingProcessor(TChain chain, Func<TEvent, IEnumerable<TItem>?> expand, bool inheritTime, WindowProcessor<Expanded<TItem>, TKey, TResult> inner, TimeProvider time)
+    {
+        _chain = chain;
+        _expand = expand;
+        _inheritTime = inheritTime;
+        _inner = inner;
+        _time = time;
+    }
+
+    public override long OpenWindowCount => _inner.OpenWindowCount;
+
+    public override bool SnapshotsWindowState => _inner.SnapshotsWindowState;
+
+    public override long LastCheckpointId => _inner.LastCheckpointId;
+
+    internal override long WatermarkTicks => _inner.WatermarkTicks;
+
+    internal override bool CanSnapshotState => _inner.CanSnapshotState;
+
+    public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
+    {
+        var records = batch.Records.Span;
+        long now = _inheritTime ? _time.GetUtcNow().UtcTicks : 0;
+        int count = 0;
+        int empty = 0;
+        for (int i = 0; i < records.Length; i++)
+        {
+            ref readonly var record = ref records[i];
+            long ticks = now;
+            int before = count;
+            if (_chain.TryApply(in record.ValueRef, ref ticks, out TEvent value))
+            {
+                switch (_expand(value))
+                {
+                    case TItem[] array:
+                        count = Add(array, in record, i, ticks, count);
+                        break;
+                    case List<TItem> list:
+                        count = Add(CollectionsMarshal.AsSpan(list), in record, i, ticks, count);
+                        break;
+                    case { } items:
+                        foreach (var item in items)
+                        {
+                            count = Add([item], in record, i, ticks, count);
+                        }
+
+                        break;
+                }
+            }
+
+            empty += count == before ? 1 : 0;
+        }
+
+        var expanded = new RecordBatch<Expanded<TItem>>(
+            batch.PartitionId,
+            _items.AsMemory(0, count),
+            batch.DeadLetters,
+            batch.EndPosition,
+            batch.IsEndOfPartition,
+            batch.BehindLatest);
+        _output.Begin(output, batch);
+        try
+        {
+            var receipt = _inner.Process(expanded, _output);
+            return receipt with { Filtered = receipt.Filtered + empty };
+        }
+        finally
+        {
+            _output.End();
+            _items.AsSpan(0, count).Clear();
+        }
+    }
+
+    public override int AdvanceTime(IWindowOutput<TSource, TKey, TResult> output)
+    {
+        _output.Begin(output, null);
+        return _inner.AdvanceTime(_output);
+    }
+
+    public override int AdvanceWatermark(DateTimeOffset watermark, IWindowOutput<TSource, TKey, TResult> output)
+    {
+        _output.Begin(output, null);
+        return _inner.AdvanceWatermark(watermark, _output);
+    }
+
+    public override int Complete(IWindowOutput<TSource, TKey, TResult> output)
+    {
+        _output.Begin(output, null);
+        return _inner.Complete(_output);
+    }
+
+    public override void AnnouncePartitions(IEnumerable<string> partitionIds) => _inner.AnnouncePartitions(partitionIds);
+
+    public override PipelineCheckpoint CreateCheckpoint() => _inner.CreateCheckpoint();
+
+    internal override PipelineCheckpoint CreateCheckpoint(byte[]? tail) => _inner.CreateCheckpoint(tail);
+
+    internal override byte[]? RestoreTail(PipelineCheckpoint checkpoint) => _inner.RestoreTail(checkpoint);
+
+    internal override void UseStateSnapshots(bool enabled) => _inner.UseStateSnapshots(enabled);
+
+    private int Add(ReadOnlySpan<TItem> items, in StreamRecord<TSource> record, int owner, long ticks, int count)
+    {
+        if (_items.Length - count < items.Length)
+        {
+            Array.Resize(ref _items, Math.Max(count + items.Length, Math.Max(16, _items.Length * 2)));
+        }
+
+        foreach (ref readonly var item in items)
+        {
+            _items[count++] = new StreamRecord<Expanded<TItem>>(new Expanded<TItem>(item, owner, ticks), record.Sequence, record.SubSequence);
+        }
+
+        return count;
+    }
+
+    /// <summary>Passes results and dead letters on; turns late items back into their source records.</summary>
+    private sealed class Output : IWindowOutput<Expanded<TItem>, TKey, TResult>
+    {
+        private IWindowOutput<TSource, TKey, TResult> _target = null!;
+        private RecordBatch<TSource>? _batch;
+        private int _lastLateOwner = -1;
+
+        public void Begin(IWindowOutput<TSource, TKey, TResult> target, RecordBatch<TSource>? batch)
+        {
+            _target = target;
+            _batch = batch;
+            _lastLateOwner = -1;
+        }
+
+        public void End() => _batch = null;
+
+        public void OnResult(in WindowResult<TKey, TResult> result) => _target.OnResult(result);
+
+        public void OnDeadLetter(DeadLetter deadLetter) => _target.OnDeadLetter(deadLetter);
+
+        public void OnLateRecord(in LateRecord<Expanded<TItem>> record)
+        {
+            var batch = _batch ?? throw new InvalidOperationException("A window stage reported a late record outside of a batch; this is a bug, please report it.");
+            int owner = record.Event.Owner;
+            if (owner == _lastLateOwner)
+            {
+                return;
+            }
+
+            _lastLateOwner = owner;
+            _target.OnLateRecord(new LateRecord<TSource>(batch.Records.Span[owner].Value, record.Position, record.EventTime, record.Watermark));
+        }
+    }
+}
