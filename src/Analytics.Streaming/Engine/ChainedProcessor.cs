@@ -18,7 +18,6 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
     private readonly WindowProcessor<WindowResult<TUpKey, TUpResult>, TKey, TResult> _next;
     private readonly Handoff _handoff = new();
     private readonly Forwarder _forwarder = new();
-    private long _sequence;
 
     public ChainedProcessor(WindowProcessor<TSource, TUpKey, TUpResult> upstream, WindowProcessor<WindowResult<TUpKey, TUpResult>, TKey, TResult> next)
     {
@@ -82,7 +81,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
             ?? throw new InvalidOperationException(
                 $"Checkpoint {checkpoint.Id} of pipeline '{checkpoint.PipelineName}' has no state for this pipeline's windows fed by windows; give the changed pipeline a new name (or delete its checkpoint) to start over.");
         var nextCheckpoint = PipelineCheckpoint.Parse(next);
-        _sequence = nextCheckpoint.FindPartition(ResultsPartition)?.ProcessedThrough is { } position && position.Sequence.TryToInt64(out long sequence) ? sequence : 0;
+        _handoff.Sequence = nextCheckpoint.FindPartition(ResultsPartition)?.ProcessedThrough is { } position && position.Sequence.TryToInt64(out long sequence) ? sequence : 0;
         return _next.RestoreTail(nextCheckpoint);
     }
 
@@ -99,16 +98,16 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
     {
         _forwarder.Target = output;
         int emitted = 0;
-        var results = _handoff.TakeResults();
-        if (results.Length > 0)
+        if (_handoff.Count > 0)
         {
-            var records = new StreamRecord<WindowResult<TUpKey, TUpResult>>[results.Length];
-            for (int i = 0; i < results.Length; i++)
+            try
             {
-                records[i] = new StreamRecord<WindowResult<TUpKey, TUpResult>>(results[i], SequenceNumber.FromInt64(++_sequence));
+                emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(ResultsPartition, _handoff.Records), _forwarder).ResultsEmitted;
             }
-
-            emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(ResultsPartition, records), _forwarder).ResultsEmitted;
+            finally
+            {
+                _handoff.Clear();
+            }
         }
 
         if (_upstream.WatermarkTicks > _next.WatermarkTicks)
@@ -119,21 +118,38 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
         return emitted;
     }
 
-    /// <summary>Collects the upstream results for the next stage; passes late records and dead letters to the pipeline's output.</summary>
+    /// <summary>
+    /// Collects the upstream results for the next stage as its records, numbered in the order they arrive (one buffer,
+    /// reused for every batch); passes late records and dead letters to the pipeline's output.
+    /// </summary>
     private sealed class Handoff : IWindowOutput<TSource, TUpKey, TUpResult>
     {
-        private readonly List<WindowResult<TUpKey, TUpResult>> _results = [];
+        private StreamRecord<WindowResult<TUpKey, TUpResult>>[] _records = new StreamRecord<WindowResult<TUpKey, TUpResult>>[16];
 
         public IWindowOutput<TSource, TKey, TResult> Target { get; set; } = null!;
 
-        public WindowResult<TUpKey, TUpResult>[] TakeResults()
+        /// <summary>Gets or sets the number of the last result handed over (restored from the checkpoint).</summary>
+        public long Sequence { get; set; }
+
+        public int Count { get; private set; }
+
+        public ReadOnlyMemory<StreamRecord<WindowResult<TUpKey, TUpResult>>> Records => _records.AsMemory(0, Count);
+
+        public void Clear()
         {
-            var taken = _results.ToArray();
-            _results.Clear();
-            return taken;
+            _records.AsSpan(0, Count).Clear();
+            Count = 0;
         }
 
-        public void OnResult(in WindowResult<TUpKey, TUpResult> result) => _results.Add(result);
+        public void OnResult(in WindowResult<TUpKey, TUpResult> result)
+        {
+            if (Count == _records.Length)
+            {
+                Array.Resize(ref _records, Count * 2);
+            }
+
+            _records[Count++] = new StreamRecord<WindowResult<TUpKey, TUpResult>>(result, SequenceNumber.FromInt64(++Sequence));
+        }
 
         public void OnLateRecord(in LateRecord<TSource> record) => Target.OnLateRecord(record);
 
