@@ -48,3 +48,30 @@ internal sealed class SlowSource<T>(IReadOnlyList<RecordBatch<T>> batches) : IEv
         }
     }
 }
+
+/// <summary>Window results by identity, as a sink that writes by identity holds them; shared across restarts.</summary>
+/// <typeparam name="TKey">The result key type.</typeparam>
+/// <typeparam name="TValue">The result value type.</typeparam>
+internal sealed class ResultTable<TKey, TValue>
+{
+    private readonly Dictionary<string, TValue> _rows = [];
+
+    public SortedDictionary<string, TValue> Rows
+    {
+        get
+        {
+            lock (_rows)
+            {
+                return new(_rows, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    public void Write(WindowResult<TKey, TValue> result)
+    {
+        lock (_rows)
+        {
+            _rows[result.Id] = result.Value;
+        }
+    }
+}

@@ -54,11 +54,11 @@ public sealed class PerEventTests
     public async Task PerEvent_SinkFailsInTheMiddleOfACheckpointFlush_RestartHoldsEveryKeptEventOnceById(int failingFlush)
     {
         var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: failingFlush);
-        var expected = new Table();
+        var expected = new ResultTable<StreamPosition, int>();
         await Pipeline(expected, store: null, failOnFlush: 0).RunAsync(new InMemorySource<TestEvent>(batches), Token);
 
         var store = new InMemoryCheckpointStore();
-        var actual = new Table();
+        var actual = new ResultTable<StreamPosition, int>();
         await Assert.ThrowsAsync<IOException>(() => Pipeline(actual, store, failingFlush).RunAsync(new SlowSource<TestEvent>(batches), Token));
         var restarted = Pipeline(actual, store, failOnFlush: 0);
         await restarted.RunAsync(new InMemorySource<TestEvent>(batches), Token);
@@ -73,7 +73,7 @@ public sealed class PerEventTests
             Assert.True(stats.RecordsAccepted < expected.Rows.Count, $"The restart processed {stats.RecordsAccepted} of {expected.Rows.Count} records again.");
         }
 
-        static StreamPipeline<TestEvent, StreamPosition, int> Pipeline(Table table, ICheckpointStore? store, int failOnFlush)
+        static StreamPipeline<TestEvent, StreamPosition, int> Pipeline(ResultTable<StreamPosition, int> table, ICheckpointStore? store, int failOnFlush)
             => StreamPipeline.Create<TestEvent>(new() { Name = "per-event", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(50) })
                 .WithEventTime(e => e.Time, maxOutOfOrderness: TimeSpan.FromSeconds(5))
                 .Where(e => e.Value % 3 != 0 && e.Seconds > 0)
@@ -135,30 +135,5 @@ public sealed class PerEventTests
         }
 
         return [.. batches];
-    }
-
-    /// <summary>Rows by result identity, as a sink that writes by identity holds them; shared across restarts.</summary>
-    private sealed class Table
-    {
-        private readonly Dictionary<string, int> _rows = [];
-
-        public SortedDictionary<string, int> Rows
-        {
-            get
-            {
-                lock (_rows)
-                {
-                    return new(_rows, StringComparer.Ordinal);
-                }
-            }
-        }
-
-        public void Write(WindowResult<StreamPosition, int> result)
-        {
-            lock (_rows)
-            {
-                _rows[result.Id] = result.Value;
-            }
-        }
     }
 }

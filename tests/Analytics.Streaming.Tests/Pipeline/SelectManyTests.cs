@@ -123,11 +123,11 @@ public sealed class SelectManyTests
     public async Task SelectMany_SinkFailsInTheMiddleOfACheckpointFlush_RestartEndsWithTheTableOfOneRun(WindowStateMode state, int failingFlush)
     {
         var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: failingFlush);
-        var expected = new Table();
+        var expected = new ResultTable<string, long>();
         await Pipeline(expected, store: null, failOnFlush: 0).RunAsync(new InMemorySource<Order>(batches), Token);
 
         var store = new InMemoryCheckpointStore();
-        var actual = new Table();
+        var actual = new ResultTable<string, long>();
         await Assert.ThrowsAsync<IOException>(() => Pipeline(actual, store, failingFlush).RunAsync(new SlowSource<Order>(batches), Token));
         var restarted = Pipeline(actual, store, failOnFlush: 0);
         await restarted.RunAsync(new InMemorySource<Order>(batches), Token);
@@ -136,7 +136,7 @@ public sealed class SelectManyTests
         Assert.Equal(expected.Rows, actual.Rows);
         Assert.Equal(failingFlush > 1, restarted.Statistics.RestoredFrom is not null);
 
-        StreamPipeline<Order, string, long> Pipeline(Table table, ICheckpointStore? store, int failOnFlush)
+        StreamPipeline<Order, string, long> Pipeline(ResultTable<string, long> table, ICheckpointStore? store, int failOnFlush)
             => StreamPipeline.Create<Order>(new() { Name = "lines", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(50), WindowState = state })
                 .WithEventTime(o => TestEvent.At(o.Seconds), maxOutOfOrderness: TimeSpan.FromSeconds(5))
                 .SelectMany(o => o.Lines)
@@ -193,29 +193,4 @@ public sealed class SelectManyTests
 
     /// <summary>A line of an order, with a time of its own for the tests that read it.</summary>
     private readonly record struct Line(string Product, int Quantity, long Seconds);
-
-    /// <summary>Rows by result identity, as a sink that writes by identity holds them; shared across restarts.</summary>
-    private sealed class Table
-    {
-        private readonly Dictionary<string, long> _rows = [];
-
-        public SortedDictionary<string, long> Rows
-        {
-            get
-            {
-                lock (_rows)
-                {
-                    return new(_rows, StringComparer.Ordinal);
-                }
-            }
-        }
-
-        public void Write(WindowResult<string, long> result)
-        {
-            lock (_rows)
-            {
-                _rows[result.Id] = result.Value;
-            }
-        }
-    }
 }
