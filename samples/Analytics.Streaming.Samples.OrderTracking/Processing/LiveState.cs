@@ -28,8 +28,14 @@ public sealed record ConsumerCounters(long EventsRead, long EventsApplied, long 
 /// <param name="OrdersPlaced">Orders placed in it.</param>
 /// <param name="Revenue">Their total amount.</param>
 /// <param name="StatusChanges">Events per status in it.</param>
+/// <param name="TopItems">The items ordered most in it (by quantity, at most five).</param>
 /// <param name="Closed">Whether the window is final.</param>
-public sealed record MinuteStats(DateTimeOffset Start, long OrdersPlaced, double Revenue, IReadOnlyDictionary<string, long> StatusChanges, bool Closed);
+public sealed record MinuteStats(DateTimeOffset Start, long OrdersPlaced, double Revenue, IReadOnlyDictionary<string, long> StatusChanges, IReadOnlyList<ItemSold> TopItems, bool Closed);
+
+/// <summary>How many of an item the placed orders of a minute hold.</summary>
+/// <param name="Sku">The item.</param>
+/// <param name="Quantity">The quantity.</param>
+public sealed record ItemSold(string Sku, long Quantity);
 
 /// <summary>A stored status change.</summary>
 /// <param name="OrderId">The order.</param>
@@ -45,6 +51,7 @@ public sealed class LiveState
 {
     private const int KeptMinutes = 60;
     private const int KeptChanges = 50;
+    private const int TopItems = 5;
     private readonly ConcurrentDictionary<string, (OrderStatus Status, long Version)> _orders = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly SortedDictionary<DateTimeOffset, MinuteRow> _minutes = [];
@@ -149,6 +156,24 @@ public sealed class LiveState
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Takes per-minute quantities per item (the <c>items-per-minute</c> pipeline's results).</summary>
+    /// <param name="results">The window results.</param>
+    /// <param name="cancellationToken">Unused.</param>
+    /// <returns>A completed task.</returns>
+    public ValueTask OnItemsPerMinuteAsync(ReadOnlyMemory<WindowResult<string, long>> results, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            foreach (var r in results.Span)
+            {
+                Row(r.Window.Start)?.Items[r.Key] = r.Value;
+            }
+        }
+
+        Interlocked.Increment(ref _changes);
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>The current snapshot.</summary>
     /// <returns>The snapshot.</returns>
     public LiveSnapshot Snapshot()
@@ -161,7 +186,13 @@ public sealed class LiveState
 
         lock (_lock)
         {
-            var minutes = _minutes.Select(m => new MinuteStats(m.Key, m.Value.Orders, m.Value.Revenue, new Dictionary<string, long>(m.Value.Statuses, StringComparer.Ordinal), m.Value.Closed)).ToArray();
+            var minutes = _minutes.Select(m => new MinuteStats(
+                m.Key,
+                m.Value.Orders,
+                m.Value.Revenue,
+                new Dictionary<string, long>(m.Value.Statuses, StringComparer.Ordinal),
+                [.. m.Value.Items.OrderByDescending(i => i.Value).ThenBy(i => i.Key, StringComparer.Ordinal).Take(TopItems).Select(i => new ItemSold(i.Key, i.Value))],
+                m.Value.Closed)).ToArray();
             var counters = new ConsumerCounters(
                 Interlocked.Read(ref _read), Interlocked.Read(ref _applied), Interlocked.Read(ref _ignored), Interlocked.Read(ref _sent),
                 Interlocked.Read(ref _skipped), Interlocked.Read(ref _failures), Interlocked.Read(ref _accepted), Interlocked.Read(ref _rejected));
@@ -204,5 +235,7 @@ public sealed class LiveState
         public bool Closed { get; set; }
 
         public Dictionary<string, long> Statuses { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, long> Items { get; } = new(StringComparer.Ordinal);
     }
 }

@@ -4,9 +4,10 @@ namespace Analytics.Streaming.Samples.OrderTracking.Processing;
 
 /// <summary>
 /// The consumer: reads the order stream once, processes every batch (status table, confirmation e-mails, lake
-/// backup; see <see cref="OrderProcessor"/>), and feeds two windowed pipelines (fan-out) for the live page:
-/// <c>orders-per-minute</c> (tumbling 1 minute over <c>Placed</c> events: orders and revenue) and
-/// <c>status-per-minute</c> (tumbling 1 minute keyed by status: events per status). Both emit live updates and
+/// backup; see <see cref="OrderProcessor"/>), and feeds three windowed pipelines (fan-out) for the live page:
+/// <c>orders-per-minute</c> (tumbling 1 minute over <c>Placed</c> events: orders and revenue),
+/// <c>status-per-minute</c> (tumbling 1 minute keyed by status: events per status) and <c>items-per-minute</c> (each
+/// placed order into its lines with <c>SelectMany</c>, the quantity per item per minute). All emit live updates and
 /// checkpoint to <see cref="OrderTrackingOptions.CheckpointFolder"/> with Kinesis.
 /// </summary>
 public sealed partial class OrderConsumer(
@@ -56,15 +57,26 @@ public sealed partial class OrderConsumer(
                 .Aggregate(a => a.Count())
                 .To(Sinks.Callback<WindowResult<string, long>>(live.OnStatusPerMinuteAsync));
 
+            var itemsPerMinute = StreamPipeline.Create<OrderEvent>(Options("items-per-minute"))
+                .WithEventTime(e => e.Time, OutOfOrder)
+                .Where(e => e.Status == OrderStatus.Placed)
+                .SelectMany(e => e.Items)
+                .KeyBy(i => i.Sku)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
+                .Emit(EmitMode.OnUpdate)
+                .Aggregate(a => a.Sum(i => (long)i.Quantity))
+                .To(Sinks.Callback<WindowResult<string, long>>(live.OnItemsPerMinuteAsync));
+
             if (lake.Lake is { } backup)
             {
                 // The pipelines flush their sinks before every checkpoint: this one stores the lake's buffered events
                 // then, so no checkpoint covers an event the lake does not hold yet.
                 perMinute = perMinute.To(new LakeFlushSink<WindowResult<GlobalKey, (long, double)>>(backup));
                 statusPerMinute = statusPerMinute.To(new LakeFlushSink<WindowResult<string, long>>(backup));
+                itemsPerMinute = itemsPerMinute.To(new LakeFlushSink<WindowResult<string, long>>(backup));
             }
 
-            IStreamPipeline<OrderEvent>[] pipelines = [perMinute.Build(), statusPerMinute.Build()];
+            IStreamPipeline<OrderEvent>[] pipelines = [perMinute.Build(), statusPerMinute.Build(), itemsPerMinute.Build()];
             live.Watermark = () =>
             {
                 var w = pipelines.Min(p => p.Statistics.Watermark);

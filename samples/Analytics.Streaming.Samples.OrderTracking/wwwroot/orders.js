@@ -66,6 +66,7 @@
       cell(tr, m.ordersPlaced);
       cell(tr, money(m.revenue));
       cell(tr, Object.entries(m.statusChanges).map(([k, v]) => k + ' ' + v).join(', '));
+      cell(tr, m.topItems.map((i) => i.sku + ' ' + i.quantity).join(', '));
       cell(tr, m.closed ? 'final' : 'live');
       minutes.appendChild(tr);
     }

@@ -58,9 +58,14 @@ public sealed class LivePageTests(OrderTrackingEmbeddedFixture fixture) : IClass
             int mine = root.GetProperty("recent").EnumerateArray().Count(c => c.GetProperty("customerId").GetString() == customer);
             long placedInMinutes = root.GetProperty("minutes").EnumerateArray().Sum(m => m.GetProperty("ordersPlaced").GetInt64());
             double revenue = root.GetProperty("minutes").EnumerateArray().Sum(m => m.GetProperty("revenue").GetDouble());
+            long cakes = root.GetProperty("minutes").EnumerateArray()
+                .SelectMany(m => m.GetProperty("topItems").EnumerateArray())
+                .Where(i => i.GetProperty("sku").GetString() == "cake")
+                .Sum(i => i.GetProperty("quantity").GetInt64());
 
-            // The class's host only sees this test's orders, so the analytics count exactly these three.
-            if (mine == 3 && placedInMinutes == 3)
+            // The class's host only sees this test's orders, so the analytics count exactly these three (and their
+            // three cakes, counted by the pipeline that turns each order into its lines).
+            if (mine == 3 && placedInMinutes == 3 && cakes == 3)
             {
                 Assert.Equal(30d, revenue);
                 Assert.Equal(3, root.GetProperty("statusCounts").GetProperty("Placed").GetInt64());
