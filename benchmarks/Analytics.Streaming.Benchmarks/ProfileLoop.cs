@@ -77,9 +77,13 @@ public static class ProfileLoop
         }
 
         var benchmark = method.GetCustomAttribute<BenchmarkAttribute>() ?? throw new ArgumentException($"{method.Name} is not a benchmark.");
-        // Async benchmarks (Task<long>) are waited for: a plain loop has no synchronization context, so this only blocks the loop.
+        // Async benchmarks (Task<long>, Task<int>) are waited for: a plain loop has no synchronization context, so this only blocks the loop.
         Func<long> run = method.ReturnType == typeof(Task<long>)
             ? method.CreateDelegate<Func<Task<long>>>(instance) is var runAsync ? () => runAsync().GetAwaiter().GetResult() : null!
+            : method.ReturnType == typeof(Task<int>)
+            ? method.CreateDelegate<Func<Task<int>>>(instance) is var runIntAsync ? () => runIntAsync().GetAwaiter().GetResult() : null!
+            : method.ReturnType == typeof(int)
+            ? method.CreateDelegate<Func<int>>(instance) is var runInt ? () => runInt() : null!
             : method.CreateDelegate<Func<long>>(instance);
 
         // Warm up (a third of the time) so that tiered compilation has reached its final code before measuring.
