@@ -143,36 +143,14 @@ public sealed class LiveState
     /// <param name="cancellationToken">Unused.</param>
     /// <returns>A completed task.</returns>
     public ValueTask OnStatusPerMinuteAsync(ReadOnlyMemory<WindowResult<string, long>> results, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            foreach (var r in results.Span)
-            {
-                Row(r.Window.Start)?.Statuses[r.Key] = r.Value;
-            }
-        }
-
-        Interlocked.Increment(ref _changes);
-        return ValueTask.CompletedTask;
-    }
+        => PerMinuteAndKey(results, row => row.Statuses);
 
     /// <summary>Takes per-minute quantities per item (the <c>items-per-minute</c> pipeline's results).</summary>
     /// <param name="results">The window results.</param>
     /// <param name="cancellationToken">Unused.</param>
     /// <returns>A completed task.</returns>
     public ValueTask OnItemsPerMinuteAsync(ReadOnlyMemory<WindowResult<string, long>> results, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            foreach (var r in results.Span)
-            {
-                Row(r.Window.Start)?.Items[r.Key] = r.Value;
-            }
-        }
-
-        Interlocked.Increment(ref _changes);
-        return ValueTask.CompletedTask;
-    }
+        => PerMinuteAndKey(results, row => row.Items);
 
     /// <summary>The current snapshot.</summary>
     /// <returns>The snapshot.</returns>
@@ -198,6 +176,24 @@ public sealed class LiveState
                 Interlocked.Read(ref _skipped), Interlocked.Read(ref _failures), Interlocked.Read(ref _accepted), Interlocked.Read(ref _rejected));
             return new LiveSnapshot(Mode, counters, counts, minutes, _recent.ToArray(), Watermark?.Invoke());
         }
+    }
+
+    /// <summary>Stores per-minute results keyed by a name into the minute's table that <paramref name="table"/> picks.</summary>
+    private ValueTask PerMinuteAndKey(ReadOnlyMemory<WindowResult<string, long>> results, Func<MinuteRow, Dictionary<string, long>> table)
+    {
+        lock (_lock)
+        {
+            foreach (var r in results.Span)
+            {
+                if (Row(r.Window.Start) is { } row)
+                {
+                    table(row)[r.Key] = r.Value;
+                }
+            }
+        }
+
+        Interlocked.Increment(ref _changes);
+        return ValueTask.CompletedTask;
     }
 
     private MinuteRow? Row(DateTimeOffset start)

@@ -43,48 +43,34 @@ internal readonly struct ExpandedChain<TItem>(bool inheritTime) : IEventChain<Ex
 /// expansion, or expanded to nothing) counts as filtered.
 /// </para>
 /// </remarks>
-internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, TResult> : WindowProcessor<TSource, TKey, TResult>
+internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, TResult> : WrappingProcessor<TSource, Expanded<TItem>, TKey, TResult>
     where TChain : struct, IEventChain<TSource, TEvent>
 {
     private readonly Func<TEvent, IEnumerable<TItem>?> _expand;
-    private readonly bool _inheritTime;
-    private readonly WindowProcessor<Expanded<TItem>, TKey, TResult> _inner;
-    private readonly TimeProvider _time;
     private readonly Output _output = new();
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TChain _chain;
 #pragma warning restore IDE0044
     private StreamRecord<Expanded<TItem>>[] _items = [];
 
-    public ExpandingProcessor(TChain chain, Func<TEvent, IEnumerable<TItem>?> expand, bool inheritTime, WindowProcessor<Expanded<TItem>, TKey, TResult> inner, TimeProvider time)
+    public ExpandingProcessor(TChain chain, Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner)
+        : base(inner)
     {
         _chain = chain;
         _expand = expand;
-        _inheritTime = inheritTime;
-        _inner = inner;
-        _time = time;
     }
-
-    public override long OpenWindowCount => _inner.OpenWindowCount;
-
-    public override bool SnapshotsWindowState => _inner.SnapshotsWindowState;
-
-    public override long LastCheckpointId => _inner.LastCheckpointId;
-
-    internal override long WatermarkTicks => _inner.WatermarkTicks;
-
-    internal override bool CanSnapshotState => _inner.CanSnapshotState;
 
     public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
     {
         var records = batch.Records.Span;
-        long now = _inheritTime ? _time.GetUtcNow().UtcTicks : 0;
         int count = 0;
         int empty = 0;
         for (int i = 0; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            long ticks = now;
+            // A time chosen before the expansion is a step of the chain and sets the ticks; without one they stay
+            // unused (the items' chain reads its own time, or the window stage takes the processing time).
+            long ticks = 0;
             int before = count;
             if (_chain.TryApply(in record.ValueRef, ref ticks, out TEvent value))
             {
@@ -119,7 +105,7 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
         _output.Begin(output, batch);
         try
         {
-            var receipt = _inner.Process(expanded, _output);
+            var receipt = Inner.Process(expanded, _output);
             return receipt with { Filtered = receipt.Filtered + empty };
         }
         finally
@@ -132,30 +118,20 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
     public override int AdvanceTime(IWindowOutput<TSource, TKey, TResult> output)
     {
         _output.Begin(output, null);
-        return _inner.AdvanceTime(_output);
+        return Inner.AdvanceTime(_output);
     }
 
     public override int AdvanceWatermark(DateTimeOffset watermark, IWindowOutput<TSource, TKey, TResult> output)
     {
         _output.Begin(output, null);
-        return _inner.AdvanceWatermark(watermark, _output);
+        return Inner.AdvanceWatermark(watermark, _output);
     }
 
     public override int Complete(IWindowOutput<TSource, TKey, TResult> output)
     {
         _output.Begin(output, null);
-        return _inner.Complete(_output);
+        return Inner.Complete(_output);
     }
-
-    public override void AnnouncePartitions(IEnumerable<string> partitionIds) => _inner.AnnouncePartitions(partitionIds);
-
-    public override PipelineCheckpoint CreateCheckpoint() => _inner.CreateCheckpoint();
-
-    internal override PipelineCheckpoint CreateCheckpoint(byte[]? tail) => _inner.CreateCheckpoint(tail);
-
-    internal override byte[]? RestoreTail(PipelineCheckpoint checkpoint) => _inner.RestoreTail(checkpoint);
-
-    internal override void UseStateSnapshots(bool enabled) => _inner.UseStateSnapshots(enabled);
 
     private int Add(ReadOnlySpan<TItem> items, in StreamRecord<TSource> record, int owner, long ticks, int count)
     {

@@ -2,53 +2,33 @@ namespace Analytics.Streaming;
 
 /// <summary>A processor whose results pass a filter before they reach the outputs (<c>Where</c> after the last window stage).</summary>
 internal sealed class FilteringProcessor<TSource, TKey, TResult>(WindowProcessor<TSource, TKey, TResult> inner, Func<WindowResult<TKey, TResult>, bool> predicate)
-    : WindowProcessor<TSource, TKey, TResult>
+    : WrappingProcessor<TSource, TSource, TKey, TResult>(inner)
 {
     private readonly Filter _filter = new(predicate);
 
-    public override long OpenWindowCount => inner.OpenWindowCount;
-
-    public override bool SnapshotsWindowState => inner.SnapshotsWindowState;
-
-    public override long LastCheckpointId => inner.LastCheckpointId;
-
-    internal override long WatermarkTicks => inner.WatermarkTicks;
-
-    internal override bool CanSnapshotState => inner.CanSnapshotState;
-
     public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
     {
-        var receipt = inner.Process(batch, _filter.To(output));
+        var receipt = Inner.Process(batch, _filter.To(output));
         return receipt with { ResultsEmitted = _filter.Passed };
     }
 
     public override int AdvanceTime(IWindowOutput<TSource, TKey, TResult> output)
     {
-        inner.AdvanceTime(_filter.To(output));
+        Inner.AdvanceTime(_filter.To(output));
         return _filter.Passed;
     }
 
     public override int AdvanceWatermark(DateTimeOffset watermark, IWindowOutput<TSource, TKey, TResult> output)
     {
-        inner.AdvanceWatermark(watermark, _filter.To(output));
+        Inner.AdvanceWatermark(watermark, _filter.To(output));
         return _filter.Passed;
     }
 
     public override int Complete(IWindowOutput<TSource, TKey, TResult> output)
     {
-        inner.Complete(_filter.To(output));
+        Inner.Complete(_filter.To(output));
         return _filter.Passed;
     }
-
-    public override void AnnouncePartitions(IEnumerable<string> partitionIds) => inner.AnnouncePartitions(partitionIds);
-
-    public override PipelineCheckpoint CreateCheckpoint() => inner.CreateCheckpoint();
-
-    internal override PipelineCheckpoint CreateCheckpoint(byte[]? tail) => inner.CreateCheckpoint(tail);
-
-    internal override byte[]? RestoreTail(PipelineCheckpoint checkpoint) => inner.RestoreTail(checkpoint);
-
-    internal override void UseStateSnapshots(bool enabled) => inner.UseStateSnapshots(enabled);
 
     private sealed class Filter(Func<WindowResult<TKey, TResult>, bool> predicate) : IWindowOutput<TSource, TKey, TResult>
     {
