@@ -49,6 +49,28 @@ internal sealed class SlowSource<T>(IReadOnlyList<RecordBatch<T>> batches) : IEv
     }
 }
 
+/// <summary>Yields its first batches a little at a time, then stops the run (cancels it) and waits to be cancelled.</summary>
+/// <typeparam name="T">The record type.</typeparam>
+/// <param name="batches">The batches.</param>
+/// <param name="stopAfter">How many batches are read before the stop.</param>
+/// <param name="stop">Cancelled to stop the run.</param>
+internal sealed class StoppingSource<T>(IReadOnlyList<RecordBatch<T>> batches, int stopAfter, CancellationTokenSource stop) : IEventSource<T>
+{
+    public bool CanResume => true;
+
+    public async IAsyncEnumerable<RecordBatch<T>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var batch in batches.Take(stopAfter))
+        {
+            await Task.Delay(2, cancellationToken);
+            yield return batch;
+        }
+
+        await stop.CancelAsync();
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+}
+
 /// <summary>Window results by identity, as a sink that writes by identity holds them; shared across restarts.</summary>
 /// <typeparam name="TKey">The result key type.</typeparam>
 /// <typeparam name="TValue">The result value type.</typeparam>

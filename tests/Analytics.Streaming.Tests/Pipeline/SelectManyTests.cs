@@ -147,6 +147,49 @@ public sealed class SelectManyTests
                 .Build();
     }
 
+    [Theory]
+    [InlineData(WindowStateMode.Always)]
+    [InlineData(WindowStateMode.Never)]
+    public async Task SelectMany_StoppedMidStreamAndResumed_EndsWithTheTableOfOneRun(WindowStateMode state)
+    {
+        var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: 9);
+        var oneRun = new ResultTable<string, long>();
+        await Pipeline(oneRun, store: null).RunAsync(new InMemorySource<Order>(batches), Token);
+
+        // The first run is stopped after 50 of the 120 batches (three partitions interleaved); the second resumes.
+        var store = new InMemoryCheckpointStore();
+        var table = new ResultTable<string, long>();
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Token))
+        {
+            await Pipeline(table, store).RunAsync(new StoppingSource<Order>(batches, stopAfter: 50, stop), stop.Token);
+        }
+
+        var resumed = Pipeline(table, store);
+        await resumed.RunAsync(new InMemorySource<Order>(batches), Token);
+
+        Assert.NotNull(resumed.Statistics.RestoredFrom);
+        Assert.True(oneRun.Rows.Count > 50, $"Only {oneRun.Rows.Count} windows.");
+        Assert.Equal(oneRun.Rows, table.Rows);
+
+        StreamPipeline<Order, string, long> Pipeline(ResultTable<string, long> rows, ICheckpointStore? store)
+            => StreamPipeline.Create<Order>(new() { Name = "lines-stop", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state })
+                .WithEventTime(o => TestEvent.At(o.Seconds), maxOutOfOrderness: TimeSpan.FromSeconds(5))
+                .SelectMany(o => o.Lines)
+                .KeyBy(l => l.Product)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
+                .Aggregate(a => a.Sum(l => (long)l.Quantity))
+                .To(Sinks.Callback<WindowResult<string, long>>((results, _) =>
+                {
+                    foreach (var r in results.Span)
+                    {
+                        rows.Write(r);
+                    }
+
+                    return ValueTask.CompletedTask;
+                }))
+                .Build();
+    }
+
     [Fact]
     public void SelectMany_ThenPerEvent_IsRefusedWithTheReason()
     {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using Analytics.Streaming.Testing;
+using Analytics.Streaming.Tests.Pipeline;
 
 namespace Analytics.Streaming.Tests.Sources;
 
@@ -146,7 +147,7 @@ public sealed class ParallelDecodeTests
         var table = new Dictionary<string, long>();
         using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Token))
         {
-            await Counting(table, store).RunAsync(new StoppingSource(raw, stopAfter: 37, stop).Decode(new TestDecoder(_ => null), 4), stop.Token);
+            await Counting(table, store).RunAsync(new StoppingSource<RawRecord>(raw, stopAfter: 37, stop).Decode(new TestDecoder(_ => null), 4), stop.Token);
         }
 
         var resumed = Counting(table, store);
@@ -235,24 +236,6 @@ public sealed class ParallelDecodeTests
             }
 
             throw failure;
-        }
-    }
-
-    /// <summary>Yields its first batches a little at a time, then stops the run and waits to be cancelled.</summary>
-    private sealed class StoppingSource(RecordBatch<RawRecord>[] batches, int stopAfter, CancellationTokenSource stop) : IEventSource<RawRecord>
-    {
-        public bool CanResume => true;
-
-        public async IAsyncEnumerable<RecordBatch<RawRecord>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            foreach (var batch in batches.Take(stopAfter))
-            {
-                await Task.Delay(2, cancellationToken);
-                yield return batch;
-            }
-
-            await stop.CancelAsync();
-            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
     }
 
