@@ -84,6 +84,10 @@ public static class ProfileLoop
             ? method.CreateDelegate<Func<Task<int>>>(instance) is var runIntAsync ? () => runIntAsync().GetAwaiter().GetResult() : null!
             : method.ReturnType == typeof(int)
             ? method.CreateDelegate<Func<int>>(instance) is var runInt ? () => runInt() : null!
+            : method.ReturnType == typeof(void)
+            ? method.CreateDelegate<Action>(instance) is var runVoid ? () => { runVoid(); return 0; } : null!
+            : method.ReturnType == typeof(double)
+            ? method.CreateDelegate<Func<double>>(instance) is var runDouble ? () => (long)runDouble() : null!
             : method.CreateDelegate<Func<long>>(instance);
 
         // Warm up (a third of the time) so that tiered compilation has reached its final code before measuring.
