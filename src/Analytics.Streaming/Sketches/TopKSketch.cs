@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Analytics.Streaming.Sketches;
 
@@ -18,22 +19,31 @@ namespace Analytics.Streaming.Sketches;
 /// the largest) keeps both properties with <c>N</c> the total of both sides.
 /// </para>
 /// <para>
-/// All memory (items, counts, a min-heap and an open-addressing index) is allocated in the constructor;
-/// <see cref="Add(T)"/> never allocates and costs a hash, a probe and usually a short heap sift. <see langword="null"/>
+/// All memory (items, counters ranked by count and an open-addressing index) is allocated in the constructor;
+/// <see cref="Add(T)"/> never allocates and costs a hash, a probe and at most one binary search over the counters. <see langword="null"/>
 /// items are ignored. Not thread-safe.
 /// </para>
 /// </remarks>
 public sealed class TopKSketch<T>
 {
+    // Each counter has a fixed id (0 to Size - 1) that keys its item, error, hash and index slot; the hash index
+    // maps to ids and so never changes when counts move. The counters are ranked by count, highest first:
+    // _order[rank] is an id, _counts[rank] its count, _rank[id] its rank. Equal counts form a run, so a unit
+    // addition swaps the counter with the first of its run and a replacement takes the first counter of the last
+    // (minimum) run: both keep the order with one binary search and no shifting.
+    private readonly IEqualityComparer<T> _comparer;
     private readonly T[] _items;
-    private readonly long[] _counts;
     private readonly long[] _errors;
     private readonly int[] _hashes;
     private readonly int[] _slotOf;
+    private readonly int[] _order;
+    private readonly long[] _counts;
+    private readonly int[] _rank;
     private readonly int[] _table;
     private readonly int _mask;
     private int _size;
     private long _total;
+    private int _minimumRunHint;
 
     /// <summary>Initializes an empty sketch.</summary>
     /// <param name="capacity">The number of counters, from 1 to 1,048,576; the error bound is <c>N / capacity</c>.</param>
@@ -41,12 +51,15 @@ public sealed class TopKSketch<T>
     public TopKSketch(int capacity)
     {
         TopKSketch.ValidateCapacity(capacity);
+        _comparer = typeof(T) == typeof(string) ? (IEqualityComparer<T>)(object)IndexStringComparer.Instance : EqualityComparer<T>.Default;
         _items = new T[capacity];
-        _counts = new long[capacity];
         _errors = new long[capacity];
         _hashes = new int[capacity];
         _slotOf = new int[capacity];
-        int tableSize = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, capacity * 2));
+        _order = new int[capacity];
+        _counts = new long[capacity];
+        _rank = new int[capacity];
+        int tableSize = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, capacity * 4));
         _table = new int[tableSize];
         _mask = tableSize - 1;
     }
@@ -61,7 +74,7 @@ public sealed class TopKSketch<T>
     public long TotalCount => _total;
 
     /// <summary>Gets the bound on any count's over-estimate: the smallest counter once all counters are in use (never more than <c>N / Capacity</c>), 0 before.</summary>
-    public long MaxError => _size < _items.Length ? 0 : _counts[0];
+    public long MaxError => _size < _items.Length ? 0 : _counts[_size - 1];
 
     /// <summary>Adds one occurrence of an item.</summary>
     /// <param name="item">The item; <see langword="null"/> is ignored.</param>
@@ -71,6 +84,10 @@ public sealed class TopKSketch<T>
     /// <summary>Adds occurrences of an item.</summary>
     /// <param name="item">The item; <see langword="null"/> is ignored.</param>
     /// <param name="count">The number of occurrences; zero or negative counts are ignored.</param>
+    /// <remarks>
+    /// A single occurrence costs a hash, an index probe and at most one binary search over the counters, whether the
+    /// item is counted, new, or replaces the minimum. A larger count also passes each distinct count it overtakes.
+    /// </remarks>
     public void Add(T item, long count)
     {
         if (item is null || count <= 0)
@@ -79,39 +96,37 @@ public sealed class TopKSketch<T>
         }
 
         _total += count;
-        int hash = EqualityComparer<T>.Default.GetHashCode(item);
-        int position = Find(item, hash, out int slot);
-        if (position >= 0)
+        int hash = HashOf(item);
+        int id = Find(item, hash, out int slot);
+        if (id >= 0)
         {
-            _counts[position] += count;
-            SiftDown(position);
+            int rank = _rank[id];
+            _counts[rank] += count;
+            Raise(rank);
             return;
         }
 
         if (_size < _items.Length)
         {
-            position = _size++;
-            _items[position] = item;
-            _counts[position] = count;
-            _errors[position] = 0;
-            _hashes[position] = hash;
-            _table[slot] = position + 1;
-            _slotOf[position] = slot;
-            SiftUp(position);
+            id = _size++;
+            Store(id, item, hash, slot, 0);
+            _order[id] = id;
+            _rank[id] = id;
+            _counts[id] = count;
+            Raise(id);
             return;
         }
 
-        // Replace the minimum counter: the new item inherits its count as over-estimate.
-        long minimum = _counts[0];
-        RemoveFromTable(_slotOf[0]);
-        slot = FindFreeSlot(hash);
-        _items[0] = item;
-        _counts[0] = minimum + count;
-        _errors[0] = minimum;
-        _hashes[0] = hash;
-        _table[slot] = 1;
-        _slotOf[0] = slot;
-        SiftDown(0);
+        // Replace a minimum counter: the new item inherits its count as over-estimate. Taking the first counter of
+        // the minimum run keeps the order for a single occurrence, since every counter ranked above it is higher.
+        long minimum = _counts[_size - 1];
+        int victim = FirstOfMinimumRun(minimum);
+        id = _order[victim];
+        RemoveFromTable(_slotOf[id]);
+        Store(id, item, hash, FindFreeSlot(hash), minimum);
+        _counts[victim] = minimum + count;
+        _minimumRunHint = victim + 1;
+        Raise(victim);
     }
 
     /// <summary>Gets the estimated count of an item.</summary>
@@ -120,9 +135,9 @@ public sealed class TopKSketch<T>
     public HeavyHitter<T> Estimate(T item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        int position = Find(item, EqualityComparer<T>.Default.GetHashCode(item), out _);
-        return position >= 0
-            ? new HeavyHitter<T>(_items[position], _counts[position], _errors[position])
+        int id = Find(item, HashOf(item), out _);
+        return id >= 0
+            ? new HeavyHitter<T>(_items[id], _counts[_rank[id]], _errors[id])
             : new HeavyHitter<T>(item, MaxError, MaxError);
     }
 
@@ -132,12 +147,7 @@ public sealed class TopKSketch<T>
     public HeavyHitter<T>[] GetTop(int k)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
-        var all = new HeavyHitter<T>[_size];
-        for (int i = 0; i < _size; i++)
-        {
-            all[i] = new HeavyHitter<T>(_items[i], _counts[i], _errors[i]);
-        }
-
+        HeavyHitter<T>[] all = Entries();
         Array.Sort(all, static (a, b) => b.Count != a.Count ? b.Count.CompareTo(a.Count) : a.Error.CompareTo(b.Error));
         return k >= all.Length ? all : all.AsSpan(0, k).ToArray();
     }
@@ -153,42 +163,39 @@ public sealed class TopKSketch<T>
             return;
         }
 
-        long thisMin = _size < _items.Length ? 0 : _counts[0];
-        long otherMin = other._size < other._items.Length ? 0 : other._counts[0];
+        long thisMin = MaxError;
+        long otherMin = other.MaxError;
         var union = new TopKSketch<T>(_size + other._size);
-        for (int i = 0; i < _size; i++)
+        for (int id = 0; id < _size; id++)
         {
-            union.Insert(_items[i], _counts[i] + otherMin, _errors[i] + otherMin);
+            union.Append(_items[id], _counts[_rank[id]] + otherMin, _errors[id] + otherMin);
         }
 
-        for (int i = 0; i < other._size; i++)
+        for (int id = 0; id < other._size; id++)
         {
-            T item = other._items[i];
-            int position = union.Find(item, other._hashes[i], out _);
-            if (position >= 0)
+            T item = other._items[id];
+            long count = other._counts[other._rank[id]];
+            int found = union.Find(item, other._hashes[id], out _);
+            if (found >= 0)
             {
-                union._counts[position] += other._counts[i] - otherMin;
-                union._errors[position] += other._errors[i] - otherMin;
+                union._counts[union._rank[found]] += count - otherMin;
+                union._errors[found] += other._errors[id] - otherMin;
             }
             else
             {
-                union.Insert(item, other._counts[i] + thisMin, other._errors[i] + thisMin);
+                union.Append(item, count + thisMin, other._errors[id] + thisMin);
             }
         }
 
-        var entries = new HeavyHitter<T>[union._size];
-        for (int i = 0; i < entries.Length; i++)
-        {
-            entries[i] = new HeavyHitter<T>(union._items[i], union._counts[i], union._errors[i]);
-        }
-
+        HeavyHitter<T>[] entries = union.Entries();
         Array.Sort(entries, static (a, b) => b.Count != a.Count ? b.Count.CompareTo(a.Count) : a.Error.CompareTo(b.Error));
         long total = _total + other._total;
         Clear();
         int keep = Math.Min(entries.Length, _items.Length);
         for (int i = 0; i < keep; i++)
         {
-            Insert(entries[i].Item, entries[i].Count, entries[i].Error);
+            // Highest count first: appending keeps the order.
+            Append(entries[i].Item, entries[i].Count, entries[i].Error);
         }
 
         _total = total;
@@ -208,9 +215,10 @@ public sealed class TopKSketch<T>
     public TopKSketch<T> Clone()
     {
         var copy = new TopKSketch<T>(_items.Length);
-        for (int i = 0; i < _size; i++)
+        for (int rank = 0; rank < _size; rank++)
         {
-            copy.Insert(_items[i], _counts[i], _errors[i]);
+            int id = _order[rank];
+            copy.Append(_items[id], _counts[rank], _errors[id]);
         }
 
         copy._total = _total;
@@ -220,7 +228,8 @@ public sealed class TopKSketch<T>
     /// <summary>
     /// Serializes the sketch: envelope header (<c>"ASSK"</c>, kind 3, version 1); the codec's item type id (1 byte);
     /// capacity (int32); total (int64); item count n (int32); n times count (int64), error (int64), item length
-    /// (int32) and item bytes; an 8-byte checksum. Little-endian.
+    /// (int32) and item bytes; an 8-byte checksum. Little-endian. Items are written highest count first; readers
+    /// accept any order.
     /// </summary>
     /// <param name="codec">Encodes items, for example <see cref="SketchItemCodecs.Utf8Strings"/>.</param>
     /// <returns>The bytes.</returns>
@@ -228,9 +237,9 @@ public sealed class TopKSketch<T>
     {
         ArgumentNullException.ThrowIfNull(codec);
         int size = SketchFormat.OverheadSize + 1 + 4 + 8 + 4;
-        for (int i = 0; i < _size; i++)
+        for (int id = 0; id < _size; id++)
         {
-            size += 8 + 8 + 4 + codec.GetByteCount(_items[i]);
+            size += 8 + 8 + 4 + codec.GetByteCount(_items[id]);
         }
 
         byte[] bytes = new byte[size];
@@ -240,39 +249,148 @@ public sealed class TopKSketch<T>
         writer.WriteInt32(_items.Length);
         writer.WriteInt64(_total);
         writer.WriteInt32(_size);
-        for (int i = 0; i < _size; i++)
+        for (int rank = 0; rank < _size; rank++)
         {
-            writer.WriteInt64(_counts[i]);
-            writer.WriteInt64(_errors[i]);
-            int length = codec.GetByteCount(_items[i]);
+            int id = _order[rank];
+            writer.WriteInt64(_counts[rank]);
+            writer.WriteInt64(_errors[id]);
+            int length = codec.GetByteCount(_items[id]);
             writer.WriteInt32(length);
-            codec.Write(_items[i], writer.Reserve(length));
+            codec.Write(_items[id], writer.Reserve(length));
         }
 
         SketchFormat.WriteChecksum(bytes);
         return bytes;
     }
 
-    internal void Insert(T item, long count, long error)
+    /// <summary>Adds a counter for an item not yet held, ranked last; call <see cref="Rank"/> afterwards unless the counts come highest first.</summary>
+    internal void Append(T item, long count, long error)
     {
-        int hash = EqualityComparer<T>.Default.GetHashCode(item!);
-        int slot = FindFreeSlot(hash);
-        int position = _size++;
-        _items[position] = item;
-        _counts[position] = count;
-        _errors[position] = error;
-        _hashes[position] = hash;
-        _table[slot] = position + 1;
-        _slotOf[position] = slot;
-        SiftUp(position);
+        int hash = HashOf(item!);
+        int id = _size++;
+        Store(id, item, hash, FindFreeSlot(hash), error);
+        _order[id] = id;
+        _rank[id] = id;
+        _counts[id] = count;
+    }
+
+    /// <summary>Ranks the counters by count after <see cref="Append"/> in any order.</summary>
+    internal void Rank()
+    {
+        Array.Sort(_counts, _order, 0, _size, Comparer<long>.Create(static (a, b) => b.CompareTo(a)));
+        for (int rank = 0; rank < _size; rank++)
+        {
+            _rank[_order[rank]] = rank;
+        }
     }
 
     internal void SetTotal(long total) => _total = total;
 
-    internal bool Contains(T item) => Find(item, EqualityComparer<T>.Default.GetHashCode(item!), out _) >= 0;
+    internal bool Contains(T item) => Find(item, HashOf(item!), out _) >= 0;
+
+    // Value types keep the comparer the JIT inlines; strings use the index hash, several times faster than Marvin.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int HashOf(T item) => typeof(T).IsValueType ? EqualityComparer<T>.Default.GetHashCode(item!) : _comparer.GetHashCode(item!);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Same(T stored, T item) => typeof(T).IsValueType ? EqualityComparer<T>.Default.Equals(stored, item) : _comparer.Equals(stored, item);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Home(int hash) => (int)((uint)hash * 0x9E3779B9u >> 8);
+
+    private HeavyHitter<T>[] Entries()
+    {
+        var all = new HeavyHitter<T>[_size];
+        for (int rank = 0; rank < _size; rank++)
+        {
+            int id = _order[rank];
+            all[rank] = new HeavyHitter<T>(_items[id], _counts[rank], _errors[id]);
+        }
+
+        return all;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Store(int id, T item, int hash, int slot, long error)
+    {
+        _items[id] = item;
+        _errors[id] = error;
+        _hashes[id] = hash;
+        _slotOf[id] = slot;
+        _table[slot] = id + 1;
+    }
+
+    /// <summary>Moves the counter at <paramref name="rank"/>, whose count has grown, above every lower count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Raise(int rank)
+    {
+        long count = _counts[rank];
+        while (rank > 0 && _counts[rank - 1] < count)
+        {
+            // Swap with the first counter of the run just above: the run stays contiguous and in order.
+            int first = FirstOfRun(rank - 1);
+            long passed = _counts[first];
+            if (passed == _counts[_size - 1])
+            {
+                // The minimum run now starts one rank lower: the next replacement finds it without a search.
+                _minimumRunHint = first + 1;
+            }
+
+            int id = _order[rank];
+            int other = _order[first];
+            _order[first] = id;
+            _rank[id] = first;
+            _counts[first] = count;
+            _order[rank] = other;
+            _rank[other] = rank;
+            _counts[rank] = passed;
+            rank = first;
+        }
+    }
+
+    /// <summary>Gets the first rank of the run of minimum counts, trying the rank after the last one taken from it first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FirstOfMinimumRun(long minimum)
+    {
+        // Replacements take the minimum run from its start, one rank at a time: the hint is usually right, and is
+        // checked (the minimum at the hint, a higher count before it) before it is trusted.
+        int hint = _minimumRunHint;
+        long[] counts = _counts;
+        if ((uint)hint < (uint)_size && counts[hint] == minimum && (hint == 0 || counts[hint - 1] != minimum))
+        {
+            return hint;
+        }
+
+        return FirstOfRun(_size - 1);
+    }
+
+    /// <summary>Gets the first rank of the run of equal counts that ends at or passes through <paramref name="rank"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FirstOfRun(int rank)
+    {
+        long[] counts = _counts;
+        long count = counts[rank];
+        if (rank == 0 || counts[rank - 1] != count)
+        {
+            return rank;
+        }
+
+        // Branch-free lower bound over [0, rank): the first rank whose count is not higher. The step is taken by
+        // arithmetic on the sign of the difference (counts are positive, so it cannot overflow): a jump on the
+        // comparison would be mispredicted half of the time, which is most of the cost of a replacement.
+        ref long start = ref MemoryMarshal.GetArrayDataReference(counts);
+        int first = 0;
+        int length = rank;
+        while (length > 1)
+        {
+            int half = length >> 1;
+            long higher = (count - Unsafe.Add(ref start, first + half)) >> 63;
+            first += half & (int)higher;
+            length -= half;
+        }
+
+        return first + (int)(((ulong)(count - Unsafe.Add(ref start, first))) >> 63);
+    }
 
     private int Find(T item, int hash, out int freeSlot)
     {
@@ -286,11 +404,11 @@ public sealed class TopKSketch<T>
                 return -1;
             }
 
-            int position = entry - 1;
-            if (_hashes[position] == hash && EqualityComparer<T>.Default.Equals(_items[position], item))
+            int id = entry - 1;
+            if (_hashes[id] == hash && Same(_items[id], item))
             {
                 freeSlot = -1;
-                return position;
+                return id;
             }
 
             slot = (slot + 1) & _mask;
@@ -315,12 +433,12 @@ public sealed class TopKSketch<T>
         int next = (hole + 1) & _mask;
         while (_table[next] != 0)
         {
-            int position = _table[next] - 1;
-            int home = Home(_hashes[position]) & _mask;
+            int id = _table[next] - 1;
+            int home = Home(_hashes[id]) & _mask;
             if (((next - home) & _mask) >= ((next - hole) & _mask))
             {
                 _table[hole] = _table[next];
-                _slotOf[position] = hole;
+                _slotOf[id] = hole;
                 hole = next;
             }
 
@@ -328,85 +446,6 @@ public sealed class TopKSketch<T>
         }
 
         _table[hole] = 0;
-    }
-
-    private void SiftDown(int position)
-    {
-        // Hole-based sift: children move up one level each; the sifted entry is written once at the end.
-        int size = _size;
-        long count = _counts[position];
-        int left = (2 * position) + 1;
-        if (left >= size || (_counts[left] >= count && (left + 1 >= size || _counts[left + 1] >= count)))
-        {
-            return;
-        }
-
-        T item = _items[position];
-        long error = _errors[position];
-        int hash = _hashes[position];
-        int slot = _slotOf[position];
-        while (true)
-        {
-            left = (2 * position) + 1;
-            if (left >= size)
-            {
-                break;
-            }
-
-            int smallest = left;
-            int right = left + 1;
-            if (right < size && _counts[right] < _counts[left])
-            {
-                smallest = right;
-            }
-
-            if (_counts[smallest] >= count)
-            {
-                break;
-            }
-
-            _items[position] = _items[smallest];
-            _counts[position] = _counts[smallest];
-            _errors[position] = _errors[smallest];
-            _hashes[position] = _hashes[smallest];
-            int movedSlot = _slotOf[smallest];
-            _slotOf[position] = movedSlot;
-            _table[movedSlot] = position + 1;
-            position = smallest;
-        }
-
-        _items[position] = item;
-        _counts[position] = count;
-        _errors[position] = error;
-        _hashes[position] = hash;
-        _slotOf[position] = slot;
-        _table[slot] = position + 1;
-    }
-
-    private void SiftUp(int position)
-    {
-        while (position > 0)
-        {
-            int parent = (position - 1) >> 1;
-            if (_counts[parent] <= _counts[position])
-            {
-                return;
-            }
-
-            Swap(position, parent);
-            position = parent;
-        }
-    }
-
-    private void Swap(int a, int b)
-    {
-        (_items[a], _items[b]) = (_items[b], _items[a]);
-        (_counts[a], _counts[b]) = (_counts[b], _counts[a]);
-        (_errors[a], _errors[b]) = (_errors[b], _errors[a]);
-        (_hashes[a], _hashes[b]) = (_hashes[b], _hashes[a]);
-        (_slotOf[a], _slotOf[b]) = (_slotOf[b], _slotOf[a]);
-        _table[_slotOf[a]] = a + 1;
-        _table[_slotOf[b]] = b + 1;
     }
 }
 
@@ -494,10 +533,11 @@ public static class TopKSketch
                 throw reader.Invalid(string.Create(CultureInfo.InvariantCulture, $"item {i} is null or appears twice"));
             }
 
-            sketch.Insert(item, itemCount, error);
+            sketch.Append(item, itemCount, error);
         }
 
         reader.EnsureEnd();
+        sketch.Rank();
         sketch.SetTotal(total);
         return sketch;
     }

@@ -62,6 +62,50 @@ public sealed class TopKSketchTests
         Assert.Equal(50_000, top.Sum(h => h.Count)); // Space-Saving: the counters add up to N
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 2)]
+    [InlineData(64, 3)]
+    [InlineData(300, 4)]
+    public void Add_UnitAndWeightedCounts_KeepGuaranteesAndOrderThroughCopies(int capacity, int seed)
+    {
+        // Mixed single and weighted additions over a skewed stream; every 997 additions the sketch is replaced by
+        // its clone or its deserialized copy, so the ranking rebuilt there is also exercised by later additions.
+        var random = new Random(seed);
+        var sketch = new TopKSketch<string>(capacity);
+        var exact = new Dictionary<string, long>();
+        long total = 0;
+        for (int i = 1; i <= 40_000; i++)
+        {
+            string item = "item-" + ((int)Math.Pow(random.Next(1, 4_000), 1.6) % 5_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            long count = random.Next(4) == 0 ? random.Next(1, 50) : 1;
+            sketch.Add(item, count);
+            exact[item] = exact.GetValueOrDefault(item) + count;
+            total += count;
+            if (i % 997 == 0)
+            {
+                sketch = i % 2 == 0 ? sketch.Clone() : TopKSketch.Deserialize(sketch.Serialize(SketchItemCodecs.Utf8Strings), SketchItemCodecs.Utf8Strings);
+            }
+
+            if (i % 3_001 == 0 || i == 40_000)
+            {
+                HeavyHitter<string>[] top = sketch.GetTop(capacity);
+                Assert.Equal(total, sketch.TotalCount);
+                Assert.Equal(total, top.Sum(h => h.Count)); // Space-Saving: the counters add up to N
+                Assert.Equal(top.Min(h => h.Count), sketch.MaxError); // the ranking's last counter is the minimum
+                Assert.True(sketch.MaxError <= total / capacity, $"max error {sketch.MaxError} above N/m");
+                foreach (HeavyHitter<string> hit in top)
+                {
+                    Assert.InRange(exact[hit.Item], hit.GuaranteedCount, hit.Count);
+                    Assert.Equal(hit, sketch.Estimate(hit.Item)); // found through the index
+                }
+
+                var held = top.Select(h => h.Item).ToHashSet();
+                Assert.All(exact.Where(p => p.Value > total / capacity), p => Assert.Contains(p.Key, held));
+            }
+        }
+    }
+
     [Fact]
     public void Deserialize_RoundTrip_PreservesCountsAndErrors()
     {
