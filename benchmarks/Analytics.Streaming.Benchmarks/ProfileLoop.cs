@@ -28,7 +28,7 @@ public static class ProfileLoop
     ];
 
     /// <summary>Runs the loop.</summary>
-    /// <param name="args">The class and method (<c>Class.Method</c>), then the seconds to run (default 10).</param>
+    /// <param name="args">The class and method (<c>Class.Method</c>), then the seconds to run (default 10), then any <c>[Params]</c> as <c>Name=value</c> (<c>Keys=10000</c>).</param>
     /// <returns>The exit code.</returns>
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "A profiling aid for JIT runs only.")]
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "A profiling aid for JIT runs only.")]
@@ -44,6 +44,7 @@ public static class ProfileLoop
         int dot = args[0].LastIndexOf('.');
         string typeName = dot < 0 ? args[0] : args[0][..dot];
         double seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        Parameters = args.Skip(2).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => a[1]);
         var type = NativeAotClasses.FirstOrDefault(t => t.Name == typeName) ?? typeof(ProfileLoop).Assembly.GetTypes().Single(t => t.Name == typeName);
         if (dot < 0)
         {
@@ -71,6 +72,12 @@ public static class ProfileLoop
     private static (double Wall, double Cpu, long Operations) Measure(Type type, MethodInfo method, double seconds)
     {
         object instance = Activator.CreateInstance(type)!;
+        foreach ((string name, string value) in Parameters)
+        {
+            PropertyInfo property = type.GetProperty(name) ?? throw new ArgumentException($"{type.Name} has no parameter {name}.");
+            property.SetValue(instance, Convert.ChangeType(value, property.PropertyType, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         foreach (var setup in type.GetMethods().Where(m => m.GetCustomAttribute<GlobalSetupAttribute>() is not null))
         {
             setup.Invoke(instance, null);
@@ -120,6 +127,8 @@ public static class ProfileLoop
         // On a shared machine the wall time includes waiting for a core; the process's CPU time does not.
         return (perEvent, cpuPerEvent, operations);
     }
+
+    private static Dictionary<string, string> Parameters { get; set; } = [];
 
     private static Type Keep([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] Type type) => type;
 }
