@@ -102,7 +102,10 @@ public sealed class CustomerValueScorer
     public const int FeatureCount = 6;
 
     private readonly WeightedScoreModel _model;
-    private readonly CustomerValueOptions _options;
+    private readonly double _recencyHalfLifeDays;
+    private readonly double _satisfactionMin;
+    private readonly double _satisfactionRange;
+    private readonly double _loyaltyAtMaxDays;
     private readonly double _logFrequencyAtMax;
     private readonly double _logMonetaryAtMax;
 
@@ -122,7 +125,11 @@ public sealed class CustomerValueScorer
             throw new ArgumentException("SatisfactionMax must be greater than SatisfactionMin (defaults 5 and 1).", nameof(options));
         }
 
-        _options = options;
+        // Copied: the scorer is immutable even if the caller changes the options object afterwards.
+        _recencyHalfLifeDays = options.RecencyHalfLifeDays;
+        _satisfactionMin = options.SatisfactionMin;
+        _satisfactionRange = options.SatisfactionMax - options.SatisfactionMin;
+        _loyaltyAtMaxDays = options.LoyaltyAtMaxDays;
         _logFrequencyAtMax = Math.Log(1 + options.FrequencyAtMax);
         _logMonetaryAtMax = Math.Log(1 + options.MonetaryAtMax);
         MissingValuePolicy missing = options.Missing;
@@ -147,16 +154,24 @@ public sealed class CustomerValueScorer
     /// <returns>The score in [0, 1].</returns>
     public double Score(in CustomerActivity activity, Span<FeatureContribution> explanation = default)
     {
+        // The calls into the C library (pow, log) come before the stackalloc on purpose. The JIT zeroes the stackalloc
+        // with 256-bit AVX stores and does not clear the registers' upper halves (vzeroupper) before these calls; glibc's
+        // log and pow wrappers are legacy SSE code, and on recent Intel CPUs each SSE/AVX transition with dirty upper
+        // halves costs about a hundred nanoseconds (658 ns per score instead of about 70 ns measured).
+        double recency = double.IsFinite(activity.DaysSinceLastPurchase)
+            ? Math.Pow(2, -Math.Max(0, activity.DaysSinceLastPurchase) / _recencyHalfLifeDays)
+            : double.NaN;
+        double frequency = LogScale(activity.PurchaseCount, _logFrequencyAtMax);
+        double monetary = LogScale(activity.MonetaryValue, _logMonetaryAtMax);
+
         Span<double> value = stackalloc double[FeatureCount];
-        value[0] = double.IsFinite(activity.DaysSinceLastPurchase)
-            ? Math.Pow(2, -Math.Max(0, activity.DaysSinceLastPurchase) / _options.RecencyHalfLifeDays)
-            : double.NaN;
-        value[1] = LogScale(activity.PurchaseCount, _logFrequencyAtMax);
-        value[2] = LogScale(activity.MonetaryValue, _logMonetaryAtMax);
+        value[0] = recency;
+        value[1] = frequency;
+        value[2] = monetary;
         value[3] = double.IsFinite(activity.Satisfaction)
-            ? Math.Clamp((activity.Satisfaction - _options.SatisfactionMin) / (_options.SatisfactionMax - _options.SatisfactionMin), 0, 1)
+            ? Math.Clamp((activity.Satisfaction - _satisfactionMin) / _satisfactionRange, 0, 1)
             : double.NaN;
-        value[4] = double.IsFinite(activity.TenureDays) ? Math.Clamp(activity.TenureDays / _options.LoyaltyAtMaxDays, 0, 1) : double.NaN;
+        value[4] = double.IsFinite(activity.TenureDays) ? Math.Clamp(activity.TenureDays / _loyaltyAtMaxDays, 0, 1) : double.NaN;
         value[5] = double.IsFinite(activity.ReturnRate) ? 1 - Math.Clamp(activity.ReturnRate, 0, 1) : double.NaN;
         return _model.Combine(value, explanation).Score;
     }

@@ -189,9 +189,21 @@ public sealed class MaintenancePriorityScorer
     public const int FeatureCount = 9;
 
     private readonly WeightedScoreModel _model;
-    private readonly double _deviationAtMax;
+    private readonly double _inverseDeviationAtMax;
     private readonly double _errorsAtMax;
     private readonly double _lifeHorizon;
+
+    // The model's parameters, copied for the hot path: every feature of this scorer has the identity normalization,
+    // is not inverted and has the same missing-value policy, so Finish combines them without the model's per-feature arrays.
+    private readonly double[] _weights;
+    private readonly double _allPresentScale;
+    private readonly MissingValuePolicy _missing;
+    private readonly double _alpha;
+    private readonly long _minSamples;
+    private readonly double _minStandardDeviation;
+    private readonly double _mediumThreshold;
+    private readonly double _highThreshold;
+    private readonly double _criticalThreshold;
 
     /// <summary>Initializes the scorer and validates the options.</summary>
     /// <param name="options">The options (defaults when null).</param>
@@ -209,7 +221,7 @@ public sealed class MaintenancePriorityScorer
             throw new ArgumentException("Band thresholds must satisfy 0 < Medium < High < Critical <= 1 (defaults 0.25, 0.5, 0.75).", nameof(options));
         }
 
-        _deviationAtMax = options.DeviationAtMax;
+        _inverseDeviationAtMax = 1 / options.DeviationAtMax;
         _errorsAtMax = options.ErrorCountAtMax;
         _lifeHorizon = options.RemainingLifeHorizonHours;
         MissingValuePolicy missing = options.Missing;
@@ -229,6 +241,24 @@ public sealed class MaintenancePriorityScorer
             options.BaselineHalfLife,
             options.MinBaselineSamples,
             options.MinStandardDeviation);
+        _weights = new double[FeatureCount];
+        double total = 0;
+        for (int i = 0; i < FeatureCount; i++)
+        {
+            _weights[i] = _model.WeightOf(i);
+            total += _weights[i];
+        }
+
+        // The scale Finish computes when every feature takes part: the same sum in the same order, so the same value.
+        _allPresentScale = total > 0 ? 1 / total : 0;
+
+        _missing = missing;
+        _alpha = _model.BaselineAlpha;
+        _minSamples = _model.MinBaselineSamples;
+        _minStandardDeviation = _model.MinStandardDeviation;
+        _mediumThreshold = options.MediumThreshold;
+        _highThreshold = options.HighThreshold;
+        _criticalThreshold = options.CriticalThreshold;
     }
 
     /// <summary>Gets the underlying weighted model (feature names and normalized weights).</summary>
@@ -270,43 +300,103 @@ public sealed class MaintenancePriorityScorer
 
     private double Deviation(ref RollingBaseline baseline, double value)
     {
-        double z = baseline.ZScore(value, _model.MinBaselineSamples, _model.MinStandardDeviation);
-        baseline.Update(value, _model.BaselineAlpha);
-        return double.IsNaN(z) ? double.NaN : Math.Min(Math.Abs(z) / _deviationAtMax, 1);
+        // min(|z| / DeviationAtMax, 1), with the division by the constant as a multiplication by its reciprocal
+        // (identical for a power of two such as the default 4, within one rounding otherwise); NaN stays NaN.
+        double z = baseline.ZScoreThenUpdate(value, _alpha, _minSamples, _minStandardDeviation);
+        return double.IsNaN(z) ? double.NaN : Math.Min(Math.Abs(z) * _inverseDeviationAtMax, 1);
     }
 
+    /// <summary>
+    /// <see cref="WeightedScoreModel.Combine(ReadOnlySpan{double}, Span{FeatureContribution})"/> specialized for this
+    /// scorer's features (identity normalization, not inverted, one missing-value policy), with the same arithmetic in
+    /// the same order, and the three largest contributions found in the same pass.
+    /// </summary>
     private MaintenancePriority Finish(ReadOnlySpan<double> risk, Span<FeatureContribution> explanation)
     {
-        Span<double> contributions = stackalloc double[FeatureCount];
-        ScoreResult result = _model.Combine(risk, explanation, contributions);
+        ReadOnlySpan<double> weights = _weights;
+        if (risk.Length < FeatureCount || weights.Length < FeatureCount)
+        {
+            throw new ArgumentException("Pass one normalized value per feature.", nameof(risk));
+        }
 
-        // The three largest contributions, ties to the lower factor.
+        bool redistribute = _missing == MissingValuePolicy.Redistribute;
+        bool anyMissing = false;
+        for (int i = 0; i < FeatureCount; i++)
+        {
+            anyMissing |= double.IsNaN(risk[i]);
+        }
+
+        double scale = _allPresentScale;
+        if (redistribute && anyMissing)
+        {
+            double takingPart = 0;
+            for (int i = 0; i < FeatureCount; i++)
+            {
+                if (!double.IsNaN(risk[i]))
+                {
+                    takingPart += weights[i];
+                }
+            }
+
+            scale = takingPart > 0 ? 1 / takingPart : 0;
+        }
+
+        double missingValue = _missing == MissingValuePolicy.Worst ? 1 : 0;
+        bool explain = explanation.Length >= FeatureCount;
+        double score = 0;
+
+        // The three largest positive contributions, ties to the lower factor: c1 >= c2 >= c3, factor -1 (and 0) while unset.
+        double c1 = 0, c2 = 0, c3 = 0;
         int first = -1, second = -1, third = -1;
         for (int i = 0; i < FeatureCount; i++)
         {
-            double c = contributions[i];
-            if (!(c > 0))
+            double value = risk[i];
+            bool missing = double.IsNaN(value);
+            double weight;
+            if (missing)
             {
-                continue;
+                value = missingValue;
+                weight = redistribute ? 0 : weights[i] * scale;
+            }
+            else
+            {
+                value = Math.Clamp(value, 0, 1);
+                weight = weights[i] * scale;
             }
 
-            if (first < 0 || c > contributions[first])
+            double c = weight * value;
+            score += c;
+            if (explain)
             {
-                third = second;
-                second = first;
-                first = i;
+                explanation[i] = new FeatureContribution(i, value, weight, c, missing);
             }
-            else if (second < 0 || c > contributions[second])
+
+            if (c > c3)
             {
-                third = second;
-                second = i;
-            }
-            else if (third < 0 || c > contributions[third])
-            {
-                third = i;
+                if (c > c2)
+                {
+                    (c3, third) = (c2, second);
+                    if (c > c1)
+                    {
+                        (c2, second) = (c1, first);
+                        (c1, first) = (c, i);
+                    }
+                    else
+                    {
+                        (c2, second) = (c, i);
+                    }
+                }
+                else
+                {
+                    (c3, third) = (c, i);
+                }
             }
         }
 
-        return new MaintenancePriority(result.Score, (MaintenanceBand)result.Band, (MaintenanceFactor)first, (MaintenanceFactor)second, (MaintenanceFactor)third);
+        score = Math.Clamp(score, 0, 1);
+
+        // The thresholds ascend, so the band is the number of thresholds reached (NaN reaches none): counted without branches.
+        var band = (MaintenanceBand)((score >= _mediumThreshold ? 1 : 0) + (score >= _highThreshold ? 1 : 0) + (score >= _criticalThreshold ? 1 : 0));
+        return new MaintenancePriority(score, band, (MaintenanceFactor)first, (MaintenanceFactor)second, (MaintenanceFactor)third);
     }
 }

@@ -48,7 +48,7 @@ public struct RollingBaseline
         }
 
         Count++;
-        double a = Math.Max(alpha, 1.0 / Count);
+        double a = Weight(alpha, Count);
         double d = value - Mean;
         Mean += a * d;
         Variance = (1 - a) * (Variance + (a * d * d));
@@ -68,4 +68,38 @@ public struct RollingBaseline
 
         return (value - Mean) / Math.Max(StandardDeviation, minStandardDeviation);
     }
+
+    /// <summary>
+    /// <see cref="ZScore"/> then <see cref="Update"/> in one pass (the scorers' hot path), with identical results:
+    /// the z-score is taken against the baseline before the value updates it.
+    /// </summary>
+    /// <param name="value">The value; NaN and infinities give NaN and leave the baseline unchanged.</param>
+    /// <param name="alpha">The smoothing factor, in (0, 1].</param>
+    /// <param name="minSamples">Samples needed before a z-score is given (at least 1).</param>
+    /// <param name="minStandardDeviation">The floor of the standard deviation (greater than 0).</param>
+    /// <returns>The z-score before the update; NaN when the value is not finite or the baseline is still warming up.</returns>
+    internal double ZScoreThenUpdate(double value, double alpha, long minSamples, double minStandardDeviation)
+    {
+        if (!double.IsFinite(value))
+        {
+            return double.NaN;
+        }
+
+        long count = Count;
+        double variance = Variance;
+        double d = value - Mean;
+        double z = count < Math.Max(1, minSamples) ? double.NaN : d / Math.Max(Math.Sqrt(variance), minStandardDeviation);
+        count++;
+        double a = Weight(alpha, count);
+        Count = count;
+        Mean += a * d;
+        Variance = (1 - a) * (variance + (a * d * d));
+        return z;
+    }
+
+    /// <summary>
+    /// <c>max(alpha, 1 / n)</c> without the division once <c>n alpha &gt; 1</c>: then <c>1 / n &lt; alpha</c> exactly,
+    /// and the correctly rounded quotient is at most <c>alpha</c>, so the maximum is <c>alpha</c> either way.
+    /// </summary>
+    private static double Weight(double alpha, long count) => count * alpha > 1 ? alpha : Math.Max(alpha, 1.0 / count);
 }
