@@ -166,15 +166,18 @@ public sealed class TopKSketch<T>
         long thisMin = MaxError;
         long otherMin = other.MaxError;
         var union = new TopKSketch<T>(_size + other._size);
-        for (int id = 0; id < _size; id++)
+        // In rank order, not id order: ranks are what a checkpoint restores, so a restored sketch merges the same way.
+        for (int rank = 0; rank < _size; rank++)
         {
-            union.Append(_items[id], _counts[_rank[id]] + otherMin, _errors[id] + otherMin);
+            int id = _order[rank];
+            union.Append(_items[id], _counts[rank] + otherMin, _errors[id] + otherMin);
         }
 
-        for (int id = 0; id < other._size; id++)
+        for (int rank = 0; rank < other._size; rank++)
         {
+            int id = other._order[rank];
             T item = other._items[id];
-            long count = other._counts[other._rank[id]];
+            long count = other._counts[rank];
             int found = union.Find(item, other._hashes[id], out _);
             if (found >= 0)
             {
@@ -274,12 +277,23 @@ public sealed class TopKSketch<T>
         _counts[id] = count;
     }
 
-    /// <summary>Ranks the counters by count after <see cref="Append"/> in any order.</summary>
+    /// <summary>
+    /// Ranks the counters by count after <see cref="Append"/> in any order. Equal counts keep their appended order, so
+    /// a sketch read back from its own bytes (written highest count first) has exactly the ranking it was written
+    /// with, and goes on choosing the same counters to replace as the sketch that was not restarted.
+    /// </summary>
     internal void Rank()
     {
-        Array.Sort(_counts, _order, 0, _size, Comparer<long>.Create(static (a, b) => b.CompareTo(a)));
+        var ranked = new (long Count, int Id)[_size];
+        for (int id = 0; id < _size; id++)
+        {
+            ranked[id] = (_counts[id], id);
+        }
+
+        Array.Sort(ranked, static (a, b) => a.Count != b.Count ? b.Count.CompareTo(a.Count) : a.Id.CompareTo(b.Id));
         for (int rank = 0; rank < _size; rank++)
         {
+            (_counts[rank], _order[rank]) = ranked[rank];
             _rank[_order[rank]] = rank;
         }
     }

@@ -106,6 +106,45 @@ public sealed class TopKSketchTests
         }
     }
 
+    [Theory]
+    [InlineData(16, 5)]
+    [InlineData(100, 6)]
+    public void Deserialize_MidStream_ContinuesExactlyLikeTheSketchThatWasNotRestarted(int capacity, int seed)
+    {
+        // A window's top-K state goes through checkpoints: the restored sketch must choose the same counters to
+        // replace among equal counts and merge the same way, or a restart would change results that an uninterrupted
+        // run gives. Near-uniform items over three times the capacity make most counts (and errors) tied.
+        var random = new Random(seed);
+        string[] stream = Enumerable.Range(0, 20_000).Select(_ => "item-" + random.Next(3 * capacity).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var uninterrupted = new TopKSketch<string>(capacity);
+        var shard = new TopKSketch<string>(capacity);
+        TopKSketch<string> restarted = new(capacity);
+        for (int i = 0; i < stream.Length; i++)
+        {
+            uninterrupted.Add(stream[i]);
+            restarted.Add(stream[i]);
+            shard.Add(stream[(i * 7) % stream.Length]);
+            if (i % 1_000 == 999)
+            {
+                // Restarted from its last checkpoint: the bytes of what it had (equal to the uninterrupted sketch's).
+                restarted = TopKSketch.Deserialize(restarted.Serialize(SketchItemCodecs.Utf8Strings), SketchItemCodecs.Utf8Strings);
+            }
+
+            if (i % 3_000 == 2_999)
+            {
+                uninterrupted.Merge(shard);
+                restarted.Merge(shard);
+            }
+
+            if (i % 1_000 == 500)
+            {
+                Assert.Equal(uninterrupted.Serialize(SketchItemCodecs.Utf8Strings), restarted.Serialize(SketchItemCodecs.Utf8Strings));
+            }
+        }
+
+        Assert.Equal(uninterrupted.GetTop(capacity), restarted.GetTop(capacity));
+    }
+
     [Fact]
     public void Deserialize_RoundTrip_PreservesCountsAndErrors()
     {
