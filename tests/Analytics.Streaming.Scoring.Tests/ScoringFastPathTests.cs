@@ -106,11 +106,7 @@ public sealed class ScoringFastPathTests
             // The documented rule with the division every time: a = max(alpha, 1 / n).
             if (double.IsFinite(value))
             {
-                manual.Count++;
-                double a = Math.Max(alpha, 1.0 / manual.Count);
-                double d = value - manual.Mean;
-                manual.Mean += a * d;
-                manual.Variance = (1 - a) * (manual.Variance + (a * d * d));
+                manual = ReferenceUpdate(manual, value, alpha);
             }
 
             Assert.Equal(manual, (separate.Count, separate.Mean, separate.Variance));
@@ -131,15 +127,20 @@ public sealed class ScoringFastPathTests
                 {
                     double value = (i * 7 % 13) + 0.25;
                     baseline.Update(value, alpha);
-                    manual.Count++;
-                    double a = Math.Max(alpha, 1.0 / manual.Count);
-                    double d = value - manual.Mean;
-                    manual.Mean += a * d;
-                    manual.Variance = (1 - a) * (manual.Variance + (a * d * d));
+                    manual = ReferenceUpdate(manual, value, alpha);
                     Assert.Equal(manual, (baseline.Count, baseline.Mean, baseline.Variance));
                 }
             }
         }
+    }
+
+    /// <summary>The documented rolling update with the division every time: <c>a = max(alpha, 1 / n)</c>.</summary>
+    private static (long Count, double Mean, double Variance) ReferenceUpdate((long Count, double Mean, double Variance) state, double value, double alpha)
+    {
+        long count = state.Count + 1;
+        double a = Math.Max(alpha, 1.0 / count);
+        double d = value - state.Mean;
+        return (count, state.Mean + (a * d), (1 - a) * (state.Variance + (a * d * d)));
     }
 
     [Theory]
