@@ -37,6 +37,10 @@ public readonly record struct AnomalyResult(double Score, bool IsAnomaly, Anomal
 /// </remarks>
 public struct EwmaZScoreDetector
 {
+    // The smoothing of the default half-life (50), for a detector made with default(...) or new(): computed once, not
+    // per value (Math.Pow was most of an update's cost).
+    private static readonly double DefaultAlpha = RollingBaseline.AlphaFromHalfLife(50);
+
     private readonly double _alpha;
     private readonly double _threshold;
     private readonly int _warmUp;
@@ -90,7 +94,7 @@ public struct EwmaZScoreDetector
             return new AnomalyResult(0, false, AnomalyStatus.Missing);
         }
 
-        double alpha = _alpha == 0 ? RollingBaseline.AlphaFromHalfLife(50) : _alpha;
+        double alpha = _alpha == 0 ? DefaultAlpha : _alpha;
         double threshold = _threshold == 0 ? 3 : _threshold;
         double floor = _minStandardDeviation == 0 ? 1e-9 : _minStandardDeviation;
         int warmUp = _warmUp == 0 ? 30 : _warmUp;

@@ -56,6 +56,18 @@ public sealed class EwmaZScoreDetectorTests
         }
 
         Assert.True(detector.Update(30).IsAnomaly);
+
+        // Exactly the detector built with the documented defaults (half-life 50, threshold 3, warm-up 30).
+        EwmaZScoreDetector zero = default;
+        var explicitDefaults = new EwmaZScoreDetector(halfLife: 50, threshold: 3, warmUp: 30, minStandardDeviation: 1e-9, winsorize: true);
+        var random = new Random(4);
+        for (int i = 0; i < 2_000; i++)
+        {
+            double value = (random.NextDouble() * 10) + (i % 97 == 0 ? 40 : 0);
+            Assert.Equal(explicitDefaults.Update(value), zero.Update(value));
+        }
+
+        Assert.Equal(explicitDefaults.Baseline, zero.Baseline);
     }
 
     [Fact]
