@@ -84,18 +84,18 @@ public static class ProfileLoop
         }
 
         var benchmark = method.GetCustomAttribute<BenchmarkAttribute>() ?? throw new ArgumentException($"{method.Name} is not a benchmark.");
-        // Async benchmarks (Task<long>, Task<int>) are waited for: a plain loop has no synchronization context, so this only blocks the loop.
-        Func<long> run = method.ReturnType == typeof(Task<long>)
-            ? method.CreateDelegate<Func<Task<long>>>(instance) is var runAsync ? () => runAsync().GetAwaiter().GetResult() : null!
-            : method.ReturnType == typeof(Task<int>)
-            ? method.CreateDelegate<Func<Task<int>>>(instance) is var runIntAsync ? () => runIntAsync().GetAwaiter().GetResult() : null!
-            : method.ReturnType == typeof(int)
-            ? method.CreateDelegate<Func<int>>(instance) is var runInt ? () => runInt() : null!
-            : method.ReturnType == typeof(void)
-            ? method.CreateDelegate<Action>(instance) is var runVoid ? () => { runVoid(); return 0; } : null!
-            : method.ReturnType == typeof(double)
-            ? method.CreateDelegate<Func<double>>(instance) is var runDouble ? () => (long)runDouble() : null!
-            : method.CreateDelegate<Func<long>>(instance);
+        // The result only keeps the work alive. Async benchmarks are waited for: a plain loop has no synchronization
+        // context, so this only blocks the loop.
+        Action run = method.ReturnType switch
+        {
+            Type t when t == typeof(void) => method.CreateDelegate<Action>(instance),
+            Type t when t == typeof(long) => Call(method.CreateDelegate<Func<long>>(instance)),
+            Type t when t == typeof(int) => Call(method.CreateDelegate<Func<int>>(instance)),
+            Type t when t == typeof(double) => Call(method.CreateDelegate<Func<double>>(instance)),
+            Type t when t == typeof(Task<long>) => Wait(method.CreateDelegate<Func<Task<long>>>(instance)),
+            Type t when t == typeof(Task<int>) => Wait(method.CreateDelegate<Func<Task<int>>>(instance)),
+            Type t => throw new ArgumentException($"{method.Name} returns {t.Name}; the profile mode runs benchmarks returning void, long, int, double, Task<long> or Task<int>."),
+        };
 
         // Warm up (a third of the time) so that tiered compilation has reached its final code before measuring.
         var warmUp = Stopwatch.StartNew();
@@ -127,6 +127,10 @@ public static class ProfileLoop
         // On a shared machine the wall time includes waiting for a core; the process's CPU time does not.
         return (perEvent, cpuPerEvent, operations);
     }
+
+    private static Action Call<T>(Func<T> benchmark) => () => benchmark();
+
+    private static Action Wait<T>(Func<Task<T>> benchmark) => () => benchmark().GetAwaiter().GetResult();
 
     private static Dictionary<string, string> Parameters { get; set; } = [];
 

@@ -137,14 +137,7 @@ public sealed class SelectManyTests
         Assert.Equal(failingFlush > 1, restarted.Statistics.RestoredFrom is not null);
 
         StreamPipeline<Order, string, long> Pipeline(ResultTable<string, long> table, ICheckpointStore? store, int failOnFlush)
-            => StreamPipeline.Create<Order>(new() { Name = "lines", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(50), WindowState = state })
-                .WithEventTime(o => TestEvent.At(o.Seconds), maxOutOfOrderness: TimeSpan.FromSeconds(5))
-                .SelectMany(o => o.Lines)
-                .KeyBy(l => l.Product)
-                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
-                .Aggregate(a => a.Sum(l => (long)l.Quantity))
-                .To(new FailingFlushSink<WindowResult<string, long>>(table.Write, failOnFlush))
-                .Build();
+            => QuantityPerProduct("lines", TimeSpan.FromMilliseconds(50), state, store, new FailingFlushSink<WindowResult<string, long>>(table.Write, failOnFlush));
     }
 
     [Theory]
@@ -172,22 +165,15 @@ public sealed class SelectManyTests
         Assert.Equal(oneRun.Rows, table.Rows);
 
         StreamPipeline<Order, string, long> Pipeline(ResultTable<string, long> rows, ICheckpointStore? store)
-            => StreamPipeline.Create<Order>(new() { Name = "lines-stop", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state })
-                .WithEventTime(o => TestEvent.At(o.Seconds), maxOutOfOrderness: TimeSpan.FromSeconds(5))
-                .SelectMany(o => o.Lines)
-                .KeyBy(l => l.Product)
-                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
-                .Aggregate(a => a.Sum(l => (long)l.Quantity))
-                .To(Sinks.Callback<WindowResult<string, long>>((results, _) =>
+            => QuantityPerProduct("lines-stop", TimeSpan.FromMilliseconds(10), state, store, Sinks.Callback<WindowResult<string, long>>((results, _) =>
+            {
+                foreach (var r in results.Span)
                 {
-                    foreach (var r in results.Span)
-                    {
-                        rows.Write(r);
-                    }
+                    rows.Write(r);
+                }
 
-                    return ValueTask.CompletedTask;
-                }))
-                .Build();
+                return ValueTask.CompletedTask;
+            }));
     }
 
     [Fact]
@@ -199,6 +185,17 @@ public sealed class SelectManyTests
 
         Assert.Contains("SelectMany", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The quantity per product per 10-second window, over the lines of the orders, checkpointed to <paramref name="store"/>.</summary>
+    private static StreamPipeline<Order, string, long> QuantityPerProduct(string name, TimeSpan checkpointInterval, WindowStateMode state, ICheckpointStore? store, ISink<WindowResult<string, long>> sink)
+        => StreamPipeline.Create<Order>(new() { Name = name, CheckpointStore = store, CheckpointInterval = checkpointInterval, WindowState = state })
+            .WithEventTime(o => TestEvent.At(o.Seconds), maxOutOfOrderness: TimeSpan.FromSeconds(5))
+            .SelectMany(o => o.Lines)
+            .KeyBy(l => l.Product)
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
+            .Aggregate(a => a.Sum(l => (long)l.Quantity))
+            .To(sink)
+            .Build();
 
     /// <summary>Orders with 0 to 4 lines (some without lines at all), times growing with small disorder.</summary>
     private static Order[] Orders(int count, int seed)
