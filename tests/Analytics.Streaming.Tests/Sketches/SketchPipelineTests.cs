@@ -1,5 +1,6 @@
 using Analytics.Streaming.Sketches;
 using Analytics.Streaming.Testing;
+using Analytics.Streaming.Tests.Pipeline;
 
 namespace Analytics.Streaming.Tests.Sketches;
 
@@ -34,6 +35,64 @@ public sealed class SketchPipelineTests
             int exact = views.Where(v => v.Page == result.Key && v.Time >= result.Window.Start && v.Time < result.Window.End).Select(v => v.UserId).Distinct().Count();
             Assert.InRange(result.Value, exact * (1 - tolerance) - 1, exact * (1 + tolerance) + 1);
         }
+    }
+
+    [Theory]
+    [InlineData(WindowStateMode.Always)]
+    [InlineData(WindowStateMode.Never)]
+    public async Task TopK_StoppedMidStreamAndResumed_EndsWithTheResultsOfOneRun(WindowStateMode state)
+    {
+        // Near-uniform items over far more than the counters, so most counts are tied and which counter a new item
+        // replaces decides the result: the resumed run must choose as the uninterrupted one did.
+        var random = new Random(8);
+        var batches = new List<RecordBatch<View>>();
+        for (int b = 0; b < 40; b++)
+        {
+            for (int p = 0; p < 3; p++)
+            {
+                var records = Enumerable.Range(0, 25).Select(i => new StreamRecord<View>(
+                    new View("page-" + (i % 2), "u", "ref-" + random.Next(120), 1, Start.AddSeconds((b / 2.0) + (random.Next(3) * 0.1))),
+                    SequenceNumber.FromInt64((b * 25) + i + 1))).ToArray();
+                batches.Add(new RecordBatch<View>($"p{p}", records, isEndOfPartition: b == 39));
+            }
+        }
+
+        var oneRun = new Dictionary<string, string>();
+        await Pipeline(oneRun, store: null).RunAsync(new InMemorySource<View>(batches), TestContext.Current.CancellationToken);
+
+        var store = new InMemoryCheckpointStore();
+        var table = new Dictionary<string, string>();
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            await Pipeline(table, store).RunAsync(new StoppingSource<View>(batches, stopAfter: 50, stop), stop.Token);
+        }
+
+        var resumed = Pipeline(table, store);
+        await resumed.RunAsync(new InMemorySource<View>(batches), TestContext.Current.CancellationToken);
+
+        Assert.NotNull(resumed.Statistics.RestoredFrom);
+        Assert.True(oneRun.Count >= 4, $"Only {oneRun.Count} windows.");
+        Assert.Equal(oneRun.OrderBy(r => r.Key, StringComparer.Ordinal), table.OrderBy(r => r.Key, StringComparer.Ordinal));
+
+        StreamPipeline<View, string, TopKResult<string?>> Pipeline(Dictionary<string, string> rows, ICheckpointStore? store)
+            => StreamPipeline.Create<View>(new() { Name = "top-referrers", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state })
+                .WithEventTime(static v => v.Time, maxOutOfOrderness: TimeSpan.FromSeconds(2))
+                .KeyBy(static v => v.Page)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(5)))
+                .Aggregate(static a => a.TopK(static v => v.Referrer, k: 40, capacity: 40))
+                .To(Sinks.Callback<WindowResult<string, TopKResult<string?>>>((results, _) =>
+                {
+                    lock (rows)
+                    {
+                        foreach (var r in results.Span)
+                        {
+                            rows[r.Id] = string.Join(", ", r.Value.Items.Select(h => $"{h.Item} {h.Count} {h.Error}")) + $" of {r.Value.TotalCount}";
+                        }
+                    }
+
+                    return ValueTask.CompletedTask;
+                }))
+                .Build();
     }
 
     [Fact]
