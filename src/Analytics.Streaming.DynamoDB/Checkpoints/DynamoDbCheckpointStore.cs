@@ -18,7 +18,7 @@ namespace Analytics.Streaming.DynamoDB;
 /// <para>
 /// <b>Layout.</b> Partition key <c>pk</c> = the pipeline name, sort key <c>sk</c>: <c>head</c> for the head item
 /// (<c>checkpointId</c> N, <c>snapshot</c> S, <c>chunks</c> N, <c>size</c> N, <c>data</c> B when inline,
-/// <c>createdAt</c> and <c>savedAt</c> S), and <c>chunk#{snapshot}#{n}</c> for chunk <c>n</c> of a snapshot
+/// <c>createdAt</c> and <c>savedAt</c> S, <c>fence</c> N once claimed), and <c>chunk#{snapshot}#{n}</c> for chunk <c>n</c> of a snapshot
 /// (<c>data</c> B), where the snapshot id is the checkpoint id in 19 digits, a dash and a random id.
 /// </para>
 /// <para>
@@ -30,18 +30,27 @@ namespace Analytics.Streaming.DynamoDB;
 /// checkpoint's own CRC-32C: a damaged snapshot throws <see cref="InvalidDataException"/> rather than reading as empty.
 /// </para>
 /// <para>
+/// <b>Fencing.</b> A claim (<see cref="ClaimAsync"/>) sets the head's <c>fence</c> N with the condition
+/// <c>attribute_not_exists(fence) OR fence &lt;= :fence</c> (creating a head without a checkpoint for a new pipeline),
+/// and a save under a token also writes <c>fence</c>, with the condition extended to
+/// <c>attribute_not_exists(fence) OR fence &lt; :fence OR (fence = :fence AND (attribute_not_exists(checkpointId) OR checkpointId &lt; :id))</c>.
+/// A save refused because of a higher stored token throws <see cref="CheckpointFencedException"/> after deleting its own
+/// chunks. A head without <c>fence</c> has token 0.
+/// </para>
+/// <para>
 /// <b>Clean-up.</b> After the head moves, chunks of older snapshots (and of unfinished ones of the same or older
 /// checkpoints) are deleted, best effort: a failure is logged, and the next save tries again. Chunks of newer
 /// checkpoints, which another writer may be writing, are left alone.
 /// </para>
 /// <para>Thread-safe; the client is not disposed by the store.</para>
 /// </remarks>
-public sealed class DynamoDbCheckpointStore : ICheckpointStore
+public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
 {
     private const string PartitionKey = "pk";
     private const string SortKey = "sk";
     private const string Head = "head";
     private const string ChunkPrefix = "chunk#";
+    private const string FenceAttribute = "fence";
     private const int MaxBatchItems = 25;
     private readonly IAmazonDynamoDB _client;
     private readonly DynamoDbCheckpointStoreOptions _options;
@@ -130,9 +139,42 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
     }
 
     /// <inheritdoc />
-    public async ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken)
+    public async ValueTask<PipelineCheckpoint?> ClaimAsync(string pipelineName, long fence, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pipelineName);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fence);
+        var claim = new UpdateItemRequest
+        {
+            TableName = _table,
+            Key = Key(pipelineName, Head),
+            UpdateExpression = "SET #fence = :fence",
+            ConditionExpression = "attribute_not_exists(#fence) OR #fence <= :fence",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#fence"] = FenceAttribute },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":fence"] = Number(fence) },
+            ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+        };
+        try
+        {
+            await _retry.ExecuteAsync(async (state, ct) => await state.Client.UpdateItemAsync(state.Claim, ct).ConfigureAwait(false), (Client: _client, Claim: claim), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException ex)
+        {
+            var current = ex.Item is { Count: > 0 } old ? old : await ReadHeadItemAsync(pipelineName, cancellationToken).ConfigureAwait(false);
+            throw new CheckpointFencedException(pipelineName, fence, current is null ? -1 : ReadOptionalNumber(current, FenceAttribute));
+        }
+
+        // From here on only a writer with this token or a higher one moves the head.
+        return await LoadAsync(pipelineName, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken) => SaveAsync(checkpoint, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask SaveAsync(PipelineCheckpoint checkpoint, long fence, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentOutOfRangeException.ThrowIfNegative(fence);
         string pipeline = checkpoint.PipelineName;
         using var activity = DynamoDbTelemetry.ActivitySource.StartActivity("DynamoDbCheckpointStore.Save");
         activity?.SetTag("aws.dynamodb.table_names", _table);
@@ -162,13 +204,22 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
             item["data"] = new AttributeValue { B = new MemoryStream(bytes, writable: false) };
         }
 
+        if (fence > 0)
+        {
+            item[FenceAttribute] = Number(fence);
+        }
+
         var put = new PutItemRequest
         {
             TableName = _table,
             Item = item,
-            ConditionExpression = "attribute_not_exists(#id) OR #id < :id",
-            ExpressionAttributeNames = new Dictionary<string, string> { ["#id"] = "checkpointId" },
-            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":id"] = Number(checkpoint.Id) },
+            ConditionExpression = fence == 0
+                ? "attribute_not_exists(#fence) AND (attribute_not_exists(#id) OR #id < :id)"
+                : "attribute_not_exists(#fence) OR #fence < :fence OR (#fence = :fence AND (attribute_not_exists(#id) OR #id < :id))",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#id"] = "checkpointId", ["#fence"] = FenceAttribute },
+            ExpressionAttributeValues = fence == 0
+                ? new Dictionary<string, AttributeValue> { [":id"] = Number(checkpoint.Id) }
+                : new Dictionary<string, AttributeValue> { [":id"] = Number(checkpoint.Id), [":fence"] = Number(fence) },
 
             // The previous head comes back with the write at no extra cost: it says whether old chunks need deleting.
             ReturnValues = ReturnValue.ALL_OLD,
@@ -181,16 +232,24 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
         }
         catch (ConditionalCheckFailedException ex)
         {
-            // The table holds the same or a newer checkpoint (a stale writer, or a save repeated): ours is not needed,
-            // nor are its chunks, which no head names. Only our own chunks are deleted.
-            long stored = ex.Item is { } current && current.TryGetValue("checkpointId", out var id) && long.TryParse(id.N, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed) ? parsed : -1;
-            DynamoDbLog.CheckpointNotNewer(_logger, _table, pipeline, checkpoint.Id, stored);
-            DynamoDbCheckpointInstruments.NotNewer.Add(1, _tableTag);
+            // The table holds the same or a newer checkpoint (a stale writer, or a save repeated), or a writer with a
+            // higher token claimed it: ours is not needed, nor are its chunks, which no head names. Only our own chunks
+            // are deleted.
+            // The item comes with the failure where the service returns it (DynamoDB does; some emulators do not).
+            var current = ex.Item is { Count: > 0 } old ? old : await ReadHeadItemAsync(pipeline, cancellationToken).ConfigureAwait(false);
+            long storedFence = current is null ? 0 : ReadOptionalNumber(current, FenceAttribute);
             if (chunks > 0)
             {
                 await DeleteOwnChunksAsync(pipeline, snapshot, chunks, cancellationToken).ConfigureAwait(false);
             }
 
+            if (storedFence > fence)
+            {
+                throw new CheckpointFencedException(pipeline, fence, storedFence);
+            }
+
+            DynamoDbLog.CheckpointNotNewer(_logger, _table, pipeline, checkpoint.Id, current is null ? -1 : ReadOptionalNumber(current, "checkpointId"));
+            DynamoDbCheckpointInstruments.NotNewer.Add(1, _tableTag);
             return;
         }
 
@@ -212,6 +271,9 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
 
     private static AttributeValue Number(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
 
+    private static long ReadOptionalNumber(Dictionary<string, AttributeValue> item, string name)
+        => item.TryGetValue(name, out var value) && value.N is { } n && long.TryParse(n, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed) ? parsed : 0;
+
     private static long ReadNumber(Dictionary<string, AttributeValue> item, string name)
         => item.TryGetValue(name, out var value) && value.N is { } n && long.TryParse(n, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed)
             ? parsed
@@ -222,12 +284,18 @@ public sealed class DynamoDbCheckpointStore : ICheckpointStore
 
     private static string ChunkKey(string snapshot, int index) => string.Create(CultureInfo.InvariantCulture, $"{ChunkPrefix}{snapshot}#{index:D6}");
 
-    private async ValueTask<HeadItem?> ReadHeadAsync(string pipeline, CancellationToken cancellationToken)
+    private async ValueTask<Dictionary<string, AttributeValue>?> ReadHeadItemAsync(string pipeline, CancellationToken cancellationToken)
     {
         var request = new GetItemRequest { TableName = _table, Key = Key(pipeline, Head), ConsistentRead = true };
         var response = await _retry.ExecuteAsync(async (state, ct) => await state.Client.GetItemAsync(state.Request, ct).ConfigureAwait(false), (Client: _client, Request: request), cancellationToken).ConfigureAwait(false);
-        if (response.Item is not { Count: > 0 } item)
+        return response.Item is { Count: > 0 } item ? item : null;
+    }
+
+    private async ValueTask<HeadItem?> ReadHeadAsync(string pipeline, CancellationToken cancellationToken)
+    {
+        if (await ReadHeadItemAsync(pipeline, cancellationToken).ConfigureAwait(false) is not { } item || !item.ContainsKey("checkpointId"))
         {
+            // No head, or one a claim created before the pipeline's first checkpoint.
             return null;
         }
 

@@ -131,6 +131,21 @@ public sealed class LeaseCoordinator : IShardAssignment
         }
     }
 
+    /// <summary>
+    /// Gets the fencing token of a lease this worker holds: the lease counter its take wrote. Each take writes a
+    /// higher counter than any earlier owner held, so a checkpoint store that keeps the highest token refuses the
+    /// saves of an owner that has not noticed yet that its lease was taken.
+    /// </summary>
+    /// <param name="shardId">The shard.</param>
+    /// <returns>The token, or <see langword="null"/> when the lease is not held.</returns>
+    internal long? FenceOf(string shardId)
+    {
+        lock (_gate)
+        {
+            return _held.TryGetValue(shardId, out var held) ? held.Fence : null;
+        }
+    }
+
     /// <inheritdoc />
     public ShardAssignmentState GetShard(string shardId)
     {
@@ -674,6 +689,9 @@ public sealed class LeaseCoordinator : IShardAssignment
         public KinesisLease Lease { get; set; } = lease;
 
         public long RenewedAt { get; set; } = renewedAt;
+
+        /// <summary>Gets the lease counter written by the take: every later owner's take writes a higher one.</summary>
+        public long Fence { get; } = lease.LeaseCounter;
 
         public SemaphoreSlim Gate { get; } = new(1, 1);
     }

@@ -7,15 +7,41 @@ namespace Analytics.Streaming.DynamoDB;
 /// lease, and after each save writes the checkpoint's resume position to the lease's <c>checkpoint</c> attribute.
 /// </summary>
 /// <remarks>
+/// <para>
 /// The pipeline's checkpoint (<c>{Name}/{shard}</c> in the inner store) stays the source of truth: it holds the
 /// window state. The lease checkpoint follows it, so KCL tools and operators see how far each shard is processed, and
 /// a pipeline without a checkpoint of its own (a new store, an application moved from the KCL) resumes from it.
+/// </para>
+/// <para>
+/// <b>Fencing.</b> A worker learns that its lease was taken only at its next renewal; until then it still believes it
+/// holds it. When the inner store is an <see cref="IFencedCheckpointStore"/>, the pipeline's load claims the
+/// checkpoint with the lease's fencing token (the counter its take wrote), so from the new owner's load on, the old
+/// owner's saves are refused by the store itself and its pipeline stops with <see cref="LeaseLostException"/>. Other
+/// stores are fenced only by this worker's view of its leases.
+/// </para>
 /// </remarks>
 internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCoordinator coordinator, string shardId, ILogger logger) : ICheckpointStore
 {
     private StreamPosition? _written;
+    private long _fence;
 
-    public ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken) => inner.LoadAsync(pipelineName, cancellationToken);
+    public async ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken)
+    {
+        if (inner is not IFencedCheckpointStore fenced)
+        {
+            return await inner.LoadAsync(pipelineName, cancellationToken).ConfigureAwait(false);
+        }
+
+        _fence = Fence();
+        try
+        {
+            return await fenced.ClaimAsync(pipelineName, _fence, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointFencedException e)
+        {
+            throw Fenced(e);
+        }
+    }
 
     public async ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken)
     {
@@ -26,7 +52,27 @@ internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCo
             throw new LeaseLostException(shardId, coordinator.WorkerId, "a checkpoint was refused because the lease is no longer held");
         }
 
-        await inner.SaveAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+        if (inner is IFencedCheckpointStore fenced)
+        {
+            if (_fence == 0)
+            {
+                _fence = Fence(); // saved without a load: the token of the lease as held now
+            }
+
+            try
+            {
+                await fenced.SaveAsync(checkpoint, _fence, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CheckpointFencedException e)
+            {
+                throw Fenced(e);
+            }
+        }
+        else
+        {
+            await inner.SaveAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+        }
+
         if (checkpoint.FindPartition(shardId)?.ResumeAfter is { } position && position != _written)
         {
             // SHARD_END is written by the worker once the pipeline has finished (its windows closed), never here: a
@@ -34,5 +80,13 @@ internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCo
             await coordinator.CheckpointAsync(shardId, LeaseCheckpoint.FromPosition(position), cancellationToken).ConfigureAwait(false);
             _written = position;
         }
+    }
+
+    private long Fence() => coordinator.FenceOf(shardId) ?? throw new LeaseLostException(shardId, coordinator.WorkerId, "the lease is no longer held");
+
+    private LeaseLostException Fenced(CheckpointFencedException e)
+    {
+        DynamoDbLeaseLog.CheckpointFenced(logger, coordinator.Options.ApplicationName, coordinator.WorkerId, shardId);
+        return new LeaseLostException(shardId, coordinator.WorkerId, $"another worker took the lease and claimed the checkpoint ({e.Message})", e);
     }
 }

@@ -34,6 +34,17 @@ public sealed class LeaseLostException : Exception
         ShardId = shardId;
     }
 
+    /// <summary>Creates the exception for a shard, with the cause.</summary>
+    /// <param name="shardId">The shard.</param>
+    /// <param name="workerId">The worker.</param>
+    /// <param name="reason">Why.</param>
+    /// <param name="innerException">The cause.</param>
+    internal LeaseLostException(string shardId, string workerId, string reason, Exception innerException)
+        : base($"Worker {workerId} no longer holds the lease of shard {shardId}: {reason}.", innerException)
+    {
+        ShardId = shardId;
+    }
+
     /// <summary>Gets the shard whose lease was lost, when known.</summary>
     public string? ShardId { get; }
 }

@@ -7,12 +7,21 @@ namespace Analytics.Streaming;
 /// every save (written to a temporary file, flushed to disk, then renamed over the old one).
 /// </summary>
 /// <remarks>
+/// <para>
 /// For pipelines on one machine. A torn file cannot result from a crash (the rename is atomic), and a damaged one
 /// is reported by <see cref="LoadAsync"/> (<see cref="InvalidDataException"/>) rather than read as empty.
 /// Pipeline names are escaped into file names, so any name works.
+/// </para>
+/// <para>
+/// Several processes may share the folder: saves and claims hold an exclusive lock on <c>{name}.checkpoint.lock</c>
+/// (waiting up to 30 seconds for another process), and a claim's fencing token is kept in
+/// <c>{name}.checkpoint.fence</c>, replaced atomically like the checkpoint.
+/// </para>
 /// </remarks>
-public sealed class FileCheckpointStore : ICheckpointStore, IDisposable
+public sealed class FileCheckpointStore : IFencedCheckpointStore, IDisposable
 {
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
     private readonly string _folder;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -65,30 +74,65 @@ public sealed class FileCheckpointStore : ICheckpointStore, IDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken)
+    public async ValueTask<PipelineCheckpoint?> ClaimAsync(string pipelineName, long fence, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fence);
+        string path = GetPath(pipelineName);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var processLock = await LockAsync(path, cancellationToken).ConfigureAwait(false);
+            long stored = await ReadFenceAsync(path, cancellationToken).ConfigureAwait(false);
+            if (stored > fence)
+            {
+                throw new CheckpointFencedException(pipelineName, fence, stored);
+            }
+
+            if (stored < fence)
+            {
+                await WriteFenceAsync(path, fence, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken) => SaveAsync(checkpoint, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask SaveAsync(PipelineCheckpoint checkpoint, long fence, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentOutOfRangeException.ThrowIfNegative(fence);
         string path = GetPath(checkpoint.PipelineName);
         byte[] bytes = checkpoint.ToBytes();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (await ReadAsync(path, cancellationToken).ConfigureAwait(false) is { } stored && stored.Id >= checkpoint.Id)
+            using var processLock = await LockAsync(path, cancellationToken).ConfigureAwait(false);
+            long stored = await ReadFenceAsync(path, cancellationToken).ConfigureAwait(false);
+            if (stored > fence)
+            {
+                throw new CheckpointFencedException(checkpoint.PipelineName, fence, stored);
+            }
+
+            if (stored == fence && await ReadAsync(path, cancellationToken).ConfigureAwait(false) is { } current && current.Id >= checkpoint.Id)
             {
                 return;
             }
 
-            Directory.CreateDirectory(_folder);
-            string temporary = path + ".tmp";
-            var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
+            if (stored < fence)
             {
-                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
+                // The fence first: a crash between the two writes leaves a claim, never an unfenced checkpoint.
+                await WriteFenceAsync(path, fence, cancellationToken).ConfigureAwait(false);
             }
 
-            File.Move(temporary, path, overwrite: true);
+            await ReplaceAsync(path, bytes, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -98,6 +142,61 @@ public sealed class FileCheckpointStore : ICheckpointStore, IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _gate.Dispose();
+
+    /// <summary>Writes a file's new content beside it, flushes it to disk and renames it over the file.</summary>
+    private async ValueTask ReplaceAsync(string path, byte[] bytes, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_folder);
+        string temporary = path + ".tmp";
+        var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await using (stream.ConfigureAwait(false))
+        {
+            await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Takes the exclusive lock other processes sharing the folder respect, waiting up to 30 seconds.</summary>
+    private async ValueTask<FileStream> LockAsync(string path, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_folder);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException ex) when (ex is not (FileNotFoundException or DirectoryNotFoundException) && System.Diagnostics.Stopwatch.GetElapsedTime(started) < LockTimeout)
+            {
+                // Another process holds it for the length of one save.
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private ValueTask WriteFenceAsync(string path, long fence, CancellationToken cancellationToken)
+        => ReplaceAsync(path + ".fence", Encoding.ASCII.GetBytes(fence.ToString(System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
+
+    private static async ValueTask<long> ReadFenceAsync(string path, CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(path + ".fence", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return 0;
+        }
+
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long fence)
+            ? fence
+            : throw new InvalidDataException($"Fence file '{path}.fence' cannot be read: it holds '{text}', not a number. Delete it only when no other process writes this pipeline.");
+    }
 
     private static async ValueTask<PipelineCheckpoint?> ReadAsync(string path, CancellationToken cancellationToken)
     {

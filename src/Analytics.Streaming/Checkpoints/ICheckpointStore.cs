@@ -29,11 +29,11 @@ public interface ICheckpointStore
 }
 
 /// <summary>A checkpoint store in process memory: for tests, samples and pipelines that replay from the start anyway.</summary>
-/// <remarks>It keeps the binary form, so every save and load goes through the same format checks as a durable store.</remarks>
-public sealed class InMemoryCheckpointStore : ICheckpointStore
+/// <remarks>It keeps the binary form, so every save and load goes through the same format checks as a durable store, and fences stale writers like one.</remarks>
+public sealed class InMemoryCheckpointStore : IFencedCheckpointStore
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (long Id, byte[] Bytes)> _checkpoints = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Stored> _checkpoints = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken)
@@ -49,18 +49,52 @@ public sealed class InMemoryCheckpointStore : ICheckpointStore
     }
 
     /// <inheritdoc />
-    public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken)
+    public ValueTask<PipelineCheckpoint?> ClaimAsync(string pipelineName, long fence, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pipelineName);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fence);
+        byte[]? bytes;
+        lock (_gate)
+        {
+            var stored = _checkpoints.GetValueOrDefault(pipelineName);
+            if (stored.Fence > fence)
+            {
+                throw new CheckpointFencedException(pipelineName, fence, stored.Fence);
+            }
+
+            _checkpoints[pipelineName] = stored with { Fence = fence };
+            bytes = stored.Bytes;
+        }
+
+        return ValueTask.FromResult(bytes is null ? null : PipelineCheckpoint.Parse(bytes));
+    }
+
+    /// <inheritdoc />
+    public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken) => SaveAsync(checkpoint, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask SaveAsync(PipelineCheckpoint checkpoint, long fence, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentOutOfRangeException.ThrowIfNegative(fence);
         byte[] bytes = checkpoint.ToBytes();
         lock (_gate)
         {
-            if (!_checkpoints.TryGetValue(checkpoint.PipelineName, out var stored) || stored.Id < checkpoint.Id)
+            var stored = _checkpoints.GetValueOrDefault(checkpoint.PipelineName);
+            if (stored.Fence > fence)
             {
-                _checkpoints[checkpoint.PipelineName] = (checkpoint.Id, bytes);
+                throw new CheckpointFencedException(checkpoint.PipelineName, fence, stored.Fence);
+            }
+
+            if (stored.Fence < fence || stored.Bytes is null || stored.Id < checkpoint.Id)
+            {
+                _checkpoints[checkpoint.PipelineName] = new Stored(checkpoint.Id, bytes, fence);
             }
         }
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>A pipeline's entry: its checkpoint (none after a claim of a new pipeline) and the highest fencing token that claimed it.</summary>
+    private readonly record struct Stored(long Id, byte[]? Bytes, long Fence);
 }

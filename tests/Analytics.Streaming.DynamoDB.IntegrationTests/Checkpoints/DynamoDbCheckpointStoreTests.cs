@@ -78,6 +78,52 @@ public sealed class DynamoDbCheckpointStoreTests(DynaliteServer dynalite)
         Assert.Equal(size <= chunkSize ? 0 : (size + chunkSize - 1) / chunkSize, await CountChunksAsync(client, store.TableNameForTests, "p"));
     }
 
+    [Theory]
+    [InlineData(DynamoDbCheckpointStoreOptions.DefaultChunkSize)]
+    [InlineData(1024)]
+    public async Task Claim_ByANewOwner_RefusesTheOldOwnersSaves_AndTheNewOwnerGoesOn(int chunkSize)
+    {
+        using var client = DynamoDbTestKit.Client(dynalite);
+        var store = await CreateStoreAsync(client, chunkSize);
+        Assert.Null(await store.ClaimAsync("p", 5, Ct));
+        Assert.Null(await store.LoadAsync("p", Ct)); // a claim alone is no checkpoint
+        await store.SaveAsync(Checkpoint(keys: 500), 5, Ct);
+        await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 2), 5, Ct);
+
+        // The lease is taken (token 9): the new owner loads checkpoint 3 and claims it in the same step.
+        Assert.Equal(3, (await store.ClaimAsync("p", 9, Ct))!.Id);
+
+        // The old owner has not noticed: its next checkpoint is refused, and nothing of it stays in the table.
+        var refused = await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(keys: 600, extraCheckpoints: 3), 5, Ct));
+        Assert.Equal(("p", 5L, 9L), (refused.PipelineName, refused.Fence, refused.StoredFence));
+        var third = await store.LoadAsync("p", Ct);
+        Assert.Equal(3, third!.Id);
+        Assert.Equal(ChunksOf(third, chunkSize), await CountChunksAsync(client, store.TableNameForTests, "p"));
+        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.ClaimAsync("p", 5, Ct));
+        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 9), Ct)); // a writer without a token
+
+        // The new owner continues the numbering; a repeated save is still ignored as not newer, and it may claim again.
+        var fourth = Checkpoint(keys: 500, extraCheckpoints: 3);
+        await store.SaveAsync(fourth, 9, Ct);
+        await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 1), 9, Ct);
+        Assert.Equal(fourth.ToBytes(), (await store.ClaimAsync("p", 9, Ct))!.ToBytes());
+        Assert.Equal(ChunksOf(fourth, chunkSize), await CountChunksAsync(client, store.TableNameForTests, "p"));
+    }
+
+    [Fact]
+    public async Task SaveAsync_WithAHigherToken_ReplacesEvenANewerId_AndFencesTheOldWriter()
+    {
+        using var client = DynamoDbTestKit.Client(dynalite);
+        var store = await CreateStoreAsync(client, DynamoDbCheckpointStoreOptions.DefaultChunkSize);
+        await store.SaveAsync(Checkpoint(extraCheckpoints: 4), Ct); // checkpoint 5, before any token was used
+
+        await store.SaveAsync(Checkpoint(extraCheckpoints: 1), 2, Ct); // checkpoint 2 of a writer with token 2
+
+        Assert.Equal(2, (await store.LoadAsync("p", Ct))!.Id);
+        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(extraCheckpoints: 6), 1, Ct));
+        Assert.Equal(2, (await store.LoadAsync("p", Ct))!.Id);
+    }
+
     [Fact]
     public async Task SaveAsync_SeveralPipelinesAndOddNames_EachKeepsItsOwn()
     {
@@ -241,6 +287,12 @@ public sealed class DynamoDbCheckpointStoreTests(DynaliteServer dynalite)
         Assert.NotNull(await store.LoadAsync("visits", Ct));
     }
 
+    private static int ChunksOf(PipelineCheckpoint checkpoint, int chunkSize)
+    {
+        int size = checkpoint.ToBytes().Length;
+        return size <= chunkSize ? 0 : (size + chunkSize - 1) / chunkSize;
+    }
+
     private static async Task<int> CountChunksAsync(IAmazonDynamoDB client, string table, string pipeline)
         => (await DynamoDbTestKit.ScanAsync(client, table, Ct)).Count(i => i["pk"].S == pipeline && i["sk"].S.StartsWith("chunk#", StringComparison.Ordinal));
 
@@ -251,12 +303,16 @@ public sealed class DynamoDbCheckpointStoreTests(DynaliteServer dynalite)
         return new StoreUnderTest(new DynamoDbCheckpointStore(client, new() { TableName = table, ChunkSize = chunkSize, Retry = DynamoDbTestKit.FastRetry() }), table);
     }
 
-    private sealed class StoreUnderTest(DynamoDbCheckpointStore store, string table) : ICheckpointStore
+    private sealed class StoreUnderTest(DynamoDbCheckpointStore store, string table) : IFencedCheckpointStore
     {
         public string TableNameForTests => table;
 
         public ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken) => store.LoadAsync(pipelineName, cancellationToken);
 
         public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken) => store.SaveAsync(checkpoint, cancellationToken);
+
+        public ValueTask<PipelineCheckpoint?> ClaimAsync(string pipelineName, long fence, CancellationToken cancellationToken) => store.ClaimAsync(pipelineName, fence, cancellationToken);
+
+        public ValueTask SaveAsync(PipelineCheckpoint checkpoint, long fence, CancellationToken cancellationToken) => store.SaveAsync(checkpoint, fence, cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using Analytics.Streaming.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Streaming.DynamoDB.IntegrationTests.Leases;
 
@@ -287,6 +288,50 @@ public sealed class LeaseCoordinatorTests(DynaliteServer dynalite, KinesaliteSer
         var stale = (await kit.Table.GetLeaseAsync(key, Ct))! with { LeaseOwner = "first" };
         Assert.Null(await kit.Table.CheckpointAsync(stale, new LeaseCheckpoint("99999"), Ct));
         Assert.Equal("12345", (await kit.Table.GetLeaseAsync(key, Ct))!.Checkpoint.SequenceNumber);
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("dynamodb")]
+    public async Task StolenLease_TheOldOwnersCheckpointsAreRefusedByTheStore_BeforeItsRenewalNoticesTheLoss(string storeKind)
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "fence");
+        await kit.CreateLeasesAsync(2, Ct);
+        IFencedCheckpointStore checkpoints = new InMemoryCheckpointStore();
+        if (storeKind == "dynamodb")
+        {
+            string table = DynaliteServer.NewTableName("fence-checkpoints");
+            await DynamoDbTestKit.CreateTableAsync(kit.DynamoDb, DynamoDbCheckpointStore.CreateTableRequest(table), Ct);
+            checkpoints = new DynamoDbCheckpointStore(kit.DynamoDb, new() { TableName = table });
+        }
+
+        var oldOwner = kit.Coordinator("old");
+        var newOwner = kit.Coordinator("new");
+        await oldOwner.TakeLeasesAsync(Ct);
+        var oldStores = new Dictionary<string, LeaseFencedCheckpointStore>(StringComparer.Ordinal);
+        foreach (var lease in oldOwner.HeldLeases)
+        {
+            var store = oldStores[lease.LeaseKey] = new LeaseFencedCheckpointStore(checkpoints, oldOwner, lease.LeaseKey, NullLogger.Instance);
+            Assert.Null(await store.LoadAsync($"orders/{lease.LeaseKey}", Ct));
+            await store.SaveAsync(DynamoDbCheckpointStoreTests.Checkpoint($"orders/{lease.LeaseKey}"), Ct);
+            await store.SaveAsync(DynamoDbCheckpointStoreTests.Checkpoint($"orders/{lease.LeaseKey}", extraCheckpoints: 1), Ct);
+        }
+
+        // The new worker steals one shard; the old one has not renewed since, so by its own books it still holds it.
+        string shard = Assert.Single(await newOwner.TakeLeasesAsync(Ct)).LeaseKey;
+        string pipeline = $"orders/{shard}";
+        Assert.True(oldOwner.Holds(shard));
+        var oldStore = oldStores[shard];
+        var newStore = new LeaseFencedCheckpointStore(checkpoints, newOwner, shard, NullLogger.Instance);
+        Assert.Equal(2, (await newStore.LoadAsync(pipeline, Ct))!.Id);
+
+        // The old owner's next checkpoint (id 3) is refused by the store, not by its books; the new owner's id 3 is kept.
+        await Assert.ThrowsAsync<LeaseLostException>(async () => await oldStore.SaveAsync(DynamoDbCheckpointStoreTests.Checkpoint(pipeline, keys: 9, extraCheckpoints: 2), Ct));
+        Assert.Equal(2, (await checkpoints.LoadAsync(pipeline, Ct))!.Id);
+        var third = DynamoDbCheckpointStoreTests.Checkpoint(pipeline, keys: 4, extraCheckpoints: 2);
+        await newStore.SaveAsync(third, Ct);
+        Assert.Equal(third.ToBytes(), (await checkpoints.LoadAsync(pipeline, Ct))!.ToBytes());
+        Assert.Equal("new", (await kit.Table.GetLeaseAsync(shard, Ct))!.LeaseOwner);
     }
 
     [Fact]

@@ -283,7 +283,7 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
             worker.Killed ? Task.FromException<HttpResponseMessage>(new HttpRequestException("The worker process is dead.")) : base.SendAsync(request, cancellationToken);
     }
 
-    private sealed class KillableStore(WorkerHandle worker, ICheckpointStore inner) : ICheckpointStore
+    private sealed class KillableStore(WorkerHandle worker, InMemoryCheckpointStore inner) : IFencedCheckpointStore
     {
         public ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken)
         {
@@ -291,10 +291,22 @@ public sealed class LeaseWorkerEndToEndTests(DynaliteServer dynalite, Kinesalite
             return inner.LoadAsync(pipelineName, cancellationToken);
         }
 
+        public ValueTask<PipelineCheckpoint?> ClaimAsync(string pipelineName, long fence, CancellationToken cancellationToken)
+        {
+            worker.ThrowIfKilled();
+            return inner.ClaimAsync(pipelineName, fence, cancellationToken);
+        }
+
         public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken)
         {
             worker.ThrowIfKilled();
             return inner.SaveAsync(checkpoint, cancellationToken);
+        }
+
+        public ValueTask SaveAsync(PipelineCheckpoint checkpoint, long fence, CancellationToken cancellationToken)
+        {
+            worker.ThrowIfKilled();
+            return inner.SaveAsync(checkpoint, fence, cancellationToken);
         }
     }
 

@@ -57,6 +57,65 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(3, (await store.LoadAsync("p", TestContext.Current.CancellationToken))!.Id);
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Claim_ByANewOwner_RefusesTheOldOwnersSaves_AndTheNewOwnerGoesOn(string kind)
+    {
+        var store = (IFencedCheckpointStore)Create(kind);
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Null(await store.ClaimAsync("p", 5, ct));
+        Assert.Null(await store.LoadAsync("p", ct)); // a claim alone is no checkpoint
+        await store.SaveAsync(Checkpoint(), 5, ct);
+        await store.SaveAsync(Checkpoint(extraBatches: 2), 5, ct);
+
+        // The lease is taken (token 9): the new owner loads checkpoint 3 and claims it in the same step.
+        Assert.Equal(3, (await store.ClaimAsync("p", 9, ct))!.Id);
+
+        // The old owner has not noticed: its next checkpoint is refused, and nothing of it is stored.
+        var refused = await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(extraBatches: 3), 5, ct));
+        Assert.Equal(("p", 5L, 9L), (refused.PipelineName, refused.Fence, refused.StoredFence));
+        Assert.Equal(3, (await store.LoadAsync("p", ct))!.Id);
+        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.ClaimAsync("p", 5, ct));
+        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(extraBatches: 9), ct)); // a writer without a token
+
+        // The new owner continues the numbering; a repeated save is still ignored as not newer, and it may claim again.
+        var fourth = Checkpoint("p", extraBatches: 3);
+        await store.SaveAsync(fourth, 9, ct);
+        await store.SaveAsync(Checkpoint(extraBatches: 1), 9, ct);
+        Assert.Equal(fourth.ToBytes(), (await store.ClaimAsync("p", 9, ct))!.ToBytes());
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task SaveAsync_WithAHigherToken_ReplacesEvenANewerId_AndFencesTheOldWriter(string kind)
+    {
+        var store = (IFencedCheckpointStore)Create(kind);
+        var ct = TestContext.Current.CancellationToken;
+        await store.SaveAsync(Checkpoint(extraBatches: 4), ct); // checkpoint 5, before any token was used
+
+        await store.SaveAsync(Checkpoint(extraBatches: 1), 2, ct); // checkpoint 2 of a writer with token 2
+
+        Assert.Equal(2, (await store.LoadAsync("p", ct))!.Id);
+        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(extraBatches: 6), 1, ct));
+        Assert.Equal(2, (await store.LoadAsync("p", ct))!.Id);
+    }
+
+    [Fact]
+    public async Task FileStore_TwoStoresOnOneFolder_ShareTheFence()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var oldOwner = new FileCheckpointStore(_folder);
+        using var newOwner = new FileCheckpointStore(_folder);
+        await oldOwner.ClaimAsync("p", 1, ct);
+        await oldOwner.SaveAsync(Checkpoint(), 1, ct);
+
+        Assert.Equal(1, (await newOwner.ClaimAsync("p", 2, ct))!.Id);
+
+        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await oldOwner.SaveAsync(Checkpoint(extraBatches: 1), 1, ct));
+        await newOwner.SaveAsync(Checkpoint(extraBatches: 1), 2, ct);
+        Assert.Equal(2, (await oldOwner.LoadAsync("p", ct))!.Id);
+    }
+
     [Fact]
     public async Task FileStore_SeveralPipelinesAndOddNames_EachHasItsOwnFile()
     {
