@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Analytics.Streaming;
 
@@ -30,10 +29,9 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
 {
-    private readonly Dictionary<TKey, KeySlices> _states = [];
+    private readonly KeyTable<TKey, KeySlices> _states = new();
     private readonly Stack<Slice[]> _pool = new();
     private readonly List<TKey> _dirty = [];
-    private readonly List<TKey> _emptied = [];
     private readonly IStateCodec<TAccumulator>? _accumulatorCodec;
     private readonly long _size;
     private readonly long _slide;
@@ -129,7 +127,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
             if (Unsafe.IsNullRef(ref state) || !EqualityComparer<TKey>.Default.Equals(key, stateKey))
             {
-                state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
+                state = ref _states.GetValueRefOrAddDefault(key, out _);
                 stateKey = key;
             }
 
@@ -181,7 +179,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 continue;
             }
 
-            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
+            ref KeySlices state = ref _states.GetValueRefOrAddDefault(key, out _);
             AddToOtherSlice(ref state, TimeMath.FloorDiv(ticks - _offset, _slice), value, out _);
             maxTicks = Math.Max(maxTicks, ticks);
         }
@@ -200,7 +198,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         long notPurgedAfter = watermark == long.MinValue ? long.MinValue : TimeMath.SaturatingSubtract(watermark, _lateness);
         foreach (var key in _dirty)
         {
-            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+            ref KeySlices state = ref _states.GetValueRefOrNullRef(key);
             long from = Math.Max(FirstEnd(state.DirtyLow) - 1, notPurgedAfter);
             long to = _emitUpdates ? LastEnd(state.DirtyHigh) : Math.Min(LastEnd(state.DirtyHigh), watermark);
             EmitWindows(key, ref state, from, to, watermark, closing: false, output);
@@ -232,12 +230,18 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         }
 
         long purgeSlice = purgeBefore == long.MaxValue ? long.MaxValue : TimeMath.FloorDiv(purgeBefore - _offset, _slice);
-        foreach (var key in _states.Keys)
+        // By entry, not by key: no lookups; emptied keys are vacated as the walk goes and unlinked in one pass after it.
+        for (int index = 0; index < _states.Extent; index++)
         {
-            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+            if (!_states.IsLive(index))
+            {
+                continue;
+            }
+
+            ref KeySlices state = ref _states.ValueAt(index);
             if (endsCrossed)
             {
-                EmitWindows(key, ref state, before, after, after, closing: true, output);
+                EmitWindows(_states.KeyAt(index), ref state, before, after, after, closing: true, output);
             }
 
             var slices = state.Slices;
@@ -256,16 +260,11 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                     _pool.Push(heap);
                 }
 
-                _emptied.Add(key);
+                _states.Vacate(index);
             }
         }
 
-        foreach (var key in _emptied)
-        {
-            _states.Remove(key);
-        }
-
-        _emptied.Clear();
+        _states.UnlinkVacated();
     }
 
     private protected override void WriteState(IBufferWriter<byte> destination)
@@ -273,10 +272,15 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         var keyCodec = Settings.KeyCodec!;
         var accumulatorCodec = _accumulatorCodec!;
         StateCodec.WriteVarInt(destination, (ulong)_states.Count);
-        foreach (var (key, entry) in _states)
+        for (int index = 0; index < _states.Extent; index++)
         {
-            var state = entry;
-            keyCodec.Write(destination, key);
+            if (!_states.IsLive(index))
+            {
+                continue;
+            }
+
+            ref readonly KeySlices state = ref _states.ValueAt(index);
+            keyCodec.Write(destination, _states.KeyAt(index));
             StateCodec.WriteVarInt(destination, (ulong)state.Count);
             var slices = state.Slices;
             for (int i = state.Start; i < state.Start + state.Count; i++)
@@ -296,7 +300,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         for (ulong k = 0; k < keys; k++)
         {
             TKey key = keyCodec.Read(ref source) ?? throw new FormatException("A window key in the state is null.");
-            ref KeySlices state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out bool exists);
+            ref KeySlices state = ref _states.GetValueRefOrAddDefault(key, out bool exists);
             if (exists)
             {
                 throw new FormatException($"Key '{key}' appears twice in the state.");
