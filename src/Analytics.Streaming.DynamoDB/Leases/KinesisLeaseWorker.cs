@@ -50,7 +50,7 @@ public sealed class KinesisLeaseWorker
     /// <param name="coordinator">The lease coordinator of this worker (run by the worker).</param>
     /// <param name="kinesis">The Kinesis client the shard consumers read with.</param>
     /// <param name="consumerOptions">The consumers' settings (the same stream as the coordinator's); shared by every shard's consumer.</param>
-    /// <param name="checkpointStore">Where the shards' pipelines keep their checkpoints, shared by every worker of the application; <see langword="null"/> for none (the lease checkpoint alone then says where a shard resumes).</param>
+    /// <param name="checkpointStore">Where the shards' pipelines keep their checkpoints, shared by every worker of the application; <see langword="null"/> for none (the lease checkpoint alone then says where a shard resumes). An <see cref="IFencedCheckpointStore"/> (every built-in store) also refuses the saves of a worker whose lease was taken before it noticed.</param>
     /// <param name="processShard">Runs one shard's pipeline on <see cref="LeasedShard.Source"/> until the token is cancelled or the source ends.</param>
     /// <exception cref="ArgumentException">The consumer options are invalid or name another stream than the coordinator's.</exception>
     public KinesisLeaseWorker(LeaseCoordinator coordinator, IKinesisClient kinesis, KinesisConsumerOptions consumerOptions, ICheckpointStore? checkpointStore, Func<LeasedShard, CancellationToken, Task> processShard)
