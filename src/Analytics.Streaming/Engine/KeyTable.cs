@@ -174,31 +174,11 @@ internal sealed class KeyTable<TKey, TValue>
     /// <summary>Finishes the removals of <see cref="Vacate"/>: rebuilds the chains of the live entries in one pass and frees the vacated places.</summary>
     public void UnlinkVacated()
     {
-        if (_vacated == 0)
+        if (_vacated > 0)
         {
-            return;
+            Array.Clear(_buckets);
+            Rechain();
         }
-
-        Array.Clear(_buckets);
-        var entries = _entries;
-        for (int i = 0; i < _used; i++)
-        {
-            ref Entry entry = ref entries[i];
-            if (entry.Next >= -1)
-            {
-                ref int bucket = ref _buckets[(int)((entry.Hash * 0x9E3779B9u) >> _shift)];
-                entry.Next = bucket - 1;
-                bucket = i + 1;
-            }
-            else if (entry.Next == Vacated)
-            {
-                entry.Next = FreeMarker - _freeList;
-                _freeList = i;
-                _freeCount++;
-            }
-        }
-
-        _vacated = 0;
     }
 
     private uint Hash(TKey key) => (uint)(typeof(TKey).IsValueType ? EqualityComparer<TKey>.Default.GetHashCode(key) : _comparer!.GetHashCode(key));
@@ -227,16 +207,31 @@ internal sealed class KeyTable<TKey, TValue>
         Array.Resize(ref _entries, size);
         _buckets = new int[size];
         _shift = 32 - BitOperations.Log2((uint)size);
+        Rechain();
+    }
+
+    /// <summary>Links every live entry into the (empty) buckets, in one pass over the entries, and frees the vacated ones.</summary>
+    private void Rechain()
+    {
+        var entries = _entries;
         for (int i = 0; i < _used; i++)
         {
-            ref Entry entry = ref _entries[i];
+            ref Entry entry = ref entries[i];
             if (entry.Next >= -1)
             {
                 ref int bucket = ref _buckets[(int)((entry.Hash * 0x9E3779B9u) >> _shift)];
                 entry.Next = bucket - 1;
                 bucket = i + 1;
             }
+            else if (entry.Next == Vacated)
+            {
+                entry.Next = FreeMarker - _freeList;
+                _freeList = i;
+                _freeCount++;
+            }
         }
+
+        _vacated = 0;
     }
 
     private struct Entry
