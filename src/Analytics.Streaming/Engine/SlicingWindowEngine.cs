@@ -142,7 +142,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 slices[last].CountAndFlags++;
                 if (last < state.BackEnd)
                 {
-                    state.StacksValid = false;
+                    state.BackEnd = 0;
                 }
             }
             else
@@ -453,7 +453,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             slices[index].CountAndFlags++;
             if (index < state.BackEnd)
             {
-                state.StacksValid = false;
+                state.BackEnd = 0;
             }
 
             created = false;
@@ -464,12 +464,12 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         int insertAt = index + 1;
         if (insertAt < state.BackEnd)
         {
-            state.StacksValid = false;
+            state.BackEnd = 0;
         }
 
         if (end == slices.Length)
         {
-            state.StacksValid = false;
+            state.BackEnd = 0;
             int shift = state.Start;
             MakeRoom(ref state);
             slices = state.Slices;
@@ -501,23 +501,24 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     /// </summary>
     private TAccumulator MergeRange(ref KeySlices state, Span<Slice> slices, int lo, int hi)
     {
-        if (state.Suffix is null || state.Suffix.Length != slices.Length)
+        var stacks = state.Stacks ??= new Stacks();
+        if (stacks.Suffix is null || stacks.Suffix.Length != slices.Length)
         {
-            state.Suffix = new TAccumulator[slices.Length];
-            state.StacksValid = false;
+            stacks.Suffix = new TAccumulator[slices.Length];
+            state.BackEnd = 0;
         }
 
-        var suffix = state.Suffix;
-        if (state.StacksValid && lo >= state.FrontLow && lo < state.FrontEnd && hi >= state.BackEnd)
+        var suffix = stacks.Suffix;
+        if (state.BackEnd != 0 && lo >= stacks.FrontLow && lo < stacks.FrontEnd && hi >= state.BackEnd)
         {
             for (int j = state.BackEnd; j < hi; j++)
             {
-                _aggregator.Merge(ref state.Back, slices[j].Accumulator);
+                _aggregator.Merge(ref stacks.Back, slices[j].Accumulator);
             }
 
             state.BackEnd = hi;
             var result = suffix[lo];
-            _aggregator.Merge(ref result, state.Back);
+            _aggregator.Merge(ref result, stacks.Back);
             return result;
         }
 
@@ -530,11 +531,10 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             _aggregator.Merge(ref suffix[j], slices[j].Accumulator);
         }
 
-        state.FrontLow = lo;
-        state.FrontEnd = hi;
+        stacks.FrontLow = lo;
+        stacks.FrontEnd = hi;
         state.BackEnd = hi;
-        state.Back = _aggregator.CreateAccumulator();
-        state.StacksValid = true;
+        stacks.Back = _aggregator.CreateAccumulator();
         return suffix[lo];
     }
 
@@ -624,6 +624,15 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         public readonly long RecordCount => CountAndFlags & CountMask;
     }
 
+    /// <summary>A key's two-stacks aggregates (sliding windows over value-type accumulators only), kept out of the key's entry so the table stays small.</summary>
+    private sealed class Stacks
+    {
+        public int FrontLow;
+        public int FrontEnd;
+        public TAccumulator Back = default!;
+        public TAccumulator[]? Suffix;
+    }
+
     [InlineArray(2)]
     private struct TwoSlices
     {
@@ -638,17 +647,15 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     {
         public TwoSlices Inline;
         public Slice[]? Heap;
+        public Stacks? Stacks;
         public int Start;
         public int Count;
+
+        /// <summary>The end of the slices folded into the two-stacks aggregates; 0 when they are not valid (none built, or a folded slice changed or moved).</summary>
+        public int BackEnd;
         public long DirtyLow;
         public long DirtyHigh;
         public bool IsDirty;
-        public bool StacksValid;
-        public int FrontLow;
-        public int FrontEnd;
-        public int BackEnd;
-        public TAccumulator Back;
-        public TAccumulator[]? Suffix;
 
         [System.Diagnostics.CodeAnalysis.UnscopedRef]
         public Span<Slice> Slices => Heap is { } heap ? heap.AsSpan() : Inline;
