@@ -28,8 +28,10 @@ namespace Analytics.Streaming.S3;
 /// <b>Effectively once.</b> In a pipeline the sink is an <see cref="ICheckpointListener"/>. Every object it writes
 /// (table and error objects) belongs to an epoch, the checkpoint that will cover it (the last completed checkpoint
 /// plus one). Before the first byte of an object is uploaded, its key is added to the epoch's intent log, a small
-/// JSON object at <c>{Prefix}{zone}/_sink-intents/{TableName}/{writer}/epoch-{n}.json</c>, outside the table folder.
-/// <see cref="CheckpointCompletedAsync"/> deletes the logs of completed epochs: their objects are final.
+/// JSON object at <c>{Prefix}{zone}/_sink-intents/{TableName}/{writer}/epoch-{n}-from-{restored}-{run}.json</c>, outside the table folder.
+/// <see cref="CheckpointCompletedAsync"/> deletes the logs of completed epochs: their objects are final; it also
+/// undoes the epochs an earlier owner of the writer id logged after this run's restore (an owner that kept running
+/// after its pipeline was taken over, whose checkpoints a fenced store refuses).
 /// <see cref="RestoreAsync"/>, called when the pipeline starts, deletes every object listed in the logs of epochs
 /// after the checkpoint the pipeline resumes from (objects a crashed run stored during an interrupted flush, or
 /// rolled by size, count or age after its last checkpoint), then those logs. The replay writes the same results again
@@ -79,6 +81,8 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     private string? _logPrefix; // set by RestoreAsync: intent logs are kept from then on
     private string? _writerId;
     private long _epoch;
+    private long _restoredFrom; // the checkpoint RestoreAsync was given
+    private string _run = string.Empty; // this run's id in its log names, new at every RestoreAsync
     private bool _epochLogged;
     private long _rolledBack;
     private bool _disposed;
@@ -293,43 +297,19 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
                 continue; // Not one of ours (or a sub-folder of a writer whose id begins like ours): left alone.
             }
 
-            done.Add(log);
-            if (epoch <= checkpointId)
-            {
-                continue;
-            }
-
-            byte[]? content = null;
-            await _retrier.RunAsync(
-                async (state, ct) => content = await state.Store.GetObjectAsync(state.Key, ct).ConfigureAwait(false),
-                (Store: _store, Key: log),
-                null,
-                cancellationToken).ConfigureAwait(false);
-            if (content is not null)
-            {
-                undo.AddRange(IntentLog.ParseKeys(content, _store.GetLocation(log)));
-            }
+            (epoch <= checkpointId ? done : undo).Add(log);
         }
 
-        if (undo.Count > 0)
-        {
-            await _store.AbortMultipartUploadsAsync(undo, cancellationToken).ConfigureAwait(false);
-            foreach (string key in undo)
-            {
-                await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: key), null, cancellationToken).ConfigureAwait(false);
-                _rolledBack++;
-                S3Telemetry.ObjectsRolledBack.Add(1, _tableTag);
-                S3Log.ObjectRolledBack(_log, _options.TableName, key);
-            }
-        }
-
+        int rolledBack = await RollBackAsync(undo, cancellationToken).ConfigureAwait(false);
         foreach (string log in done)
         {
             await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: log), null, cancellationToken).ConfigureAwait(false);
         }
 
-        activity?.SetTag("s3.rolled_back", undo.Count);
+        activity?.SetTag("s3.rolled_back", rolledBack);
         _logPrefix = logPrefix;
+        _restoredFrom = checkpointId;
+        _run = IntentLog.NewRun();
         _writerId = _options.WriterId ?? pipelineName;
         _epoch = checkpointId + 1;
         _epochKeys.Clear();
@@ -340,7 +320,9 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     /// <remarks>
     /// Deletes the intent log of the epoch the checkpoint covers: its objects are final. The pipeline flushes the
     /// sink before it saves a checkpoint, so no object is open here; a notification for a checkpoint that is not
-    /// newer than the last one is ignored.
+    /// newer than the last one is ignored. Then lists the writer's logs and undoes those of another run that restored
+    /// from an older checkpoint than this one, for an epoch after this run's restore point: an earlier owner that kept
+    /// running after the pipeline was taken over.
     /// </remarks>
     /// <exception cref="InvalidOperationException"><see cref="RestoreAsync"/> was not called, objects are still open, or the sink failed earlier.</exception>
     public async ValueTask CheckpointCompletedAsync(long checkpointId, CancellationToken cancellationToken)
@@ -372,6 +354,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             _epoch = checkpointId + 1;
             _epochKeys.Clear();
             _epochLogged = false;
+            await RollBackStaleRunsAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -393,7 +376,72 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         await AbortAllAsync().ConfigureAwait(false);
     }
 
-    private string LogKey => string.Create(CultureInfo.InvariantCulture, $"{_logPrefix}{IntentLog.FileName(_epoch)}");
+    private string LogKey => string.Create(CultureInfo.InvariantCulture, $"{_logPrefix}{IntentLog.FileName(_epoch, _restoredFrom, _run)}");
+
+    /// <summary>
+    /// Undoes the epochs an earlier owner of this writer id logged after this run's restore: a run that restored from
+    /// an older checkpoint than this one, and logged an epoch after this one's restore point, is an owner that kept
+    /// running after it lost the pipeline (its checkpoints are refused by a fenced store), so those epochs are never
+    /// committed. A later owner restores from this run's checkpoint or a newer one, so its logs are never touched.
+    /// </summary>
+    private async ValueTask RollBackStaleRunsAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> logs = [];
+        await _retrier.RunAsync(
+            async (state, ct) => logs = await state.Store.ListKeysAsync(state.Prefix, ct).ConfigureAwait(false),
+            (Store: _store, Prefix: _logPrefix!),
+            null,
+            cancellationToken).ConfigureAwait(false);
+        var stale = new List<string>();
+        foreach (string log in logs)
+        {
+            if (IntentLog.TryParse(log.AsSpan(_logPrefix!.Length), out long epoch, out long restoredFrom, out string run)
+                && run != _run && restoredFrom < _restoredFrom && epoch > _restoredFrom)
+            {
+                stale.Add(log);
+            }
+        }
+
+        await RollBackAsync(stale, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Aborts the unfinished uploads of the keys the logs list (best effort), deletes those objects, then the logs; returns how many objects.</summary>
+    private async ValueTask<int> RollBackAsync(List<string> logs, CancellationToken cancellationToken)
+    {
+        var undo = new List<string>();
+        foreach (string log in logs)
+        {
+            byte[]? content = null;
+            await _retrier.RunAsync(
+                async (state, ct) => content = await state.Store.GetObjectAsync(state.Key, ct).ConfigureAwait(false),
+                (Store: _store, Key: log),
+                null,
+                cancellationToken).ConfigureAwait(false);
+            if (content is not null)
+            {
+                undo.AddRange(IntentLog.ParseKeys(content, _store.GetLocation(log)));
+            }
+        }
+
+        if (undo.Count > 0)
+        {
+            await _store.AbortMultipartUploadsAsync(undo, cancellationToken).ConfigureAwait(false);
+            foreach (string key in undo)
+            {
+                await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: key), null, cancellationToken).ConfigureAwait(false);
+                _rolledBack++;
+                S3Telemetry.ObjectsRolledBack.Add(1, _tableTag);
+                S3Log.ObjectRolledBack(_log, _options.TableName, key);
+            }
+        }
+
+        foreach (string log in logs)
+        {
+            await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: log), null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return undo.Count;
+    }
 
     /// <summary>Adds the keys of objects about to be uploaded to the epoch's intent log and stores the log, once for all of them; nothing without a restore.</summary>
     private async ValueTask LogIntentsAsync(IEnumerable<OpenObject> objects, IEnumerable<ErrorObject> errors, CancellationToken cancellationToken)

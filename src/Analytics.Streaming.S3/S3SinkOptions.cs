@@ -199,7 +199,7 @@ public sealed class S3SinkOptions<T>
         [
             $"{TableLocationPrefix}{FileNamePrefix}{Name}{Format!.FileExtension}",
             $"{EffectiveErrorPrefix}format-conversion-failed/2024/05/01/10/{FileNamePrefix}{Name}.json",
-            $"{IntentPrefix}{new string('w', IntentLog.MaximumWriterLength)}/{IntentLog.FileName(0)}",
+            $"{IntentPrefix}{new string('w', IntentLog.MaximumWriterLength)}/{IntentLog.FileName(0, 0, IntentLog.NewRun())}",
         ];
         foreach (string sample in samples)
         {

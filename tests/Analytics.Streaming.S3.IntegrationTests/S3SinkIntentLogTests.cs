@@ -46,7 +46,7 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
 
             await crashed.WriteAsync(clicks.AsMemory(120, 60), Ct); // rolls two objects by count ...
             await crashed.FlushAsync(Ct);                           // ... and flushes the rest, but checkpoint 2 is never saved
-            Assert.Equal([$"{IntentFolder}clicks-pipeline/epoch-000000000002.json"], Files(root, IntentFolder));
+            Assert.Matches($"^{IntentFolder}clicks-pipeline/epoch-000000000002-from-000000000000-[0-9a-f]{{16}}\\.json$", Assert.Single(Files(root, IntentFolder)));
             Assert.Equal(180, ReadTable(root).Count);
         }
 
@@ -103,7 +103,47 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
         await b.RestoreAsync("p", 0, Ct);
 
         Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
-        Assert.Equal([$"{IntentFolder}worker-a/epoch-000000000001.json"], Files(root, IntentFolder));
+        Assert.Matches($"^{IntentFolder}worker-a/epoch-000000000001-from-000000000000-[0-9a-f]{{16}}\\.json$", Assert.Single(Files(root, IntentFolder)));
+    }
+
+    [Fact]
+    public async Task CheckpointCompletedAsync_AnOwnerThatKeptRunningAfterTheTakeover_ItsLaterEpochIsUndone()
+    {
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(90);
+        await using var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await old.RestoreAsync("orders/shard-1", 0, Ct);
+        await old.WriteAsync(clicks.AsMemory(0, 30), Ct);
+        await old.FlushAsync(Ct);
+        await old.CheckpointCompletedAsync(1, Ct);
+
+        // Another worker takes the shard over from checkpoint 1. The old owner has not noticed: it writes the next
+        // epoch after the new owner's restore, and its checkpoint 2 is refused (so it never completes).
+        await using var owner = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await owner.RestoreAsync("orders/shard-1", 1, Ct);
+        await old.WriteAsync(clicks.AsMemory(30, 30), Ct);
+        await old.FlushAsync(Ct);
+        Assert.Equal(60, ReadTable(root).Count);
+
+        // The new owner writes the same records again (its replay) and completes its checkpoint 2.
+        await owner.WriteAsync(clicks.AsMemory(30, 60), Ct);
+        await owner.FlushAsync(Ct);
+        await owner.CheckpointCompletedAsync(2, Ct);
+
+        Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Empty(Files(root, IntentFolder));
+        Assert.Equal(2, owner.Statistics.ObjectsRolledBack); // the old owner's 30 records, in objects of at most 25
+
+        // A later owner's logs are never the new owner's to undo: it restored from checkpoint 2, not an older one.
+        await using var next = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await next.RestoreAsync("orders/shard-1", 2, Ct);
+        await next.WriteAsync(Clicks.Make(10).Select(c => c with { UserId = c.UserId + 1_000_000 }).ToArray(), Ct);
+        await next.FlushAsync(Ct);
+        await owner.WriteAsync(Array.Empty<Click>(), Ct);
+        await owner.FlushAsync(Ct);
+        await owner.CheckpointCompletedAsync(3, Ct);
+        Assert.Equal(100, ReadTable(root).Count);
+        Assert.Single(Files(root, IntentFolder));
     }
 
     [Fact]

@@ -6,8 +6,11 @@ using System.Text.Json;
 namespace Analytics.Streaming.S3;
 
 /// <summary>
-/// The intent log of one epoch of one writer: the keys of every object the sink began to upload for a checkpoint that
-/// is not saved yet. Stored as <c>epoch-{n:D12}.json</c>, <c>{"writer":"…","epoch":n,"keys":["…"]}</c>.
+/// The intent log of one epoch of one run of a writer: the keys of every object the sink began to upload for a
+/// checkpoint that is not saved yet. Stored as <c>epoch-{n:D12}-from-{r:D12}-{run}.json</c>, where <c>r</c> is the
+/// checkpoint the run restored from and <c>run</c> 16 random hex digits, with the content
+/// <c>{"writer":"…","epoch":n,"keys":["…"]}</c>. Logs of earlier versions, <c>epoch-{n:D12}.json</c>, are still read
+/// (with no restore point: -1).
 /// </summary>
 internal static class IntentLog
 {
@@ -17,18 +20,58 @@ internal static class IntentLog
     private const string Prefix = "epoch-";
     private const string Extension = ".json";
 
-    public static string FileName(long epoch) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{epoch:D12}{Extension}");
+    private const string From = "-from-";
+    private const int RunLength = 16;
+
+    public static string FileName(long epoch, long restoredFrom, string run) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Prefix}{epoch:D12}{From}{restoredFrom:D12}-{run}{Extension}");
+
+    /// <summary>A new run id: 16 random lowercase hex digits.</summary>
+    public static string NewRun() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RunLength / 2));
 
     /// <summary>Reads the epoch from a log's file name; false for anything else (including names in sub-folders).</summary>
-    public static bool TryParseEpoch(ReadOnlySpan<char> name, out long epoch)
+    public static bool TryParseEpoch(ReadOnlySpan<char> name, out long epoch) => TryParse(name, out epoch, out _, out _);
+
+    /// <summary>Reads a log's file name: its epoch, the checkpoint its run restored from (-1 for an older log without one) and its run (empty for such a log).</summary>
+    public static bool TryParse(ReadOnlySpan<char> name, out long epoch, out long restoredFrom, out string run)
     {
         epoch = 0;
+        restoredFrom = -1;
+        run = string.Empty;
         if (!name.StartsWith(Prefix, StringComparison.Ordinal) || !name.EndsWith(Extension, StringComparison.Ordinal))
         {
             return false;
         }
 
-        var digits = name[Prefix.Length..^Extension.Length];
+        var rest = name[Prefix.Length..^Extension.Length];
+        int fromAt = rest.IndexOf(From, StringComparison.Ordinal);
+        if (fromAt < 0)
+        {
+            return TryParseNumber(rest, out epoch);
+        }
+
+        var tail = rest[(fromAt + From.Length)..];
+        int dash = tail.IndexOf('-');
+        if (dash < 0 || tail.Length - dash - 1 != RunLength || !TryParseNumber(rest[..fromAt], out epoch) || !TryParseNumber(tail[..dash], out restoredFrom))
+        {
+            return false;
+        }
+
+        foreach (char c in tail[(dash + 1)..])
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        run = tail[(dash + 1)..].ToString();
+        return true;
+    }
+
+    private static bool TryParseNumber(ReadOnlySpan<char> digits, out long value)
+    {
+        value = 0;
         if (digits.Length < 12)
         {
             return false;
@@ -42,7 +85,7 @@ internal static class IntentLog
             }
         }
 
-        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out epoch);
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
     public static byte[] Format(string writer, long epoch, IReadOnlyList<string> keys)
