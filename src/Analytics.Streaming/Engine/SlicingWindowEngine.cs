@@ -230,41 +230,48 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         }
 
         long purgeSlice = purgeBefore == long.MaxValue ? long.MaxValue : TimeMath.FloorDiv(purgeBefore - _offset, _slice);
-        // By entry, not by key: no lookups; emptied keys are vacated as the walk goes and unlinked in one pass after it.
-        for (int index = 0; index < _states.Extent; index++)
+
+        // By entry, not by key: no lookups. Emptied keys are vacated as the walk goes and unlinked in one pass after
+        // it, also when an output throws mid-walk, so that the table stays searchable.
+        try
         {
-            if (!_states.IsLive(index))
+            for (int index = 0; index < _states.Extent; index++)
             {
-                continue;
-            }
-
-            ref KeySlices state = ref _states.ValueAt(index);
-            if (endsCrossed)
-            {
-                EmitWindows(_states.KeyAt(index), ref state, before, after, after, closing: true, output);
-            }
-
-            var slices = state.Slices;
-            while (state.Count > 0 && slices[state.Start].Id < purgeSlice)
-            {
-                slices[state.Start].Accumulator = default!;
-                state.Start++;
-                state.Count--;
-                _sliceCount--;
-            }
-
-            if (state.Count == 0)
-            {
-                if (state.Heap is { } heap)
+                if (!_states.IsLive(index))
                 {
-                    _pool.Push(heap);
+                    continue;
                 }
 
-                _states.Vacate(index);
+                ref KeySlices state = ref _states.ValueAt(index);
+                if (endsCrossed)
+                {
+                    EmitWindows(_states.KeyAt(index), ref state, before, after, after, closing: true, output);
+                }
+
+                var slices = state.Slices;
+                while (state.Count > 0 && slices[state.Start].Id < purgeSlice)
+                {
+                    slices[state.Start].Accumulator = default!;
+                    state.Start++;
+                    state.Count--;
+                    _sliceCount--;
+                }
+
+                if (state.Count == 0)
+                {
+                    if (state.Heap is { } heap)
+                    {
+                        _pool.Push(heap);
+                    }
+
+                    _states.Vacate(index);
+                }
             }
         }
-
-        _states.UnlinkVacated();
+        finally
+        {
+            _states.UnlinkVacated();
+        }
     }
 
     private protected override void WriteState(IBufferWriter<byte> destination)
