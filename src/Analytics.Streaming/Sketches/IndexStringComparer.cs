@@ -5,8 +5,9 @@ using System.Security.Cryptography;
 namespace Analytics.Streaming.Sketches;
 
 /// <summary>
-/// Ordinal string equality with a fast hash for in-memory indexes (the top-K sketch's item index): 16 bytes of
-/// UTF-16 per 64x64-to-128-bit multiply, seeded once per process so that crafted inputs cannot flood the index.
+/// Ordinal string equality with a fast hash for in-memory indexes (the top-K sketch's item index, the window engines'
+/// key table): 16 bytes of UTF-16 per 64x64-to-128-bit multiply, seeded once per process so that crafted inputs cannot
+/// flood the index.
 /// </summary>
 /// <remarks>
 /// The hash never leaves the process and is not part of any binary form (sketches that merge across processes hash
