@@ -281,13 +281,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         using var activity = S3Telemetry.Source.StartActivity("S3Sink.Restore");
         activity?.SetTag("s3.intent_prefix", logPrefix);
         activity?.SetTag("checkpoint.id", checkpointId);
-        IReadOnlyList<string> logs = [];
-        await _retrier.RunAsync(
-            async (state, ct) => logs = await state.Store.ListKeysAsync(state.Prefix, ct).ConfigureAwait(false),
-            (Store: _store, Prefix: logPrefix),
-            null,
-            cancellationToken).ConfigureAwait(false);
-
+        var logs = await _retrier.ListKeysAsync(logPrefix, cancellationToken).ConfigureAwait(false);
         var undo = new List<string>();
         var done = new List<string>();
         foreach (string log in logs)
@@ -303,7 +297,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         int rolledBack = await RollBackAsync(undo, cancellationToken).ConfigureAwait(false);
         foreach (string log in done)
         {
-            await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: log), null, cancellationToken).ConfigureAwait(false);
+            await _retrier.DeleteAsync(log, cancellationToken).ConfigureAwait(false);
         }
 
         activity?.SetTag("s3.rolled_back", rolledBack);
@@ -348,7 +342,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         {
             if (_epochLogged)
             {
-                await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: LogKey), null, cancellationToken).ConfigureAwait(false);
+                await _retrier.DeleteAsync(LogKey, cancellationToken).ConfigureAwait(false);
             }
 
             _epoch = checkpointId + 1;
@@ -386,12 +380,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     /// </summary>
     private async ValueTask RollBackStaleRunsAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> logs = [];
-        await _retrier.RunAsync(
-            async (state, ct) => logs = await state.Store.ListKeysAsync(state.Prefix, ct).ConfigureAwait(false),
-            (Store: _store, Prefix: _logPrefix!),
-            null,
-            cancellationToken).ConfigureAwait(false);
+        var logs = await _retrier.ListKeysAsync(_logPrefix!, cancellationToken).ConfigureAwait(false);
         var stale = new List<string>();
         foreach (string log in logs)
         {
@@ -411,13 +400,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         var undo = new List<string>();
         foreach (string log in logs)
         {
-            byte[]? content = null;
-            await _retrier.RunAsync(
-                async (state, ct) => content = await state.Store.GetObjectAsync(state.Key, ct).ConfigureAwait(false),
-                (Store: _store, Key: log),
-                null,
-                cancellationToken).ConfigureAwait(false);
-            if (content is not null)
+            if (await _retrier.GetAsync(log, cancellationToken).ConfigureAwait(false) is { } content)
             {
                 undo.AddRange(IntentLog.ParseKeys(content, _store.GetLocation(log)));
             }
@@ -428,7 +411,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             await _store.AbortMultipartUploadsAsync(undo, cancellationToken).ConfigureAwait(false);
             foreach (string key in undo)
             {
-                await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: key), null, cancellationToken).ConfigureAwait(false);
+                await _retrier.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
                 _rolledBack++;
                 S3Telemetry.ObjectsRolledBack.Add(1, _tableTag);
                 S3Log.ObjectRolledBack(_log, _options.TableName, key);
@@ -437,7 +420,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
 
         foreach (string log in logs)
         {
-            await _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: log), null, cancellationToken).ConfigureAwait(false);
+            await _retrier.DeleteAsync(log, cancellationToken).ConfigureAwait(false);
         }
 
         return undo.Count;

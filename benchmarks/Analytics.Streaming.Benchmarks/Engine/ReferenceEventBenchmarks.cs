@@ -24,23 +24,9 @@ public class ReferenceEventBenchmarks
     {
         _structStream = new SteadyStream(Keys);
         var stream = _structStream;
-        _structProcessor = StreamPipeline.Create<BenchEvent>()
-            .WithEventTime(e => stream.TimeOf(e), TimeSpan.FromMilliseconds(100))
-            .KeyBy(e => e.Key)
-            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(1)))
-            .Aggregate(a => a.Count().And(a.Sum(e => (long)e.Value)))
-            .To(Sinks.Discard<WindowResult<int, (long, long)>>())
-            .Build()
-            .CreateProcessor();
+        _structProcessor = CountAndSum<BenchEvent>(e => stream.TimeOf(e), e => e.Key, e => (long)e.Value);
         _classBatches = [.. stream.Batches.Select(b => new RecordBatch<ClickObject>(b.PartitionId, b.Records.ToArray().Select(r => new StreamRecord<ClickObject>(new ClickObject(r.Value.Key, r.Value.UnixMs, r.Value.Value), r.Sequence)).ToArray()))];
-        _classProcessor = StreamPipeline.Create<ClickObject>()
-            .WithEventTime(e => _classOffsetMs + e.UnixMs, TimeSpan.FromMilliseconds(100))
-            .KeyBy(e => e.Key)
-            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(1)))
-            .Aggregate(a => a.Count().And(a.Sum(e => (long)e.Value)))
-            .To(Sinks.Discard<WindowResult<int, (long, long)>>())
-            .Build()
-            .CreateProcessor();
+        _classProcessor = CountAndSum<ClickObject>(e => _classOffsetMs + e.UnixMs, e => e.Key, e => (long)e.Value);
         _structOutput = new CountingOutput<BenchEvent, int, (long, long)>();
         _classOutput = new CountingOutput<ClickObject, int, (long, long)>();
     }
@@ -70,6 +56,17 @@ public class ReferenceEventBenchmarks
         _classOffsetMs += 1000;
         return _classOutput.Results;
     }
+
+    /// <summary>The query of both benchmarks: keyed tumbling count and sum over one-second windows.</summary>
+    private static WindowProcessor<T, int, (long, long)> CountAndSum<T>(Func<T, long> unixMs, Func<T, int> key, Func<T, long> value) =>
+        StreamPipeline.Create<T>()
+            .WithEventTime(unixMs, TimeSpan.FromMilliseconds(100))
+            .KeyBy(key)
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(1)))
+            .Aggregate(a => a.Count().And(a.Sum(value)))
+            .To(Sinks.Discard<WindowResult<int, (long, long)>>())
+            .Build()
+            .CreateProcessor();
 
     /// <summary>A click as most users declare it.</summary>
     public sealed record ClickObject(int Key, long UnixMs, int Value);

@@ -159,7 +159,7 @@ public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
         }
         catch (ConditionalCheckFailedException ex)
         {
-            var current = ex.Item is { Count: > 0 } old ? old : await ReadHeadItemAsync(pipelineName, cancellationToken).ConfigureAwait(false);
+            var current = await HeadAfterConditionFailedAsync(ex, pipelineName, cancellationToken).ConfigureAwait(false);
             throw new CheckpointFencedException(pipelineName, fence, current is null ? -1 : ReadOptionalNumber(current, FenceAttribute));
         }
 
@@ -235,8 +235,7 @@ public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
             // The table holds the same or a newer checkpoint (a stale writer, or a save repeated), or a writer with a
             // higher token claimed it: ours is not needed, nor are its chunks, which no head names. Only our own chunks
             // are deleted.
-            // The item comes with the failure where the service returns it (DynamoDB does; some emulators do not).
-            var current = ex.Item is { Count: > 0 } old ? old : await ReadHeadItemAsync(pipeline, cancellationToken).ConfigureAwait(false);
+            var current = await HeadAfterConditionFailedAsync(ex, pipeline, cancellationToken).ConfigureAwait(false);
             long storedFence = current is null ? 0 : ReadOptionalNumber(current, FenceAttribute);
             if (chunks > 0)
             {
@@ -283,6 +282,10 @@ public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
         => new(StringComparer.Ordinal) { [PartitionKey] = new(pipeline), [SortKey] = new(sortKey) };
 
     private static string ChunkKey(string snapshot, int index) => string.Create(CultureInfo.InvariantCulture, $"{ChunkPrefix}{snapshot}#{index:D6}");
+
+    /// <summary>The head a failed condition met: returned with the failure where the service does (DynamoDB; some emulators do not), read otherwise.</summary>
+    private async ValueTask<Dictionary<string, AttributeValue>?> HeadAfterConditionFailedAsync(ConditionalCheckFailedException failure, string pipeline, CancellationToken cancellationToken)
+        => failure.Item is { Count: > 0 } item ? item : await ReadHeadItemAsync(pipeline, cancellationToken).ConfigureAwait(false);
 
     private async ValueTask<Dictionary<string, AttributeValue>?> ReadHeadItemAsync(string pipeline, CancellationToken cancellationToken)
     {

@@ -227,7 +227,7 @@ public sealed class ParquetCompactor
                 S3Log.CompactionRolledBack(_log, _options.TableName, key, manifest.Inputs.Count);
             }
 
-            await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            await _retrier.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
             S3Telemetry.CompactionRecovered.Add(1, _tableTag);
         }
 
@@ -237,14 +237,14 @@ public sealed class ParquetCompactor
     private async Task<Dictionary<string, CompactionManifest>> ReadManifestsAsync(CancellationToken cancellationToken)
     {
         var manifests = new Dictionary<string, CompactionManifest>(StringComparer.Ordinal);
-        foreach (string key in await ListKeysAsync(_manifestPrefix, cancellationToken).ConfigureAwait(false))
+        foreach (string key in await _retrier.ListKeysAsync(_manifestPrefix, cancellationToken).ConfigureAwait(false))
         {
             if (!key.EndsWith(CompactionManifest.Extension, StringComparison.Ordinal))
             {
                 continue;
             }
 
-            byte[]? content = await GetAsync(key, cancellationToken).ConfigureAwait(false);
+            byte[]? content = await _retrier.GetAsync(key, cancellationToken).ConfigureAwait(false);
             if (content is not null)
             {
                 manifests.Add(key, CompactionManifest.Parse(content, _store.GetLocation(key)));
@@ -258,7 +258,7 @@ public sealed class ParquetCompactor
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
         string prefix = _options.IntentPrefix;
-        foreach (string log in await ListKeysAsync(prefix, cancellationToken).ConfigureAwait(false))
+        foreach (string log in await _retrier.ListKeysAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             int slash = log.LastIndexOf('/');
             if (!IntentLog.TryParseEpoch(log.AsSpan(slash + 1), out _))
@@ -266,7 +266,7 @@ public sealed class ParquetCompactor
                 continue;
             }
 
-            byte[]? content = await GetAsync(log, cancellationToken).ConfigureAwait(false);
+            byte[]? content = await _retrier.GetAsync(log, cancellationToken).ConfigureAwait(false);
             if (content is not null)
             {
                 keys.UnionWith(IntentLog.ParseKeys(content, _store.GetLocation(log)));
@@ -376,7 +376,7 @@ public sealed class ParquetCompactor
         var order = new List<string>();
         foreach (var value in bin)
         {
-            byte[]? content = await GetAsync(value.Key, cancellationToken).ConfigureAwait(false);
+            byte[]? content = await _retrier.GetAsync(value.Key, cancellationToken).ConfigureAwait(false);
             if (content is null || (value.Size is null && content.Length >= _options.SmallObjectBytes))
             {
                 continue; // Gone meanwhile, or (size unknown until now) not small.
@@ -458,7 +458,7 @@ public sealed class ParquetCompactor
             sortColumns = schema.ColumnIndexes([.. _options.SortBy], out string? missing);
             if (sortColumns is null)
             {
-                await DeleteAsync(manifestKey, cancellationToken).ConfigureAwait(false);
+                await _retrier.DeleteAsync(manifestKey, cancellationToken).ConfigureAwait(false);
                 Skip(partition, inputs.Count, missing!, run);
                 return;
             }
@@ -528,7 +528,7 @@ public sealed class ParquetCompactor
                     upload = null;
                 }
 
-                await DeleteAsync(manifestKey, cancellationToken).ConfigureAwait(false);
+                await _retrier.DeleteAsync(manifestKey, cancellationToken).ConfigureAwait(false);
                 Skip(partition, inputs.Count, failure, run);
                 return;
             }
@@ -565,7 +565,7 @@ public sealed class ParquetCompactor
         // The commit point: from here on the merged object is authoritative and the inputs are to be deleted.
         await PutAsync(manifestKey, (manifest with { Committed = true }).Format(), "application/json", cancellationToken).ConfigureAwait(false);
         await DeleteAllAsync(keys, cancellationToken).ConfigureAwait(false);
-        await DeleteAsync(manifestKey, cancellationToken).ConfigureAwait(false);
+        await _retrier.DeleteAsync(manifestKey, cancellationToken).ConfigureAwait(false);
 
         run.Merges++;
         run.Inputs += inputs.Count;
@@ -629,28 +629,6 @@ public sealed class ParquetCompactor
         buffer.Discard(size);
     }
 
-    private async Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<string> keys = [];
-        await _retrier.RunAsync(
-            async (state, ct) => keys = await state.Store.ListKeysAsync(state.Prefix, ct).ConfigureAwait(false),
-            (Store: _store, Prefix: prefix),
-            null,
-            cancellationToken).ConfigureAwait(false);
-        return keys;
-    }
-
-    private async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
-    {
-        byte[]? content = null;
-        await _retrier.RunAsync(
-            async (state, ct) => content = await state.Store.GetObjectAsync(state.Key, ct).ConfigureAwait(false),
-            (Store: _store, Key: key),
-            null,
-            cancellationToken).ConfigureAwait(false);
-        return content;
-    }
-
     private async Task PutAsync(string key, byte[] bytes, string contentType, CancellationToken cancellationToken)
     {
         using var content = new MemoryStream(bytes, writable: false);
@@ -661,14 +639,11 @@ public sealed class ParquetCompactor
             cancellationToken).ConfigureAwait(false);
     }
 
-    private Task DeleteAsync(string key, CancellationToken cancellationToken)
-        => _retrier.RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: key), null, cancellationToken);
-
     private async Task DeleteAllAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         foreach (string key in keys)
         {
-            await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            await _retrier.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
     }
 

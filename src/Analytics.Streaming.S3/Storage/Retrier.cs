@@ -12,12 +12,14 @@ namespace Analytics.Streaming.S3;
 internal sealed class Retrier
 {
     private readonly ResiliencePipeline _pipeline;
+    private readonly IObjectStore _store;
     private readonly ILogger _log;
     private readonly string _table;
     private long _retries;
 
     public Retrier(RetryOptions options, IObjectStore store, TimeProvider timeProvider, ILogger log, string table)
     {
+        _store = store;
         _log = log;
         _table = table;
 
@@ -44,6 +46,34 @@ internal sealed class Retrier
             (Action: action, State: state, Content: content),
             cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Lists the store's keys under a prefix, retrying.</summary>
+    public async Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> keys = [];
+        await RunAsync(
+            async (state, ct) => keys = await state.Store.ListKeysAsync(state.Prefix, ct).ConfigureAwait(false),
+            (Store: _store, Prefix: prefix),
+            null,
+            cancellationToken).ConfigureAwait(false);
+        return keys;
+    }
+
+    /// <summary>Reads an object, retrying; <see langword="null"/> when it does not exist.</summary>
+    public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        byte[]? content = null;
+        await RunAsync(
+            async (state, ct) => content = await state.Store.GetObjectAsync(state.Key, ct).ConfigureAwait(false),
+            (Store: _store, Key: key),
+            null,
+            cancellationToken).ConfigureAwait(false);
+        return content;
+    }
+
+    /// <summary>Deletes an object (a missing one is fine), retrying.</summary>
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+        => RunAsync(static (state, ct) => state.Store.DeleteObjectAsync(state.Key, ct), (Store: _store, Key: key), null, cancellationToken);
 
     private void OnRetry(RetryNotice<object> notice)
     {

@@ -82,17 +82,7 @@ public sealed class FileCheckpointStore : IFencedCheckpointStore, IDisposable
         try
         {
             using var processLock = await LockAsync(path, cancellationToken).ConfigureAwait(false);
-            long stored = await ReadFenceAsync(path, cancellationToken).ConfigureAwait(false);
-            if (stored > fence)
-            {
-                throw new CheckpointFencedException(pipelineName, fence, stored);
-            }
-
-            if (stored < fence)
-            {
-                await WriteFenceAsync(path, fence, cancellationToken).ConfigureAwait(false);
-            }
-
+            await RaiseFenceAsync(path, pipelineName, fence, cancellationToken).ConfigureAwait(false);
             return await ReadAsync(path, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -115,21 +105,12 @@ public sealed class FileCheckpointStore : IFencedCheckpointStore, IDisposable
         try
         {
             using var processLock = await LockAsync(path, cancellationToken).ConfigureAwait(false);
-            long stored = await ReadFenceAsync(path, cancellationToken).ConfigureAwait(false);
-            if (stored > fence)
-            {
-                throw new CheckpointFencedException(checkpoint.PipelineName, fence, stored);
-            }
 
+            // The fence first: a crash between the two writes leaves a claim, never an unfenced checkpoint.
+            long stored = await RaiseFenceAsync(path, checkpoint.PipelineName, fence, cancellationToken).ConfigureAwait(false);
             if (stored == fence && await ReadAsync(path, cancellationToken).ConfigureAwait(false) is { } current && current.Id >= checkpoint.Id)
             {
                 return;
-            }
-
-            if (stored < fence)
-            {
-                // The fence first: a crash between the two writes leaves a claim, never an unfenced checkpoint.
-                await WriteFenceAsync(path, fence, cancellationToken).ConfigureAwait(false);
             }
 
             await ReplaceAsync(path, bytes, cancellationToken).ConfigureAwait(false);
@@ -178,8 +159,22 @@ public sealed class FileCheckpointStore : IFencedCheckpointStore, IDisposable
         }
     }
 
-    private ValueTask WriteFenceAsync(string path, long fence, CancellationToken cancellationToken)
-        => ReplaceAsync(path + ".fence", Encoding.ASCII.GetBytes(fence.ToString(System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
+    /// <summary>Refuses a token lower than the stored one and stores a higher one (under the lock); returns the token stored before.</summary>
+    private async ValueTask<long> RaiseFenceAsync(string path, string pipelineName, long fence, CancellationToken cancellationToken)
+    {
+        long stored = await ReadFenceAsync(path, cancellationToken).ConfigureAwait(false);
+        if (stored > fence)
+        {
+            throw new CheckpointFencedException(pipelineName, fence, stored);
+        }
+
+        if (stored < fence)
+        {
+            await ReplaceAsync(path + ".fence", Encoding.ASCII.GetBytes(fence.ToString(System.Globalization.CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false);
+        }
+
+        return stored;
+    }
 
     private static async ValueTask<long> ReadFenceAsync(string path, CancellationToken cancellationToken)
     {
