@@ -169,3 +169,34 @@ public class NexmarkQ7Benchmarks : NexmarkBenchmarkBase
         _static = NexmarkStaticPipelines.Q7Max(pass);
     }
 }
+
+/// <summary>
+/// Nexmark Q8 (monitor new users): the window join of persons and their auctions per 10-second tumbling window, one
+/// keyed window over both sides in the library (see <see cref="NexmarkPipelines.Q8"/>).
+/// </summary>
+[BenchmarkCategory("Queries", "Nexmark")]
+public class NexmarkQ8Benchmarks : NexmarkBenchmarkBase
+{
+    private IQueryRunner _static = null!;
+
+    /// <summary>The library with static selectors (no delegate call per event before the window).</summary>
+    /// <returns>The results so far.</returns>
+    [Benchmark(OperationsPerInvoke = NexmarkGenerator.EventsPerPass)]
+    public long LibraryStatic()
+    {
+        _static.RunPass();
+        return _static.Results;
+    }
+
+    private protected override IQueryRunner CreateLibrary(PassData<NexmarkEvent> pass) => NexmarkPipelines.Q8(pass);
+
+    private protected override IQueryRunner CreateHandWritten(PassData<NexmarkEvent> pass) => new Q8HandWritten(pass);
+
+    private protected override IQueryRunner CreateReactive(PassData<NexmarkEvent> pass) => new Q8Reactive(pass);
+
+    private protected override void OnSetup(PassData<NexmarkEvent> pass)
+    {
+        QueryVerification.Verify("Q8 static", 3, ("hand-written", new Q8HandWritten(pass)), ("library static", NexmarkStaticPipelines.Q8(pass)));
+        _static = NexmarkStaticPipelines.Q8(pass);
+    }
+}

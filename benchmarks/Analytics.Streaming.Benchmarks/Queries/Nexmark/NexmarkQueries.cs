@@ -112,6 +112,60 @@ public static class NexmarkPipelines
                 .To(Sinks.Discard<WindowResult<GlobalKey, Extreme<long, Bid>>>())
                 .Build(),
             max => max.Value);
+    /// <summary>
+    /// Q8 (monitor new users): the persons who registered and opened an auction as its seller in the same 10-second
+    /// tumbling window, one result per person and window. The window join is one keyed window over both sides: persons
+    /// keyed by their id, auctions by their seller, and an aggregator that keeps each side (<see cref="NewSellerJoin"/>);
+    /// the persons without an auction of theirs are filtered out after the window.
+    /// </summary>
+    /// <param name="pass">The events.</param>
+    /// <returns>The runner; its checksum is the sum of the person ids.</returns>
+    public static IQueryRunner Q8(PassData<NexmarkEvent> pass)
+        => new LibraryRunner<NexmarkEvent, long, NewSeller>(
+            pass,
+            clock => StreamPipeline.Create<NexmarkEvent>()
+                .WithEventTime(e => clock.OffsetMs + e.TimeMs)
+                .Where(e => e.Kind != NexmarkKind.Bid)
+                .KeyBy(e => e.Kind == NexmarkKind.Person ? e.Person!.Id : e.Auction!.Seller)
+                .Window(WindowSpec.Tumbling(Tumbling))
+                .Aggregate(_ => Aggregates.Custom<NexmarkEvent, NewSellerJoin, NewSeller, NewSeller>(default))
+                .Where(r => r.Value.IsMatch)
+                .To(Sinks.Discard<WindowResult<long, NewSeller>>())
+                .Build(),
+            seller => seller.Id);
+}
+
+/// <summary>A Q8 result: a person who opened an auction in the window they registered in (or, as an accumulator, what was seen of one so far).</summary>
+/// <param name="Id">The person id; 0 until the person was seen.</param>
+/// <param name="Name">The person's name; null until the person was seen.</param>
+/// <param name="Sold">Whether an auction of theirs was seen.</param>
+public readonly record struct NewSeller(long Id, string? Name, bool Sold)
+{
+    /// <summary>Gets a value indicating whether both sides of the join were seen.</summary>
+    public bool IsMatch => Name is not null && Sold;
+}
+
+/// <summary>Q8's two-sided window join as an aggregator: a person sets the person's side, an auction the seller's.</summary>
+public readonly struct NewSellerJoin : IAggregator<NexmarkEvent, NewSeller, NewSeller>
+{
+    /// <inheritdoc />
+    public NewSeller CreateAccumulator() => default;
+
+    /// <inheritdoc />
+    public void Add(ref NewSeller accumulator, in NexmarkEvent input)
+        => accumulator = input.Person is { } person
+            ? accumulator with { Id = person.Id, Name = person.Name }
+            : accumulator with { Sold = true };
+
+    /// <inheritdoc />
+    public void Merge(ref NewSeller accumulator, in NewSeller other)
+        => accumulator = new NewSeller(
+            other.Name is null ? accumulator.Id : other.Id,
+            other.Name ?? accumulator.Name,
+            accumulator.Sold || other.Sold);
+
+    /// <inheritdoc />
+    public NewSeller GetResult(in NewSeller accumulator) => accumulator;
 }
 
 /// <summary>
@@ -141,6 +195,37 @@ public static class NexmarkStaticPipelines
                     .Build();
             },
             max => max);
+
+    /// <summary>Q8 (monitor new users) with static selectors: the same window join as <see cref="NexmarkPipelines.Q8"/>.</summary>
+    /// <param name="pass">The events.</param>
+    /// <returns>The runner; its checksum is the sum of the person ids.</returns>
+    public static IQueryRunner Q8(PassData<NexmarkEvent> pass)
+        => new LibraryRunner<NexmarkEvent, long, NewSeller>(
+            pass,
+            clock =>
+            {
+                s_clock = clock;
+                return StreamPipeline.Create<NexmarkEvent>()
+                    .Where<IsPersonOrAuction>()
+                    .WithEventTime<EventTime>()
+                    .KeyBy<PersonOrSeller, long>()
+                    .Window(WindowSpec.Tumbling(TimeSpan.FromMilliseconds(NexmarkQuery.WindowMs)))
+                    .Aggregate(_ => Aggregates.Custom<NexmarkEvent, NewSellerJoin, NewSeller, NewSeller>(default))
+                    .Where(r => r.Value.IsMatch)
+                    .To(Sinks.Discard<WindowResult<long, NewSeller>>())
+                    .Build();
+            },
+            seller => seller.Id);
+
+    private readonly struct IsPersonOrAuction : IEventFilter<NexmarkEvent>
+    {
+        public static bool Keep(in NexmarkEvent value) => value.Kind != NexmarkKind.Bid;
+    }
+
+    private readonly struct PersonOrSeller : IKeySelector<NexmarkEvent, long>
+    {
+        public static long Select(in NexmarkEvent value) => value.Kind == NexmarkKind.Person ? value.Person!.Id : value.Auction!.Seller;
+    }
 
     private readonly struct IsBid : IEventFilter<NexmarkEvent>
     {
@@ -461,6 +546,78 @@ public sealed class Q7HandWritten(PassData<NexmarkEvent> pass) : IQueryRunner
     }
 }
 
+/// <summary>
+/// Q8 by hand: the persons and sellers of the open 10-second window in a dictionary by person id; when an event of a
+/// later window arrives (in-order stream), the persons who also sold are the results and the dictionary is cleared.
+/// </summary>
+/// <param name="pass">The events.</param>
+public sealed class Q8HandWritten(PassData<NexmarkEvent> pass) : IQueryRunner
+{
+    private readonly PassClock _clock = new(pass.PassMs);
+    private readonly Dictionary<long, NewSeller> _window = [];
+    private long _start = long.MinValue;
+
+    /// <inheritdoc />
+    public long Results { get; private set; }
+
+    /// <inheritdoc />
+    public long Checksum { get; private set; }
+
+    /// <inheritdoc />
+    public void RunPass()
+    {
+        long offset = _clock.OffsetMs;
+        foreach (ref readonly var e in pass.Events.AsSpan())
+        {
+            if (e.Kind == NexmarkKind.Bid)
+            {
+                continue;
+            }
+
+            long time = offset + e.TimeMs;
+            long start = time - (time % NexmarkQuery.WindowMs);
+            if (start != _start)
+            {
+                if (start < _start)
+                {
+                    continue; // late
+                }
+
+                Finish();
+                _start = start;
+            }
+
+            if (e.Person is { } person)
+            {
+                ref var seen = ref CollectionsMarshal.GetValueRefOrAddDefault(_window, person.Id, out _);
+                seen = seen with { Id = person.Id, Name = person.Name };
+            }
+            else
+            {
+                ref var seen = ref CollectionsMarshal.GetValueRefOrAddDefault(_window, e.Auction!.Seller, out _);
+                seen = seen with { Sold = true };
+            }
+        }
+
+        _clock.Next();
+    }
+
+    /// <inheritdoc />
+    public void Finish()
+    {
+        foreach (var seen in _window.Values)
+        {
+            if (seen.IsMatch)
+            {
+                Results++;
+                Checksum += seen.Id;
+            }
+        }
+
+        _window.Clear();
+    }
+}
+
 /// <summary>Q1 in Rx.NET 6: Where, Select, Subscribe.</summary>
 public sealed class Q1Reactive : ReactiveRunner<NexmarkEvent>
 {
@@ -559,6 +716,41 @@ public sealed class Q7Reactive : ReactiveRunner<NexmarkEvent>
             {
                 Results++;
                 Checksum += max;
+            }));
+    }
+
+    /// <inheritdoc />
+    protected override long TimeOf(in NexmarkEvent e) => e.TimeMs;
+}
+
+/// <summary>
+/// Q8 in Rx.NET 6: persons and auctions, GroupByUntil window, inside each window GroupBy person id (the seller for an
+/// auction), each group aggregated into both sides of the join, the matches kept.
+/// </summary>
+public sealed class Q8Reactive : ReactiveRunner<NexmarkEvent>
+{
+    /// <summary>Creates the query.</summary>
+    /// <param name="pass">The events.</param>
+    public Q8Reactive(PassData<NexmarkEvent> pass)
+        : base(pass, NexmarkQuery.WindowMs, 0)
+    {
+        var clock = Clock;
+        var join = default(NewSellerJoin);
+        Subscribe(Events
+            .Where(e => e.Kind != NexmarkKind.Bid)
+            .GroupByUntil(e => (clock.OffsetMs + e.TimeMs) / NexmarkQuery.WindowMs * NexmarkQuery.WindowMs, g => Until(g.Key + NexmarkQuery.WindowMs))
+            .SelectMany(window => window
+                .GroupBy(e => e.Kind == NexmarkKind.Person ? e.Person!.Id : e.Auction!.Seller)
+                .SelectMany(person => person.Aggregate(default(NewSeller), (seen, e) =>
+                {
+                    join.Add(ref seen, e);
+                    return seen;
+                }))
+                .Where(seen => seen.IsMatch))
+            .Subscribe(seen =>
+            {
+                Results++;
+                Checksum += seen.Id;
             }));
     }
 
