@@ -28,16 +28,16 @@ namespace Analytics.Streaming.S3;
 /// <b>Effectively once.</b> In a pipeline the sink is an <see cref="ICheckpointListener"/>. Every object it writes
 /// (table and error objects) belongs to an epoch, the checkpoint that will cover it (the last completed checkpoint
 /// plus one). Before the first byte of an object is uploaded, its key is added to the epoch's intent log, a small
-/// JSON object at <c>{Prefix}{zone}/_sink-intents/{TableName}/{writer}/epoch-{n}-from-{restored}-{run}.json</c>, outside the table folder.
+/// JSON object at <c>{Prefix}{zone}/_sink-intents/{TableName}/{writer}/epoch-{n}-from-{restored}-fence-{token}-{run}.json</c>, outside the table folder.
 /// <see cref="CheckpointCompletedAsync"/> deletes the logs of completed epochs: their objects are final; it also
 /// undoes the epochs an earlier owner of the writer id logged after this run's restore (an owner that kept running
 /// after its pipeline was taken over, whose checkpoints a fenced store refuses).
-/// <see cref="RestoreAsync"/>, called when the pipeline starts, deletes every object listed in the logs of epochs
+/// <see cref="RestoreAsync(string, long, long, CancellationToken)"/>, called when the pipeline starts, deletes every object listed in the logs of epochs
 /// after the checkpoint the pipeline resumes from (objects a crashed run stored during an interrupted flush, or
 /// rolled by size, count or age after its last checkpoint), then those logs. The replay writes the same results again
 /// into new objects, so the lake ends with exactly one copy of each. Until the restart, readers can see such an
 /// uncommitted object. Object names are a UTC time and a random id, like Firehose's, so no run overwrites another's.
-/// Used without a pipeline (no <see cref="RestoreAsync"/>), the sink keeps no logs and undoes nothing.
+/// Used without a pipeline (no <see cref="RestoreAsync(string, long, long, CancellationToken)"/>), the sink keeps no logs and undoes nothing.
 /// </para>
 /// <para>
 /// <b>Writers.</b> The logs are kept per writer, <see cref="S3SinkOptions{T}.WriterId"/> or by default the pipeline
@@ -82,6 +82,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     private string? _writerId;
     private long _epoch;
     private long _restoredFrom; // the checkpoint RestoreAsync was given
+    private long _fence; // the fencing token RestoreAsync was given (0 without fencing)
     private string _run = string.Empty; // this run's id in its log names, new at every RestoreAsync
     private bool _epochLogged;
     private long _rolledBack;
@@ -141,7 +142,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         return new DataLakeTable(database, _options.TableName, TableLocation, resolved, _layout.BuildColumns(projectionFirstYear), storage);
     }
 
-    /// <summary>Gets the key prefix of this sink's intent logs, such as <c>lake/analytics/_sink-intents/page_views/worker-1/</c>; <see langword="null"/> until <see cref="RestoreAsync"/>.</summary>
+    /// <summary>Gets the key prefix of this sink's intent logs, such as <c>lake/analytics/_sink-intents/page_views/worker-1/</c>; <see langword="null"/> until <see cref="RestoreAsync(string, long, long, CancellationToken)"/>.</summary>
     public string? IntentLogPrefix => _logPrefix;
 
     /// <summary>Gets counters of what the sink has done so far.</summary>
@@ -266,10 +267,23 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     /// </remarks>
     /// <exception cref="InvalidOperationException">Objects are open, or the sink failed earlier.</exception>
     /// <exception cref="InvalidDataException">An object in the writer's log folder is not an intent log.</exception>
-    public async ValueTask RestoreAsync(string pipelineName, long checkpointId, CancellationToken cancellationToken)
+    public ValueTask RestoreAsync(string pipelineName, long checkpointId, CancellationToken cancellationToken)
+        => RestoreAsync(pipelineName, checkpointId, 0, cancellationToken);
+
+    /// <inheritdoc cref="RestoreAsync(string, long, CancellationToken)"/>
+    /// <param name="pipelineName">The pipeline (the writer, unless <see cref="S3SinkOptions{T}.WriterId"/> is set).</param>
+    /// <param name="checkpointId">The checkpoint the pipeline resumes from; 0 when it starts without one.</param>
+    /// <param name="fence">
+    /// The fencing token the pipeline's checkpoint was claimed with (0 without fencing). It is part of this run's log
+    /// names, so that once a checkpoint of this run completes, the epochs an earlier owner with a lower token logged
+    /// after the same restore point are undone (see <see cref="CheckpointCompletedAsync"/>).
+    /// </param>
+    /// <param name="cancellationToken">Cancels the recovery.</param>
+    public async ValueTask RestoreAsync(string pipelineName, long checkpointId, long fence, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(pipelineName);
         ArgumentOutOfRangeException.ThrowIfNegative(checkpointId);
+        ArgumentOutOfRangeException.ThrowIfNegative(fence);
         ThrowIfUnusable();
         if (_open.Count > 0 || _errors.Count > 0)
         {
@@ -303,6 +317,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         activity?.SetTag("s3.rolled_back", rolledBack);
         _logPrefix = logPrefix;
         _restoredFrom = checkpointId;
+        _fence = fence;
         _run = IntentLog.NewRun();
         _writerId = _options.WriterId ?? pipelineName;
         _epoch = checkpointId + 1;
@@ -315,10 +330,10 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     /// Deletes the intent log of the epoch the checkpoint covers: its objects are final. The pipeline flushes the
     /// sink before it saves a checkpoint, so no object is open here; a notification for a checkpoint that is not
     /// newer than the last one is ignored. Then lists the writer's logs and undoes those of another run that restored
-    /// from an older checkpoint than this one, for an epoch after this run's restore point: an earlier owner that kept
-    /// running after the pipeline was taken over.
+    /// from an older checkpoint than this one (or from the same one under a lower fencing token), for an epoch after
+    /// this run's restore point: an earlier owner that kept running after the pipeline was taken over.
     /// </remarks>
-    /// <exception cref="InvalidOperationException"><see cref="RestoreAsync"/> was not called, objects are still open, or the sink failed earlier.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="RestoreAsync(string, long, long, CancellationToken)"/> was not called, objects are still open, or the sink failed earlier.</exception>
     public async ValueTask CheckpointCompletedAsync(long checkpointId, CancellationToken cancellationToken)
     {
         ThrowIfUnusable();
@@ -370,13 +385,15 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         await AbortAllAsync().ConfigureAwait(false);
     }
 
-    private string LogKey => string.Create(CultureInfo.InvariantCulture, $"{_logPrefix}{IntentLog.FileName(_epoch, _restoredFrom, _run)}");
+    private string LogKey => string.Create(CultureInfo.InvariantCulture, $"{_logPrefix}{IntentLog.FileName(_epoch, _restoredFrom, _fence, _run)}");
 
     /// <summary>
-    /// Undoes the epochs an earlier owner of this writer id logged after this run's restore: a run that restored from
-    /// an older checkpoint than this one, and logged an epoch after this one's restore point, is an owner that kept
-    /// running after it lost the pipeline (its checkpoints are refused by a fenced store), so those epochs are never
-    /// committed. A later owner restores from this run's checkpoint or a newer one, so its logs are never touched.
+    /// Undoes the epochs an earlier owner of this writer id logged after this run's restore. A run that logged an epoch
+    /// after this one's restore point, and restored from an older checkpoint, or from the same one under a lower
+    /// fencing token, is an owner that kept running after it lost the pipeline: a checkpoint of this run is saved, so
+    /// the store refuses that owner's (fenced), and those epochs are never committed. A later owner restores from this
+    /// run's checkpoint or a newer one, or claims with a higher token, so its logs are never touched. Without fencing
+    /// (token 0 on both sides) two runs from the same checkpoint cannot be ordered, and neither undoes the other.
     /// </summary>
     private async ValueTask RollBackStaleRunsAsync(CancellationToken cancellationToken)
     {
@@ -384,8 +401,9 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         var stale = new List<string>();
         foreach (string log in logs)
         {
-            if (IntentLog.TryParse(log.AsSpan(_logPrefix!.Length), out long epoch, out long restoredFrom, out string run)
-                && run != _run && restoredFrom < _restoredFrom && epoch > _restoredFrom)
+            if (IntentLog.TryParse(log.AsSpan(_logPrefix!.Length), out long epoch, out long restoredFrom, out long fence, out string run)
+                && run != _run && epoch > _restoredFrom
+                && (restoredFrom < _restoredFrom || (restoredFrom == _restoredFrom && fence < _fence)))
             {
                 stale.Add(log);
             }
@@ -834,7 +852,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
 /// <param name="MultipartUploads">Table objects uploaded in parts.</param>
 /// <param name="Retries">Store requests sent again after a transient failure.</param>
 /// <param name="OpenObjects">Objects currently open (buffering).</param>
-/// <param name="ObjectsRolledBack">Keys of checkpoints that were never saved, deleted by <see cref="S3Sink{T}.RestoreAsync"/> (including keys logged before a crash stopped their upload).</param>
+/// <param name="ObjectsRolledBack">Keys of checkpoints that were never saved, deleted by <see cref="S3Sink{T}.RestoreAsync(string, long, long, CancellationToken)"/> (including keys logged before a crash stopped their upload).</param>
 public sealed record S3SinkStatistics(
     long ObjectsWritten,
     long RecordsWritten,

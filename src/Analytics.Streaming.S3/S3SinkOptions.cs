@@ -33,7 +33,7 @@ public sealed class S3SinkOptions<T>
     /// <summary>
     /// Gets or sets the id under which this sink keeps its intent logs
     /// (<c>{Prefix}{zone}/_sink-intents/{TableName}/{WriterId}/</c>, escaped for keys); <see langword="null"/> (the
-    /// default) uses the pipeline name given to <see cref="S3Sink{T}.RestoreAsync"/>. A restore undoes only its own
+    /// default) uses the pipeline name given to <see cref="S3Sink{T}.RestoreAsync(string, long, long, CancellationToken)"/>. A restore undoes only its own
     /// writer's uncommitted objects, so sinks that write the same table at the same time (several workers, two sinks of
     /// one pipeline) need distinct ids, and each id must stay the same across the restarts of its writer.
     /// </summary>
@@ -199,7 +199,7 @@ public sealed class S3SinkOptions<T>
         [
             $"{TableLocationPrefix}{FileNamePrefix}{Name}{Format!.FileExtension}",
             $"{EffectiveErrorPrefix}format-conversion-failed/2024/05/01/10/{FileNamePrefix}{Name}.json",
-            $"{IntentPrefix}{new string('w', IntentLog.MaximumWriterLength)}/{IntentLog.FileName(0, 0, IntentLog.NewRun())}",
+            $"{IntentPrefix}{new string('w', IntentLog.MaximumWriterLength)}/{IntentLog.FileName(0, 0, 0, IntentLog.NewRun())}",
         ];
         foreach (string sample in samples)
         {

@@ -46,7 +46,7 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
 
             await crashed.WriteAsync(clicks.AsMemory(120, 60), Ct); // rolls two objects by count ...
             await crashed.FlushAsync(Ct);                           // ... and flushes the rest, but checkpoint 2 is never saved
-            Assert.Matches($"^{IntentFolder}clicks-pipeline/epoch-000000000002-from-000000000000-[0-9a-f]{{16}}\\.json$", Assert.Single(Files(root, IntentFolder)));
+            Assert.Matches($"^{IntentFolder}clicks-pipeline/epoch-000000000002-from-000000000000-fence-000000000000-[0-9a-f]{{16}}\\.json$", Assert.Single(Files(root, IntentFolder)));
             Assert.Equal(180, ReadTable(root).Count);
         }
 
@@ -103,7 +103,7 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
         await b.RestoreAsync("p", 0, Ct);
 
         Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
-        Assert.Matches($"^{IntentFolder}worker-a/epoch-000000000001-from-000000000000-[0-9a-f]{{16}}\\.json$", Assert.Single(Files(root, IntentFolder)));
+        Assert.Matches($"^{IntentFolder}worker-a/epoch-000000000001-from-000000000000-fence-000000000000-[0-9a-f]{{16}}\\.json$", Assert.Single(Files(root, IntentFolder)));
     }
 
     [Fact]
@@ -144,6 +144,95 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
         await owner.CheckpointCompletedAsync(3, Ct);
         Assert.Equal(100, ReadTable(root).Count);
         Assert.Single(Files(root, IntentFolder));
+    }
+
+    [Fact]
+    public async Task CheckpointCompletedAsync_AnEarlierOwnerThatRestoredFromTheSameCheckpoint_ItsEpochIsUndoneByTheHigherFence()
+    {
+        // Workers starting together: the first takes the shard's lease (token 1) and restores from checkpoint 0; the
+        // second steals it (token 2) before the first completed any checkpoint, so both resume from checkpoint 0.
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(60);
+        await using var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await old.RestoreAsync("orders/shard-1", 0, 1, Ct);
+        await using var owner = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await owner.RestoreAsync("orders/shard-1", 0, 2, Ct);
+        await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
+        Assert.Matches($"^{IntentFolder}[^/]+/epoch-000000000001-from-000000000000-fence-000000000001-[0-9a-f]{{16}}\\.json$", Assert.Single(Files(root, IntentFolder)));
+
+        // The old owner's checkpoint 1 is refused by the store; the new owner writes the same records and completes it.
+        await owner.WriteAsync(clicks, Ct);
+        await owner.FlushAsync(Ct);
+        Assert.Equal(90, ReadTable(root).Count);
+        await owner.CheckpointCompletedAsync(1, Ct);
+
+        Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Empty(Files(root, IntentFolder));
+        Assert.Equal(2, owner.Statistics.ObjectsRolledBack);
+
+        // A run with a higher token is never this owner's to undo, even from the same restore point.
+        await using var next = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await next.RestoreAsync("orders/shard-1", 0, 3, Ct);
+        await WriteOneEpochAsync(next, Clicks.Make(10).Select(c => c with { UserId = c.UserId + 1_000_000 }).ToArray());
+        await owner.WriteAsync(Array.Empty<Click>(), Ct);
+        await owner.FlushAsync(Ct);
+        await owner.CheckpointCompletedAsync(2, Ct);
+        Assert.Equal(70, ReadTable(root).Count);
+        Assert.Single(Files(root, IntentFolder));
+    }
+
+    [Fact]
+    public async Task CheckpointCompletedAsync_TwoRunsFromTheSameCheckpointWithoutFencing_NeitherUndoesTheOther()
+    {
+        // Without a fencing token (a store that does not fence) the two runs cannot be ordered: undoing the other's
+        // epoch could delete what is, or will be, committed, so both stay (documented).
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(60);
+        await using var first = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await first.RestoreAsync("orders/shard-1", 0, Ct);
+        await using var second = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await second.RestoreAsync("orders/shard-1", 0, Ct);
+        await WriteOneEpochAsync(first, clicks.AsMemory(0, 30));
+        await WriteOneEpochAsync(second, clicks.AsMemory(0, 30));
+
+        await second.CheckpointCompletedAsync(1, Ct);
+
+        Assert.Equal(60, ReadTable(root).Count);
+        Assert.Equal(0, second.Statistics.ObjectsRolledBack);
+        Assert.Single(Files(root, IntentFolder));
+    }
+
+    [Fact]
+    public async Task RestoreAsync_LogsNamedByEarlierVersions_AreStillRolledBack()
+    {
+        string root = s3.CreateFolder();
+        await using (var crashed = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
+        {
+            await crashed.RestoreAsync("p", 0, Ct);
+            await WriteOneEpochAsync(crashed, Clicks.Make(20));
+        }
+
+        // The same log under the two names earlier versions gave it: without a fencing token, and without a run.
+        string log = Assert.Single(Files(root, IntentFolder));
+        string content = File.ReadAllText(Path.Combine(root, log));
+        string folder = Path.Combine(root, IntentFolder, "p");
+        File.Delete(Path.Combine(root, log));
+        File.WriteAllText(Path.Combine(folder, "epoch-000000000001-from-000000000000-0123456789abcdef.json"), content);
+        File.WriteAllText(Path.Combine(folder, "epoch-000000000002.json"), content);
+        Assert.Equal(20, ReadTable(root).Count);
+
+        await using var restarted = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await restarted.RestoreAsync("p", 0, Ct);
+
+        Assert.Empty(ReadTable(root));
+        Assert.Empty(Files(root, IntentFolder));
+    }
+
+    /// <summary>Writes records as one epoch's objects and flushes them (a checkpoint would follow).</summary>
+    private static async Task WriteOneEpochAsync(S3Sink<Click> sink, ReadOnlyMemory<Click> records)
+    {
+        await sink.WriteAsync(records, Ct);
+        await sink.FlushAsync(Ct);
     }
 
     [Fact]

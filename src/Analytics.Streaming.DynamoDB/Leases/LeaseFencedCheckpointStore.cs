@@ -25,6 +25,9 @@ internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCo
     private StreamPosition? _written;
     private long _fence;
 
+    /// <summary>Gets the lease's token the load claimed the checkpoint with; 0 when the inner store does not fence.</summary>
+    public long ClaimedFence => _fence;
+
     public async ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken)
     {
         if (inner is not IFencedCheckpointStore fenced)

@@ -7,10 +7,11 @@ namespace Analytics.Streaming.S3;
 
 /// <summary>
 /// The intent log of one epoch of one run of a writer: the keys of every object the sink began to upload for a
-/// checkpoint that is not saved yet. Stored as <c>epoch-{n:D12}-from-{r:D12}-{run}.json</c>, where <c>r</c> is the
-/// checkpoint the run restored from and <c>run</c> 16 random hex digits, with the content
-/// <c>{"writer":"…","epoch":n,"keys":["…"]}</c>. Logs of earlier versions, <c>epoch-{n:D12}.json</c>, are still read
-/// (with no restore point: -1).
+/// checkpoint that is not saved yet. Stored as <c>epoch-{n:D12}-from-{r:D12}-fence-{f:D12}-{run}.json</c>, where
+/// <c>r</c> is the checkpoint the run restored from, <c>f</c> the fencing token its checkpoint was claimed with (0
+/// without fencing) and <c>run</c> 16 random hex digits, with the content <c>{"writer":"…","epoch":n,"keys":["…"]}</c>.
+/// Logs of earlier versions are still read: <c>epoch-{n:D12}-from-{r:D12}-{run}.json</c> (token 0) and
+/// <c>epoch-{n:D12}.json</c> (no restore point: -1).
 /// </summary>
 internal static class IntentLog
 {
@@ -21,22 +22,27 @@ internal static class IntentLog
     private const string Extension = ".json";
 
     private const string From = "-from-";
+    private const string Fence = "-fence-";
     private const int RunLength = 16;
 
-    public static string FileName(long epoch, long restoredFrom, string run) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Prefix}{epoch:D12}{From}{restoredFrom:D12}-{run}{Extension}");
+    public static string FileName(long epoch, long restoredFrom, long fence, string run) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Prefix}{epoch:D12}{From}{restoredFrom:D12}{Fence}{fence:D12}-{run}{Extension}");
 
     /// <summary>A new run id: 16 random lowercase hex digits.</summary>
     public static string NewRun() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RunLength / 2));
 
     /// <summary>Reads the epoch from a log's file name; false for anything else (including names in sub-folders).</summary>
-    public static bool TryParseEpoch(ReadOnlySpan<char> name, out long epoch) => TryParse(name, out epoch, out _, out _);
+    public static bool TryParseEpoch(ReadOnlySpan<char> name, out long epoch) => TryParse(name, out epoch, out _, out _, out _);
 
-    /// <summary>Reads a log's file name: its epoch, the checkpoint its run restored from (-1 for an older log without one) and its run (empty for such a log).</summary>
-    public static bool TryParse(ReadOnlySpan<char> name, out long epoch, out long restoredFrom, out string run)
+    /// <summary>
+    /// Reads a log's file name: its epoch, the checkpoint its run restored from (-1 for the oldest logs, without one),
+    /// the fencing token of that run (0 for logs without one) and its run (empty for the oldest logs).
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<char> name, out long epoch, out long restoredFrom, out long fence, out string run)
     {
         epoch = 0;
         restoredFrom = -1;
+        fence = 0;
         run = string.Empty;
         if (!name.StartsWith(Prefix, StringComparison.Ordinal) || !name.EndsWith(Extension, StringComparison.Ordinal))
         {
@@ -51,13 +57,26 @@ internal static class IntentLog
         }
 
         var tail = rest[(fromAt + From.Length)..];
-        int dash = tail.IndexOf('-');
-        if (dash < 0 || tail.Length - dash - 1 != RunLength || !TryParseNumber(rest[..fromAt], out epoch) || !TryParseNumber(tail[..dash], out restoredFrom))
+        if (tail.Length < RunLength + 1 || tail[^(RunLength + 1)] != '-' || !IsRun(tail[^RunLength..]) || !TryParseNumber(rest[..fromAt], out epoch))
         {
             return false;
         }
 
-        foreach (char c in tail[(dash + 1)..])
+        var numbers = tail[..^(RunLength + 1)];
+        int fenceAt = numbers.IndexOf(Fence, StringComparison.Ordinal);
+        if (fenceAt < 0 ? !TryParseNumber(numbers, out restoredFrom)
+            : !TryParseNumber(numbers[..fenceAt], out restoredFrom) || !TryParseNumber(numbers[(fenceAt + Fence.Length)..], out fence))
+        {
+            return false;
+        }
+
+        run = tail[^RunLength..].ToString();
+        return true;
+    }
+
+    private static bool IsRun(ReadOnlySpan<char> run)
+    {
+        foreach (char c in run)
         {
             if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
             {
@@ -65,7 +84,6 @@ internal static class IntentLog
             }
         }
 
-        run = tail[(dash + 1)..].ToString();
         return true;
     }
 

@@ -6,7 +6,7 @@ namespace Analytics.Streaming;
 /// replay that follows leaves exactly one copy.
 /// </summary>
 /// <remarks>
-/// The pipeline calls <see cref="RestoreAsync"/> once before its first write, and
+/// The pipeline calls <see cref="RestoreAsync(string, long, long, CancellationToken)"/> once before its first write, and
 /// <see cref="CheckpointCompletedAsync"/> after each checkpoint is saved. Everything written between the restore (or
 /// a completed checkpoint <c>n</c>) and the next completion belongs to checkpoint <c>n + 1</c>: the sink keeps
 /// enough to undo it until that checkpoint completes. Sinks that write by result identity (DynamoDB, OpenSearch)
@@ -20,6 +20,23 @@ public interface ICheckpointListener
     /// <param name="cancellationToken">Cancels the recovery.</param>
     /// <returns>A task that completes when the recovery is done.</returns>
     ValueTask RestoreAsync(string pipelineName, long checkpointId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Undoes what was written for checkpoints after <paramref name="checkpointId"/>, knowing the fencing token the
+    /// pipeline's checkpoint was claimed with; called before the first write of a run. The pipeline calls this overload;
+    /// by default it calls <see cref="RestoreAsync(string, long, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="pipelineName">The pipeline (with the sink's own settings, it scopes what the sink undoes).</param>
+    /// <param name="checkpointId">The checkpoint the pipeline resumes from; 0 when it starts without one.</param>
+    /// <param name="fence">
+    /// The token of the claim (<see cref="ICheckpointStore.ClaimedFence"/>), 0 when the store does not fence. Of two runs
+    /// of one pipeline that claimed it, the later owner has the higher token, and once a checkpoint of the later one is
+    /// saved, the earlier one can save none: what it wrote after that owner's restore point is never committed.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the recovery.</param>
+    /// <returns>A task that completes when the recovery is done.</returns>
+    ValueTask RestoreAsync(string pipelineName, long checkpointId, long fence, CancellationToken cancellationToken)
+        => RestoreAsync(pipelineName, checkpointId, cancellationToken);
 
     /// <summary>Learns that a checkpoint is saved: what was written for it is final.</summary>
     /// <param name="checkpointId">The checkpoint.</param>

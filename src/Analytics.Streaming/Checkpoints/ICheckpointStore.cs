@@ -26,6 +26,18 @@ public interface ICheckpointStore
     /// <param name="cancellationToken">Cancels the save.</param>
     /// <returns>A task that completes when the checkpoint is durable.</returns>
     ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gets the fencing token with which this store's last <see cref="LoadAsync"/> claimed the pipeline's checkpoint,
+    /// or 0 when its loads claim nothing (the default, and every store shared by several pipelines).
+    /// </summary>
+    /// <remarks>
+    /// A lease worker's store of one shard claims the checkpoint with its lease's token (see
+    /// <see cref="IFencedCheckpointStore"/>). The pipeline hands the token to its <see cref="ICheckpointListener"/>
+    /// sinks, so that a sink can tell what an earlier owner wrote after losing the pipeline from the current owner's
+    /// writes, even when both resumed from the same checkpoint.
+    /// </remarks>
+    long ClaimedFence => 0;
 }
 
 /// <summary>A checkpoint store in process memory: for tests, samples and pipelines that replay from the start anyway.</summary>

@@ -173,7 +173,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
 
         foreach (var listener in Listeners())
         {
-            await listener.RestoreAsync(Name, restored?.Id ?? 0, cancellationToken).ConfigureAwait(false);
+            await listener.RestoreAsync(Name, restored?.Id ?? 0, _options.CheckpointStore?.ClaimedFence ?? 0, cancellationToken).ConfigureAwait(false);
         }
 
         using var abort = new CancellationTokenSource();

@@ -324,6 +324,7 @@ public sealed class LeaseCoordinatorTests(DynaliteServer dynalite, KinesaliteSer
         var oldStore = oldStores[shard];
         var newStore = new LeaseFencedCheckpointStore(checkpoints, newOwner, shard, NullLogger.Instance);
         Assert.Equal(2, (await newStore.LoadAsync(pipeline, Ct))!.Id);
+        Assert.True(newStore.ClaimedFence > oldStore.ClaimedFence && oldStore.ClaimedFence > 0, $"claims {oldStore.ClaimedFence}, then {newStore.ClaimedFence}"); // what the pipeline hands its listeners
 
         // The old owner's next checkpoint (id 3) is refused by the store, not by its books; the new owner's id 3 is kept.
         await Assert.ThrowsAsync<LeaseLostException>(async () => await oldStore.SaveAsync(DynamoDbCheckpointStoreTests.Checkpoint(pipeline, keys: 9, extraCheckpoints: 2), Ct));

@@ -345,9 +345,39 @@ public sealed class StreamPipelineTests
         var (again, _) = Counting(new() { Name = "p", CheckpointStore = store, CheckpointInterval = TimeSpan.FromHours(1) }, listener);
         await again.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2)), TestContext.Current.CancellationToken);
 
-        Assert.Equal(["restore p 0", "flush", "completed 1", "restore p 1", "flush"], listener.Calls);
+        Assert.Equal(["restore p 0 fence 0", "flush", "completed 1", "restore p 1 fence 0", "flush"], listener.Calls);
         Assert.Equal(0, again.Statistics.RecordsIn);
         Assert.Equal(0, again.Statistics.ResultsOut);
+    }
+
+    [Fact]
+    public async Task RunAsync_StoreThatClaimsWithAFence_ListenersAreRestoredWithItsToken()
+    {
+        var inner = new InMemoryCheckpointStore();
+        var listener = new ListeningSink();
+        var (first, _) = Counting(new() { Name = "p", CheckpointStore = new ClaimingStore(inner, 3), CheckpointInterval = TimeSpan.FromHours(1) }, listener);
+        await first.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2)), TestContext.Current.CancellationToken);
+
+        // The next owner claims with a higher token; its listeners learn it, with the checkpoint it resumes from.
+        var (next, _) = Counting(new() { Name = "p", CheckpointStore = new ClaimingStore(inner, 8), CheckpointInterval = TimeSpan.FromHours(1) }, listener);
+        await next.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2)), TestContext.Current.CancellationToken);
+
+        Assert.Equal(["restore p 0 fence 3", "flush", "completed 1", "restore p 1 fence 8", "flush"], listener.Calls);
+    }
+
+    /// <summary>A store of one pipeline that claims its checkpoint with a fixed token on load, as a lease worker's store does with its lease's.</summary>
+    private sealed class ClaimingStore(InMemoryCheckpointStore inner, long fence) : ICheckpointStore
+    {
+        public long ClaimedFence { get; private set; }
+
+        public async ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken)
+        {
+            var checkpoint = await inner.ClaimAsync(pipelineName, fence, cancellationToken);
+            ClaimedFence = fence;
+            return checkpoint;
+        }
+
+        public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken) => inner.SaveAsync(checkpoint, fence, cancellationToken);
     }
 
     /// <summary>Yields its batches (after the context's resume position), then signals and waits until cancelled, like a live stream that has gone quiet.</summary>
@@ -456,8 +486,11 @@ public sealed class StreamPipelineTests
         }
 
         public ValueTask RestoreAsync(string pipelineName, long checkpointId, CancellationToken cancellationToken)
+            => throw new InvalidOperationException("The pipeline restores its listeners with the fencing token.");
+
+        public ValueTask RestoreAsync(string pipelineName, long checkpointId, long fence, CancellationToken cancellationToken)
         {
-            Calls.Add($"restore {pipelineName} {checkpointId}");
+            Calls.Add($"restore {pipelineName} {checkpointId} fence {fence}");
             return ValueTask.CompletedTask;
         }
 
