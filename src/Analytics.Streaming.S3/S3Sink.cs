@@ -31,7 +31,8 @@ namespace Analytics.Streaming.S3;
 /// JSON object at <c>{Prefix}{zone}/_sink-intents/{TableName}/{writer}/epoch-{n}-from-{restored}-fence-{token}-{run}.json</c>, outside the table folder.
 /// <see cref="CheckpointCompletedAsync"/> deletes the logs of completed epochs: their objects are final; it also
 /// undoes the epochs an earlier owner of the writer id logged after this run's restore (an owner that kept running
-/// after its pipeline was taken over, whose checkpoints a fenced store refuses).
+/// after its pipeline was taken over, whose checkpoints a fenced store refuses). Such an owner's own sink undoes its
+/// epoch when it learns of the refusal (<see cref="CheckpointRefusedAsync"/>).
 /// <see cref="RestoreAsync(string, long, long, CancellationToken)"/>, called when the pipeline starts, deletes every object listed in the logs of epochs
 /// after the checkpoint the pipeline resumes from (objects a crashed run stored during an interrupted flush, or
 /// rolled by size, count or age after its last checkpoint), then those logs. The replay writes the same results again
@@ -368,6 +369,37 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         catch (Exception ex)
         {
             await FailAsync(ex).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Undoes this run's epoch of <paramref name="checkpointId"/> (its objects, then its intent log): the store refused
+    /// the checkpoint because another owner took the pipeline over, so nothing of the epoch will be committed, and the
+    /// new owner writes those results again. The sink is unusable afterwards. A notification for another epoch than the
+    /// current one does nothing.
+    /// </remarks>
+    public async ValueTask CheckpointRefusedAsync(long checkpointId, CancellationToken cancellationToken)
+    {
+        ThrowIfUnusable();
+        if (_logPrefix is null || checkpointId != _epoch)
+        {
+            return;
+        }
+
+        var refused = new InvalidOperationException($"Checkpoint {checkpointId} was refused: another owner took the pipeline over, and this sink undid its epoch.");
+        try
+        {
+            await FailAsync(refused).ConfigureAwait(false);
+            if (_epochLogged)
+            {
+                await RollBackAsync([LogKey], cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            _fault = ex;
             throw;
         }
     }

@@ -182,6 +182,29 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
     }
 
     [Fact]
+    public async Task CheckpointRefusedAsync_TheStoreRefusedTheEpochsCheckpoint_ItsObjectsAndLogAreUndone()
+    {
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(90);
+        await using var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await old.RestoreAsync("orders/shard-1", 0, 1, Ct);
+        await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
+        await old.CheckpointCompletedAsync(1, Ct);
+        await WriteOneEpochAsync(old, clicks.AsMemory(30, 60));
+        Assert.Equal(90, ReadTable(root).Count);
+
+        // Another owner took the pipeline over: the old owner's checkpoint 2 is refused, and it is told so.
+        await old.CheckpointRefusedAsync(3, Ct); // not its epoch: nothing happens
+        Assert.Equal(90, ReadTable(root).Count);
+        await old.CheckpointRefusedAsync(2, Ct);
+
+        Assert.Equal(clicks[..30], ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Empty(Files(root, IntentFolder));
+        Assert.Equal(3, old.Statistics.ObjectsRolledBack); // 60 records in objects of at most 25
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await old.WriteAsync(clicks, Ct));
+    }
+
+    [Fact]
     public async Task CheckpointCompletedAsync_TwoRunsFromTheSameCheckpointWithoutFencing_NeitherUndoesTheOther()
     {
         // Without a fencing token (a store that does not fence) the two runs cannot be ordered: undoing the other's

@@ -52,7 +52,11 @@ internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCo
         if (!coordinator.Holds(shardId))
         {
             DynamoDbLeaseLog.CheckpointFenced(logger, coordinator.Options.ApplicationName, coordinator.WorkerId, shardId);
-            throw new LeaseLostException(shardId, coordinator.WorkerId, "a checkpoint was refused because the lease is no longer held");
+            throw new LeaseLostException(
+                shardId,
+                coordinator.WorkerId,
+                "a checkpoint was refused because the lease is no longer held",
+                new CheckpointFencedException($"Worker '{coordinator.WorkerId}' no longer holds the lease of shard '{shardId}': checkpoint {checkpoint.Id} of pipeline '{checkpoint.PipelineName}' is not saved."));
         }
 
         if (inner is IFencedCheckpointStore fenced)

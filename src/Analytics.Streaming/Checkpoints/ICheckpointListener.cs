@@ -7,7 +7,8 @@ namespace Analytics.Streaming;
 /// </summary>
 /// <remarks>
 /// The pipeline calls <see cref="RestoreAsync(string, long, long, CancellationToken)"/> once before its first write, and
-/// <see cref="CheckpointCompletedAsync"/> after each checkpoint is saved. Everything written between the restore (or
+/// <see cref="CheckpointCompletedAsync"/> after each checkpoint is saved, or <see cref="CheckpointRefusedAsync"/> when the
+/// store refuses one because the pipeline was taken over. Everything written between the restore (or
 /// a completed checkpoint <c>n</c>) and the next completion belongs to checkpoint <c>n + 1</c>: the sink keeps
 /// enough to undo it until that checkpoint completes. Sinks that write by result identity (DynamoDB, OpenSearch)
 /// overwrite on replay and need not implement this.
@@ -43,4 +44,14 @@ public interface ICheckpointListener
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the sink has taken note.</returns>
     ValueTask CheckpointCompletedAsync(long checkpointId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Learns that the store refused a checkpoint because another writer took the pipeline over
+    /// (<see cref="CheckpointFencedException"/>): what was written for it will never be committed by this run, and the
+    /// pipeline stops after this call. By default nothing is done.
+    /// </summary>
+    /// <param name="checkpointId">The refused checkpoint.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the sink has undone what it could.</returns>
+    ValueTask CheckpointRefusedAsync(long checkpointId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

@@ -445,7 +445,15 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         if (_options.CheckpointStore is { } store)
         {
-            await store.SaveAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await store.SaveAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsFenced(e))
+            {
+                await RefuseAsync(checkpoint.Id, e, cancellationToken).ConfigureAwait(false);
+                throw;
+            }
         }
 
         statistics.OnCheckpoint(checkpoint);
@@ -465,6 +473,42 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         double elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         StreamingTelemetry.FlushDuration.Record(elapsed, _tag);
         PipelineLog.CheckpointSaved(_log, Name, checkpoint.Id, elapsed, checkpoint.Watermark, checkpoint.WindowStateSize);
+    }
+
+    /// <summary>Whether a save failed because another writer took the pipeline over (the refusal itself, or its cause).</summary>
+    private static bool IsFenced(Exception e)
+    {
+        for (var cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is CheckpointFencedException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Tells the listening sinks that the checkpoint will never be saved by this run, so they undo what they wrote for
+    /// it now rather than leave it to the new owner. A listener's failure is logged: the refusal is what stops the pipeline.
+    /// </summary>
+    private async ValueTask RefuseAsync(long checkpointId, Exception refusal, CancellationToken cancellationToken)
+    {
+        PipelineLog.CheckpointRefused(_log, Name, checkpointId, refusal.Message);
+        foreach (var listener in Listeners())
+        {
+            try
+            {
+                await listener.CheckpointRefusedAsync(checkpointId, cancellationToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The refusal is rethrown by the caller; a sink that could not undo its writes leaves them to the new owner.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                PipelineLog.CheckpointRefusalNotUndone(_log, e, Name, checkpointId);
+            }
+        }
     }
 
     private async ValueTask FlushAsync(CancellationToken cancellationToken)

@@ -37,4 +37,10 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 1009, EventName = "RecordsReplayed", Level = LogLevel.Debug, Message = "Pipeline {Pipeline} recognised {Count} records of partition {Partition} as replays the restored checkpoint already covers.")]
     public static partial void Replayed(ILogger logger, string pipeline, string partition, int count);
+
+    [LoggerMessage(EventId = 1010, EventName = "CheckpointRefused", Level = LogLevel.Warning, Message = "Pipeline {Pipeline} stops: the store refused checkpoint {CheckpointId} because another writer took the pipeline over ({Reason}); its sinks undo what they wrote for it.")]
+    public static partial void CheckpointRefused(ILogger logger, string pipeline, long checkpointId, string reason);
+
+    [LoggerMessage(EventId = 1011, EventName = "CheckpointRefusalNotUndone", Level = LogLevel.Error, Message = "Pipeline {Pipeline}: a sink could not undo what it wrote for refused checkpoint {CheckpointId}; the new owner undoes it when it can, and readers may see it twice until then.")]
+    public static partial void CheckpointRefusalNotUndone(ILogger logger, Exception exception, string pipeline, long checkpointId);
 }

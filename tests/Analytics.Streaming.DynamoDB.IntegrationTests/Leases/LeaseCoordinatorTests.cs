@@ -327,12 +327,19 @@ public sealed class LeaseCoordinatorTests(DynaliteServer dynalite, KinesaliteSer
         Assert.True(newStore.ClaimedFence > oldStore.ClaimedFence && oldStore.ClaimedFence > 0, $"claims {oldStore.ClaimedFence}, then {newStore.ClaimedFence}"); // what the pipeline hands its listeners
 
         // The old owner's next checkpoint (id 3) is refused by the store, not by its books; the new owner's id 3 is kept.
-        await Assert.ThrowsAsync<LeaseLostException>(async () => await oldStore.SaveAsync(DynamoDbCheckpointStoreTests.Checkpoint(pipeline, keys: 9, extraCheckpoints: 2), Ct));
+        var refused = await Assert.ThrowsAsync<LeaseLostException>(async () => await oldStore.SaveAsync(DynamoDbCheckpointStoreTests.Checkpoint(pipeline, keys: 9, extraCheckpoints: 2), Ct));
+        Assert.IsType<CheckpointFencedException>(refused.InnerException); // so the pipeline tells its sinks to undo the epoch
         Assert.Equal(2, (await checkpoints.LoadAsync(pipeline, Ct))!.Id);
         var third = DynamoDbCheckpointStoreTests.Checkpoint(pipeline, keys: 4, extraCheckpoints: 2);
         await newStore.SaveAsync(third, Ct);
         Assert.Equal(third.ToBytes(), (await checkpoints.LoadAsync(pipeline, Ct))!.ToBytes());
         Assert.Equal("new", (await kit.Table.GetLeaseAsync(shard, Ct))!.LeaseOwner);
+
+        // Once its renewal notices the loss, the old owner's store refuses by its own books, with the same cause.
+        await oldOwner.RenewLeasesAsync(Ct);
+        Assert.False(oldOwner.Holds(shard));
+        refused = await Assert.ThrowsAsync<LeaseLostException>(async () => await oldStore.SaveAsync(DynamoDbCheckpointStoreTests.Checkpoint(pipeline, keys: 9, extraCheckpoints: 3), Ct));
+        Assert.IsType<CheckpointFencedException>(refused.InnerException);
     }
 
     [Fact]

@@ -365,6 +365,49 @@ public sealed class StreamPipelineTests
         Assert.Equal(["restore p 0 fence 3", "flush", "completed 1", "restore p 1 fence 8", "flush"], listener.Calls);
     }
 
+    [Fact]
+    public async Task RunAsync_StoreRefusesTheCheckpointAsTakenOver_ListenersUndoItAndTheRefusalStopsThePipeline()
+    {
+        var listener = new ListeningSink();
+        var store = new RefusingStore(new CheckpointFencedException("p", 1, 2));
+        var (pipeline, _) = Counting(new() { Name = "p", CheckpointStore = store, CheckpointInterval = TimeSpan.FromHours(1) }, listener);
+
+        await Assert.ThrowsAsync<CheckpointFencedException>(() => pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2)), TestContext.Current.CancellationToken));
+
+        Assert.Equal(["restore p 0 fence 0", "flush", "refused 1"], listener.Calls);
+    }
+
+    [Fact]
+    public async Task RunAsync_StoreFailsWithAFencingCause_ListenersUndoItAndTheStoresExceptionIsKept()
+    {
+        // A lease worker's store reports a lost lease as its own exception, with the refusal as its cause.
+        var listener = new ListeningSink();
+        var lost = new InvalidOperationException("lease lost", new CheckpointFencedException("no longer the owner"));
+        var (pipeline, _) = Counting(new() { Name = "p", CheckpointStore = new RefusingStore(lost), CheckpointInterval = TimeSpan.FromHours(1) }, listener);
+
+        Assert.Same(lost, await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2)), TestContext.Current.CancellationToken)));
+        Assert.Equal(["restore p 0 fence 0", "flush", "refused 1"], listener.Calls);
+    }
+
+    [Fact]
+    public async Task RunAsync_StoreFailsOtherwise_ListenersAreNotToldOfARefusal()
+    {
+        // A save that failed for another reason (a timeout, a network error) may still have been stored: nothing is undone.
+        var listener = new ListeningSink();
+        var (pipeline, _) = Counting(new() { Name = "p", CheckpointStore = new RefusingStore(new IOException("timed out")), CheckpointInterval = TimeSpan.FromHours(1) }, listener);
+
+        await Assert.ThrowsAsync<IOException>(() => pipeline.RunAsync(InMemorySource<TestEvent>.FromEvents(Minutes(2)), TestContext.Current.CancellationToken));
+        Assert.Equal(["restore p 0 fence 0", "flush"], listener.Calls);
+    }
+
+    /// <summary>A store whose saves fail with a given exception.</summary>
+    private sealed class RefusingStore(Exception failure) : ICheckpointStore
+    {
+        public ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken) => ValueTask.FromResult<PipelineCheckpoint?>(null);
+
+        public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken) => ValueTask.FromException(failure);
+    }
+
     /// <summary>A store of one pipeline that claims its checkpoint with a fixed token on load, as a lease worker's store does with its lease's.</summary>
     private sealed class ClaimingStore(InMemoryCheckpointStore inner, long fence) : ICheckpointStore
     {
@@ -497,6 +540,12 @@ public sealed class StreamPipelineTests
         public ValueTask CheckpointCompletedAsync(long checkpointId, CancellationToken cancellationToken)
         {
             Calls.Add($"completed {checkpointId}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CheckpointRefusedAsync(long checkpointId, CancellationToken cancellationToken)
+        {
+            Calls.Add($"refused {checkpointId}");
             return ValueTask.CompletedTask;
         }
 
