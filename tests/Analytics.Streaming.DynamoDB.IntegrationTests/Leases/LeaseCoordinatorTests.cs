@@ -343,6 +343,101 @@ public sealed class LeaseCoordinatorTests(DynaliteServer dynalite, KinesaliteSer
     }
 
     [Fact]
+    public async Task StolenLease_TheOldOwnersPipeline_TellsItsSinksItsCheckpointWasRefusedAndStops()
+    {
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "refuse");
+        await kit.CreateLeasesAsync(2, Ct);
+        var checkpoints = new InMemoryCheckpointStore();
+        var oldOwner = kit.Coordinator("old");
+        var newOwner = kit.Coordinator("new");
+        await oldOwner.TakeLeasesAsync(Ct);
+
+        // The old owner runs one pipeline per shard; each reads a batch, then waits for the test before its source ends.
+        var sourcesEnd = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runs = new Dictionary<string, (RefusalListener Sink, Task Run)>(StringComparer.Ordinal);
+        foreach (var lease in oldOwner.HeldLeases)
+        {
+            var sink = new RefusalListener();
+            var pipeline = StreamPipeline.Create<long>(new StreamPipelineOptions
+                {
+                    Name = $"orders/{lease.LeaseKey}",
+                    CheckpointStore = new LeaseFencedCheckpointStore(checkpoints, oldOwner, lease.LeaseKey, NullLogger.Instance),
+                    CheckpointInterval = TimeSpan.FromHours(1),
+                })
+                .WithEventTime(ms => ms)
+                .KeyBy(_ => 1)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(1)))
+                .Aggregate(a => a.Count())
+                .To(sink)
+                .Build();
+            runs[lease.LeaseKey] = (sink, pipeline.RunAsync(new GatedSource(sourcesEnd.Task), Ct));
+        }
+
+        foreach (var (sink, _) in runs.Values)
+        {
+            await sink.Restored.Task.WaitAsync(TimeSpan.FromMinutes(1), Ct);
+        }
+
+        // The new worker steals one shard and claims its checkpoint; then both sources end and both pipelines save.
+        string stolen = Assert.Single(await newOwner.TakeLeasesAsync(Ct)).LeaseKey;
+        Assert.Null(await new LeaseFencedCheckpointStore(checkpoints, newOwner, stolen, NullLogger.Instance).LoadAsync($"orders/{stolen}", Ct));
+        sourcesEnd.SetResult();
+
+        await Assert.ThrowsAsync<LeaseLostException>(() => runs[stolen].Run);
+        Assert.Equal(["restore 0", "refused 1"], runs[stolen].Sink.Calls);
+        string kept = runs.Keys.Single(k => k != stolen);
+        await runs[kept].Run;
+        Assert.Equal(["restore 0", "completed 1"], runs[kept].Sink.Calls);
+        Assert.Null(await checkpoints.LoadAsync($"orders/{stolen}", Ct));
+        Assert.Equal(1, (await checkpoints.LoadAsync($"orders/{kept}", Ct))!.Id);
+    }
+
+    /// <summary>One record, then waits until the test lets the source end.</summary>
+    private sealed class GatedSource(Task end) : IEventSource<long>
+    {
+        public bool CanResume => true;
+
+        public async IAsyncEnumerable<RecordBatch<long>> ReadBatchesAsync(SourceContext context, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            yield return new RecordBatch<long>("p0", new[] { new StreamRecord<long>(1_767_225_600_000, SequenceNumber.FromInt64(1)) });
+            await end.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>A sink that only records what the pipeline tells it as a checkpoint listener.</summary>
+    private sealed class RefusalListener : ISink<WindowResult<int, long>>, ICheckpointListener
+    {
+        public List<string> Calls { get; } = [];
+
+        public TaskCompletionSource Restored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask RestoreAsync(string pipelineName, long checkpointId, CancellationToken cancellationToken)
+        {
+            Calls.Add($"restore {checkpointId}");
+            Restored.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CheckpointCompletedAsync(long checkpointId, CancellationToken cancellationToken)
+        {
+            Calls.Add($"completed {checkpointId}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CheckpointRefusedAsync(long checkpointId, CancellationToken cancellationToken)
+        {
+            Calls.Add($"refused {checkpointId}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [Fact]
     public async Task ChildLeases_AreTakenOnlyAfterEveryParentReachedShardEnd_AcrossSplitAndMerge()
     {
         using var kit = new LeaseTestKit(dynalite, kinesalite, "lineage");
