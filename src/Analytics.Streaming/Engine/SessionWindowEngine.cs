@@ -34,8 +34,12 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     private EventReader<TSource, TEvent, TChain, TKeyReader, TKey> _reader;
 #pragma warning restore IDE0044
     private long _sessionCount;
-    private long _nextScan = long.MaxValue;
-    private long _minOpenStart = long.MaxValue;
+
+    // When each session next needs the watermark: one live entry per session, at or before its end (then its purge
+    // time). A watermark step visits only the entries it reaches, not every key. Extending a session does not touch
+    // the queue: its entry comes due early and is queued again at the new end. Entries of removed sessions, and older
+    // entries of a session queued earlier since, are skipped.
+    private readonly PriorityQueue<(TKey Key, Session Session), long> _due = new();
 
     public SessionWindowEngine(ProcessorSettings<TSource, TKey> settings, TChain chain, TKeyReader keyReader, TAggregator aggregator)
         : base(settings)
@@ -56,7 +60,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
     private protected override string StateFingerprint => Settings.Describe<TAccumulator>();
 
-    private protected override long DoneBeforeTicks => WatermarkTicks == long.MaxValue ? long.MaxValue : _minOpenStart;
+    private protected override long DoneBeforeTicks => WatermarkTicks == long.MaxValue ? long.MaxValue : MinOpenStart();
 
     private protected override AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
     {
@@ -78,7 +82,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
             ref List<Session>? state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
             var sessions = state ??= [];
-            var session = Join(sessions, ticks, watermark);
+            var session = Join(key, sessions, ticks, watermark);
             if (session is null)
             {
                 if (sessions.Count == 0)
@@ -139,46 +143,41 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
     private protected override void OnWatermark(long before, long after, IWindowOutput<TSource, TKey, TResult> output)
     {
-        if (after == before || after < _nextScan)
+        if (after == before)
         {
             return;
         }
 
-        long nextScan = long.MaxValue;
-        long minOpenStart = long.MaxValue;
-        foreach (var (key, sessions) in _states)
+        while (_due.TryPeek(out var entry, out long due) && due <= after)
         {
-            int kept = 0;
-            for (int i = 0; i < sessions.Count; i++)
+            _due.Dequeue();
+            var (key, session) = entry;
+            if (session.Removed || session.Scheduled != due)
             {
-                var session = sessions[i];
-                if (session.End <= after && (!session.ClosedEmitted || session.Dirty))
-                {
-                    session.Dirty = false;
-                    EmitClosed(key, session, output);
-                }
-
-                if (TimeMath.SaturatingAdd(session.End, _lateness) <= after)
-                {
-                    session.Removed = true;
-                    _sessionCount--;
-                    continue;
-                }
-
-                sessions[kept++] = session;
-                nextScan = Math.Min(nextScan, NextScan(session));
-                minOpenStart = Math.Min(minOpenStart, session.Start);
+                continue; // merged away or purged, or queued again at an earlier time since
             }
 
-            sessions.RemoveRange(kept, sessions.Count - kept);
-            if (kept == 0)
+            if (NextScan(session) > after)
             {
-                _states.Remove(key);
+                Schedule(key, session); // extended since it was queued
+                continue;
+            }
+
+            if (session.End <= after && (!session.ClosedEmitted || session.Dirty))
+            {
+                session.Dirty = false;
+                EmitClosed(key, session, output);
+            }
+
+            if (TimeMath.SaturatingAdd(session.End, _lateness) <= after)
+            {
+                Purge(key, session);
+            }
+            else
+            {
+                Schedule(key, session);
             }
         }
-
-        _nextScan = nextScan;
-        _minOpenStart = minOpenStart;
     }
 
     private protected override void WriteState(IBufferWriter<byte> destination)
@@ -244,8 +243,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
                 sessions.Add(session);
                 _sessionCount++;
-                _nextScan = Math.Min(_nextScan, NextScan(session));
-                _minOpenStart = Math.Min(_minOpenStart, session.Start);
+                Schedule(key, session);
             }
 
             if (sessions.Count > 0 && !_states.TryAdd(key, sessions))
@@ -258,8 +256,48 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     /// <summary>When the session next needs the watermark: its end until it is emitted as closed, then its purge time.</summary>
     private long NextScan(Session session) => session.ClosedEmitted ? TimeMath.SaturatingAdd(session.End, _lateness) : session.End;
 
+    /// <summary>Queues the session for the watermark step that next concerns it; an earlier entry of it becomes stale.</summary>
+    private void Schedule(TKey key, Session session)
+    {
+        session.Scheduled = NextScan(session);
+        _due.Enqueue((key, session), session.Scheduled);
+    }
+
+    /// <summary>Removes a session past its allowed lateness from its key (and the key when it was the last).</summary>
+    private void Purge(TKey key, Session session)
+    {
+        session.Removed = true;
+        _sessionCount--;
+        if (_states.TryGetValue(key, out var sessions))
+        {
+            sessions.Remove(session);
+            if (sessions.Count == 0)
+            {
+                _states.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The earliest start of a session still kept (emitted sessions are kept until their lateness has passed). Read
+    /// only when a checkpoint without window state is made, so it walks the sessions rather than keep an index.
+    /// </summary>
+    private long MinOpenStart()
+    {
+        long min = long.MaxValue;
+        foreach (var sessions in _states.Values)
+        {
+            foreach (var session in sessions)
+            {
+                min = Math.Min(min, session.Start);
+            }
+        }
+
+        return min;
+    }
+
     /// <summary>Finds or creates the session an event at <paramref name="ticks"/> belongs to; null when the event is late.</summary>
-    private Session? Join(List<Session> sessions, long ticks, long watermark)
+    private Session? Join(TKey key, List<Session> sessions, long ticks, long watermark)
     {
         long eventEnd = ticks + _gap;
         int high = sessions.Count - 1;
@@ -285,8 +323,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             var created = new Session { Start = ticks, End = eventEnd, Accumulator = _aggregator.CreateAccumulator() };
             sessions.Insert(low, created);
             _sessionCount++;
-            _nextScan = Math.Min(_nextScan, eventEnd);
-            _minOpenStart = Math.Min(_minOpenStart, ticks);
+            Schedule(key, created);
             return created;
         }
 
@@ -321,8 +358,10 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             target.Start = start;
             target.End = end;
             target.ClosedEmitted = false;
-            _nextScan = Math.Min(_nextScan, end);
-            _minOpenStart = Math.Min(_minOpenStart, start);
+            if (NextScan(target) < target.Scheduled)
+            {
+                Schedule(key, target); // an emitted session reopened: its end comes before the purge time it was queued for
+            }
         }
 
         return target;
@@ -364,6 +403,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         public bool Dirty;
         public bool ClosedEmitted;
         public bool Removed;
+        public long Scheduled; // the time of its live entry in the watermark queue
         public List<TimeWindow>? Emitted;
     }
 }
