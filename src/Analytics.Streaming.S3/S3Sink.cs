@@ -388,19 +388,10 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             return;
         }
 
-        var refused = new InvalidOperationException($"Checkpoint {checkpointId} was refused: another owner took the pipeline over, and this sink undid its epoch.");
-        try
+        await FailAsync(new InvalidOperationException($"Checkpoint {checkpointId} was refused: another owner took the pipeline over, and this sink undid its epoch.")).ConfigureAwait(false);
+        if (_epochLogged)
         {
-            await FailAsync(refused).ConfigureAwait(false);
-            if (_epochLogged)
-            {
-                await RollBackAsync([LogKey], cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex)
-        {
-            _fault = ex;
-            throw;
+            await RollBackAsync([LogKey], cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -42,7 +42,7 @@ internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCo
         }
         catch (CheckpointFencedException e)
         {
-            throw Fenced(e);
+            throw Refused(e);
         }
     }
 
@@ -51,12 +51,9 @@ internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCo
         ArgumentNullException.ThrowIfNull(checkpoint);
         if (!coordinator.Holds(shardId))
         {
-            DynamoDbLeaseLog.CheckpointFenced(logger, coordinator.Options.ApplicationName, coordinator.WorkerId, shardId);
-            throw new LeaseLostException(
-                shardId,
-                coordinator.WorkerId,
-                "a checkpoint was refused because the lease is no longer held",
-                new CheckpointFencedException($"Worker '{coordinator.WorkerId}' no longer holds the lease of shard '{shardId}': checkpoint {checkpoint.Id} of pipeline '{checkpoint.PipelineName}' is not saved."));
+            throw Refused(
+                new CheckpointFencedException($"Worker '{coordinator.WorkerId}' no longer holds the lease of shard '{shardId}': checkpoint {checkpoint.Id} of pipeline '{checkpoint.PipelineName}' is not saved."),
+                "a checkpoint was refused because the lease is no longer held");
         }
 
         if (inner is IFencedCheckpointStore fenced)
@@ -72,7 +69,7 @@ internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCo
             }
             catch (CheckpointFencedException e)
             {
-                throw Fenced(e);
+                throw Refused(e);
             }
         }
         else
@@ -91,9 +88,13 @@ internal sealed class LeaseFencedCheckpointStore(ICheckpointStore inner, LeaseCo
 
     private long Fence() => coordinator.FenceOf(shardId) ?? throw new LeaseLostException(shardId, coordinator.WorkerId, "the lease is no longer held");
 
-    private LeaseLostException Fenced(CheckpointFencedException e)
+    /// <summary>
+    /// Logs a refused checkpoint and makes the worker's exception for it, with the refusal as its cause (so the pipeline
+    /// tells its sinks); by default the reason is that the store refused it for a higher token.
+    /// </summary>
+    private LeaseLostException Refused(CheckpointFencedException cause, string? reason = null)
     {
         DynamoDbLeaseLog.CheckpointFenced(logger, coordinator.Options.ApplicationName, coordinator.WorkerId, shardId);
-        return new LeaseLostException(shardId, coordinator.WorkerId, $"another worker took the lease and claimed the checkpoint ({e.Message})", e);
+        return new LeaseLostException(shardId, coordinator.WorkerId, reason ?? $"another worker took the lease and claimed the checkpoint ({cause.Message})", cause);
     }
 }

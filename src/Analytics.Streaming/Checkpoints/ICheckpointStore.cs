@@ -68,12 +68,7 @@ public sealed class InMemoryCheckpointStore : IFencedCheckpointStore
         byte[]? bytes;
         lock (_gate)
         {
-            var stored = _checkpoints.GetValueOrDefault(pipelineName);
-            if (stored.Fence > fence)
-            {
-                throw new CheckpointFencedException(pipelineName, fence, stored.Fence);
-            }
-
+            var stored = Fenced(pipelineName, fence);
             _checkpoints[pipelineName] = stored with { Fence = fence };
             bytes = stored.Bytes;
         }
@@ -92,12 +87,7 @@ public sealed class InMemoryCheckpointStore : IFencedCheckpointStore
         byte[] bytes = checkpoint.ToBytes();
         lock (_gate)
         {
-            var stored = _checkpoints.GetValueOrDefault(checkpoint.PipelineName);
-            if (stored.Fence > fence)
-            {
-                throw new CheckpointFencedException(checkpoint.PipelineName, fence, stored.Fence);
-            }
-
+            var stored = Fenced(checkpoint.PipelineName, fence);
             if (stored.Fence < fence || stored.Bytes is null || stored.Id < checkpoint.Id)
             {
                 _checkpoints[checkpoint.PipelineName] = new Stored(checkpoint.Id, bytes, fence);
@@ -105,6 +95,13 @@ public sealed class InMemoryCheckpointStore : IFencedCheckpointStore
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Gets a pipeline's entry (under the lock), refusing a token lower than the one that claimed it.</summary>
+    private Stored Fenced(string pipelineName, long fence)
+    {
+        var stored = _checkpoints.GetValueOrDefault(pipelineName);
+        return stored.Fence > fence ? throw new CheckpointFencedException(pipelineName, fence, stored.Fence) : stored;
     }
 
     /// <summary>A pipeline's entry: its checkpoint (none after a claim of a new pipeline) and the highest fencing token that claimed it.</summary>
