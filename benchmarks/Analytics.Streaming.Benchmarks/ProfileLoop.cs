@@ -25,6 +25,7 @@ public static class ProfileLoop
         Keep(typeof(Queries.Nexmark.NexmarkQ1Benchmarks)),
         Keep(typeof(Queries.Nexmark.NexmarkQ2Benchmarks)),
         Keep(typeof(Queries.Nexmark.NexmarkQ7Benchmarks)),
+        Keep(typeof(Queries.Nexmark.NexmarkQ7MaxByBenchmarks)),
         Keep(typeof(Queries.Nexmark.NexmarkQ8Benchmarks)),
         Keep(typeof(Queries.Sessions.SessionBenchmarks)),
     ];

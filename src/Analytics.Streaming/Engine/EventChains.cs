@@ -12,11 +12,12 @@ namespace Analytics.Streaming;
 internal interface IEventChain<TSource, TEvent>
 {
     /// <summary>Runs the operators on one record.</summary>
+    /// <typeparam name="TSlot">The engine's <see cref="ProfileSlots"/> type: the same code compiled again per slot.</typeparam>
     /// <param name="source">The source value.</param>
     /// <param name="ticks">In: the processing time; out: the event time when a step assigns it.</param>
     /// <param name="value">The event, when the record is kept.</param>
     /// <returns><see langword="false"/> when a filter dropped the record.</returns>
-    bool TryApply(in TSource source, ref long ticks, out TEvent value);
+    bool TryApply<TSlot>(in TSource source, ref long ticks, out TEvent value);
 }
 
 /// <summary>Runs an operator chain held as a delegate.</summary>
@@ -30,14 +31,14 @@ internal delegate bool ChainStep<TSource, TEvent>(in TSource source, ref long ti
 internal readonly struct DelegateChain<TSource, TEvent>(ChainStep<TSource, TEvent> step) : IEventChain<TSource, TEvent>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TEvent value) => step(source, ref ticks, out value);
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TEvent value) => step(source, ref ticks, out value);
 }
 
 /// <summary>No operator: the source value is the event.</summary>
 internal readonly struct IdentityChain<T> : IEventChain<T, T>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in T source, ref long ticks, out T value)
+    public bool TryApply<TSlot>(in T source, ref long ticks, out T value)
     {
         value = source;
         return true;
@@ -51,8 +52,8 @@ internal readonly struct WhereChain<TSource, TEvent, TPrevious>(TPrevious previo
     private readonly TPrevious _previous = previous;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
-        => _previous.TryApply(source, ref ticks, out value) && predicate(value);
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TEvent value)
+        => _previous.TryApply<TSlot>(source, ref ticks, out value) && predicate(value);
 }
 
 /// <summary>Turns each event into another.</summary>
@@ -62,9 +63,9 @@ internal readonly struct SelectChain<TSource, TIn, TOut, TPrevious>(TPrevious pr
     private readonly TPrevious _previous = previous;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TOut value)
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TOut value)
     {
-        if (_previous.TryApply(source, ref ticks, out TIn input))
+        if (_previous.TryApply<TSlot>(source, ref ticks, out TIn input))
         {
             value = map(input);
             return true;
@@ -84,9 +85,9 @@ internal readonly struct EnrichChain<TSource, TIn, TLookupKey, TRow, TOut, TPrev
     private readonly TPrevious _previous = previous;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TOut value)
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TOut value)
     {
-        if (_previous.TryApply(source, ref ticks, out TIn input))
+        if (_previous.TryApply<TSlot>(source, ref ticks, out TIn input))
         {
             if (table.TryGet(key(input), out TRow? row))
             {
@@ -113,9 +114,9 @@ internal readonly struct OffsetTimeChain<TSource, TEvent, TPrevious>(TPrevious p
     private readonly TPrevious _previous = previous;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TEvent value)
     {
-        if (_previous.TryApply(source, ref ticks, out value))
+        if (_previous.TryApply<TSlot>(source, ref ticks, out value))
         {
             ticks = time(value).UtcTicks;
             return true;
@@ -132,9 +133,9 @@ internal readonly struct UnixMillisecondsTimeChain<TSource, TEvent, TPrevious>(T
     private readonly TPrevious _previous = previous;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TEvent value)
     {
-        if (_previous.TryApply(source, ref ticks, out value))
+        if (_previous.TryApply<TSlot>(source, ref ticks, out value))
         {
             ticks = ToTicks(time(value));
             return true;
@@ -158,7 +159,7 @@ internal readonly struct UnixMillisecondsTimeChain<TSource, TEvent, TPrevious>(T
 internal readonly struct ResultTimeChain<TKey, TResult> : IEventChain<WindowResult<TKey, TResult>, WindowResult<TKey, TResult>>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in WindowResult<TKey, TResult> source, ref long ticks, out WindowResult<TKey, TResult> value)
+    public bool TryApply<TSlot>(in WindowResult<TKey, TResult> source, ref long ticks, out WindowResult<TKey, TResult> value)
     {
         value = source;
         ticks = source.Window.EndTicks - 1;
@@ -174,8 +175,8 @@ internal readonly struct StaticWhereChain<TSource, TEvent, TPrevious, TFilter>(T
     private readonly TPrevious _previous = previous;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
-        => _previous.TryApply(source, ref ticks, out value) && TFilter.Keep(value);
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TEvent value)
+        => _previous.TryApply<TSlot>(source, ref ticks, out value) && TFilter.Keep(value);
 }
 
 /// <summary>Maps each event with a static map.</summary>
@@ -186,9 +187,9 @@ internal readonly struct StaticSelectChain<TSource, TIn, TOut, TPrevious, TMap>(
     private readonly TPrevious _previous = previous;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TOut value)
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TOut value)
     {
-        if (_previous.TryApply(source, ref ticks, out TIn input))
+        if (_previous.TryApply<TSlot>(source, ref ticks, out TIn input))
         {
             value = TMap.Map(input);
             return true;
@@ -207,9 +208,9 @@ internal readonly struct StaticUnixTimeChain<TSource, TEvent, TPrevious, TSelect
     private readonly TPrevious _previous = previous;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in TSource source, ref long ticks, out TEvent value)
+    public bool TryApply<TSlot>(in TSource source, ref long ticks, out TEvent value)
     {
-        if (_previous.TryApply(source, ref ticks, out value))
+        if (_previous.TryApply<TSlot>(source, ref ticks, out value))
         {
             ticks = UnixMillisecondsTimeChain<TSource, TEvent, TPrevious>.ToTicks(TSelector.Select(value));
             return true;
@@ -245,7 +246,7 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
     private readonly TKeyReader _keyReader = keyReader;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public RecordVerdict Read<TResult>(
+    public RecordVerdict Read<TSlot, TResult>(
         WindowEngine<TSource, TKey, TResult> engine,
         RecordBatch<TSource> batch,
         in StreamRecord<TSource> record,
@@ -257,7 +258,7 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
     {
         ticks = nowTicks;
         key = default!;
-        if (!_chain.TryApply(in record.ValueRef, ref ticks, out value))
+        if (!_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out value))
         {
             return RecordVerdict.Filtered;
         }
@@ -268,7 +269,7 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
             return RecordVerdict.DeadLetter;
         }
 
-        if (_keyReader.Read(value) is not { } read)
+        if (_keyReader.Read<TSlot>(value) is not { } read)
         {
             WindowEngine<TSource, TKey, TResult>.RejectKey(batch, record, output);
             return RecordVerdict.DeadLetter;
@@ -280,11 +281,11 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
 
     /// <summary>For replays being rebuilt: the event, its time and key, or false when it was filtered, invalid, or had no key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryReadQuietly<TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long clockTicks, out TEvent value, out long ticks, out TKey key)
+    public bool TryReadQuietly<TSlot, TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long clockTicks, out TEvent value, out long ticks, out TKey key)
     {
         ticks = clockTicks;
         key = default!;
-        if (!_chain.TryApply(in record.ValueRef, ref ticks, out value) || !engine.IsValidTime(ticks, clockTicks) || _keyReader.Read(value) is not { } read)
+        if (!_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out value) || !engine.IsValidTime(ticks, clockTicks) || _keyReader.Read<TSlot>(value) is not { } read)
         {
             return false;
         }

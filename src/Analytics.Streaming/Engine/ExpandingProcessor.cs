@@ -16,7 +16,7 @@ internal readonly struct ExpandedChain<TItem>(bool inheritTime) : IEventChain<Ex
     private readonly bool _inheritTime = inheritTime;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryApply(in Expanded<TItem> source, ref long ticks, out TItem value)
+    public bool TryApply<TSlot>(in Expanded<TItem> source, ref long ticks, out TItem value)
     {
         value = source.Item;
         if (_inheritTime)
@@ -72,7 +72,7 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
             // unused (the items' chain reads its own time, or the window stage takes the processing time).
             long ticks = 0;
             int before = count;
-            if (_chain.TryApply(in record.ValueRef, ref ticks, out TEvent value))
+            if (_chain.TryApply<ProfileSlots.Slot0>(in record.ValueRef, ref ticks, out TEvent value))
             {
                 switch (_expand(value))
                 {

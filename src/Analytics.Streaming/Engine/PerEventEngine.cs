@@ -36,7 +36,7 @@ internal sealed class PerEventEngine<TSource, TEvent, TChain> : WindowEngine<TSo
 
     private protected override long DoneBeforeTicks => long.MaxValue;
 
-    private protected override AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, StreamPosition, TEvent> output, int firstNew)
+    private protected override AssignCounts Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, StreamPosition, TEvent> output, int firstNew)
     {
         var records = batch.Records.Span;
         long maxTicks = long.MinValue;
@@ -45,7 +45,7 @@ internal sealed class PerEventEngine<TSource, TEvent, TChain> : WindowEngine<TSo
         {
             ref readonly var record = ref records[i];
             long ticks = nowTicks;
-            if (!_chain.TryApply(in record.ValueRef, ref ticks, out TEvent value))
+            if (!_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out TEvent value))
             {
                 filtered++;
                 continue;
@@ -68,7 +68,7 @@ internal sealed class PerEventEngine<TSource, TEvent, TChain> : WindowEngine<TSo
     }
 
     // Replays were delivered before the checkpoint: nothing to rebuild.
-    private protected override long Rebuild(RecordBatch<TSource> batch, int count) => long.MinValue;
+    private protected override long Rebuild<TSlot>(RecordBatch<TSource> batch, int count) => long.MinValue;
 
     private protected override void EmitDirty(IWindowOutput<TSource, StreamPosition, TEvent> output)
     {

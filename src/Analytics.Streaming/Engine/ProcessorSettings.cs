@@ -25,14 +25,15 @@ internal sealed record ProcessorSettings<TSource, TKey>(
     long AllowedLatenessTicks,
     EmitMode EmitMode,
     TimeProvider TimeProvider,
-    string? Partition = null)
+    string? Partition = null,
+    int ProfileSlot = 0)
 {
     /// <summary>Gets the name the checkpoint is saved under: the pipeline's, or <c>{pipeline}/{partition}</c> for a partition's engine.</summary>
     public string CheckpointName => Partition is null ? PipelineName : $"{PipelineName}/{Partition}";
 
     /// <summary>The same settings for a stage whose records are of another type (the items of a <c>SelectMany</c>).</summary>
     public ProcessorSettings<TOther, TKey> For<TOther>()
-        => new(PipelineName, IsProcessingTime, OutOfOrdernessTicks, IdleTimeoutTicks, MaxAheadTicks, KeyCodec, Window, AllowedLatenessTicks, EmitMode, TimeProvider, Partition);
+        => new(PipelineName, IsProcessingTime, OutOfOrdernessTicks, IdleTimeoutTicks, MaxAheadTicks, KeyCodec, Window, AllowedLatenessTicks, EmitMode, TimeProvider, Partition, ProfileSlot);
 
     /// <summary>Describes what saved window state depends on; a checkpoint taken under another description is refused.</summary>
     public string Describe<TAccumulator>()

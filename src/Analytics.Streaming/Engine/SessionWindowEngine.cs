@@ -62,7 +62,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
     private protected override long DoneBeforeTicks => WatermarkTicks == long.MaxValue ? long.MaxValue : MinOpenStart();
 
-    private protected override AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
+    private protected override AssignCounts Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
     {
         var records = batch.Records.Span;
         long watermark = WatermarkTicks;
@@ -72,7 +72,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            var verdict = _reader.Read(this, batch, record, nowTicks, output, out TEvent value, out long ticks, out TKey key);
+            var verdict = _reader.Read<TSlot, TResult>(this, batch, record, nowTicks, output, out TEvent value, out long ticks, out TKey key);
             if (verdict != RecordVerdict.Accepted)
             {
                 filtered += verdict == RecordVerdict.Filtered ? 1 : 0;
@@ -114,7 +114,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         return new AssignCounts(accepted, late, dead, filtered, maxTicks);
     }
 
-    private protected override long Rebuild(RecordBatch<TSource> batch, int count)
+    private protected override long Rebuild<TSlot>(RecordBatch<TSource> batch, int count)
         => throw new InvalidOperationException("Session windows are always restored from saved window state, never rebuilt from replays.");
 
     private protected override void EmitDirty(IWindowOutput<TSource, TKey, TResult> output)

@@ -83,7 +83,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
     private protected override long DoneBeforeTicks => DoneBefore(WatermarkTicks);
 
-    private protected override AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
+    private protected override AssignCounts Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
     {
         var records = batch.Records.Span;
         long watermark = WatermarkTicks;
@@ -103,7 +103,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         for (int i = firstNew; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            var verdict = _reader.Read(this, batch, record, nowTicks, output, out TEvent value, out long ticks, out TKey key);
+            var verdict = _reader.Read<TSlot, TResult>(this, batch, record, nowTicks, output, out TEvent value, out long ticks, out TKey key);
             if (verdict != RecordVerdict.Accepted)
             {
                 filtered += verdict == RecordVerdict.Filtered ? 1 : 0;
@@ -166,14 +166,14 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         return new AssignCounts(accepted, late, dead, filtered, maxTicks);
     }
 
-    private protected override long Rebuild(RecordBatch<TSource> batch, int count)
+    private protected override long Rebuild<TSlot>(RecordBatch<TSource> batch, int count)
     {
         var records = batch.Records.Span;
         long notFinalFrom = DoneBefore(WatermarkTicks);
         long maxTicks = long.MinValue;
         for (int i = 0; i < count; i++)
         {
-            if (!_reader.TryReadQuietly(this, records[i], ReplayClockTicks, out TEvent value, out long ticks, out TKey key) || ticks < notFinalFrom)
+            if (!_reader.TryReadQuietly<TSlot, TResult>(this, records[i], ReplayClockTicks, out TEvent value, out long ticks, out TKey key) || ticks < notFinalFrom)
             {
                 // Delivered before the checkpoint: a final window's contribution, a late record, a dead letter, or filtered out.
                 continue;

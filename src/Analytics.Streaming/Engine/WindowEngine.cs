@@ -250,11 +250,48 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         return checkpoint.Downstream;
     }
 
+    /// <summary>Runs <see cref="Assign{TSlot}"/> in the code of the stage's <see cref="ProfileSlots">profile slot</see>.</summary>
+    private AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
+    {
+        // Without dynamic code every stage has slot 0: the other instantiations are left out of the native image.
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            return Assign<ProfileSlots.Slot0>(batch, nowTicks, output, firstNew);
+        }
+
+        return Settings.ProfileSlot switch
+        {
+            1 => Assign<ProfileSlots.Slot1>(batch, nowTicks, output, firstNew),
+            2 => Assign<ProfileSlots.Slot2>(batch, nowTicks, output, firstNew),
+            3 => Assign<ProfileSlots.Slot3>(batch, nowTicks, output, firstNew),
+            _ => Assign<ProfileSlots.Slot0>(batch, nowTicks, output, firstNew),
+        };
+    }
+
+    /// <summary>Runs <see cref="Rebuild{TSlot}"/> in the code of the stage's profile slot.</summary>
+    private long Rebuild(RecordBatch<TSource> batch, int count)
+    {
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            return Rebuild<ProfileSlots.Slot0>(batch, count);
+        }
+
+        return Settings.ProfileSlot switch
+        {
+            1 => Rebuild<ProfileSlots.Slot1>(batch, count),
+            2 => Rebuild<ProfileSlots.Slot2>(batch, count),
+            3 => Rebuild<ProfileSlots.Slot3>(batch, count),
+            _ => Rebuild<ProfileSlots.Slot0>(batch, count),
+        };
+    }
+
     /// <summary>Runs the operators on records <c>[firstNew, end)</c> of the batch and adds the events to windows (late ones to the late output).</summary>
-    private protected abstract AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew);
+    /// <typeparam name="TSlot">The profile slot: the per-record code is compiled once per slot (<see cref="ProfileSlots"/>).</typeparam>
+    private protected abstract AssignCounts Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew);
 
     /// <summary>Adds the replayed records <c>[0, count)</c> of a batch that belong to windows that are not final, without emitting; returns their largest event time.</summary>
-    private protected abstract long Rebuild(RecordBatch<TSource> batch, int count);
+    /// <typeparam name="TSlot">The profile slot.</typeparam>
+    private protected abstract long Rebuild<TSlot>(RecordBatch<TSource> batch, int count);
 
     private protected abstract void EmitDirty(IWindowOutput<TSource, TKey, TResult> output);
 

@@ -57,14 +57,14 @@ public interface IEventMap<TIn, TOut>
 /// <summary>How the engine reads a key: a struct, so each kind of selector compiles into the loop.</summary>
 internal interface IKeyReader<TEvent, TKey>
 {
-    TKey? Read(in TEvent value);
+    TKey? Read<TSlot>(in TEvent value);
 }
 
 /// <summary>A key from a delegate.</summary>
 internal readonly struct DelegateKeyReader<TEvent, TKey>(Func<TEvent, TKey?> selector) : IKeyReader<TEvent, TKey>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TKey? Read(in TEvent value) => selector(value);
+    public TKey? Read<TSlot>(in TEvent value) => selector(value);
 }
 
 /// <summary>A key from a static selector.</summary>
@@ -72,14 +72,14 @@ internal readonly struct StaticKeyReader<TEvent, TKey, TSelector> : IKeyReader<T
     where TSelector : IKeySelector<TEvent, TKey>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TKey? Read(in TEvent value) => TSelector.Select(value);
+    public TKey? Read<TSlot>(in TEvent value) => TSelector.Select(value);
 }
 
 /// <summary>The one key of windows over every event: nothing to read.</summary>
 internal readonly struct GlobalKeyReader<TEvent> : IKeyReader<TEvent, GlobalKey>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public GlobalKey Read(in TEvent value) => default;
+    public GlobalKey Read<TSlot>(in TEvent value) => default;
 }
 
 /// <summary>The key part of a window stage under construction: knows its reader's struct type and creates the engine with it.</summary>

@@ -119,7 +119,7 @@ internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBui
     /// <summary>The chain with one more step, folded into a delegate: the builder type no longer grows with the chain.</summary>
     private static ChainBuilder<TIn, TOut> Flat<TOut, TStep>(TStep step)
         where TStep : struct, IEventChain<TIn, TOut>
-        => new ChainBuilder<TIn, TOut, DelegateChain<TIn, TOut>>(new DelegateChain<TIn, TOut>(step.TryApply));
+        => new ChainBuilder<TIn, TOut, DelegateChain<TIn, TOut>>(new DelegateChain<TIn, TOut>(step.TryApply<ProfileSlots.Slot0>));
 }
 
 /// <summary>
@@ -205,10 +205,11 @@ internal sealed record StageSettings<TKey>(
     IStateCodec<TKey>? KeyCodec,
     WindowSpec Window,
     long AllowedLatenessTicks,
-    EmitMode EmitMode)
+    EmitMode EmitMode,
+    int ProfileSlot)
 {
     public ProcessorSettings<TIn, TKey> For<TIn>(bool processingTime, TimeProvider time, string? partition)
-        => new(PipelineName, processingTime, OutOfOrdernessTicks, IdleTimeoutTicks, MaxAheadTicks, KeyCodec, Window, AllowedLatenessTicks, EmitMode, time, partition);
+        => new(PipelineName, processingTime, OutOfOrdernessTicks, IdleTimeoutTicks, MaxAheadTicks, KeyCodec, Window, AllowedLatenessTicks, EmitMode, time, partition, ProfileSlot);
 }
 
 /// <summary>The first window stage: fed by the source through the operators.</summary>

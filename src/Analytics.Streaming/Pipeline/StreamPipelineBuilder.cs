@@ -143,6 +143,7 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
         var time = Time.Chosen ? Time : new TimeSetting(true, true, TimeSpan.Zero, TimeSpan.Zero);
         var idle = time.EngineIdleTimeout;
         var window = WindowSpec.Tumbling(TimeSpan.FromTicks(1));
+        int slot = ProfileSlots.Next();
         return new AggregatedPipelineBuilder<TSource, StreamPosition, TEvent>(
             new PipelineDefinition(options, time, window, TimeSpan.Zero, EmitMode.OnClose, IsDownstream: false, time.IsProcessingTime) { IsPerEvent = true },
             (timeProvider, partition) => chain.CreatePerEventEngine(new ProcessorSettings<TSource, StreamPosition>(
@@ -156,7 +157,8 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
                 AllowedLatenessTicks: 0,
                 EmitMode.OnClose,
                 timeProvider,
-                partition)));
+                partition,
+                slot)));
     }
 
     /// <summary>Turns every event into another (a projection, a parse of a field, a derived value).</summary>
@@ -411,7 +413,8 @@ public sealed class WindowedPipelineBuilder<TSource, TEvent, TKey>
             keyed.KeyCodec,
             Window,
             Lateness.Ticks,
-            Mode);
+            Mode,
+            ProfileSlots.Next());
         var aggregator = aggregation.Aggregator;
         var plan = keyed.Plan;
         var key = keyed.Key;
