@@ -5,7 +5,7 @@ namespace Analytics.Streaming;
 /// <summary>
 /// The operators in front of a window, fused into one struct per pipeline: filters, maps, lookups and the event-time
 /// assignment, applied to each source record in turn. Engines are generic over the chain type, so the JIT compiles
-/// one loop per pipeline with every step inlined into it.
+/// one loop per pipeline shape with every step inlined into it, and once more per <see cref="ProfileSlots">profile slot</see>.
 /// </summary>
 /// <typeparam name="TSource">The type the source delivers.</typeparam>
 /// <typeparam name="TEvent">The type the window aggregates.</typeparam>
