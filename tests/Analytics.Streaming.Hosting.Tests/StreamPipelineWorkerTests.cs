@@ -171,7 +171,8 @@ public sealed class StreamPipelineWorkerTests
         time.Advance(monitor.GetStatus(Pipeline).NextRestartAt!.Value - time.GetUtcNow());
         await Eventually.WaitUntilAsync(() => monitor.GetStatus(Pipeline).State == StreamPipelineState.Faulted, "the worker gives up");
 
-        Assert.True(lifetime.ApplicationStopping.IsCancellationRequested);
+        // The worker reports Faulted, logs that it gave up, then stops the application: wait for the last of the three.
+        await Eventually.WaitUntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, "the application is stopped");
         Assert.Equal(2, source.Reads);
         Assert.Contains(logs.Entries, e => e.Id.Id == 8005);
         await host.StopAsync(TestContext.Current.CancellationToken);
