@@ -108,7 +108,7 @@ internal sealed class EpochSecondsConverter : JsonConverter<DateTimeOffset>
 {
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {
-        JsonTokenType.Number => JsonReading.FromEpochSeconds(reader.GetDouble()),
+        JsonTokenType.Number => JsonReading.FromEpochSeconds(ref reader),
         JsonTokenType.String => DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture),
         _ => throw new JsonException($"Expected a timestamp, found {reader.TokenType}."),
     };
