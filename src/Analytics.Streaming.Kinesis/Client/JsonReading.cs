@@ -99,7 +99,7 @@ internal static class JsonReading
 
     /// <summary>
     /// Reads epoch seconds as whole milliseconds from the number's text, without going through a <see cref="double"/>
-    /// (its parse was about a tenth of a GetRecords record's decoding): <c>1.733097600123E9</c> as Kinesis writes them,
+    /// (its parse was about a tenth of a GetRecords record's decoding): <c>1.733097600123E9</c> as in the API reference,
     /// <c>1733097600.123</c> as emulators do, any form whose value is a whole number of milliseconds up to the year
     /// 9999. Such a text gives exactly what <see cref="FromEpochSeconds(double)"/> gives. Others (a sign, digits below
     /// the millisecond, more than 18 digits, an out-of-range value) return <see langword="false"/> and take that way.
