@@ -48,15 +48,15 @@ public sealed class PackedPackages : IAsyncLifetime
             .OfType<string>()
             .Order(StringComparer.Ordinal)];
 
-        HeadCommit = (await RunAsync("git", ["rev-parse", "HEAD"], TimeSpan.FromMinutes(1)).ConfigureAwait(false)).Trim();
+        HeadCommit = (await RunAsync("git", ["rev-parse", "HEAD"], RepositoryRoot, TimeSpan.FromMinutes(1)).ConfigureAwait(false)).Trim();
 
         _output = Directory.CreateTempSubdirectory("analytics-streaming-pack-");
-        string configuration = typeof(PackedPackages).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "Configuration").Value ?? "Release";
+        string configuration = Configuration;
         var clock = Stopwatch.StartNew();
         await RunAsync(
             DotnetHost(),
             ["pack", "Analytics.Streaming.sln", "-c", configuration, "--no-restore", "-o", _output.FullName, "-nodeReuse:false", "-tl:off", "-v:minimal"],
+            RepositoryRoot,
             PackTimeout).ConfigureAwait(false);
         PackDuration = clock.Elapsed;
 
@@ -82,7 +82,13 @@ public sealed class PackedPackages : IAsyncLifetime
         return Path.GetFileNameWithoutExtension(nuspec.Name);
     }
 
-    private static string FindRepositoryRoot()
+    /// <summary>Gets the configuration these tests were built in (Release in CI).</summary>
+    internal static string Configuration => typeof(PackedPackages).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "Configuration").Value ?? "Release";
+
+    /// <summary>Returns the repository root: the folder above this assembly that holds Analytics.Streaming.sln.</summary>
+    /// <returns>Its path.</returns>
+    internal static string FindRepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
@@ -96,15 +102,15 @@ public sealed class PackedPackages : IAsyncLifetime
     }
 
     // The SDK tells child processes which dotnet it runs on; fall back to the one on PATH.
-    private static string DotnetHost() =>
+    internal static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
-    // Runs a command in the repository root and returns its standard output; throws with all its output when it fails.
-    private async Task<string> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout)
+    // Runs a command in a folder and returns its standard output; throws with all its output when it fails.
+    internal static async Task<string> RunAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory, TimeSpan timeout)
     {
         var info = new ProcessStartInfo(fileName)
         {
-            WorkingDirectory = RepositoryRoot,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -154,7 +160,7 @@ public sealed class PackedPackages : IAsyncLifetime
         {
             throw new InvalidOperationException(string.Create(
                 CultureInfo.InvariantCulture,
-                $"`{command}` in {RepositoryRoot} exited with code {process.ExitCode}; its output:\n{Snapshot(output)}"));
+                $"`{command}` in {workingDirectory} exited with code {process.ExitCode}; its output:\n{Snapshot(output)}"));
         }
 
         return Snapshot(standardOutput);
