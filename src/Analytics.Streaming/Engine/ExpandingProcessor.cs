@@ -51,50 +51,30 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TChain _chain;
 #pragma warning restore IDE0044
+    private readonly int _profileSlot;
     private StreamRecord<Expanded<TItem>>[] _items = [];
 
-    public ExpandingProcessor(TChain chain, Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner)
+    public ExpandingProcessor(TChain chain, Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner, int profileSlot)
         : base(inner)
     {
         _chain = chain;
         _expand = expand;
+        _profileSlot = profileSlot;
     }
+
+    internal override int ProfileSlot => _profileSlot;
 
     public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
     {
-        var records = batch.Records.Span;
-        int count = 0;
-        int empty = 0;
-        for (int i = 0; i < records.Length; i++)
+        // The operators before the expansion and the expansion itself run in the code of the stage's profile slot.
+        int count;
+        int empty = !RuntimeFeature.IsDynamicCodeSupported ? Expand<ProfileSlots.Slot0>(batch, out count) : _profileSlot switch
         {
-            ref readonly var record = ref records[i];
-            // A time chosen before the expansion is a step of the chain and sets the ticks; without one they stay
-            // unused (the items' chain reads its own time, or the window stage takes the processing time).
-            long ticks = 0;
-            int before = count;
-            if (_chain.TryApply<ProfileSlots.Slot0>(in record.ValueRef, ref ticks, out TEvent value))
-            {
-                switch (_expand(value))
-                {
-                    case TItem[] array:
-                        count = Add(array, in record, i, ticks, count);
-                        break;
-                    case List<TItem> list:
-                        count = Add(CollectionsMarshal.AsSpan(list), in record, i, ticks, count);
-                        break;
-                    case { } items:
-                        foreach (var item in items)
-                        {
-                            count = Add([item], in record, i, ticks, count);
-                        }
-
-                        break;
-                }
-            }
-
-            empty += count == before ? 1 : 0;
-        }
-
+            1 => Expand<ProfileSlots.Slot1>(batch, out count),
+            2 => Expand<ProfileSlots.Slot2>(batch, out count),
+            3 => Expand<ProfileSlots.Slot3>(batch, out count),
+            _ => Expand<ProfileSlots.Slot0>(batch, out count),
+        };
         var expanded = new RecordBatch<Expanded<TItem>>(
             batch.PartitionId,
             _items.AsMemory(0, count),
@@ -131,6 +111,45 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
     {
         _output.Begin(output, null);
         return Inner.Complete(_output);
+    }
+
+    /// <summary>Expands the batch's records into <c>_items</c>; returns how many records gave no item, and the number of items.</summary>
+    private int Expand<TSlot>(RecordBatch<TSource> batch, out int count)
+    {
+        var records = batch.Records.Span;
+        count = 0;
+        int empty = 0;
+        for (int i = 0; i < records.Length; i++)
+        {
+            ref readonly var record = ref records[i];
+            // A time chosen before the expansion is a step of the chain and sets the ticks; without one they stay
+            // unused (the items' chain reads its own time, or the window stage takes the processing time).
+            long ticks = 0;
+            int before = count;
+            if (_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out TEvent value))
+            {
+                switch (_expand(value))
+                {
+                    case TItem[] array:
+                        count = Add(array, in record, i, ticks, count);
+                        break;
+                    case List<TItem> list:
+                        count = Add(CollectionsMarshal.AsSpan(list), in record, i, ticks, count);
+                        break;
+                    case { } items:
+                        foreach (var item in items)
+                        {
+                            count = Add([item], in record, i, ticks, count);
+                        }
+
+                        break;
+                }
+            }
+
+            empty += count == before ? 1 : 0;
+        }
+
+        return empty;
     }
 
     private int Add(ReadOnlySpan<TItem> items, in StreamRecord<TSource> record, int owner, long ticks, int count)

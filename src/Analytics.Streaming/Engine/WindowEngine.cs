@@ -32,6 +32,8 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 
     internal ProcessorSettings<TSource, TKey> Settings { get; }
 
+    internal override int ProfileSlot => Settings.ProfileSlot;
+
     internal override long WatermarkTicks => _watermarks.Current;
 
     /// <summary>Gets the clock reading of the restored checkpoint: replayed records are checked against it, as they were before it.</summary>
