@@ -7,6 +7,8 @@ namespace Analytics.Streaming.Kinesis;
 /// <summary>Helpers for reading AWS JSON 1.1 answers with <see cref="Utf8JsonReader"/>; explicit <c>null</c> members read as absent.</summary>
 internal static class JsonReading
 {
+    private static readonly ulong MaxMilliseconds = (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     public static void ExpectStartObject(ref Utf8JsonReader reader)
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -109,7 +111,6 @@ internal static class JsonReading
     /// <returns>Whether the text was read.</returns>
     public static bool TryParseEpochMilliseconds(ReadOnlySpan<byte> text, out long milliseconds)
     {
-        const long MaxMilliseconds = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
         milliseconds = 0;
         ulong digits = 0;
         int significant = 0;

@@ -51,24 +51,21 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
 #pragma warning disable IDE0044 // Not readonly: calls on a readonly field of a non-readonly struct would copy it each time.
     private TChain _chain;
 #pragma warning restore IDE0044
-    private readonly int _profileSlot;
     private StreamRecord<Expanded<TItem>>[] _items = [];
 
-    public ExpandingProcessor(TChain chain, Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner, int profileSlot)
+    public ExpandingProcessor(TChain chain, Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner)
         : base(inner)
     {
         _chain = chain;
         _expand = expand;
-        _profileSlot = profileSlot;
     }
-
-    internal override int ProfileSlot => _profileSlot;
 
     public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
     {
-        // The operators before the expansion and the expansion itself run in the code of the stage's profile slot.
+        // The operators before the expansion and the expansion itself run in the code of the stage's profile slot (the
+        // inner engine's: both are made from the stage's settings).
         int count;
-        int empty = !RuntimeFeature.IsDynamicCodeSupported ? Expand<ProfileSlots.Slot0>(batch, out count) : _profileSlot switch
+        int empty = !RuntimeFeature.IsDynamicCodeSupported ? Expand<ProfileSlots.Slot0>(batch, out count) : ProfileSlot switch
         {
             1 => Expand<ProfileSlots.Slot1>(batch, out count),
             2 => Expand<ProfileSlots.Slot2>(batch, out count),

@@ -45,7 +45,7 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     /// <summary>Gets a value indicating whether the window state can be saved (codecs for the keys and the accumulators of every stage).</summary>
     internal abstract bool CanSnapshotState { get; }
 
-    /// <summary>Gets the <see cref="ProfileSlots">profile slot</see> this processor's per-record code runs in (for tests); 0 when it has none of its own.</summary>
+    /// <summary>Gets the <see cref="ProfileSlots">profile slot</see> this processor's per-record code runs in; 0 when it has none of its own.</summary>
     internal virtual int ProfileSlot => 0;
 
     /// <summary>Processes one batch: runs the operators, assigns the records to windows, then advances the watermark and emits.</summary>

@@ -21,6 +21,8 @@ internal abstract class WrappingProcessor<TSource, TInner, TKey, TResult>(Window
 
     internal sealed override bool CanSnapshotState => Inner.CanSnapshotState;
 
+    internal sealed override int ProfileSlot => Inner.ProfileSlot;
+
     /// <summary>Gets the processor that holds the windows.</summary>
     private protected WindowProcessor<TInner, TKey, TResult> Inner { get; } = inner;
 

@@ -50,7 +50,7 @@ internal abstract class ChainBuilder<TIn, TEvent>
     public abstract WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings);
 
     /// <summary>Puts these operators and an expansion in front of <paramref name="inner"/>, the processor of the items.</summary>
-    public abstract WindowProcessor<TIn, TKey, TResult> Expand<TItem, TKey, TResult>(Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner, int profileSlot);
+    public abstract WindowProcessor<TIn, TKey, TResult> Expand<TItem, TKey, TResult>(Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner);
 }
 
 /// <summary>A <see cref="ChainBuilder{TIn, TEvent}"/> that knows its chain's struct type.</summary>
@@ -113,8 +113,8 @@ internal sealed class ChainBuilder<TIn, TEvent, TChain>(TChain chain) : ChainBui
     public override WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings)
         => new PerEventEngine<TIn, TEvent, TChain>(settings, chain);
 
-    public override WindowProcessor<TIn, TKey, TResult> Expand<TItem, TKey, TResult>(Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner, int profileSlot)
-        => new ExpandingProcessor<TIn, TEvent, TItem, TChain, TKey, TResult>(chain, expand, inner, profileSlot);
+    public override WindowProcessor<TIn, TKey, TResult> Expand<TItem, TKey, TResult>(Func<TEvent, IEnumerable<TItem>?> expand, WindowProcessor<Expanded<TItem>, TKey, TResult> inner)
+        => new ExpandingProcessor<TIn, TEvent, TItem, TChain, TKey, TResult>(chain, expand, inner);
 
     /// <summary>The chain with one more step, folded into a delegate: the builder type no longer grows with the chain.</summary>
     private static ChainBuilder<TIn, TOut> Flat<TOut, TStep>(TStep step)
@@ -152,12 +152,12 @@ internal sealed class ExpandingChainBuilder<TIn, TMid, TItem, TEvent>(
     public override ChainBuilder<TIn, TOut> SelectMany<TOut>(Func<TEvent, IEnumerable<TOut>?> next, bool inheritNextTime) => With(back.SelectMany(next, inheritNextTime));
 
     public override WindowProcessor<TIn, TKey, TResult> CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(ProcessorSettings<TIn, TKey> settings, TKeyReader keyReader, TAggregator aggregator)
-        => front.Expand(expand, back.CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(settings.For<Expanded<TItem>>(), keyReader, aggregator), settings.ProfileSlot);
+        => front.Expand(expand, back.CreateEngine<TKey, TKeyReader, TAggregator, TAccumulator, TResult>(settings.For<Expanded<TItem>>(), keyReader, aggregator));
 
     public override WindowEngine<TIn, StreamPosition, TEvent> CreatePerEventEngine(ProcessorSettings<TIn, StreamPosition> settings)
         => throw new InvalidOperationException("PerEvent() cannot follow SelectMany: the builder refuses it.");
 
-    public override WindowProcessor<TIn, TKey, TResult> Expand<TNext, TKey, TResult>(Func<TEvent, IEnumerable<TNext>?> next, WindowProcessor<Expanded<TNext>, TKey, TResult> inner, int profileSlot)
+    public override WindowProcessor<TIn, TKey, TResult> Expand<TNext, TKey, TResult>(Func<TEvent, IEnumerable<TNext>?> next, WindowProcessor<Expanded<TNext>, TKey, TResult> inner)
         => throw new InvalidOperationException("A further SelectMany belongs to the operators after the first one; this is a bug, please report it.");
 
     private ExpandingChainBuilder<TIn, TMid, TItem, TOut> With<TOut>(ChainBuilder<Expanded<TItem>, TOut> next) => new(front, expand, next);
