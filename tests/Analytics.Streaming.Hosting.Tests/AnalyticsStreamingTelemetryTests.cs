@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
@@ -12,8 +13,10 @@ public sealed class AnalyticsStreamingTelemetryTests
     public async Task MeterAndActivitySourceNames_OpenTelemetryInMemoryExporter_CollectRealMeasurements()
     {
         const string pipeline = "telemetry-test";
-        var metrics = new List<Metric>();
-        var activities = new List<Activity>();
+        // Activity sources and meters are static: tests running beside this one export into these
+        // collections too, from their own threads, so they are locked and read as snapshots.
+        var metrics = new LockedList<Metric>();
+        var activities = new LockedList<Activity>();
         using var meterProvider = Sdk.CreateMeterProviderBuilder()
             .AddMeter(AnalyticsStreamingTelemetry.MeterNames)
             .AddInMemoryExporter(metrics)
@@ -41,7 +44,7 @@ public sealed class AnalyticsStreamingTelemetryTests
         Assert.Equal(50, Sum(metrics, "analytics.streaming.records.in", pipeline));
         Assert.Equal(15, Sum(metrics, "analytics.streaming.results.out", pipeline));
         Assert.Equal(1, Sum(metrics, "analytics.streaming.hosting.runs", pipeline));
-        Assert.Contains(activities, a => a.OperationName == "analytics.streaming.checkpoint" && (string?)a.GetTagItem("pipeline") == pipeline);
+        Assert.Contains(activities.Snapshot(), a => a.OperationName == "analytics.streaming.checkpoint" && (string?)a.GetTagItem("pipeline") == pipeline);
     }
 
     [Fact]
@@ -60,10 +63,10 @@ public sealed class AnalyticsStreamingTelemetryTests
         Assert.Equal("Analytics.Streaming", AnalyticsStreamingTelemetry.MeterNames[0]);
     }
 
-    private static long Sum(List<Metric> metrics, string name, string pipeline)
+    private static long Sum(LockedList<Metric> metrics, string name, string pipeline)
     {
         long sum = 0;
-        foreach (var metric in metrics.Where(m => m.Name == name))
+        foreach (var metric in metrics.Snapshot().Where(m => m.Name == name))
         {
             foreach (ref readonly var point in metric.GetMetricPoints())
             {
@@ -78,5 +81,32 @@ public sealed class AnalyticsStreamingTelemetryTests
         }
 
         return sum;
+    }
+
+    private sealed class LockedList<T> : Collection<T>
+    {
+        public T[] Snapshot()
+        {
+            lock (Items)
+            {
+                return [.. Items];
+            }
+        }
+
+        protected override void InsertItem(int index, T item)
+        {
+            lock (Items)
+            {
+                base.InsertItem(index, item);
+            }
+        }
+
+        protected override void ClearItems()
+        {
+            lock (Items)
+            {
+                base.ClearItems();
+            }
+        }
     }
 }
