@@ -35,7 +35,7 @@ public static class TestPeers
                 if (!System.IO.Directory.Exists(Path.Combine(candidate, "node_modules")))
                 {
                     throw new InvalidOperationException(
-                        $"The npm test peers are not installed in {candidate}. Run the README's test command, which starts with 'npm install --prefix tests/peers'.");
+                        $"The npm test peers are not installed in {candidate}. Run the README's test command, which installs them with 'npm ci --prefix tests/peers'.");
                 }
 
                 return candidate;
