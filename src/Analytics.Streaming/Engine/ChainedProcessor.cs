@@ -39,6 +39,8 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
     internal override bool CanSnapshotState => _upstream.CanSnapshotState && _next.CanSnapshotState;
 
+    internal override StreamPosition? ReplayThrough(string partitionId) => _upstream.ReplayThrough(partitionId);
+
     public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
     {
         _handoff.Target = output;

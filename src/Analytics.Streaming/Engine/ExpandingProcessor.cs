@@ -40,7 +40,7 @@ internal readonly struct ExpandedChain<TItem>(bool inheritTime) : IEventChain<Ex
 /// </para>
 /// <para>
 /// The counts of the receipt are those of the items; a source record that yields no item (filtered before the
-/// expansion, or expanded to nothing) counts as filtered.
+/// expansion, or expanded to nothing) counts as filtered, or as replayed when the restored checkpoint covers it.
 /// </para>
 /// </remarks>
 internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, TResult> : WrappingProcessor<TSource, Expanded<TItem>, TKey, TResult>
@@ -65,12 +65,13 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
         // The operators before the expansion and the expansion itself run in the code of the stage's profile slot (the
         // inner engine's: both are made from the stage's settings).
         int count;
-        int empty = !RuntimeFeature.IsDynamicCodeSupported ? Expand<ProfileSlots.Slot0>(batch, out count) : ProfileSlot switch
+        var replayThrough = Inner.ReplayThrough(batch.PartitionId);
+        var (empty, emptyReplayed) = !RuntimeFeature.IsDynamicCodeSupported ? Expand<ProfileSlots.Slot0>(batch, replayThrough, out count) : ProfileSlot switch
         {
-            1 => Expand<ProfileSlots.Slot1>(batch, out count),
-            2 => Expand<ProfileSlots.Slot2>(batch, out count),
-            3 => Expand<ProfileSlots.Slot3>(batch, out count),
-            _ => Expand<ProfileSlots.Slot0>(batch, out count),
+            1 => Expand<ProfileSlots.Slot1>(batch, replayThrough, out count),
+            2 => Expand<ProfileSlots.Slot2>(batch, replayThrough, out count),
+            3 => Expand<ProfileSlots.Slot3>(batch, replayThrough, out count),
+            _ => Expand<ProfileSlots.Slot0>(batch, replayThrough, out count),
         };
         var expanded = new RecordBatch<Expanded<TItem>>(
             batch.PartitionId,
@@ -83,7 +84,7 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
         try
         {
             var receipt = Inner.Process(expanded, _output);
-            return receipt with { Filtered = receipt.Filtered + empty };
+            return receipt with { Filtered = receipt.Filtered + empty, Replayed = receipt.Replayed + emptyReplayed };
         }
         finally
         {
@@ -110,12 +111,16 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
         return Inner.Complete(_output);
     }
 
-    /// <summary>Expands the batch's records into <c>_items</c>; returns how many records gave no item, and the number of items.</summary>
-    private int Expand<TSlot>(RecordBatch<TSource> batch, out int count)
+    /// <summary>
+    /// Expands the batch's records into <c>_items</c>; returns how many records gave no item (apart from those at or
+    /// before <paramref name="replayThrough"/>, which a restored checkpoint covers, counted on their own), and the number of items.
+    /// </summary>
+    private (int Empty, int EmptyReplayed) Expand<TSlot>(RecordBatch<TSource> batch, StreamPosition? replayThrough, out int count)
     {
         var records = batch.Records.Span;
         count = 0;
         int empty = 0;
+        int emptyReplayed = 0;
         for (int i = 0; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
@@ -143,10 +148,20 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
                 }
             }
 
-            empty += count == before ? 1 : 0;
+            if (count == before)
+            {
+                if (replayThrough is { } cut && new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence).CompareTo(cut) <= 0)
+                {
+                    emptyReplayed++;
+                }
+                else
+                {
+                    empty++;
+                }
+            }
         }
 
-        return empty;
+        return (empty, emptyReplayed);
     }
 
     private int Add(ReadOnlySpan<TItem> items, in StreamRecord<TSource> record, int owner, long ticks, int count)

@@ -379,6 +379,9 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         return replays;
     }
 
+    internal sealed override StreamPosition? ReplayThrough(string partitionId)
+        => _progress.TryGetValue(partitionId, out var progress) ? progress.ReplayThrough : null;
+
     private PartitionProgress GetProgress(string partitionId)
     {
         if (!_progress.TryGetValue(partitionId, out var progress))

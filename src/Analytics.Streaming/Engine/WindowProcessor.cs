@@ -48,6 +48,14 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     /// <summary>Gets the <see cref="ProfileSlots">profile slot</see> this processor's per-record code runs in; 0 when it has none of its own.</summary>
     internal virtual int ProfileSlot => 0;
 
+    /// <summary>
+    /// Gets the position through which a restored partition's records are replays (covered by the restored checkpoint),
+    /// or <see langword="null"/> when the partition has none to come.
+    /// </summary>
+    /// <param name="partitionId">The partition.</param>
+    /// <returns>The last replayed position.</returns>
+    internal abstract StreamPosition? ReplayThrough(string partitionId);
+
     /// <summary>Processes one batch: runs the operators, assigns the records to windows, then advances the watermark and emits.</summary>
     /// <param name="batch">The batch.</param>
     /// <param name="output">Receives results, late records and dead letters.</param>

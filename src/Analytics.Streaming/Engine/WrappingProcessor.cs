@@ -23,6 +23,8 @@ internal abstract class WrappingProcessor<TSource, TInner, TKey, TResult>(Window
 
     internal sealed override int ProfileSlot => Inner.ProfileSlot;
 
+    internal sealed override StreamPosition? ReplayThrough(string partitionId) => Inner.ReplayThrough(partitionId);
+
     /// <summary>Gets the processor that holds the windows.</summary>
     private protected WindowProcessor<TInner, TKey, TResult> Inner { get; } = inner;
 

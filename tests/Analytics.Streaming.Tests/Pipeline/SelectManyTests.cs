@@ -1,4 +1,5 @@
 using Analytics.Streaming.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.Tests.Pipeline;
 
@@ -174,6 +175,27 @@ public sealed class SelectManyTests
 
                 return ValueTask.CompletedTask;
             }));
+    }
+
+    [Theory]
+    [InlineData(WindowStateMode.Always)]
+    [InlineData(WindowStateMode.Never)]
+    public void SelectMany_RecordsARestoredCheckpointCovers_CountAsReplayedEvenWithoutItems(WindowStateMode state)
+    {
+        var pipeline = QuantityPerProduct("replayed", TimeSpan.FromMinutes(1), state, null, new CollectingSink<WindowResult<string, long>>());
+        Order[] orders = [new(1, 10, [new("tea", 1, 0), new("cake", 2, 0)]), new(2, 11, null), new(3, 12, []), new(4, 13, [new("tea", 3, 0)])];
+        var batch = new RecordBatch<Order>("p", orders.Select((o, i) => new StreamRecord<Order>(o, SequenceNumber.FromInt64(i + 1))).ToArray());
+        var first = new PipelineTestDriver<Order, string, long>(pipeline);
+        var original = first.Push(batch);
+        var checkpoint = PipelineCheckpoint.Parse(first.CreateCheckpoint().ToBytes());
+
+        // The same batch again after the restore, as a source that resumes before it delivers it: all of it is covered.
+        var second = new PipelineTestDriver<Order, string, long>(pipeline, new FakeTimeProvider(first.Time.GetUtcNow()), checkpoint);
+        var replay = second.Push(batch);
+
+        Assert.Equal((3, 2), (original.Accepted, original.Filtered));
+        Assert.Equal(original.Records, replay.Replayed);
+        Assert.Equal((0, 0, 0, 0), (replay.Accepted, replay.Filtered, replay.Late, replay.DeadLetters));
     }
 
     [Fact]
