@@ -7,28 +7,13 @@ namespace Analytics.Streaming;
 /// outputs; only the last stage's results do.
 /// </summary>
 /// <remarks>
-/// <para>
 /// The upstream stage emits each window once (no allowed lateness, emission on close; the builder checks it), so the
 /// further stage never counts a window twice. A checkpoint nests: the upstream checkpoint carries this stage's (and any
 /// stage after it) in its downstream part.
-/// </para>
-/// <para>
-/// The upstream emits the results of the windows a watermark closes in the order of its key table, which a restart
-/// changes (restored or rebuilt tables hold their keys in another order). The further stage sees them in a fixed order
-/// instead, by window end and then by key (ordinal for strings) when the keys are comparable, so an aggregation that
-/// depends on arrival order (ties of <c>MaxBy</c>, <c>TopN</c>) gives the same result after a restart as without one.
-/// </para>
 /// </remarks>
 internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult> : WindowProcessor<TSource, TKey, TResult>
 {
     private const string ResultsPartition = "window-results";
-
-    /// <summary>The order of keys among the results of one window as the further stage receives them; <see langword="null"/> for keys without one.</summary>
-    private static readonly IComparer<TUpKey>? KeyOrder =
-        typeof(TUpKey) == typeof(GlobalKey) ? null
-        : typeof(TUpKey) == typeof(string) ? (IComparer<TUpKey>)StringComparer.Ordinal
-        : typeof(IComparable<TUpKey>).IsAssignableFrom(typeof(TUpKey)) || typeof(IComparable).IsAssignableFrom(typeof(TUpKey)) ? Comparer<TUpKey>.Default
-        : null;
     private readonly WindowProcessor<TSource, TUpKey, TUpResult> _upstream;
     private readonly WindowProcessor<WindowResult<TUpKey, TUpResult>, TKey, TResult> _next;
     private readonly Handoff _handoff = new();
@@ -119,7 +104,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
         {
             try
             {
-                emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(ResultsPartition, _handoff.TakeRecords()), _forwarder).ResultsEmitted;
+                emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(ResultsPartition, _handoff.Records), _forwarder).ResultsEmitted;
             }
             finally
             {
@@ -136,13 +121,12 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
     }
 
     /// <summary>
-    /// Collects the upstream results for the next stage, then puts them in order (<see cref="KeyOrder"/>) and numbers
-    /// them as its records (buffers reused for every batch); passes late records and dead letters to the pipeline's output.
+    /// Collects the upstream results for the next stage as its records, numbered in the order they arrive (one buffer,
+    /// reused for every batch); passes late records and dead letters to the pipeline's output.
     /// </summary>
     private sealed class Handoff : IWindowOutput<TSource, TUpKey, TUpResult>
     {
-        private WindowResult<TUpKey, TUpResult>[] _results = new WindowResult<TUpKey, TUpResult>[16];
-        private StreamRecord<WindowResult<TUpKey, TUpResult>>[] _records = [];
+        private StreamRecord<WindowResult<TUpKey, TUpResult>>[] _records = new StreamRecord<WindowResult<TUpKey, TUpResult>>[16];
 
         public IWindowOutput<TSource, TKey, TResult> Target { get; set; } = null!;
 
@@ -151,73 +135,27 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
         public int Count { get; private set; }
 
-        /// <summary>Orders and numbers the results collected since the last <see cref="Clear"/>; returns them as records.</summary>
-        public ReadOnlyMemory<StreamRecord<WindowResult<TUpKey, TUpResult>>> TakeRecords()
-        {
-            var results = _results.AsSpan(0, Count);
-            if (KeyOrder is { } keys && !IsOrdered(results, keys))
-            {
-                results.Sort(new ResultOrder(keys));
-            }
-
-            if (_records.Length < Count)
-            {
-                _records = new StreamRecord<WindowResult<TUpKey, TUpResult>>[_results.Length];
-            }
-
-            for (int i = 0; i < results.Length; i++)
-            {
-                _records[i] = new StreamRecord<WindowResult<TUpKey, TUpResult>>(results[i], SequenceNumber.FromInt64(++Sequence));
-            }
-
-            return _records.AsMemory(0, Count);
-        }
+        public ReadOnlyMemory<StreamRecord<WindowResult<TUpKey, TUpResult>>> Records => _records.AsMemory(0, Count);
 
         public void Clear()
         {
-            _results.AsSpan(0, Count).Clear();
-            _records.AsSpan(0, Math.Min(Count, _records.Length)).Clear();
+            _records.AsSpan(0, Count).Clear();
             Count = 0;
         }
 
         public void OnResult(in WindowResult<TUpKey, TUpResult> result)
         {
-            if (Count == _results.Length)
+            if (Count == _records.Length)
             {
-                Array.Resize(ref _results, Count * 2);
+                Array.Resize(ref _records, Count * 2);
             }
 
-            _results[Count++] = result;
+            _records[Count++] = new StreamRecord<WindowResult<TUpKey, TUpResult>>(result, SequenceNumber.FromInt64(++Sequence));
         }
 
         public void OnLateRecord(in LateRecord<TSource> record) => Target.OnLateRecord(record);
 
         public void OnDeadLetter(DeadLetter deadLetter) => Target.OnDeadLetter(deadLetter);
-
-        /// <summary>Whether the results are already in order: the engines often emit them so, and a check costs less than a sort.</summary>
-        private static bool IsOrdered(ReadOnlySpan<WindowResult<TUpKey, TUpResult>> results, IComparer<TUpKey> keys)
-        {
-            var order = new ResultOrder(keys);
-            for (int i = 1; i < results.Length; i++)
-            {
-                if (order.Compare(results[i - 1], results[i]) > 0)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-    }
-
-    /// <summary>By window end, then by key.</summary>
-    private readonly struct ResultOrder(IComparer<TUpKey> keys) : IComparer<WindowResult<TUpKey, TUpResult>>
-    {
-        public int Compare(WindowResult<TUpKey, TUpResult> x, WindowResult<TUpKey, TUpResult> y)
-        {
-            int byEnd = x.Window.EndTicks.CompareTo(y.Window.EndTicks);
-            return byEnd != 0 ? byEnd : keys.Compare(x.Key, y.Key);
-        }
     }
 
     /// <summary>Passes the next stage's results and dead letters to the pipeline's output.</summary>

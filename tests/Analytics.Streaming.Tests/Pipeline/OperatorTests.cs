@@ -191,28 +191,6 @@ public sealed class OperatorTests
         Assert.Equal(3, whole.Results.Count);
     }
 
-    [Theory]
-    [InlineData("/c", "/a", "/b")]
-    [InlineData("/b", "/c", "/a")]
-    public void WindowsFedByWindows_TiedResults_ReachTheNextStageByWindowEndThenKey(string first, string second, string third)
-    {
-        // Every page counted once: TopN keeps tied inputs in the order they arrive, which must not be the order in which
-        // the pages were first seen (a restart changes that order).
-        var driver = Drive(StreamPipeline.Create<Click>(new() { Name = "top-pages" })
-            .WithEventTime(c => c.Time)
-            .KeyBy(c => c.Page)
-            .Window(WindowSpec.Sliding(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(1)))
-            .Aggregate(a => a.Count())
-            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(5)))
-            .Aggregate(a => a.TopN(10, r => r.Value, r => $"{r.Key} {r.Window.End:HH:mm}")));
-
-        driver.Push(At(1, first), At(2, second), At(3, third));
-        driver.Complete();
-
-        var top = Assert.Single(driver.Results).Value.Select(e => e.Item);
-        Assert.Equal(["/a 09:01", "/b 09:01", "/c 09:01", "/a 09:02", "/b 09:02", "/c 09:02"], top);
-    }
-
     [Fact]
     public void Build_StageFeedingWindowsWithLateness_SaysToPutLatenessOnTheLastStage()
     {
