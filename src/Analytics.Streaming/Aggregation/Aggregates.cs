@@ -131,7 +131,7 @@ public readonly struct AggregateFactory<TInput>
     /// <typeparam name="TItem">What is kept.</typeparam>
     /// <param name="by">Selects the compared value.</param>
     /// <param name="keep">Selects what to keep of the winning input.</param>
-    /// <returns>The aggregation; ties keep the earliest input. Saved in checkpoints when both types have built-in codecs.</returns>
+    /// <returns>The aggregation; ties go to the smaller kept item when items have an order (numbers, strings ordinally), else to the input held first. Saved in checkpoints when both types have built-in codecs.</returns>
     public Aggregation<TInput, ExtremeAggregator<TInput, TBy, TItem>, Extreme<TBy, TItem>, Extreme<TBy, TItem>> MaxBy<TBy, TItem>(Func<TInput, TBy> by, Func<TInput, TItem> keep)
         => new(new(by, keep, largest: true));
 
@@ -140,7 +140,7 @@ public readonly struct AggregateFactory<TInput>
     /// <typeparam name="TItem">What is kept.</typeparam>
     /// <param name="by">Selects the compared value.</param>
     /// <param name="keep">Selects what to keep of the winning input.</param>
-    /// <returns>The aggregation; ties keep the earliest input.</returns>
+    /// <returns>The aggregation; ties go to the smaller kept item when items have an order (numbers, strings ordinally), else to the input held first.</returns>
     public Aggregation<TInput, ExtremeAggregator<TInput, TBy, TItem>, Extreme<TBy, TItem>, Extreme<TBy, TItem>> MinBy<TBy, TItem>(Func<TInput, TBy> by, Func<TInput, TItem> keep)
         => new(new(by, keep, largest: false));
 
@@ -148,7 +148,7 @@ public readonly struct AggregateFactory<TInput>
     /// <typeparam name="TItem">What is kept.</typeparam>
     /// <param name="time">Reads the input's event time.</param>
     /// <param name="keep">Selects what to keep.</param>
-    /// <returns>The aggregation; <see cref="Extreme{TBy, TItem}.Value"/> is the time.</returns>
+    /// <returns>The aggregation; <see cref="Extreme{TBy, TItem}.Value"/> is the time. Among inputs of the same time, the smaller kept item when items have an order, else the input held first.</returns>
     public Aggregation<TInput, ExtremeAggregator<TInput, DateTimeOffset, TItem>, Extreme<DateTimeOffset, TItem>, Extreme<DateTimeOffset, TItem>> First<TItem>(Func<TInput, DateTimeOffset> time, Func<TInput, TItem> keep)
         => new(new(time, keep, largest: false));
 
@@ -156,7 +156,7 @@ public readonly struct AggregateFactory<TInput>
     /// <typeparam name="TItem">What is kept.</typeparam>
     /// <param name="time">Reads the input's event time.</param>
     /// <param name="keep">Selects what to keep.</param>
-    /// <returns>The aggregation; among inputs with the same time the earliest to arrive is kept.</returns>
+    /// <returns>The aggregation; among inputs of the same time, the smaller kept item when items have an order, else the input held first.</returns>
     public Aggregation<TInput, ExtremeAggregator<TInput, DateTimeOffset, TItem>, Extreme<DateTimeOffset, TItem>, Extreme<DateTimeOffset, TItem>> Last<TItem>(Func<TInput, DateTimeOffset> time, Func<TInput, TItem> keep)
         => new(new(time, keep, largest: true));
 
@@ -169,7 +169,7 @@ public readonly struct AggregateFactory<TInput>
     /// <param name="count">How many to keep.</param>
     /// <param name="by">Selects the compared value.</param>
     /// <param name="keep">Selects what to keep.</param>
-    /// <returns>The aggregation; its result lists up to <paramref name="count"/> entries.</returns>
+    /// <returns>The aggregation; its result lists up to <paramref name="count"/> entries, and equal values by kept item when items have an order.</returns>
     public Aggregation<TInput, TopNAggregator<TInput, TBy, TItem>, TopN<TBy, TItem>, IReadOnlyList<Extreme<TBy, TItem>>> TopN<TBy, TItem>(int count, Func<TInput, TBy> by, Func<TInput, TItem> keep)
         => new(new(count, by, keep));
 

@@ -12,7 +12,9 @@ public readonly record struct Extreme<TBy, TItem>(bool HasValue, TBy Value, TIte
 
 /// <summary>
 /// Keeps the input with the largest (or smallest) value: arg-max and arg-min, first and last by time. On a tie the
-/// input already held wins, so a window's slices, merged in time order, keep the earliest.
+/// smaller kept item wins when items have an order (numbers, strings compared ordinally, any <see cref="IComparable{T}"/>),
+/// so the result does not depend on the order in which the inputs arrive, which a restart or the interleaving of
+/// partitions changes. Items without an order keep the input held first.
 /// </summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <typeparam name="TBy">The compared value.</typeparam>
@@ -38,16 +40,31 @@ public readonly struct ExtremeAggregator<TInput, TBy, TItem>(Func<TInput, TBy> b
     public void Add(ref Extreme<TBy, TItem> accumulator, in TInput input)
     {
         TBy value = _by(input);
-        if (!accumulator.HasValue || Wins(value, accumulator.Value))
+        int order = accumulator.HasValue ? Order(value, accumulator.Value) : 1;
+        if (order > 0)
         {
             accumulator = new Extreme<TBy, TItem>(true, value, _keep(input));
+        }
+        else if (order == 0 && TieOrder<TItem>.Comparer is not null)
+        {
+            TItem item = _keep(input);
+            if (TieOrder<TItem>.Precedes(item, accumulator.Item))
+            {
+                accumulator = new Extreme<TBy, TItem>(true, value, item);
+            }
         }
     }
 
     /// <inheritdoc />
     public void Merge(ref Extreme<TBy, TItem> accumulator, in Extreme<TBy, TItem> other)
     {
-        if (other.HasValue && (!accumulator.HasValue || Wins(other.Value, accumulator.Value)))
+        if (!other.HasValue)
+        {
+            return;
+        }
+
+        int order = accumulator.HasValue ? Order(other.Value, accumulator.Value) : 1;
+        if (order > 0 || (order == 0 && TieOrder<TItem>.Precedes(other.Item, accumulator.Item)))
         {
             accumulator = other;
         }
@@ -56,11 +73,26 @@ public readonly struct ExtremeAggregator<TInput, TBy, TItem>(Func<TInput, TBy> b
     /// <inheritdoc />
     public Extreme<TBy, TItem> GetResult(in Extreme<TBy, TItem> accumulator) => accumulator;
 
-    private bool Wins(TBy candidate, TBy held)
-    {
-        int order = Comparer<TBy>.Default.Compare(candidate, held);
-        return largest ? order > 0 : order < 0;
-    }
+    /// <summary>Positive when <paramref name="candidate"/> beats <paramref name="held"/>, zero on a tie.</summary>
+    private int Order(TBy candidate, TBy held)
+        => largest ? Comparer<TBy>.Default.Compare(candidate, held) : Comparer<TBy>.Default.Compare(held, candidate);
+}
+
+/// <summary>
+/// The order that breaks ties between inputs of equal compared value in the selecting aggregators: ordinal for strings,
+/// the type's own for other comparable types, none for the rest (their ties keep the input held first).
+/// </summary>
+/// <typeparam name="T">The kept item's type.</typeparam>
+internal static class TieOrder<T>
+{
+    /// <summary>The order, or <see langword="null"/> when <typeparamref name="T"/> has none.</summary>
+    public static readonly IComparer<T>? Comparer =
+        typeof(T) == typeof(string) ? (IComparer<T>)(object)StringComparer.Ordinal
+        : typeof(IComparable<T>).IsAssignableFrom(typeof(T)) || typeof(IComparable).IsAssignableFrom(typeof(T)) ? Comparer<T>.Default
+        : null;
+
+    /// <summary>Whether <paramref name="candidate"/> goes before <paramref name="held"/> on a tie; never when the type has no order.</summary>
+    public static bool Precedes(T candidate, T held) => Comparer is { } order && order.Compare(candidate, held) < 0;
 }
 
 /// <summary>Takes the largest 64-bit integer exactly (no rounding through <see cref="double"/>); <see cref="long.MinValue"/> when empty.</summary>
@@ -125,8 +157,9 @@ public readonly struct DecimalExtremumAggregator<TInput>(Func<TInput, decimal> s
 
 /// <summary>
 /// Keeps the <c>n</c> inputs with the largest values, largest first (the top pages of a minute from per-page counts,
-/// the hottest auctions). Exact, unlike the <c>TopK</c> sketch, because it compares values already counted; ties keep
-/// the input held first.
+/// the hottest auctions). Exact, unlike the <c>TopK</c> sketch, because it compares values already counted. Ties go to
+/// the smaller item when items have an order (as in <see cref="ExtremeAggregator{TInput, TBy, TItem}"/>), so the result
+/// does not depend on arrival order; items without one keep the input held first.
 /// </summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <typeparam name="TBy">The compared value.</typeparam>
@@ -152,7 +185,8 @@ public readonly struct TopNAggregator<TInput, TBy, TItem>(int count, Func<TInput
     public void Add(ref TopN<TBy, TItem> accumulator, in TInput input)
     {
         TBy value = _by(input);
-        if (accumulator.Accepts(value))
+        int order = accumulator.Compare(value);
+        if (order > 0 || (order == 0 && TieOrder<TItem>.Comparer is not null))
         {
             accumulator.Insert(value, _keep(input));
         }
@@ -163,10 +197,7 @@ public readonly struct TopNAggregator<TInput, TBy, TItem>(int count, Func<TInput
     {
         for (int i = 0; i < other.Count; i++)
         {
-            if (accumulator.Accepts(other.Values[i]))
-            {
-                accumulator.Insert(other.Values[i], other.Items[i]);
-            }
+            accumulator.Insert(other.Values[i], other.Items[i]);
         }
     }
 
@@ -201,12 +232,19 @@ public sealed class TopN<TBy, TItem>
 
     internal TItem[] Items { get; }
 
-    internal bool Accepts(TBy value) => Count < Values.Length || Comparer<TBy>.Default.Compare(value, Values[Count - 1]) > 0;
+    /// <summary>Positive when a value would enter the full list (or the list has room), zero when it ties with the last held, negative when it would not.</summary>
+    internal int Compare(TBy value) => Count < Values.Length ? 1 : Comparer<TBy>.Default.Compare(value, Values[Count - 1]);
 
+    /// <summary>Puts the input in its place (value descending, then item ascending when items have an order) if it belongs to the top; otherwise leaves the list as it is.</summary>
     internal void Insert(TBy value, TItem item)
     {
+        if (Count == Values.Length && !Before(value, item, Count - 1))
+        {
+            return;
+        }
+
         int at = Math.Min(Count, Values.Length - 1);
-        while (at > 0 && Comparer<TBy>.Default.Compare(value, Values[at - 1]) > 0)
+        while (at > 0 && Before(value, item, at - 1))
         {
             if (at < Values.Length)
             {
@@ -220,6 +258,13 @@ public sealed class TopN<TBy, TItem>
         Values[at] = value;
         Items[at] = item;
         Count = Math.Min(Count + 1, Values.Length);
+    }
+
+    /// <summary>Whether an input goes before the one held at <paramref name="index"/>.</summary>
+    private bool Before(TBy value, TItem item, int index)
+    {
+        int order = Comparer<TBy>.Default.Compare(value, Values[index]);
+        return order > 0 || (order == 0 && TieOrder<TItem>.Precedes(item, Items[index]));
     }
 }
 
