@@ -11,7 +11,10 @@ namespace Analytics.Streaming;
 /// dead letters were delivered before it, so they are not emitted again (without window state they rebuild the open windows).
 /// </param>
 /// <param name="ResultsEmitted">Window results emitted while processing the batch (including windows its watermark closed).</param>
-/// <remarks>Every record is counted once: <c>Accepted + Late + DeadLetters + Replayed + Filtered</c> is the batch's size.</remarks>
+/// <remarks>
+/// Every record is counted once: <c>Accepted + Late + DeadLetters + Replayed + Filtered</c> is the batch's size. After a
+/// <c>SelectMany</c> the counts are of its items instead, and a record that yields none counts once (filtered, or replayed).
+/// </remarks>
 public readonly record struct BatchReceipt(string PartitionId, StreamPosition? EndPosition, int Accepted, int Late, int DeadLetters, int Replayed, int ResultsEmitted)
 {
     /// <summary>Gets the number of records a filter in front of the windows (<c>Where</c>, an inner <c>Enrich</c>) left out: neither errors nor late.</summary>
