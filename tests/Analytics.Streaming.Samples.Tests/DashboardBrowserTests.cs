@@ -67,10 +67,13 @@ public sealed class DashboardBrowserTests
         await page.FillAsync("#password", WebAnalyticsFactory.Password);
         await page.ClickAsync("#signin");
         await page.WaitForURLAsync(baseUrl + "/");
-        await page.WaitForSelectorAsync("#status[data-state='live']", new() { Timeout = 60_000 });
+
+        // Waits poll a function on a timer: WaitForSelectorAsync hands back an element handle, and on a loaded
+        // machine it once saw the live status and still timed out, with the page re-rendering several times a second.
+        var wait = new PageWaitForFunctionOptions { Timeout = 180_000, PollingInterval = 100 };
+        await page.WaitForFunctionAsync("() => document.getElementById('status').dataset.state === 'live'", null, wait);
 
         // Every chart draws data and every table but the abnormal events fills from the generated traffic.
-        var wait = new PageWaitForFunctionOptions { Timeout = 180_000, PollingInterval = 100 };
         await page.WaitForFunctionAsync(
             """
             charts => charts.every(id => { const c = Chart.getChart(id); return c && c.width > 0 && c.data.labels.length > 0 && c.data.datasets[0].data.length > 0; })

@@ -129,10 +129,19 @@
 
   const status = $('status');
   const source = new EventSource('/api/stream');
+  // Snapshots can come faster than a busy machine draws: only the newest is rendered, once per frame.
+  let latest = null;
   source.addEventListener('metrics', message => {
     status.dataset.state = 'live';
     status.textContent = 'live';
-    render(JSON.parse(message.data));
+    if (latest === null) {
+      requestAnimationFrame(() => {
+        const snapshot = latest;
+        latest = null;
+        render(JSON.parse(snapshot));
+      });
+    }
+    latest = message.data;
   });
   source.onerror = () => {
     status.dataset.state = 'offline';
