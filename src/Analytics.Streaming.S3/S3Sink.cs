@@ -35,8 +35,11 @@ namespace Analytics.Streaming.S3;
 /// epoch when it learns of the refusal (<see cref="CheckpointRefusedAsync"/>).
 /// <see cref="RestoreAsync(string, long, long, CancellationToken)"/>, called when the pipeline starts, deletes every object listed in the logs of epochs
 /// after the checkpoint the pipeline resumes from (objects a crashed run stored during an interrupted flush, or
-/// rolled by size, count or age after its last checkpoint), then those logs. The replay writes the same results again
-/// into new objects, so the lake ends with exactly one copy of each. Until the restart, readers can see such an
+/// rolled by size, count or age after its last checkpoint), then those logs. A run with a fencing token first stores
+/// a claim next to its logs (<c>claim-fence-{token}-from-{restored}-{run}.json</c>): no run with a lower token
+/// committed an epoch after that restore point, so a restore or a completion also undoes such a run's logs when
+/// their epochs look committed (an old owner that uploaded after the new owner stopped, then crashed). The replay
+/// writes the same results again into new objects, so the lake ends with exactly one copy of each. Until the restart, readers can see such an
 /// uncommitted object. Object names are a UTC time and a random id, like Firehose's, so no run overwrites another's.
 /// Used without a pipeline (no <see cref="RestoreAsync(string, long, long, CancellationToken)"/>), the sink keeps no logs and undoes nothing.
 /// </para>
@@ -63,6 +66,10 @@ namespace Analytics.Streaming.S3;
 public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
 {
     private const string ConversionFailed = "format-conversion-failed";
+
+    /// <summary>How many claims of a writer are kept: the newest by fencing token (see the package README).</summary>
+    private const int ClaimsKept = 16;
+
     private readonly S3SinkOptions<T> _options;
     private readonly IObjectStore _store;
     private readonly IObjectFormat<T> _format;
@@ -261,8 +268,9 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     /// <paramref name="pipelineName"/> when that is not set). For every log of an epoch after
     /// <paramref name="checkpointId"/> it aborts the unfinished multipart uploads of the listed keys (best effort),
     /// deletes the listed objects (a missing one is fine) and then the log; logs of epochs up to
-    /// <paramref name="checkpointId"/> are committed and only deleted. From then on the sink keeps intent logs, the
-    /// first epoch being <paramref name="checkpointId"/> + 1. Safe to repeat after a failure.
+    /// <paramref name="checkpointId"/> are committed and only deleted, unless a claim of a run with a higher fencing
+    /// token proves them uncommitted (see the type's remarks). From then on the sink keeps intent logs, the first epoch
+    /// being <paramref name="checkpointId"/> + 1. Safe to repeat after a failure.
     /// </para>
     /// <para>Must be called before the first write, or after a flush: open objects would belong to no epoch.</para>
     /// </remarks>
@@ -277,7 +285,8 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     /// <param name="fence">
     /// The fencing token the pipeline's checkpoint was claimed with (0 without fencing). It is part of this run's log
     /// names, so that once a checkpoint of this run completes, the epochs an earlier owner with a lower token logged
-    /// after the same restore point are undone (see <see cref="CheckpointCompletedAsync"/>).
+    /// after the same restore point are undone (see <see cref="CheckpointCompletedAsync"/>). A run with a token first
+    /// stores its claim (one PUT), and keeps the writer's 16 newest claims.
     /// </param>
     /// <param name="cancellationToken">Cancels the recovery.</param>
     public async ValueTask RestoreAsync(string pipelineName, long checkpointId, long fence, CancellationToken cancellationToken)
@@ -296,17 +305,20 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         using var activity = S3Telemetry.Source.StartActivity("S3Sink.Restore");
         activity?.SetTag("s3.intent_prefix", logPrefix);
         activity?.SetTag("checkpoint.id", checkpointId);
-        var logs = await _retrier.ListKeysAsync(logPrefix, cancellationToken).ConfigureAwait(false);
+        var keys = await _retrier.ListKeysAsync(logPrefix, cancellationToken).ConfigureAwait(false);
+        string run = IntentLog.NewRun();
+        string writerId = _options.WriterId ?? pipelineName;
+        var claims = await ClaimAsync(logPrefix, keys, writerId, checkpointId, fence, run, cancellationToken).ConfigureAwait(false);
         var undo = new List<string>();
         var done = new List<string>();
-        foreach (string log in logs)
+        foreach (string log in keys)
         {
-            if (!IntentLog.TryParseEpoch(log.AsSpan(logPrefix.Length), out long epoch))
+            if (!IntentLog.TryParse(log.AsSpan(logPrefix.Length), out long epoch, out _, out long logFence, out _))
             {
-                continue; // Not one of ours (or a sub-folder of a writer whose id begins like ours): left alone.
+                continue; // A claim, or not one of ours (or a sub-folder of a writer whose id begins like ours): left alone.
             }
 
-            (epoch <= checkpointId ? done : undo).Add(log);
+            (epoch <= checkpointId && !claims.Exists(c => c.ProvesUncommitted(epoch, logFence)) ? done : undo).Add(log);
         }
 
         int rolledBack = await RollBackAsync(undo, cancellationToken).ConfigureAwait(false);
@@ -319,8 +331,8 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         _logPrefix = logPrefix;
         _restoredFrom = checkpointId;
         _fence = fence;
-        _run = IntentLog.NewRun();
-        _writerId = _options.WriterId ?? pipelineName;
+        _run = run;
+        _writerId = writerId;
         _epoch = checkpointId + 1;
         _epochKeys.Clear();
         _epochLogged = false;
@@ -417,22 +429,64 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     /// the store refuses that owner's (fenced), and those epochs are never committed. A later owner restores from this
     /// run's checkpoint or a newer one, or claims with a higher token, so its logs are never touched. Without fencing
     /// (token 0 on both sides) two runs from the same checkpoint cannot be ordered, and neither undoes the other.
+    /// Also undone: the logs that a claim proves uncommitted (<see cref="Claim.ProvesUncommitted"/>), whatever their epoch.
     /// </summary>
     private async ValueTask RollBackStaleRunsAsync(CancellationToken cancellationToken)
     {
-        var logs = await _retrier.ListKeysAsync(_logPrefix!, cancellationToken).ConfigureAwait(false);
+        var keys = await _retrier.ListKeysAsync(_logPrefix!, cancellationToken).ConfigureAwait(false);
+        var claims = ReadClaims(_logPrefix!, keys);
         var stale = new List<string>();
-        foreach (string log in logs)
+        foreach (string log in keys)
         {
             if (IntentLog.TryParse(log.AsSpan(_logPrefix!.Length), out long epoch, out long restoredFrom, out long fence, out string run)
-                && run != _run && epoch > _restoredFrom
-                && (restoredFrom < _restoredFrom || (restoredFrom == _restoredFrom && fence < _fence)))
+                && run != _run
+                && ((epoch > _restoredFrom && (restoredFrom < _restoredFrom || (restoredFrom == _restoredFrom && fence < _fence)))
+                    || claims.Exists(c => c.ProvesUncommitted(epoch, fence))))
             {
                 stale.Add(log);
             }
         }
 
         await RollBackAsync(stale, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// With a fencing token, stores this run's claim (before anything else of the run) and deletes the oldest claims
+    /// beyond <see cref="ClaimsKept"/>; returns the claims kept, this one included. Without a token, only reads them.
+    /// </summary>
+    private async ValueTask<List<Claim>> ClaimAsync(string logPrefix, IReadOnlyList<string> keys, string writerId, long checkpointId, long fence, string run, CancellationToken cancellationToken)
+    {
+        var claims = ReadClaims(logPrefix, keys);
+        if (fence == 0)
+        {
+            return claims;
+        }
+
+        await PutJsonAsync(logPrefix + IntentLog.ClaimName(fence, checkpointId, run), IntentLog.FormatClaim(writerId, fence, checkpointId), cancellationToken).ConfigureAwait(false);
+        claims.Add(new Claim(fence, checkpointId));
+        var byFence = keys.Where(k => IntentLog.TryParseClaim(k.AsSpan(logPrefix.Length), out _))
+            .OrderByDescending(k => k, StringComparer.Ordinal) // fixed-width tokens: newest first
+            .Skip(ClaimsKept - 1);
+        foreach (string old in byFence)
+        {
+            await _retrier.DeleteAsync(old, cancellationToken).ConfigureAwait(false);
+        }
+
+        return claims;
+    }
+
+    private static List<Claim> ReadClaims(string logPrefix, IReadOnlyList<string> keys)
+    {
+        var claims = new List<Claim>();
+        foreach (string key in keys)
+        {
+            if (IntentLog.TryParseClaim(key.AsSpan(logPrefix.Length), out var claim))
+            {
+                claims.Add(claim);
+            }
+        }
+
+        return claims;
     }
 
     /// <summary>Aborts the unfinished uploads of the keys the logs list (best effort), deletes those objects, then the logs; returns how many objects.</summary>
@@ -499,13 +553,19 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             return;
         }
 
-        using var content = new MemoryStream(IntentLog.Format(_writerId!, _epoch, _epochKeys));
+        await PutJsonAsync(LogKey, IntentLog.Format(_writerId!, _epoch, _epochKeys), cancellationToken).ConfigureAwait(false);
+        _epochLogged = true;
+    }
+
+    /// <summary>Stores a small JSON object (an intent log, a claim), with the sink's retries.</summary>
+    private async ValueTask PutJsonAsync(string key, byte[] json, CancellationToken cancellationToken)
+    {
+        using var content = new MemoryStream(json);
         await _retrier.RunAsync(
             static (state, ct) => state.Store.PutObjectAsync(state.Key, state.Content, "application/json", ct),
-            (Store: _store, Key: LogKey, Content: content),
+            (Store: _store, Key: key, Content: content),
             content,
             cancellationToken).ConfigureAwait(false);
-        _epochLogged = true;
     }
 
     private async ValueTask<OpenObject?> RouteAsync(T item, DateTimeOffset now, CancellationToken cancellationToken)

@@ -28,6 +28,9 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
             .Where(f => f.StartsWith(under, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)];
 
+    /// <summary>The intent logs, without the claims of fenced runs.</summary>
+    private static List<string> Logs(string root) => [.. Files(root, IntentFolder).Where(f => !Path.GetFileName(f).StartsWith("claim-", StringComparison.Ordinal))];
+
     private static List<Click> ReadTable(string root) =>
         [.. Files(root, "lake/processed/clicks/").SelectMany(f => File.ReadAllLines(Path.Combine(root, f))).Select(l => JsonSerializer.Deserialize(l, TestJson.Default.Click)!)];
 
@@ -158,7 +161,7 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
         await using var owner = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
         await owner.RestoreAsync("orders/shard-1", 0, 2, Ct);
         await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
-        Assert.Matches($"^{IntentFolder}[^/]+/epoch-000000000001-from-000000000000-fence-000000000001-[0-9a-f]{{16}}\\.json$", Assert.Single(Files(root, IntentFolder)));
+        Assert.Matches($"^{IntentFolder}[^/]+/epoch-000000000001-from-000000000000-fence-000000000001-[0-9a-f]{{16}}\\.json$", Assert.Single(Logs(root)));
 
         // The old owner's checkpoint 1 is refused by the store; the new owner writes the same records and completes it.
         await owner.WriteAsync(clicks, Ct);
@@ -167,7 +170,7 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
         await owner.CheckpointCompletedAsync(1, Ct);
 
         Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
-        Assert.Empty(Files(root, IntentFolder));
+        Assert.Empty(Logs(root));
         Assert.Equal(2, owner.Statistics.ObjectsRolledBack);
 
         // A run with a higher token is never this owner's to undo, even from the same restore point.
@@ -178,7 +181,118 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
         await owner.FlushAsync(Ct);
         await owner.CheckpointCompletedAsync(2, Ct);
         Assert.Equal(70, ReadTable(root).Count);
-        Assert.Single(Files(root, IntentFolder));
+        Assert.Single(Logs(root));
+    }
+
+    [Fact]
+    public async Task RestoreAsync_AnOwnerThatKeptRunningAndCrashedAfterTheNextOwnerStopped_ItsEpochIsUndoneByTheClaim()
+    {
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(90);
+        var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await old.RestoreAsync("orders/shard-1", 0, 1, Ct);
+        await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
+        await old.CheckpointCompletedAsync(1, Ct);
+
+        // Another worker takes the shard over (token 2) from checkpoint 1, writes the rest, completes checkpoint 2 and stops.
+        await using (var owner = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
+        {
+            await owner.RestoreAsync("orders/shard-1", 1, 2, Ct);
+            await WriteOneEpochAsync(owner, clicks.AsMemory(30));
+            await owner.CheckpointCompletedAsync(2, Ct);
+        }
+
+        // Only then does the old owner, which has not noticed, upload its next epoch (2, as the new owner's checkpoint),
+        // and it crashes before the store refuses that checkpoint: nobody is left to undo it.
+        await WriteOneEpochAsync(old, clicks.AsMemory(30, 30));
+        Assert.Equal(120, ReadTable(root).Count);
+        Assert.Matches($"^{IntentFolder}[^/]+/epoch-000000000002-from-000000000000-fence-000000000001-[0-9a-f]{{16}}\\.json$", Assert.Single(Logs(root)));
+
+        // The next owner resumes from checkpoint 2. Epoch 2 is at or before it, but the claim of token 2 from checkpoint 1
+        // proves that no run with token 1 committed an epoch after 1.
+        await using var next = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await next.RestoreAsync("orders/shard-1", 2, 3, Ct);
+
+        Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Equal(2, next.Statistics.ObjectsRolledBack); // 30 records in objects of at most 25
+        Assert.Empty(Logs(root));
+        await old.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CheckpointCompletedAsync_AnOwnerTwoTakeoversBackUploadsItsNextEpoch_UndoneByTheClaimAtTheNextCompletion()
+    {
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(90);
+        var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await old.RestoreAsync("orders/shard-1", 0, 1, Ct);
+        await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
+        await old.CheckpointCompletedAsync(1, Ct);
+        await using (var second = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
+        {
+            await second.RestoreAsync("orders/shard-1", 1, 2, Ct);
+            await WriteOneEpochAsync(second, clicks.AsMemory(30));
+            await second.CheckpointCompletedAsync(2, Ct);
+        }
+
+        // The third owner runs from checkpoint 2 when the first one uploads its epoch 2 and crashes: the epoch is not
+        // after the third owner's restore point, but the second owner's claim proves it uncommitted.
+        await using var third = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await third.RestoreAsync("orders/shard-1", 2, 3, Ct);
+        await WriteOneEpochAsync(old, clicks.AsMemory(30, 30));
+        Assert.Equal(120, ReadTable(root).Count);
+        await third.WriteAsync(Array.Empty<Click>(), Ct);
+        await third.FlushAsync(Ct);
+        await third.CheckpointCompletedAsync(3, Ct);
+
+        Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Equal(2, third.Statistics.ObjectsRolledBack);
+        Assert.Empty(Logs(root));
+        await old.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RestoreAsync_AnEarlierOwnersCommittedEpochWhoseLogWasLeft_IsKept()
+    {
+        // The old owner's checkpoint 1 was saved, and it died before it deleted the log: the epoch is committed, and a
+        // later owner's claim (from checkpoint 1, token 2) does not make it stale.
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(50);
+        await using (var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
+        {
+            await old.RestoreAsync("orders/shard-1", 0, 1, Ct);
+            await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
+        }
+
+        await using (var owner = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
+        {
+            await owner.RestoreAsync("orders/shard-1", 1, 2, Ct);
+            Assert.Equal(0, owner.Statistics.ObjectsRolledBack);
+            await WriteOneEpochAsync(owner, clicks.AsMemory(30));
+        }
+
+        await using var next = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await next.RestoreAsync("orders/shard-1", 2, 3, Ct);
+
+        Assert.Equal(clicks, ReadTable(root).OrderBy(c => c.UserId));
+        Assert.Equal(0, next.Statistics.ObjectsRolledBack);
+        Assert.Empty(Logs(root));
+    }
+
+    [Fact]
+    public async Task RestoreAsync_ManyFencedRuns_KeepsTheNewestClaims()
+    {
+        string root = s3.CreateFolder();
+        for (int fence = 1; fence <= 20; fence++)
+        {
+            await using var sink = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+            await sink.RestoreAsync("orders/shard-1", fence - 1, fence, Ct);
+        }
+
+        var claims = Files(root, IntentFolder);
+        Assert.Equal(16, claims.Count);
+        Assert.All(claims, c => Assert.Matches("/claim-fence-0000000000(0[5-9]|1[0-9]|20)-from-[0-9]{12}-[0-9a-f]{16}\\.json$", c));
+        Assert.Contains(claims, c => c.Contains("claim-fence-000000000020-from-000000000019-", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -199,7 +313,7 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
         await old.CheckpointRefusedAsync(2, Ct);
 
         Assert.Equal(clicks[..30], ReadTable(root).OrderBy(c => c.UserId));
-        Assert.Empty(Files(root, IntentFolder));
+        Assert.Empty(Logs(root));
         Assert.Equal(3, old.Statistics.ObjectsRolledBack); // 60 records in objects of at most 25
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await old.WriteAsync(clicks, Ct));
     }

@@ -19,6 +19,7 @@ internal static class IntentLog
     public const int MaximumWriterLength = 128;
 
     private const string Prefix = "epoch-";
+    private const string ClaimPrefix = "claim-fence-";
     private const string Extension = ".json";
 
     private const string From = "-from-";
@@ -27,6 +28,50 @@ internal static class IntentLog
 
     public static string FileName(long epoch, long restoredFrom, long fence, string run) =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}{epoch:D12}{From}{restoredFrom:D12}{Fence}{fence:D12}-{run}{Extension}");
+
+    /// <summary>
+    /// The name of a run's claim: <c>claim-fence-{f:D12}-from-{r:D12}-{run}.json</c>, written when a run with a fencing
+    /// token restores (see <see cref="S3Sink{T}"/>'s remarks).
+    /// </summary>
+    public static string ClaimName(long fence, long restoredFrom, string run) =>
+        string.Create(CultureInfo.InvariantCulture, $"{ClaimPrefix}{fence:D12}{From}{restoredFrom:D12}-{run}{Extension}");
+
+    /// <summary>Reads a claim's file name: the run's fencing token and the checkpoint it restored from; false for anything else.</summary>
+    public static bool TryParseClaim(ReadOnlySpan<char> name, out Claim claim)
+    {
+        claim = default;
+        if (!name.StartsWith(ClaimPrefix, StringComparison.Ordinal) || !name.EndsWith(Extension, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = name[ClaimPrefix.Length..^Extension.Length];
+        int fromAt = rest.IndexOf(From, StringComparison.Ordinal);
+        if (fromAt < 0 || rest.Length < fromAt + From.Length + RunLength + 1 || rest[^(RunLength + 1)] != '-' || !IsRun(rest[^RunLength..])
+            || !TryParseNumber(rest[..fromAt], out long fence) || !TryParseNumber(rest[(fromAt + From.Length)..^(RunLength + 1)], out long restoredFrom))
+        {
+            return false;
+        }
+
+        claim = new Claim(fence, restoredFrom);
+        return true;
+    }
+
+    /// <summary>The content of a claim: <c>{"writer":"…","fence":f,"restoredFrom":r}</c>.</summary>
+    public static byte[] FormatClaim(string writer, long fence, long restoredFrom)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("writer", ValidUtf16(writer));
+            json.WriteNumber("fence", fence);
+            json.WriteNumber("restoredFrom", restoredFrom);
+            json.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
 
     /// <summary>A new run id: 16 random lowercase hex digits.</summary>
     public static string NewRun() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RunLength / 2));
@@ -216,4 +261,25 @@ internal static class IntentLog
 
         return text;
     }
+}
+
+/// <summary>
+/// A run of a writer that restored from <paramref name="RestoredFrom"/> under the fencing token
+/// <paramref name="Fence"/> (greater than 0): from its claim on, the checkpoint store refused every save with a lower
+/// token, and no checkpoint after <paramref name="RestoredFrom"/> existed before it.
+/// </summary>
+/// <param name="Fence">The run's fencing token.</param>
+/// <param name="RestoredFrom">The checkpoint the run restored from.</param>
+internal readonly record struct Claim(long Fence, long RestoredFrom)
+{
+    /// <summary>
+    /// Whether this claim proves that a log's epoch was never committed: the log's run had a lower token (not 0: a run
+    /// without fencing cannot be ordered) and its epoch comes after this claim's restore point. Every checkpoint saved
+    /// under that lower token is at or before the restore point: those saved before the claim were, since the run
+    /// restored from the newest one, and after the claim the store refused them.
+    /// </summary>
+    /// <param name="epoch">The log's epoch.</param>
+    /// <param name="fence">The fencing token of the log's run.</param>
+    /// <returns><see langword="true"/> when the epoch was never committed.</returns>
+    public bool ProvesUncommitted(long epoch, long fence) => fence > 0 && fence < Fence && epoch > RestoredFrom;
 }
