@@ -1,0 +1,178 @@
+using System.Text.Json;
+
+namespace Analytics.Streaming.S3.IntegrationTests;
+
+/// <summary>
+/// Random schedules of lease owners of one shard writing one table through the sink, against a fenced checkpoint
+/// store: takeovers while the old owner keeps running, crashes at every step (before a checkpoint, after it was saved
+/// but before the sink heard of it, after a refusal), old owners uploading after newer ones completed or stopped. After
+/// every old owner is gone, one last owner resumes and finishes: the table must then hold every row exactly once.
+/// </summary>
+public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
+{
+    private const int Rows = 300;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 40)];
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public async Task RandomTakeoversAndCrashes_TheLastOwnerFinishes_EveryRowOnceInTheTable(int seed)
+    {
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(Rows);
+        var random = new Random(seed);
+        var store = new FencedStore();
+        var runs = new List<Run>();
+        var trace = new List<string>();
+        long fences = 0;
+
+        for (int step = 0; step < 40; step++)
+        {
+            var alive = runs.Where(r => r.Alive).ToList();
+            if (alive.Count == 0 || random.Next(5) == 0)
+            {
+                runs.Add(await Run.StartAsync(root, store, ++fences, trace));
+                continue;
+            }
+
+            var run = alive[random.Next(alive.Count)];
+            int count = Math.Min(random.Next(1, 40), Rows - run.Cursor);
+            await run.Sink.WriteAsync(clicks.AsMemory(run.Cursor, count), Ct);
+            await run.Sink.FlushAsync(Ct);
+            run.Cursor += count;
+            trace.Add($"token {run.Fence} wrote to {run.Cursor}");
+            switch (random.Next(6))
+            {
+                case 0:
+                    await run.CrashAsync(trace, "before its checkpoint");
+                    break;
+                case 1:
+                    break; // more writes before the next checkpoint
+                default:
+                    await run.CheckpointAsync(store, crashAfterSave: random.Next(8) == 0, trace);
+                    break;
+            }
+        }
+
+        foreach (var run in runs.Where(r => r.Alive))
+        {
+            await run.CrashAsync(trace, "at the end");
+        }
+
+        var last = await Run.StartAsync(root, store, ++fences, trace);
+        await last.Sink.WriteAsync(clicks.AsMemory(last.Cursor), Ct);
+        await last.Sink.FlushAsync(Ct);
+        last.Cursor = Rows;
+        await last.CheckpointAsync(store, crashAfterSave: false, trace);
+        await last.Sink.DisposeAsync();
+
+        var ids = ReadTable(root).Select(c => c.UserId).Order().ToList();
+        Assert.True(ids.SequenceEqual(Enumerable.Range(0, Rows).Select(i => (long)i)), $"seed {seed}: {ids.Count} rows, {ids.Count - ids.Distinct().Count()} duplicated, {Rows - ids.Distinct().Count()} missing; {string.Join("; ", trace)}");
+    }
+
+    private static List<Click> ReadTable(string root)
+    {
+        string table = Path.Combine(root, "lake", "processed", "clicks");
+        return !Directory.Exists(table) ? []
+            : [.. Directory.GetFiles(table, "*", SearchOption.AllDirectories).SelectMany(File.ReadAllLines).Select(l => JsonSerializer.Deserialize(l, TestJson.Default.Click)!)];
+    }
+
+    /// <summary>A fenced checkpoint store of one pipeline: a claim raises the fence and loads; a lower token's save is refused.</summary>
+    private sealed class FencedStore
+    {
+        public long Fence { get; private set; }
+
+        public long Id { get; private set; }
+
+        public int Position { get; private set; }
+
+        public (long Id, int Position) Claim(long fence)
+        {
+            Fence = Math.Max(Fence, fence);
+            return (Id, Position);
+        }
+
+        public bool TrySave(long fence, long id, int position)
+        {
+            if (fence < Fence)
+            {
+                return false;
+            }
+
+            if (id > Id)
+            {
+                (Id, Position) = (id, position);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>One owner's run: its sink, the checkpoint it last restored or completed, and how far it has written.</summary>
+    private sealed class Run(S3Sink<Click> sink, long fence, long checkpoint, int cursor)
+    {
+        public S3Sink<Click> Sink { get; } = sink;
+
+        public long Fence { get; } = fence;
+
+        public long Checkpoint { get; private set; } = checkpoint;
+
+        public int Cursor { get; set; } = cursor;
+
+        public bool Alive { get; private set; } = true;
+
+        public static async Task<Run> StartAsync(string root, FencedStore store, long fence, List<string> trace)
+        {
+            var (id, position) = store.Claim(fence);
+            var sink = new S3Sink<Click>(new S3SinkOptions<Click>
+            {
+                Store = new LocalFolderObjectStore(root),
+                Format = LineFormats.JsonLines(TestJson.Default.Click),
+                TableName = "clicks",
+                Prefix = "lake/",
+                Zone = DataLakeZone.Processed,
+                Layout = KeyLayout<Click>.Hive(TimePartitioning.Hour, c => c.Time),
+                MaxRecordsPerObject = 25,
+            });
+            await sink.RestoreAsync("orders/shard-1", id, fence, Ct);
+            trace.Add($"token {fence} restored checkpoint {id} at {position}");
+            return new Run(sink, fence, id, position);
+        }
+
+        public async Task CheckpointAsync(FencedStore store, bool crashAfterSave, List<string> trace)
+        {
+            long id = Checkpoint + 1;
+            if (!store.TrySave(Fence, id, Cursor))
+            {
+                trace.Add($"token {Fence} refused checkpoint {id}");
+                await Sink.CheckpointRefusedAsync(id, Ct);
+                await StopAsync();
+                return;
+            }
+
+            if (crashAfterSave)
+            {
+                await CrashAsync(trace, $"after saving checkpoint {id}");
+                return;
+            }
+
+            await Sink.CheckpointCompletedAsync(id, Ct);
+            Checkpoint = id;
+            trace.Add($"token {Fence} completed checkpoint {id}");
+        }
+
+        public async Task CrashAsync(List<string> trace, string when)
+        {
+            trace.Add($"token {Fence} crashed {when}");
+            await StopAsync();
+        }
+
+        private async Task StopAsync()
+        {
+            Alive = false;
+            await Sink.DisposeAsync();
+        }
+    }
+}
