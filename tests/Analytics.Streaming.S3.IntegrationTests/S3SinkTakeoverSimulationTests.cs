@@ -6,7 +6,8 @@ namespace Analytics.Streaming.S3.IntegrationTests;
 /// Random schedules of lease owners of one shard writing one table through the sink, against a fenced checkpoint
 /// store: takeovers while the old owner keeps running, crashes at every step (before a checkpoint, after it was saved
 /// but before the sink heard of it, after a refusal), old owners uploading after newer ones completed or stopped. After
-/// every old owner is gone, one last owner resumes and finishes: the table must then hold every row exactly once.
+/// every old owner is gone, one last owner resumes and finishes: the table must then hold every row exactly once. The
+/// same without fencing (token 0): one run at a time, crashing and restarting.
 /// </summary>
 public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
 {
@@ -18,7 +19,16 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public async Task RandomTakeoversAndCrashes_TheLastOwnerFinishes_EveryRowOnceInTheTable(int seed)
+    public Task RandomTakeoversAndCrashes_TheLastOwnerFinishes_EveryRowOnceInTheTable(int seed) => SimulateAsync(seed, fenced: true);
+
+    /// <summary>Without fencing (token 0) there are no takeovers, only crashes and restarts: one run at a time.</summary>
+    /// <param name="seed">The schedule's seed.</param>
+    /// <returns>The test.</returns>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public Task RandomCrashesAndRestartsWithoutFencing_TheLastRunFinishes_EveryRowOnceInTheTable(int seed) => SimulateAsync(seed, fenced: false);
+
+    private async Task SimulateAsync(int seed, bool fenced)
     {
         string root = s3.CreateFolder();
         var clicks = Clicks.Make(Rows);
@@ -31,9 +41,9 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
         for (int step = 0; step < 40; step++)
         {
             var alive = runs.Where(r => r.Alive).ToList();
-            if (alive.Count == 0 || random.Next(5) == 0)
+            if (alive.Count == 0 || (fenced && random.Next(5) == 0))
             {
-                runs.Add(await Run.StartAsync(root, store, ++fences, trace));
+                runs.Add(await Run.StartAsync(root, store, fenced ? ++fences : 0, trace));
                 continue;
             }
 
@@ -61,7 +71,7 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
             await run.CrashAsync(trace, "at the end");
         }
 
-        var last = await Run.StartAsync(root, store, ++fences, trace);
+        var last = await Run.StartAsync(root, store, fenced ? ++fences : 0, trace);
         await last.Sink.WriteAsync(clicks.AsMemory(last.Cursor), Ct);
         await last.Sink.FlushAsync(Ct);
         last.Cursor = Rows;
