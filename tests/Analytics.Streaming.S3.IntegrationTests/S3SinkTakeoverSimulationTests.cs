@@ -19,18 +19,38 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public Task RandomTakeoversAndCrashes_TheLastOwnerFinishes_EveryRowOnceInTheTable(int seed) => SimulateAsync(seed, fenced: true);
+    public Task RandomTakeoversAndCrashes_TheLastOwnerFinishes_EveryRowOnceInTheTable(int seed)
+    {
+        string root = s3.CreateFolder();
+        return SimulateAsync(seed, fenced: true, () => new LocalFolderObjectStore(root), () => Task.FromResult(root));
+    }
+
+    /// <summary>A few of the same schedules on s3rver, through the S3 protocol.</summary>
+    /// <param name="seed">The schedule's seed.</param>
+    /// <returns>The test.</returns>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(9)]
+    [InlineData(21)]
+    public async Task RandomTakeoversAndCrashesOnS3rver_TheLastOwnerFinishes_EveryRowOnceInTheTable(int seed)
+    {
+        string bucket = await s3.CreateBucketAsync();
+        await SimulateAsync(seed, fenced: true, () => new S3ObjectStore(s3.Client, bucket), () => s3.DownloadAsync(bucket));
+    }
 
     /// <summary>Without fencing (token 0) there are no takeovers, only crashes and restarts: one run at a time.</summary>
     /// <param name="seed">The schedule's seed.</param>
     /// <returns>The test.</returns>
     [Theory]
     [MemberData(nameof(Seeds))]
-    public Task RandomCrashesAndRestartsWithoutFencing_TheLastRunFinishes_EveryRowOnceInTheTable(int seed) => SimulateAsync(seed, fenced: false);
-
-    private async Task SimulateAsync(int seed, bool fenced)
+    public Task RandomCrashesAndRestartsWithoutFencing_TheLastRunFinishes_EveryRowOnceInTheTable(int seed)
     {
         string root = s3.CreateFolder();
+        return SimulateAsync(seed, fenced: false, () => new LocalFolderObjectStore(root), () => Task.FromResult(root));
+    }
+
+    private static async Task SimulateAsync(int seed, bool fenced, Func<IObjectStore> newStore, Func<Task<string>> localCopy)
+    {
         var clicks = Clicks.Make(Rows);
         var random = new Random(seed);
         var store = new FencedStore();
@@ -43,7 +63,7 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
             var alive = runs.Where(r => r.Alive).ToList();
             if (alive.Count == 0 || (fenced && random.Next(5) == 0))
             {
-                runs.Add(await Run.StartAsync(root, store, fenced ? ++fences : 0, trace));
+                runs.Add(await Run.StartAsync(newStore(), store, fenced ? ++fences : 0, trace));
                 continue;
             }
 
@@ -71,14 +91,14 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
             await run.CrashAsync(trace, "at the end");
         }
 
-        var last = await Run.StartAsync(root, store, fenced ? ++fences : 0, trace);
+        var last = await Run.StartAsync(newStore(), store, fenced ? ++fences : 0, trace);
         await last.Sink.WriteAsync(clicks.AsMemory(last.Cursor), Ct);
         await last.Sink.FlushAsync(Ct);
         last.Cursor = Rows;
         await last.CheckpointAsync(store, crashAfterSave: false, trace);
         await last.Sink.DisposeAsync();
 
-        var ids = ReadTable(root).Select(c => c.UserId).Order().ToList();
+        var ids = ReadTable(await localCopy()).Select(c => c.UserId).Order().ToList();
         Assert.True(ids.SequenceEqual(Enumerable.Range(0, Rows).Select(i => (long)i)), $"seed {seed}: {ids.Count} rows, {ids.Count - ids.Distinct().Count()} duplicated, {Rows - ids.Distinct().Count()} missing; {string.Join("; ", trace)}");
     }
 
@@ -133,12 +153,12 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
 
         public bool Alive { get; private set; } = true;
 
-        public static async Task<Run> StartAsync(string root, FencedStore store, long fence, List<string> trace)
+        public static async Task<Run> StartAsync(IObjectStore objects, FencedStore store, long fence, List<string> trace)
         {
             var (id, position) = store.Claim(fence);
             var sink = new S3Sink<Click>(new S3SinkOptions<Click>
             {
-                Store = new LocalFolderObjectStore(root),
+                Store = objects,
                 Format = LineFormats.JsonLines(TestJson.Default.Click),
                 TableName = "clicks",
                 Prefix = "lake/",
