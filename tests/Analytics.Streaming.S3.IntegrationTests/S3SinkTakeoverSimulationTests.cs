@@ -4,8 +4,8 @@ namespace Analytics.Streaming.S3.IntegrationTests;
 
 /// <summary>
 /// Random schedules of lease owners of one shard writing one table through the sink, against a fenced checkpoint
-/// store: takeovers while the old owner keeps running, crashes at every step (before a checkpoint, after it was saved
-/// but before the sink heard of it, after a refusal), old owners uploading after newer ones completed or stopped. After
+/// store: takeovers while the old owner keeps running, crashes at every step (during an upload, before a checkpoint,
+/// after it was saved but before the sink heard of it, after a refusal), old owners uploading after newer ones completed or stopped. After
 /// every old owner is gone, one last owner resumes and finishes: the table must then hold every row exactly once. The
 /// same without fencing (token 0): one run at a time, crashing and restarting.
 /// </summary>
@@ -69,8 +69,22 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
 
             var run = alive[random.Next(alive.Count)];
             int count = Math.Min(random.Next(1, 40), Rows - run.Cursor);
-            await run.Sink.WriteAsync(clicks.AsMemory(run.Cursor, count), Ct);
-            await run.Sink.FlushAsync(Ct);
+            if (random.Next(8) == 0)
+            {
+                run.Store.DieAfterUploads(random.Next(3)); // the process dies during one of the next uploads
+            }
+
+            try
+            {
+                await run.Sink.WriteAsync(clicks.AsMemory(run.Cursor, count), Ct);
+                await run.Sink.FlushAsync(Ct);
+            }
+            catch (SimulatedDeathException)
+            {
+                await run.CrashAsync(trace, $"while uploading rows {run.Cursor} to {run.Cursor + count}");
+                continue;
+            }
+
             run.Cursor += count;
             trace.Add($"token {run.Fence} wrote to {run.Cursor}");
             switch (random.Next(6))
@@ -140,10 +154,35 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
         }
     }
 
+    /// <summary>The store as one process sees it: once the process dies, every call fails.</summary>
+    private sealed class DyingStore(IObjectStore inner) : ForwardingStore(inner)
+    {
+        private int _uploadsLeft = int.MaxValue;
+
+        public void DieAfterUploads(int uploads) => _uploadsLeft = Math.Min(_uploadsLeft, uploads);
+
+        protected override void BeforeCall(StoreCall call, string key)
+        {
+            if (call is StoreCall.Put or StoreCall.StartMultipartUpload && !key.Contains("/_sink-intents/", StringComparison.Ordinal) && _uploadsLeft != int.MaxValue)
+            {
+                _uploadsLeft--;
+            }
+
+            if (_uploadsLeft < 0)
+            {
+                throw new SimulatedDeathException();
+            }
+        }
+    }
+
+    private sealed class SimulatedDeathException() : Exception("The process died.");
+
     /// <summary>One owner's run: its sink, the checkpoint it last restored or completed, and how far it has written.</summary>
-    private sealed class Run(S3Sink<Click> sink, long fence, long checkpoint, int cursor)
+    private sealed class Run(S3Sink<Click> sink, DyingStore store, long fence, long checkpoint, int cursor)
     {
         public S3Sink<Click> Sink { get; } = sink;
+
+        public DyingStore Store { get; } = store;
 
         public long Fence { get; } = fence;
 
@@ -156,9 +195,10 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
         public static async Task<Run> StartAsync(IObjectStore objects, FencedStore store, long fence, List<string> trace)
         {
             var (id, position) = store.Claim(fence);
+            var dying = new DyingStore(objects);
             var sink = new S3Sink<Click>(new S3SinkOptions<Click>
             {
-                Store = objects,
+                Store = dying,
                 Format = LineFormats.JsonLines(TestJson.Default.Click),
                 TableName = "clicks",
                 Prefix = "lake/",
@@ -168,7 +208,7 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
             });
             await sink.RestoreAsync("orders/shard-1", id, fence, Ct);
             trace.Add($"token {fence} restored checkpoint {id} at {position}");
-            return new Run(sink, fence, id, position);
+            return new Run(sink, dying, fence, id, position);
         }
 
         public async Task CheckpointAsync(FencedStore store, bool crashAfterSave, List<string> trace)
@@ -202,7 +242,14 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
         private async Task StopAsync()
         {
             Alive = false;
-            await Sink.DisposeAsync();
+            try
+            {
+                await Sink.DisposeAsync();
+            }
+            catch (SimulatedDeathException)
+            {
+                // A dead process aborts nothing.
+            }
         }
     }
 }
