@@ -39,8 +39,8 @@ namespace Analytics.Streaming.S3;
 /// a claim next to its logs (<c>claim-fence-{token}-from-{restored}-{run}.json</c>): no run with a lower token
 /// committed an epoch after that restore point, so a restore or a completion also undoes such a run's logs when
 /// their epochs look committed (an old owner that uploaded after the new owner stopped, then crashed). The replay
-/// writes the same results again into new objects, so the lake ends with exactly one copy of each. Until the restart, readers can see such an
-/// uncommitted object. Object names are a UTC time and a random id, like Firehose's, so no run overwrites another's.
+/// writes the same results again into new objects, so the lake ends with exactly one copy of each. Until the restart,
+/// readers can see such an uncommitted object. Object names are a UTC time and a random id, like Firehose's, so no run overwrites another's.
 /// Used without a pipeline (no <see cref="RestoreAsync(string, long, long, CancellationToken)"/>), the sink keeps no logs and undoes nothing.
 /// </para>
 /// <para>
@@ -434,7 +434,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     private async ValueTask RollBackStaleRunsAsync(CancellationToken cancellationToken)
     {
         var keys = await _retrier.ListKeysAsync(_logPrefix!, cancellationToken).ConfigureAwait(false);
-        var claims = ReadClaims(_logPrefix!, keys);
+        var claims = ReadClaims(_logPrefix!, keys).ConvertAll(c => c.Claim);
         var stale = new List<string>();
         foreach (string log in keys)
         {
@@ -452,11 +452,12 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
 
     /// <summary>
     /// With a fencing token, stores this run's claim (before anything else of the run) and deletes the oldest claims
-    /// beyond <see cref="ClaimsKept"/>; returns the claims kept, this one included. Without a token, only reads them.
+    /// beyond <see cref="ClaimsKept"/>. Returns every claim listed, and this run's: a deleted claim still held when listed.
     /// </summary>
     private async ValueTask<List<Claim>> ClaimAsync(string logPrefix, IReadOnlyList<string> keys, string writerId, long checkpointId, long fence, string run, CancellationToken cancellationToken)
     {
-        var claims = ReadClaims(logPrefix, keys);
+        var listed = ReadClaims(logPrefix, keys);
+        var claims = listed.ConvertAll(c => c.Claim);
         if (fence == 0)
         {
             return claims;
@@ -464,25 +465,23 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
 
         await PutJsonAsync(logPrefix + IntentLog.ClaimName(fence, checkpointId, run), IntentLog.FormatClaim(writerId, fence, checkpointId), cancellationToken).ConfigureAwait(false);
         claims.Add(new Claim(fence, checkpointId));
-        var byFence = keys.Where(k => IntentLog.TryParseClaim(k.AsSpan(logPrefix.Length), out _))
-            .OrderByDescending(k => k, StringComparer.Ordinal) // fixed-width tokens: newest first
-            .Skip(ClaimsKept - 1);
-        foreach (string old in byFence)
+        foreach (var (key, _) in listed.OrderByDescending(c => c.Claim.Fence).Skip(ClaimsKept - 1))
         {
-            await _retrier.DeleteAsync(old, cancellationToken).ConfigureAwait(false);
+            await _retrier.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
         return claims;
     }
 
-    private static List<Claim> ReadClaims(string logPrefix, IReadOnlyList<string> keys)
+    /// <summary>The claims among a listing of a writer's log folder, with their keys.</summary>
+    private static List<(string Key, Claim Claim)> ReadClaims(string logPrefix, IReadOnlyList<string> keys)
     {
-        var claims = new List<Claim>();
+        var claims = new List<(string Key, Claim Claim)>();
         foreach (string key in keys)
         {
             if (IntentLog.TryParseClaim(key.AsSpan(logPrefix.Length), out var claim))
             {
-                claims.Add(claim);
+                claims.Add((key, claim));
             }
         }
 

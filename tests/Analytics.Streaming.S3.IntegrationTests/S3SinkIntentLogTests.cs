@@ -11,7 +11,10 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static S3SinkOptions<Click> Options(IObjectStore store) => new()
+    /// <summary>The sink's options in these tests: JSON lines, objects of at most 25 records.</summary>
+    /// <param name="store">The store.</param>
+    /// <returns>The options.</returns>
+    internal static S3SinkOptions<Click> Options(IObjectStore store) => new()
     {
         Store = store,
         Format = LineFormats.JsonLines(TestJson.Default.Click),
@@ -189,18 +192,7 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
     {
         string root = s3.CreateFolder();
         var clicks = Clicks.Make(90);
-        var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
-        await old.RestoreAsync("orders/shard-1", 0, 1, Ct);
-        await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
-        await old.CheckpointCompletedAsync(1, Ct);
-
-        // Another worker takes the shard over (token 2) from checkpoint 1, writes the rest, completes checkpoint 2 and stops.
-        await using (var owner = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
-        {
-            await owner.RestoreAsync("orders/shard-1", 1, 2, Ct);
-            await WriteOneEpochAsync(owner, clicks.AsMemory(30));
-            await owner.CheckpointCompletedAsync(2, Ct);
-        }
+        var old = await TakenOverAfterItsFirstCheckpointAsync(root, clicks);
 
         // Only then does the old owner, which has not noticed, upload its next epoch (2, as the new owner's checkpoint),
         // and it crashes before the store refuses that checkpoint: nobody is left to undo it.
@@ -224,16 +216,7 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
     {
         string root = s3.CreateFolder();
         var clicks = Clicks.Make(90);
-        var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
-        await old.RestoreAsync("orders/shard-1", 0, 1, Ct);
-        await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
-        await old.CheckpointCompletedAsync(1, Ct);
-        await using (var second = new S3Sink<Click>(Options(new LocalFolderObjectStore(root))))
-        {
-            await second.RestoreAsync("orders/shard-1", 1, 2, Ct);
-            await WriteOneEpochAsync(second, clicks.AsMemory(30));
-            await second.CheckpointCompletedAsync(2, Ct);
-        }
+        var old = await TakenOverAfterItsFirstCheckpointAsync(root, clicks);
 
         // The third owner runs from checkpoint 2 when the first one uploads its epoch 2 and crashes: the epoch is not
         // after the third owner's restore point, but the second owner's claim proves it uncommitted.
@@ -363,6 +346,24 @@ public sealed class S3SinkIntentLogTests(S3Fixture s3)
 
         Assert.Empty(ReadTable(root));
         Assert.Empty(Files(root, IntentFolder));
+    }
+
+    /// <summary>
+    /// An owner (token 1) writes the first 30 clicks and completes checkpoint 1; another worker takes the shard over
+    /// (token 2) from checkpoint 1, writes the rest, completes checkpoint 2 and stops. Returns the first owner, still
+    /// running: it has not noticed the takeover.
+    /// </summary>
+    private static async Task<S3Sink<Click>> TakenOverAfterItsFirstCheckpointAsync(string root, Click[] clicks)
+    {
+        var old = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await old.RestoreAsync("orders/shard-1", 0, 1, Ct);
+        await WriteOneEpochAsync(old, clicks.AsMemory(0, 30));
+        await old.CheckpointCompletedAsync(1, Ct);
+        await using var owner = new S3Sink<Click>(Options(new LocalFolderObjectStore(root)));
+        await owner.RestoreAsync("orders/shard-1", 1, 2, Ct);
+        await WriteOneEpochAsync(owner, clicks.AsMemory(30));
+        await owner.CheckpointCompletedAsync(2, Ct);
+        return old;
     }
 
     /// <summary>Writes records as one epoch's objects and flushes them (a checkpoint would follow).</summary>

@@ -196,16 +196,7 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
         {
             var (id, position) = store.Claim(fence);
             var dying = new DyingStore(objects);
-            var sink = new S3Sink<Click>(new S3SinkOptions<Click>
-            {
-                Store = dying,
-                Format = LineFormats.JsonLines(TestJson.Default.Click),
-                TableName = "clicks",
-                Prefix = "lake/",
-                Zone = DataLakeZone.Processed,
-                Layout = KeyLayout<Click>.Hive(TimePartitioning.Hour, c => c.Time),
-                MaxRecordsPerObject = 25,
-            });
+            var sink = new S3Sink<Click>(S3SinkIntentLogTests.Options(dying));
             await sink.RestoreAsync("orders/shard-1", id, fence, Ct);
             trace.Add($"token {fence} restored checkpoint {id} at {position}");
             return new Run(sink, dying, fence, id, position);

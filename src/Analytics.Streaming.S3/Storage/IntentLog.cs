@@ -45,10 +45,8 @@ internal static class IntentLog
             return false;
         }
 
-        var rest = name[ClaimPrefix.Length..^Extension.Length];
-        int fromAt = rest.IndexOf(From, StringComparison.Ordinal);
-        if (fromAt < 0 || rest.Length < fromAt + From.Length + RunLength + 1 || rest[^(RunLength + 1)] != '-' || !IsRun(rest[^RunLength..])
-            || !TryParseNumber(rest[..fromAt], out long fence) || !TryParseNumber(rest[(fromAt + From.Length)..^(RunLength + 1)], out long restoredFrom))
+        if (!TrySplit(name[ClaimPrefix.Length..^Extension.Length], out var head, out var numbers, out _)
+            || !TryParseNumber(head, out long fence) || !TryParseNumber(numbers, out long restoredFrom))
         {
             return false;
         }
@@ -95,19 +93,16 @@ internal static class IntentLog
         }
 
         var rest = name[Prefix.Length..^Extension.Length];
-        int fromAt = rest.IndexOf(From, StringComparison.Ordinal);
-        if (fromAt < 0)
+        if (!rest.Contains(From, StringComparison.Ordinal))
         {
             return TryParseNumber(rest, out epoch);
         }
 
-        var tail = rest[(fromAt + From.Length)..];
-        if (tail.Length < RunLength + 1 || tail[^(RunLength + 1)] != '-' || !IsRun(tail[^RunLength..]) || !TryParseNumber(rest[..fromAt], out epoch))
+        if (!TrySplit(rest, out var head, out var numbers, out var runId) || !TryParseNumber(head, out epoch))
         {
             return false;
         }
 
-        var numbers = tail[..^(RunLength + 1)];
         int fenceAt = numbers.IndexOf(Fence, StringComparison.Ordinal);
         if (fenceAt < 0 ? !TryParseNumber(numbers, out restoredFrom)
             : !TryParseNumber(numbers[..fenceAt], out restoredFrom) || !TryParseNumber(numbers[(fenceAt + Fence.Length)..], out fence))
@@ -115,7 +110,29 @@ internal static class IntentLog
             return false;
         }
 
-        run = tail[^RunLength..].ToString();
+        run = runId.ToString();
+        return true;
+    }
+
+    /// <summary>Splits the <c>{head}-from-{numbers}-{run}</c> part of a log's or a claim's name.</summary>
+    private static bool TrySplit(ReadOnlySpan<char> rest, out ReadOnlySpan<char> head, out ReadOnlySpan<char> numbers, out ReadOnlySpan<char> run)
+    {
+        head = numbers = run = default;
+        int fromAt = rest.IndexOf(From, StringComparison.Ordinal);
+        if (fromAt < 0)
+        {
+            return false;
+        }
+
+        var tail = rest[(fromAt + From.Length)..];
+        if (tail.Length < RunLength + 1 || tail[^(RunLength + 1)] != '-' || !IsRun(tail[^RunLength..]))
+        {
+            return false;
+        }
+
+        head = rest[..fromAt];
+        numbers = tail[..^(RunLength + 1)];
+        run = tail[^RunLength..];
         return true;
     }
 
