@@ -13,8 +13,15 @@ namespace Analytics.Streaming.Sketches;
 /// <para>
 /// Standard error is about <c>1.04 / sqrt(2^precision)</c>: 0.81% at the default precision 14 (16 KiB of
 /// registers). Small cardinalities are estimated almost exactly (the estimator degrades to linear counting when
-/// most registers are empty). Memory is allocated once, in the constructor; <see cref="AddHash"/> and the typed
-/// <c>Add</c> overloads never allocate.
+/// most registers are empty).
+/// </para>
+/// <para>
+/// A new sketch is sparse: it keeps only the registers that are set, in a small table (16 bytes to start, against
+/// 16 KiB of registers at precision 14), so a per-key, per-window distinct count over many keys with few values each
+/// costs bytes, not kilobytes. When a sixteenth of the registers are set, the table would be as large as half the
+/// registers, and the sketch turns dense once. Both forms hold the same registers: estimates, merges and the binary
+/// form do not depend on which one a sketch is in. Adds allocate only when the table grows or the sketch turns
+/// dense; a dense sketch never allocates.
 /// </para>
 /// <para>
 /// <see cref="Merge"/> takes the register-wise maximum, so merging is associative, commutative and idempotent, and
@@ -38,7 +45,22 @@ public sealed class HyperLogLogSketch
     public const int MaxPrecision = 18;
 
     private const byte FormatVersion = 1;
-    private byte[] _registers;
+
+    /// <summary>The sparse table's first size, in slots.</summary>
+    private const int FirstTableSize = 4;
+
+    /// <summary>The registers while dense; <see langword="null"/> while sparse.</summary>
+    private byte[]? _registers;
+
+    /// <summary>
+    /// While sparse, the set registers as <c>index &lt;&lt; 8 | rank</c> in an open-addressing table (linear probing,
+    /// at most half full, a power of two long; 0 is an empty slot, as no set register has rank 0).
+    /// </summary>
+    private uint[]? _table;
+
+    /// <summary>The number of set registers in <see cref="_table"/>.</summary>
+    private int _tableCount;
+
     private int _precision;
 
     /// <summary>Initializes an empty sketch.</summary>
@@ -48,7 +70,14 @@ public sealed class HyperLogLogSketch
     {
         ValidatePrecision(precision);
         _precision = precision;
-        _registers = new byte[1 << precision];
+        if (MaxTableSize(precision) >= FirstTableSize)
+        {
+            _table = new uint[FirstTableSize];
+        }
+        else
+        {
+            _registers = new byte[1 << precision];
+        }
     }
 
     private HyperLogLogSketch(int precision, byte[] registers)
@@ -57,20 +86,30 @@ public sealed class HyperLogLogSketch
         _registers = registers;
     }
 
+    private HyperLogLogSketch(int precision, uint[] table, int count)
+    {
+        _precision = precision;
+        _table = table;
+        _tableCount = count;
+    }
+
     /// <summary>Gets log2 of the number of registers.</summary>
     public int Precision => _precision;
 
     /// <summary>Gets the number of registers.</summary>
-    public int RegisterCount => _registers.Length;
+    public int RegisterCount => 1 << _precision;
 
     /// <summary>Gets the relative standard error of the estimate, <c>1.04 / sqrt(RegisterCount)</c>.</summary>
     public double StandardError => StandardErrorOf(_precision);
 
     /// <summary>Gets whether nothing has been added.</summary>
-    public bool IsEmpty => _registers.AsSpan().IndexOfAnyExcept((byte)0) < 0;
+    public bool IsEmpty => _registers is null ? _tableCount == 0 : _registers.AsSpan().IndexOfAnyExcept((byte)0) < 0;
 
     /// <summary>Gets the number of bytes <see cref="Serialize()"/> produces.</summary>
-    public int SerializedSize => SketchFormat.OverheadSize + 1 + _registers.Length;
+    public int SerializedSize => SketchFormat.OverheadSize + 1 + RegisterCount;
+
+    /// <summary>Gets whether the sketch keeps its set registers in the sparse table (for tests).</summary>
+    internal bool IsSparse => _registers is null;
 
     /// <summary>The relative standard error of a sketch of the given precision.</summary>
     /// <param name="precision">The precision.</param>
@@ -100,7 +139,14 @@ public sealed class HyperLogLogSketch
         int index = (int)(hash >> (64 - p));
         ulong rest = (hash << p) | (1UL << (p - 1));
         byte rank = (byte)(BitOperations.LeadingZeroCount(rest) + 1);
-        ref byte register = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_registers), index);
+        byte[]? registers = _registers;
+        if (registers is null)
+        {
+            SetSparse(index, rank);
+            return;
+        }
+
+        ref byte register = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(registers), index);
         if (rank > register)
         {
             register = rank;
@@ -150,12 +196,26 @@ public sealed class HyperLogLogSketch
     {
         int p = _precision;
         int q = 64 - p;
-        int m = _registers.Length;
+        int m = RegisterCount;
         Span<int> histogram = stackalloc int[66];
         histogram.Clear();
-        foreach (byte r in _registers)
+        if (_registers is null)
         {
-            histogram[r]++;
+            histogram[0] = m - _tableCount;
+            foreach (uint entry in _table!)
+            {
+                if (entry != 0)
+                {
+                    histogram[(int)(entry & 0xFF)]++;
+                }
+            }
+        }
+        else
+        {
+            foreach (byte r in _registers)
+            {
+                histogram[r]++;
+            }
         }
 
         double z = m * Tau(1.0 - ((double)histogram[q + 1] / m));
@@ -178,36 +238,54 @@ public sealed class HyperLogLogSketch
     /// <summary>Merges another sketch into this one (register-wise maximum).</summary>
     /// <param name="other">The sketch to merge in; not modified.</param>
     /// <remarks>
-    /// When <paramref name="other"/> has a lower precision, this sketch is first folded down to it (one allocation
-    /// of the smaller register array); with equal precisions nothing is allocated.
+    /// When <paramref name="other"/> has a lower precision, this sketch is first folded down to it (one allocation);
+    /// two dense sketches of equal precision merge without allocating. A sparse sketch stays sparse while the union
+    /// fits its table.
     /// </remarks>
     public void Merge(HyperLogLogSketch other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (other._precision < _precision)
+        if (ReferenceEquals(other, this))
         {
-            byte[] folded = new byte[other._registers.Length];
-            FoldInto(_registers, _precision, folded, other._precision);
-            _registers = folded;
-            _precision = other._precision;
+            return;
         }
 
-        if (other._precision == _precision)
+        if (other._precision < _precision)
         {
-            MaxInto(_registers, other._registers);
+            var folded = new HyperLogLogSketch(other._precision);
+            folded.SetAll(this, _precision);
+            (_registers, _table, _tableCount, _precision) = (folded._registers, folded._table, folded._tableCount, folded._precision);
+        }
+
+        if (other._registers is { } theirs && other._precision == _precision)
+        {
+            MaxInto(Densify(), theirs);
         }
         else
         {
-            FoldInto(other._registers, other._precision, _registers, _precision);
+            SetAll(other, other._precision);
         }
     }
 
-    /// <summary>Removes every value, keeping the precision and the register array.</summary>
-    public void Clear() => Array.Clear(_registers);
+    /// <summary>Removes every value, keeping the precision and the memory already taken.</summary>
+    public void Clear()
+    {
+        if (_registers is null)
+        {
+            Array.Clear(_table!);
+            _tableCount = 0;
+        }
+        else
+        {
+            Array.Clear(_registers);
+        }
+    }
 
     /// <summary>Creates an independent copy.</summary>
     /// <returns>The copy.</returns>
-    public HyperLogLogSketch Clone() => new(_precision, (byte[])_registers.Clone());
+    public HyperLogLogSketch Clone() => _registers is null
+        ? new(_precision, (uint[])_table!.Clone(), _tableCount)
+        : new(_precision, (byte[])_registers.Clone());
 
     /// <summary>Serializes the sketch into a new array (see <see cref="TrySerialize"/> for the layout).</summary>
     /// <returns>The bytes.</returns>
@@ -238,7 +316,23 @@ public sealed class HyperLogLogSketch
         SketchFormat.WriteHeader(whole, SketchKind.HyperLogLog, FormatVersion);
         var writer = new SketchWriter(whole.Slice(SketchFormat.HeaderSize));
         writer.WriteByte((byte)_precision);
-        writer.WriteBytes(_registers);
+        Span<byte> registers = writer.Reserve(RegisterCount);
+        if (_registers is null)
+        {
+            registers.Clear();
+            foreach (uint entry in _table!)
+            {
+                if (entry != 0)
+                {
+                    registers[(int)(entry >> 8)] = (byte)entry;
+                }
+            }
+        }
+        else
+        {
+            _registers.CopyTo(registers);
+        }
+
         SketchFormat.WriteChecksum(whole);
         bytesWritten = size;
         return true;
@@ -279,6 +373,12 @@ public sealed class HyperLogLogSketch
     /// </summary>
     internal void WriteState(System.Buffers.IBufferWriter<byte> destination)
     {
+        if (_registers is null)
+        {
+            WriteSparseState(destination);
+            return;
+        }
+
         ReadOnlySpan<byte> registers = _registers;
         int set = registers.Length - registers.Count((byte)0);
         var header = destination.GetSpan(2);
@@ -320,6 +420,12 @@ public sealed class HyperLogLogSketch
         int precision = source[0];
         bool sparse = source[1] == 1;
         source = source[2..];
+        int maxRank = 64 - precision + 1;
+        if (sparse && TryReadSparseState(ref source, precision, maxRank, out var read))
+        {
+            return read;
+        }
+
         var registers = new byte[1 << precision];
         if (!sparse)
         {
@@ -348,7 +454,6 @@ public sealed class HyperLogLogSketch
             }
         }
 
-        int maxRank = 64 - precision + 1;
         if (registers.AsSpan().IndexOfAnyInRange((byte)(maxRank + 1), byte.MaxValue) >= 0)
         {
             throw new FormatException($"A HyperLogLog register in the state is above the maximum rank {maxRank}.");
@@ -391,26 +496,225 @@ public sealed class HyperLogLogSketch
         }
     }
 
-    private static void FoldInto(byte[] source, int sourcePrecision, byte[] target, int targetPrecision)
-    {
-        int shift = sourcePrecision - targetPrecision;
-        int lowMask = (1 << shift) - 1;
-        for (int i = 0; i < source.Length; i++)
-        {
-            byte rank = source[i];
-            if (rank == 0)
-            {
-                continue;
-            }
+    /// <summary>The largest sparse table for a precision, in slots: its 4-byte slots then take half the registers' bytes.</summary>
+    private static int MaxTableSize(int precision) => (1 << precision) / 8;
 
-            int low = i & lowMask;
-            int newRank = low != 0 ? shift - (32 - BitOperations.LeadingZeroCount((uint)low)) + 1 : shift + rank;
-            int index = i >> shift;
-            if (newRank > target[index])
+    /// <summary>Raises one register to <paramref name="rank"/> if it is lower, in whichever form the sketch is.</summary>
+    private void Set(int index, byte rank)
+    {
+        if (_registers is { } registers)
+        {
+            if (rank > registers[index])
             {
-                target[index] = (byte)newRank;
+                registers[index] = rank;
             }
         }
+        else
+        {
+            SetSparse(index, rank);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SetSparse(int index, byte rank)
+    {
+        uint[] table = _table!;
+        int mask = table.Length - 1;
+        int slot = index & mask;
+        for (uint entry = table[slot]; entry != 0; entry = table[slot])
+        {
+            if ((int)(entry >> 8) == index)
+            {
+                if (rank > (byte)entry)
+                {
+                    table[slot] = ((uint)index << 8) | rank;
+                }
+
+                return;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+
+        if ((_tableCount + 1) * 2 <= table.Length)
+        {
+            table[slot] = ((uint)index << 8) | rank;
+            _tableCount++;
+        }
+        else if (table.Length * 2 <= MaxTableSize(_precision))
+        {
+            Rehash(table.Length * 2);
+            SetSparse(index, rank);
+        }
+        else
+        {
+            Densify()[index] = rank;
+        }
+    }
+
+    private void Rehash(int size)
+    {
+        uint[] old = _table!;
+        _table = new uint[size];
+        _tableCount = 0;
+        foreach (uint entry in old)
+        {
+            if (entry != 0)
+            {
+                SetSparse((int)(entry >> 8), (byte)entry);
+            }
+        }
+    }
+
+    /// <summary>Turns the sketch dense (once) and returns its registers.</summary>
+    private byte[] Densify()
+    {
+        if (_registers is { } registers)
+        {
+            return registers;
+        }
+
+        registers = new byte[RegisterCount];
+        foreach (uint entry in _table!)
+        {
+            if (entry != 0)
+            {
+                registers[(int)(entry >> 8)] = (byte)entry;
+            }
+        }
+
+        _registers = registers;
+        _table = null;
+        _tableCount = 0;
+        return registers;
+    }
+
+    /// <summary>
+    /// Raises this sketch's registers to those of <paramref name="source"/>, whose precision is this one's or higher:
+    /// a register of a finer sketch folds into the register its index prefix selects, its rank extended by the index
+    /// bits dropped (the rank the value would have had at this precision).
+    /// </summary>
+    private void SetAll(HyperLogLogSketch source, int sourcePrecision)
+    {
+        int shift = sourcePrecision - _precision;
+        if (source._registers is { } registers)
+        {
+            for (int i = registers.AsSpan().IndexOfAnyExcept((byte)0); i >= 0;)
+            {
+                SetFolded(i, registers[i], shift);
+                int next = registers.AsSpan(i + 1).IndexOfAnyExcept((byte)0);
+                i = next < 0 ? -1 : i + 1 + next;
+            }
+        }
+        else
+        {
+            foreach (uint entry in source._table!)
+            {
+                if (entry != 0)
+                {
+                    SetFolded((int)(entry >> 8), (byte)entry, shift);
+                }
+            }
+        }
+    }
+
+    private void SetFolded(int index, byte rank, int shift)
+    {
+        if (shift == 0)
+        {
+            Set(index, rank);
+            return;
+        }
+
+        int low = index & ((1 << shift) - 1);
+        int folded = low != 0 ? shift - (32 - BitOperations.LeadingZeroCount((uint)low)) + 1 : shift + rank;
+        Set(index >> shift, (byte)folded);
+    }
+
+    /// <summary>Writes a sparse sketch's state: always the sparse form of <see cref="WriteState"/> (a sixteenth of the registers at most are set).</summary>
+    private void WriteSparseState(System.Buffers.IBufferWriter<byte> destination)
+    {
+        var header = destination.GetSpan(2);
+        header[0] = (byte)_precision;
+        header[1] = 1;
+        destination.Advance(2);
+        StateCodec.WriteVarInt(destination, (ulong)_tableCount);
+        uint[] rented = System.Buffers.ArrayPool<uint>.Shared.Rent(_tableCount);
+        try
+        {
+            int n = 0;
+            foreach (uint entry in _table!)
+            {
+                if (entry != 0)
+                {
+                    rented[n++] = entry;
+                }
+            }
+
+            // The index is in the high bits, so the entries sort by index.
+            Span<uint> entries = rented.AsSpan(0, n);
+            entries.Sort();
+            int previous = 0;
+            foreach (uint entry in entries)
+            {
+                int index = (int)(entry >> 8);
+                StateCodec.WriteVarInt(destination, (ulong)(index - previous));
+                var value = destination.GetSpan(1);
+                value[0] = (byte)entry;
+                destination.Advance(1);
+                previous = index;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<uint>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// Reads the sparse form of the state into a sparse sketch when its registers fit the largest table; otherwise
+    /// returns <see langword="false"/> and leaves <paramref name="source"/> where it was.
+    /// </summary>
+    private static bool TryReadSparseState(ref ReadOnlySpan<byte> source, int precision, int maxRank, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HyperLogLogSketch? sketch)
+    {
+        var rest = source;
+        ulong count = StateCodec.ReadVarInt(ref rest);
+        int maxSize = MaxTableSize(precision);
+        if (maxSize < FirstTableSize || count > (ulong)maxSize / 2)
+        {
+            sketch = null;
+            return false;
+        }
+
+        int size = FirstTableSize;
+        while ((ulong)size < count * 2)
+        {
+            size *= 2;
+        }
+
+        sketch = new HyperLogLogSketch(precision, new uint[size], 0);
+        int m = 1 << precision;
+        long index = 0;
+        for (ulong i = 0; i < count; i++)
+        {
+            ulong gap = StateCodec.ReadVarInt(ref rest);
+            index += gap < (ulong)m ? (long)gap : m;
+            if ((i > 0 && gap == 0) || index >= m || rest.IsEmpty || rest[0] == 0)
+            {
+                throw new FormatException("A sparse HyperLogLog sketch in the state is malformed.");
+            }
+
+            if (rest[0] > maxRank)
+            {
+                throw new FormatException($"A HyperLogLog register in the state is above the maximum rank {maxRank}.");
+            }
+
+            sketch.SetSparse((int)index, rest[0]);
+            rest = rest[1..];
+        }
+
+        source = rest;
+        return true;
     }
 
     private static double Sigma(double x)
