@@ -3,6 +3,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Toolchains.DotNetCli;
 using BenchmarkDotNet.Toolchains.NativeAot;
 
 namespace Analytics.Streaming.Benchmarks;
@@ -32,6 +33,11 @@ public static class BenchmarkConfig
             ? Job.ShortRun.WithInvocationCount(1).WithUnrollFactor(1).WithWarmupCount(4).WithIterationCount(5)
                 .WithEnvironmentVariable("DOTNET_TC_CallCountingDelayMs", "0")
             : Job.Default;
+
+        // The generated project's build compiles every project this one references again. The analyzers (code style,
+        // public API, banned symbols) ran in the build that started this run and do not change the compiled code;
+        // without them that build takes half the time (37 s against 73 s here).
+        job = job.WithArguments([new MsBuildArgument("/p:RunAnalyzers=false")]);
         var config = ManualConfig.CreateEmpty();
         if (tieredOff || aot)
         {
