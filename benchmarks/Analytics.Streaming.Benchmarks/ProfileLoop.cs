@@ -81,7 +81,9 @@ public static class ProfileLoop
             property.SetValue(instance, Convert.ChangeType(value, property.PropertyType, System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        foreach (var setup in type.GetMethods().Where(m => m.GetCustomAttribute<GlobalSetupAttribute>() is not null))
+        // The setups and cleanups for this benchmark: those without a target and those aimed at it, as BenchmarkDotNet runs them.
+        bool ForThis(TargetedAttribute? attribute) => attribute is not null && (attribute.Targets.Length == 0 || attribute.Targets.Contains(method.Name));
+        foreach (var setup in type.GetMethods().Where(m => ForThis(m.GetCustomAttribute<GlobalSetupAttribute>())))
         {
             setup.Invoke(instance, null);
         }
@@ -122,7 +124,7 @@ public static class ProfileLoop
         double perEvent = clock.Elapsed.TotalNanoseconds / (operations * (double)benchmark.OperationsPerInvoke);
         double cpuPerEvent = cpu / (operations * (double)benchmark.OperationsPerInvoke);
 
-        foreach (var cleanup in type.GetMethods().Where(m => m.GetCustomAttribute<GlobalCleanupAttribute>() is not null))
+        foreach (var cleanup in type.GetMethods().Where(m => ForThis(m.GetCustomAttribute<GlobalCleanupAttribute>())))
         {
             cleanup.Invoke(instance, null);
         }

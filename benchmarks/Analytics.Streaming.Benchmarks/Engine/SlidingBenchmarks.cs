@@ -10,60 +10,66 @@ namespace Analytics.Streaming.Benchmarks.Engine;
 [BenchmarkCategory("Engine", "Sliding")]
 public class SlidingBenchmarks
 {
-    private readonly Dictionary<string, (SteadyStream Stream, WindowProcessor<BenchEvent, int, long> Processor)> _engines = [];
     private readonly CountingOutput<BenchEvent, int, long> _output = new();
+    private SteadyStream _stream = null!;
+    private WindowProcessor<BenchEvent, int, long> _processor = null!;
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        foreach (var (name, slide) in new[] { ("60s", 60_000), ("10s", 10_000), ("1s", 1_000), ("250ms", 250) })
-        {
-            var stream = new SteadyStream(10_000);
-            var processor = StreamPipeline.Create<BenchEvent>()
-                .WithEventTime(e => stream.TimeOf(e), TimeSpan.FromMilliseconds(100))
-                .KeyBy(e => e.Key)
-                .Window(WindowSpec.Sliding(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(slide)))
-                .Aggregate(a => a.Count())
-                .To(Sinks.Discard<WindowResult<int, long>>())
-                .Build()
-                .CreateProcessor();
+    /// <summary>Builds and fills the engine of <see cref="Slide60s"/> (each case builds only its own: filling one takes 60 passes).</summary>
+    [GlobalSetup(Target = nameof(Slide60s))]
+    public void Setup60s() => Setup(60_000);
 
-            // Fill the first window so that every operation runs in steady state.
-            for (int pass = 0; pass < 60; pass++)
-            {
-                Run(stream, processor);
-            }
+    /// <summary>Builds and fills the engine of <see cref="Slide10s"/>.</summary>
+    [GlobalSetup(Target = nameof(Slide10s))]
+    public void Setup10s() => Setup(10_000);
 
-            _engines[name] = (stream, processor);
-        }
-    }
+    /// <summary>Builds and fills the engine of <see cref="Slide1s"/>.</summary>
+    [GlobalSetup(Target = nameof(Slide1s))]
+    public void Setup1s() => Setup(1_000);
+
+    /// <summary>Builds and fills the engine of <see cref="Slide250ms"/>.</summary>
+    [GlobalSetup(Target = nameof(Slide250ms))]
+    public void Setup250ms() => Setup(250);
 
     [Benchmark(Baseline = true, OperationsPerInvoke = BenchData.EventsPerOperation)]
-    public long Slide60s() => Run("60s");
+    public long Slide60s() => Run();
 
     [Benchmark(OperationsPerInvoke = BenchData.EventsPerOperation)]
-    public long Slide10s() => Run("10s");
+    public long Slide10s() => Run();
 
     [Benchmark(OperationsPerInvoke = BenchData.EventsPerOperation)]
-    public long Slide1s() => Run("1s");
+    public long Slide1s() => Run();
 
     [Benchmark(OperationsPerInvoke = BenchData.EventsPerOperation)]
-    public long Slide250ms() => Run("250ms");
+    public long Slide250ms() => Run();
 
-    private long Run(string name)
+    private void Setup(int slideMs)
     {
-        var (stream, processor) = _engines[name];
-        Run(stream, processor);
-        return _output.Results;
+        var stream = new SteadyStream(10_000);
+        _stream = stream;
+        _processor = StreamPipeline.Create<BenchEvent>()
+            .WithEventTime(e => stream.TimeOf(e), TimeSpan.FromMilliseconds(100))
+            .KeyBy(e => e.Key)
+            .Window(WindowSpec.Sliding(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(slideMs)))
+            .Aggregate(a => a.Count())
+            .To(Sinks.Discard<WindowResult<int, long>>())
+            .Build()
+            .CreateProcessor();
+
+        // Fill the first window so that every operation runs in steady state.
+        for (int pass = 0; pass < 60; pass++)
+        {
+            Run();
+        }
     }
 
-    private void Run(SteadyStream stream, WindowProcessor<BenchEvent, int, long> processor)
+    private long Run()
     {
-        foreach (var batch in stream.Batches)
+        foreach (var batch in _stream.Batches)
         {
-            processor.Process(batch, _output);
+            _processor.Process(batch, _output);
         }
 
-        stream.NextPass();
+        _stream.NextPass();
+        return _output.Results;
     }
 }
