@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Analytics.Streaming.Sketches;
@@ -17,9 +18,11 @@ namespace Analytics.Streaming.Sketches;
 /// ones coarser.
 /// </para>
 /// <para>
-/// Memory: the bucket array for positive values (<c>MaxBins</c> 64-bit counts, 8 KiB by default) is allocated in
-/// the constructor. The array for negative values is allocated the first time a negative value is added (once per
-/// sketch, never for latencies, sizes or durations); apart from that, <see cref="Add(double)"/> never allocates.
+/// Memory: the bucket array for positive values covers the range of buckets in use. It starts at 16 buckets
+/// (128 bytes) and doubles while the values spread out, up to <c>MaxBins</c> 64-bit counts (8 KiB by default), so a
+/// sketch per key and window of a few similar values stays small. The array for negative values is made the first
+/// time a negative value is added (never for latencies, sizes or durations). <see cref="Add(double)"/> allocates
+/// only when an array grows: a few times per sketch at most.
 /// Values whose magnitude is below about 2.2e-308 count as zero. NaN and infinities are ignored and counted in
 /// <see cref="IgnoredCount"/>.
 /// </para>
@@ -374,11 +377,19 @@ public sealed class QuantileSketch
 
     private double ValueOf(int index) => 2.0 * Math.Pow(_gamma, index) / (1 + _gamma);
 
-    /// <summary>Dense bucket counts over a sliding range of indexes; collapses the lowest buckets when the range overflows.</summary>
+    /// <summary>
+    /// Dense bucket counts over a sliding range of indexes. The array starts small and doubles while the range in use
+    /// outgrows it, up to <c>capacity</c> buckets; past that the lowest buckets collapse. The counts, and so every
+    /// answer and the binary form, are those of an array of <c>capacity</c> buckets from the start.
+    /// </summary>
     private sealed class BinStore(int capacity)
     {
         public const int EmptySerializedSize = 1 + 4 + 4;
-        private readonly long[] _counts = new long[capacity];
+
+        /// <summary>The first array's length: 128 bytes, a range of 16 buckets (about 35% of range at 1% accuracy).</summary>
+        private const int FirstLength = 16;
+
+        private long[] _counts = new long[Math.Min(capacity, FirstLength)];
         private int _offset;
         private int _minIndex = int.MaxValue;
         private int _maxIndex = int.MinValue;
@@ -504,9 +515,9 @@ public sealed class QuantileSketch
             Collapsed = flags == 1;
             int first = reader.ReadInt32();
             int length = reader.ReadInt32();
-            if (length < 0 || length > _counts.Length || (long)first + length - 1 > int.MaxValue)
+            if (length < 0 || length > capacity || (long)first + length - 1 > int.MaxValue)
             {
-                throw reader.Invalid(string.Create(CultureInfo.InvariantCulture, $"a bucket range of {length} buckets does not fit the {_counts.Length} allowed"));
+                throw reader.Invalid(string.Create(CultureInfo.InvariantCulture, $"a bucket range of {length} buckets does not fit the {capacity} allowed"));
             }
 
             long total = 0;
@@ -542,7 +553,17 @@ public sealed class QuantileSketch
 
             int newMin = Math.Min(_minIndex, index);
             int newMax = Math.Max(_maxIndex, index);
-            if ((long)newMax - newMin + 1 <= length)
+            long range = (long)newMax - newMin + 1;
+            if (range > length && length < capacity)
+            {
+                // Grow (a power of two at least twice the range, at most the capacity), keeping the counts in place.
+                var counts = new long[(int)Math.Min((ulong)capacity, BitOperations.RoundUpToPowerOf2((ulong)range * 2))];
+                Array.Copy(_counts, _minIndex - _offset, counts, _minIndex - _offset, _maxIndex - _minIndex + 1);
+                _counts = counts;
+                length = counts.Length;
+            }
+
+            if (range <= length)
             {
                 int newOffset = newMin - ((length - (newMax - newMin + 1)) / 2);
                 Shift(newOffset);
