@@ -103,24 +103,22 @@ public sealed class HyperLogLogSparseTests
     [Fact]
     public void NewSketch_AFewValues_TakesBytesNotKilobytes()
     {
-        Fill(new HyperLogLogSketch()); // first calls outside the measurement
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        HyperLogLogSketch sketch = Fill(new HyperLogLogSketch());
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = Allocations.Of(
+            () =>
+            {
+                var sketch = new HyperLogLogSketch();
+                for (long i = 0; i < 20; i++)
+                {
+                    sketch.Add(i);
+                }
+
+                return sketch;
+            },
+            out HyperLogLogSketch sketch);
 
         // 20 values at precision 14: a table of 64 slots at most (256 bytes), not 16 KiB of registers.
         Assert.InRange(allocated, 1, 1024);
         Assert.InRange(sketch.Estimate(), 19, 21);
-
-        static HyperLogLogSketch Fill(HyperLogLogSketch sketch)
-        {
-            for (long i = 0; i < 20; i++)
-            {
-                sketch.Add(i);
-            }
-
-            return sketch;
-        }
     }
 
     [Fact]

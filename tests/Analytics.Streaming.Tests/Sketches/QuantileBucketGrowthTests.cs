@@ -73,24 +73,22 @@ public sealed class QuantileBucketGrowthTests
     [Fact]
     public void NewSketch_AFewSimilarValues_TakesBytesNotKilobytes()
     {
-        Fill(new QuantileSketch()); // first calls outside the measurement
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        QuantileSketch sketch = Fill(new QuantileSketch());
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = Allocations.Of(
+            () =>
+            {
+                var sketch = new QuantileSketch();
+                for (int i = 0; i < 100; i++)
+                {
+                    sketch.Add(100 + (i % 10));
+                }
+
+                return sketch;
+            },
+            out QuantileSketch sketch);
 
         // 100 to 109 ms spans 5 buckets at 1%: the first 16-bucket array (128 bytes), not the 8 KiB of 1,024 buckets.
         Assert.InRange(allocated, 1, 512);
         Assert.Equal(100, sketch.Count);
-
-        static QuantileSketch Fill(QuantileSketch sketch)
-        {
-            for (int i = 0; i < 100; i++)
-            {
-                sketch.Add(100 + (i % 10));
-            }
-
-            return sketch;
-        }
     }
 
     /// <summary>Values whose spread widens as the stream goes on, with rare jumps far up and down.</summary>
