@@ -19,9 +19,11 @@ namespace Analytics.Streaming.Sketches;
 /// the largest) keeps both properties with <c>N</c> the total of both sides.
 /// </para>
 /// <para>
-/// All memory (items, counters ranked by count and an open-addressing index) is allocated in the constructor;
-/// <see cref="Add(T)"/> never allocates and costs a hash, a probe and at most one binary search over the counters. <see langword="null"/>
-/// items are ignored. Not thread-safe.
+/// The counters (items, counts ranked highest first, and an open-addressing index of the items) start with room for
+/// 8 items and double as new items arrive, up to <see cref="Capacity"/>, so a sketch per key and window that sees a
+/// few items stays small; the answers are those of a sketch with all its counters from the start. <see cref="Add(T)"/>
+/// allocates only when the counters grow, and costs a hash, a probe and at most one binary search over the counters.
+/// <see langword="null"/> items are ignored. Not thread-safe.
 /// </para>
 /// </remarks>
 public sealed class TopKSketch<T>
@@ -31,16 +33,18 @@ public sealed class TopKSketch<T>
     // _order[rank] is an id, _counts[rank] its count, _rank[id] its rank. Equal counts form a run, so a unit
     // addition swaps the counter with the first of its run and a replacement takes the first counter of the last
     // (minimum) run: both keep the order with one binary search and no shifting.
+    private const int FirstLength = 8;
     private readonly IEqualityComparer<T> _comparer;
-    private readonly T[] _items;
-    private readonly long[] _errors;
-    private readonly int[] _hashes;
-    private readonly int[] _slotOf;
-    private readonly int[] _order;
-    private readonly long[] _counts;
-    private readonly int[] _rank;
-    private readonly int[] _table;
-    private readonly int _mask;
+    private readonly int _capacity;
+    private T[] _items;
+    private long[] _errors;
+    private int[] _hashes;
+    private int[] _slotOf;
+    private int[] _order;
+    private long[] _counts;
+    private int[] _rank;
+    private int[] _table;
+    private int _mask;
     private int _size;
     private long _total;
     private int _minimumRunHint;
@@ -52,20 +56,20 @@ public sealed class TopKSketch<T>
     {
         TopKSketch.ValidateCapacity(capacity);
         _comparer = typeof(T) == typeof(string) ? (IEqualityComparer<T>)(object)IndexStringComparer.Instance : EqualityComparer<T>.Default;
-        _items = new T[capacity];
-        _errors = new long[capacity];
-        _hashes = new int[capacity];
-        _slotOf = new int[capacity];
-        _order = new int[capacity];
-        _counts = new long[capacity];
-        _rank = new int[capacity];
-        int tableSize = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, capacity * 4));
-        _table = new int[tableSize];
-        _mask = tableSize - 1;
+        _capacity = capacity;
+        int length = Math.Min(capacity, FirstLength);
+        _items = new T[length];
+        _errors = new long[length];
+        _hashes = new int[length];
+        _slotOf = new int[length];
+        _order = new int[length];
+        _counts = new long[length];
+        _rank = new int[length];
+        (_table, _mask) = NewTable(length);
     }
 
     /// <summary>Gets the number of counters.</summary>
-    public int Capacity => _items.Length;
+    public int Capacity => _capacity;
 
     /// <summary>Gets the number of items currently counted.</summary>
     public int Size => _size;
@@ -74,7 +78,7 @@ public sealed class TopKSketch<T>
     public long TotalCount => _total;
 
     /// <summary>Gets the bound on any count's over-estimate: the smallest counter once all counters are in use (never more than <c>N / Capacity</c>), 0 before.</summary>
-    public long MaxError => _size < _items.Length ? 0 : _counts[_size - 1];
+    public long MaxError => _size < _capacity ? 0 : _counts[_size - 1];
 
     /// <summary>Adds one occurrence of an item.</summary>
     /// <param name="item">The item; <see langword="null"/> is ignored.</param>
@@ -106,8 +110,14 @@ public sealed class TopKSketch<T>
             return;
         }
 
-        if (_size < _items.Length)
+        if (_size < _capacity)
         {
+            if (_size == _items.Length)
+            {
+                Grow();
+                slot = FindFreeSlot(hash);
+            }
+
             id = _size++;
             Store(id, item, hash, slot, 0);
             _order[id] = id;
@@ -194,7 +204,7 @@ public sealed class TopKSketch<T>
         Array.Sort(entries, static (a, b) => b.Count != a.Count ? b.Count.CompareTo(a.Count) : a.Error.CompareTo(b.Error));
         long total = _total + other._total;
         Clear();
-        int keep = Math.Min(entries.Length, _items.Length);
+        int keep = Math.Min(entries.Length, _capacity);
         for (int i = 0; i < keep; i++)
         {
             // Highest count first: appending keeps the order.
@@ -204,7 +214,7 @@ public sealed class TopKSketch<T>
         _total = total;
     }
 
-    /// <summary>Removes every item, keeping the arrays.</summary>
+    /// <summary>Removes every item, keeping the memory already taken.</summary>
     public void Clear()
     {
         Array.Clear(_items);
@@ -217,7 +227,7 @@ public sealed class TopKSketch<T>
     /// <returns>The copy.</returns>
     public TopKSketch<T> Clone()
     {
-        var copy = new TopKSketch<T>(_items.Length);
+        var copy = new TopKSketch<T>(_capacity);
         for (int rank = 0; rank < _size; rank++)
         {
             int id = _order[rank];
@@ -249,7 +259,7 @@ public sealed class TopKSketch<T>
         SketchFormat.WriteHeader(bytes, SketchKind.TopK, TopKSketch.FormatVersion);
         var writer = new SketchWriter(bytes.AsSpan(SketchFormat.HeaderSize));
         writer.WriteByte(codec.TypeId);
-        writer.WriteInt32(_items.Length);
+        writer.WriteInt32(_capacity);
         writer.WriteInt64(_total);
         writer.WriteInt32(_size);
         for (int rank = 0; rank < _size; rank++)
@@ -269,6 +279,11 @@ public sealed class TopKSketch<T>
     /// <summary>Adds a counter for an item not yet held, ranked last; call <see cref="Rank"/> afterwards unless the counts come highest first.</summary>
     internal void Append(T item, long count, long error)
     {
+        if (_size == _items.Length)
+        {
+            Grow();
+        }
+
         int hash = HashOf(item!);
         int id = _size++;
         Store(id, item, hash, FindFreeSlot(hash), error);
@@ -311,6 +326,34 @@ public sealed class TopKSketch<T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Home(int hash) => (int)((uint)hash * 0x9E3779B9u >> 8);
+
+    /// <summary>An index table for <paramref name="length"/> counters: four slots per counter, a power of two.</summary>
+    private static (int[] Table, int Mask) NewTable(int length)
+    {
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, length * 4));
+        return (new int[size], size - 1);
+    }
+
+    /// <summary>Doubles the room for counters (up to the capacity) and indexes the items again in the larger table.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow()
+    {
+        int length = (int)Math.Min(_capacity, _items.Length * 2L);
+        Array.Resize(ref _items, length);
+        Array.Resize(ref _errors, length);
+        Array.Resize(ref _hashes, length);
+        Array.Resize(ref _order, length);
+        Array.Resize(ref _counts, length);
+        Array.Resize(ref _rank, length);
+        _slotOf = new int[length];
+        (_table, _mask) = NewTable(length);
+        for (int id = 0; id < _size; id++)
+        {
+            int slot = FindFreeSlot(_hashes[id]);
+            _table[slot] = id + 1;
+            _slotOf[id] = slot;
+        }
+    }
 
     private HeavyHitter<T>[] Entries()
     {

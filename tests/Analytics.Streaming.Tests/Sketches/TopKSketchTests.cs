@@ -63,6 +63,59 @@ public sealed class TopKSketchTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(100)]
+    [InlineData(1_000)]
+    public void Add_ItemsArrivingOneByOne_GrowTheCountersWithoutLosingAnItem(int capacity)
+    {
+        // The counters start with room for 8 items and double: every step must keep every item, found by its index.
+        var sketch = new TopKSketch<string>(capacity);
+        var exact = new Dictionary<string, long>();
+        for (int i = 0; i < 2_500; i++)
+        {
+            string item = "item-" + (i % 1_200).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            sketch.Add(item, 1 + (i % 3));
+            exact[item] = exact.GetValueOrDefault(item) + 1 + (i % 3);
+            Assert.Equal(Math.Min(exact.Count, capacity), sketch.Size);
+            if (exact.Count <= capacity)
+            {
+                // Room for every item so far: exact counts, no error (MaxError is the minimum once every counter is taken).
+                Assert.Equal(exact.Count < capacity ? 0 : exact.Values.Min(), sketch.MaxError);
+                Assert.All(exact, p => Assert.Equal(new HeavyHitter<string>(p.Key, p.Value, 0), sketch.Estimate(p.Key)));
+            }
+        }
+
+        Assert.Equal(capacity, sketch.Capacity);
+        byte[] bytes = sketch.Serialize(SketchItemCodecs.Utf8Strings);
+        Assert.Equal(bytes, TopKSketch.Deserialize(bytes, SketchItemCodecs.Utf8Strings).Serialize(SketchItemCodecs.Utf8Strings));
+        Assert.Equal(bytes, sketch.Clone().Serialize(SketchItemCodecs.Utf8Strings));
+    }
+
+    [Fact]
+    public void NewSketch_AFewItems_TakesBytesNotKilobytes()
+    {
+        string[] items = ["/", "/cart", "/search"];
+        long allocated = Allocations.Of(
+            () =>
+            {
+                var sketch = new TopKSketch<string>(1_000);
+                foreach (string item in items)
+                {
+                    sketch.Add(item);
+                }
+
+                return sketch;
+            },
+            out TopKSketch<string> sketch);
+
+        // Room for 8 items (about 300 bytes with their index), not 1,000 counters (about 56 KiB).
+        Assert.InRange(allocated, 1, 1024);
+        Assert.Equal(3, sketch.Size);
+    }
+
+    [Theory]
     [InlineData(1, 1)]
     [InlineData(7, 2)]
     [InlineData(64, 3)]
