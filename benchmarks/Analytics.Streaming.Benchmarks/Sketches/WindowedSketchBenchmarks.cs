@@ -6,8 +6,9 @@ namespace Analytics.Streaming.Benchmarks.Sketches;
 
 /// <summary>
 /// A sketch per page over 10,000 pages in one-minute tumbling windows, through the windowing engine, against a plain
-/// count (the baseline) on the same events: distinct users per page (HyperLogLog at precision 10 or 14), or the
-/// latency quantiles per page. About 10 events per page and window, as in per-page metrics of a site with many pages.
+/// count (the baseline) on the same events: distinct users per page (HyperLogLog at precision 10 or 14), the
+/// latency quantiles per page, or the 10 most active users per page (top-K). About 10 events per page and window, as
+/// in per-page metrics of a site with many pages.
 /// </summary>
 [MemoryDiagnoser]
 public class WindowedSketchBenchmarks
@@ -19,10 +20,10 @@ public class WindowedSketchBenchmarks
 
     /// <summary>
     /// Gets or sets the sketch per page and window: <c>DistinctCount10</c> and <c>DistinctCount14</c> (HyperLogLog of
-    /// the user, precision 10 or 14: up to 1 KiB and 3.3% error, or 16 KiB and 0.8%), or <c>Quantiles</c> (the latency's
-    /// p50 to p99.9 within 1%).
+    /// the user, precision 10 or 14: up to 1 KiB and 3.3% error, or 16 KiB and 0.8%), <c>Quantiles</c> (the latency's
+    /// p50 to p99.9 within 1%), or <c>TopK</c> (the 10 users with the most views, 100 counters).
     /// </summary>
-    [Params("DistinctCount10", "DistinctCount14", "Quantiles")]
+    [Params("DistinctCount10", "DistinctCount14", "Quantiles", "TopK")]
     public string Sketch { get; set; } = "DistinctCount14";
 
     [GlobalSetup]
@@ -58,6 +59,7 @@ public class WindowedSketchBenchmarks
             "DistinctCount10" => Runner(Pipeline(static a => a.DistinctCount(static e => e.UserId, precision: 10))),
             "DistinctCount14" => Runner(Pipeline(static a => a.DistinctCount(static e => e.UserId, precision: 14))),
             "Quantiles" => Runner(Pipeline(static a => a.Quantiles(static e => e.LatencyMs))),
+            "TopK" => Runner(Pipeline(static a => a.TopK(static e => e.UserId, k: 10))),
             _ => throw new ArgumentException($"Unknown sketch {Sketch}."),
         };
     }
