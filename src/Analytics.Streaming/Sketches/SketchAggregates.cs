@@ -19,7 +19,7 @@ public static class SketchAggregates
     /// <typeparam name="TInput">The input type.</typeparam>
     /// <param name="factory">The factory.</param>
     /// <param name="selector">Selects the value.</param>
-    /// <param name="precision">HyperLogLog precision, 4 to 18 (default 14: 16 KiB per accumulator, 0.81% standard error).</param>
+    /// <param name="precision">HyperLogLog precision, 4 to 18 (default 14: 0.81% standard error; an accumulator takes 8 to 16 bytes per set register while sparse, at most 16 KiB).</param>
     /// <returns>The aggregation; its result is the estimated number of distinct values.</returns>
     public static Aggregation<TInput, DistinctCountAggregator<TInput, string?, StringSketchHasher>, HyperLogLogSketch, long> DistinctCount<TInput>(
         this AggregateFactory<TInput> factory, Func<TInput, string?> selector, int precision = HyperLogLogSketch.DefaultPrecision)
@@ -83,7 +83,7 @@ public static class SketchAggregates
     /// <param name="factory">The factory.</param>
     /// <param name="selector">Selects the value; NaN and infinities are ignored.</param>
     /// <param name="relativeAccuracy">The relative accuracy (default 0.01, 1%).</param>
-    /// <param name="maxBins">Buckets per sign (default 1024: 8 KiB, 8 decades of range at 1%).</param>
+    /// <param name="maxBins">Buckets per sign (default 1024: 8 decades of range at 1%; an accumulator takes 8 bytes per bucket of the range in use, at most 8 KiB).</param>
     /// <returns>The aggregation; its result is a <see cref="QuantileSummary"/>.</returns>
     public static Aggregation<TInput, QuantileAggregator<TInput>, QuantileSketch, QuantileSummary> Quantiles<TInput>(
         this AggregateFactory<TInput> factory,
@@ -112,7 +112,7 @@ public static class SketchAggregates
     /// <param name="factory">The factory.</param>
     /// <param name="selector">Selects the item.</param>
     /// <param name="k">How many items to report (default 10).</param>
-    /// <param name="capacity">Counters kept (default <c>max(64, 10 k)</c>); counts over-estimate by at most <c>N / capacity</c>.</param>
+    /// <param name="capacity">Counters kept (default <c>max(64, 10 k)</c>); counts over-estimate by at most <c>N / capacity</c>. An accumulator has room for 8 items to start and grows to this.</param>
     /// <returns>The aggregation; its result lists the items with their counts and error bounds.</returns>
     public static Aggregation<TInput, TopKAggregator<TInput, TItem>, TopKSketch<TItem>, TopKResult<TItem>> TopK<TInput, TItem>(
         this AggregateFactory<TInput> factory, Func<TInput, TItem> selector, int k = 10, int? capacity = null)
