@@ -253,7 +253,7 @@ public sealed class HyperLogLogSketch
         if (other._precision < _precision)
         {
             var folded = new HyperLogLogSketch(other._precision);
-            folded.SetAll(this, _precision);
+            folded.SetAll(this);
             (_registers, _table, _tableCount, _precision) = (folded._registers, folded._table, folded._tableCount, folded._precision);
         }
 
@@ -263,7 +263,7 @@ public sealed class HyperLogLogSketch
         }
         else
         {
-            SetAll(other, other._precision);
+            SetAll(other);
         }
     }
 
@@ -320,13 +320,7 @@ public sealed class HyperLogLogSketch
         if (_registers is null)
         {
             registers.Clear();
-            foreach (uint entry in _table!)
-            {
-                if (entry != 0)
-                {
-                    registers[(int)(entry >> 8)] = (byte)entry;
-                }
-            }
+            CopyTableInto(registers);
         }
         else
         {
@@ -369,47 +363,75 @@ public sealed class HyperLogLogSketch
     /// <summary>
     /// Writes the sketch into checkpoint state (the checkpoint carries its own checksum and version): the precision,
     /// then either every register (dense) or, when at most a quarter are set, the count of set registers and each as
-    /// (gap to the previous index, value) - a sketch of a few values takes a few bytes instead of 2^precision.
+    /// (gap to the previous index, value) - a sketch of a few values takes a few bytes instead of 2^precision. A sparse
+    /// sketch (at most a sixteenth set) always writes the second form, as the same registers held densely would.
     /// </summary>
     internal void WriteState(System.Buffers.IBufferWriter<byte> destination)
     {
-        if (_registers is null)
-        {
-            WriteSparseState(destination);
-            return;
-        }
-
-        ReadOnlySpan<byte> registers = _registers;
-        int set = registers.Length - registers.Count((byte)0);
+        byte[]? registers = _registers;
+        int set = registers is null ? _tableCount : registers.Length - registers.AsSpan().Count((byte)0);
         var header = destination.GetSpan(2);
         header[0] = (byte)_precision;
-        header[1] = set <= registers.Length / 4 ? (byte)1 : (byte)0;
+        header[1] = set <= RegisterCount / 4 ? (byte)1 : (byte)0;
         destination.Advance(2);
         if (header[1] == 0)
         {
+            // Only a dense sketch has more than a quarter of its registers set.
             System.Buffers.BuffersExtensions.Write(destination, registers);
             return;
         }
 
         StateCodec.WriteVarInt(destination, (ulong)set);
         int previous = 0;
-        for (int i = registers.IndexOfAnyExcept((byte)0); i >= 0; i = NextSet(registers, i + 1))
+        if (registers is not null)
         {
-            StateCodec.WriteVarInt(destination, (ulong)(i - previous));
-            var value = destination.GetSpan(1);
-            value[0] = registers[i];
-            destination.Advance(1);
-            previous = i;
+            for (int i = NextSet(registers, 0); i >= 0; i = NextSet(registers, i + 1))
+            {
+                WriteRegister(destination, i, registers[i], ref previous);
+            }
+
+            return;
         }
 
-        static int NextSet(ReadOnlySpan<byte> registers, int from)
+        uint[] rented = System.Buffers.ArrayPool<uint>.Shared.Rent(set);
+        try
         {
-            int found = registers[from..].IndexOfAnyExcept((byte)0);
-            return found < 0 ? -1 : from + found;
+            int n = 0;
+            foreach (uint entry in _table!)
+            {
+                if (entry != 0)
+                {
+                    rented[n++] = entry;
+                }
+            }
+
+            // The index is in the high bits, so the entries sort by index.
+            Span<uint> entries = rented.AsSpan(0, n);
+            entries.Sort();
+            foreach (uint entry in entries)
+            {
+                WriteRegister(destination, (int)(entry >> 8), (byte)entry, ref previous);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<uint>.Shared.Return(rented);
+        }
+
+        static void WriteRegister(System.Buffers.IBufferWriter<byte> destination, int index, byte rank, ref int previous)
+        {
+            StateCodec.WriteVarInt(destination, (ulong)(index - previous));
+            var value = destination.GetSpan(1);
+            value[0] = rank;
+            destination.Advance(1);
+            previous = index;
         }
     }
 
-    /// <summary>Reads what <see cref="WriteState"/> wrote.</summary>
+    /// <summary>
+    /// Reads what <see cref="WriteState"/> wrote: the sparse form into a sparse sketch when its registers fit the
+    /// largest table, into registers otherwise.
+    /// </summary>
     internal static HyperLogLogSketch ReadState(ref ReadOnlySpan<byte> source)
     {
         if (source.Length < 2 || source[0] is < MinPrecision or > MaxPrecision || source[1] > 1)
@@ -420,46 +442,63 @@ public sealed class HyperLogLogSketch
         int precision = source[0];
         bool sparse = source[1] == 1;
         source = source[2..];
+        int m = 1 << precision;
         int maxRank = 64 - precision + 1;
-        if (sparse && TryReadSparseState(ref source, precision, maxRank, out var read))
-        {
-            return read;
-        }
-
-        var registers = new byte[1 << precision];
         if (!sparse)
         {
-            if (source.Length < registers.Length)
+            if (source.Length < m)
             {
                 throw new FormatException("The state ends inside a HyperLogLog sketch.");
             }
 
-            source[..registers.Length].CopyTo(registers);
-            source = source[registers.Length..];
+            byte[] registers = source[..m].ToArray();
+            source = source[m..];
+            if (registers.AsSpan().IndexOfAnyInRange((byte)(maxRank + 1), byte.MaxValue) >= 0)
+            {
+                throw new FormatException($"A HyperLogLog register in the state is above the maximum rank {maxRank}.");
+            }
+
+            return new HyperLogLogSketch(precision, registers);
+        }
+
+        ulong count = StateCodec.ReadVarInt(ref source);
+        int maxTable = MaxTableSize(precision);
+        HyperLogLogSketch sketch;
+        if (maxTable >= FirstTableSize && count <= (ulong)maxTable / 2)
+        {
+            int size = FirstTableSize;
+            while ((ulong)size < count * 2)
+            {
+                size *= 2;
+            }
+
+            sketch = new HyperLogLogSketch(precision, new uint[size], 0);
         }
         else
         {
-            ulong count = StateCodec.ReadVarInt(ref source);
-            long index = 0;
-            for (ulong i = 0; i < count; i++)
-            {
-                index += (long)StateCodec.ReadVarInt(ref source);
-                if (index >= registers.Length || source.IsEmpty)
-                {
-                    throw new FormatException("A sparse HyperLogLog sketch in the state is malformed.");
-                }
-
-                registers[index] = source[0];
-                source = source[1..];
-            }
+            sketch = new HyperLogLogSketch(precision, new byte[m]);
         }
 
-        if (registers.AsSpan().IndexOfAnyInRange((byte)(maxRank + 1), byte.MaxValue) >= 0)
+        long index = 0;
+        for (ulong i = 0; i < count; i++)
         {
-            throw new FormatException($"A HyperLogLog register in the state is above the maximum rank {maxRank}.");
+            ulong gap = StateCodec.ReadVarInt(ref source);
+            index += gap < (ulong)m ? (long)gap : m;
+            if ((i > 0 && gap == 0) || index >= m || source.IsEmpty || source[0] == 0)
+            {
+                throw new FormatException("A sparse HyperLogLog sketch in the state is malformed.");
+            }
+
+            if (source[0] > maxRank)
+            {
+                throw new FormatException($"A HyperLogLog register in the state is above the maximum rank {maxRank}.");
+            }
+
+            sketch.Set((int)index, source[0]);
+            source = source[1..];
         }
 
-        return new HyperLogLogSketch(precision, registers);
+        return sketch;
     }
 
     /// <summary>Merges two serialized sketches into the serialized sketch of the union.</summary>
@@ -575,6 +614,16 @@ public sealed class HyperLogLogSketch
         }
 
         registers = new byte[RegisterCount];
+        CopyTableInto(registers);
+        _registers = registers;
+        _table = null;
+        _tableCount = 0;
+        return registers;
+    }
+
+    /// <summary>Writes the sparse table's registers into <paramref name="registers"/> (the unset ones are left as they are).</summary>
+    private void CopyTableInto(Span<byte> registers)
+    {
         foreach (uint entry in _table!)
         {
             if (entry != 0)
@@ -582,11 +631,13 @@ public sealed class HyperLogLogSketch
                 registers[(int)(entry >> 8)] = (byte)entry;
             }
         }
+    }
 
-        _registers = registers;
-        _table = null;
-        _tableCount = 0;
-        return registers;
+    /// <summary>The first set register at or after <paramref name="from"/>; -1 when there is none.</summary>
+    private static int NextSet(ReadOnlySpan<byte> registers, int from)
+    {
+        int found = registers[from..].IndexOfAnyExcept((byte)0);
+        return found < 0 ? -1 : from + found;
     }
 
     /// <summary>
@@ -594,16 +645,14 @@ public sealed class HyperLogLogSketch
     /// a register of a finer sketch folds into the register its index prefix selects, its rank extended by the index
     /// bits dropped (the rank the value would have had at this precision).
     /// </summary>
-    private void SetAll(HyperLogLogSketch source, int sourcePrecision)
+    private void SetAll(HyperLogLogSketch source)
     {
-        int shift = sourcePrecision - _precision;
+        int shift = source._precision - _precision;
         if (source._registers is { } registers)
         {
-            for (int i = registers.AsSpan().IndexOfAnyExcept((byte)0); i >= 0;)
+            for (int i = NextSet(registers, 0); i >= 0; i = NextSet(registers, i + 1))
             {
                 SetFolded(i, registers[i], shift);
-                int next = registers.AsSpan(i + 1).IndexOfAnyExcept((byte)0);
-                i = next < 0 ? -1 : i + 1 + next;
             }
         }
         else
@@ -629,92 +678,6 @@ public sealed class HyperLogLogSketch
         int low = index & ((1 << shift) - 1);
         int folded = low != 0 ? shift - (32 - BitOperations.LeadingZeroCount((uint)low)) + 1 : shift + rank;
         Set(index >> shift, (byte)folded);
-    }
-
-    /// <summary>Writes a sparse sketch's state: always the sparse form of <see cref="WriteState"/> (a sixteenth of the registers at most are set).</summary>
-    private void WriteSparseState(System.Buffers.IBufferWriter<byte> destination)
-    {
-        var header = destination.GetSpan(2);
-        header[0] = (byte)_precision;
-        header[1] = 1;
-        destination.Advance(2);
-        StateCodec.WriteVarInt(destination, (ulong)_tableCount);
-        uint[] rented = System.Buffers.ArrayPool<uint>.Shared.Rent(_tableCount);
-        try
-        {
-            int n = 0;
-            foreach (uint entry in _table!)
-            {
-                if (entry != 0)
-                {
-                    rented[n++] = entry;
-                }
-            }
-
-            // The index is in the high bits, so the entries sort by index.
-            Span<uint> entries = rented.AsSpan(0, n);
-            entries.Sort();
-            int previous = 0;
-            foreach (uint entry in entries)
-            {
-                int index = (int)(entry >> 8);
-                StateCodec.WriteVarInt(destination, (ulong)(index - previous));
-                var value = destination.GetSpan(1);
-                value[0] = (byte)entry;
-                destination.Advance(1);
-                previous = index;
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<uint>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>
-    /// Reads the sparse form of the state into a sparse sketch when its registers fit the largest table; otherwise
-    /// returns <see langword="false"/> and leaves <paramref name="source"/> where it was.
-    /// </summary>
-    private static bool TryReadSparseState(ref ReadOnlySpan<byte> source, int precision, int maxRank, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HyperLogLogSketch? sketch)
-    {
-        var rest = source;
-        ulong count = StateCodec.ReadVarInt(ref rest);
-        int maxSize = MaxTableSize(precision);
-        if (maxSize < FirstTableSize || count > (ulong)maxSize / 2)
-        {
-            sketch = null;
-            return false;
-        }
-
-        int size = FirstTableSize;
-        while ((ulong)size < count * 2)
-        {
-            size *= 2;
-        }
-
-        sketch = new HyperLogLogSketch(precision, new uint[size], 0);
-        int m = 1 << precision;
-        long index = 0;
-        for (ulong i = 0; i < count; i++)
-        {
-            ulong gap = StateCodec.ReadVarInt(ref rest);
-            index += gap < (ulong)m ? (long)gap : m;
-            if ((i > 0 && gap == 0) || index >= m || rest.IsEmpty || rest[0] == 0)
-            {
-                throw new FormatException("A sparse HyperLogLog sketch in the state is malformed.");
-            }
-
-            if (rest[0] > maxRank)
-            {
-                throw new FormatException($"A HyperLogLog register in the state is above the maximum rank {maxRank}.");
-            }
-
-            sketch.SetSparse((int)index, rest[0]);
-            rest = rest[1..];
-        }
-
-        source = rest;
-        return true;
     }
 
     private static double Sigma(double x)

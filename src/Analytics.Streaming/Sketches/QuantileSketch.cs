@@ -386,7 +386,7 @@ public sealed class QuantileSketch
     {
         public const int EmptySerializedSize = 1 + 4 + 4;
 
-        /// <summary>The first array's length: 128 bytes, a range of 16 buckets (about 35% of range at 1% accuracy).</summary>
+        /// <summary>The first array's length: 128 bytes, a range of 16 buckets (values within about 38% of each other at 1% accuracy).</summary>
         private const int FirstLength = 16;
 
         private long[] _counts = new long[Math.Min(capacity, FirstLength)];

@@ -31,11 +31,7 @@ public sealed class HyperLogLogSparseTests
     public void Add_EitherForm_HoldsTheRegistersOfTheHashes(int precision, int values)
     {
         ulong[] hashes = Hashes(values, seed: (precision * 1_000) + values);
-        var sketch = new HyperLogLogSketch(precision);
-        foreach (ulong hash in hashes)
-        {
-            sketch.AddHash(hash);
-        }
+        var sketch = Sketch(precision, hashes);
 
         byte[] expected = Registers(hashes, precision);
         Assert.Equal(expected, RegistersOf(sketch));
@@ -55,12 +51,7 @@ public sealed class HyperLogLogSparseTests
     [MemberData(nameof(Cases))]
     public void State_EitherForm_WritesTheSameBytesAndReadsBackSparseWhenSmall(int precision, int values)
     {
-        ulong[] hashes = Hashes(values, seed: values - precision);
-        var sketch = new HyperLogLogSketch(precision);
-        foreach (ulong hash in hashes)
-        {
-            sketch.AddHash(hash);
-        }
+        var sketch = Sketch(precision, Hashes(values, seed: values - precision));
 
         // Deserialize always yields the dense form.
         HyperLogLogSketch dense = HyperLogLogSketch.Deserialize(sketch.Serialize());
