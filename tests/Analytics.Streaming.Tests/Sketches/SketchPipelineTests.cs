@@ -45,18 +45,69 @@ public sealed class SketchPipelineTests
         // Near-uniform items over far more than the counters, so most counts are tied and which counter a new item
         // replaces decides the result: the resumed run must choose as the uninterrupted one did.
         var random = new Random(8);
+        var batches = Batches(page => Enumerable.Range(0, 25).Select(i =>
+            new View("page-" + (i % 2), "u", "ref-" + random.Next(120), 1, Start.AddSeconds((page / 2.0) + (random.Next(3) * 0.1)))));
+
+        await AssertStoppedAndResumedLikeOneRunAsync(
+            state,
+            WindowSpec.Tumbling(TimeSpan.FromSeconds(5)),
+            static a => a.TopK(static v => v.Referrer, k: 40, capacity: 40),
+            static r => string.Join(", ", r.Items.Select(h => $"{h.Item} {h.Count} {h.Error}")) + $" of {r.TotalCount}",
+            batches);
+    }
+
+    [Theory]
+    [InlineData(WindowStateMode.Always)]
+    [InlineData(WindowStateMode.Never)]
+    public async Task Sketches_StoppedMidStreamAndResumed_EndWithTheResultsOfOneRun(WindowStateMode state)
+    {
+        // Distinct users, latency quantiles and top referrers per page in sliding windows, over three partitions. Some
+        // pages see a few users (sparse HyperLogLog, few quantile buckets, few top-K counters) and one sees hundreds
+        // (dense at precision 10, wide, full): the checkpoints carry both forms of each sketch, mid-growth.
+        var random = new Random(9);
+        var batches = Batches(b => Enumerable.Range(0, 25).Select(i =>
+        {
+            string page = i % 5 == 0 ? "home" : "page-" + random.Next(6);
+            string user = "user-" + random.Next(page == "home" ? 5_000 : 12);
+            return new View(page, user, "ref-" + random.Next(page == "home" ? 300 : 3), Math.Exp(random.NextDouble() * (page == "home" ? 12 : 1)), Start.AddSeconds((b / 2.0) + (random.Next(3) * 0.1)));
+        }));
+
+        await AssertStoppedAndResumedLikeOneRunAsync(
+            state,
+            WindowSpec.Sliding(TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(2)),
+            static a => a.DistinctCount(static v => v.UserId, precision: 10).And(a.Quantiles(static v => v.LatencyMs)).And(a.TopK(static v => v.Referrer, k: 5)),
+            static r => $"{r.Item1} | {r.Item2} | " + string.Join(", ", r.Item3.Items.Select(h => $"{h.Item} {h.Count} {h.Error}")),
+            batches);
+    }
+
+    /// <summary>Forty batches for each of three partitions, the last of each ending its partition.</summary>
+    private static List<RecordBatch<View>> Batches(Func<int, IEnumerable<View>> batch)
+    {
         var batches = new List<RecordBatch<View>>();
         for (int b = 0; b < 40; b++)
         {
             for (int p = 0; p < 3; p++)
             {
-                var records = Enumerable.Range(0, 25).Select(i => new StreamRecord<View>(
-                    new View("page-" + (i % 2), "u", "ref-" + random.Next(120), 1, Start.AddSeconds((b / 2.0) + (random.Next(3) * 0.1))),
-                    SequenceNumber.FromInt64((b * 25) + i + 1))).ToArray();
+                var records = batch(b).Select((v, i) => new StreamRecord<View>(v, SequenceNumber.FromInt64((b * 25) + i + 1))).ToArray();
                 batches.Add(new RecordBatch<View>($"p{p}", records, isEndOfPartition: b == 39));
             }
         }
 
+        return batches;
+    }
+
+    /// <summary>
+    /// Runs the batches once without interruption, then again stopped after 50 batches and resumed from its last
+    /// checkpoint; the table of the latest result per window must be the same.
+    /// </summary>
+    private static async Task AssertStoppedAndResumedLikeOneRunAsync<TAggregator, TAccumulator, TResult>(
+        WindowStateMode state,
+        WindowSpec window,
+        Func<AggregateFactory<View>, Aggregation<View, TAggregator, TAccumulator, TResult>> aggregate,
+        Func<TResult, string> show,
+        List<RecordBatch<View>> batches)
+        where TAggregator : struct, IAggregator<View, TAccumulator, TResult>
+    {
         var oneRun = new Dictionary<string, string>();
         await Pipeline(oneRun, store: null).RunAsync(new InMemorySource<View>(batches), TestContext.Current.CancellationToken);
 
@@ -74,19 +125,19 @@ public sealed class SketchPipelineTests
         Assert.True(oneRun.Count >= 4, $"Only {oneRun.Count} windows.");
         Assert.Equal(oneRun.OrderBy(r => r.Key, StringComparer.Ordinal), table.OrderBy(r => r.Key, StringComparer.Ordinal));
 
-        StreamPipeline<View, string, TopKResult<string?>> Pipeline(Dictionary<string, string> rows, ICheckpointStore? store)
-            => StreamPipeline.Create<View>(new() { Name = "top-referrers", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state })
+        StreamPipeline<View, string, TResult> Pipeline(Dictionary<string, string> rows, ICheckpointStore? store)
+            => StreamPipeline.Create<View>(new() { Name = "sketches", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state })
                 .WithEventTime(static v => v.Time, maxOutOfOrderness: TimeSpan.FromSeconds(2))
                 .KeyBy(static v => v.Page)
-                .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(5)))
-                .Aggregate(static a => a.TopK(static v => v.Referrer, k: 40, capacity: 40))
-                .To(Sinks.Callback<WindowResult<string, TopKResult<string?>>>((results, _) =>
+                .Window(window)
+                .Aggregate(aggregate)
+                .To(Sinks.Callback<WindowResult<string, TResult>>((results, _) =>
                 {
                     lock (rows)
                     {
                         foreach (var r in results.Span)
                         {
-                            rows[r.Id] = string.Join(", ", r.Value.Items.Select(h => $"{h.Item} {h.Count} {h.Error}")) + $" of {r.Value.TotalCount}";
+                            rows[r.Id] = show(r.Value);
                         }
                     }
 
