@@ -201,9 +201,20 @@ internal sealed class KeyTable<TKey, TValue>
         return -1;
     }
 
-    private void Grow()
+    /// <summary>Makes room for <paramref name="count"/> keys in all, so that adding them does not grow the table step by step.</summary>
+    /// <param name="count">The number of keys the table is to hold.</param>
+    public void EnsureCapacity(int count)
     {
-        int size = _entries.Length * 2;
+        if (count > _entries.Length)
+        {
+            Resize((int)BitOperations.RoundUpToPowerOf2((uint)count));
+        }
+    }
+
+    private void Grow() => Resize(_entries.Length * 2);
+
+    private void Resize(int size)
+    {
         Array.Resize(ref _entries, size);
         _buckets = new int[size];
         _shift = 32 - BitOperations.Log2((uint)size);

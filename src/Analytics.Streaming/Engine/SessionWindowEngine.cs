@@ -213,6 +213,9 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         var keyCodec = Settings.KeyCodec ?? throw new FormatException($"The state holds sessions, but this pipeline has no codec for keys of type {typeof(TKey).Name}.");
         var accumulatorCodec = _accumulatorCodec ?? throw new FormatException($"The state holds sessions, but the aggregator cannot read accumulators of type {typeof(TAccumulator).Name}.");
         ulong keys = StateCodec.ReadVarInt(ref source);
+
+        // Room for every key at once. Each key takes at least one byte (its session count), which bounds a damaged count.
+        _states.EnsureCapacity(_states.Count + (int)Math.Min(keys, (ulong)source.Length));
         for (ulong k = 0; k < keys; k++)
         {
             TKey key = keyCodec.Read(ref source) ?? throw new FormatException("A session key in the state is null.");

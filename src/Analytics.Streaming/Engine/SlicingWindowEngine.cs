@@ -304,6 +304,9 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         var keyCodec = Settings.KeyCodec ?? throw new FormatException($"The state holds windows, but this pipeline has no codec for keys of type {typeof(TKey).Name}.");
         var accumulatorCodec = _accumulatorCodec ?? throw new FormatException($"The state holds windows, but the aggregator cannot read accumulators of type {typeof(TAccumulator).Name}.");
         ulong keys = StateCodec.ReadVarInt(ref source);
+
+        // Room for every key at once. Each key takes at least one byte (its slice count), which bounds a damaged count.
+        _states.EnsureCapacity(_states.Count + (int)Math.Min(keys, (ulong)source.Length));
         for (ulong k = 0; k < keys; k++)
         {
             TKey key = keyCodec.Read(ref source) ?? throw new FormatException("A window key in the state is null.");

@@ -61,9 +61,42 @@ public sealed class KeyTableTests
                 table.UnlinkVacated();
                 AssertSame(model, table);
             }
+
+            if (step % 10_000 == 9_999)
+            {
+                // Room made ahead, as a restore does, with free and live entries in the table.
+                table.EnsureCapacity(table.Count + random.Next(keyRange));
+                AssertSame(model, table);
+            }
         }
 
         AssertSame(model, table);
+    }
+
+    [Fact]
+    public void EnsureCapacity_ThenAddingThatManyKeys_AllocatesNothing()
+    {
+        const int Keys = 100_000;
+        var table = new KeyTable<long, long>();
+        table.GetValueRefOrAddDefault(-1, out _) = -1;
+        table.GetValueRefOrAddDefault(-2, out _) = -2;
+        table.Remove(-2);
+        table.EnsureCapacity(table.Count + Keys);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (long key = 0; key < Keys; key++)
+        {
+            table.GetValueRefOrAddDefault(key, out _) = key * 3;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(Keys + 1, table.Count);
+        Assert.Equal(-1, table.GetValueRefOrNullRef(-1));
+        Assert.True(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref table.GetValueRefOrNullRef(-2)));
+        for (long key = 0; key < Keys; key++)
+        {
+            Assert.Equal(key * 3, table.GetValueRefOrNullRef(key));
+        }
     }
 
     [Fact]
