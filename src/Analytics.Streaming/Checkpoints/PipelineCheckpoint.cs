@@ -105,31 +105,43 @@ public sealed class PipelineCheckpoint
     /// <returns>The bytes.</returns>
     public byte[] ToBytes()
     {
-        var buffer = new ArrayBufferWriter<byte>(256 + _state.Length + (Partitions.Count * 96));
-        buffer.Write(Magic);
-        WriteUInt16(buffer, FormatVersion);
-        WriteUInt16(buffer, (ushort)((HasWindowState ? 1 : 0) | (_downstream is null ? 0 : 2)));
-        StateCodec.String.Write(buffer, PipelineName);
-        StateCodec.WriteInt64(buffer, Id);
-        StateCodec.WriteInt64(buffer, CreatedAt.UtcTicks);
-        StateCodec.WriteInt64(buffer, WatermarkTicks);
-        StateCodec.String.Write(buffer, Fingerprint);
-        StateCodec.WriteVarInt(buffer, (ulong)Partitions.Count);
+        // The small parts go through a buffer; the window state is copied once, straight into the result.
+        var head = new ArrayBufferWriter<byte>(256 + (Partitions.Count * 96));
+        head.Write(Magic);
+        WriteUInt16(head, FormatVersion);
+        WriteUInt16(head, (ushort)((HasWindowState ? 1 : 0) | (_downstream is null ? 0 : 2)));
+        StateCodec.String.Write(head, PipelineName);
+        StateCodec.WriteInt64(head, Id);
+        StateCodec.WriteInt64(head, CreatedAt.UtcTicks);
+        StateCodec.WriteInt64(head, WatermarkTicks);
+        StateCodec.String.Write(head, Fingerprint);
+        StateCodec.WriteVarInt(head, (ulong)Partitions.Count);
         foreach (var partition in Partitions)
         {
-            partition.Write(buffer);
+            partition.Write(head);
         }
 
-        StateCodec.WriteBytes(buffer, _state);
+        StateCodec.WriteVarInt(head, (ulong)_state.Length);
+        var between = new ArrayBufferWriter<byte>(10);
         if (_downstream is not null)
         {
-            StateCodec.WriteBytes(buffer, _downstream);
+            StateCodec.WriteVarInt(between, (ulong)_downstream.Length);
         }
 
-        uint crc = Crc32C(buffer.WrittenSpan);
-        BinaryPrimitives.WriteUInt32LittleEndian(buffer.GetSpan(4), crc);
-        buffer.Advance(4);
-        return buffer.WrittenSpan.ToArray();
+        byte[] bytes = GC.AllocateUninitializedArray<byte>(head.WrittenCount + _state.Length + between.WrittenCount + (_downstream?.Length ?? 0) + 4);
+        var rest = bytes.AsSpan();
+        Append(ref rest, head.WrittenSpan);
+        Append(ref rest, _state);
+        Append(ref rest, between.WrittenSpan);
+        Append(ref rest, _downstream);
+        BinaryPrimitives.WriteUInt32LittleEndian(rest, Crc32C(bytes.AsSpan(0, bytes.Length - 4)));
+        return bytes;
+
+        static void Append(ref Span<byte> destination, ReadOnlySpan<byte> part)
+        {
+            part.CopyTo(destination);
+            destination = destination[part.Length..];
+        }
     }
 
     /// <summary>Reads the binary form written by <see cref="ToBytes"/>.</summary>
