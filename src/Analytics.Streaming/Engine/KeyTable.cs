@@ -201,11 +201,14 @@ internal sealed class KeyTable<TKey, TValue>
         return -1;
     }
 
-    /// <summary>Makes room for <paramref name="count"/> keys in all, so that adding them does not grow the table step by step.</summary>
+    /// <summary>
+    /// Makes room for <paramref name="count"/> keys in all, so that adding them does not grow the table step by step.
+    /// Beyond 2^30 keys the table is left to grow as it fills.
+    /// </summary>
     /// <param name="count">The number of keys the table is to hold.</param>
     public void EnsureCapacity(int count)
     {
-        if (count > _entries.Length)
+        if (count > _entries.Length && count <= 1 << 30)
         {
             Resize((int)BitOperations.RoundUpToPowerOf2((uint)count));
         }
