@@ -1,5 +1,6 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
+using Analytics.Streaming.Benchmarks.Engine;
 using Analytics.Streaming.Sketches;
 
 namespace Analytics.Streaming.Benchmarks.Sketches;
@@ -78,7 +79,7 @@ public class WindowedSketchBenchmarks
             .KeyBy(static e => e.Page)
             .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
             .Aggregate(aggregate)
-            .To(new NullSink<TResult>())
+            .To(Sinks.Discard<WindowResult<int, TResult>>())
             .Build();
 
     private Func<long> Runner<TResult>(StreamPipeline<PageView, int, TResult> pipeline) => () => Run(pipeline);
@@ -86,7 +87,7 @@ public class WindowedSketchBenchmarks
     private long Run<TResult>(StreamPipeline<PageView, int, TResult> pipeline)
     {
         WindowProcessor<PageView, int, TResult> processor = pipeline.CreateProcessor();
-        var output = new CountingOutput<TResult>();
+        var output = new CountingOutput<PageView, int, TResult>();
         foreach (RecordBatch<PageView> batch in _batches)
         {
             processor.Process(batch, output);
@@ -97,29 +98,4 @@ public class WindowedSketchBenchmarks
     }
 
     public readonly record struct PageView(int Page, string UserId, double LatencyMs, DateTimeOffset Time);
-
-    /// <summary>The pipelines need a sink to build; the benchmark drives the engine directly and never writes to it.</summary>
-    private sealed class NullSink<TResult> : ISink<WindowResult<int, TResult>>
-    {
-        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, TResult>> items, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
-    private sealed class CountingOutput<TResult> : IWindowOutput<PageView, int, TResult>
-    {
-        public long Results { get; private set; }
-
-        public void OnResult(in WindowResult<int, TResult> result) => Results++;
-
-        public void OnLateRecord(in LateRecord<PageView> record)
-        {
-        }
-
-        public void OnDeadLetter(DeadLetter deadLetter)
-        {
-        }
-    }
 }

@@ -466,12 +466,7 @@ public sealed class HyperLogLogSketch
         HyperLogLogSketch sketch;
         if (maxTable >= FirstTableSize && count <= (ulong)maxTable / 2)
         {
-            int size = FirstTableSize;
-            while ((ulong)size < count * 2)
-            {
-                size *= 2;
-            }
-
+            int size = Math.Max(FirstTableSize, (int)BitOperations.RoundUpToPowerOf2((uint)count * 2));
             sketch = new HyperLogLogSketch(precision, new uint[size], 0);
         }
         else

@@ -36,14 +36,14 @@ public sealed class TopKSketch<T>
     private const int FirstLength = 8;
     private readonly IEqualityComparer<T> _comparer;
     private readonly int _capacity;
-    private T[] _items;
-    private long[] _errors;
-    private int[] _hashes;
-    private int[] _slotOf;
-    private int[] _order;
-    private long[] _counts;
-    private int[] _rank;
-    private int[] _table;
+    private T[] _items = [];
+    private long[] _errors = [];
+    private int[] _hashes = [];
+    private int[] _slotOf = [];
+    private int[] _order = [];
+    private long[] _counts = [];
+    private int[] _rank = [];
+    private int[] _table = [];
     private int _mask;
     private int _size;
     private long _total;
@@ -57,15 +57,7 @@ public sealed class TopKSketch<T>
         TopKSketch.ValidateCapacity(capacity);
         _comparer = typeof(T) == typeof(string) ? (IEqualityComparer<T>)(object)IndexStringComparer.Instance : EqualityComparer<T>.Default;
         _capacity = capacity;
-        int length = Math.Min(capacity, FirstLength);
-        _items = new T[length];
-        _errors = new long[length];
-        _hashes = new int[length];
-        _slotOf = new int[length];
-        _order = new int[length];
-        _counts = new long[length];
-        _rank = new int[length];
-        (_table, _mask) = NewTable(length);
+        Resize(Math.Min(capacity, FirstLength));
     }
 
     /// <summary>Gets the number of counters.</summary>
@@ -327,18 +319,16 @@ public sealed class TopKSketch<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Home(int hash) => (int)((uint)hash * 0x9E3779B9u >> 8);
 
-    /// <summary>An index table for <paramref name="length"/> counters: four slots per counter, a power of two.</summary>
-    private static (int[] Table, int Mask) NewTable(int length)
-    {
-        int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, length * 4));
-        return (new int[size], size - 1);
-    }
-
-    /// <summary>Doubles the room for counters (up to the capacity) and indexes the items again in the larger table.</summary>
+    /// <summary>Doubles the room for counters, up to the capacity.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Grow()
+    private void Grow() => Resize((int)Math.Min(_capacity, _items.Length * 2L));
+
+    /// <summary>
+    /// Makes room for <paramref name="length"/> counters, keeping those held, and indexes the items again in a table of
+    /// four slots per counter (a power of two).
+    /// </summary>
+    private void Resize(int length)
     {
-        int length = (int)Math.Min(_capacity, _items.Length * 2L);
         Array.Resize(ref _items, length);
         Array.Resize(ref _errors, length);
         Array.Resize(ref _hashes, length);
@@ -346,7 +336,9 @@ public sealed class TopKSketch<T>
         Array.Resize(ref _counts, length);
         Array.Resize(ref _rank, length);
         _slotOf = new int[length];
-        (_table, _mask) = NewTable(length);
+        int tableSize = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, length * 4));
+        _table = new int[tableSize];
+        _mask = tableSize - 1;
         for (int id = 0; id < _size; id++)
         {
             int slot = FindFreeSlot(_hashes[id]);
