@@ -60,7 +60,7 @@ public sealed partial class YsbJsonContext : JsonSerializerContext;
 /// <summary>
 /// End to end on one machine: recorded Kinesis GetRecords response bodies (JSON with base64 data, 1,000 records each,
 /// in memory) -> the Kinesis package's response parsing and record unpacking (<c>KinesisJsonCodec.ParseGetRecords</c>,
-/// <c>KplDeaggregator</c>, as the shard consumer does) -> the library's <c>Decode(JsonEventDecoder)</c> -> the YSB
+/// <c>KplDeaggregator</c>, as the shard consumer does) -> the library's <c>Decode(decoder)</c> -> the YSB
 /// query (keep views, join ad to campaign, count per campaign per 1-second tumbling window) driven through
 /// <c>CreateProcessor()</c> -> the results written with the Parquet writer (SNAPPY) into a discarding stream.
 /// 200,000 YSB events (JSON as the YSB generator writes them, 10 s of event time) per operation, figures per event,
@@ -68,8 +68,9 @@ public sealed partial class YsbJsonContext : JsonSerializerContext;
 /// <para>
 /// <see cref="Shards"/>: the events are split over that many shards, each read by its own worker (source, processor,
 /// Parquet writer) on its own thread, as workers or Lambda functions sharing shards do; results carry their shard.
-/// The library has no parallel decode inside one pipeline: a shard is the unit of parallelism. Baseline: the
-/// decoding alone (parse, unpack, JSON decode), to show what the window and the Parquet writer add.
+/// (<see cref="OnePipelinePerCoreBenchmarks"/> runs one pipeline over several shards instead.) <see cref="Decoder"/>:
+/// the library's JSON decoder or one written by hand. Baseline: the decoding alone (parse, unpack, JSON decode), to
+/// show what the window and the Parquet writer add.
 /// </para>
 /// </summary>
 [BenchmarkCategory("Queries", "EndToEnd")]
@@ -95,12 +96,20 @@ public class KinesisToParquetBenchmarks
     [Params(1, 2)]
     public int Shards { get; set; } = 1;
 
+    /// <summary>
+    /// The event decoder: the library's <c>JsonEventDecoder</c> (System.Text.Json, source-generated), or
+    /// <see cref="YsbReaderDecoder"/>, written by hand on <c>Utf8JsonReader</c>, to show what the rest of the path costs.
+    /// </summary>
+    [Params("JsonEventDecoder", "Utf8JsonReader")]
+    public string Decoder { get; set; } = "JsonEventDecoder";
+
     /// <summary>Records the GetRecords bodies and builds one worker per shard.</summary>
     [GlobalSetup]
     public void Setup()
     {
         var data = YsbData.Generate(events: EventsPerOperation);
         var table = data.Table;
+        CheckDecodersAgree(RecordBodies(data.Pass.Events.Take(RecordsPerResponse).ToArray()));
         int perShard = EventsPerOperation / Shards;
         _workers = new ShardWorker[Shards];
         for (int s = 0; s < Shards; s++)
@@ -109,7 +118,7 @@ public class KinesisToParquetBenchmarks
 
             // Each shard holds every Shards-th event, so each covers the whole pass of event time.
             var events = data.Pass.Events.Where((_, i) => i % Shards == s).Take(perShard).ToArray();
-            _workers[s] = new ShardWorker(shard, RecordBodies(events), table);
+            _workers[s] = new ShardWorker(shard, RecordBodies(events), table, CreateDecoder(Decoder));
         }
 
         long results = 0;
@@ -122,6 +131,43 @@ public class KinesisToParquetBenchmarks
 
         Console.WriteLine($"// {Shards} shard(s): {results} results written after two passes; {_workers[0].Bodies.Sum(b => b.Length) / (double)perShard:F0} bytes of GetRecords body per event.");
     }
+
+    /// <summary>Throws unless both decoders read the same events from the bodies.</summary>
+    private static void CheckDecodersAgree(byte[][] bodies)
+    {
+        var library = CreateDecoder("JsonEventDecoder");
+        var byHand = CreateDecoder("Utf8JsonReader");
+        int checkedEvents = 0;
+        foreach (var batch in new RecordedShard("check", bodies).ReadBatchesAsync(new SourceContext(), CancellationToken.None).ToBlockingEnumerable())
+        {
+            foreach (var record in batch.Records.Span)
+            {
+                if (!library.TryDecode(record.Value, out var a, out var errorA) || !byHand.TryDecode(record.Value, out var b, out var errorB))
+                {
+                    throw new InvalidOperationException("A recorded event did not decode.");
+                }
+
+                if ((a.UserId, a.PageId, a.AdId, a.AdType, a.EventType, a.EventTime, a.IpAddress) != (b.UserId, b.PageId, b.AdId, b.AdType, b.EventType, b.EventTime, b.IpAddress))
+                {
+                    throw new InvalidOperationException($"The decoders disagree on event {checkedEvents}.");
+                }
+
+                checkedEvents++;
+            }
+        }
+
+        Console.WriteLine($"// The two decoders read the same {checkedEvents} events.");
+    }
+
+    /// <summary>The decoder named by <see cref="Decoder"/>.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>The decoder.</returns>
+    internal static IEventDecoder<YsbJsonEvent> CreateDecoder(string name) => name switch
+    {
+        "JsonEventDecoder" => new JsonEventDecoder<YsbJsonEvent>(YsbJsonContext.Default.YsbJsonEvent),
+        "Utf8JsonReader" => new YsbReaderDecoder(),
+        _ => throw new ArgumentException($"Unknown decoder '{name}'.", nameof(name)),
+    };
 
     /// <summary>Finishes the Parquet files.</summary>
     [GlobalCleanup]
@@ -229,11 +275,11 @@ public class KinesisToParquetBenchmarks
         private readonly ParquetOutput _output;
         private readonly ParquetWriter<CampaignViews> _writer;
 
-        public ShardWorker(string shard, byte[][] bodies, LookupTable<Guid, Guid> table)
+        public ShardWorker(string shard, byte[][] bodies, LookupTable<Guid, Guid> table, IEventDecoder<YsbJsonEvent> decoder)
         {
             Bodies = bodies;
             _raw = new RecordedShard(shard, bodies);
-            _source = _raw.Decode(new JsonEventDecoder<YsbJsonEvent>(YsbJsonContext.Default.YsbJsonEvent));
+            _source = _raw.Decode(decoder);
             var clock = _clock;
             _processor = StreamPipeline.Create<YsbJsonEvent>(new StreamPipelineOptions { Name = "ysb-e2e" })
                 .WithEventTime(e => clock.OffsetMs - Engine.BenchData.StartMs + e.EventTime, TimeSpan.FromMilliseconds(YsbData.OutOfOrdernessMs))
