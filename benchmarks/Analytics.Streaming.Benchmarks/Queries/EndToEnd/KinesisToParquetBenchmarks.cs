@@ -142,9 +142,9 @@ public class KinesisToParquetBenchmarks
         {
             foreach (var record in batch.Records.Span)
             {
-                if (!library.TryDecode(record.Value, out var a, out var errorA) || !byHand.TryDecode(record.Value, out var b, out var errorB))
+                if (!library.TryDecode(record.Value, out var a, out var error) || !byHand.TryDecode(record.Value, out var b, out error))
                 {
-                    throw new InvalidOperationException("A recorded event did not decode.");
+                    throw new InvalidOperationException($"Recorded event {checkedEvents} did not decode: {error.Message}");
                 }
 
                 if ((a.UserId, a.PageId, a.AdId, a.AdType, a.EventType, a.EventTime, a.IpAddress) != (b.UserId, b.PageId, b.AdId, b.AdType, b.EventType, b.EventTime, b.IpAddress))
