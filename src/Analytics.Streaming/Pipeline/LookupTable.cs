@@ -15,6 +15,7 @@ public sealed class LookupTable<TKey, TRow>
     where TKey : notnull
 {
     private FrozenDictionary<TKey, TRow> _rows;
+    private long _version;
 
     /// <summary>Creates a table.</summary>
     /// <param name="rows">The first version of the rows; a key given twice keeps its last row.</param>
@@ -32,7 +33,7 @@ public sealed class LookupTable<TKey, TRow>
     public int Count => Volatile.Read(ref _rows).Count;
 
     /// <summary>Gets the number of times <see cref="Replace"/> swapped in a new version.</summary>
-    public long Version { get; private set; }
+    public long Version => Interlocked.Read(ref _version);
 
     /// <summary>Looks a key up in the current version.</summary>
     /// <param name="key">The key.</param>
@@ -46,7 +47,7 @@ public sealed class LookupTable<TKey, TRow>
     {
         var frozen = Freeze(rows);
         Volatile.Write(ref _rows, frozen);
-        Version++;
+        Interlocked.Increment(ref _version);
     }
 
     /// <summary>
