@@ -173,6 +173,36 @@ public sealed class ParquetWriterTests
     }
 
     [Fact]
+    public async Task FlushRowGroup_ClosesTheGroupWhereTheCallerChooses_AndAnEmptyFlushWritesNothing()
+    {
+        var map = ItemMap();
+        string path = _fixture.NewPath("explicit-groups");
+        var records = Enumerable.Range(0, 7).Select(i => new Item(i, "n" + i, i * 1.25m, i % 3 == 0 ? ["x"] : null)).ToArray();
+        await using (var writer = new ParquetWriter<Item>(File.Create(path), map))
+        {
+            writer.Write(records[0]);
+            writer.Write(records[1]);
+            writer.FlushRowGroup();
+            long afterFirst = writer.BytesWritten;
+            writer.FlushRowGroup(); // nothing buffered: no group, no bytes
+            await writer.FlushRowGroupAsync(TestContext.Current.CancellationToken);
+            Assert.Equal((1, 0, afterFirst), (writer.RowGroupCount, writer.BufferedRows, writer.BytesWritten));
+
+            await writer.WriteAsync(records.AsMemory(2, 4), TestContext.Current.CancellationToken);
+            await writer.FlushRowGroupAsync(TestContext.Current.CancellationToken);
+            writer.Write(records[6]);
+            await writer.CompleteAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(3, writer.RowGroupCount);
+        }
+
+        var answer = await ReadBack.ReadAsync(_fixture, path);
+        ReadBack.AssertRows(map.Schema, records.Select(i => new object?[] { i.Id, i.Name, i.Price, i.Tags }).ToList(), answer);
+        var groups = answer.GetProperty("hyparquet").GetProperty("metadata").GetProperty("row_groups");
+        Assert.Equal([2, 4, 1], groups.EnumerateArray().Select(g => int.Parse(g.GetProperty("num_rows").ToString(), System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(3, ReadBack.RowGroupCount(answer));
+    }
+
+    [Fact]
     public async Task Write_RowGroupSizeReached_FlushesRowGroupsBySizeWithBoundedBuffer()
     {
         var map = ParquetRecordMap.For<Item>()
