@@ -20,7 +20,7 @@ internal sealed class IncrementalBuilder : IBuilder
 {
     /// <summary>The toolchain of the JIT jobs: BenchmarkDotNet's generator and executor, with this builder.</summary>
     public static readonly IToolchain Toolchain = new Toolchain(
-        "CsProj, incremental build",
+        "CsProjIncremental",
         CsProjCoreToolchain.NetCoreApp10_0.Generator,
         new IncrementalBuilder(),
         CsProjCoreToolchain.NetCoreApp10_0.Executor);
