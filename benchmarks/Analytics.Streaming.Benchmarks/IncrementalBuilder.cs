@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains;
@@ -50,39 +49,21 @@ internal sealed class IncrementalBuilder : IBuilder
     /// <summary>Runs <c>dotnet</c>; the exit code (-1 when it timed out and was killed) and its output.</summary>
     private static (int ExitCode, string Output) Run(string arguments, string directory, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("dotnet", arguments)
+        using var process = Process.Start(new ProcessStartInfo("dotnet", arguments)
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            return (-1, $"Timed out after {timeout}.{Environment.NewLine}{output}");
+            return (-1, $"Timed out after {timeout}.{Environment.NewLine}{output.Result}{errors.Result}");
         }
 
-        process.WaitForExit(); // the end of the redirected output
-        return (process.ExitCode, output.ToString());
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is not null)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-        }
+        return (process.ExitCode, output.Result + errors.Result);
     }
 }

@@ -109,7 +109,11 @@ public class KinesisToParquetBenchmarks
     {
         var data = YsbData.Generate(events: EventsPerOperation);
         var table = data.Table;
-        CheckDecodersAgree(RecordBodies(data.Pass.Events.Take(RecordsPerResponse).ToArray()));
+        if (Decoder != "JsonEventDecoder")
+        {
+            CheckDecodersAgree(RecordBodies(data.Pass.Events.Take(RecordsPerResponse).ToArray()));
+        }
+
         int perShard = EventsPerOperation / Shards;
         _workers = new ShardWorker[Shards];
         for (int s = 0; s < Shards; s++)
@@ -132,7 +136,7 @@ public class KinesisToParquetBenchmarks
         Console.WriteLine($"// {Shards} shard(s): {results} results written after two passes; {_workers[0].Bodies.Sum(b => b.Length) / (double)perShard:F0} bytes of GetRecords body per event.");
     }
 
-    /// <summary>Throws unless both decoders read the same events from the bodies.</summary>
+    /// <summary>Throws unless the hand-written decoder reads the same events from the bodies as the library's.</summary>
     private static void CheckDecodersAgree(byte[][] bodies)
     {
         var library = CreateDecoder("JsonEventDecoder");
