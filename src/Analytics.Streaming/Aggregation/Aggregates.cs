@@ -80,6 +80,11 @@ public static class Aggregates
 /// one to the <c>Aggregate</c> lambda; other packages add aggregators as extension methods on this type.
 /// </summary>
 /// <typeparam name="TInput">The input type.</typeparam>
+/// <remarks>
+/// The value selectors run inside the window's update, and one that throws stops the pipeline: a dead letter could not
+/// take back what the aggregators before it in an <c>.And(...)</c> already counted. Compute a value that can fail in a
+/// <c>Select</c> in front of the window instead, where an exception makes the record a dead letter.
+/// </remarks>
 public readonly struct AggregateFactory<TInput>
 {
     /// <summary>Counts inputs.</summary>

@@ -279,6 +279,38 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
         return RecordVerdict.Accepted;
     }
 
+    /// <summary>
+    /// After the engine's loop caught an exception at <paramref name="record"/>: whether the operators and selectors
+    /// throw again on it, which makes the failure the record's (a dead letter), not the window's, an aggregator's or
+    /// the output's (those stop the pipeline).
+    /// </summary>
+    public bool ThrowsOn<TSlot, TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long clockTicks)
+    {
+        try
+        {
+            TryReadQuietly<TSlot, TResult>(engine, record, clockTicks, out _, out _, out _);
+            return false;
+        }
+#pragma warning disable CA1031 // Any exception of user code on this record makes it a dead letter.
+        catch (Exception)
+        {
+            return true;
+        }
+#pragma warning restore CA1031
+    }
+
+    /// <summary>What <see cref="Read"/> decides about a record, without handing anything to an output (for counting again).</summary>
+    public RecordVerdict Classify<TSlot, TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long nowTicks, out long ticks)
+    {
+        ticks = nowTicks;
+        if (!_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out TEvent value))
+        {
+            return RecordVerdict.Filtered;
+        }
+
+        return engine.IsValidTime(ticks, nowTicks) && _keyReader.Read<TSlot>(value) is not null ? RecordVerdict.Accepted : RecordVerdict.DeadLetter;
+    }
+
     /// <summary>For replays being rebuilt: the event, its time and key, or false when it was filtered, invalid, or had no key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryReadQuietly<TSlot, TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long clockTicks, out TEvent value, out long ticks, out TKey key)

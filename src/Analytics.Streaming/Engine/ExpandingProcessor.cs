@@ -65,18 +65,22 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
         // The operators before the expansion and the expansion itself run in the code of the stage's profile slot (the
         // inner engine's: both are made from the stage's settings).
         int count;
+        List<DeadLetter>? failures = null;
         var replayThrough = Inner.ReplayThrough(batch.PartitionId);
-        var (empty, emptyReplayed) = !RuntimeFeature.IsDynamicCodeSupported ? Expand<ProfileSlots.Slot0>(batch, replayThrough, out count) : ProfileSlot switch
+        var (empty, emptyReplayed) = !RuntimeFeature.IsDynamicCodeSupported ? Expand<ProfileSlots.Slot0>(batch, replayThrough, out count, ref failures) : ProfileSlot switch
         {
-            1 => Expand<ProfileSlots.Slot1>(batch, replayThrough, out count),
-            2 => Expand<ProfileSlots.Slot2>(batch, replayThrough, out count),
-            3 => Expand<ProfileSlots.Slot3>(batch, replayThrough, out count),
-            _ => Expand<ProfileSlots.Slot0>(batch, replayThrough, out count),
+            1 => Expand<ProfileSlots.Slot1>(batch, replayThrough, out count, ref failures),
+            2 => Expand<ProfileSlots.Slot2>(batch, replayThrough, out count, ref failures),
+            3 => Expand<ProfileSlots.Slot3>(batch, replayThrough, out count, ref failures),
+            _ => Expand<ProfileSlots.Slot0>(batch, replayThrough, out count, ref failures),
         };
+
+        // Records whose operators or expansion threw travel as the batch's dead letters: the window stage emits and
+        // counts them, or counts them as replays when the restored checkpoint covers them.
         var expanded = new RecordBatch<Expanded<TItem>>(
             batch.PartitionId,
             _items.AsMemory(0, count),
-            batch.DeadLetters,
+            failures is null ? batch.DeadLetters : [.. batch.DeadLetters, .. failures],
             batch.EndPosition,
             batch.IsEndOfPartition,
             batch.BehindLatest);
@@ -113,55 +117,108 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
 
     /// <summary>
     /// Expands the batch's records into <c>_items</c>; returns how many records gave no item (apart from those at or
-    /// before <paramref name="replayThrough"/>, which a restored checkpoint covers, counted on their own), and the number of items.
+    /// before <paramref name="replayThrough"/>, which a restored checkpoint covers, counted on their own), and the number
+    /// of items. A record whose operators or expansion throw gives no item and a dead letter in <paramref name="failures"/>.
     /// </summary>
-    private (int Empty, int EmptyReplayed) Expand<TSlot>(RecordBatch<TSource> batch, StreamPosition? replayThrough, out int count)
+    private (int Empty, int EmptyReplayed) Expand<TSlot>(RecordBatch<TSource> batch, StreamPosition? replayThrough, out int count, ref List<DeadLetter>? failures)
     {
         var records = batch.Records.Span;
         count = 0;
         int empty = 0;
         int emptyReplayed = 0;
-        for (int i = 0; i < records.Length; i++)
+        int before = 0;
+        int i = 0;
+
+        // One try around the loop, not one per record. Unlike the window engines' loops (see WindowEngine.RejectFailure),
+        // this one keeps its state in locals across the try: each record already costs a delegate call and a collection.
+        while (true)
         {
-            ref readonly var record = ref records[i];
-            // A time chosen before the expansion is a step of the chain and sets the ticks; without one they stay
-            // unused (the items' chain reads its own time, or the window stage takes the processing time).
-            long ticks = 0;
-            int before = count;
-            if (_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out TEvent value))
+            try
             {
-                switch (_expand(value))
+                for (; i < records.Length; i++)
                 {
-                    case TItem[] array:
-                        count = Add(array, in record, i, ticks, count);
-                        break;
-                    case List<TItem> list:
-                        count = Add(CollectionsMarshal.AsSpan(list), in record, i, ticks, count);
-                        break;
-                    case { } items:
-                        foreach (var item in items)
+                    ref readonly var record = ref records[i];
+
+                    // A time chosen before the expansion is a step of the chain and sets the ticks; without one they stay
+                    // unused (the items' chain reads its own time, or the window stage takes the processing time).
+                    long ticks = 0;
+                    before = count;
+                    if (_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out TEvent value))
+                    {
+                        switch (_expand(value))
                         {
-                            count = Add([item], in record, i, ticks, count);
+                            case TItem[] array:
+                                count = Add(array, in record, i, ticks, count);
+                                break;
+                            case List<TItem> list:
+                                count = Add(CollectionsMarshal.AsSpan(list), in record, i, ticks, count);
+                                break;
+                            case { } items:
+                                foreach (var item in items)
+                                {
+                                    count = Add([item], in record, i, ticks, count);
+                                }
+
+                                break;
                         }
+                    }
 
-                        break;
+                    if (count == before)
+                    {
+                        if (replayThrough is { } cut && new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence).CompareTo(cut) <= 0)
+                        {
+                            emptyReplayed++;
+                        }
+                        else
+                        {
+                            empty++;
+                        }
+                    }
                 }
+
+                return (empty, emptyReplayed);
             }
-
-            if (count == before)
+            catch (Exception ex)
             {
-                if (replayThrough is { } cut && new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence).CompareTo(cut) <= 0)
+                if (!ThrowsOn<TSlot>(records[i]))
                 {
-                    emptyReplayed++;
+                    throw;
                 }
-                else
-                {
-                    empty++;
-                }
+
+                // The items the record gave before its expansion threw are taken back: the record is one dead letter.
+                _items.AsSpan(before, count - before).Clear();
+                count = before;
+                var position = new StreamPosition(batch.PartitionId, records[i].Sequence, records[i].SubSequence);
+                (failures ??= []).Add(new DeadLetter(
+                    position,
+                    DeadLetterReason.SelectorFailed,
+                    $"An operator in front of the window or the SelectMany expansion threw {ex.GetType().FullName}: {ex.Message}"));
+                i++;
             }
         }
+    }
 
-        return (empty, emptyReplayed);
+    /// <summary>Whether the operators and the expansion throw again on a record at which the loop caught an exception.</summary>
+    private bool ThrowsOn<TSlot>(in StreamRecord<TSource> record)
+    {
+        try
+        {
+            long ticks = 0;
+            if (_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out TEvent value) && _expand(value) is { } items)
+            {
+                foreach (var item in items)
+                {
+                }
+            }
+
+            return false;
+        }
+#pragma warning disable CA1031 // Any exception of user code on this record makes it a dead letter.
+        catch (Exception)
+        {
+            return true;
+        }
+#pragma warning restore CA1031
     }
 
     private int Add(ReadOnlySpan<TItem> items, in StreamRecord<TSource> record, int owner, long ticks, int count)

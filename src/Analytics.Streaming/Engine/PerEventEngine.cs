@@ -36,39 +36,54 @@ internal sealed class PerEventEngine<TSource, TEvent, TChain> : WindowEngine<TSo
 
     private protected override long DoneBeforeTicks => long.MaxValue;
 
-    private protected override AssignCounts Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, StreamPosition, TEvent> output, int firstNew)
+    private protected override void Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, StreamPosition, TEvent> output, int start)
     {
         var records = batch.Records.Span;
-        long maxTicks = long.MinValue;
-        int accepted = 0, dead = 0, filtered = 0;
-        for (int i = firstNew; i < records.Length; i++)
+        ref var tally = ref Tally;
+        for (int i = start; i < records.Length; i++)
         {
+            tally.Cursor = i;
             ref readonly var record = ref records[i];
             long ticks = nowTicks;
             if (!_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out TEvent value))
             {
-                filtered++;
+                tally.Filtered++;
                 continue;
             }
 
             if (!IsValidTime(ticks, nowTicks))
             {
                 RejectTime(batch, record, ticks, nowTicks, output);
-                dead++;
+                tally.DeadLetters++;
                 continue;
             }
 
             var position = new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence);
             Emit(output, new WindowResult<StreamPosition, TEvent>(_pipeline, position, new TimeWindow(ticks, ticks + 1), value) { RecordCount = 1, Partition = _partition });
-            maxTicks = Math.Max(maxTicks, ticks);
-            accepted++;
+            tally.MaxEventTicks = Math.Max(tally.MaxEventTicks, ticks);
         }
+    }
 
-        return new AssignCounts(accepted, 0, dead, filtered, maxTicks);
+    private protected override bool ThrowsOn(in StreamRecord<TSource> record, long clockTicks)
+    {
+        try
+        {
+            long ticks = clockTicks;
+            _chain.TryApply<ProfileSlots.Slot0>(in record.ValueRef, ref ticks, out _);
+            return false;
+        }
+#pragma warning disable CA1031 // Any exception of user code on this record makes it a dead letter.
+        catch (Exception)
+        {
+            return true;
+        }
+#pragma warning restore CA1031
     }
 
     // Replays were delivered before the checkpoint: nothing to rebuild.
-    private protected override long Rebuild<TSlot>(RecordBatch<TSource> batch, int count) => long.MinValue;
+    private protected override void Rebuild<TSlot>(RecordBatch<TSource> batch, int start, int count)
+    {
+    }
 
     private protected override void EmitDirty(IWindowOutput<TSource, StreamPosition, TEvent> output)
     {

@@ -62,21 +62,20 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
     private protected override long DoneBeforeTicks => WatermarkTicks == long.MaxValue ? long.MaxValue : MinOpenStart();
 
-    private protected override AssignCounts Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
+    private protected override void Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int start)
     {
         var records = batch.Records.Span;
         long watermark = WatermarkTicks;
-        long maxTicks = long.MinValue;
-        int accepted = 0, late = 0, dead = 0, filtered = 0;
-
-        for (int i = firstNew; i < records.Length; i++)
+        ref var tally = ref Tally;
+        for (int i = start; i < records.Length; i++)
         {
+            tally.Cursor = i;
             ref readonly var record = ref records[i];
             var verdict = _reader.Read<TSlot, TResult>(this, batch, record, nowTicks, output, out TEvent value, out long ticks, out TKey key);
             if (verdict != RecordVerdict.Accepted)
             {
-                filtered += verdict == RecordVerdict.Filtered ? 1 : 0;
-                dead += verdict == RecordVerdict.DeadLetter ? 1 : 0;
+                tally.Filtered += verdict == RecordVerdict.Filtered ? 1 : 0;
+                tally.DeadLetters += verdict == RecordVerdict.DeadLetter ? 1 : 0;
                 continue;
             }
 
@@ -91,7 +90,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 }
 
                 EmitLate(batch, record, ticks, output);
-                late++;
+                tally.Late++;
                 continue;
             }
 
@@ -103,19 +102,17 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 _dirty.Add(new(key, session));
             }
 
-            if (ticks > maxTicks)
+            if (ticks > tally.MaxEventTicks)
             {
-                maxTicks = ticks;
+                tally.MaxEventTicks = ticks;
             }
-
-            accepted++;
         }
-
-        return new AssignCounts(accepted, late, dead, filtered, maxTicks);
     }
 
-    private protected override long Rebuild<TSlot>(RecordBatch<TSource> batch, int count)
+    private protected override void Rebuild<TSlot>(RecordBatch<TSource> batch, int start, int count)
         => throw new InvalidOperationException("Session windows are always restored from saved window state, never rebuilt from replays.");
+
+    private protected override bool ThrowsOn(in StreamRecord<TSource> record, long clockTicks) => _reader.ThrowsOn<ProfileSlots.Slot0, TResult>(this, record, clockTicks);
 
     private protected override void EmitDirty(IWindowOutput<TSource, TKey, TResult> output)
     {

@@ -83,7 +83,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
     private protected override long DoneBeforeTicks => DoneBefore(WatermarkTicks);
 
-    private protected override AssignCounts Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
+    private protected override void Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int start)
     {
         var records = batch.Records.Span;
         long watermark = WatermarkTicks;
@@ -93,15 +93,17 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         long sliceEnd = long.MinValue;
         long slice = 0;
         long maxTicks = long.MinValue;
-        int accepted = 0, late = 0, dead = 0, filtered = 0;
+        int late = 0, dead = 0, filtered = 0;
+        ref var tally = ref Tally;
 
         // The state of the previous record's key: runs of one key (the global key, per-shard ordering) skip the
         // dictionary. Nothing in this loop adds or removes keys except the lookup itself, so the reference stays valid
         // until the key changes.
         ref KeySlices state = ref Unsafe.NullRef<KeySlices>();
         TKey stateKey = default!;
-        for (int i = firstNew; i < records.Length; i++)
+        for (int i = start; i < records.Length; i++)
         {
+            tally.Cursor = i;
             ref readonly var record = ref records[i];
             var verdict = _reader.Read<TSlot, TResult>(this, batch, record, nowTicks, output, out TEvent value, out long ticks, out TKey key);
             if (verdict != RecordVerdict.Accepted)
@@ -159,20 +161,53 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             {
                 maxTicks = ticks;
             }
-
-            accepted++;
         }
 
-        return new AssignCounts(accepted, late, dead, filtered, maxTicks);
+        // Only the cursor is kept in the engine on every record; the counts stay in registers (Recount finds them again
+        // after an exception).
+        tally.Late += late;
+        tally.DeadLetters += dead;
+        tally.Filtered += filtered;
+        tally.MaxEventTicks = Math.Max(tally.MaxEventTicks, maxTicks);
     }
 
-    private protected override long Rebuild<TSlot>(RecordBatch<TSource> batch, int count)
+    /// <summary>
+    /// Counts <c>[start, failed)</c> again from the records alone: what the operators, the time check and the key decide
+    /// does not depend on the windows, and a record is late against the frontier of the batch's start.
+    /// </summary>
+    private protected override void Recount(RecordBatch<TSource> batch, int start, int failed, long nowTicks)
+    {
+        var records = batch.Records.Span;
+        long lateBefore = DoneBefore(WatermarkTicks);
+        ref var tally = ref Tally;
+        for (int i = start; i < failed; i++)
+        {
+            switch (_reader.Classify<ProfileSlots.Slot0, TResult>(this, records[i], nowTicks, out long ticks))
+            {
+                case RecordVerdict.Filtered:
+                    tally.Filtered++;
+                    break;
+                case RecordVerdict.DeadLetter:
+                    tally.DeadLetters++;
+                    break;
+                case RecordVerdict.Accepted when ticks < lateBefore:
+                    tally.Late++;
+                    break;
+                default:
+                    tally.MaxEventTicks = Math.Max(tally.MaxEventTicks, ticks);
+                    break;
+            }
+        }
+    }
+
+    private protected override void Rebuild<TSlot>(RecordBatch<TSource> batch, int start, int count)
     {
         var records = batch.Records.Span;
         long notFinalFrom = DoneBefore(WatermarkTicks);
-        long maxTicks = long.MinValue;
-        for (int i = 0; i < count; i++)
+        ref var tally = ref Tally;
+        for (int i = start; i < count; i++)
         {
+            tally.Cursor = i;
             if (!_reader.TryReadQuietly<TSlot, TResult>(this, records[i], ReplayClockTicks, out TEvent value, out long ticks, out TKey key) || ticks < notFinalFrom)
             {
                 // Delivered before the checkpoint: a final window's contribution, a late record, a dead letter, or filtered out.
@@ -181,11 +216,11 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
             ref KeySlices state = ref _states.GetValueRefOrAddDefault(key, out _);
             AddToOtherSlice(ref state, TimeMath.FloorDiv(ticks - _offset, _slice), value, out _);
-            maxTicks = Math.Max(maxTicks, ticks);
+            tally.MaxEventTicks = Math.Max(tally.MaxEventTicks, ticks);
         }
-
-        return maxTicks;
     }
+
+    private protected override bool ThrowsOn(in StreamRecord<TSource> record, long clockTicks) => _reader.ThrowsOn<ProfileSlots.Slot0, TResult>(this, record, clockTicks);
 
     private protected override void EmitDirty(IWindowOutput<TSource, TKey, TResult> output)
     {

@@ -19,6 +19,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     private bool _snapshotState;
     private bool _rebuildFromReplays;
     private int _resultsEmitted;
+    private AssignTally _tally;
 
     private protected WindowEngine(ProcessorSettings<TSource, TKey> settings)
     {
@@ -35,6 +36,9 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     internal override int ProfileSlot => Settings.ProfileSlot;
 
     internal override long WatermarkTicks => _watermarks.Current;
+
+    /// <summary>Gets what the running loop over a batch's records has done so far; the loops count here, not in locals (see <see cref="RejectFailure"/>).</summary>
+    private protected ref AssignTally Tally => ref _tally;
 
     /// <summary>Gets the clock reading of the restored checkpoint: replayed records are checked against it, as they were before it.</summary>
     private protected long ReplayClockTicks { get; private set; }
@@ -252,48 +256,131 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         return checkpoint.Downstream;
     }
 
-    /// <summary>Runs <see cref="Assign{TSlot}"/> in the code of the stage's <see cref="ProfileSlots">profile slot</see>.</summary>
+    /// <summary>
+    /// Runs <see cref="Assign{TSlot}"/> over the batch's new records, in the code of the stage's
+    /// <see cref="ProfileSlots">profile slot</see>, and sends the records whose operators or selectors throw to the dead
+    /// letters (see <see cref="RejectFailure"/>).
+    /// </summary>
     private AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
+    {
+        _tally = new AssignTally { Cursor = -1, MaxEventTicks = long.MinValue };
+        int start = firstNew;
+        while (true)
+        {
+            try
+            {
+                AssignInSlot(batch, nowTicks, output, start);
+                break;
+            }
+            catch (Exception ex)
+            {
+                // Not thrown by a record's operators when the loop had not reached a record since it was (re)started.
+                int failed = _tally.Cursor;
+                if (failed < start || !ThrowsOn(batch.Records.Span[failed], nowTicks))
+                {
+                    throw;
+                }
+
+                Recount(batch, start, failed, nowTicks);
+                RejectFailure(batch, batch.Records.Span[failed], ex, output);
+                _tally.DeadLetters++;
+                start = failed + 1;
+            }
+        }
+
+        var tally = _tally;
+        return new AssignCounts(batch.Records.Length - firstNew - tally.Late - tally.DeadLetters - tally.Filtered, tally.Late, tally.DeadLetters, tally.Filtered, tally.MaxEventTicks);
+    }
+
+    private void AssignInSlot(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int start)
     {
         // Without dynamic code every stage has slot 0: the other instantiations are left out of the native image.
         if (!RuntimeFeature.IsDynamicCodeSupported)
         {
-            return Assign<ProfileSlots.Slot0>(batch, nowTicks, output, firstNew);
+            Assign<ProfileSlots.Slot0>(batch, nowTicks, output, start);
+            return;
         }
 
-        return Settings.ProfileSlot switch
+        switch (Settings.ProfileSlot)
         {
-            1 => Assign<ProfileSlots.Slot1>(batch, nowTicks, output, firstNew),
-            2 => Assign<ProfileSlots.Slot2>(batch, nowTicks, output, firstNew),
-            3 => Assign<ProfileSlots.Slot3>(batch, nowTicks, output, firstNew),
-            _ => Assign<ProfileSlots.Slot0>(batch, nowTicks, output, firstNew),
-        };
+            case 1: Assign<ProfileSlots.Slot1>(batch, nowTicks, output, start); break;
+            case 2: Assign<ProfileSlots.Slot2>(batch, nowTicks, output, start); break;
+            case 3: Assign<ProfileSlots.Slot3>(batch, nowTicks, output, start); break;
+            default: Assign<ProfileSlots.Slot0>(batch, nowTicks, output, start); break;
+        }
     }
 
-    /// <summary>Runs <see cref="Rebuild{TSlot}"/> in the code of the stage's profile slot.</summary>
+    /// <summary>
+    /// Runs <see cref="Rebuild{TSlot}"/> in the code of the stage's profile slot; a replayed record whose operators or
+    /// selectors throw was a dead letter before the checkpoint too, and is passed over.
+    /// </summary>
     private long Rebuild(RecordBatch<TSource> batch, int count)
+    {
+        _tally = new AssignTally { Cursor = -1, MaxEventTicks = long.MinValue };
+        int start = 0;
+        while (true)
+        {
+            try
+            {
+                RebuildInSlot(batch, start, count);
+                return _tally.MaxEventTicks;
+            }
+            catch (Exception)
+            {
+                int failed = _tally.Cursor;
+                if (failed < start || !ThrowsOn(batch.Records.Span[failed], ReplayClockTicks))
+                {
+                    throw;
+                }
+
+                start = failed + 1;
+            }
+        }
+    }
+
+    private void RebuildInSlot(RecordBatch<TSource> batch, int start, int count)
     {
         if (!RuntimeFeature.IsDynamicCodeSupported)
         {
-            return Rebuild<ProfileSlots.Slot0>(batch, count);
+            Rebuild<ProfileSlots.Slot0>(batch, start, count);
+            return;
         }
 
-        return Settings.ProfileSlot switch
+        switch (Settings.ProfileSlot)
         {
-            1 => Rebuild<ProfileSlots.Slot1>(batch, count),
-            2 => Rebuild<ProfileSlots.Slot2>(batch, count),
-            3 => Rebuild<ProfileSlots.Slot3>(batch, count),
-            _ => Rebuild<ProfileSlots.Slot0>(batch, count),
-        };
+            case 1: Rebuild<ProfileSlots.Slot1>(batch, start, count); break;
+            case 2: Rebuild<ProfileSlots.Slot2>(batch, start, count); break;
+            case 3: Rebuild<ProfileSlots.Slot3>(batch, start, count); break;
+            default: Rebuild<ProfileSlots.Slot0>(batch, start, count); break;
+        }
     }
 
-    /// <summary>Runs the operators on records <c>[firstNew, end)</c> of the batch and adds the events to windows (late ones to the late output).</summary>
+    /// <summary>
+    /// Runs the operators on records <c>[start, end)</c> of the batch and adds the events to windows (late ones to the
+    /// late output), counting in <see cref="Tally"/>: the index of each record before its operators run, and the late,
+    /// dead-letter and filtered records and the largest accepted event time (these at the end, from locals, when
+    /// <see cref="Recount"/> can count them again).
+    /// </summary>
     /// <typeparam name="TSlot">The profile slot: the per-record code is compiled once per slot (<see cref="ProfileSlots"/>).</typeparam>
-    private protected abstract AssignCounts Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew);
+    private protected abstract void Assign<TSlot>(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int start);
 
-    /// <summary>Adds the replayed records <c>[0, count)</c> of a batch that belong to windows that are not final, without emitting; returns their largest event time.</summary>
+    /// <summary>
+    /// Adds the replayed records <c>[start, count)</c> of a batch that belong to windows that are not final, without
+    /// emitting, setting <see cref="AssignTally.Cursor"/> and <see cref="AssignTally.MaxEventTicks"/> in <see cref="Tally"/>.
+    /// </summary>
     /// <typeparam name="TSlot">The profile slot.</typeparam>
-    private protected abstract long Rebuild<TSlot>(RecordBatch<TSource> batch, int count);
+    private protected abstract void Rebuild<TSlot>(RecordBatch<TSource> batch, int start, int count);
+
+    /// <summary>
+    /// After <see cref="Assign{TSlot}"/> stopped at an exception at record <paramref name="failed"/>: adds to
+    /// <see cref="Tally"/> what it had counted in locals over <c>[start, failed)</c> (an engine that counts there directly has nothing to add).
+    /// </summary>
+    private protected virtual void Recount(RecordBatch<TSource> batch, int start, int failed, long nowTicks)
+    {
+    }
+
+    /// <summary>Whether the operators and selectors throw on a record (run again after the loop caught an exception at it).</summary>
+    private protected abstract bool ThrowsOn(in StreamRecord<TSource> record, long clockTicks);
 
     private protected abstract void EmitDirty(IWindowOutput<TSource, TKey, TResult> output);
 
@@ -333,6 +420,21 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
             new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence),
             DeadLetterReason.NullKey,
             "The key selector returned null for this record."));
+
+    /// <summary>
+    /// Sends a record whose operators or selectors threw to the dead letters. The loops over a batch's records have no
+    /// <c>try</c> of their own (one in the loop would cost on every record, and one around it keeps the loop's state out
+    /// of registers): they count in <see cref="Tally"/>, in the engine, so that a <c>catch</c> around the call knows
+    /// where the loop stopped and what it had counted. It then runs the operators and selectors on that record once
+    /// more: only when they throw again is the failure the record's, and nothing of it reached a window yet, so the loop
+    /// goes on after it. Any other exception (an aggregator, the key's equality, the output) is rethrown and stops the
+    /// pipeline, because a window may hold part of the record.
+    /// </summary>
+    internal static void RejectFailure(RecordBatch<TSource> batch, in StreamRecord<TSource> record, Exception exception, IWindowOutput<TSource, TKey, TResult> output)
+        => output.OnDeadLetter(new DeadLetter(
+            new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence),
+            DeadLetterReason.SelectorFailed,
+            $"An operator or selector in front of the window threw {exception.GetType().FullName}: {exception.Message}"));
 
     private protected void EmitLate(RecordBatch<TSource> batch, in StreamRecord<TSource> record, long eventTicks, IWindowOutput<TSource, TKey, TResult> output)
         => output.OnLateRecord(new LateRecord<TSource>(
@@ -415,6 +517,22 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     }
 
     private protected readonly record struct AssignCounts(int Accepted, int Late, int DeadLetters, int Filtered, long MaxEventTicks);
+
+    /// <summary>What a loop over a batch's records has done so far (see <see cref="RejectFailure"/>).</summary>
+    private protected struct AssignTally
+    {
+        /// <summary>The index of the record being processed.</summary>
+        public int Cursor;
+
+        public int Late;
+
+        public int DeadLetters;
+
+        public int Filtered;
+
+        /// <summary>The largest event time of the accepted (or rebuilt) records.</summary>
+        public long MaxEventTicks;
+    }
 
     private readonly record struct PendingBatch(StreamPosition? EndPosition, long MaxEventTicks, bool IsEnd);
 

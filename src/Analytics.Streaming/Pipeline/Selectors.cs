@@ -17,7 +17,7 @@ namespace Analytics.Streaming;
 /// </example>
 public interface IKeySelector<TEvent, TKey>
 {
-    /// <summary>Reads the key; <see langword="null"/> sends the record to the dead letters. Must not throw.</summary>
+    /// <summary>Reads the key; <see langword="null"/> sends the record to the dead letters, and so does an exception.</summary>
     /// <param name="value">The event.</param>
     /// <returns>The key.</returns>
     static abstract TKey? Select(in TEvent value);
@@ -27,7 +27,7 @@ public interface IKeySelector<TEvent, TKey>
 /// <typeparam name="TEvent">The event type.</typeparam>
 public interface IUnixTimeSelector<TEvent>
 {
-    /// <summary>Reads the event time in milliseconds since 1970-01-01T00:00:00Z. Must not throw.</summary>
+    /// <summary>Reads the event time in milliseconds since 1970-01-01T00:00:00Z; an exception makes the record a dead letter.</summary>
     /// <param name="value">The event.</param>
     /// <returns>The time.</returns>
     static abstract long Select(in TEvent value);
@@ -37,7 +37,7 @@ public interface IUnixTimeSelector<TEvent>
 /// <typeparam name="TEvent">The event type.</typeparam>
 public interface IEventFilter<TEvent>
 {
-    /// <summary>Decides. Must not throw.</summary>
+    /// <summary>Decides; an exception makes the record a dead letter.</summary>
     /// <param name="value">The event.</param>
     /// <returns><see langword="true"/> to keep the event.</returns>
     static abstract bool Keep(in TEvent value);
@@ -48,7 +48,7 @@ public interface IEventFilter<TEvent>
 /// <typeparam name="TOut">The new event type.</typeparam>
 public interface IEventMap<TIn, TOut>
 {
-    /// <summary>Maps. Must not throw.</summary>
+    /// <summary>Maps; an exception makes the record a dead letter.</summary>
     /// <param name="value">The event.</param>
     /// <returns>The new event.</returns>
     static abstract TOut Map(in TIn value);

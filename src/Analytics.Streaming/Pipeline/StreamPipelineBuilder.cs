@@ -42,7 +42,8 @@ internal readonly record struct TimeSetting(bool Chosen, bool IsProcessingTime, 
 /// <typeparam name="TEvent">The type after the operators so far.</typeparam>
 /// <remarks>
 /// Records a filter leaves out are counted (<see cref="BatchReceipt.Filtered"/>, <see cref="PipelineStatistics.RecordsFiltered"/>)
-/// and are neither dead letters nor late. Operators and selectors must not throw.
+/// and are neither dead letters nor late. An operator or selector that throws for a record sends that record to the dead
+/// letters (<see cref="DeadLetterReason.SelectorFailed"/>, with the exception's type and message) and the stream goes on.
 /// </remarks>
 public sealed class StreamPipelineBuilder<TSource, TEvent>
 {
@@ -60,7 +61,7 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
     internal TimeSetting Time { get; }
 
     /// <summary>Uses the event's own time for windows, with watermarks that tolerate out-of-order events.</summary>
-    /// <param name="timestamp">Reads the event time; must not throw.</param>
+    /// <param name="timestamp">Reads the event time; an exception makes the record a dead letter.</param>
     /// <param name="maxOutOfOrderness">How far behind the newest event of its partition an event may arrive and still be on time. Default zero.</param>
     /// <param name="idleTimeout">
     /// How long a partition may go without records before it stops holding the watermark back; default 30 seconds;
@@ -79,7 +80,7 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
     /// Uses the event's own time given as Unix milliseconds (the usual <c>"ts": 1767225600000</c> of JSON events),
     /// with watermarks that tolerate out-of-order events. Same semantics as the <see cref="DateTimeOffset"/> overload.
     /// </summary>
-    /// <param name="unixTimeMilliseconds">Reads the event time in milliseconds since 1970-01-01T00:00:00Z; must not throw.</param>
+    /// <param name="unixTimeMilliseconds">Reads the event time in milliseconds since 1970-01-01T00:00:00Z; an exception makes the record a dead letter.</param>
     /// <param name="maxOutOfOrderness">How far behind the newest event of its partition an event may arrive and still be on time. Default zero.</param>
     /// <param name="idleTimeout">How long a partition may go without records before it stops holding the watermark back; default 30 seconds.</param>
     /// <returns>The builder.</returns>
@@ -101,7 +102,7 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
     }
 
     /// <summary>Keeps only the events <paramref name="predicate"/> accepts; the others are counted as filtered.</summary>
-    /// <param name="predicate">Decides; must not throw.</param>
+    /// <param name="predicate">Decides; an exception makes the record a dead letter.</param>
     /// <returns>The builder.</returns>
     public StreamPipelineBuilder<TSource, TEvent> Where(Func<TEvent, bool> predicate)
     {
@@ -163,7 +164,7 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
 
     /// <summary>Turns every event into another (a projection, a parse of a field, a derived value).</summary>
     /// <typeparam name="TOut">The new event type.</typeparam>
-    /// <param name="map">Turns an event into the new one; must not throw.</param>
+    /// <param name="map">Turns an event into the new one; an exception makes the record a dead letter.</param>
     /// <returns>The builder of the new event type.</returns>
     /// <remarks>Choose the time before or after: a time chosen before is carried through the map.</remarks>
     public StreamPipelineBuilder<TSource, TOut> Select<TOut>(Func<TEvent, TOut> map)
@@ -177,7 +178,7 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
     /// tags of a page view. The operators after it, and the windows, see each item as an event of its own.
     /// </summary>
     /// <typeparam name="TOut">The item type.</typeparam>
-    /// <param name="expand">Lists an event's items (an array or a <see cref="List{T}"/> is read without an enumerator); must not throw. <see langword="null"/> counts as no item.</param>
+    /// <param name="expand">Lists an event's items (an array or a <see cref="List{T}"/> is read without an enumerator); an exception makes the record a dead letter. <see langword="null"/> counts as no item.</param>
     /// <returns>The builder of the item type.</returns>
     /// <remarks>
     /// <para>
@@ -206,8 +207,8 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
     /// <typeparam name="TRow">The table's row type.</typeparam>
     /// <typeparam name="TOut">The joined event type.</typeparam>
     /// <param name="table">The table.</param>
-    /// <param name="key">Reads the event's key into the table; must not throw.</param>
-    /// <param name="combine">Builds the joined event; must not throw.</param>
+    /// <param name="key">Reads the event's key into the table; an exception makes the record a dead letter.</param>
+    /// <param name="combine">Builds the joined event; an exception makes the record a dead letter.</param>
     /// <returns>The builder of the joined type.</returns>
     public StreamPipelineBuilder<TSource, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine)
         where TLookupKey : notnull
@@ -221,8 +222,8 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
     /// <typeparam name="TRow">The table's row type.</typeparam>
     /// <typeparam name="TOut">The joined event type.</typeparam>
     /// <param name="table">The table.</param>
-    /// <param name="key">Reads the event's key into the table; must not throw.</param>
-    /// <param name="combine">Builds the joined event; must not throw.</param>
+    /// <param name="key">Reads the event's key into the table; an exception makes the record a dead letter.</param>
+    /// <param name="combine">Builds the joined event; an exception makes the record a dead letter.</param>
     /// <param name="missing">The row used when the table has none for the key.</param>
     /// <returns>The builder of the joined type.</returns>
     public StreamPipelineBuilder<TSource, TOut> Enrich<TLookupKey, TRow, TOut>(LookupTable<TLookupKey, TRow> table, Func<TEvent, TLookupKey> key, Func<TEvent, TRow, TOut> combine, TRow missing)
@@ -231,7 +232,7 @@ public sealed class StreamPipelineBuilder<TSource, TEvent>
 
     /// <summary>Groups events by key; each key has its own windows.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
-    /// <param name="keySelector">Reads the key; a <see langword="null"/> key sends the record to the dead letters. Must not throw.</param>
+    /// <param name="keySelector">Reads the key; a <see langword="null"/> key or an exception sends the record to the dead letters.</param>
     /// <param name="keyCodec">
     /// Saves keys in checkpoints with window state; <see langword="null"/> takes the built-in codec of strings,
     /// numbers, GUIDs and instants (<see cref="StateCodec.Default{T}"/>). Give one for other key types, for example
@@ -478,7 +479,10 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
     /// Keeps only the results <paramref name="predicate"/> accepts, for the sinks or for the windows that follow
     /// (<c>Where(r =&gt; r.Value &gt; 100)</c>: only busy pages go on).
     /// </summary>
-    /// <param name="predicate">Decides; must not throw.</param>
+    /// <param name="predicate">
+    /// Decides. When windows follow, an exception makes the result a dead letter of their stage; after the last stage,
+    /// where results go to the sinks, it stops the pipeline.
+    /// </param>
     /// <returns>This builder.</returns>
     public AggregatedPipelineBuilder<TSource, TKey, TResult> Where(Func<WindowResult<TKey, TResult>, bool> predicate)
     {
@@ -495,7 +499,7 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
     /// of its window as its event time.
     /// </summary>
     /// <typeparam name="TNextKey">The new key type.</typeparam>
-    /// <param name="keySelector">Reads the new key from a result; must not throw.</param>
+    /// <param name="keySelector">Reads the new key from a result; an exception makes the result a dead letter of the next stage.</param>
     /// <param name="keyCodec">Saves keys in checkpoints; the built-in codec when <see langword="null"/>.</param>
     /// <returns>The keyed builder of the next stage.</returns>
     /// <remarks>This stage must emit each window once: no allowed lateness and <see cref="EmitMode.OnClose"/> (checked when built).</remarks>

@@ -20,6 +20,12 @@ public enum DeadLetterReason
 
     /// <summary>A destination refused the record permanently (not retryable).</summary>
     Rejected,
+
+    /// <summary>
+    /// An operator or selector in front of the window (a <c>Where</c>, <c>Select</c>, <c>SelectMany</c> or <c>Enrich</c>
+    /// step, the event time or the key) threw an exception for the record; the message names the exception.
+    /// </summary>
+    SelectorFailed,
 }
 
 /// <summary>A record that could not be processed, with its position and the reason, so nothing is dropped silently.</summary>

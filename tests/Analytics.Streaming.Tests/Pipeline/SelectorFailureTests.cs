@@ -1,0 +1,296 @@
+using System.Globalization;
+using Analytics.Streaming.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Analytics.Streaming.Tests.Pipeline;
+
+/// <summary>
+/// Operators and selectors in front of the window that throw: the record becomes a dead letter with the exception, the
+/// stream goes on, the windows hold exactly the other records, and that stays true across restarts (replays included).
+/// An aggregator that throws still stops the pipeline.
+/// </summary>
+public sealed class SelectorFailureTests
+{
+    private static readonly TimeSpan TenSeconds = TimeSpan.FromSeconds(10);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("tumbling")]
+    [InlineData("sliding")]
+    [InlineData("session")]
+    public void ThrowingTimeWhereSelectOrKey_RecordIsADeadLetterAndTheWindowsHoldTheOthers(string window)
+    {
+        var views = Views(count: 600, seed: 3);
+        var pipeline = Pipeline(window, new() { Name = "views" }, new CollectingSink<WindowResult<string, (long, long)>>(), null);
+        var driver = new PipelineTestDriver<View, string, (long Count, long Amount)>(pipeline);
+
+        var receipts = views.Chunk(37).Select(batch => driver.Push(batch)).ToArray();
+        driver.Complete();
+
+        // Counted as the records went: the filtered and dead letters before a failure in a batch count too.
+        var bad = views.Where(IsBad).ToArray();
+        Assert.Equal(bad.Length, receipts.Sum(r => r.DeadLetters));
+        Assert.Equal(views.Count(v => !IsBad(v) && v.Id % 13 == 0), receipts.Sum(r => r.Filtered));
+        Assert.Equal(views.Count(v => !IsBad(v) && v.Id % 13 != 0), receipts.Sum(r => r.Accepted));
+        Assert.Equal(0, receipts.Sum(r => r.Late));
+        Assert.True(bad.Length > 40, $"Only {bad.Length} bad views.");
+        Assert.Equal(bad.Select(v => (long)v.Id + 1), driver.DeadLetters.Select(d => d.Position.Sequence.TryToInt64(out long s) ? s : -1));
+        Assert.All(driver.DeadLetters, d => Assert.Equal(DeadLetterReason.SelectorFailed, d.Reason));
+        Assert.Contains(driver.DeadLetters, d => d.Message.Contains("System.FormatException", StringComparison.Ordinal));
+        Assert.Contains(driver.DeadLetters, d => d.Message.Contains("System.NullReferenceException", StringComparison.Ordinal));
+        Assert.Contains(driver.DeadLetters, d => d.Message.Contains("System.ArgumentOutOfRangeException", StringComparison.Ordinal));
+        Assert.Contains(driver.DeadLetters, d => d.Message.Contains("where-failed", StringComparison.Ordinal));
+        Assert.Equal(Expected(views, window), Table(driver.LatestResults.Values));
+    }
+
+    [Theory]
+    [InlineData("tumbling", WindowStateMode.Always)]
+    [InlineData("tumbling", WindowStateMode.Never)]
+    [InlineData("sliding", WindowStateMode.Never)]
+    [InlineData("session", WindowStateMode.Always)]
+    public async Task StoppedAndResumed_TheTableIsThatOfOneRunAndEveryBadRecordIsADeadLetter(string window, WindowStateMode state)
+    {
+        var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: 5);
+        var oneRun = new ResultTable<string, (long, long)>();
+        var oneRunDeadLetters = new CollectingSink<DeadLetter>();
+        var first = Pipeline(window, new() { Name = "views" }, Writer(oneRun), oneRunDeadLetters);
+        await first.RunAsync(new InMemorySource<View>(batches), Token);
+
+        // Stopped after 50 of the 120 batches; the second run resumes from the checkpoint (and, without window state,
+        // replays the records of the open windows, bad ones included).
+        var store = new InMemoryCheckpointStore();
+        var table = new ResultTable<string, (long, long)>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var options = new StreamPipelineOptions { Name = "views", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state };
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Token))
+        {
+            await Pipeline(window, options, Writer(table), deadLetters).RunAsync(new StoppingSource<View>(batches, stopAfter: 50, stop), stop.Token);
+        }
+
+        var resumed = Pipeline(window, options, Writer(table), deadLetters);
+        await resumed.RunAsync(new InMemorySource<View>(batches), Token);
+
+        var bad = batches.SelectMany(b => b.Records.ToArray().Where(r => IsBad(r.Value)).Select(r => $"{b.PartitionId}/{r.Sequence}")).ToHashSet();
+        Assert.True(bad.Count > 40, $"Only {bad.Count} bad views.");
+        Assert.Equal(bad.Order(StringComparer.Ordinal), oneRunDeadLetters.Items.Select(Name).Order(StringComparer.Ordinal));
+        Assert.Equal(bad.Order(StringComparer.Ordinal), deadLetters.Items.Select(Name).Distinct().Order(StringComparer.Ordinal));
+        Assert.NotNull(resumed.Statistics.RestoredFrom);
+        Assert.True(oneRun.Rows.Count > 15, $"Only {oneRun.Rows.Count} windows.");
+        Assert.Equal(oneRun.Rows, table.Rows);
+
+        var stats = first.Statistics;
+        Assert.Equal(bad.Count, stats.DeadLetters);
+        Assert.Equal(stats.RecordsIn, stats.RecordsAccepted + stats.RecordsFiltered + stats.DeadLetters + stats.LateRecords);
+
+        static string Name(DeadLetter d) => $"{d.Position.PartitionId}/{d.Position.Sequence}";
+    }
+
+    [Fact]
+    public void PerEvent_ThrowingSelect_RecordIsADeadLetterAndTheOthersAreResults()
+    {
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "amounts" })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .Select(v => int.Parse(v.Amount, CultureInfo.InvariantCulture))
+            .PerEvent()
+            .To(new CollectingSink<WindowResult<StreamPosition, int>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, StreamPosition, int>(pipeline);
+
+        var receipt = driver.Push(new View(0, "a", 1, "5"), new View(1, "a", 2, "n/a"), new View(2, "b", 3, "7"));
+
+        Assert.Equal([5, 7], driver.Results.Select(r => r.Value));
+        var deadLetter = Assert.Single(driver.DeadLetters);
+        Assert.Equal((DeadLetterReason.SelectorFailed, "2"), (deadLetter.Reason, deadLetter.Position.Sequence.ToString()));
+        Assert.Equal((2, 1), (receipt.Accepted, receipt.DeadLetters));
+    }
+
+    [Fact]
+    public void SelectMany_ExpansionThrowsPartWay_TheRecordIsOneDeadLetterAndNoneOfItsItemsCount()
+    {
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "letters" })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .SelectMany(Letters)
+            .KeyBy(c => c.ToString())
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count())
+            .To(new CollectingSink<WindowResult<string, long>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, string, long>(pipeline);
+
+        // "ab!" yields 'a' and 'b' before it throws at '!': neither counts.
+        var receipt = driver.Push(new View(0, "ab", 1, "0"), new View(1, "ab!", 2, "0"), new View(2, "b", 3, "0"));
+        driver.Complete();
+
+        Assert.Equal(["a 1", "b 2"], driver.Results.Select(r => $"{r.Key} {r.Value}").Order(StringComparer.Ordinal));
+        var deadLetter = Assert.Single(driver.DeadLetters);
+        Assert.Equal((DeadLetterReason.SelectorFailed, "2"), (deadLetter.Reason, deadLetter.Position.Sequence.ToString()));
+        Assert.Contains("not a letter", deadLetter.Message, StringComparison.Ordinal);
+        Assert.Equal((3, 1), (receipt.Accepted, receipt.DeadLetters));
+
+        static IEnumerable<char> Letters(View v)
+        {
+            foreach (char c in v.Page!)
+            {
+                yield return char.IsLetter(c) ? c : throw new FormatException($"'{c}' is not a letter.");
+            }
+        }
+    }
+
+    [Fact]
+    public void WindowsFedByWindows_ThrowingKeyOfTheFurtherStage_ResultIsADeadLetterAndTheOthersCount()
+    {
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "top" })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .KeyBy(v => v.Page!)
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count())
+            .KeyBy(r => r.Key == "broken" ? throw new InvalidOperationException("no section") : r.Key[..1])
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(20)))
+            .Aggregate(a => a.Sum(r => r.Value))
+            .To(new CollectingSink<WindowResult<string, long>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, string, long>(pipeline);
+
+        driver.Push(new View(0, "ab", 1, "0"), new View(1, "broken", 2, "0"), new View(2, "ac", 3, "0"), new View(3, "ab", 12, "0"), new View(4, "bc", 13, "0"));
+        driver.Complete();
+
+        Assert.Equal(["a 3", "b 1"], driver.Results.Select(r => $"{r.Key} {r.Value}").Order(StringComparer.Ordinal));
+        var deadLetter = Assert.Single(driver.DeadLetters);
+        Assert.Equal(DeadLetterReason.SelectorFailed, deadLetter.Reason);
+        Assert.Contains("no section", deadLetter.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ThrowingAggregatorSelector_StopsTheBatchWithTheException()
+    {
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "sums" })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .KeyBy(v => v.Page ?? "none")
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count().And(a.Sum(v => (long)int.Parse(v.Amount, CultureInfo.InvariantCulture))))
+            .To(new CollectingSink<WindowResult<string, (long, long)>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, string, (long, long)>(pipeline);
+
+        // The count of the window would already hold the record when the sum throws: nothing can make it a dead
+        // letter without leaving part of it in the window, so the exception stops the caller.
+        Assert.Throws<FormatException>(() => driver.Push(new View(0, "a", 1, "5"), new View(1, "a", 2, "n/a")));
+        Assert.Empty(driver.DeadLetters);
+    }
+
+    /// <summary>
+    /// Every operator and selector in front of the window throws for some views: the time for a negative second
+    /// (<see cref="ArgumentOutOfRangeException"/>), the <c>Where</c> for ids divisible by 41, the <c>Select</c> for an
+    /// amount that is not a number (<see cref="FormatException"/>), the key for a view without a page
+    /// (<see cref="NullReferenceException"/>).
+    /// </summary>
+    private static StreamPipeline<View, string, (long Count, long Amount)> Pipeline(
+        string window, StreamPipelineOptions options, ISink<WindowResult<string, (long, long)>> sink, ISink<DeadLetter>? deadLetters)
+    {
+        var builder = StreamPipeline.Create<View>(options)
+            .WithEventTime(v => TestEvent.At(v.Seconds >= 0 ? v.Seconds : throw new ArgumentOutOfRangeException(nameof(v), "negative second")), maxOutOfOrderness: TimeSpan.FromSeconds(5))
+            .Where(v => v.Id % 41 != 0 || v.Id % 2 == 0 ? v.Id % 13 != 0 : throw new InvalidOperationException("where-failed"))
+            .Select(v => new Amounted(v.Page, int.Parse(v.Amount, CultureInfo.InvariantCulture)))
+            .KeyBy(v => v.Page!.ToUpperInvariant())
+            .Window(window switch
+            {
+                "tumbling" => WindowSpec.Tumbling(TenSeconds),
+                "sliding" => WindowSpec.Sliding(TenSeconds, TimeSpan.FromSeconds(5)),
+                _ => WindowSpec.Session(TimeSpan.FromSeconds(4)),
+            })
+            .Aggregate(a => a.Count().And(a.Sum(v => (long)v.Amount)))
+            .To(sink);
+        return (deadLetters is null ? builder : builder.DeadLettersTo(deadLetters)).Build();
+    }
+
+    private static bool IsBad(View v)
+        => v.Seconds < 0 || (v.Id % 41 == 0 && v.Id % 2 != 0) || (v.Id % 13 != 0 && (!int.TryParse(v.Amount, CultureInfo.InvariantCulture, out _) || v.Page is null));
+
+    /// <summary>What the windows must hold: the views that are neither bad nor filtered, aggregated by brute force.</summary>
+    private static string[] Expected(View[] views, string window)
+    {
+        var kept = views.Where(v => !IsBad(v) && v.Id % 13 != 0).Select(v => (Page: v.Page!.ToUpperInvariant(), v.Seconds, Amount: int.Parse(v.Amount, CultureInfo.InvariantCulture))).ToArray();
+        if (window == "session")
+        {
+            var rows = new List<string>();
+            foreach (var page in kept.GroupBy(v => v.Page))
+            {
+                var ordered = page.OrderBy(v => v.Seconds).ToArray();
+                int start = 0;
+                for (int i = 1; i <= ordered.Length; i++)
+                {
+                    if (i == ordered.Length || ordered[i].Seconds - ordered[i - 1].Seconds >= 4)
+                    {
+                        var session = ordered[start..i];
+                        rows.Add($"{page.Key} {session[0].Seconds} {session.Length} {session.Sum(v => (long)v.Amount)}");
+                        start = i;
+                    }
+                }
+            }
+
+            return [.. rows.Order(StringComparer.Ordinal)];
+        }
+
+        int slide = window == "tumbling" ? 10 : 5;
+        return
+        [
+            .. kept
+                .SelectMany(v => Enumerable.Range(0, 10 / slide).Select(k => (v.Page, Start: ((v.Seconds / slide) - k) * slide, v.Amount)))
+                .GroupBy(x => (x.Page, x.Start))
+                .Select(g => $"{g.Key.Page} {g.Key.Start} {g.Count()} {g.Sum(x => (long)x.Amount)}")
+                .Order(StringComparer.Ordinal),
+        ];
+    }
+
+    private static string[] Table(IEnumerable<WindowResult<string, (long Count, long Amount)>> results)
+        => [.. results.Select(r => $"{r.Key} {(long)(r.Window.Start - TestEvent.At(0)).TotalSeconds} {r.Value.Count} {r.Value.Amount}").Order(StringComparer.Ordinal)];
+
+    private static ISink<WindowResult<string, (long, long)>> Writer(ResultTable<string, (long, long)> table)
+        => Sinks.Callback<WindowResult<string, (long, long)>>((results, _) =>
+        {
+            foreach (var r in results.Span)
+            {
+                table.Write(r);
+            }
+
+            return ValueTask.CompletedTask;
+        });
+
+    /// <summary>Page views over 4 pages, times growing with small disorder; about one in ten is bad in some way.</summary>
+    private static View[] Views(int count, int seed)
+    {
+        var random = new Random(seed);
+        string[] pages = ["home", "cart", "search", "help"];
+        return
+        [
+            .. Enumerable.Range(0, count).Select(i => new View(
+                i,
+                random.Next(25) == 0 ? null : pages[random.Next(pages.Length)],
+                random.Next(60) == 0 ? -1 : 1 + (i / 5) + random.Next(3),
+                random.Next(30) == 0 ? "n/a" : random.Next(100).ToString(CultureInfo.InvariantCulture))),
+        ];
+    }
+
+    private static RecordBatch<View>[] Batches(int partitions, int batchesPerPartition, int seed)
+    {
+        var views = Views(partitions * batchesPerPartition * 5, seed);
+        var batches = new List<RecordBatch<View>>();
+        int n = 0;
+        for (int b = 0; b < batchesPerPartition; b++)
+        {
+            for (int p = 0; p < partitions; p++)
+            {
+                var records = Enumerable.Range(0, 5).Select(i => new StreamRecord<View>(views[n++], SequenceNumber.FromInt64((b * 5) + i + 1))).ToArray();
+                batches.Add(new RecordBatch<View>($"p{p}", records, isEndOfPartition: b == batchesPerPartition - 1));
+            }
+        }
+
+        return [.. batches];
+    }
+
+    /// <summary>A page view; <see cref="Amount"/> is text, as a decoder that keeps strings would give it.</summary>
+    private sealed record View(int Id, string? Page, long Seconds, string Amount);
+
+    private readonly record struct Amounted(string? Page, int Amount);
+}
