@@ -97,3 +97,27 @@ internal sealed class ResultTable<TKey, TValue>
         }
     }
 }
+
+/// <summary>Source batches as a source reading several partitions in turn delivers them.</summary>
+internal static class InterleavedBatches
+{
+    /// <summary>
+    /// Deals <paramref name="items"/> into batches of five records, one batch per partition (<c>p0</c>, <c>p1</c>, ...)
+    /// in turn, numbered from 1 in each partition; the last batch of each partition ends it.
+    /// </summary>
+    public static RecordBatch<T>[] Of<T>(IReadOnlyList<T> items, int partitions, int batchesPerPartition)
+    {
+        var batches = new List<RecordBatch<T>>();
+        int n = 0;
+        for (int b = 0; b < batchesPerPartition; b++)
+        {
+            for (int p = 0; p < partitions; p++)
+            {
+                var records = Enumerable.Range(0, 5).Select(i => new StreamRecord<T>(items[n++], SequenceNumber.FromInt64((b * 5) + i + 1))).ToArray();
+                batches.Add(new RecordBatch<T>($"p{p}", records, isEndOfPartition: b == batchesPerPartition - 1));
+            }
+        }
+
+        return [.. batches];
+    }
+}

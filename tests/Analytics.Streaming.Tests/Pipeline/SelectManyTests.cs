@@ -234,21 +234,7 @@ public sealed class SelectManyTests
     }
 
     private static RecordBatch<Order>[] Batches(int partitions, int batchesPerPartition, int seed)
-    {
-        var orders = Orders(partitions * batchesPerPartition * 5, seed);
-        var batches = new List<RecordBatch<Order>>();
-        int n = 0;
-        for (int b = 0; b < batchesPerPartition; b++)
-        {
-            for (int p = 0; p < partitions; p++)
-            {
-                var records = Enumerable.Range(0, 5).Select(i => new StreamRecord<Order>(orders[n++], SequenceNumber.FromInt64((b * 5) + i + 1))).ToArray();
-                batches.Add(new RecordBatch<Order>($"p{p}", records, isEndOfPartition: b == batchesPerPartition - 1));
-            }
-        }
-
-        return [.. batches];
-    }
+        => InterleavedBatches.Of(Orders(partitions * batchesPerPartition * 5, seed), partitions, batchesPerPartition);
 
     /// <summary>An order: a reference type holding its lines.</summary>
     private sealed record Order(int Id, long Seconds, Line[]? Lines);

@@ -273,21 +273,7 @@ public sealed class SelectorFailureTests
     }
 
     private static RecordBatch<View>[] Batches(int partitions, int batchesPerPartition, int seed)
-    {
-        var views = Views(partitions * batchesPerPartition * 5, seed);
-        var batches = new List<RecordBatch<View>>();
-        int n = 0;
-        for (int b = 0; b < batchesPerPartition; b++)
-        {
-            for (int p = 0; p < partitions; p++)
-            {
-                var records = Enumerable.Range(0, 5).Select(i => new StreamRecord<View>(views[n++], SequenceNumber.FromInt64((b * 5) + i + 1))).ToArray();
-                batches.Add(new RecordBatch<View>($"p{p}", records, isEndOfPartition: b == batchesPerPartition - 1));
-            }
-        }
-
-        return [.. batches];
-    }
+        => InterleavedBatches.Of(Views(partitions * batchesPerPartition * 5, seed), partitions, batchesPerPartition);
 
     /// <summary>A page view; <see cref="Amount"/> is text, as a decoder that keeps strings would give it.</summary>
     private sealed record View(int Id, string? Page, long Seconds, string Amount);
