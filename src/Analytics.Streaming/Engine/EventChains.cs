@@ -288,7 +288,7 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
     {
         try
         {
-            TryReadQuietly<TSlot, TResult>(engine, record, clockTicks, out _, out _, out _);
+            ReadQuietly<TSlot, TResult>(engine, record, clockTicks, out _, out _, out _);
             return false;
         }
 #pragma warning disable CA1031 // Any exception of user code on this record makes it a dead letter.
@@ -299,30 +299,26 @@ internal readonly struct EventReader<TSource, TEvent, TChain, TKeyReader, TKey>(
 #pragma warning restore CA1031
     }
 
-    /// <summary>What <see cref="Read"/> decides about a record, without handing anything to an output (for counting again).</summary>
-    public RecordVerdict Classify<TSlot, TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long nowTicks, out long ticks)
+    /// <summary>
+    /// What <see cref="Read"/> decides about a record, without handing anything to an output: for replays being rebuilt
+    /// (the event, its time and key when accepted) and for counting records again after an exception.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public RecordVerdict ReadQuietly<TSlot, TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long clockTicks, out TEvent value, out long ticks, out TKey key)
     {
-        ticks = nowTicks;
-        if (!_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out TEvent value))
+        ticks = clockTicks;
+        key = default!;
+        if (!_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out value))
         {
             return RecordVerdict.Filtered;
         }
 
-        return engine.IsValidTime(ticks, nowTicks) && _keyReader.Read<TSlot>(value) is not null ? RecordVerdict.Accepted : RecordVerdict.DeadLetter;
-    }
-
-    /// <summary>For replays being rebuilt: the event, its time and key, or false when it was filtered, invalid, or had no key.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryReadQuietly<TSlot, TResult>(WindowEngine<TSource, TKey, TResult> engine, in StreamRecord<TSource> record, long clockTicks, out TEvent value, out long ticks, out TKey key)
-    {
-        ticks = clockTicks;
-        key = default!;
-        if (!_chain.TryApply<TSlot>(in record.ValueRef, ref ticks, out value) || !engine.IsValidTime(ticks, clockTicks) || _keyReader.Read<TSlot>(value) is not { } read)
+        if (!engine.IsValidTime(ticks, clockTicks) || _keyReader.Read<TSlot>(value) is not { } read)
         {
-            return false;
+            return RecordVerdict.DeadLetter;
         }
 
         key = read;
-        return true;
+        return RecordVerdict.Accepted;
     }
 }

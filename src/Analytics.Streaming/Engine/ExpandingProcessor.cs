@@ -188,11 +188,7 @@ internal sealed class ExpandingProcessor<TSource, TEvent, TItem, TChain, TKey, T
                 // The items the record gave before its expansion threw are taken back: the record is one dead letter.
                 _items.AsSpan(before, count - before).Clear();
                 count = before;
-                var position = new StreamPosition(batch.PartitionId, records[i].Sequence, records[i].SubSequence);
-                (failures ??= []).Add(new DeadLetter(
-                    position,
-                    DeadLetterReason.SelectorFailed,
-                    $"An operator in front of the window or the SelectMany expansion threw {ex.GetType().FullName}: {ex.Message}"));
+                (failures ??= []).Add(DeadLetter.SelectorFailed(new StreamPosition(batch.PartitionId, records[i].Sequence, records[i].SubSequence), ex));
                 i++;
             }
         }

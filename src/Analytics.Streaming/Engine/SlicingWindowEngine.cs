@@ -182,7 +182,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         ref var tally = ref Tally;
         for (int i = start; i < failed; i++)
         {
-            switch (_reader.Classify<ProfileSlots.Slot0, TResult>(this, records[i], nowTicks, out long ticks))
+            switch (_reader.ReadQuietly<ProfileSlots.Slot0, TResult>(this, records[i], nowTicks, out _, out long ticks, out _))
             {
                 case RecordVerdict.Filtered:
                     tally.Filtered++;
@@ -208,7 +208,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         for (int i = start; i < count; i++)
         {
             tally.Cursor = i;
-            if (!_reader.TryReadQuietly<TSlot, TResult>(this, records[i], ReplayClockTicks, out TEvent value, out long ticks, out TKey key) || ticks < notFinalFrom)
+            if (_reader.ReadQuietly<TSlot, TResult>(this, records[i], ReplayClockTicks, out TEvent value, out long ticks, out TKey key) != RecordVerdict.Accepted || ticks < notFinalFrom)
             {
                 // Delivered before the checkpoint: a final window's contribution, a late record, a dead letter, or filtered out.
                 continue;

@@ -37,7 +37,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 
     internal override long WatermarkTicks => _watermarks.Current;
 
-    /// <summary>Gets what the running loop over a batch's records has done so far; the loops count here, not in locals (see <see cref="RejectFailure"/>).</summary>
+    /// <summary>Gets what the running loop over a batch's records has done so far: the record it is on, and its counts (see <see cref="RejectFailure"/>).</summary>
     private protected ref AssignTally Tally => ref _tally;
 
     /// <summary>Gets the clock reading of the restored checkpoint: replayed records are checked against it, as they were before it.</summary>
@@ -93,7 +93,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         return new BatchReceipt(
             batch.PartitionId,
             batch.EndPosition,
-            counts.Accepted,
+            batch.Records.Length - replays - counts.Late - counts.DeadLetters - counts.Filtered,
             counts.Late,
             newDeadLetters + counts.DeadLetters,
             replays + replayedDeadLetters,
@@ -261,7 +261,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     /// <see cref="ProfileSlots">profile slot</see>, and sends the records whose operators or selectors throw to the dead
     /// letters (see <see cref="RejectFailure"/>).
     /// </summary>
-    private AssignCounts Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
+    private AssignTally Assign(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int firstNew)
     {
         _tally = new AssignTally { Cursor = -1, MaxEventTicks = long.MinValue };
         int start = firstNew;
@@ -288,8 +288,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
             }
         }
 
-        var tally = _tally;
-        return new AssignCounts(batch.Records.Length - firstNew - tally.Late - tally.DeadLetters - tally.Filtered, tally.Late, tally.DeadLetters, tally.Filtered, tally.MaxEventTicks);
+        return _tally;
     }
 
     private void AssignInSlot(RecordBatch<TSource> batch, long nowTicks, IWindowOutput<TSource, TKey, TResult> output, int start)
@@ -424,17 +423,15 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     /// <summary>
     /// Sends a record whose operators or selectors threw to the dead letters. The loops over a batch's records have no
     /// <c>try</c> of their own (one in the loop would cost on every record, and one around it keeps the loop's state out
-    /// of registers): they count in <see cref="Tally"/>, in the engine, so that a <c>catch</c> around the call knows
-    /// where the loop stopped and what it had counted. It then runs the operators and selectors on that record once
+    /// of registers): they note the record they are on in <see cref="Tally"/>, in the engine, so that a <c>catch</c>
+    /// around the call knows where the loop stopped; what the loop had counted is there too, or is counted again by
+    /// <see cref="Recount"/>. The <c>catch</c> then runs the operators and selectors on that record once
     /// more: only when they throw again is the failure the record's, and nothing of it reached a window yet, so the loop
     /// goes on after it. Any other exception (an aggregator, the key's equality, the output) is rethrown and stops the
     /// pipeline, because a window may hold part of the record.
     /// </summary>
     internal static void RejectFailure(RecordBatch<TSource> batch, in StreamRecord<TSource> record, Exception exception, IWindowOutput<TSource, TKey, TResult> output)
-        => output.OnDeadLetter(new DeadLetter(
-            new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence),
-            DeadLetterReason.SelectorFailed,
-            $"An operator or selector in front of the window threw {exception.GetType().FullName}: {exception.Message}"));
+        => output.OnDeadLetter(DeadLetter.SelectorFailed(new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence), exception));
 
     private protected void EmitLate(RecordBatch<TSource> batch, in StreamRecord<TSource> record, long eventTicks, IWindowOutput<TSource, TKey, TResult> output)
         => output.OnLateRecord(new LateRecord<TSource>(
@@ -516,9 +513,10 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         OnWatermark(before, _watermarks.Current, output);
     }
 
-    private protected readonly record struct AssignCounts(int Accepted, int Late, int DeadLetters, int Filtered, long MaxEventTicks);
-
-    /// <summary>What a loop over a batch's records has done so far (see <see cref="RejectFailure"/>).</summary>
+    /// <summary>
+    /// What a loop over a batch's records has done so far (see <see cref="RejectFailure"/>); the records it accepted are
+    /// the others.
+    /// </summary>
     private protected struct AssignTally
     {
         /// <summary>The index of the record being processed.</summary>

@@ -35,6 +35,10 @@ public enum DeadLetterReason
 /// <param name="Payload">The raw bytes of the record when available, so it can be inspected or replayed.</param>
 public sealed record DeadLetter(StreamPosition Position, DeadLetterReason Reason, string Message, ReadOnlyMemory<byte> Payload = default)
 {
+    /// <summary>The dead letter of a record whose operator or selector in front of the window threw.</summary>
+    internal static DeadLetter SelectorFailed(StreamPosition position, Exception exception)
+        => new(position, DeadLetterReason.SelectorFailed, $"An operator or selector in front of the window threw {exception.GetType().FullName}: {exception.Message}");
+
     /// <summary>Returns a one-line description: position, reason and message.</summary>
     public override string ToString() => $"{Position}: {Reason}: {Message}";
 }
