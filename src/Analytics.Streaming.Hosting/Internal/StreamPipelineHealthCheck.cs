@@ -125,6 +125,7 @@ internal sealed class StreamPipelineHealthCheck(
             data["resultsOut"] = statistics.ResultsOut;
             data["lateRecords"] = statistics.LateRecords;
             data["deadLetters"] = statistics.DeadLetters;
+            data["resultDeadLetters"] = statistics.ResultDeadLetters;
         }
 
         return data;

@@ -172,7 +172,7 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
             {
                 var output = new Collector(shardId);
                 receipt = processor.Process(new RecordBatch<TEvent>(shardId, values.ToArray(), deadLetters), output);
-                if (receipt.Records > receipt.Replayed || receipt.ResultsEmitted > 0)
+                if (receipt.Records > receipt.Replayed || receipt.ResultsEmitted > 0 || output.DeadLetters.Count > 0)
                 {
                     await DeliverAsync(output, cancellationToken).ConfigureAwait(false);
                     var saved = processor.CreateCheckpoint();
@@ -186,7 +186,7 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
                     LambdaTelemetry.KinesisReplayed.Add(receipt.Replayed, tags);
                 }
 
-                LambdaTelemetry.KinesisDeadLetters.Add(receipt.DeadLetters, tags);
+                LambdaTelemetry.KinesisDeadLetters.Add(output.DeadLetters.Count, tags);
                 LambdaTelemetry.KinesisResults.Add(output.Results.Count, tags);
                 LambdaLog.KinesisBatchProcessed(_log, _pipeline.Name, shardId, decoded, receipt.Accepted, receipt.Late, receipt.DeadLetters, receipt.Replayed, output.Results.Count, checkpointId);
             }

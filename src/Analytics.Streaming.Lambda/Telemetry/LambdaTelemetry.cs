@@ -42,7 +42,7 @@ public static class LambdaTelemetry
 
     internal static readonly Counter<long> KinesisRecords = Meter.CreateCounter<long>(Prefix + "kinesis.records", "{record}", "Kinesis records received in events.");
     internal static readonly Counter<long> KinesisUserRecords = Meter.CreateCounter<long>(Prefix + "kinesis.user_records", "{record}", "User records after KPL deaggregation.");
-    internal static readonly Counter<long> KinesisDeadLetters = Meter.CreateCounter<long>(Prefix + "kinesis.dead_letters", "{record}", "Records sent to the dead letters (bad aggregates, decode failures, invalid values).");
+    internal static readonly Counter<long> KinesisDeadLetters = Meter.CreateCounter<long>(Prefix + "kinesis.dead_letters", "{record}", "Records sent to the dead letters (bad aggregates, decode failures, invalid values), and window results of a stage fed by windows.");
     internal static readonly Counter<long> KinesisReplayed = Meter.CreateCounter<long>(Prefix + "kinesis.replayed", "{record}", "Records of retried batches that the shard's checkpoint already covered.");
     internal static readonly Counter<long> KinesisFailures = Meter.CreateCounter<long>(Prefix + "kinesis.failures", "{record}", "Partial batch failures reported to Lambda.");
     internal static readonly Counter<long> KinesisResults = Meter.CreateCounter<long>(Prefix + "kinesis.results", "{result}", "Window results written to the sinks.");

@@ -39,6 +39,9 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
     internal override bool CanSnapshotState => _upstream.CanSnapshotState && _next.CanSnapshotState;
 
+    // Stages nest to the left (the upstream holds every stage but this one), so the forwarder sees only this stage's.
+    internal override long ResultDeadLetters => _upstream.ResultDeadLetters + _forwarder.DeadLetters;
+
     internal override StreamPosition? ReplayThrough(string partitionId) => _upstream.ReplayThrough(partitionId);
 
     public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
@@ -158,16 +161,22 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
         public void OnDeadLetter(DeadLetter deadLetter) => Target.OnDeadLetter(deadLetter);
     }
 
-    /// <summary>Passes the next stage's results and dead letters to the pipeline's output.</summary>
+    /// <summary>Passes the next stage's results and dead letters to the pipeline's output, counting the dead letters.</summary>
     private sealed class Forwarder : IWindowOutput<WindowResult<TUpKey, TUpResult>, TKey, TResult>
     {
         public IWindowOutput<TSource, TKey, TResult> Target { get; set; } = null!;
+
+        public long DeadLetters { get; private set; }
 
         public void OnResult(in WindowResult<TKey, TResult> result) => Target.OnResult(result);
 
         public void OnLateRecord(in LateRecord<WindowResult<TUpKey, TUpResult>> record)
             => throw new InvalidOperationException($"The result {record.Event.Id} reached the window stage it feeds after that stage's windows closed; this is a bug, please report it.");
 
-        public void OnDeadLetter(DeadLetter deadLetter) => Target.OnDeadLetter(deadLetter);
+        public void OnDeadLetter(DeadLetter deadLetter)
+        {
+            DeadLetters++;
+            Target.OnDeadLetter(deadLetter);
+        }
     }
 }

@@ -49,6 +49,12 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     internal virtual int ProfileSlot => 0;
 
     /// <summary>
+    /// Gets the number of dead letters the window stages fed by windows have made since this processor was created
+    /// (upstream results whose key or filter failed). They are not source records, so no receipt counts them.
+    /// </summary>
+    internal virtual long ResultDeadLetters => 0;
+
+    /// <summary>
     /// Gets the position through which a restored partition's records are replays (covered by the restored checkpoint),
     /// or <see langword="null"/> when the partition has none to come.
     /// </summary>

@@ -4,7 +4,8 @@ namespace Analytics.Streaming;
 /// <remarks>
 /// Every record read is accounted for once its batch has been processed:
 /// <c>RecordsIn = RecordsAccepted + LateRecords + DeadLetters + RecordsReplayed + RecordsFiltered</c>. The same figures are exported as
-/// metrics of the <c>Analytics.Streaming</c> meter.
+/// metrics of the <c>Analytics.Streaming</c> meter, whose <c>analytics.streaming.dead_letters</c> counts
+/// <see cref="DeadLetters"/> and <see cref="ResultDeadLetters"/> together: every dead letter the pipeline wrote.
 /// </remarks>
 public sealed class PipelineStatistics
 {
@@ -14,6 +15,7 @@ public sealed class PipelineStatistics
     private long _deadLetters;
     private long _recordsReplayed;
     private long _recordsFiltered;
+    private long _resultDeadLetters;
     private long _resultsOut;
     private long _watermarkTicks = long.MinValue;
     private long _openWindows;
@@ -37,6 +39,13 @@ public sealed class PipelineStatistics
 
     /// <summary>Gets the number of records a filter in front of the windows left out (<c>Where</c>, an inner <c>Enrich</c> without a row): neither errors nor late.</summary>
     public long RecordsFiltered => Interlocked.Read(ref _recordsFiltered);
+
+    /// <summary>
+    /// Gets the number of window results that a window stage fed by windows sent to the dead letters (its key or its
+    /// <c>Where</c> threw, or the key was <see langword="null"/>). They are results, not records read, so they are not in
+    /// the balance of <see cref="RecordsIn"/>.
+    /// </summary>
+    public long ResultDeadLetters => Interlocked.Read(ref _resultDeadLetters);
 
     /// <summary>Gets the number of window results written to the sinks.</summary>
     public long ResultsOut => Interlocked.Read(ref _resultsOut);
@@ -70,13 +79,17 @@ public sealed class PipelineStatistics
         Interlocked.Add(ref _deadLetters, receipt.DeadLetters);
         Interlocked.Add(ref _recordsReplayed, receipt.Replayed);
         Interlocked.Add(ref _recordsFiltered, receipt.Filtered);
-        OnProgress(watermarkTicks, openWindows);
+        Interlocked.Exchange(ref _watermarkTicks, watermarkTicks);
+        Interlocked.Exchange(ref _openWindows, openWindows);
     }
 
-    internal void OnProgress(long watermarkTicks, long openWindows)
+    /// <summary>Takes the processor's watermark, open windows and result dead letters (a running total).</summary>
+    /// <returns>The result dead letters since the last call.</returns>
+    internal long OnProgress(long watermarkTicks, long openWindows, long resultDeadLetters)
     {
         Interlocked.Exchange(ref _watermarkTicks, watermarkTicks);
         Interlocked.Exchange(ref _openWindows, openWindows);
+        return resultDeadLetters - Interlocked.Exchange(ref _resultDeadLetters, resultDeadLetters);
     }
 
     internal void OnResults(int count) => Interlocked.Add(ref _resultsOut, count);

@@ -312,7 +312,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
                     Count(receipt);
                 }
 
-                statistics.OnProgress(processor.WatermarkTicks, processor.OpenWindowCount);
+                Progress(statistics, processor);
                 if (changed && time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval)
                 {
                     chunk.Checkpoint = processor.CreateCheckpoint();
@@ -334,7 +334,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
                 changed |= processor.WatermarkTicks != before;
             }
 
-            statistics.OnProgress(processor.WatermarkTicks, processor.OpenWindowCount);
+            Progress(statistics, processor);
             chunk.Checkpoint = changed ? processor.CreateCheckpoint() : null;
             chunk.IsFinal = true;
             await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
@@ -538,6 +538,16 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
             {
                 yield return listener;
             }
+        }
+    }
+
+    /// <summary>Passes the processor's watermark, open windows and new result dead letters to the statistics and the metrics.</summary>
+    private void Progress(PipelineStatistics statistics, WindowProcessor<TSource, TKey, TResult> processor)
+    {
+        long resultDeadLetters = statistics.OnProgress(processor.WatermarkTicks, processor.OpenWindowCount, processor.ResultDeadLetters);
+        if (resultDeadLetters > 0)
+        {
+            StreamingTelemetry.DeadLetters.Add(resultDeadLetters, _tag);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Analytics.Streaming.Testing;
 using Microsoft.Extensions.Time.Testing;
@@ -159,6 +160,61 @@ public sealed class SelectorFailureTests
         var deadLetter = Assert.Single(driver.DeadLetters);
         Assert.Equal(DeadLetterReason.SelectorFailed, deadLetter.Reason);
         Assert.Contains("no section", deadLetter.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WindowsFedByWindows_ResultDeadLettersAreCountedApartFromRecordsAndInTheMetric()
+    {
+        string name = $"sections-{Guid.NewGuid():N}";
+        long measured = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == StreamingTelemetry.Name && instrument.Name == "analytics.streaming.dead_letters")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "pipeline" && (string?)tag.Value == name)
+                {
+                    Interlocked.Add(ref measured, value);
+                }
+            }
+        });
+        listener.Start();
+
+        // Every 10-second window of "broken" views makes a result whose section key throws, and every one of "help" a
+        // result whose section key is null: both are dead letters of the second stage, not of the records read.
+        string[] pages = ["home", "cart", "broken", "help", "search"];
+        var views = Enumerable.Range(0, 600).Select(i => new View(i, pages[(i * 7) % pages.Length], 1 + (i / 4), "0")).ToArray();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var sections = new CollectingSink<WindowResult<string, long>>();
+        var pipeline = StreamPipeline.Create<View>(new() { Name = name })
+            .WithEventTime(v => TestEvent.At(v.Seconds), maxOutOfOrderness: TimeSpan.FromSeconds(30))
+            .KeyBy(v => v.Page!)
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count())
+            .KeyBy(r => r.Key switch { "broken" => throw new InvalidOperationException("no section"), "help" => null!, _ => r.Key[..1] })
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(20)))
+            .Aggregate(a => a.Sum(r => r.Value))
+            .To(sections)
+            .DeadLettersTo(deadLetters)
+            .Build();
+
+        await pipeline.RunAsync(new InMemorySource<View>(InterleavedBatches.Of(views, partitions: 3, batchesPerPartition: 40)), Token);
+
+        int expected = views.Where(v => v.Page is "broken" or "help").Select(v => (v.Page, v.Seconds / 10)).Distinct().Count();
+        var stats = pipeline.Statistics;
+        Assert.True(expected > 20, $"Only {expected} failing results.");
+        Assert.Equal(expected, stats.ResultDeadLetters);
+        Assert.Equal(expected, deadLetters.Items.Count);
+        Assert.Equal((0, views.Length, views.Length), (stats.DeadLetters, stats.RecordsIn, stats.RecordsAccepted));
+        Assert.Equal(views.Count(v => v.Page is not ("broken" or "help")), sections.Items.Sum(r => r.Value));
+        Assert.Equal(expected, Interlocked.Read(ref measured));
     }
 
     [Fact]
