@@ -8,8 +8,9 @@ namespace Analytics.Streaming.DynamoDB.IntegrationTests;
 public sealed record Visit(int Page, DateTimeOffset Time);
 
 /// <summary>
-/// The checkpoint contract of <see cref="ICheckpointStore"/> (the cases the core's file and in-memory stores are tested
-/// with), plus what chunking adds: a crash between chunk writes never reads back as a valid snapshot.
+/// The checkpoint contract of <see cref="ICheckpointStore"/> and <see cref="IFencedCheckpointStore"/>
+/// (<see cref="CheckpointStoreContract"/>, as for the core's file and in-memory stores), plus what chunking adds: a crash
+/// between chunk writes never reads back as a valid snapshot, and a save that is ignored or refused leaves no chunks.
 /// </summary>
 public sealed class DynamoDbCheckpointStoreTests(DynaliteServer dynalite)
 {
@@ -63,65 +64,31 @@ public sealed class DynamoDbCheckpointStoreTests(DynaliteServer dynalite)
     [Theory]
     [InlineData(DynamoDbCheckpointStoreOptions.DefaultChunkSize)]
     [InlineData(1024)]
-    public async Task SaveAsync_OlderCheckpoint_NeverReplacesANewerOne(int chunkSize)
+    public async Task Contract_OrderAndFencing_Hold(int chunkSize)
     {
         using var client = DynamoDbTestKit.Client(dynalite);
         var store = await CreateStoreAsync(client, chunkSize);
-        await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 2), Ct);
 
-        await store.SaveAsync(Checkpoint(keys: 500), Ct);
-        await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 2), Ct); // the same id again: its chunks must not replace or delete the stored ones
-
-        var loaded = await store.LoadAsync("p", Ct);
-        Assert.Equal(3, loaded!.Id);
-        int size = loaded.ToBytes().Length;
-        Assert.Equal(size <= chunkSize ? 0 : (size + chunkSize - 1) / chunkSize, await CountChunksAsync(client, store.TableNameForTests, "p"));
+        await CheckpointStoreContract.VerifyAsync(store, windowStateKeys: 500, Ct);
     }
 
     [Theory]
     [InlineData(DynamoDbCheckpointStoreOptions.DefaultChunkSize)]
     [InlineData(1024)]
-    public async Task Claim_ByANewOwner_RefusesTheOldOwnersSaves_AndTheNewOwnerGoesOn(int chunkSize)
+    public async Task IgnoredAndRefusedSaves_LeaveOnlyTheStoredCheckpointsChunks(int chunkSize)
     {
         using var client = DynamoDbTestKit.Client(dynalite);
         var store = await CreateStoreAsync(client, chunkSize);
-        Assert.Null(await store.ClaimAsync("p", 5, Ct));
-        Assert.Null(await store.LoadAsync("p", Ct)); // a claim alone is no checkpoint
-        await store.SaveAsync(Checkpoint(keys: 500), 5, Ct);
-        await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 2), 5, Ct);
+        var third = Checkpoint(keys: 500, extraCheckpoints: 2);
+        await store.SaveAsync(third, 5, Ct);
 
-        // The lease is taken (token 9): the new owner loads checkpoint 3 and claims it in the same step.
+        // The same id again (its chunks must not replace or delete the stored ones), then an old owner's save after a claim.
+        await store.SaveAsync(Checkpoint(keys: 600, extraCheckpoints: 2), 5, Ct);
         Assert.Equal(3, (await store.ClaimAsync("p", 9, Ct))!.Id);
+        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(keys: 600, extraCheckpoints: 3), 5, Ct));
 
-        // The old owner has not noticed: its next checkpoint is refused, and nothing of it stays in the table.
-        var refused = await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(keys: 600, extraCheckpoints: 3), 5, Ct));
-        Assert.Equal(("p", 5L, 9L), (refused.PipelineName, refused.Fence, refused.StoredFence));
-        var third = await store.LoadAsync("p", Ct);
-        Assert.Equal(3, third!.Id);
+        Assert.Equal(third.ToBytes(), (await store.LoadAsync("p", Ct))!.ToBytes());
         Assert.Equal(ChunksOf(third, chunkSize), await CountChunksAsync(client, store.TableNameForTests, "p"));
-        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.ClaimAsync("p", 5, Ct));
-        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 9), Ct)); // a writer without a token
-
-        // The new owner continues the numbering; a repeated save is still ignored as not newer, and it may claim again.
-        var fourth = Checkpoint(keys: 500, extraCheckpoints: 3);
-        await store.SaveAsync(fourth, 9, Ct);
-        await store.SaveAsync(Checkpoint(keys: 500, extraCheckpoints: 1), 9, Ct);
-        Assert.Equal(fourth.ToBytes(), (await store.ClaimAsync("p", 9, Ct))!.ToBytes());
-        Assert.Equal(ChunksOf(fourth, chunkSize), await CountChunksAsync(client, store.TableNameForTests, "p"));
-    }
-
-    [Fact]
-    public async Task SaveAsync_WithAHigherToken_ReplacesEvenANewerId_AndFencesTheOldWriter()
-    {
-        using var client = DynamoDbTestKit.Client(dynalite);
-        var store = await CreateStoreAsync(client, DynamoDbCheckpointStoreOptions.DefaultChunkSize);
-        await store.SaveAsync(Checkpoint(extraCheckpoints: 4), Ct); // checkpoint 5, before any token was used
-
-        await store.SaveAsync(Checkpoint(extraCheckpoints: 1), 2, Ct); // checkpoint 2 of a writer with token 2
-
-        Assert.Equal(2, (await store.LoadAsync("p", Ct))!.Id);
-        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(extraCheckpoints: 6), 1, Ct));
-        Assert.Equal(2, (await store.LoadAsync("p", Ct))!.Id);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Analytics.Streaming.Testing;
 
 namespace Analytics.Streaming.Tests.Checkpoints;
 
@@ -47,57 +48,26 @@ public sealed class CheckpointStoreTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Stores))]
-    public async Task SaveAsync_OlderCheckpoint_NeverReplacesANewerOne(string kind)
+    public async Task Contract_OrderAndFencing_Hold(string kind)
     {
         var store = Create(kind);
-        await store.SaveAsync(Checkpoint(extraBatches: 2), TestContext.Current.CancellationToken);
 
-        await store.SaveAsync(Checkpoint(), TestContext.Current.CancellationToken);
-
-        Assert.Equal(3, (await store.LoadAsync("p", TestContext.Current.CancellationToken))!.Id);
+        await CheckpointStoreContract.VerifyAsync(store, cancellationToken: TestContext.Current.CancellationToken);
+        await CheckpointStoreContract.VerifyAsync(store, windowStateKeys: 300, cancellationToken: TestContext.Current.CancellationToken); // the same store again
     }
 
     [Theory]
-    [MemberData(nameof(Stores))]
-    public async Task Claim_ByANewOwner_RefusesTheOldOwnersSaves_AndTheNewOwnerGoesOn(string kind)
+    [InlineData("ignores ids", "older never replaces newer")]
+    [InlineData("ignores fences", "claim fences the old owner")]
+    [InlineData("claims without loading", "claim fences the old owner")]
+    [InlineData("orders by id before token", "higher token replaces a newer id")]
+    public async Task Contract_ABrokenStore_FailsWithTheCheckItBroke(string flaw, string check)
     {
-        var store = (IFencedCheckpointStore)Create(kind);
-        var ct = TestContext.Current.CancellationToken;
-        Assert.Null(await store.ClaimAsync("p", 5, ct));
-        Assert.Null(await store.LoadAsync("p", ct)); // a claim alone is no checkpoint
-        await store.SaveAsync(Checkpoint(), 5, ct);
-        await store.SaveAsync(Checkpoint(extraBatches: 2), 5, ct);
+        var store = new FlawedStore(flaw);
 
-        // The lease is taken (token 9): the new owner loads checkpoint 3 and claims it in the same step.
-        Assert.Equal(3, (await store.ClaimAsync("p", 9, ct))!.Id);
+        var broken = await Assert.ThrowsAsync<CheckpointStoreContractException>(() => CheckpointStoreContract.VerifyAsync(store, cancellationToken: TestContext.Current.CancellationToken));
 
-        // The old owner has not noticed: its next checkpoint is refused, and nothing of it is stored.
-        var refused = await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(extraBatches: 3), 5, ct));
-        Assert.Equal(("p", 5L, 9L), (refused.PipelineName, refused.Fence, refused.StoredFence));
-        Assert.Equal(3, (await store.LoadAsync("p", ct))!.Id);
-        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.ClaimAsync("p", 5, ct));
-        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(extraBatches: 9), ct)); // a writer without a token
-
-        // The new owner continues the numbering; a repeated save is still ignored as not newer, and it may claim again.
-        var fourth = Checkpoint("p", extraBatches: 3);
-        await store.SaveAsync(fourth, 9, ct);
-        await store.SaveAsync(Checkpoint(extraBatches: 1), 9, ct);
-        Assert.Equal(fourth.ToBytes(), (await store.ClaimAsync("p", 9, ct))!.ToBytes());
-    }
-
-    [Theory]
-    [MemberData(nameof(Stores))]
-    public async Task SaveAsync_WithAHigherToken_ReplacesEvenANewerId_AndFencesTheOldWriter(string kind)
-    {
-        var store = (IFencedCheckpointStore)Create(kind);
-        var ct = TestContext.Current.CancellationToken;
-        await store.SaveAsync(Checkpoint(extraBatches: 4), ct); // checkpoint 5, before any token was used
-
-        await store.SaveAsync(Checkpoint(extraBatches: 1), 2, ct); // checkpoint 2 of a writer with token 2
-
-        Assert.Equal(2, (await store.LoadAsync("p", ct))!.Id);
-        await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(extraBatches: 6), 1, ct));
-        Assert.Equal(2, (await store.LoadAsync("p", ct))!.Id);
+        Assert.Contains($"check '{check}'", broken.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -198,5 +168,48 @@ public sealed class CheckpointStoreTests : IDisposable
         }
 
         return ~crc;
+    }
+
+    /// <summary>An in-memory store with one flaw of the kind a store written by hand might have.</summary>
+    private sealed class FlawedStore(string flaw) : IFencedCheckpointStore
+    {
+        private readonly Dictionary<string, (PipelineCheckpoint Checkpoint, long Fence)> _stored = [];
+        private readonly Dictionary<string, long> _fences = [];
+
+        public ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken)
+            => ValueTask.FromResult(_stored.TryGetValue(pipelineName, out var s) ? s.Checkpoint : null);
+
+        public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken) => SaveAsync(checkpoint, 0, cancellationToken);
+
+        public ValueTask<PipelineCheckpoint?> ClaimAsync(string pipelineName, long fence, CancellationToken cancellationToken)
+        {
+            Fence(pipelineName, fence);
+            _fences[pipelineName] = fence;
+            return flaw == "claims without loading" ? ValueTask.FromResult<PipelineCheckpoint?>(null) : LoadAsync(pipelineName, cancellationToken);
+        }
+
+        public ValueTask SaveAsync(PipelineCheckpoint checkpoint, long fence, CancellationToken cancellationToken)
+        {
+            string name = checkpoint.PipelineName;
+            Fence(name, fence);
+            bool replace = !_stored.TryGetValue(name, out var stored)
+                || flaw == "ignores ids"
+                || (flaw == "orders by id before token" ? checkpoint.Id > stored.Checkpoint.Id : fence > stored.Fence || (fence == stored.Fence && checkpoint.Id > stored.Checkpoint.Id));
+            if (replace)
+            {
+                _stored[name] = (checkpoint, fence);
+                _fences[name] = Math.Max(fence, _fences.GetValueOrDefault(name));
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        private void Fence(string name, long fence)
+        {
+            if (flaw != "ignores fences" && _fences.TryGetValue(name, out long stored) && fence < stored)
+            {
+                throw new CheckpointFencedException(name, fence, stored);
+            }
+        }
     }
 }
