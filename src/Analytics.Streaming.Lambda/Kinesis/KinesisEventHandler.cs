@@ -170,8 +170,26 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
             long checkpointId = checkpoint?.Id ?? 0;
             if (decoded > 0)
             {
+                var batch = new RecordBatch<TEvent>(shardId, values.ToArray(), deadLetters);
                 var output = new Collector(shardId);
-                receipt = processor.Process(new RecordBatch<TEvent>(shardId, values.ToArray(), deadLetters), output);
+                for (int attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        receipt = processor.Process(batch, output);
+                        break;
+                    }
+                    catch (AggregationFailedException ex) when (attempt <= values.Count)
+                    {
+                        // The windows may hold part of the record: start again from the checkpoint. The pipeline now
+                        // sets the record aside (a dead letter), and nothing was delivered or saved yet.
+                        LambdaLog.KinesisRecordSetAside(_log, ex, _pipeline.Name, shardId, ex.Position.ToString());
+                        processor = _pipeline.CreateProcessor(checkpoint, _time, shardId);
+                        processor.AnnouncePartitions([shardId]);
+                        output = new Collector(shardId);
+                    }
+                }
+
                 if (receipt.Records > receipt.Replayed || receipt.ResultsEmitted > 0 || output.DeadLetters.Count > 0)
                 {
                     await DeliverAsync(output, cancellationToken).ConfigureAwait(false);

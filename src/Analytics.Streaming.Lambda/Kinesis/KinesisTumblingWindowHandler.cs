@@ -217,24 +217,18 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
             ExceptionDispatchInfo.Throw(failure);
         }
 
-        foreach (var value in values)
+        // An aggregator that throws may have counted part of its record already: fold the records again from the state
+        // the invocation received, with that record set aside as a dead letter (a few records at most, in practice).
+        var setAside = new Dictionary<int, Exception>();
+        var folded = Fold(state, values, setAside, shardId);
+        while (folded.FailedAt >= 0)
         {
-            var key = _keySelector(value.Value);
-            if (key is null)
-            {
-                deadLetters.Add(new DeadLetter(new StreamPosition(shardId, value.Sequence, value.SubSequence), DeadLetterReason.NullKey, "The key selector returned null."));
-                continue;
-            }
-
-            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(state, key, out bool exists);
-            if (!exists)
-            {
-                entry.Accumulator = _aggregator.CreateAccumulator();
-            }
-
-            _aggregator.Add(ref entry.Accumulator, value.Value);
-            entry.Records++;
+            setAside.Add(folded.FailedAt, folded.Failure!);
+            state = Restore(windowEvent.State, out _);
+            folded = Fold(state, values, setAside, shardId);
         }
+
+        deadLetters.AddRange(folded.DeadLetters);
 
         if (decoded > start)
         {
@@ -298,6 +292,67 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// Adds the records to the state's accumulators. A key selector that throws makes its record a dead letter
+    /// (<see cref="DeadLetterReason.SelectorFailed"/>); so do the records in <paramref name="setAside"/>, which an
+    /// aggregator threw on before (<see cref="DeadLetterReason.AggregatorFailed"/>). Stops at the first other record
+    /// an aggregator throws on, whose accumulator may then hold part of it.
+    /// </summary>
+    private (int FailedAt, Exception? Failure, List<DeadLetter> DeadLetters) Fold(Dictionary<TKey, Entry> state, List<StreamRecord<TEvent>> values, Dictionary<int, Exception> setAside, string shardId)
+    {
+        var deadLetters = new List<DeadLetter>();
+        for (int i = 0; i < values.Count; i++)
+        {
+            var value = values[i];
+            var position = new StreamPosition(shardId, value.Sequence, value.SubSequence);
+            if (setAside.TryGetValue(i, out var aggregatorFailure))
+            {
+                deadLetters.Add(new DeadLetter(position, DeadLetterReason.AggregatorFailed, $"An aggregator threw {aggregatorFailure.GetType().FullName}: {aggregatorFailure.Message}"));
+                continue;
+            }
+
+            TKey? key;
+            try
+            {
+                key = _keySelector(value.Value);
+            }
+#pragma warning disable CA1031 // The record becomes a dead letter that names the exception.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                deadLetters.Add(new DeadLetter(position, DeadLetterReason.SelectorFailed, $"The key selector threw {ex.GetType().FullName}: {ex.Message}"));
+                continue;
+            }
+
+            if (key is null)
+            {
+                deadLetters.Add(new DeadLetter(position, DeadLetterReason.NullKey, "The key selector returned null."));
+                continue;
+            }
+
+            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(state, key, out bool exists);
+            if (!exists)
+            {
+                entry.Accumulator = _aggregator.CreateAccumulator();
+            }
+
+            try
+            {
+                _aggregator.Add(ref entry.Accumulator, value.Value);
+            }
+#pragma warning disable CA1031 // The caller folds again without the record, from the state the invocation received.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                return (i, ex, deadLetters);
+            }
+
+            entry.Records++;
+        }
+
+        return (-1, null, deadLetters);
     }
 
     private Dictionary<TKey, Entry> Restore(Dictionary<string, string>? saved, out SequenceNumber? lastSequence)

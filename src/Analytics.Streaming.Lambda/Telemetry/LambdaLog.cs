@@ -34,6 +34,10 @@ internal static partial class LambdaLog
         Message = "Pipeline {Pipeline}, {Shard}: completed; {Results} open windows emitted.")]
     public static partial void KinesisShardCompleted(ILogger logger, string pipeline, string shard, int results);
 
+    [LoggerMessage(EventId = 6007, EventName = "KinesisRecordSetAside", Level = LogLevel.Warning,
+        Message = "Pipeline {Pipeline}, {Shard}: an aggregator threw on the record at {Position}; the batch starts again from the checkpoint with that record as a dead letter.")]
+    public static partial void KinesisRecordSetAside(ILogger logger, Exception exception, string pipeline, string shard, string position);
+
     // ---- tumbling windows (6100-6199) ---------------------------------------------------------------------------
 
     [LoggerMessage(EventId = 6101, EventName = "TumblingWindowInvoked", Level = LogLevel.Debug,

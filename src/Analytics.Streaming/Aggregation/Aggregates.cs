@@ -81,9 +81,12 @@ public static class Aggregates
 /// </summary>
 /// <typeparam name="TInput">The input type.</typeparam>
 /// <remarks>
-/// The value selectors run inside the window's update, and one that throws stops the pipeline: a dead letter could not
-/// take back what the aggregators before it in an <c>.And(...)</c> already counted. Compute a value that can fail in a
-/// <c>Select</c> in front of the window instead, where an exception makes the record a dead letter.
+/// The value selectors run inside the window's update. When one throws for a record (on an empty accumulator as well),
+/// the batch cannot go on, because the aggregators before it in an <c>.And(...)</c> already counted the record: the
+/// engine throws <see cref="AggregationFailedException"/>, and the pipeline starts again from its last checkpoint with
+/// the record as a dead letter (<see cref="DeadLetterReason.AggregatorFailed"/>); see the exception for when it does so
+/// by itself. A value that can fail is cheaper to compute in a <c>Select</c> in front of the window, where an exception
+/// makes the record a dead letter at once.
 /// </remarks>
 public readonly struct AggregateFactory<TInput>
 {

@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace Analytics.Streaming;
 
 /// <summary>
@@ -108,6 +110,11 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
             try
             {
                 emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(ResultsPartition, _handoff.Records), _forwarder).ResultsEmitted;
+            }
+            catch (AggregationFailedException ex) when (ex.InnerException is { } aggregatorException)
+            {
+                // This stage's records are derived from windows, not read from the source: no run can set one aside.
+                ExceptionDispatchInfo.Throw(aggregatorException);
             }
             finally
             {

@@ -114,6 +114,10 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
     private protected override bool ThrowsOn(in StreamRecord<TSource> record, long clockTicks) => _reader.ThrowsOn<ProfileSlots.Slot0, TResult>(this, record, clockTicks);
 
+    private protected override bool AggregatorThrowsOn(in StreamRecord<TSource> record, long clockTicks)
+        => _reader.ReadQuietly<ProfileSlots.Slot0, TResult>(this, record, clockTicks, out TEvent value, out _, out _) == RecordVerdict.Accepted
+           && AddThrows<TEvent, TAggregator, TAccumulator>(_aggregator, value);
+
     private protected override void EmitDirty(IWindowOutput<TSource, TKey, TResult> output)
     {
         long watermark = WatermarkTicks;

@@ -276,8 +276,14 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
             {
                 // Not thrown by a record's operators when the loop had not reached a record since it was (re)started.
                 int failed = _tally.Cursor;
-                if (failed < start || !ThrowsOn(batch.Records.Span[failed], nowTicks))
+                if (failed < start)
                 {
+                    throw;
+                }
+
+                if (!ThrowsOn(batch.Records.Span[failed], nowTicks))
+                {
+                    ThrowIfAggregatorFailed(batch, failed, nowTicks, ex);
                     throw;
                 }
 
@@ -324,11 +330,17 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
                 RebuildInSlot(batch, start, count);
                 return _tally.MaxEventTicks;
             }
-            catch (Exception)
+            catch (Exception ex)
             {
                 int failed = _tally.Cursor;
-                if (failed < start || !ThrowsOn(batch.Records.Span[failed], ReplayClockTicks))
+                if (failed < start)
                 {
+                    throw;
+                }
+
+                if (!ThrowsOn(batch.Records.Span[failed], ReplayClockTicks))
+                {
+                    ThrowIfAggregatorFailed(batch, failed, ReplayClockTicks, ex);
                     throw;
                 }
 
@@ -380,6 +392,45 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 
     /// <summary>Whether the operators and selectors throw on a record (run again after the loop caught an exception at it).</summary>
     private protected abstract bool ThrowsOn(in StreamRecord<TSource> record, long clockTicks);
+
+    /// <summary>
+    /// Whether the aggregator throws when it adds the record's event to an empty accumulator (run after the loop caught an
+    /// exception at a record whose operators and selectors do not throw); <see langword="false"/> for an engine without one.
+    /// </summary>
+    private protected virtual bool AggregatorThrowsOn(in StreamRecord<TSource> record, long clockTicks) => false;
+
+    /// <summary>
+    /// After the loop caught <paramref name="exception"/> at record <paramref name="failed"/>, whose operators and
+    /// selectors do not throw: when the aggregator throws on that record alone, the record is to blame, and
+    /// <see cref="AggregationFailedException"/> names it so that the pipeline sets it aside when it reads it again.
+    /// The windows may hold part of it already (the count of a <c>Count().And(Sum(...))</c>), so the batch cannot go on.
+    /// </summary>
+    private void ThrowIfAggregatorFailed(RecordBatch<TSource> batch, int failed, long clockTicks, Exception exception)
+    {
+        ref readonly var record = ref batch.Records.Span[failed];
+        if (AggregatorThrowsOn(record, clockTicks))
+        {
+            throw new AggregationFailedException(new StreamPosition(batch.PartitionId, record.Sequence, record.SubSequence), exception);
+        }
+    }
+
+    /// <summary>Whether <paramref name="aggregator"/> throws when it adds <paramref name="value"/> to an empty accumulator.</summary>
+    private protected static bool AddThrows<TEvent, TAggregator, TAccumulator>(in TAggregator aggregator, in TEvent value)
+        where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
+    {
+        var accumulator = aggregator.CreateAccumulator();
+        try
+        {
+            aggregator.Add(ref accumulator, value);
+            return false;
+        }
+#pragma warning disable CA1031 // Any exception answers the question; the loop's own exception is the one that propagates.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return true;
+        }
+    }
 
     private protected abstract void EmitDirty(IWindowOutput<TSource, TKey, TResult> output);
 

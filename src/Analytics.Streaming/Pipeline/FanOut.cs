@@ -145,7 +145,7 @@ public static partial class StreamPipeline
             }
         }
 
-        private sealed class Member(bool canResume) : IEventSource<TSource>
+        private sealed class Member(bool canResume) : IEventSource<TSource>, IReadOnceSource
         {
             public TaskCompletionSource<SourceContext> Context { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -169,3 +169,6 @@ public static partial class StreamPipeline
         }
     }
 }
+
+/// <summary>A source that can be read once per run (a pipeline's share of a fan-out): a pipeline never reads it again by itself.</summary>
+internal interface IReadOnceSource;

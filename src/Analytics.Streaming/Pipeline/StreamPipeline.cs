@@ -35,6 +35,8 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     private readonly ISink<DeadLetter>? _deadLetterSink;
     private readonly KeyValuePair<string, object?> _tag;
     private readonly ILogger _log;
+    private readonly SetAsideRecords _setAside = new();
+    private readonly HashSet<StreamPosition> _ranAgainAfter = [];
     private int _running;
 
     internal StreamPipeline(
@@ -98,7 +100,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     /// <exception cref="InvalidDataException">The checkpoint's window state cannot be read.</exception>
     public WindowProcessor<TSource, TKey, TResult> CreateProcessor(PipelineCheckpoint? checkpoint = null, TimeProvider? timeProvider = null, string? partition = null)
     {
-        var processor = _factory(timeProvider ?? _options.TimeProvider, partition ?? _options.Partition);
+        var processor = new SettingAsideProcessor<TSource, TKey, TResult>(_factory(timeProvider ?? _options.TimeProvider, partition ?? _options.Partition), _setAside);
         processor.UseStateSnapshots(_snapshotState);
         if (checkpoint is not null)
         {
@@ -125,8 +127,11 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     /// <remarks>
     /// A source failure stops reading; what was read is delivered and checkpointed, then the source's exception is
     /// rethrown. A sink failure (after the sink's own retries) stops everything at once without checkpointing past
-    /// it: the next run replays from the last checkpoint.
+    /// it: the next run replays from the last checkpoint. A record an aggregator throws on stops the run the same way
+    /// (<see cref="AggregationFailedException"/>); the pipeline then sets the record aside as a dead letter, and starts
+    /// again from the last checkpoint by itself when it has a checkpoint store and the source resumes.
     /// </remarks>
+    /// <exception cref="AggregationFailedException">An aggregator threw on a record, and the run could not start again by itself (no checkpoint store, a source that does not resume, a pipeline of a fan-out); the next run sets the record aside.</exception>
     public async Task RunAsync(IEventSource<TSource> source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -145,13 +150,37 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
 
         try
         {
-            await ExecuteAsync(source, cancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                try
+                {
+                    await ExecuteAsync(source, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (AggregationFailedException failure) when (CanRunAgain(source, failure, cancellationToken))
+                {
+                    PipelineLog.RunningAgain(_log, Name, failure.Position);
+                }
+            }
         }
         finally
         {
             Volatile.Write(ref _running, 0);
         }
     }
+
+    /// <summary>
+    /// Whether a run that stopped at a record an aggregator threw on starts over by itself, from the last checkpoint,
+    /// now that the record is set aside: only with a checkpoint store and a source that resumes (without them a new run
+    /// would not continue where this one stopped), not for a pipeline of a fan-out (its source is read once per run),
+    /// and once per record.
+    /// </summary>
+    private bool CanRunAgain(IEventSource<TSource> source, AggregationFailedException failure, CancellationToken cancellationToken)
+        => _options.CheckpointStore is not null
+           && source.CanResume
+           && source is not IReadOnceSource
+           && !cancellationToken.IsCancellationRequested
+           && _ranAgainAfter.Add(failure.Position);
 
     private async Task ExecuteAsync(IEventSource<TSource> source, CancellationToken cancellationToken)
     {
@@ -208,9 +237,14 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         {
             await abort.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(read, process).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
-            if (ex is not TimeoutException)
+            long checkpointId = statistics.LastCheckpoint?.Id ?? statistics.RestoredFrom?.Id ?? 0;
+            if (ex is AggregationFailedException failure)
             {
-                PipelineLog.SinkFailed(_log, ex, Name, statistics.LastCheckpoint?.Id ?? statistics.RestoredFrom?.Id ?? 0);
+                PipelineLog.AggregationFailed(_log, ex, Name, failure.Position, checkpointId);
+            }
+            else if (ex is not TimeoutException)
+            {
+                PipelineLog.SinkFailed(_log, ex, Name, checkpointId);
             }
 
             throw;

@@ -26,6 +26,13 @@ public enum DeadLetterReason
     /// step, the event time or the key) threw an exception for the record; the message names the exception.
     /// </summary>
     SelectorFailed,
+
+    /// <summary>
+    /// An aggregator threw an exception for the record (its value selector, such as <c>a.Sum(e =&gt; ...)</c>, on this
+    /// record alone); the run stopped without a checkpoint past it, and the next run set the record aside when it read
+    /// it again. The message names the exception.
+    /// </summary>
+    AggregatorFailed,
 }
 
 /// <summary>A record that could not be processed, with its position and the reason, so nothing is dropped silently.</summary>
@@ -38,6 +45,10 @@ public sealed record DeadLetter(StreamPosition Position, DeadLetterReason Reason
     /// <summary>The dead letter of a record whose operator or selector in front of the window threw.</summary>
     internal static DeadLetter SelectorFailed(StreamPosition position, Exception exception)
         => new(position, DeadLetterReason.SelectorFailed, $"An operator or selector in front of the window threw {exception.GetType().FullName}: {exception.Message}");
+
+    /// <summary>The dead letter of a record an aggregator threw on (set aside by the run after the one that stopped at it).</summary>
+    internal static DeadLetter AggregatorFailed(StreamPosition position, Exception exception)
+        => new(position, DeadLetterReason.AggregatorFailed, $"An aggregator threw {exception.GetType().FullName}: {exception.Message}");
 
     /// <summary>Returns a one-line description: position, reason and message.</summary>
     public override string ToString() => $"{Position}: {Reason}: {Message}";

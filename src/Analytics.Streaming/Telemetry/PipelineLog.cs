@@ -43,4 +43,10 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 1011, EventName = "CheckpointRefusalNotUndone", Level = LogLevel.Error, Message = "Pipeline {Pipeline}: a sink could not undo what it wrote for refused checkpoint {CheckpointId}; the new owner undoes it when it can, and readers may see it twice until then.")]
     public static partial void CheckpointRefusalNotUndone(ILogger logger, Exception exception, string pipeline, long checkpointId);
+
+    [LoggerMessage(EventId = 1012, EventName = "AggregationFailed", Level = LogLevel.Warning, Message = "Pipeline {Pipeline} stops: an aggregator threw on the record at {Position}; nothing after checkpoint {CheckpointId} is checkpointed, and the next run sends that record to the dead letters.")]
+    public static partial void AggregationFailed(ILogger logger, Exception exception, string pipeline, StreamPosition position, long checkpointId);
+
+    [LoggerMessage(EventId = 1013, EventName = "RunningAgain", Level = LogLevel.Information, Message = "Pipeline {Pipeline} runs again from its last checkpoint, setting aside the record at {Position}.")]
+    public static partial void RunningAgain(ILogger logger, string pipeline, StreamPosition position);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Analytics.Streaming.Kinesis;
+using Analytics.Streaming.Testing;
 using static Analytics.Streaming.Lambda.Tests.TestData;
 
 namespace Analytics.Streaming.Lambda.Tests.Kinesis;
@@ -43,6 +44,36 @@ public sealed class KinesisEventHandlerTests
         Assert.Equal(2, second.CheckpointId);
         Assert.NotNull(await store.LoadAsync("clicks/" + TestShard, Token));
         Assert.Null(await store.LoadAsync("clicks", Token));
+    }
+
+    [Fact]
+    public async Task ProcessAsync_AggregatorThrowsOnARecord_TheBatchStartsAgainWithTheRecordAsADeadLetter()
+    {
+        var results = new CollectingSink<WindowResult<string, (long Count, long Sum)>>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var pipeline = StreamPipeline.Create<Click>(new() { Name = "clicks", CheckpointStore = new InMemoryCheckpointStore(), WindowState = WindowStateMode.Always })
+            .WithEventTime(c => c.Time)
+            .KeyBy(c => c.Page)
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
+            .Aggregate(a => a.Count().And(a.Sum(c => c.Value >= 0 ? (long)c.Value : throw new InvalidOperationException("negative value"))))
+            .To(results)
+            .DeadLettersTo(deadLetters)
+            .Build();
+        var handler = KinesisEventHandler.Create(pipeline, Decoder);
+
+        // The count of the window already holds the second record when its sum throws: the invocation starts the batch
+        // again from the checkpoint, with that record (and the fourth, the next time) as dead letters.
+        var batch = Event(TestShard, 1, Click("/a", 10, 1), Click("/a", 11, -1), Click("/a", 12, 2), Click("/a", 13, -5), Click("/b", 70, 4));
+        var outcome = await handler.ProcessAsync(batch, Token);
+
+        Assert.Empty(outcome.Response.BatchItemFailures);
+        Assert.Equal((3, 2), (outcome.Receipt.Accepted, outcome.Receipt.DeadLetters));
+        Assert.Equal(
+            [$"{batch.Records[1].Kinesis.SequenceNumber} AggregatorFailed", $"{batch.Records[3].Kinesis.SequenceNumber} AggregatorFailed"],
+            deadLetters.FlushedItems.Select(d => $"{d.Position.Sequence} {d.Reason}"));
+        Assert.Contains("negative value", deadLetters.FlushedItems[0].Message, StringComparison.Ordinal);
+        var result = Assert.Single(results.FlushedItems);
+        Assert.Equal(("/a", (2L, 3L)), (result.Key, result.Value));
     }
 
     [Fact]

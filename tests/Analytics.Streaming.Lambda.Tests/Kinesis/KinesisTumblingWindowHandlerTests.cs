@@ -36,6 +36,29 @@ public sealed class KinesisTumblingWindowHandlerTests
     }
 
     [Fact]
+    public async Task HandleAsync_KeyOrAggregatorThrowsOnARecord_TheRecordIsADeadLetterAndTheOthersCountOnce()
+    {
+        var sink = new CollectingSink<WindowResult<string, (long, long)>>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var handler = KinesisTumblingWindowHandler.Create(
+            Decoder,
+            c => c.Page == "/boom" ? throw new InvalidOperationException("no page") : c.Page,
+            a => a.Count().And(a.Sum(c => c.Value >= 0 ? (long)c.Value : throw new InvalidOperationException("negative value"))),
+            sink,
+            new KinesisTumblingWindowHandlerOptions { DeadLetterSink = deadLetters });
+
+        // The second invocation's count of "/a" holds the record with -1 when its sum throws: the handler folds the
+        // records again from the state it received, without that record (and then without the one with -3).
+        var first = await handler.HandleAsync(WindowEvent(Event(TestShard, 1, Click("/a", 1, 5)), []), Token);
+        var second = await handler.HandleAsync(WindowEvent(Event(TestShard, 2, Click("/a", 2, -1), Click("/boom", 3, 1), Click("/a", 4, 2), Click("/b", 5, -3), Click("/b", 6, 7)), first.State), Token);
+        await handler.HandleAsync(WindowEvent(new KinesisStreamEvent(), second.State, final: true), Token);
+
+        Assert.Empty(second.BatchItemFailures);
+        Assert.Equal(["AggregatorFailed negative value", "SelectorFailed no page", "AggregatorFailed negative value"], deadLetters.FlushedItems.Select(d => $"{d.Reason} {d.Message[(d.Message.LastIndexOf(':') + 2)..]}"));
+        Assert.Equal([("/a", (2L, 7L), 2L), ("/b", (1L, 7L), 1L)], sink.FlushedItems.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (r.Key, r.Value, r.RecordCount)));
+    }
+
+    [Fact]
     public async Task HandleAsync_RetriedWithTheStateItReturned_SkipsTheRecordsItAlreadyCounted()
     {
         var sink = new CollectingSink<WindowResult<string, long>>();

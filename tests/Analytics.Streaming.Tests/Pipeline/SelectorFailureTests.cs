@@ -218,7 +218,7 @@ public sealed class SelectorFailureTests
     }
 
     [Fact]
-    public void ThrowingAggregatorSelector_StopsTheBatchWithTheException()
+    public void ThrowingAggregatorSelector_StopsTheBatchNamingTheRecord()
     {
         var pipeline = StreamPipeline.Create<View>(new() { Name = "sums" })
             .WithEventTime(v => TestEvent.At(v.Seconds))
@@ -229,10 +229,136 @@ public sealed class SelectorFailureTests
             .Build();
         var driver = new PipelineTestDriver<View, string, (long, long)>(pipeline);
 
-        // The count of the window would already hold the record when the sum throws: nothing can make it a dead
-        // letter without leaving part of it in the window, so the exception stops the caller.
-        Assert.Throws<FormatException>(() => driver.Push(new View(0, "a", 1, "5"), new View(1, "a", 2, "n/a")));
+        // The count of the window already holds the record when the sum throws: the batch cannot go on, and the
+        // exception names the record so that a pipeline's next run sets it aside.
+        var failure = Assert.Throws<AggregationFailedException>(() => driver.Push(new View(0, "a", 1, "5"), new View(1, "a", 2, "n/a")));
+        Assert.Equal(("0", "2"), (failure.Position.PartitionId, failure.Position.Sequence.ToString()));
+        Assert.IsType<FormatException>(failure.InnerException);
         Assert.Empty(driver.DeadLetters);
+    }
+
+    [Fact]
+    public async Task ThrowingAggregatorSelector_InAFanOut_TheFanOutStopsAndItsNextRunSetsTheRecordAside()
+    {
+        var batches = Batches(partitions: 2, batchesPerPartition: 20, seed: 13);
+        var store = new InMemoryCheckpointStore();
+        var sums = new ResultTable<string, (long, long)>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var throwing = AggregatorPipeline("tumbling", new() { Name = "sums", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10) }, Writer(sums), deadLetters);
+        var counts = new CollectingSink<WindowResult<string, long>>();
+        var counting = CountingPipeline(new() { Name = "counts", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10) }, counts);
+        int bad = batches.Sum(b => b.Records.ToArray().Count(r => IsBadAmount(r.Value)));
+
+        // A pipeline of a fan-out reads its share once per run: the fan-out stops, and each of its runs gets past one more.
+        int runs = 0;
+        while (true)
+        {
+            runs++;
+            try
+            {
+                await StreamPipeline.RunAsync(new InMemorySource<View>(batches), [throwing, counting], Token);
+                break;
+            }
+            catch (AggregationFailedException)
+            {
+                Assert.True(runs <= bad, "The runs do not get past the failing records.");
+            }
+        }
+
+        Assert.True(bad >= 2, $"Only {bad} bad amounts.");
+        Assert.Equal(bad + 1, runs);
+        Assert.Equal(bad, deadLetters.Items.Select(d => d.Position).Distinct().Count());
+
+        // The other pipeline of the fan-out stopped and resumed with it, and its table is that of one run.
+        var oneRun = new CollectingSink<WindowResult<string, long>>();
+        await CountingPipeline(new() { Name = "counts" }, oneRun).RunAsync(new InMemorySource<View>(batches), Token);
+        Assert.Equal(Final(oneRun), Final(counts));
+
+        static StreamPipeline<View, string, long> CountingPipeline(StreamPipelineOptions options, ISink<WindowResult<string, long>> sink)
+            => StreamPipeline.Create<View>(options)
+                .WithEventTime(v => TestEvent.At(Math.Max(1, v.Seconds)), maxOutOfOrderness: TimeSpan.FromSeconds(5))
+                .KeyBy(v => v.Page ?? "none")
+                .Window(WindowSpec.Tumbling(TenSeconds))
+                .Aggregate(a => a.Count())
+                .To(sink)
+                .Build();
+
+        static string[] Final(CollectingSink<WindowResult<string, long>> sink)
+            => [.. sink.Items.GroupBy(r => r.Id).Select(g => $"{g.Key} {g.Last().Value}").Order(StringComparer.Ordinal)];
+    }
+
+    [Fact]
+    public void AggregatorThatFailsOnlyWithState_IsNotBlamedOnTheRecord()
+    {
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "checked" })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .KeyBy(v => v.Page!)
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(Aggregates.Custom<View, CheckedSum, long, long>(default))
+            .To(new CollectingSink<WindowResult<string, long>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, string, long>(pipeline);
+
+        // Each amount alone adds up; the two together overflow: no record is to blame, so nothing is set aside.
+        Assert.Throws<OverflowException>(() => driver.Push(new View(0, "a", 1, $"{long.MaxValue}"), new View(1, "a", 2, "1")));
+    }
+
+    [Theory]
+    [InlineData("tumbling", WindowStateMode.Always, true)]
+    [InlineData("tumbling", WindowStateMode.Never, true)]
+    [InlineData("sliding", WindowStateMode.Never, true)]
+    [InlineData("session", WindowStateMode.Always, true)]
+    [InlineData("tumbling", WindowStateMode.Auto, false)]
+    [InlineData("session", WindowStateMode.Auto, false)]
+    public async Task ThrowingAggregatorSelector_TheRecordIsSetAsideWhenReadAgainAndTheTableIsThatOfTheOtherRecords(string window, WindowStateMode state, bool withStore)
+    {
+        var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: 11);
+        var table = new ResultTable<string, (long, long)>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var options = new StreamPipelineOptions
+        {
+            Name = "sums",
+            WindowState = state,
+            CheckpointStore = withStore ? new InMemoryCheckpointStore() : null,
+            CheckpointInterval = TimeSpan.FromMilliseconds(10),
+        };
+
+        var pipeline = AggregatorPipeline(window, options, Writer(table), deadLetters);
+
+        // With a checkpoint store the run starts over from its last checkpoint by itself after each record the sum
+        // throws on; without one, the exception reaches the caller, and the next run of the same pipeline (here from
+        // the start) sets that record aside.
+        var failures = new List<AggregationFailedException>();
+        while (true)
+        {
+            try
+            {
+                await pipeline.RunAsync(new InMemorySource<View>(batches), Token);
+                break;
+            }
+            catch (AggregationFailedException ex) when (!withStore)
+            {
+                failures.Add(ex);
+                Assert.True(failures.Count < 200, "The runs do not get past the failing records.");
+            }
+        }
+
+        var views = batches.SelectMany(b => b.Records.ToArray().Select(r => (Position: $"{b.PartitionId}/{r.Sequence}", View: r.Value))).ToArray();
+        var bad = views.Where(v => IsBadAmount(v.View)).Select(v => v.Position).Order(StringComparer.Ordinal).ToArray();
+        Assert.True(bad.Length > 20, $"Only {bad.Length} bad amounts.");
+        if (!withStore)
+        {
+            Assert.Equal(bad, failures.Select(f => $"{f.Position.PartitionId}/{f.Position.Sequence}").Order(StringComparer.Ordinal));
+        }
+
+        Assert.Equal(bad, deadLetters.Items.Where(d => d.Reason == DeadLetterReason.AggregatorFailed).Select(d => $"{d.Position.PartitionId}/{d.Position.Sequence}").Distinct().Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(deadLetters.Items, d => d.Reason != DeadLetterReason.AggregatorFailed);
+
+        var oneRun = new ResultTable<string, (long, long)>();
+        var clean = batches.Select(b => new RecordBatch<View>(b.PartitionId, b.Records.ToArray().Where(r => !IsBadAmount(r.Value)).ToArray(), endPosition: b.EndPosition)).ToArray();
+        await AggregatorPipeline(window, new() { Name = "sums" }, Writer(oneRun), null).RunAsync(new InMemorySource<View>(clean), Token);
+        Assert.True(oneRun.Rows.Count > 15, $"Only {oneRun.Rows.Count} windows.");
+        Assert.Equal(oneRun.Rows, table.Rows);
     }
 
     /// <summary>
@@ -328,6 +454,26 @@ public sealed class SelectorFailureTests
         ];
     }
 
+    /// <summary>Counts and sums the amounts per page; the sum throws <see cref="FormatException"/> on an amount that is not a number.</summary>
+    private static StreamPipeline<View, string, (long Count, long Amount)> AggregatorPipeline(
+        string window, StreamPipelineOptions options, ISink<WindowResult<string, (long, long)>> sink, ISink<DeadLetter>? deadLetters)
+    {
+        var builder = StreamPipeline.Create<View>(options)
+            .WithEventTime(v => TestEvent.At(Math.Max(1, v.Seconds)), maxOutOfOrderness: TimeSpan.FromSeconds(5))
+            .KeyBy(v => v.Page ?? "none")
+            .Window(window switch
+            {
+                "tumbling" => WindowSpec.Tumbling(TenSeconds),
+                "sliding" => WindowSpec.Sliding(TenSeconds, TimeSpan.FromSeconds(5)),
+                _ => WindowSpec.Session(TimeSpan.FromSeconds(4)),
+            })
+            .Aggregate(a => a.Count().And(a.Sum(v => (long)int.Parse(v.Amount, CultureInfo.InvariantCulture))))
+            .To(sink);
+        return (deadLetters is null ? builder : builder.DeadLettersTo(deadLetters)).Build();
+    }
+
+    private static bool IsBadAmount(View v) => !int.TryParse(v.Amount, CultureInfo.InvariantCulture, out _);
+
     private static RecordBatch<View>[] Batches(int partitions, int batchesPerPartition, int seed)
         => InterleavedBatches.Of(Views(partitions * batchesPerPartition * 5, seed), partitions, batchesPerPartition);
 
@@ -335,4 +481,16 @@ public sealed class SelectorFailureTests
     private sealed record View(int Id, string? Page, long Seconds, string Amount);
 
     private readonly record struct Amounted(string? Page, int Amount);
+
+    /// <summary>A sum that throws on overflow: it fails on the accumulated state, not on one record.</summary>
+    private readonly struct CheckedSum : IAggregator<View, long, long>
+    {
+        public long CreateAccumulator() => 0;
+
+        public void Add(ref long accumulator, in View input) => accumulator = checked(accumulator + long.Parse(input.Amount, CultureInfo.InvariantCulture));
+
+        public void Merge(ref long accumulator, in long other) => accumulator = checked(accumulator + other);
+
+        public long GetResult(in long accumulator) => accumulator;
+    }
 }
