@@ -15,7 +15,6 @@ namespace Analytics.Streaming;
 /// </remarks>
 internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult> : WindowProcessor<TSource, TKey, TResult>
 {
-    private const string ResultsPartition = "window-results";
     private readonly WindowProcessor<TSource, TUpKey, TUpResult> _upstream;
     private readonly WindowProcessor<WindowResult<TUpKey, TUpResult>, TKey, TResult> _next;
     private readonly Handoff _handoff = new();
@@ -28,7 +27,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
         // The results partition never idles: it holds the further stage's watermark only until the first result, and
         // the upstream watermark moves it from there.
-        _next.AnnouncePartitions([ResultsPartition]);
+        _next.AnnouncePartitions([WindowResultsPartition]);
     }
 
     public override long OpenWindowCount => _upstream.OpenWindowCount + _next.OpenWindowCount;
@@ -88,7 +87,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
             ?? throw new InvalidOperationException(
                 $"Checkpoint {checkpoint.Id} of pipeline '{checkpoint.PipelineName}' has no state for this pipeline's windows fed by windows; give the changed pipeline a new name (or delete its checkpoint) to start over.");
         var nextCheckpoint = PipelineCheckpoint.Parse(next);
-        _handoff.Sequence = nextCheckpoint.FindPartition(ResultsPartition)?.ProcessedThrough is { } position && position.Sequence.TryToInt64(out long sequence) ? sequence : 0;
+        _handoff.Sequence = nextCheckpoint.FindPartition(WindowResultsPartition)?.ProcessedThrough is { } position && position.Sequence.TryToInt64(out long sequence) ? sequence : 0;
         return _next.RestoreTail(nextCheckpoint);
     }
 
@@ -109,7 +108,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
         {
             try
             {
-                emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(ResultsPartition, _handoff.Records), _forwarder).ResultsEmitted;
+                emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(WindowResultsPartition, _handoff.Records), _forwarder).ResultsEmitted;
             }
             catch (AggregationFailedException ex) when (ex.InnerException is { } aggregatorException)
             {

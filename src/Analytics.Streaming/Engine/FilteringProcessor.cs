@@ -1,10 +1,18 @@
+using System.Text;
+
 namespace Analytics.Streaming;
 
-/// <summary>A processor whose results pass a filter before they reach the outputs (<c>Where</c> after the last window stage).</summary>
+/// <summary>
+/// A processor whose results pass a filter before they reach the outputs (<c>Where</c> after the last window stage). A
+/// result the filter throws on becomes a dead letter (<see cref="DeadLetterReason.SelectorFailed"/>) that carries the
+/// result's id as its payload: the result is immutable once emitted, so nothing needs undoing.
+/// </summary>
 internal sealed class FilteringProcessor<TSource, TKey, TResult>(WindowProcessor<TSource, TKey, TResult> inner, Func<WindowResult<TKey, TResult>, bool> predicate)
     : WrappingProcessor<TSource, TSource, TKey, TResult>(inner)
 {
     private readonly Filter _filter = new(predicate);
+
+    internal override long ResultDeadLetters => Inner.ResultDeadLetters + _filter.DeadLetters;
 
     public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
     {
@@ -36,6 +44,8 @@ internal sealed class FilteringProcessor<TSource, TKey, TResult>(WindowProcessor
 
         public int Passed { get; private set; }
 
+        public long DeadLetters { get; private set; }
+
         public Filter To(IWindowOutput<TSource, TKey, TResult> target)
         {
             _target = target;
@@ -45,7 +55,26 @@ internal sealed class FilteringProcessor<TSource, TKey, TResult>(WindowProcessor
 
         public void OnResult(in WindowResult<TKey, TResult> result)
         {
-            if (predicate(result))
+            bool passes;
+            try
+            {
+                passes = predicate(result);
+            }
+#pragma warning disable CA1031 // The result becomes a dead letter that names the exception; the stream goes on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                DeadLetters++;
+                string id = result.Id;
+                _target.OnDeadLetter(new DeadLetter(
+                    new StreamPosition(WindowResultsPartition, SequenceNumber.FromInt64(0)),
+                    DeadLetterReason.SelectorFailed,
+                    $"The Where after the last window stage threw {ex.GetType().FullName}: {ex.Message} on the result {id}.",
+                    Encoding.UTF8.GetBytes(id)));
+                return;
+            }
+
+            if (passes)
             {
                 Passed++;
                 _target.OnResult(result);

@@ -54,6 +54,9 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     /// </summary>
     internal virtual long ResultDeadLetters => 0;
 
+    /// <summary>The partition that window results feed further stages through, and that the dead letters of results name.</summary>
+    internal const string WindowResultsPartition = "window-results";
+
     /// <summary>
     /// Gets the position through which a restored partition's records are replays (covered by the restored checkpoint),
     /// or <see langword="null"/> when the partition has none to come.

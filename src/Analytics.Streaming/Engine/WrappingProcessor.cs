@@ -23,7 +23,7 @@ internal abstract class WrappingProcessor<TSource, TInner, TKey, TResult>(Window
 
     internal sealed override int ProfileSlot => Inner.ProfileSlot;
 
-    internal sealed override long ResultDeadLetters => Inner.ResultDeadLetters;
+    internal override long ResultDeadLetters => Inner.ResultDeadLetters;
 
     internal sealed override StreamPosition? ReplayThrough(string partitionId) => Inner.ReplayThrough(partitionId);
 

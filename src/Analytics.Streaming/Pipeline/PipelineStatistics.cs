@@ -41,9 +41,9 @@ public sealed class PipelineStatistics
     public long RecordsFiltered => Interlocked.Read(ref _recordsFiltered);
 
     /// <summary>
-    /// Gets the number of window results that a window stage fed by windows sent to the dead letters (its key or its
-    /// <c>Where</c> threw, or the key was <see langword="null"/>). They are results, not records read, so they are not in
-    /// the balance of <see cref="RecordsIn"/>.
+    /// Gets the number of window results sent to the dead letters: by a window stage fed by windows (its key or its
+    /// <c>Where</c> threw, or the key was <see langword="null"/>), or by a <c>Where</c> after the last stage that threw.
+    /// They are results, not records read, so they are not in the balance of <see cref="RecordsIn"/>.
     /// </summary>
     public long ResultDeadLetters => Interlocked.Read(ref _resultDeadLetters);
 

@@ -480,8 +480,9 @@ public sealed class AggregatedPipelineBuilder<TSource, TKey, TResult>
     /// (<c>Where(r =&gt; r.Value &gt; 100)</c>: only busy pages go on).
     /// </summary>
     /// <param name="predicate">
-    /// Decides. When windows follow, an exception makes the result a dead letter of their stage; after the last stage,
-    /// where results go to the sinks, it stops the pipeline.
+    /// Decides. An exception makes the result a dead letter (<see cref="DeadLetterReason.SelectorFailed"/>; after the last
+    /// stage with the result's id as its payload), counted in <see cref="PipelineStatistics.ResultDeadLetters"/>, and the
+    /// stream goes on.
     /// </param>
     /// <returns>This builder.</returns>
     public AggregatedPipelineBuilder<TSource, TKey, TResult> Where(Func<WindowResult<TKey, TResult>, bool> predicate)

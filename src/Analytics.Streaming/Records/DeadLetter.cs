@@ -23,7 +23,8 @@ public enum DeadLetterReason
 
     /// <summary>
     /// An operator or selector in front of the window (a <c>Where</c>, <c>Select</c>, <c>SelectMany</c> or <c>Enrich</c>
-    /// step, the event time or the key) threw an exception for the record; the message names the exception.
+    /// step, the event time or the key) threw an exception for the record, or a <c>Where</c> on window results did for
+    /// a result (whose id is then the payload); the message names the exception.
     /// </summary>
     SelectorFailed,
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Text;
 using Analytics.Streaming.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -215,6 +216,35 @@ public sealed class SelectorFailureTests
         Assert.Equal((0, views.Length, views.Length), (stats.DeadLetters, stats.RecordsIn, stats.RecordsAccepted));
         Assert.Equal(views.Count(v => v.Page is not ("broken" or "help")), sections.Items.Sum(r => r.Value));
         Assert.Equal(expected, Interlocked.Read(ref measured));
+    }
+
+    [Fact]
+    public async Task WhereAfterTheLastStage_ThrowsOnAResult_TheResultIsADeadLetterWithItsIdAndTheOthersGoOn()
+    {
+        var results = new CollectingSink<WindowResult<string, long>>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "pages" })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .KeyBy(v => v.Page!)
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count())
+            .Where(r => r.Key == "broken" ? throw new InvalidOperationException("no rule for broken") : r.Value > 1)
+            .To(results)
+            .DeadLettersTo(deadLetters)
+            .Build();
+        View[] views = [new(1, "a", 1, "0"), new(2, "a", 2, "0"), new(3, "broken", 3, "0"), new(4, "b", 4, "0"), new(5, "broken", 14, "0"), new(6, "a", 15, "0"), new(7, "a", 16, "0")];
+
+        await pipeline.RunAsync(new InMemorySource<View>([new RecordBatch<View>("0", views.Select((v, i) => new StreamRecord<View>(v, SequenceNumber.FromInt64(i + 1))).ToArray())]), Token);
+
+        Assert.Equal(["a 0 2", "a 10 2"], results.Items.Select(r => $"{r.Key} {(r.Window.Start - TestEvent.At(0)).TotalSeconds} {r.Value}"));
+        Assert.Equal(2, deadLetters.Items.Count);
+        Assert.All(deadLetters.Items, d => Assert.Equal(DeadLetterReason.SelectorFailed, d.Reason));
+        Assert.Contains("no rule for broken", deadLetters.Items[0].Message, StringComparison.Ordinal);
+        var ids = deadLetters.Items.Select(d => Encoding.UTF8.GetString(d.Payload.Span)).Distinct().ToArray();
+        Assert.Equal(2, ids.Length);
+        Assert.All(ids, id => Assert.StartsWith("pages|broken|", id, StringComparison.Ordinal));
+        var stats = pipeline.Statistics;
+        Assert.Equal((2L, 0L, 7L), (stats.ResultDeadLetters, stats.DeadLetters, stats.RecordsAccepted));
     }
 
     [Fact]
