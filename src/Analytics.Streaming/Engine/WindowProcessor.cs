@@ -49,8 +49,9 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     internal virtual int ProfileSlot => 0;
 
     /// <summary>
-    /// Gets the number of dead letters the window stages fed by windows have made since this processor was created
-    /// (upstream results whose key or filter failed). They are not source records, so no receipt counts them.
+    /// Gets the number of dead letters made of window results since this processor was created (results whose key or
+    /// filter failed in a stage fed by windows, or whose <c>Where</c> after the last stage threw). They are not source
+    /// records, so no receipt counts them.
     /// </summary>
     internal virtual long ResultDeadLetters => 0;
 

@@ -318,6 +318,30 @@ public sealed class SelectorFailureTests
     }
 
     [Fact]
+    public async Task ThrowingAggregatorSelector_AfterSelectMany_TheWholeRecordIsSetAsideWithAllItsItems()
+    {
+        var results = new CollectingSink<WindowResult<string, (long, long)>>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "letters", CheckpointStore = new InMemoryCheckpointStore(), CheckpointInterval = TimeSpan.FromMilliseconds(10) })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .SelectMany(v => v.Page!.ToCharArray())
+            .KeyBy(c => char.IsUpper(c) ? "upper" : "lower")
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count().And(a.Sum(c => c == '!' ? throw new InvalidOperationException("not a letter") : 1L)))
+            .To(results)
+            .DeadLettersTo(deadLetters)
+            .Build();
+
+        // "aB!c" gives 'a' and 'B' before its '!' throws in the sum: none of its four letters may count.
+        View[] views = [new(1, "ab", 1, "0"), new(2, "aB!c", 2, "0"), new(3, "Cd", 3, "0")];
+        await pipeline.RunAsync(new InMemorySource<View>([new RecordBatch<View>("0", views.Select((v, i) => new StreamRecord<View>(v, SequenceNumber.FromInt64(i + 1))).ToArray())]), Token);
+
+        Assert.Equal(["lower (3, 3)", "upper (1, 1)"], results.Items.Select(r => $"{r.Key} {r.Value}").Order(StringComparer.Ordinal));
+        var deadLetter = Assert.Single(deadLetters.Items);
+        Assert.Equal((DeadLetterReason.AggregatorFailed, "2"), (deadLetter.Reason, deadLetter.Position.Sequence.ToString()));
+    }
+
+    [Fact]
     public void AggregatorThatFailsOnlyWithState_IsNotBlamedOnTheRecord()
     {
         var pipeline = StreamPipeline.Create<View>(new() { Name = "checked" })
