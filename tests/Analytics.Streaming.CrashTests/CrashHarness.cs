@@ -107,12 +107,15 @@ internal static class CrashHarness
 
     /// <summary>
     /// Runs the worker, killing it 3 to 5 times (chosen by <paramref name="seed"/>), then lets the last process run to
-    /// its end. The kills are spread over the input: each has a target share of the records (random, in increasing
-    /// order) that the source must have delivered (the read log shows it), then waits for one of these conditions and
-    /// a random delay: nothing more (anywhere between two checkpoints), the next saved checkpoint (right after a save),
-    /// the next result file written (in the middle of writing results), the next object in the lake (between the
-    /// sinks' flush and the checkpoint that covers it), or, ignoring the target, only that the process started (during
-    /// start-up, restore and replay, often before it saves anything).
+    /// its end. The kills are spread over the input: the records not yet read, up to 90% of them all, are shared among
+    /// the kills still to come; each kill has a random target in the first half of its share, that the source must
+    /// have delivered (the read log shows it), then waits for one of these conditions and a random delay: nothing
+    /// more (anywhere between two checkpoints), the next saved checkpoint (right after a save), the next result file
+    /// written (in the middle of writing results), the next object in the lake (between the sinks' flush and the
+    /// checkpoint that covers it), or, ignoring the target, only that the process started (during start-up, restore
+    /// and replay, often before it saves anything). A condition that has not come by the end of the kill's share (a
+    /// loaded machine writes and saves less often) kills there, so that every planned kill lands before the input
+    /// ends, whatever the machine's pace.
     /// </summary>
     /// <param name="arguments">The worker's arguments (without <c>--out</c> and <c>--incarnation</c>).</param>
     /// <param name="folder">The output folder.</param>
@@ -124,7 +127,7 @@ internal static class CrashHarness
     {
         var random = new Random(seed);
         int planned = random.Next(3, 6);
-        var targets = Enumerable.Range(0, planned).Select(_ => (int)(totalRecords * (0.05 + (random.NextDouble() * 0.8)))).Order().ToArray();
+        int lastKill = (int)(totalRecords * 0.9);
         int lakeKill = lake ? random.Next(planned) : -1;
         var progress = new ReadProgress(Path.Combine(folder, CrashFiles.ReadLog));
         var incarnations = new List<Incarnation>();
@@ -144,10 +147,13 @@ internal static class CrashHarness
                 "lake" => random.Next(0, 61),
                 _ => random.Next(0, 151),
             };
+            int read = progress.Poll();
+            int share = Math.Max(1, (lastKill - read) / (planned - number));
+            var span = (Target: read + (int)(share * (0.1 + (random.NextDouble() * 0.4))), Deadline: read + share);
             var restored = await LoadCheckpointAsync(folder);
             var clock = Stopwatch.StartNew();
             await using var worker = WorkerProcess.Start(Arguments(arguments, folder, number));
-            string description = await WaitForAsync(worker, condition, targets[number], progress, folder);
+            string description = await WaitForAsync(worker, condition, span, progress, folder);
             if (!worker.HasExited)
             {
                 await Task.Delay(delay);
@@ -181,7 +187,7 @@ internal static class CrashHarness
     }
 
     /// <summary>Waits until the kill condition holds (or the process exits) and describes it.</summary>
-    private static async Task<string> WaitForAsync(WorkerProcess worker, string condition, int target, ReadProgress progress, string folder)
+    private static async Task<string> WaitForAsync(WorkerProcess worker, string condition, (int Target, int Deadline) span, ReadProgress progress, string folder)
     {
         if (await worker.WaitForLineAsync(CrashFiles.StartedLine, ConditionTimeout) is null || condition == "started")
         {
@@ -189,7 +195,7 @@ internal static class CrashHarness
         }
 
         var clock = Stopwatch.StartNew();
-        while (!worker.HasExited && progress.Poll() < target)
+        while (!worker.HasExited && progress.Poll() < span.Target)
         {
             await Pause(worker, condition, folder, clock);
         }
@@ -199,6 +205,7 @@ internal static class CrashHarness
         var results = Path.Combine(folder, CrashFiles.Results);
         var written = LastWrite(results);
         int objects = CountObjects(folder);
+        bool overdue = false;
         while (!worker.HasExited)
         {
             bool met = condition switch
@@ -208,7 +215,8 @@ internal static class CrashHarness
                 "lake" => CountObjects(folder) > objects,
                 _ => true,
             };
-            if (met)
+            overdue = !met && progress.Poll() >= span.Deadline;
+            if (met || overdue)
             {
                 break;
             }
@@ -223,7 +231,9 @@ internal static class CrashHarness
             "lake" => "the next lake object",
             _ => "the next result write",
         };
-        return string.Create(CultureInfo.InvariantCulture, $"{reached} of the records read, then {next}");
+        return overdue
+            ? string.Create(CultureInfo.InvariantCulture, $"{reached} of the records read, then {next}, which had not come by {span.Deadline} read")
+            : string.Create(CultureInfo.InvariantCulture, $"{reached} of the records read, then {next}");
     }
 
     private static async Task Pause(WorkerProcess worker, string condition, string folder, Stopwatch clock)
