@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -235,6 +236,7 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
             lastSequence = sequences[decoded - 1];
         }
 
+        var results = windowEvent.IsFinalInvokeForWindow ? Results(state, new TimeWindow(range.Start, range.End), shardId, deadLetters) : [];
         LambdaLog.TumblingWindowInvoked(_log, _name, shardId, range.Start, range.End, decoded - start, state.Count, windowEvent.IsFinalInvokeForWindow, windowEvent.IsWindowTerminatedEarly);
         LambdaTelemetry.TumblingRecords.Add(values.Count, tags);
         if (deadLetters.Count > 0)
@@ -250,22 +252,14 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
         var response = new KinesisStreamStateResponse();
         if (windowEvent.IsFinalInvokeForWindow)
         {
-            var window = new TimeWindow(range.Start, range.End);
-            var results = new WindowResult<TKey, TResult>[state.Count];
-            int i = 0;
-            foreach (var (key, entry) in state)
+            if (results.Count > 0)
             {
-                results[i++] = new WindowResult<TKey, TResult>(_name, key, window, _aggregator.GetResult(entry.Accumulator)) { RecordCount = entry.Records, Partition = shardId };
-            }
-
-            if (results.Length > 0)
-            {
-                await _sink.WriteAsync(results, cancellationToken).ConfigureAwait(false);
+                await _sink.WriteAsync(results.ToArray(), cancellationToken).ConfigureAwait(false);
             }
 
             await _sink.FlushAsync(cancellationToken).ConfigureAwait(false);
-            LambdaTelemetry.TumblingResults.Add(results.Length, tags);
-            LambdaLog.TumblingWindowEmitted(_log, _name, shardId, range.Start, range.End, results.Length);
+            LambdaTelemetry.TumblingResults.Add(results.Count, tags);
+            LambdaLog.TumblingWindowEmitted(_log, _name, shardId, range.Start, range.End, results.Count);
             return response;
         }
 
@@ -292,6 +286,39 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// The window's results, one per key. A key whose value the aggregator cannot compute (its <c>GetResult</c> or a
+    /// projection threw) gets a dead letter instead, with the result's id as its payload, as in a pipeline.
+    /// </summary>
+    private List<WindowResult<TKey, TResult>> Results(Dictionary<TKey, Entry> state, TimeWindow window, string shardId, List<DeadLetter> deadLetters)
+    {
+        var results = new List<WindowResult<TKey, TResult>>(state.Count);
+        foreach (var (key, entry) in state)
+        {
+            TResult value;
+            try
+            {
+                value = _aggregator.GetResult(entry.Accumulator);
+            }
+#pragma warning disable CA1031 // The window becomes a dead letter that names the exception; the other keys are emitted.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                string id = WindowResult<TKey, TResult>.FormatId(_name, shardId, key, window);
+                deadLetters.Add(new DeadLetter(
+                    new StreamPosition(DeadLetter.WindowResultsPartition, SequenceNumber.FromInt64(0)),
+                    DeadLetterReason.AggregatorFailed,
+                    $"The aggregate's result (its GetResult or projection) threw {ex.GetType().FullName}: {ex.Message} for the window {id}; the window is not emitted.",
+                    Encoding.UTF8.GetBytes(id)));
+                continue;
+            }
+
+            results.Add(new WindowResult<TKey, TResult>(_name, key, window, value) { RecordCount = entry.Records, Partition = shardId });
+        }
+
+        return results;
     }
 
     /// <summary>

@@ -64,7 +64,10 @@ public static class Aggregates
     /// <typeparam name="TResult">Its result.</typeparam>
     /// <typeparam name="TProjected">The type results are turned into.</typeparam>
     /// <param name="aggregation">The aggregation.</param>
-    /// <param name="projection">Builds the emitted value from the result; must not throw.</param>
+    /// <param name="projection">
+    /// Builds the emitted value from the result. When it throws, the window is not emitted: it becomes a dead letter
+    /// (<see cref="DeadLetterReason.AggregatorFailed"/>, with the result's id as its payload) and the stream goes on.
+    /// </param>
     /// <returns>The aggregation with projected results.</returns>
     public static Aggregation<TInput, ProjectedAggregator<TInput, TAggregator, TAccumulator, TResult, TProjected>, TAccumulator, TProjected>
         Select<TInput, TAggregator, TAccumulator, TResult, TProjected>(this Aggregation<TInput, TAggregator, TAccumulator, TResult> aggregation, Func<TResult, TProjected> projection)

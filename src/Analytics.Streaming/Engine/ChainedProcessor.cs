@@ -27,7 +27,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
         // The results partition never idles: it holds the further stage's watermark only until the first result, and
         // the upstream watermark moves it from there.
-        _next.AnnouncePartitions([WindowResultsPartition]);
+        _next.AnnouncePartitions([DeadLetter.WindowResultsPartition]);
     }
 
     public override long OpenWindowCount => _upstream.OpenWindowCount + _next.OpenWindowCount;
@@ -87,7 +87,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
             ?? throw new InvalidOperationException(
                 $"Checkpoint {checkpoint.Id} of pipeline '{checkpoint.PipelineName}' has no state for this pipeline's windows fed by windows; give the changed pipeline a new name (or delete its checkpoint) to start over.");
         var nextCheckpoint = PipelineCheckpoint.Parse(next);
-        _handoff.Sequence = nextCheckpoint.FindPartition(WindowResultsPartition)?.ProcessedThrough is { } position && position.Sequence.TryToInt64(out long sequence) ? sequence : 0;
+        _handoff.Sequence = nextCheckpoint.FindPartition(DeadLetter.WindowResultsPartition)?.ProcessedThrough is { } position && position.Sequence.TryToInt64(out long sequence) ? sequence : 0;
         return _next.RestoreTail(nextCheckpoint);
     }
 
@@ -108,7 +108,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
         {
             try
             {
-                emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(WindowResultsPartition, _handoff.Records), _forwarder).ResultsEmitted;
+                emitted += _next.Process(new RecordBatch<WindowResult<TUpKey, TUpResult>>(DeadLetter.WindowResultsPartition, _handoff.Records), _forwarder).ResultsEmitted;
             }
             catch (AggregationFailedException ex) when (ex.InnerException is { } aggregatorException)
             {

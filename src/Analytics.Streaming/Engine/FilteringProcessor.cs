@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Analytics.Streaming;
 
 /// <summary>
@@ -66,11 +64,7 @@ internal sealed class FilteringProcessor<TSource, TKey, TResult>(WindowProcessor
             {
                 DeadLetters++;
                 string id = result.Id;
-                _target.OnDeadLetter(new DeadLetter(
-                    new StreamPosition(WindowResultsPartition, SequenceNumber.FromInt64(0)),
-                    DeadLetterReason.SelectorFailed,
-                    $"The Where after the last window stage threw {ex.GetType().FullName}: {ex.Message} on the result {id}.",
-                    Encoding.UTF8.GetBytes(id)));
+                _target.OnDeadLetter(DeadLetter.OfResult(id, DeadLetterReason.SelectorFailed, $"The Where after the last window stage threw {ex.GetType().FullName}: {ex.Message} on the result {id}."));
                 return;
             }
 

@@ -395,7 +395,10 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         }
 
         (session.Emitted ??= []).Add(window);
-        Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, window, _aggregator.GetResult(session.Accumulator), reason, replaced) { RecordCount = session.Count, Partition = _partition });
+        if (TryGetResult<TEvent, TAggregator, TAccumulator>(_aggregator, session.Accumulator, key, window, output, out var value))
+        {
+            Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, window, value, reason, replaced) { RecordCount = session.Count, Partition = _partition });
+        }
     }
 
     private sealed class Session

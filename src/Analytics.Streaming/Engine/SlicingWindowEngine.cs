@@ -455,14 +455,16 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
             if (changed)
             {
+                var window = new TimeWindow(windowEnd - _size, windowEnd);
+                bool computed;
                 TResult value;
                 if (hi - lo == 1)
                 {
-                    value = _aggregator.GetResult(slices[lo].Accumulator);
+                    computed = TryGetResult<TEvent, TAggregator, TAccumulator>(_aggregator, slices[lo].Accumulator, key, window, output, out value);
                 }
                 else if (_useStacks)
                 {
-                    value = _aggregator.GetResult(MergeRange(ref state, slices, lo, hi));
+                    computed = TryGetResult<TEvent, TAggregator, TAccumulator>(_aggregator, MergeRange(ref state, slices, lo, hi), key, window, output, out value);
                 }
                 else
                 {
@@ -472,13 +474,16 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                         _aggregator.Merge(ref merged, slices[j].Accumulator);
                     }
 
-                    value = _aggregator.GetResult(merged);
+                    computed = TryGetResult<TEvent, TAggregator, TAccumulator>(_aggregator, merged, key, window, output, out value);
                 }
 
-                var reason = closing || (windowEnd <= watermark && allNew) ? EmitReason.Closed
-                    : windowEnd <= watermark ? EmitReason.LateUpdate
-                    : EmitReason.Update;
-                Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, new TimeWindow(windowEnd - _size, windowEnd), value, reason) { RecordCount = records, Partition = _partition });
+                if (computed)
+                {
+                    var reason = closing || (windowEnd <= watermark && allNew) ? EmitReason.Closed
+                        : windowEnd <= watermark ? EmitReason.LateUpdate
+                        : EmitReason.Update;
+                    Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, window, value, reason) { RecordCount = records, Partition = _partition });
+                }
             }
 
             windowEnd += _slide;

@@ -19,6 +19,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     private bool _snapshotState;
     private bool _rebuildFromReplays;
     private int _resultsEmitted;
+    private long _resultDeadLetters;
     private AssignTally _tally;
 
     private protected WindowEngine(ProcessorSettings<TSource, TKey> settings)
@@ -36,6 +37,8 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     internal override int ProfileSlot => Settings.ProfileSlot;
 
     internal override long WatermarkTicks => _watermarks.Current;
+
+    internal override long ResultDeadLetters => _resultDeadLetters;
 
     /// <summary>Gets what the running loop over a batch's records has done so far: the record it is on, and its counts (see <see cref="RejectFailure"/>).</summary>
     private protected ref AssignTally Tally => ref _tally;
@@ -429,6 +432,37 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 #pragma warning restore CA1031
         {
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Computes a window's value with <paramref name="aggregator"/>. When that throws (a custom aggregator's
+    /// <c>GetResult</c>, a projection such as <c>a.Count().Select(...)</c>), the window gets a dead letter instead
+    /// (<see cref="DeadLetterReason.AggregatorFailed"/>, its result id as the payload, counted in
+    /// <see cref="ResultDeadLetters"/>) and the stream goes on: the failure depends on the window's state alone, so
+    /// stopping would only meet it again after a restart.
+    /// </summary>
+    /// <returns>Whether <paramref name="value"/> holds the window's value.</returns>
+    private protected bool TryGetResult<TEvent, TAggregator, TAccumulator>(
+        in TAggregator aggregator, in TAccumulator accumulator, TKey key, TimeWindow window, IWindowOutput<TSource, TKey, TResult> output, out TResult value)
+        where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
+    {
+        try
+        {
+            value = aggregator.GetResult(accumulator);
+            return true;
+        }
+#pragma warning disable CA1031 // The window becomes a dead letter that names the exception; the stream goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _resultDeadLetters++;
+            string id = Settings.Partition is null
+                ? WindowResult<TKey, TResult>.FormatId(Settings.PipelineName, key, window)
+                : WindowResult<TKey, TResult>.FormatId(Settings.PipelineName, Settings.Partition, key, window);
+            output.OnDeadLetter(DeadLetter.ResultFailed(id, ex));
+            value = default!;
+            return false;
         }
     }
 

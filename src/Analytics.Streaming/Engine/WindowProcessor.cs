@@ -50,13 +50,10 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
 
     /// <summary>
     /// Gets the number of dead letters made of window results since this processor was created (results whose key or
-    /// filter failed in a stage fed by windows, or whose <c>Where</c> after the last stage threw). They are not source
-    /// records, so no receipt counts them.
+    /// filter failed in a stage fed by windows, whose <c>Where</c> after the last stage threw, or whose value the
+    /// aggregator could not compute). They are not source records, so no receipt counts them.
     /// </summary>
     internal virtual long ResultDeadLetters => 0;
-
-    /// <summary>The partition that window results feed further stages through, and that the dead letters of results name.</summary>
-    internal const string WindowResultsPartition = "window-results";
 
     /// <summary>
     /// Gets the position through which a restored partition's records are replays (covered by the restored checkpoint),

@@ -31,7 +31,9 @@ public enum DeadLetterReason
     /// <summary>
     /// An aggregator threw an exception for the record (its value selector, such as <c>a.Sum(e =&gt; ...)</c>, on this
     /// record alone); the run stopped without a checkpoint past it, and the next run set the record aside when it read
-    /// it again. The message names the exception.
+    /// it again. Also a window whose value could not be computed (the aggregator's <c>GetResult</c> or a projection such
+    /// as <c>a.Count().Select(...)</c> threw): its result id is then the payload, and the window is not emitted. The
+    /// message names the exception.
     /// </summary>
     AggregatorFailed,
 }
@@ -43,6 +45,14 @@ public enum DeadLetterReason
 /// <param name="Payload">The raw bytes of the record when available, so it can be inspected or replayed.</param>
 public sealed record DeadLetter(StreamPosition Position, DeadLetterReason Reason, string Message, ReadOnlyMemory<byte> Payload = default)
 {
+    /// <summary>
+    /// The partition named by the position of a dead letter made of a window result rather than of a record read: a
+    /// <c>Where</c> on the last stage's results threw, or a window's value could not be computed (the payload is then
+    /// the result's id and the sequence 0), or a window stage fed by windows rejected a result (the sequence numbers
+    /// the results handed to that stage).
+    /// </summary>
+    public const string WindowResultsPartition = "window-results";
+
     /// <summary>The dead letter of a record whose operator or selector in front of the window threw.</summary>
     internal static DeadLetter SelectorFailed(StreamPosition position, Exception exception)
         => new(position, DeadLetterReason.SelectorFailed, $"An operator or selector in front of the window threw {exception.GetType().FullName}: {exception.Message}");
@@ -50,6 +60,14 @@ public sealed record DeadLetter(StreamPosition Position, DeadLetterReason Reason
     /// <summary>The dead letter of a record an aggregator threw on (set aside by the run after the one that stopped at it).</summary>
     internal static DeadLetter AggregatorFailed(StreamPosition position, Exception exception)
         => new(position, DeadLetterReason.AggregatorFailed, $"An aggregator threw {exception.GetType().FullName}: {exception.Message}");
+
+    /// <summary>The dead letter of a window result (a <c>Where</c> on results threw, or its value could not be computed); the payload is the result's id.</summary>
+    internal static DeadLetter OfResult(string resultId, DeadLetterReason reason, string message)
+        => new(new StreamPosition(WindowResultsPartition, SequenceNumber.FromInt64(0)), reason, message, System.Text.Encoding.UTF8.GetBytes(resultId));
+
+    /// <summary>The dead letter of a window whose value the aggregator could not compute (its <c>GetResult</c> or projection threw).</summary>
+    internal static DeadLetter ResultFailed(string resultId, Exception exception)
+        => OfResult(resultId, DeadLetterReason.AggregatorFailed, $"The aggregate's result (its GetResult or projection) threw {exception.GetType().FullName}: {exception.Message} for the window {resultId}; the window is not emitted.");
 
     /// <summary>Returns a one-line description: position, reason and message.</summary>
     public override string ToString() => $"{Position}: {Reason}: {Message}";

@@ -59,6 +59,28 @@ public sealed class KinesisTumblingWindowHandlerTests
     }
 
     [Fact]
+    public async Task HandleAsync_ProjectionThrowsForAKey_ThatWindowIsADeadLetterWithItsIdAndTheOtherKeysAreWritten()
+    {
+        var sink = new CollectingSink<WindowResult<string, long>>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var handler = KinesisTumblingWindowHandler.Create(
+            Decoder,
+            c => c.Page,
+            a => a.Count().Select(n => n == 2 ? throw new InvalidOperationException("two is not allowed") : n),
+            sink,
+            new KinesisTumblingWindowHandlerOptions { DeadLetterSink = deadLetters });
+
+        var first = await handler.HandleAsync(WindowEvent(Event(TestShard, 1, Click("/a", 1), Click("/b", 2), Click("/b", 3), Click("/c", 4)), []), Token);
+        await handler.HandleAsync(WindowEvent(Event(TestShard, 5, Click("/c", 5), Click("/c", 6)), first.State, final: true), Token);
+
+        Assert.Equal([("/a", 1L), ("/c", 3L)], sink.FlushedItems.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (r.Key, r.Value)));
+        var deadLetter = Assert.Single(deadLetters.FlushedItems);
+        Assert.Equal((DeadLetterReason.AggregatorFailed, DeadLetter.WindowResultsPartition), (deadLetter.Reason, deadLetter.Position.PartitionId));
+        Assert.Equal(WindowResult<string, long>.FormatId("tumbling", TestShard, "/b", new TimeWindow(T0, T0.AddMinutes(2))), Encoding.UTF8.GetString(deadLetter.Payload.Span));
+        Assert.Contains("two is not allowed", deadLetter.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HandleAsync_RetriedWithTheStateItReturned_SkipsTheRecordsItAlreadyCounted()
     {
         var sink = new CollectingSink<WindowResult<string, long>>();

@@ -247,6 +247,96 @@ public sealed class SelectorFailureTests
         Assert.Equal((2L, 0L, 7L), (stats.ResultDeadLetters, stats.DeadLetters, stats.RecordsAccepted));
     }
 
+    [Theory]
+    [InlineData("tumbling", WindowStateMode.Always)]
+    [InlineData("tumbling", WindowStateMode.Never)]
+    [InlineData("sliding", WindowStateMode.Never)]
+    [InlineData("sliding", WindowStateMode.Always)]
+    [InlineData("session", WindowStateMode.Always)]
+    public async Task ThrowingProjection_TheWindowIsADeadLetterWithItsId_TheOthersAreEmitted_AcrossARestart(string window, WindowStateMode state)
+    {
+        // The projection throws for every window whose count is a multiple of 3: it depends on the window alone.
+        var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: 7);
+        var oneRun = new ResultTable<string, (long, long)>();
+        var oneRunDeadLetters = new CollectingSink<DeadLetter>();
+        var first = ProjectionPipeline(window, new() { Name = "views" }, Writer(oneRun), oneRunDeadLetters);
+        await first.RunAsync(new InMemorySource<View>(batches), Token);
+
+        var store = new InMemoryCheckpointStore();
+        var table = new ResultTable<string, (long, long)>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var options = new StreamPipelineOptions { Name = "views", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state };
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Token))
+        {
+            await ProjectionPipeline(window, options, Writer(table), deadLetters).RunAsync(new StoppingSource<View>(batches, stopAfter: 50, stop), stop.Token);
+        }
+
+        var resumed = ProjectionPipeline(window, options, Writer(table), deadLetters);
+        await resumed.RunAsync(new InMemorySource<View>(batches), Token);
+
+        // Brute force: the windows of every view, those with a count that is a multiple of 3 are dead letters.
+        var views = batches.SelectMany(b => b.Records.ToArray().Select(r => r.Value)).ToArray();
+        var windows = ExpectedWindows(views, window);
+        string[] failed = [.. windows.Where(w => w.Count % 3 == 0).Select(w => $"views|{w.Page}|{w.Start}|{w.End}").Order(StringComparer.Ordinal)];
+        string[] emitted = [.. windows.Where(w => w.Count % 3 != 0).Select(w => $"views|{w.Page}|{w.Start}|{w.End} {w.Count} {w.Sum}").Order(StringComparer.Ordinal)];
+        Assert.True(failed.Length > 5 && emitted.Length > 5, $"{failed.Length} windows fail, {emitted.Length} do not.");
+        Assert.Equal(emitted, oneRun.Rows.Select(r => $"{r.Key} {r.Value.Item1} {r.Value.Item2}"));
+        Assert.Equal(failed, oneRunDeadLetters.Items.Select(PayloadText).Order(StringComparer.Ordinal));
+        Assert.All(oneRunDeadLetters.Items, d =>
+        {
+            Assert.Equal(DeadLetterReason.AggregatorFailed, d.Reason);
+            Assert.Equal("window-results", d.Position.PartitionId);
+            Assert.Contains("InvalidOperationException: a multiple of 3", d.Message, StringComparison.Ordinal);
+        });
+        var stats = first.Statistics;
+        Assert.Equal((failed.LongLength, 0L, 0L), (stats.ResultDeadLetters, stats.DeadLetters, stats.LateRecords));
+        Assert.Equal(stats.RecordsIn, stats.RecordsAccepted + stats.RecordsFiltered + stats.DeadLetters + stats.LateRecords);
+
+        // Stopped and resumed: the same table, every failed window a dead letter (at least once), and nothing else.
+        Assert.NotNull(resumed.Statistics.RestoredFrom);
+        Assert.Equal(oneRun.Rows, table.Rows);
+        Assert.Equal(failed, deadLetters.Items.Select(PayloadText).Distinct().Order(StringComparer.Ordinal));
+
+        static string PayloadText(DeadLetter d) => Encoding.UTF8.GetString(d.Payload.Span);
+    }
+
+    [Fact]
+    public async Task WindowsFedByWindows_ThrowingProjectionInEitherStage_TheWindowIsOneResultDeadLetter()
+    {
+        // The first stage's projection throws for a window of "broken" views (so the second stage never sees it), the
+        // second stage's for a section sum of exactly 7.
+        View[] views =
+        [
+            new(0, "ab", 1, "0"), new(1, "broken", 2, "0"), new(2, "ac", 3, "0"), new(3, "ab", 4, "0"),
+            new(4, "bc", 12, "0"), new(5, "bc", 13, "0"), new(6, "bd", 14, "0"), new(7, "bd", 15, "0"), new(8, "bd", 16, "0"), new(9, "bd", 17, "0"), new(10, "bd", 18, "0"),
+            new(11, "ab", 45, "0"),
+        ];
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var sections = new CollectingSink<WindowResult<string, long>>();
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "top" })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .KeyBy(v => v.Page!)
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count().And(a.Max(v => v.Id)).Select(r => r.Item2 == 1 ? throw new InvalidOperationException("broken window") : r.Item1))
+            .KeyBy(r => r.Key[..1])
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(20)))
+            .Aggregate(a => a.Sum(r => r.Value).Select(sum => sum == 7 ? throw new InvalidOperationException("seven") : sum))
+            .To(sections)
+            .DeadLettersTo(deadLetters)
+            .Build();
+
+        await pipeline.RunAsync(new InMemorySource<View>([new RecordBatch<View>("0", views.Select((v, i) => new StreamRecord<View>(v, SequenceNumber.FromInt64(i + 1))).ToArray())]), Token);
+
+        Assert.Equal(["a 0 3", "a 40 1"], sections.Items.Select(r => $"{r.Key} {(r.Window.Start - TestEvent.At(0)).TotalSeconds} {r.Value}").Order(StringComparer.Ordinal));
+        var start = TestEvent.At(0).ToUnixTimeMilliseconds();
+        Assert.Equal(
+            [$"top|broken|{start}|{start + 10_000} broken window", $"top|b|{start}|{start + 20_000} seven"],
+            deadLetters.Items.Select(d => $"{Encoding.UTF8.GetString(d.Payload.Span)} {d.Message.Split(": ")[1].Split(" for ")[0]}").Order(StringComparer.Ordinal));
+        Assert.All(deadLetters.Items, d => Assert.Equal(DeadLetterReason.AggregatorFailed, d.Reason));
+        var stats = pipeline.Statistics;
+        Assert.Equal((2L, 0L, (long)views.Length), (stats.ResultDeadLetters, stats.DeadLetters, stats.RecordsAccepted));
+    }
+
     [Fact]
     public void ThrowingAggregatorSelector_StopsTheBatchNamingTheRecord()
     {
@@ -524,6 +614,60 @@ public sealed class SelectorFailureTests
             .Aggregate(a => a.Count().And(a.Sum(v => (long)int.Parse(v.Amount, CultureInfo.InvariantCulture))))
             .To(sink);
         return (deadLetters is null ? builder : builder.DeadLettersTo(deadLetters)).Build();
+    }
+
+    /// <summary>Counts and sums the ids per page (views at a negative second filtered out); the projection throws for a window whose count is a multiple of 3.</summary>
+    private static StreamPipeline<View, string, (long Count, long Amount)> ProjectionPipeline(
+        string window, StreamPipelineOptions options, ISink<WindowResult<string, (long, long)>> sink, ISink<DeadLetter> deadLetters)
+        => StreamPipeline.Create<View>(options)
+            .WithEventTime(v => TestEvent.At(Math.Max(1, v.Seconds)), maxOutOfOrderness: TimeSpan.FromSeconds(5))
+            .Where(v => v.Seconds > 0)
+            .KeyBy(v => v.Page ?? "none")
+            .Window(window switch
+            {
+                "tumbling" => WindowSpec.Tumbling(TenSeconds),
+                "sliding" => WindowSpec.Sliding(TenSeconds, TimeSpan.FromSeconds(5)),
+                _ => WindowSpec.Session(TimeSpan.FromSeconds(4)),
+            })
+            .Aggregate(a => a.Count().And(a.Sum(v => (long)v.Id)).Select(r => r.Item1 % 3 == 0 ? throw new InvalidOperationException("a multiple of 3") : r))
+            .To(sink)
+            .DeadLettersTo(deadLetters)
+            .Build();
+
+    /// <summary>Every window of <see cref="ProjectionPipeline"/> by brute force: page, start and end in Unix milliseconds, count, sum of ids.</summary>
+    private static (string Page, long Start, long End, long Count, long Sum)[] ExpectedWindows(View[] views, string window)
+    {
+        long origin = TestEvent.At(0).ToUnixTimeMilliseconds();
+        var timed = views.Where(v => v.Seconds > 0).Select(v => (Page: v.Page ?? "none", v.Seconds, Id: (long)v.Id)).ToArray();
+        if (window == "session")
+        {
+            var sessions = new List<(string, long, long, long, long)>();
+            foreach (var page in timed.GroupBy(v => v.Page))
+            {
+                var ordered = page.OrderBy(v => v.Seconds).ToArray();
+                int start = 0;
+                for (int i = 1; i <= ordered.Length; i++)
+                {
+                    if (i == ordered.Length || ordered[i].Seconds - ordered[i - 1].Seconds >= 4)
+                    {
+                        var session = ordered[start..i];
+                        sessions.Add((page.Key, origin + (session[0].Seconds * 1000), origin + ((session[^1].Seconds + 4) * 1000), session.Length, session.Sum(v => v.Id)));
+                        start = i;
+                    }
+                }
+            }
+
+            return [.. sessions];
+        }
+
+        int slide = window == "tumbling" ? 10 : 5;
+        return
+        [
+            .. timed
+                .SelectMany(v => Enumerable.Range(0, 10 / slide).Select(k => (v.Page, Start: ((v.Seconds / slide) - k) * slide, v.Id)))
+                .GroupBy(x => (x.Page, x.Start))
+                .Select(g => (g.Key.Page, origin + (g.Key.Start * 1000), origin + ((g.Key.Start + 10) * 1000), (long)g.Count(), g.Sum(x => x.Id))),
+        ];
     }
 
     private static bool IsBadAmount(View v) => !int.TryParse(v.Amount, CultureInfo.InvariantCulture, out _);
