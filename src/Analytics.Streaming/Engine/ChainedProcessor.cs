@@ -11,7 +11,8 @@ namespace Analytics.Streaming;
 /// <remarks>
 /// The upstream stage emits each window once (no allowed lateness, emission on close; the builder checks it), so the
 /// further stage never counts a window twice. A checkpoint nests: the upstream checkpoint carries this stage's (and any
-/// stage after it) in its downstream part.
+/// stage after it) in its downstream part. A result this stage's aggregator throws on stops the run, as a record
+/// does; the pipeline remembers its id, and the runs after it send that result to the dead letters instead.
 /// </remarks>
 internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult> : WindowProcessor<TSource, TKey, TResult>
 {
@@ -41,7 +42,13 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
     internal override bool CanSnapshotState => _upstream.CanSnapshotState && _next.CanSnapshotState;
 
     // Stages nest to the left (the upstream holds every stage but this one), so the forwarder sees only this stage's.
-    internal override long ResultDeadLetters => _upstream.ResultDeadLetters + _forwarder.DeadLetters;
+    internal override long ResultDeadLetters => _upstream.ResultDeadLetters + _forwarder.DeadLetters + _handoff.DeadLetters;
+
+    internal override void UseSetAside(SetAsideRecords setAside)
+    {
+        _handoff.SetAside = setAside;
+        _upstream.UseSetAside(setAside);
+    }
 
     internal override StreamPosition? ReplayThrough(string partitionId) => _upstream.ReplayThrough(partitionId);
 
@@ -112,8 +119,16 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
             }
             catch (AggregationFailedException ex) when (ex.InnerException is { } aggregatorException)
             {
-                // This stage's records are derived from windows, not read from the source: no run can set one aside.
-                ExceptionDispatchInfo.Throw(aggregatorException);
+                // The stage may hold part of the result. Its position only numbers this run's results: the pipeline
+                // remembers the result by its id, which the run after this one meets again.
+                if (_handoff.SetAside is null)
+                {
+                    ExceptionDispatchInfo.Throw(aggregatorException);
+                }
+
+                string id = _handoff.ResultAt(ex.Position.Sequence).Id;
+                _handoff.SetAside.RememberResult(id, aggregatorException);
+                throw new AggregationFailedException(ex.Position, id, aggregatorException);
             }
             finally
             {
@@ -139,10 +154,30 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
         public IWindowOutput<TSource, TKey, TResult> Target { get; set; } = null!;
 
+        /// <summary>Gets or sets what the pipeline has set aside; <see langword="null"/> for a processor made outside a pipeline.</summary>
+        public SetAsideRecords? SetAside { get; set; }
+
         /// <summary>Gets or sets the number of the last result handed over (restored from the checkpoint).</summary>
         public long Sequence { get; set; }
 
         public int Count { get; private set; }
+
+        /// <summary>Gets the number of results sent to the dead letters because they were set aside.</summary>
+        public long DeadLetters { get; private set; }
+
+        /// <summary>Gets the result handed over with a sequence number.</summary>
+        public WindowResult<TUpKey, TUpResult> ResultAt(SequenceNumber sequence)
+        {
+            foreach (var record in _records.AsSpan(0, Count))
+            {
+                if (record.Sequence == sequence)
+                {
+                    return record.Value;
+                }
+            }
+
+            throw new InvalidOperationException($"No result numbered {sequence} was handed to the stage; this is a bug, please report it.");
+        }
 
         public ReadOnlyMemory<StreamRecord<WindowResult<TUpKey, TUpResult>>> Records => _records.AsMemory(0, Count);
 
@@ -154,6 +189,13 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
         public void OnResult(in WindowResult<TUpKey, TUpResult> result)
         {
+            if (SetAside is { HasResults: true } setAside && setAside.FindResult(result.Id) is { } deadLetter)
+            {
+                DeadLetters++;
+                Target.OnDeadLetter(deadLetter);
+                return;
+            }
+
             if (Count == _records.Length)
             {
                 Array.Resize(ref _records, Count * 2);

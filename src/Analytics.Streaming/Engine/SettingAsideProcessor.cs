@@ -1,18 +1,29 @@
 namespace Analytics.Streaming;
 
-/// <summary>The processor a pipeline hands out: it sets aside the records its aggregators threw on before (<see cref="SetAsideRecords"/>).</summary>
-internal sealed class SettingAsideProcessor<TSource, TKey, TResult>(WindowProcessor<TSource, TKey, TResult> inner, SetAsideRecords records)
-    : WrappingProcessor<TSource, TSource, TKey, TResult>(inner)
+/// <summary>
+/// The processor a pipeline hands out: it sets aside the records its aggregators threw on before, and lets its stages
+/// fed by windows set aside such results (<see cref="SetAsideRecords"/>).
+/// </summary>
+internal sealed class SettingAsideProcessor<TSource, TKey, TResult> : WrappingProcessor<TSource, TSource, TKey, TResult>
 {
+    private readonly SetAsideRecords _records;
+
+    public SettingAsideProcessor(WindowProcessor<TSource, TKey, TResult> inner, SetAsideRecords records)
+        : base(inner)
+    {
+        _records = records;
+        inner.UseSetAside(records);
+    }
+
     public override BatchReceipt Process(RecordBatch<TSource> batch, IWindowOutput<TSource, TKey, TResult> output)
     {
         try
         {
-            return Inner.Process(records.Apply(batch), output);
+            return Inner.Process(_records.Apply(batch), output);
         }
         catch (AggregationFailedException failure)
         {
-            records.Remember(failure);
+            _records.Remember(failure);
             throw;
         }
     }

@@ -50,10 +50,19 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
 
     /// <summary>
     /// Gets the number of dead letters made of window results since this processor was created (results whose key or
-    /// filter failed in a stage fed by windows, whose <c>Where</c> after the last stage threw, or whose value the
-    /// aggregator could not compute). They are not source records, so no receipt counts them.
+    /// filter failed in a stage fed by windows or that its aggregator threw on before, whose <c>Where</c> after the last
+    /// stage threw, or whose value the aggregator could not compute). They are not source records, so no receipt counts them.
     /// </summary>
     internal virtual long ResultDeadLetters => 0;
+
+    /// <summary>
+    /// Hands the processor what its pipeline has set aside, for a window stage fed by windows to send the results its
+    /// aggregator threw on to the dead letters; a processor with no such stage ignores it.
+    /// </summary>
+    /// <param name="setAside">The pipeline's records and results set aside.</param>
+    internal virtual void UseSetAside(SetAsideRecords setAside)
+    {
+    }
 
     /// <summary>
     /// Gets the position through which a restored partition's records are replays (covered by the restored checkpoint),

@@ -25,6 +25,8 @@ internal abstract class WrappingProcessor<TSource, TInner, TKey, TResult>(Window
 
     internal override long ResultDeadLetters => Inner.ResultDeadLetters;
 
+    internal sealed override void UseSetAside(SetAsideRecords setAside) => Inner.UseSetAside(setAside);
+
     internal sealed override StreamPosition? ReplayThrough(string partitionId) => Inner.ReplayThrough(partitionId);
 
     /// <summary>Gets the processor that holds the windows.</summary>

@@ -4,7 +4,9 @@ namespace Analytics.Streaming;
 /// An aggregator threw for one record, and for that record alone (its value selector throws on the record in an empty
 /// accumulator as well): the windows may hold part of it, so the run stops without a checkpoint past it. The pipeline
 /// remembers the record: when it reads it again, it sends it to the dead letters
-/// (<see cref="DeadLetterReason.AggregatorFailed"/>) instead of aggregating it.
+/// (<see cref="DeadLetterReason.AggregatorFailed"/>) instead of aggregating it. The same holds for a window result that
+/// the aggregator of a stage fed by windows threw on: the pipeline remembers it by its id, and sends it to the dead
+/// letters when the upstream windows make it again.
 /// </summary>
 /// <remarks>
 /// <see cref="StreamPipeline{TSource, TKey, TResult}.RunAsync"/> starts over from the last checkpoint by itself when it
@@ -45,6 +47,26 @@ public sealed class AggregationFailedException : Exception
             innerException)
         => Position = position;
 
-    /// <summary>Gets the position of the record the aggregator threw for.</summary>
+    /// <summary>Creates the exception for a window result that the aggregator of a stage fed by windows threw on.</summary>
+    /// <param name="position">The result's position in the results handed to the stage.</param>
+    /// <param name="resultId">The result's id.</param>
+    /// <param name="innerException">The aggregator's exception.</param>
+    internal AggregationFailedException(StreamPosition position, string resultId, Exception innerException)
+        : base(
+            $"The aggregator of a window stage fed by windows threw {innerException.GetType().FullName}: {innerException.Message} on the result {resultId}. " +
+            "The stage may hold part of it, so this run stops without a checkpoint past it; the next run sends the result to the dead letters (AggregatorFailed) instead of to the stage.",
+            innerException)
+    {
+        Position = position;
+        ResultId = resultId;
+    }
+
+    /// <summary>
+    /// Gets the position of the record the aggregator threw for; for a window result in a stage fed by windows, its
+    /// number among the results handed to that stage, in partition <see cref="DeadLetter.WindowResultsPartition"/>.
+    /// </summary>
     public StreamPosition Position { get; }
+
+    /// <summary>Gets the id of the window result a stage fed by windows threw on; <see langword="null"/> for a record read.</summary>
+    internal string? ResultId { get; }
 }

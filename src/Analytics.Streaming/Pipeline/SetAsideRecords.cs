@@ -6,21 +6,45 @@ namespace Analytics.Streaming;
 /// The records an aggregator threw on (<see cref="AggregationFailedException"/>): a pipeline remembers them for every
 /// processor it creates (its runs, a Lambda handler's invocations), and when one reads such a record again it moves it
 /// from the batch's records to its dead letters (<see cref="DeadLetterReason.AggregatorFailed"/>), in front of the
-/// engine, which counts and checkpoints it as any dead letter a source delivers.
+/// engine, which counts and checkpoints it as any dead letter a source delivers. The window results that the aggregator
+/// of a stage fed by windows threw on are remembered by their ids (positions there only number a run's results): that
+/// stage's handoff sends them to the dead letters instead of to the stage.
 /// </summary>
 internal sealed class SetAsideRecords
 {
     private readonly ConcurrentDictionary<StreamPosition, DeadLetter> _records = new();
+    private readonly ConcurrentDictionary<string, DeadLetter> _results = new(StringComparer.Ordinal);
     private int _count; // ConcurrentDictionary.IsEmpty takes every lock when it is empty, the usual case
+    private int _resultCount;
 
-    /// <summary>Remembers the record of a failure.</summary>
+    /// <summary>Gets a value indicating whether any window result is set aside.</summary>
+    public bool HasResults => Volatile.Read(ref _resultCount) > 0;
+
+    /// <summary>Remembers the record of a failure (a failure on a window result is remembered by <see cref="RememberResult"/>).</summary>
     public void Remember(AggregationFailedException failure)
     {
-        if (_records.TryAdd(failure.Position, DeadLetter.AggregatorFailed(failure.Position, failure.InnerException ?? failure)))
+        if (failure.Position.PartitionId != DeadLetter.WindowResultsPartition
+            && _records.TryAdd(failure.Position, DeadLetter.AggregatorFailed(failure.Position, failure.InnerException ?? failure)))
         {
             Interlocked.Increment(ref _count);
         }
     }
+
+    /// <summary>Remembers a window result that the aggregator of a stage fed by windows threw on.</summary>
+    public void RememberResult(string resultId, Exception exception)
+    {
+        var deadLetter = DeadLetter.OfResult(
+            resultId,
+            DeadLetterReason.AggregatorFailed,
+            $"The aggregator of a window stage fed by windows threw {exception.GetType().FullName}: {exception.Message} on the result {resultId}; the result is not aggregated.");
+        if (_results.TryAdd(resultId, deadLetter))
+        {
+            Interlocked.Increment(ref _resultCount);
+        }
+    }
+
+    /// <summary>Finds the dead letter of a window result set aside; <see langword="null"/> when it is not.</summary>
+    public DeadLetter? FindResult(string resultId) => _results.GetValueOrDefault(resultId);
 
     /// <summary>Returns the batch without the records set aside, which become its dead letters; the batch itself when it has none.</summary>
     public RecordBatch<T> Apply<T>(RecordBatch<T> batch)

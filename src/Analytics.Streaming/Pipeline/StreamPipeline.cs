@@ -36,7 +36,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     private readonly KeyValuePair<string, object?> _tag;
     private readonly ILogger _log;
     private readonly SetAsideRecords _setAside = new();
-    private readonly HashSet<StreamPosition> _ranAgainAfter = [];
+    private readonly HashSet<(StreamPosition Position, string? ResultId)> _ranAgainAfter = [];
     private int _running;
 
     internal StreamPipeline(
@@ -173,14 +173,14 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     /// Whether a run that stopped at a record an aggregator threw on starts over by itself, from the last checkpoint,
     /// now that the record is set aside: only with a checkpoint store and a source that resumes (without them a new run
     /// would not continue where this one stopped), not for a pipeline of a fan-out (its source is read once per run),
-    /// and once per record.
+    /// and once per record (or window result).
     /// </summary>
     private bool CanRunAgain(IEventSource<TSource> source, AggregationFailedException failure, CancellationToken cancellationToken)
         => _options.CheckpointStore is not null
            && source.CanResume
            && source is not IReadOnceSource
            && !cancellationToken.IsCancellationRequested
-           && _ranAgainAfter.Add(failure.Position);
+           && _ranAgainAfter.Add((failure.Position, failure.ResultId));
 
     private async Task ExecuteAsync(IEventSource<TSource> source, CancellationToken cancellationToken)
     {

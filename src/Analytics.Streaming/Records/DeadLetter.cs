@@ -31,8 +31,9 @@ public enum DeadLetterReason
     /// <summary>
     /// An aggregator threw an exception for the record (its value selector, such as <c>a.Sum(e =&gt; ...)</c>, on this
     /// record alone); the run stopped without a checkpoint past it, and the next run set the record aside when it read
-    /// it again. Also a window whose value could not be computed (the aggregator's <c>GetResult</c> or a projection such
-    /// as <c>a.Count().Select(...)</c> threw): its result id is then the payload, and the window is not emitted. The
+    /// it again. Also a window result that the aggregator of a stage fed by windows threw on (set aside in the same way),
+    /// and a window whose value could not be computed (the aggregator's <c>GetResult</c> or a projection such as
+    /// <c>a.Count().Select(...)</c> threw, and the window is not emitted): the result's id is then the payload. The
     /// message names the exception.
     /// </summary>
     AggregatorFailed,

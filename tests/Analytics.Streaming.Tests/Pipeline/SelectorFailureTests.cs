@@ -505,6 +505,91 @@ public sealed class SelectorFailureTests
         Assert.Equal(oneRun.Rows, table.Rows);
     }
 
+    [Theory]
+    [InlineData(WindowStateMode.Always, true)]
+    [InlineData(WindowStateMode.Never, true)]
+    [InlineData(WindowStateMode.Always, false)]
+    public async Task ThrowingAggregatorOfAStageFedByWindows_TheResultIsSetAsideWhenMadeAgainAndTheTableIsThatOfTheOtherResults(WindowStateMode state, bool withStore)
+    {
+        // The sections' sum throws on a page count that is a multiple of 7, after the count of the section took it.
+        var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: 13);
+        var table = new ResultTable<string, (long, long)>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var options = new StreamPipelineOptions
+        {
+            Name = "sections",
+            WindowState = state,
+            CheckpointStore = withStore ? new InMemoryCheckpointStore() : null,
+            CheckpointInterval = TimeSpan.FromMilliseconds(10),
+        };
+        var pipeline = SectionsPipeline(options, Writer(table), deadLetters, poisoned: true);
+
+        // With a checkpoint store the run starts over from its last checkpoint by itself; without one the exception
+        // reaches the caller, and the next run of the same pipeline (here from the start) sets the result aside.
+        var failures = new List<AggregationFailedException>();
+        while (true)
+        {
+            try
+            {
+                await pipeline.RunAsync(new InMemorySource<View>(batches), Token);
+                break;
+            }
+            catch (AggregationFailedException ex) when (!withStore)
+            {
+                failures.Add(ex);
+                Assert.True(failures.Count < 50, "The runs do not get past the failing results.");
+            }
+        }
+
+        var oneRun = new ResultTable<string, (long, long)>();
+        await SectionsPipeline(new() { Name = "sections" }, Writer(oneRun), null, poisoned: false).RunAsync(new InMemorySource<View>(batches), Token);
+        Assert.True(oneRun.Rows.Count > 10, $"Only {oneRun.Rows.Count} windows.");
+        Assert.Equal(oneRun.Rows, table.Rows);
+
+        // Each page window with a count that is a multiple of 7 is a dead letter with its id.
+        var pages = new CollectingSink<WindowResult<string, long>>();
+        await StreamPipeline.Create<View>(new() { Name = "sections" })
+            .WithEventTime(v => TestEvent.At(Math.Max(1, v.Seconds)), maxOutOfOrderness: TimeSpan.FromSeconds(5))
+            .KeyBy(v => v.Page ?? "none")
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count())
+            .To(pages)
+            .Build()
+            .RunAsync(new InMemorySource<View>(batches), Token);
+        string[] poisoned = [.. pages.Items.Where(r => r.Value % 7 == 0).Select(r => r.Id).Order(StringComparer.Ordinal)];
+        Assert.True(poisoned.Length >= 3, $"Only {poisoned.Length} poisoned page windows.");
+        Assert.Equal(poisoned, deadLetters.Items.Select(d => Encoding.UTF8.GetString(d.Payload.Span)).Distinct().Order(StringComparer.Ordinal));
+        Assert.All(deadLetters.Items, d => Assert.Equal((DeadLetterReason.AggregatorFailed, DeadLetter.WindowResultsPartition), (d.Reason, d.Position.PartitionId)));
+        Assert.Contains("a multiple of 7", deadLetters.Items[0].Message, StringComparison.Ordinal);
+        if (!withStore)
+        {
+            Assert.Equal(poisoned.Length, failures.Count);
+            Assert.All(failures, f => Assert.Equal(DeadLetter.WindowResultsPartition, f.Position.PartitionId));
+            Assert.Equal(poisoned.Length, pipeline.Statistics.ResultDeadLetters);
+        }
+    }
+
+    /// <summary>
+    /// Page views counted per page in 10-second windows, then per section (the page's first letter) in 20-second
+    /// windows: the count of page windows and the sum of their counts. Poisoned, the sum throws on a page count that is
+    /// a multiple of 7; clean, such page windows are filtered out before the sections.
+    /// </summary>
+    private static StreamPipeline<View, string, (long Windows, long Views)> SectionsPipeline(
+        StreamPipelineOptions options, ISink<WindowResult<string, (long, long)>> sink, ISink<DeadLetter>? deadLetters, bool poisoned)
+    {
+        var pages = StreamPipeline.Create<View>(options)
+            .WithEventTime(v => TestEvent.At(Math.Max(1, v.Seconds)), maxOutOfOrderness: TimeSpan.FromSeconds(5))
+            .KeyBy(v => v.Page ?? "none")
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Count());
+        var builder = (poisoned ? pages : pages.Where(r => r.Value % 7 != 0))
+            .KeyBy(r => r.Key[..1])
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(20)))
+            .Aggregate(a => a.Count().And(a.Sum(r => r.Value % 7 == 0 ? throw new InvalidOperationException("a multiple of 7") : r.Value)))
+            .To(sink);
+        return (deadLetters is null ? builder : builder.DeadLettersTo(deadLetters)).Build();
+    }
+
     /// <summary>
     /// Every operator and selector in front of the window throws for some views: the time for a negative second
     /// (<see cref="ArgumentOutOfRangeException"/>), the <c>Where</c> for ids divisible by 41, the <c>Select</c> for an
