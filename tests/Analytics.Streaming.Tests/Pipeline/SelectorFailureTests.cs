@@ -53,25 +53,9 @@ public sealed class SelectorFailureTests
     [InlineData("session", WindowStateMode.Always)]
     public async Task StoppedAndResumed_TheTableIsThatOfOneRunAndEveryBadRecordIsADeadLetter(string window, WindowStateMode state)
     {
+        // Without window state, the resumed run replays the records of the open windows, bad ones included.
         var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: 5);
-        var oneRun = new ResultTable<string, (long, long)>();
-        var oneRunDeadLetters = new CollectingSink<DeadLetter>();
-        var first = Pipeline(window, new() { Name = "views" }, Writer(oneRun), oneRunDeadLetters);
-        await first.RunAsync(new InMemorySource<View>(batches), Token);
-
-        // Stopped after 50 of the 120 batches; the second run resumes from the checkpoint (and, without window state,
-        // replays the records of the open windows, bad ones included).
-        var store = new InMemoryCheckpointStore();
-        var table = new ResultTable<string, (long, long)>();
-        var deadLetters = new CollectingSink<DeadLetter>();
-        var options = new StreamPipelineOptions { Name = "views", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state };
-        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Token))
-        {
-            await Pipeline(window, options, Writer(table), deadLetters).RunAsync(new StoppingSource<View>(batches, stopAfter: 50, stop), stop.Token);
-        }
-
-        var resumed = Pipeline(window, options, Writer(table), deadLetters);
-        await resumed.RunAsync(new InMemorySource<View>(batches), Token);
+        var (oneRun, oneRunDeadLetters, first, table, deadLetters, resumed) = await OneRunAndStoppedAndResumedAsync(batches, state, (options, sink, dead) => Pipeline(window, options, sink, dead));
 
         var bad = batches.SelectMany(b => b.Records.ToArray().Where(r => IsBad(r.Value)).Select(r => $"{b.PartitionId}/{r.Sequence}")).ToHashSet();
         Assert.True(bad.Count > 40, $"Only {bad.Count} bad views.");
@@ -257,22 +241,7 @@ public sealed class SelectorFailureTests
     {
         // The projection throws for every window whose count is a multiple of 3: it depends on the window alone.
         var batches = Batches(partitions: 3, batchesPerPartition: 40, seed: 7);
-        var oneRun = new ResultTable<string, (long, long)>();
-        var oneRunDeadLetters = new CollectingSink<DeadLetter>();
-        var first = ProjectionPipeline(window, new() { Name = "views" }, Writer(oneRun), oneRunDeadLetters);
-        await first.RunAsync(new InMemorySource<View>(batches), Token);
-
-        var store = new InMemoryCheckpointStore();
-        var table = new ResultTable<string, (long, long)>();
-        var deadLetters = new CollectingSink<DeadLetter>();
-        var options = new StreamPipelineOptions { Name = "views", CheckpointStore = store, CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state };
-        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Token))
-        {
-            await ProjectionPipeline(window, options, Writer(table), deadLetters).RunAsync(new StoppingSource<View>(batches, stopAfter: 50, stop), stop.Token);
-        }
-
-        var resumed = ProjectionPipeline(window, options, Writer(table), deadLetters);
-        await resumed.RunAsync(new InMemorySource<View>(batches), Token);
+        var (oneRun, oneRunDeadLetters, first, table, deadLetters, resumed) = await OneRunAndStoppedAndResumedAsync(batches, state, (options, sink, dead) => ProjectionPipeline(window, options, sink, dead));
 
         // Brute force: the windows of every view, those with a count that is a multiple of 3 are dead letters.
         var views = batches.SelectMany(b => b.Records.ToArray().Select(r => r.Value)).ToArray();
@@ -588,6 +557,35 @@ public sealed class SelectorFailureTests
             .Aggregate(a => a.Count().And(a.Sum(r => r.Value % 7 == 0 ? throw new InvalidOperationException("a multiple of 7") : r.Value)))
             .To(sink);
         return (deadLetters is null ? builder : builder.DeadLettersTo(deadLetters)).Build();
+    }
+
+    /// <summary>
+    /// Runs a pipeline named <c>views</c> over the batches once, then again with a checkpoint store: stopped after 50 of
+    /// them and resumed from its checkpoint by a new pipeline writing to the same table and dead letters.
+    /// </summary>
+    private static async Task<(ResultTable<string, (long, long)> OneRun, CollectingSink<DeadLetter> OneRunDeadLetters, StreamPipeline<View, string, (long, long)> First,
+        ResultTable<string, (long, long)> Table, CollectingSink<DeadLetter> DeadLetters, StreamPipeline<View, string, (long, long)> Resumed)>
+        OneRunAndStoppedAndResumedAsync(
+            RecordBatch<View>[] batches,
+            WindowStateMode state,
+            Func<StreamPipelineOptions, ISink<WindowResult<string, (long, long)>>, ISink<DeadLetter>, StreamPipeline<View, string, (long, long)>> build)
+    {
+        var oneRun = new ResultTable<string, (long, long)>();
+        var oneRunDeadLetters = new CollectingSink<DeadLetter>();
+        var first = build(new() { Name = "views" }, Writer(oneRun), oneRunDeadLetters);
+        await first.RunAsync(new InMemorySource<View>(batches), Token);
+
+        var table = new ResultTable<string, (long, long)>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var options = new StreamPipelineOptions { Name = "views", CheckpointStore = new InMemoryCheckpointStore(), CheckpointInterval = TimeSpan.FromMilliseconds(10), WindowState = state };
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Token))
+        {
+            await build(options, Writer(table), deadLetters).RunAsync(new StoppingSource<View>(batches, stopAfter: 50, stop), stop.Token);
+        }
+
+        var resumed = build(options, Writer(table), deadLetters);
+        await resumed.RunAsync(new InMemorySource<View>(batches), Token);
+        return (oneRun, oneRunDeadLetters, first, table, deadLetters, resumed);
     }
 
     /// <summary>
