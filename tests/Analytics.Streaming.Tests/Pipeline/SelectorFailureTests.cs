@@ -438,23 +438,7 @@ public sealed class SelectorFailureTests
 
         var pipeline = AggregatorPipeline(window, options, Writer(table), deadLetters);
 
-        // With a checkpoint store the run starts over from its last checkpoint by itself after each record the sum
-        // throws on; without one, the exception reaches the caller, and the next run of the same pipeline (here from
-        // the start) sets that record aside.
-        var failures = new List<AggregationFailedException>();
-        while (true)
-        {
-            try
-            {
-                await pipeline.RunAsync(new InMemorySource<View>(batches), Token);
-                break;
-            }
-            catch (AggregationFailedException ex) when (!withStore)
-            {
-                failures.Add(ex);
-                Assert.True(failures.Count < 200, "The runs do not get past the failing records.");
-            }
-        }
+        var failures = await RunPastFailuresAsync(pipeline, batches, withStore);
 
         var views = batches.SelectMany(b => b.Records.ToArray().Select(r => (Position: $"{b.PartitionId}/{r.Sequence}", View: r.Value))).ToArray();
         var bad = views.Where(v => IsBadAmount(v.View)).Select(v => v.Position).Order(StringComparer.Ordinal).ToArray();
@@ -492,23 +476,7 @@ public sealed class SelectorFailureTests
             CheckpointInterval = TimeSpan.FromMilliseconds(10),
         };
         var pipeline = SectionsPipeline(options, Writer(table), deadLetters, poisoned: true);
-
-        // With a checkpoint store the run starts over from its last checkpoint by itself; without one the exception
-        // reaches the caller, and the next run of the same pipeline (here from the start) sets the result aside.
-        var failures = new List<AggregationFailedException>();
-        while (true)
-        {
-            try
-            {
-                await pipeline.RunAsync(new InMemorySource<View>(batches), Token);
-                break;
-            }
-            catch (AggregationFailedException ex) when (!withStore)
-            {
-                failures.Add(ex);
-                Assert.True(failures.Count < 50, "The runs do not get past the failing results.");
-            }
-        }
+        var failures = await RunPastFailuresAsync(pipeline, batches, withStore);
 
         var oneRun = new ResultTable<string, (long, long)>();
         await SectionsPipeline(new() { Name = "sections" }, Writer(oneRun), null, poisoned: false).RunAsync(new InMemorySource<View>(batches), Token);
@@ -557,6 +525,31 @@ public sealed class SelectorFailureTests
             .Aggregate(a => a.Count().And(a.Sum(r => r.Value % 7 == 0 ? throw new InvalidOperationException("a multiple of 7") : r.Value)))
             .To(sink);
         return (deadLetters is null ? builder : builder.DeadLettersTo(deadLetters)).Build();
+    }
+
+    /// <summary>
+    /// Runs the pipeline over the batches to their end. With a checkpoint store the run starts over from its last
+    /// checkpoint by itself after each record or result an aggregator throws on; without one, the exception reaches the
+    /// caller, and the next run of the same pipeline (here from the start) sets that record or result aside.
+    /// </summary>
+    /// <returns>The failures that reached the caller.</returns>
+    private static async Task<List<AggregationFailedException>> RunPastFailuresAsync<TKey, TResult>(StreamPipeline<View, TKey, TResult> pipeline, RecordBatch<View>[] batches, bool withStore)
+        where TKey : notnull
+    {
+        var failures = new List<AggregationFailedException>();
+        while (true)
+        {
+            try
+            {
+                await pipeline.RunAsync(new InMemorySource<View>(batches), Token);
+                return failures;
+            }
+            catch (AggregationFailedException ex) when (!withStore)
+            {
+                failures.Add(ex);
+                Assert.True(failures.Count < 200, "The runs do not get past the failing records.");
+            }
+        }
     }
 
     /// <summary>
