@@ -77,6 +77,37 @@ public sealed class KinesisEventHandlerTests
     }
 
     [Fact]
+    public async Task ProcessAsync_AggregatorOfAStageFedByWindowsThrowsOnAResult_TheBatchStartsAgainWithTheResultAsADeadLetter()
+    {
+        // Page counts per minute, then their count and sum per two minutes; the sum throws on a page count of 2, after
+        // the count of the two minutes took it.
+        var results = new CollectingSink<WindowResult<string, (long Pages, long Clicks)>>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var pipeline = StreamPipeline.Create<Click>(new() { Name = "clicks", CheckpointStore = new InMemoryCheckpointStore(), WindowState = WindowStateMode.Always })
+            .WithEventTime(c => c.Time)
+            .KeyBy(c => c.Page)
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
+            .Aggregate(a => a.Count())
+            .KeyBy(_ => "all")
+            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(2)))
+            .Aggregate(a => a.Count().And(a.Sum(r => r.Value == 2 ? throw new InvalidOperationException("two clicks") : r.Value)))
+            .To(results)
+            .DeadLettersTo(deadLetters)
+            .Build();
+        var handler = KinesisEventHandler.Create(pipeline, Decoder);
+
+        var outcome = await handler.ProcessAsync(Event(TestShard, 1, Click("/a", 10, 1), Click("/a", 11, 1), Click("/b", 12, 1), Click("/c", 70, 1), Click("/c", 130, 1)), Token);
+
+        Assert.Empty(outcome.Response.BatchItemFailures);
+        var deadLetter = Assert.Single(deadLetters.FlushedItems);
+        Assert.Equal((DeadLetterReason.AggregatorFailed, DeadLetter.WindowResultsPartition), (deadLetter.Reason, deadLetter.Position.PartitionId));
+        Assert.Equal($"clicks|{TestShard}|/a|{T0.ToUnixTimeMilliseconds()}|{T0.AddMinutes(1).ToUnixTimeMilliseconds()}", Encoding.UTF8.GetString(deadLetter.Payload.Span));
+        Assert.Contains("two clicks", deadLetter.Message, StringComparison.Ordinal);
+        var result = Assert.Single(results.FlushedItems);
+        Assert.Equal(("all", (2L, 2L)), (result.Key, result.Value));
+    }
+
+    [Fact]
     public async Task ProcessAsync_RetriedAndOverlappingBatches_ReplaysAreRecognisedAndNeverCountedTwice()
     {
         var (pipeline, results, _) = Pipeline();
