@@ -506,6 +506,25 @@ public sealed class SelectorFailureTests
         }
     }
 
+    [Fact]
+    public async Task ThrowingAggregatorOfAStageFedByWindows_OnAWindowClosedWhenTheSourceEnds_TheRunStartsAgainAndSetsItAside()
+    {
+        // The last page window (7 views of "help") closes only when the source ends, and the sections' sum throws on it.
+        View[] views = [.. Enumerable.Range(0, 3).Select(i => new View(i, "home", 1 + i, "0")), .. Enumerable.Range(3, 7).Select(i => new View(i, "help", 9 + i, "0"))];
+        var table = new ResultTable<string, (long, long)>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var options = new StreamPipelineOptions { Name = "sections", CheckpointStore = new InMemoryCheckpointStore(), CheckpointInterval = TimeSpan.FromMilliseconds(10) };
+        var pipeline = SectionsPipeline(options, Writer(table), deadLetters, poisoned: true);
+
+        await pipeline.RunAsync(new InMemorySource<View>([new RecordBatch<View>("0", views.Select((v, i) => new StreamRecord<View>(v, SequenceNumber.FromInt64(i + 1))).ToArray())]), Token);
+
+        var start = TestEvent.At(0).ToUnixTimeMilliseconds();
+        Assert.Equal([$"sections|h|{start}|{start + 20_000}"], table.Rows.Keys);
+        Assert.Equal((1L, 3L), table.Rows.Values.Single());
+        Assert.Equal([$"sections|help|{start + 10_000}|{start + 20_000}"], deadLetters.Items.Select(d => Encoding.UTF8.GetString(d.Payload.Span)));
+        Assert.Equal(1, pipeline.Statistics.ResultDeadLetters);
+    }
+
     /// <summary>
     /// Page views counted per page in 10-second windows, then per section (the page's first letter) in 20-second
     /// windows: the count of page windows and the sum of their counts. Poisoned, the sum throws on a page count that is
