@@ -44,10 +44,11 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
     // Stages nest to the left (the upstream holds every stage but this one), so the forwarder sees only this stage's.
     internal override long ResultDeadLetters => _upstream.ResultDeadLetters + _forwarder.DeadLetters + _handoff.DeadLetters;
 
-    internal override void UseSetAside(SetAsideRecords setAside)
+    internal override int UseSetAside(SetAsideRecords setAside)
     {
         _handoff.SetAside = setAside;
-        _upstream.UseSetAside(setAside);
+        _handoff.Stage = _upstream.UseSetAside(setAside) + 1;
+        return _handoff.Stage;
     }
 
     internal override StreamPosition? ReplayThrough(string partitionId) => _upstream.ReplayThrough(partitionId);
@@ -127,7 +128,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
                 }
 
                 string id = _handoff.ResultAt(ex.Position.Sequence).Id;
-                _handoff.SetAside.RememberResult(id, aggregatorException);
+                _handoff.SetAside.RememberResult(_handoff.Stage, id, aggregatorException);
                 throw new AggregationFailedException(ex.Position, id, aggregatorException);
             }
             finally
@@ -156,6 +157,9 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
         /// <summary>Gets or sets what the pipeline has set aside; <see langword="null"/> for a processor made outside a pipeline.</summary>
         public SetAsideRecords? SetAside { get; set; }
+
+        /// <summary>Gets or sets the place of the stage fed by windows that this handoff feeds (1 for the second window stage), the same in every run.</summary>
+        public int Stage { get; set; }
 
         /// <summary>Gets or sets the number of the last result handed over (restored from the checkpoint).</summary>
         public long Sequence { get; set; }
@@ -189,7 +193,7 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
 
         public void OnResult(in WindowResult<TUpKey, TUpResult> result)
         {
-            if (SetAside is { HasResults: true } setAside && setAside.FindResult(result.Id) is { } deadLetter)
+            if (SetAside is { HasResults: true } setAside && setAside.FindResult(Stage, result.Id) is { } deadLetter)
             {
                 DeadLetters++;
                 Target.OnDeadLetter(deadLetter);

@@ -51,7 +51,8 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     /// <summary>
     /// Gets the number of dead letters made of window results since this processor was created (results whose key or
     /// filter failed in a stage fed by windows or that its aggregator threw on before, whose <c>Where</c> after the last
-    /// stage threw, or whose value the aggregator could not compute). They are not source records, so no receipt counts them.
+    /// stage threw, or whose value the aggregator could not compute). They are not source records, so no receipt
+    /// counts them.
     /// </summary>
     internal virtual long ResultDeadLetters => 0;
 
@@ -60,9 +61,8 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     /// aggregator threw on to the dead letters; a processor with no such stage ignores it.
     /// </summary>
     /// <param name="setAside">The pipeline's records and results set aside.</param>
-    internal virtual void UseSetAside(SetAsideRecords setAside)
-    {
-    }
+    /// <returns>The number of window stages fed by windows in this processor (each numbers its results' ids with its place).</returns>
+    internal virtual int UseSetAside(SetAsideRecords setAside) => 0;
 
     /// <summary>
     /// Gets the position through which a restored partition's records are replays (covered by the restored checkpoint),

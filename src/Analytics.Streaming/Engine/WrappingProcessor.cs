@@ -25,7 +25,7 @@ internal abstract class WrappingProcessor<TSource, TInner, TKey, TResult>(Window
 
     internal override long ResultDeadLetters => Inner.ResultDeadLetters;
 
-    internal sealed override void UseSetAside(SetAsideRecords setAside) => Inner.UseSetAside(setAside);
+    internal sealed override int UseSetAside(SetAsideRecords setAside) => Inner.UseSetAside(setAside);
 
     internal sealed override StreamPosition? ReplayThrough(string partitionId) => Inner.ReplayThrough(partitionId);
 

@@ -44,8 +44,8 @@ public sealed class PipelineStatistics
     /// Gets the number of window results sent to the dead letters: by a window stage fed by windows (its key or its
     /// <c>Where</c> threw, or the key was <see langword="null"/>, or its aggregator threw on the result before), by a
     /// <c>Where</c> after the last stage that threw, or because the aggregator could not compute a window's value (its
-    /// <c>GetResult</c> or projection threw). They are
-    /// results, not records read, so they are not in the balance of <see cref="RecordsIn"/>.
+    /// <c>GetResult</c> or projection threw). They are results, not records read, so they are not in the balance of
+    /// <see cref="RecordsIn"/>.
     /// </summary>
     public long ResultDeadLetters => Interlocked.Read(ref _resultDeadLetters);
 

@@ -13,7 +13,7 @@ namespace Analytics.Streaming;
 internal sealed class SetAsideRecords
 {
     private readonly ConcurrentDictionary<StreamPosition, DeadLetter> _records = new();
-    private readonly ConcurrentDictionary<string, DeadLetter> _results = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(int Stage, string Id), DeadLetter> _results = new();
     private int _count; // ConcurrentDictionary.IsEmpty takes every lock when it is empty, the usual case
     private int _resultCount;
 
@@ -30,21 +30,24 @@ internal sealed class SetAsideRecords
         }
     }
 
-    /// <summary>Remembers a window result that the aggregator of a stage fed by windows threw on.</summary>
-    public void RememberResult(string resultId, Exception exception)
+    /// <summary>
+    /// Remembers a window result that the aggregator of a stage fed by windows threw on. The stage's place (1 for the
+    /// second window stage) tells apart results of two stages that have the same key and window.
+    /// </summary>
+    public void RememberResult(int stage, string resultId, Exception exception)
     {
         var deadLetter = DeadLetter.OfResult(
             resultId,
             DeadLetterReason.AggregatorFailed,
             $"The aggregator of a window stage fed by windows threw {exception.GetType().FullName}: {exception.Message} on the result {resultId}; the result is not aggregated.");
-        if (_results.TryAdd(resultId, deadLetter))
+        if (_results.TryAdd((stage, resultId), deadLetter))
         {
             Interlocked.Increment(ref _resultCount);
         }
     }
 
-    /// <summary>Finds the dead letter of a window result set aside; <see langword="null"/> when it is not.</summary>
-    public DeadLetter? FindResult(string resultId) => _results.GetValueOrDefault(resultId);
+    /// <summary>Finds the dead letter of a window result set aside on its way to a stage; <see langword="null"/> when it is not.</summary>
+    public DeadLetter? FindResult(int stage, string resultId) => _results.GetValueOrDefault((stage, resultId));
 
     /// <summary>Returns the batch without the records set aside, which become its dead letters; the batch itself when it has none.</summary>
     public RecordBatch<T> Apply<T>(RecordBatch<T> batch)

@@ -525,6 +525,41 @@ public sealed class SelectorFailureTests
         Assert.Equal(1, pipeline.Statistics.ResultDeadLetters);
     }
 
+    [Fact]
+    public async Task ThrowingAggregatorOfTheThirdStage_OnAResultWhoseIdAnEarlierStageAlsoMade_OnlyThatStageSetsItAside()
+    {
+        // Sliding page counts (10 s every 5 s), summed per page in 10-second windows, then counted and summed in
+        // 20-second windows, whose sum throws on the second stage's result for "home" from 10 s to 20 s. The first
+        // stage also made a result with that id (its window [10 s, 20 s) of "home"), which must still reach the second
+        // stage: only the second stage's result is set aside.
+        View[] views = [new(0, "cart", 3, "0"), new(1, "home", 11, "0"), new(2, "home", 12, "0")];
+        var table = new ResultTable<string, (long, long)>();
+        var deadLetters = new CollectingSink<DeadLetter>();
+        var pipeline = StreamPipeline.Create<View>(new() { Name = "three", CheckpointStore = new InMemoryCheckpointStore(), CheckpointInterval = TimeSpan.FromMilliseconds(10) })
+            .WithEventTime(v => TestEvent.At(v.Seconds))
+            .KeyBy(v => v.Page!)
+            .Window(WindowSpec.Sliding(TenSeconds, TimeSpan.FromSeconds(5)))
+            .Aggregate(a => a.Count())
+            .KeyBy(r => r.Key)
+            .Window(WindowSpec.Tumbling(TenSeconds))
+            .Aggregate(a => a.Sum(r => r.Value))
+            .KeyBy(_ => "all")
+            .Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(20)))
+            .Aggregate(a => a.Count().And(a.Sum(r => r.Key == "home" && r.Window.Start == TestEvent.At(10) ? throw new InvalidOperationException("home") : r.Value)))
+            .To(Writer(table))
+            .DeadLettersTo(deadLetters)
+            .Build();
+
+        await pipeline.RunAsync(new InMemorySource<View>([new RecordBatch<View>("0", views.Select((v, i) => new StreamRecord<View>(v, SequenceNumber.FromInt64(i + 1))).ToArray())]), Token);
+
+        var start = TestEvent.At(0).ToUnixTimeMilliseconds();
+        Assert.Equal([$"three|all|{start}|{start + 20_000}"], table.Rows.Keys);
+        Assert.Equal((1L, 2L), table.Rows.Values.Single());
+        var deadLetter = Assert.Single(deadLetters.Items);
+        Assert.Equal($"three|home|{start + 10_000}|{start + 20_000}", Encoding.UTF8.GetString(deadLetter.Payload.Span));
+        Assert.Equal(1, pipeline.Statistics.ResultDeadLetters);
+    }
+
     /// <summary>
     /// Page views counted per page in 10-second windows, then per section (the page's first letter) in 20-second
     /// windows: the count of page windows and the sum of their counts. Poisoned, the sum throws on a page count that is
