@@ -97,7 +97,8 @@ public sealed class S3DeadLetterSinkOptions
 /// stored: the pipeline checkpoints past dead letters only once they are in S3. A store request that still fails after
 /// the retries throws, and the pipeline stops without checkpointing past the records the sink held; the sink is then
 /// unusable. Dead letters are kept at least once: the replay after a crash stores those since the last checkpoint again,
-/// in a new object (readers remove repeats by position and error code).
+/// in a new object (readers remove repeats by position, error code and payload: dead letters of window results share
+/// one position, and their payload is the result's id).
 /// </para>
 /// </remarks>
 public sealed class S3DeadLetterSink : ISink<DeadLetter>

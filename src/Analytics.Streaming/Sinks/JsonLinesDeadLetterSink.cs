@@ -77,7 +77,8 @@ public sealed record StoredDeadLetter(DateTimeOffset Time, DeadLetter DeadLetter
 /// </para>
 /// <para>
 /// Dead letters are kept <b>at least once</b>: the replay after a crash writes the dead letters since the last checkpoint
-/// again, into a new file. A reader removes repeats by position and reason (<see cref="ReadAll"/> returns them all).
+/// again, into a new file. A reader removes repeats by position, reason and payload (dead letters of window results
+/// share one position; their payload is the result's id); <see cref="ReadAll"/> returns them all.
 /// A process killed during a write can leave a truncated last line, which <see cref="ReadFile"/> skips.
 /// </para>
 /// <para>Calls must not overlap (the pipeline never overlaps them). <see cref="DisposeAsync"/> flushes and closes the file.</para>
