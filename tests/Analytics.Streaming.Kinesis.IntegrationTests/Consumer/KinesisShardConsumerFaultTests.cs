@@ -55,18 +55,29 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
         scenario.Options.IdleTimeBetweenReads = TimeSpan.Zero;
         var consumer = scenario.Consumer();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        stop.CancelAfter(TimeSpan.FromSeconds(2));
+        stop.CancelAfter(TimeSpan.FromSeconds(60));
 
+        // Reads until six GetRecords calls went out (the shard stays empty, so the reader never yields).
+        var sixCalls = Task.Run(async () =>
+        {
+            while (handler.Log.Count(e => e.Operation == "GetRecords") < 6)
+            {
+                await Task.Delay(20, stop.Token);
+            }
+
+            await stop.CancelAsync();
+        }, TestContext.Current.CancellationToken);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var _ in consumer.ReadBatchesAsync(new SourceContext(), stop.Token))
             {
             }
         });
+        await sixCalls.ContinueWith(_ => { }, TaskScheduler.Default);
 
         // Spacing is measured where requests leave the client, so allow one interval of scheduling jitter overall.
         var calls = handler.Log.Where(e => e.Operation == "GetRecords").Select(e => e.At).ToList();
-        Assert.True(calls.Count >= 3, $"Only {calls.Count} GetRecords calls were made.");
+        Assert.True(calls.Count >= 6, $"Only {calls.Count} GetRecords calls were made in 60 s.");
         var span = calls[^1] - calls[0];
         Assert.True(
             span >= TimeSpan.FromMilliseconds(200 * (calls.Count - 2)),
