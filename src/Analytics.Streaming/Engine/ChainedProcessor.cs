@@ -1,5 +1,3 @@
-using System.Runtime.ExceptionServices;
-
 namespace Analytics.Streaming;
 
 /// <summary>
@@ -121,15 +119,8 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
             catch (AggregationFailedException ex) when (ex.InnerException is { } aggregatorException)
             {
                 // The stage may hold part of the result. Its position only numbers this run's results: the pipeline
-                // remembers the result by its id, which the run after this one meets again.
-                if (_handoff.SetAside is null)
-                {
-                    ExceptionDispatchInfo.Throw(aggregatorException);
-                }
-
-                string id = _handoff.ResultAt(ex.Position.Sequence).Id;
-                _handoff.SetAside.RememberResult(_handoff.Stage, id, aggregatorException);
-                throw new AggregationFailedException(ex.Position, id, aggregatorException);
+                // remembers the result by its stage and id, which the run after this one meets again.
+                throw new AggregationFailedException(ex.Position, _handoff.Stage, _handoff.ResultAt(ex.Position.Sequence).Id, aggregatorException);
             }
             finally
             {

@@ -457,9 +457,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 #pragma warning restore CA1031
         {
             _resultDeadLetters++;
-            string id = Settings.Partition is null
-                ? WindowResult<TKey, TResult>.FormatId(Settings.PipelineName, key, window)
-                : WindowResult<TKey, TResult>.FormatId(Settings.PipelineName, Settings.Partition, key, window);
+            string id = new WindowResult<TKey, TResult>(Settings.PipelineName, key, window, default!) { Partition = Settings.Partition }.Id;
             output.OnDeadLetter(DeadLetter.ResultFailed(id, ex));
             value = default!;
             return false;

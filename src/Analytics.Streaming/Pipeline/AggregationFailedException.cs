@@ -49,15 +49,17 @@ public sealed class AggregationFailedException : Exception
 
     /// <summary>Creates the exception for a window result that the aggregator of a stage fed by windows threw on.</summary>
     /// <param name="position">The result's position in the results handed to the stage.</param>
+    /// <param name="stage">The stage's place among the stages fed by windows (1 for the second window stage).</param>
     /// <param name="resultId">The result's id.</param>
     /// <param name="innerException">The aggregator's exception.</param>
-    internal AggregationFailedException(StreamPosition position, string resultId, Exception innerException)
+    internal AggregationFailedException(StreamPosition position, int stage, string resultId, Exception innerException)
         : base(
             $"The aggregator of a window stage fed by windows threw {innerException.GetType().FullName}: {innerException.Message} on the result {resultId}. " +
             "The stage may hold part of it, so this run stops without a checkpoint past it; the next run sends the result to the dead letters (AggregatorFailed) instead of to the stage.",
             innerException)
     {
         Position = position;
+        Stage = stage;
         ResultId = resultId;
     }
 
@@ -69,4 +71,7 @@ public sealed class AggregationFailedException : Exception
 
     /// <summary>Gets the id of the window result a stage fed by windows threw on; <see langword="null"/> for a record read.</summary>
     internal string? ResultId { get; }
+
+    /// <summary>Gets the place of the stage fed by windows that threw on <see cref="ResultId"/>; 0 for a record read.</summary>
+    internal int Stage { get; }
 }

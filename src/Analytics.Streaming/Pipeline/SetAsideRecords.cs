@@ -20,27 +20,24 @@ internal sealed class SetAsideRecords
     /// <summary>Gets a value indicating whether any window result is set aside.</summary>
     public bool HasResults => Volatile.Read(ref _resultCount) > 0;
 
-    /// <summary>Remembers the record of a failure (a failure on a window result is remembered by <see cref="RememberResult"/>).</summary>
+    /// <summary>
+    /// Remembers the record, or the window result, of a failure. A result is remembered with the place of its stage (1
+    /// for the second window stage), which tells apart results of two stages that have the same key and window.
+    /// </summary>
     public void Remember(AggregationFailedException failure)
     {
-        if (failure.Position.PartitionId != DeadLetter.WindowResultsPartition
-            && _records.TryAdd(failure.Position, DeadLetter.AggregatorFailed(failure.Position, failure.InnerException ?? failure)))
+        var exception = failure.InnerException ?? failure;
+        if (failure.ResultId is not { } id)
         {
-            Interlocked.Increment(ref _count);
+            if (_records.TryAdd(failure.Position, DeadLetter.AggregatorFailed(failure.Position, exception)))
+            {
+                Interlocked.Increment(ref _count);
+            }
         }
-    }
-
-    /// <summary>
-    /// Remembers a window result that the aggregator of a stage fed by windows threw on. The stage's place (1 for the
-    /// second window stage) tells apart results of two stages that have the same key and window.
-    /// </summary>
-    public void RememberResult(int stage, string resultId, Exception exception)
-    {
-        var deadLetter = DeadLetter.OfResult(
-            resultId,
+        else if (_results.TryAdd((failure.Stage, id), DeadLetter.OfResult(
+            id,
             DeadLetterReason.AggregatorFailed,
-            $"The aggregator of a window stage fed by windows threw {exception.GetType().FullName}: {exception.Message} on the result {resultId}; the result is not aggregated.");
-        if (_results.TryAdd((stage, resultId), deadLetter))
+            $"The aggregator of a window stage fed by windows threw {exception.GetType().FullName}: {exception.Message} on the result {id}; the result is not aggregated.")))
         {
             Interlocked.Increment(ref _resultCount);
         }
