@@ -16,6 +16,8 @@ public sealed class LookupTable<TKey, TRow>
 {
     private FrozenDictionary<TKey, TRow> _rows;
     private long _version;
+    private long _failedLoads;
+    private Exception? _lastLoadFailure;
 
     /// <summary>Creates a table.</summary>
     /// <param name="rows">The first version of the rows; a key given twice keeps its last row.</param>
@@ -35,6 +37,15 @@ public sealed class LookupTable<TKey, TRow>
     /// <summary>Gets the number of times <see cref="Replace"/> swapped in a new version.</summary>
     public long Version => Interlocked.Read(ref _version);
 
+    /// <summary>
+    /// Gets the number of loads of <see cref="RefreshAsync"/> that failed (each kept the version before it). A health
+    /// check that sees it grow while <see cref="Version"/> stands still knows the table is going stale.
+    /// </summary>
+    public long FailedLoads => Interlocked.Read(ref _failedLoads);
+
+    /// <summary>Gets the exception of the latest failed load of <see cref="RefreshAsync"/>; <see langword="null"/> when none failed.</summary>
+    public Exception? LastLoadFailure => Volatile.Read(ref _lastLoadFailure);
+
     /// <summary>Looks a key up in the current version.</summary>
     /// <param name="key">The key.</param>
     /// <param name="row">The row, when found.</param>
@@ -52,12 +63,13 @@ public sealed class LookupTable<TKey, TRow>
 
     /// <summary>
     /// Reloads the table every <paramref name="interval"/> until <paramref name="cancellationToken"/> is cancelled. A load
-    /// that throws keeps the current version and is retried at the next interval; the failure is handed to <paramref name="onError"/>.
+    /// that throws keeps the current version and is retried at the next interval; the failure is counted in
+    /// <see cref="FailedLoads"/>, kept in <see cref="LastLoadFailure"/> and handed to <paramref name="onError"/>.
     /// </summary>
     /// <param name="load">Reads the current rows (a database query, a file, an S3 object).</param>
     /// <param name="interval">The time between loads.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
-    /// <param name="onError">Receives load failures; <see langword="null"/> ignores them.</param>
+    /// <param name="onError">Receives each load failure (to log it, say); when <see langword="null"/>, failures are seen only in <see cref="FailedLoads"/> and <see cref="LastLoadFailure"/>.</param>
     /// <param name="cancellationToken">Stops refreshing.</param>
     /// <returns>A task that completes when refreshing stops (cancellation is not an error).</returns>
     public async Task RefreshAsync(
@@ -85,6 +97,8 @@ public sealed class LookupTable<TKey, TRow>
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                Volatile.Write(ref _lastLoadFailure, ex);
+                Interlocked.Increment(ref _failedLoads);
                 onError?.Invoke(ex);
             }
         }

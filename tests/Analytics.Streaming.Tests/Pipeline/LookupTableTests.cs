@@ -31,6 +31,8 @@ public sealed class LookupTableTests
             stop.Token);
 
         Assert.Equal(0, Volatile.Read(ref calls)); // nothing is loaded before the first interval has passed
+        Assert.Equal(0, table.FailedLoads);
+        Assert.Null(table.LastLoadFailure);
         await AdvanceUntilAsync(time, () => table.Version == 1, ct);
         Assert.True(table.TryGet(1, out var row) && row == "second");
         Assert.True(table.TryGet(2, out _));
@@ -38,6 +40,8 @@ public sealed class LookupTableTests
         await AdvanceUntilAsync(time, () => { lock (errors) { return errors.Count == 1; } }, ct);
         Assert.Equal(2, Volatile.Read(ref calls));
         Assert.Same(failure, errors[0]);
+        Assert.Equal(1, table.FailedLoads);
+        Assert.Same(failure, table.LastLoadFailure);
         Assert.Equal(1, table.Version);
         Assert.True(table.TryGet(1, out row) && row == "second");
 
@@ -48,6 +52,26 @@ public sealed class LookupTableTests
         await stop.CancelAsync();
         await refresh.WaitAsync(TimeSpan.FromSeconds(30), TimeProvider.System, ct); // cancellation ends it without an error
         Assert.Single(errors);
+        Assert.Equal(1, table.FailedLoads);
+    }
+
+    [Fact]
+    public async Task RefreshAsync_WithoutOnError_AFailedLoadIsStillCountedAndKept()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider();
+        var table = new LookupTable<int, string>([new(1, "first")]);
+        var failure = new InvalidDataException("row 7 has no key");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var refresh = table.RefreshAsync(_ => throw failure, Interval, time, cancellationToken: stop.Token);
+
+        await AdvanceUntilAsync(time, () => table.FailedLoads >= 2, ct);
+        Assert.Same(failure, table.LastLoadFailure);
+        Assert.Equal(0, table.Version);
+        Assert.True(table.TryGet(1, out var row) && row == "first");
+
+        await stop.CancelAsync();
+        await refresh.WaitAsync(TimeSpan.FromSeconds(30), TimeProvider.System, ct);
     }
 
     [Fact]
