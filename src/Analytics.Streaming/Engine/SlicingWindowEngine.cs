@@ -101,6 +101,13 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         // until the key changes.
         ref KeySlices state = ref Unsafe.NullRef<KeySlices>();
         TKey stateKey = default!;
+
+        // The slice the previous record went to: a record of the same key whose time falls in [runFrom, runFrom + runSpan)
+        // belongs to it and is neither late nor dirty, so it goes there with no more checks (runSpan 0: no such slice).
+        // Only the slow path below moves or adds slices, and it sets the run again after each record.
+        ref Slice run = ref Unsafe.NullRef<Slice>();
+        long runFrom = 0;
+        ulong runSpan = 0;
         for (int i = start; i < records.Length; i++)
         {
             tally.Cursor = i;
@@ -110,6 +117,15 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             {
                 filtered += verdict == RecordVerdict.Filtered ? 1 : 0;
                 dead += verdict == RecordVerdict.DeadLetter ? 1 : 0;
+                continue;
+            }
+
+            bool sameKey = !Unsafe.IsNullRef(ref state) && EqualityComparer<TKey>.Default.Equals(key, stateKey);
+            if (sameKey && (ulong)(ticks - runFrom) < runSpan)
+            {
+                _aggregator.Add(ref run.Accumulator, value);
+                run.CountAndFlags++;
+                maxTicks = Math.Max(maxTicks, ticks);
                 continue;
             }
 
@@ -127,7 +143,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 sliceEnd = sliceStart + _slice;
             }
 
-            if (Unsafe.IsNullRef(ref state) || !EqualityComparer<TKey>.Default.Equals(key, stateKey))
+            if (!sameKey)
             {
                 state = ref _states.GetValueRefOrAddDefault(key, out _);
                 stateKey = key;
@@ -157,10 +173,12 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 MarkDirty(key, ref state, index, created);
             }
 
-            if (ticks > maxTicks)
-            {
-                maxTicks = ticks;
-            }
+            maxTicks = Math.Max(maxTicks, ticks);
+
+            // Adding to the slice cleared BackEnd if the slice was folded, so adding to it again needs no BackEnd check.
+            runFrom = Math.Max(Math.Max(sliceStart, lateBefore), dirtyBefore);
+            runSpan = (ulong)Math.Max(sliceEnd - runFrom, 0);
+            run = ref state.Slices[index];
         }
 
         // Only the cursor is kept in the engine on every record; the counts stay in registers (Recount finds them again
