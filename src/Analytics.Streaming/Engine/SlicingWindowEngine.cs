@@ -103,8 +103,10 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         TKey stateKey = default!;
 
         // The slice the previous record went to: a record of the same key whose time falls in [runFrom, runFrom + runSpan)
-        // belongs to it and is neither late nor dirty, so it goes there with no more checks (runSpan 0: no such slice).
-        // Only the slow path below moves or adds slices, and it sets the run again after each record.
+        // belongs to it and is not late, so it goes there with no more checks (runSpan 0: no such slice). Only the slow
+        // path below moves or adds slices, and it sets the run again after each record. Being dirty needs no check: the
+        // dirty bound lies on a slice boundary, so a record in the run's slice is dirty exactly when the record that set
+        // the run was, and that one already marked the slice (the marks of a batch are cleared only after this loop).
         ref Slice run = ref Unsafe.NullRef<Slice>();
         long runFrom = 0;
         ulong runSpan = 0;
@@ -176,7 +178,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             maxTicks = Math.Max(maxTicks, ticks);
 
             // Adding to the slice cleared BackEnd if the slice was folded, so adding to it again needs no BackEnd check.
-            runFrom = Math.Max(Math.Max(sliceStart, lateBefore), dirtyBefore);
+            runFrom = Math.Max(sliceStart, lateBefore);
             runSpan = (ulong)Math.Max(sliceEnd - runFrom, 0);
             run = ref state.Slices[index];
         }
