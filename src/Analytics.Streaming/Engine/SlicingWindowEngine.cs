@@ -7,7 +7,8 @@ namespace Analytics.Streaming;
 /// Tumbling and sliding windows over slices: the time axis is cut into slices of gcd(size, slide); each event
 /// updates exactly one slice of its key, and a window result merges the slices it covers. A key's slices live in one
 /// sorted array pair (ids, accumulators); the newest slice is checked first, so in-order events cost one dictionary
-/// lookup, one comparison and one <c>Add</c>.
+/// lookup, one comparison and one <c>Add</c>, and an event of the same key and slice as the one before it costs one
+/// comparison and one <c>Add</c>.
 /// </summary>
 /// <remarks>
 /// A slice also counts its records (the result's <see cref="WindowResult{TKey, TValue}.RecordCount"/>) and carries two
