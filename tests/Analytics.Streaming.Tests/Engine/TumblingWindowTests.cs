@@ -145,6 +145,39 @@ public sealed class TumblingWindowTests
     }
 
     [Fact]
+    public void Emit_OnUpdate_RunsOfOneKeyAndWindowInABatch_EachChangedWindowOnceWithAllItsRecords()
+    {
+        // The watermark stays ten minutes behind, so no window closes: every result is an update.
+        var driver = TestPipelines.CountAndSum(Minute, outOfOrderness: TimeSpan.FromMinutes(10), mode: EmitMode.OnUpdate).Driver();
+
+        // Runs of one key and window, broken by another key and by the next window; the last record returns to the first run's window.
+        driver.Push(new TestEvent(1, 1, 1), new TestEvent(1, 2, 2), new TestEvent(1, 3, 3), new TestEvent(2, 4, 10), new TestEvent(2, 5, 20), new TestEvent(1, 61, 5), new TestEvent(1, 62, 6), new TestEvent(1, 7, 4));
+
+        Assert.All(driver.Results, r => Assert.Equal(EmitReason.Update, r.Reason));
+        Assert.Equal(
+            [(1, 0L, (4L, 10L), 4L), (1, 60L, (2L, 11L), 2L), (2, 0L, (2L, 30L), 2L)],
+            driver.Results.Select(r => (r.Key, (long)(r.Window.Start - TestEvent.Epoch).TotalSeconds, r.Value, r.RecordCount)).Order());
+
+        driver.Push(new TestEvent(1, 8, 1), new TestEvent(1, 9, 1));
+
+        var update = Assert.Single(driver.Results.Skip(3));
+        Assert.Equal((1, EmitReason.Update, (6L, 12L), 6L), (update.Key, update.Reason, update.Value, update.RecordCount));
+    }
+
+    [Fact]
+    public void Process_ARunOfRecordsWithinAllowedLateness_ReemitsTheirWindowOnceWithAllOfThem()
+    {
+        var driver = TestPipelines.CountAndSum(Minute, lateness: TimeSpan.FromSeconds(30)).Driver();
+        driver.Push(new TestEvent(1, 10, 1), new TestEvent(1, 70, 1));
+
+        driver.Push(new TestEvent(1, 20, 2), new TestEvent(1, 21, 3), new TestEvent(1, 22, 4));
+
+        Assert.Equal(2, driver.Results.Count);
+        Assert.Equal(driver.Results[0].Id, driver.Results[1].Id);
+        Assert.Equal((EmitReason.LateUpdate, (4L, 10L), 4L), (driver.Results[1].Reason, driver.Results[1].Value, driver.Results[1].RecordCount));
+    }
+
+    [Fact]
     public void Window_WithoutKey_AggregatesAllEventsUnderGlobalKey()
     {
         var pipeline = StreamPipeline.Create<TestEvent>()
