@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -306,12 +305,7 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                string id = WindowResult<TKey, TResult>.FormatId(_name, shardId, key, window);
-                deadLetters.Add(new DeadLetter(
-                    new StreamPosition(DeadLetter.WindowResultsPartition, SequenceNumber.FromInt64(0)),
-                    DeadLetterReason.AggregatorFailed,
-                    $"The aggregate's result (its GetResult or projection) threw {ex.GetType().FullName}: {ex.Message} for the window {id}; the window is not emitted.",
-                    Encoding.UTF8.GetBytes(id)));
+                deadLetters.Add(DeadLetter.ResultFailed(WindowResult<TKey, TResult>.FormatId(_name, shardId, key, window), ex));
                 continue;
             }
 
@@ -336,7 +330,7 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
             var position = new StreamPosition(shardId, value.Sequence, value.SubSequence);
             if (setAside.TryGetValue(i, out var aggregatorFailure))
             {
-                deadLetters.Add(new DeadLetter(position, DeadLetterReason.AggregatorFailed, $"An aggregator threw {aggregatorFailure.GetType().FullName}: {aggregatorFailure.Message}"));
+                deadLetters.Add(DeadLetter.AggregatorFailed(position, aggregatorFailure));
                 continue;
             }
 

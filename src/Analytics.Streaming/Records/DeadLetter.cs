@@ -58,17 +58,39 @@ public sealed record DeadLetter(StreamPosition Position, DeadLetterReason Reason
     internal static DeadLetter SelectorFailed(StreamPosition position, Exception exception)
         => new(position, DeadLetterReason.SelectorFailed, $"An operator or selector in front of the window threw {exception.GetType().FullName}: {exception.Message}");
 
-    /// <summary>The dead letter of a record an aggregator threw on (set aside by the run after the one that stopped at it).</summary>
-    internal static DeadLetter AggregatorFailed(StreamPosition position, Exception exception)
-        => new(position, DeadLetterReason.AggregatorFailed, $"An aggregator threw {exception.GetType().FullName}: {exception.Message}");
+    /// <summary>
+    /// Makes the dead letter of a record an aggregator threw on (<see cref="DeadLetterReason.AggregatorFailed"/>), as a
+    /// pipeline sets it aside on the run after the one that stopped at it. For hosts that aggregate on their own, such as
+    /// a Lambda tumbling-window handler, so that their dead letters read as a pipeline's.
+    /// </summary>
+    /// <param name="position">The record's position.</param>
+    /// <param name="exception">The aggregator's exception, named in the message.</param>
+    /// <returns>The dead letter.</returns>
+    public static DeadLetter AggregatorFailed(StreamPosition position, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new(position, DeadLetterReason.AggregatorFailed, $"An aggregator threw {exception.GetType().FullName}: {exception.Message}");
+    }
 
     /// <summary>The dead letter of a window result (a <c>Where</c> on results threw, or its value could not be computed); the payload is the result's id.</summary>
     internal static DeadLetter OfResult(string resultId, DeadLetterReason reason, string message)
         => new(new StreamPosition(WindowResultsPartition, SequenceNumber.FromInt64(0)), reason, message, System.Text.Encoding.UTF8.GetBytes(resultId));
 
-    /// <summary>The dead letter of a window whose value the aggregator could not compute (its <c>GetResult</c> or projection threw).</summary>
-    internal static DeadLetter ResultFailed(string resultId, Exception exception)
-        => OfResult(resultId, DeadLetterReason.AggregatorFailed, $"The aggregate's result (its GetResult or projection) threw {exception.GetType().FullName}: {exception.Message} for the window {resultId}; the window is not emitted.");
+    /// <summary>
+    /// Makes the dead letter of a window whose value the aggregator could not compute (its <c>GetResult</c> or a
+    /// projection threw; <see cref="DeadLetterReason.AggregatorFailed"/>): position <see cref="WindowResultsPartition"/>
+    /// with sequence 0, the result's id as the payload. For hosts that emit windows on their own, as
+    /// <see cref="AggregatorFailed"/> is.
+    /// </summary>
+    /// <param name="resultId">The id of the window's result (<see cref="WindowResult{TKey, TValue}.Id"/>).</param>
+    /// <param name="exception">The exception, named in the message.</param>
+    /// <returns>The dead letter.</returns>
+    public static DeadLetter ResultFailed(string resultId, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(resultId);
+        ArgumentNullException.ThrowIfNull(exception);
+        return OfResult(resultId, DeadLetterReason.AggregatorFailed, $"The aggregate's result (its GetResult or projection) threw {exception.GetType().FullName}: {exception.Message} for the window {resultId}; the window is not emitted.");
+    }
 
     /// <summary>Returns a one-line description: position, reason and message.</summary>
     public override string ToString() => $"{Position}: {Reason}: {Message}";
