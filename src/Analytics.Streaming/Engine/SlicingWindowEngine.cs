@@ -37,6 +37,8 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     private readonly long _size;
     private readonly long _slide;
     private readonly long _slice;
+    private readonly long _slicesPerSlide;
+    private readonly long _slicesPerWindow;
     private readonly long _offset;
     private readonly long _endOffset;
     private readonly long _lateness;
@@ -59,6 +61,8 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         _size = settings.Window.Size.Ticks;
         _slide = settings.Window.Slide.Ticks;
         _slice = TimeMath.Gcd(_size, _slide);
+        _slicesPerSlide = _slide / _slice;
+        _slicesPerWindow = _size / _slice;
 
         // Windows are aligned to the Unix epoch (plus the configured offset), not to tick zero.
         _offset = TimeMath.UnixEpochTicks + settings.Window.Offset.Ticks;
@@ -255,12 +259,13 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         }
 
         long watermark = WatermarkTicks;
-        long notPurgedAfter = watermark == long.MinValue ? long.MinValue : TimeMath.SaturatingSubtract(watermark, _lateness);
+        long notPurged = EndAfter(watermark == long.MinValue ? long.MinValue : TimeMath.SaturatingSubtract(watermark, _lateness));
+        long closed = _emitUpdates ? long.MaxValue : EndAtMost(watermark);
         foreach (var key in _dirty)
         {
             ref KeySlices state = ref _states.GetValueRefOrNullRef(key);
-            long from = Math.Max(FirstEnd(state.DirtyLow) - 1, notPurgedAfter);
-            long to = _emitUpdates ? LastEnd(state.DirtyHigh) : Math.Min(LastEnd(state.DirtyHigh), watermark);
+            long from = Math.Max(FirstEnd(state.DirtyLow), notPurged);
+            long to = Math.Min(LastEnd(state.DirtyHigh), closed);
             EmitWindows(key, ref state, from, to, watermark, closing: false, output);
             var slices = state.Slices;
             for (int i = state.Start; i < state.Start + state.Count; i++)
@@ -290,6 +295,8 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         }
 
         long purgeSlice = purgeBefore == long.MaxValue ? long.MaxValue : TimeMath.FloorDiv(purgeBefore - _offset, _slice);
+        long firstEnd = EndAfter(before);
+        long lastEnd = EndAtMost(after);
 
         // By entry, not by key: no lookups. Emptied keys are vacated as the walk goes and unlinked in one pass after
         // it, also when an output throws mid-walk, so that the table stays searchable.
@@ -305,7 +312,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 ref KeySlices state = ref _states.ValueAt(index);
                 if (endsCrossed)
                 {
-                    EmitWindows(_states.KeyAt(index), ref state, before, after, after, closing: true, output);
+                    EmitWindows(_states.KeyAt(index), ref state, firstEnd, lastEnd, after, closing: true, output);
                 }
 
                 var slices = state.Slices;
@@ -411,10 +418,10 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     }
 
     /// <summary>
-    /// Emits the key's windows whose end lies in <c>(endAfter, endAtMost]</c> and that hold at least one slice; when
-    /// not <paramref name="closing"/>, only those that hold a dirty slice.
+    /// Emits the key's windows whose ends lie in <c>[firstEnd, lastEnd]</c> (in slices, see <see cref="FirstEnd"/>) and
+    /// that hold at least one slice; when not <paramref name="closing"/>, only those that hold a dirty slice.
     /// </summary>
-    private void EmitWindows(TKey key, ref KeySlices state, long endAfter, long endAtMost, long watermark, bool closing, IWindowOutput<TSource, TKey, TResult> output)
+    private void EmitWindows(TKey key, ref KeySlices state, long firstEnd, long lastEnd, long watermark, bool closing, IWindowOutput<TSource, TKey, TResult> output)
     {
         if (state.Count == 0)
         {
@@ -423,24 +430,14 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
         var slices = state.Slices;
         int end = state.Start + state.Count;
-        long first = FirstEnd(slices[state.Start].Id);
-        if (endAfter != long.MinValue)
-        {
-            first = Math.Max(first, TimeMath.AlignDown(endAfter, _slide, _endOffset) + _slide);
-        }
-
-        long last = LastEnd(slices[end - 1].Id);
-        if (endAtMost != long.MaxValue)
-        {
-            last = Math.Min(last, TimeMath.AlignDown(endAtMost, _slide, _endOffset));
-        }
-
+        long last = Math.Min(LastEnd(slices[end - 1].Id), lastEnd);
         int lo = state.Start;
         int hi = state.Start;
-        for (long windowEnd = first; windowEnd <= last;)
+
+        // In slices, without a division: the window ending at slice windowEnd holds slices [windowEnd - per window, windowEnd).
+        for (long windowEnd = Math.Max(FirstEnd(slices[state.Start].Id), firstEnd); windowEnd <= last;)
         {
-            long firstSlice = TimeMath.FloorDiv(windowEnd - _size - _offset, _slice);
-            long lastSlice = TimeMath.FloorDiv(windowEnd - _offset, _slice) - 1;
+            long firstSlice = windowEnd - _slicesPerWindow;
             while (lo < end && slices[lo].Id < firstSlice)
             {
                 lo++;
@@ -451,14 +448,14 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 break;
             }
 
-            if (slices[lo].Id > lastSlice)
+            if (slices[lo].Id >= windowEnd)
             {
-                windowEnd = Math.Max(windowEnd + _slide, FirstEnd(slices[lo].Id));
+                windowEnd = Math.Max(windowEnd + _slicesPerSlide, FirstEnd(slices[lo].Id));
                 continue;
             }
 
             hi = Math.Max(hi, lo);
-            while (hi < end && slices[hi].Id <= lastSlice)
+            while (hi < end && slices[hi].Id < windowEnd)
             {
                 hi++;
             }
@@ -476,7 +473,8 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
             if (changed)
             {
-                var window = new TimeWindow(windowEnd - _size, windowEnd);
+                long endTicks = SliceStartOf(windowEnd);
+                var window = new TimeWindow(endTicks - _size, endTicks);
                 bool computed;
                 TResult value;
                 if (hi - lo == 1)
@@ -500,14 +498,14 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
                 if (computed)
                 {
-                    var reason = closing || (windowEnd <= watermark && allNew) ? EmitReason.Closed
-                        : windowEnd <= watermark ? EmitReason.LateUpdate
+                    var reason = closing || (endTicks <= watermark && allNew) ? EmitReason.Closed
+                        : endTicks <= watermark ? EmitReason.LateUpdate
                         : EmitReason.Update;
                     Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, window, value, reason) { RecordCount = records, Partition = _partition });
                 }
             }
 
-            windowEnd += _slide;
+            windowEnd += _slicesPerSlide;
         }
     }
 
@@ -658,11 +656,28 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
     private long SliceStartOf(long slice) => (slice * _slice) + _offset;
 
-    /// <summary>The end of the first window that contains the slice.</summary>
-    private long FirstEnd(long slice) => TimeMath.AlignUp(SliceStartOf(slice) + _slice, _slide, _endOffset);
+    /// <summary>
+    /// The end of the first window that contains the slice, in slices: a window ending at slice <c>e</c> ends at
+    /// <c>SliceStartOf(e)</c>. Window ends lie on the grid <c>slices per window + k * slices per slide</c>; with a slide
+    /// that divides the size (one slice per slide), every slice is on it and no division is needed.
+    /// </summary>
+    private long FirstEnd(long slice) => _slicesPerSlide == 1 ? slice + 1 : TimeMath.AlignUp(slice + 1, _slicesPerSlide, _slicesPerWindow);
 
-    /// <summary>The end of the last window that contains the slice.</summary>
-    private long LastEnd(long slice) => TimeMath.AlignDown(SliceStartOf(slice) + _size, _slide, _endOffset);
+    /// <summary>The end of the last window that contains the slice, in slices (see <see cref="FirstEnd"/>).</summary>
+    private long LastEnd(long slice) => _slicesPerSlide == 1 ? slice + _slicesPerWindow : TimeMath.AlignDown(slice + _slicesPerWindow, _slicesPerSlide, _slicesPerWindow);
+
+    /// <summary>The end, in slices, of the first window that ends after <paramref name="ticks"/> (<see cref="long.MinValue"/>: every window).</summary>
+    private long EndAfter(long ticks)
+        => ticks < long.MinValue + _offset ? long.MinValue
+         : _slicesPerSlide == 1 ? TimeMath.FloorDiv(ticks - _offset, _slice) + 1
+         : TimeMath.AlignUp(TimeMath.FloorDiv(ticks - _offset, _slice) + 1, _slicesPerSlide, _slicesPerWindow);
+
+    /// <summary>The end, in slices, of the last window that ends at or before <paramref name="ticks"/> (<see cref="long.MaxValue"/>: every window).</summary>
+    private long EndAtMost(long ticks)
+        => ticks == long.MaxValue ? long.MaxValue
+         : ticks < long.MinValue + _offset ? long.MinValue
+         : _slicesPerSlide == 1 ? TimeMath.FloorDiv(ticks - _offset, _slice)
+         : TimeMath.AlignDown(TimeMath.FloorDiv(ticks - _offset, _slice), _slicesPerSlide, _slicesPerWindow);
 
     /// <summary>
     /// Every event earlier than this belongs only to purged windows (end + lateness at or before the watermark):
