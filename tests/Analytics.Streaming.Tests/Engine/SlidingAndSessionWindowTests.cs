@@ -18,6 +18,59 @@ public sealed class SlidingAndSessionWindowTests
         Assert.All(driver.Results, r => Assert.Equal((1L, 1L), r.Value));
     }
 
+    [Theory]
+    [InlineData(10, 4, 3, EmitMode.OnClose)]
+    [InlineData(10, 4, 3, EmitMode.OnUpdate)]
+    [InlineData(30, 10, 7, EmitMode.OnClose)]
+    [InlineData(12, 8, 0, EmitMode.OnClose)]
+    [InlineData(9, 9, 4, EmitMode.OnUpdate)]
+    public void Sliding_WithOffsetAndASlideThatNeedNotDivideTheSize_EveryWindowHoldsExactlyItsEvents(int size, int slide, int offset, EmitMode mode)
+    {
+        // Windows start at offset + k * slide and last size seconds; the engine counts in slices of gcd(size, slide).
+        var driver = TestPipelines.CountAndSum(
+            WindowSpec.Sliding(TimeSpan.FromSeconds(size), TimeSpan.FromSeconds(slide), TimeSpan.FromSeconds(offset)),
+            outOfOrderness: TimeSpan.FromSeconds(5),
+            mode: mode).Driver();
+        TestEvent[][] batches =
+        [
+            [new(1, 101, 1), new(2, 103, 2), new(1, 99, 4)],
+            [new(1, 107, 8), new(1, 112, 16), new(2, 104, 32)],
+            [new(2, 131, 64), new(1, 118, 128), new(1, 140, 256)],
+        ];
+        foreach (var batch in batches)
+        {
+            driver.Push(batch);
+        }
+
+        driver.Complete();
+
+        var events = batches.SelectMany(b => b).ToArray();
+        var expected = new SortedDictionary<(int Key, long Start), (long Count, long Sum)>();
+        foreach (var e in events)
+        {
+            // Every window start s on the grid with s <= t < s + size.
+            long first = offset + (long)Math.Ceiling((e.Seconds - size + 1 - offset) / (double)slide) * slide;
+            for (long start = first; start <= e.Seconds; start += slide)
+            {
+                var (count, sum) = expected.GetValueOrDefault((e.Key, start));
+                expected[(e.Key, start)] = (count + 1, sum + e.Value);
+            }
+        }
+
+        // The last emission of each window is its final value; under OnClose each window is emitted once.
+        var final = new SortedDictionary<(int Key, long Start), (long Count, long Sum)>();
+        foreach (var r in driver.Results)
+        {
+            long start = (long)(r.Window.Start - TestEvent.Epoch).TotalSeconds;
+            Assert.Equal(size, (r.Window.End - r.Window.Start).TotalSeconds);
+            Assert.True(mode == EmitMode.OnUpdate || !final.ContainsKey((r.Key, start)), $"window {r.Window} of key {r.Key} emitted twice");
+            final[(r.Key, start)] = r.Value;
+        }
+
+        Assert.Equal(expected, final);
+        Assert.Empty(driver.LateRecords);
+    }
+
     [Fact]
     public void Session_EventsCloserThanGap_ShareOneSessionAndExactGapSplits()
     {
