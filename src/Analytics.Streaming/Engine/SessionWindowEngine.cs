@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Analytics.Streaming;
@@ -21,7 +22,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     where TKey : notnull
     where TAggregator : struct, IAggregator<TEvent, TAccumulator, TResult>
 {
-    private readonly Dictionary<TKey, List<Session>> _states = [];
+    private readonly Dictionary<TKey, SessionList> _states = [];
     private readonly List<KeyValuePair<TKey, Session>> _dirty = [];
     private readonly IStateCodec<TAccumulator>? _accumulatorCodec;
     private readonly long _gap;
@@ -79,9 +80,8 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 continue;
             }
 
-            ref List<Session>? state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
-            var sessions = state ??= [];
-            var session = Join(key, sessions, ticks, watermark);
+            ref SessionList sessions = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
+            var session = Join(key, ref sessions, ticks, watermark);
             if (session is null)
             {
                 if (sessions.Count == 0)
@@ -190,8 +190,9 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         {
             keyCodec.Write(destination, key);
             StateCodec.WriteVarInt(destination, (ulong)sessions.Count);
-            foreach (var session in sessions)
+            for (int i = 0; i < sessions.Count; i++)
             {
+                var session = sessions[i];
                 StateCodec.WriteInt64(destination, session.Start);
                 StateCodec.WriteInt64(destination, session.End);
                 StateCodec.WriteVarInt(destination, (ulong)session.Count);
@@ -221,7 +222,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         {
             TKey key = keyCodec.Read(ref source) ?? throw new FormatException("A session key in the state is null.");
             ulong count = StateCodec.ReadVarInt(ref source);
-            var sessions = new List<Session>((int)Math.Min(count, 1024));
+            var sessions = default(SessionList);
             for (ulong s = 0; s < count; s++)
             {
                 var session = new Session
@@ -240,7 +241,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
                 }
 
                 session.Accumulator = accumulatorCodec.Read(ref source);
-                if (session.End <= session.Start || (sessions.Count > 0 && sessions[^1].End > session.Start))
+                if (session.End <= session.Start || (sessions.Count > 0 && sessions[sessions.Count - 1].End > session.Start))
                 {
                     throw new FormatException($"The sessions of key '{key}' overlap or are out of order.");
                 }
@@ -272,7 +273,8 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     {
         session.Removed = true;
         _sessionCount--;
-        if (_states.TryGetValue(key, out var sessions))
+        ref SessionList sessions = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
+        if (!Unsafe.IsNullRef(ref sessions))
         {
             sessions.Remove(session);
             if (sessions.Count == 0)
@@ -291,9 +293,9 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         long min = long.MaxValue;
         foreach (var sessions in _states.Values)
         {
-            foreach (var session in sessions)
+            for (int i = 0; i < sessions.Count; i++)
             {
-                min = Math.Min(min, session.Start);
+                min = Math.Min(min, sessions[i].Start);
             }
         }
 
@@ -301,7 +303,7 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     }
 
     /// <summary>Finds or creates the session an event at <paramref name="ticks"/> belongs to; null when the event is late.</summary>
-    private Session? Join(TKey key, List<Session> sessions, long ticks, long watermark)
+    private Session? Join(TKey key, ref SessionList sessions, long ticks, long watermark)
     {
         long eventEnd = ticks + _gap;
         int high = sessions.Count - 1;
@@ -398,6 +400,55 @@ internal sealed class SessionWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         if (TryGetResult<TEvent, TAggregator, TAccumulator>(_aggregator, session.Accumulator, key, window, output, out var value))
         {
             Emit(output, new WindowResult<TKey, TResult>(_pipeline, key, window, value, reason, replaced) { RecordCount = session.Count, Partition = _partition });
+        }
+    }
+
+    /// <summary>
+    /// A key's sessions, sorted and disjoint. Most keys have one session at a time: it is held inline, so the first
+    /// read of an event's key after the lookup is the session itself, not a list and its array. A second session moves
+    /// them to a list, which the key keeps until it is removed.
+    /// </summary>
+    private struct SessionList
+    {
+        private Session? _single;
+        private List<Session>? _many;
+
+        public readonly int Count => _many?.Count ?? (_single is null ? 0 : 1);
+
+        public readonly Session this[int index] => _many is null ? _single! : _many[index];
+
+        public void Insert(int index, Session session)
+        {
+            if (_many is not null)
+            {
+                _many.Insert(index, session);
+            }
+            else if (_single is null)
+            {
+                _single = session;
+            }
+            else
+            {
+                _many = index == 0 ? [session, _single] : [_single, session];
+                _single = null;
+            }
+        }
+
+        public void Add(Session session) => Insert(Count, session);
+
+        /// <summary>Removes sessions merged into another: there were at least two, so they are in the list.</summary>
+        public readonly void RemoveRange(int index, int count) => _many!.RemoveRange(index, count);
+
+        public void Remove(Session session)
+        {
+            if (_many is not null)
+            {
+                _many.Remove(session);
+            }
+            else if (_single == session)
+            {
+                _single = null;
+            }
         }
     }
 
