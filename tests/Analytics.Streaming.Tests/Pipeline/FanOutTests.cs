@@ -1,4 +1,5 @@
 using Analytics.Streaming.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.Tests.Pipeline;
 
@@ -21,18 +22,18 @@ public sealed class FanOutTests
         return [.. batches];
     }
 
-    private static (StreamPipeline<TestEvent, int, long> Pipeline, CollectingSink<WindowResult<int, long>> Sink) Counts(string name, ICheckpointStore? store = null)
+    private static (StreamPipeline<TestEvent, int, long> Pipeline, CollectingSink<WindowResult<int, long>> Sink) Counts(string name, ICheckpointStore? store = null, CollectingSink<WindowResult<int, long>>? sink = null, TimeProvider? time = null)
     {
-        var sink = new CollectingSink<WindowResult<int, long>>();
-        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store })
+        sink ??= new CollectingSink<WindowResult<int, long>>();
+        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store, TimeProvider = time ?? TimeProvider.System, CheckpointInterval = TimeSpan.FromSeconds(1) })
             .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(20)))
             .Aggregate(a => a.Count()).To(sink).Build(), sink);
     }
 
-    private static (StreamPipeline<TestEvent, GlobalKey, double> Pipeline, CollectingSink<WindowResult<GlobalKey, double>> Sink) Sums(string name, ICheckpointStore? store = null)
+    private static (StreamPipeline<TestEvent, GlobalKey, double> Pipeline, CollectingSink<WindowResult<GlobalKey, double>> Sink) Sums(string name, ICheckpointStore? store = null, CollectingSink<WindowResult<GlobalKey, double>>? sink = null, TimeProvider? time = null)
     {
-        var sink = new CollectingSink<WindowResult<GlobalKey, double>>();
-        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store })
+        sink ??= new CollectingSink<WindowResult<GlobalKey, double>>();
+        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store, TimeProvider = time ?? TimeProvider.System, CheckpointInterval = TimeSpan.FromSeconds(1) })
             .WithEventTime(e => e.Time).Window(WindowSpec.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.Sum(e => (double)e.Value)).To(sink).Build(), sink);
     }
@@ -91,6 +92,54 @@ public sealed class FanOutTests
         Assert.Equal(batches.Sum(b => b.Records.Length), sums.Pipeline.Statistics.RecordsAccepted);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 1)]
+    [InlineData(2, 2)]
+    public async Task RunAsync_FanOutCrashesTwiceAndRestarts_EachPipelineEndsWithTheUninterruptedTableAndNeverRewritesAWindow(int firstCrash, int secondCrash)
+    {
+        // Two partitions, two pipelines, a checkpoint whenever a second has passed (the source moves the clock a second
+        // per batch). A run crashes when the checkpoint store fails on its first or second save (every run saves at
+        // least two: each pipeline's last), mid-run or at the end depending on how the stages interleave: the results
+        // since the failing pipeline's last saved checkpoint are already in its sink, the other pipeline stops with a
+        // checkpoint of its own, and the next run replays from the earlier of the two.
+        var batches = Batches(120);
+        var saved = new InMemoryCheckpointStore();
+        var time = new FakeTimeProvider();
+        var countsSink = new CollectingSink<WindowResult<int, long>>();
+        var sumsSink = new CollectingSink<WindowResult<GlobalKey, double>>();
+        int crashes = 0;
+        foreach (int crashAt in new[] { firstCrash, secondCrash, int.MaxValue })
+        {
+            var store = new FailingAt(saved, crashAt);
+            var counts = Counts("counts", store, countsSink, time);
+            var sums = Sums("sums", store, sumsSink, time);
+            try
+            {
+                await StreamPipeline.RunAsync(new Ticking(batches, time), [counts.Pipeline, sums.Pipeline], TestContext.Current.CancellationToken);
+            }
+            catch (IOException e) when (e.Message == "crash")
+            {
+                crashes++;
+            }
+        }
+
+        Assert.Equal(2, crashes);
+        var countsAlone = Counts("counts");
+        var sumsAlone = Sums("sums");
+        await countsAlone.Pipeline.RunAsync(new InMemorySource<TestEvent>(batches), TestContext.Current.CancellationToken);
+        await sumsAlone.Pipeline.RunAsync(new InMemorySource<TestEvent>(batches), TestContext.Current.CancellationToken);
+        Assert.Equal(Table(countsAlone.Sink), Table(countsSink));
+        Assert.Equal(Table(sumsAlone.Sink), Table(sumsSink));
+
+        // Every window written across the three runs, replays included, was written with its final value.
+        var finalCounts = countsAlone.Sink.FlushedItems.ToDictionary(r => r.Id, r => r.Value);
+        Assert.All(countsSink.FlushedItems, r => Assert.Equal(finalCounts[r.Id], r.Value));
+        var finalSums = sumsAlone.Sink.FlushedItems.ToDictionary(r => r.Id, r => r.Value);
+        Assert.All(sumsSink.FlushedItems, r => Assert.Equal(finalSums[r.Id], r.Value));
+    }
+
     [Fact]
     public async Task RunAsync_OnePipelineFails_TheOthersStopAndTheFailureIsRethrown()
     {
@@ -121,6 +170,32 @@ public sealed class FanOutTests
 
             await stop.CancelAsync();
             await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+    }
+
+    /// <summary>Saves checkpoints in another store until the save numbered <c>failingSave</c>, which fails: the run stops as a crash would stop it.</summary>
+    private sealed class FailingAt(ICheckpointStore saved, int failingSave) : ICheckpointStore
+    {
+        private int _saves;
+
+        public ValueTask<PipelineCheckpoint?> LoadAsync(string pipelineName, CancellationToken cancellationToken) => saved.LoadAsync(pipelineName, cancellationToken);
+
+        public ValueTask SaveAsync(PipelineCheckpoint checkpoint, CancellationToken cancellationToken)
+            => Interlocked.Increment(ref _saves) == failingSave ? throw new IOException("crash") : saved.SaveAsync(checkpoint, cancellationToken);
+    }
+
+    /// <summary>Delivers the batches from the resume positions and moves the clock a second after each.</summary>
+    private sealed class Ticking(IReadOnlyList<RecordBatch<TestEvent>> batches, FakeTimeProvider time) : IEventSource<TestEvent>
+    {
+        public bool CanResume => true;
+
+        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var batch in new InMemorySource<TestEvent>(batches).ReadBatchesAsync(context, cancellationToken))
+            {
+                yield return batch;
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
         }
     }
 
