@@ -86,11 +86,18 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         }
         else if (hasNew || replays + replayedDeadLetters == 0)
         {
-            // A batch of replays only leaves the partition's restored progress alone; any other batch (even an empty
-            // one) registers the partition, and new records make it active again, late or dead letters included.
+            // Any batch that is not only replays (even an empty one) registers the partition, and new records make it
+            // active again, late or dead letters included.
             long before = _watermarks.Current;
             _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, hasNew, now, batch.IsEndOfPartition);
             OnWatermark(before, _watermarks.Current, output);
+        }
+        else
+        {
+            // A batch of replays leaves the partition's restored progress alone, but the partition is delivering, so it
+            // is not idle. A long replay (what the pipeline behind in a fan-out, or a rebuild without window state, reads
+            // again) must not let the other partitions' new records close windows this partition has records for.
+            _watermarks.OnReplay(batch.PartitionId, now);
         }
 
         return new BatchReceipt(

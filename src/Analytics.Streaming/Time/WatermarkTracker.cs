@@ -54,6 +54,23 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
         Recompute(nowTicks);
     }
 
+    /// <summary>
+    /// Records a batch of replays of a restored partition. Its progress stands, and so does the time it had gone
+    /// without records when the checkpoint was taken: a replay neither makes an idle partition active nor lets the time
+    /// it takes count as idleness (a partition replaying longer than the idle timeout would otherwise stop holding the
+    /// watermark back while its new records are still to come). Holding it back longer cannot move the watermark, so
+    /// nothing is recomputed.
+    /// </summary>
+    /// <param name="partitionId">The partition.</param>
+    /// <param name="nowTicks">The processing time.</param>
+    public void OnReplay(string partitionId, long nowTicks)
+    {
+        if (_partitions.TryGetValue(partitionId, out var clock))
+        {
+            clock.LastActivityTicks = Math.Max(clock.LastActivityTicks, nowTicks - clock.RestoredIdleTicks);
+        }
+    }
+
     /// <summary>Re-evaluates idleness at processing time <paramref name="nowTicks"/>.</summary>
     public void OnTick(long nowTicks) => Recompute(nowTicks);
 
@@ -75,7 +92,7 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
     /// timeout to deliver again.
     /// </summary>
     public void Restore(string partitionId, long maxEventTicks, bool ended, long idleTicks, long nowTicks)
-        => _partitions[partitionId] = new PartitionClock { MaxEventTicks = maxEventTicks, Ended = ended, LastActivityTicks = nowTicks - idleTicks };
+        => _partitions[partitionId] = new PartitionClock { MaxEventTicks = maxEventTicks, Ended = ended, LastActivityTicks = nowTicks - idleTicks, RestoredIdleTicks = idleTicks };
 
     /// <summary>Restores the combined watermark from a checkpoint.</summary>
     public void RestoreWatermark(long watermarkTicks) => Current = watermarkTicks;
@@ -104,6 +121,9 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
     {
         public long MaxEventTicks;
         public long LastActivityTicks;
+
+        /// <summary>How long the partition had gone without records when the restored checkpoint was taken (0 when not restored).</summary>
+        public long RestoredIdleTicks;
         public bool Ended;
     }
 }

@@ -81,6 +81,41 @@ public sealed class WatermarkAndCheckpointTests
         Assert.Equal(TestEvent.At(130), driver.Watermark);
     }
 
+    [Theory]
+    [InlineData(WindowStateMode.Always)]
+    [InlineData(WindowStateMode.Never)]
+    public void Watermark_PartitionReplayingLongerThanTheIdleTimeout_IsNotIdleAndItsNewRecordsAreNotLate(WindowStateMode state)
+    {
+        // After a restart a partition may deliver replays for a long time: the pipeline behind in a fan-out sets where
+        // the source resumes, and a pipeline without window state resumes before its open windows. Meanwhile another
+        // partition delivers new records. The replaying partition must keep holding the watermark back.
+        var pipeline = TestPipelines.CountAndSum(Minute, idleTimeout: TimeSpan.FromSeconds(30), options: new() { Name = "replaying", WindowState = state });
+        var first = pipeline.Driver();
+        first.Push("a", new TestEvent(1, 5, 1), new TestEvent(1, 8, 1));
+        first.Push("b", new TestEvent(1, 3, 1), new TestEvent(1, 4, 1), new TestEvent(1, 6, 1));
+        var checkpoint = first.CreateCheckpoint();
+
+        var second = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline, new FakeTimeProvider(first.Time.GetUtcNow()), checkpoint);
+        second.Push(Replay("a", (1, 5), (2, 8)));
+        foreach (var (sequence, seconds) in new[] { (1, 3), (2, 4), (3, 6) })
+        {
+            // b's records read again one batch at a time, 20 s apart: a minute of replays in all.
+            second.Push(Replay("b", (sequence, seconds)));
+            second.AdvanceTime(TimeSpan.FromSeconds(20));
+        }
+
+        second.Push("a", new TestEvent(1, 70, 1));
+        Assert.Empty(second.Results);
+        second.Push("b", new TestEvent(1, 9, 1), new TestEvent(1, 71, 1));
+        second.Complete();
+
+        Assert.Empty(second.LateRecords);
+        Assert.Equal((6L, 6L), second.LatestResults.Values.Single(r => r.Window.Start == TestEvent.At(0)).Value);
+
+        static RecordBatch<TestEvent> Replay(string partition, params (int Sequence, int Seconds)[] records)
+            => new(partition, records.Select(r => new StreamRecord<TestEvent>(new TestEvent(1, r.Seconds, 1), SequenceNumber.FromInt64(r.Sequence))).ToArray());
+    }
+
     [Fact]
     public void ProcessingTime_AdvanceTime_ClosesWindows()
     {

@@ -25,7 +25,7 @@ public sealed class FanOutTests
     private static (StreamPipeline<TestEvent, int, long> Pipeline, CollectingSink<WindowResult<int, long>> Sink) Counts(string name, ICheckpointStore? store = null, CollectingSink<WindowResult<int, long>>? sink = null, TimeProvider? time = null)
     {
         sink ??= new CollectingSink<WindowResult<int, long>>();
-        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store, TimeProvider = time ?? TimeProvider.System, CheckpointInterval = TimeSpan.FromSeconds(1) })
+        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store, TimeProvider = time ?? TimeProvider.System, CheckpointInterval = TimeSpan.FromMilliseconds(250) })
             .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(20)))
             .Aggregate(a => a.Count()).To(sink).Build(), sink);
     }
@@ -33,7 +33,7 @@ public sealed class FanOutTests
     private static (StreamPipeline<TestEvent, GlobalKey, double> Pipeline, CollectingSink<WindowResult<GlobalKey, double>> Sink) Sums(string name, ICheckpointStore? store = null, CollectingSink<WindowResult<GlobalKey, double>>? sink = null, TimeProvider? time = null)
     {
         sink ??= new CollectingSink<WindowResult<GlobalKey, double>>();
-        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store, TimeProvider = time ?? TimeProvider.System, CheckpointInterval = TimeSpan.FromSeconds(1) })
+        return (StreamPipeline.Create<TestEvent>(new() { Name = name, CheckpointStore = store, TimeProvider = time ?? TimeProvider.System, CheckpointInterval = TimeSpan.FromMilliseconds(250) })
             .WithEventTime(e => e.Time).Window(WindowSpec.Sliding(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)))
             .Aggregate(a => a.Sum(e => (double)e.Value)).To(sink).Build(), sink);
     }
@@ -99,11 +99,12 @@ public sealed class FanOutTests
     [InlineData(2, 2)]
     public async Task RunAsync_FanOutCrashesTwiceAndRestarts_EachPipelineEndsWithTheUninterruptedTableAndNeverRewritesAWindow(int firstCrash, int secondCrash)
     {
-        // Two partitions, two pipelines, a checkpoint whenever a second has passed (the source moves the clock a second
-        // per batch). A run crashes when the checkpoint store fails on its first or second save (every run saves at
-        // least two: each pipeline's last), mid-run or at the end depending on how the stages interleave: the results
-        // since the failing pipeline's last saved checkpoint are already in its sink, the other pipeline stops with a
-        // checkpoint of its own, and the next run replays from the earlier of the two.
+        // Two partitions, two pipelines, a checkpoint whenever 250 ms have passed (the source moves the clock 250 ms per
+        // batch, so the batches it reads ahead of the pipelines stay well within the partitions' idle timeout). A run
+        // crashes when the checkpoint store fails on its first or second save (every run saves at least two: each
+        // pipeline's last), mid-run or at the end depending on how the stages interleave: the results since the failing
+        // pipeline's last saved checkpoint are already in its sink, the other pipeline stops with a checkpoint of its
+        // own, and the next run replays from the earlier of the two.
         var batches = Batches(120);
         var saved = new InMemoryCheckpointStore();
         var time = new FakeTimeProvider();
@@ -184,7 +185,7 @@ public sealed class FanOutTests
             => Interlocked.Increment(ref _saves) == failingSave ? throw new IOException("crash") : saved.SaveAsync(checkpoint, cancellationToken);
     }
 
-    /// <summary>Delivers the batches from the resume positions and moves the clock a second after each.</summary>
+    /// <summary>Delivers the batches from the resume positions and moves the clock 250 ms after each.</summary>
     private sealed class Ticking(IReadOnlyList<RecordBatch<TestEvent>> batches, FakeTimeProvider time) : IEventSource<TestEvent>
     {
         public bool CanResume => true;
@@ -194,7 +195,7 @@ public sealed class FanOutTests
             await foreach (var batch in new InMemorySource<TestEvent>(batches).ReadBatchesAsync(context, cancellationToken))
             {
                 yield return batch;
-                time.Advance(TimeSpan.FromSeconds(1));
+                time.Advance(TimeSpan.FromMilliseconds(250));
             }
         }
     }
