@@ -145,7 +145,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
 
             if (ticks < sliceStart || ticks >= sliceEnd)
             {
-                slice = TimeMath.FloorDiv(ticks - _offset, _slice);
+                slice = SliceOf(ticks);
                 sliceStart = (slice * _slice) + _offset;
                 sliceEnd = sliceStart + _slice;
             }
@@ -240,7 +240,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             }
 
             ref KeySlices state = ref _states.GetValueRefOrAddDefault(key, out _);
-            AddToOtherSlice(ref state, TimeMath.FloorDiv(ticks - _offset, _slice), value, out _);
+            AddToOtherSlice(ref state, SliceOf(ticks), value, out _);
             tally.MaxEventTicks = Math.Max(tally.MaxEventTicks, ticks);
         }
     }
@@ -294,7 +294,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
             return;
         }
 
-        long purgeSlice = purgeBefore == long.MaxValue ? long.MaxValue : TimeMath.FloorDiv(purgeBefore - _offset, _slice);
+        long purgeSlice = purgeBefore == long.MaxValue ? long.MaxValue : SliceOf(purgeBefore);
         long firstEnd = EndAfter(before);
         long lastEnd = EndAtMost(after);
 
@@ -418,7 +418,7 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
     }
 
     /// <summary>
-    /// Emits the key's windows whose ends lie in <c>[firstEnd, lastEnd]</c> (in slices, see <see cref="FirstEnd"/>) and
+    /// Emits the key's windows whose ends lie in <c>[firstEnd, lastEnd]</c> (in slices, see <see cref="EndOnOrAfter"/>) and
     /// that hold at least one slice; when not <paramref name="closing"/>, only those that hold a dirty slice.
     /// </summary>
     private void EmitWindows(TKey key, ref KeySlices state, long firstEnd, long lastEnd, long watermark, bool closing, IWindowOutput<TSource, TKey, TResult> output)
@@ -654,30 +654,35 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         state.DirtyHigh = Math.Max(state.DirtyHigh, slice);
     }
 
+    /// <summary>The slice that holds an event time.</summary>
+    private long SliceOf(long ticks) => TimeMath.FloorDiv(ticks - _offset, _slice);
+
     private long SliceStartOf(long slice) => (slice * _slice) + _offset;
 
     /// <summary>
-    /// The end of the first window that contains the slice, in slices: a window ending at slice <c>e</c> ends at
-    /// <c>SliceStartOf(e)</c>. Window ends lie on the grid <c>slices per window + k * slices per slide</c>; with a slide
-    /// that divides the size (one slice per slide), every slice is on it and no division is needed.
+    /// The first window end at or after <paramref name="end"/>, both in slices: a window that ends at slice <c>e</c> ends
+    /// at <c>SliceStartOf(e)</c>, and window ends lie on the grid <c>slices per window + k * slices per slide</c>. With a
+    /// slide that divides the size (one slice per slide) every slice is on it, and no division is needed.
     /// </summary>
-    private long FirstEnd(long slice) => _slicesPerSlide == 1 ? slice + 1 : TimeMath.AlignUp(slice + 1, _slicesPerSlide, _slicesPerWindow);
+    private long EndOnOrAfter(long end) => _slicesPerSlide == 1 ? end : TimeMath.AlignUp(end, _slicesPerSlide, _slicesPerWindow);
 
-    /// <summary>The end of the last window that contains the slice, in slices (see <see cref="FirstEnd"/>).</summary>
-    private long LastEnd(long slice) => _slicesPerSlide == 1 ? slice + _slicesPerWindow : TimeMath.AlignDown(slice + _slicesPerWindow, _slicesPerSlide, _slicesPerWindow);
+    /// <summary>The last window end at or before <paramref name="end"/>, both in slices (see <see cref="EndOnOrAfter"/>).</summary>
+    private long EndOnOrBefore(long end) => _slicesPerSlide == 1 ? end : TimeMath.AlignDown(end, _slicesPerSlide, _slicesPerWindow);
+
+    /// <summary>The end of the first window that contains the slice, in slices.</summary>
+    private long FirstEnd(long slice) => EndOnOrAfter(slice + 1);
+
+    /// <summary>The end of the last window that contains the slice, in slices.</summary>
+    private long LastEnd(long slice) => EndOnOrBefore(slice + _slicesPerWindow);
 
     /// <summary>The end, in slices, of the first window that ends after <paramref name="ticks"/> (<see cref="long.MinValue"/>: every window).</summary>
-    private long EndAfter(long ticks)
-        => ticks < long.MinValue + _offset ? long.MinValue
-         : _slicesPerSlide == 1 ? TimeMath.FloorDiv(ticks - _offset, _slice) + 1
-         : TimeMath.AlignUp(TimeMath.FloorDiv(ticks - _offset, _slice) + 1, _slicesPerSlide, _slicesPerWindow);
+    private long EndAfter(long ticks) => ticks < long.MinValue + _offset ? long.MinValue : FirstEnd(SliceOf(ticks));
 
     /// <summary>The end, in slices, of the last window that ends at or before <paramref name="ticks"/> (<see cref="long.MaxValue"/>: every window).</summary>
     private long EndAtMost(long ticks)
         => ticks == long.MaxValue ? long.MaxValue
          : ticks < long.MinValue + _offset ? long.MinValue
-         : _slicesPerSlide == 1 ? TimeMath.FloorDiv(ticks - _offset, _slice)
-         : TimeMath.AlignDown(TimeMath.FloorDiv(ticks - _offset, _slice), _slicesPerSlide, _slicesPerWindow);
+         : EndOnOrBefore(SliceOf(ticks));
 
     /// <summary>
     /// Every event earlier than this belongs only to purged windows (end + lateness at or before the watermark):

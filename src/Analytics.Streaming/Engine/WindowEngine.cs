@@ -94,9 +94,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         }
         else
         {
-            // A batch of replays leaves the partition's restored progress alone, but the partition is delivering, so it
-            // is not idle. A long replay (what the pipeline behind in a fan-out, or a rebuild without window state, reads
-            // again) must not let the other partitions' new records close windows this partition has records for.
+            // Only replays: the partition's restored progress stands, and the replay's duration is not idleness.
             _watermarks.OnReplay(batch.PartitionId, now);
         }
 
