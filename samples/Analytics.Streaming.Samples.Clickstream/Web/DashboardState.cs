@@ -243,11 +243,13 @@ public sealed class DashboardState(TimeProvider time, IngestStatistics ingest, i
     public DashboardSnapshot Snapshot()
     {
         var now = time.GetUtcNow();
-        var pipelines = _pipelines();
-        var watermarks = pipelines.Where(p => p.Watermark is not null && p.RecordsIn > 0).Select(p => p.Watermark!.Value).ToList();
-        DateTimeOffset? watermark = watermarks.Count > 0 ? watermarks.Min() : null;
         lock (_gate)
         {
+            // The pipelines' counters are read while no result can arrive: a pipeline counts a record before it
+            // delivers the results it made, so the counters shown are never behind the windows shown.
+            var pipelines = _pipelines();
+            var watermarks = pipelines.Where(p => p.Watermark is not null && p.RecordsIn > 0).Select(p => p.Watermark!.Value).ToList();
+            DateTimeOffset? watermark = watermarks.Count > 0 ? watermarks.Min() : null;
             var minute = _minutes.Count > 0 ? _minutes.Last().Value : null;
             var hour = _hours.Count > 0 ? _hours.Last().Value.Point : null;
             var day = _days.Count > 0 ? _days.Last().Value : default;
