@@ -105,6 +105,12 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
         _next.UseStateSnapshots(true);
     }
 
+    internal override void ExcludeStalls(StallClock stalls)
+    {
+        _upstream.ExcludeStalls(stalls);
+        _next.ExcludeStalls(stalls);
+    }
+
     /// <summary>Hands the upstream results gathered since the last call to the next stage, then moves its watermark to the upstream one.</summary>
     private int Forward(IWindowOutput<TSource, TKey, TResult> output)
     {

@@ -21,6 +21,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     private int _resultsEmitted;
     private long _resultDeadLetters;
     private AssignTally _tally;
+    private StallClock? _stalls;
 
     private protected WindowEngine(ProcessorSettings<TSource, TKey> settings)
     {
@@ -89,13 +90,13 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
             // Any batch that is not only replays (even an empty one) registers the partition, and new records make it
             // active again, late or dead letters included.
             long before = _watermarks.Current;
-            _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, hasNew, now, batch.IsEndOfPartition);
+            _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, hasNew, IdleClock(now), batch.IsEndOfPartition);
             OnWatermark(before, _watermarks.Current, output);
         }
         else
         {
             // Only replays: the partition's restored progress stands, and the replay's duration is not idleness.
-            _watermarks.OnReplay(batch.PartitionId, now);
+            _watermarks.OnReplay(batch.PartitionId, IdleClock(now));
         }
 
         return new BatchReceipt(
@@ -123,7 +124,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         else
         {
             long before = _watermarks.Current;
-            _watermarks.OnTick(now);
+            _watermarks.OnTick(IdleClock(now));
             OnWatermark(before, _watermarks.Current, output);
         }
 
@@ -149,7 +150,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     public override void AnnouncePartitions(IEnumerable<string> partitionIds)
     {
         ArgumentNullException.ThrowIfNull(partitionIds);
-        long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
+        long now = IdleClock(Settings.TimeProvider.GetUtcNow().UtcTicks);
         foreach (string id in partitionIds)
         {
             ArgumentException.ThrowIfNullOrEmpty(id, nameof(partitionIds));
@@ -162,6 +163,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     internal override PipelineCheckpoint CreateCheckpoint(byte[]? tail)
     {
         long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
+        long idleNow = IdleClock(now);
         long frontier = SnapshotsWindowState ? long.MaxValue : DoneBeforeTicks;
         var partitions = new List<PartitionCheckpoint>(_watermarks.Partitions.Count);
         foreach (var (id, clock) in _watermarks.Partitions)
@@ -187,7 +189,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
                 finished = progress.Finished;
             }
 
-            partitions.Add(new PartitionCheckpoint(id, resumeAfter, progress?.ProcessedThrough, ended, finished, clock.MaxEventTicks, WatermarkTracker.IdleFor(clock, now)));
+            partitions.Add(new PartitionCheckpoint(id, resumeAfter, progress?.ProcessedThrough, ended, finished, clock.MaxEventTicks, WatermarkTracker.IdleFor(clock, idleNow)));
         }
 
         partitions.Sort(static (a, b) => string.CompareOrdinal(a.PartitionId, b.PartitionId));
@@ -203,6 +205,8 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     }
 
     internal override void UseStateSnapshots(bool enabled) => _snapshotState = enabled;
+
+    internal override void ExcludeStalls(StallClock stalls) => _stalls = stalls;
 
     internal override byte[]? RestoreTail(PipelineCheckpoint checkpoint)
     {
@@ -229,7 +233,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         _watermarks.RestoreWatermark(checkpoint.WatermarkTicks);
         foreach (var partition in checkpoint.Partitions)
         {
-            _watermarks.Restore(partition.PartitionId, partition.MaxEventTicks, partition.IsEnded, partition.IdleTicks, now);
+            _watermarks.Restore(partition.PartitionId, partition.MaxEventTicks, partition.IsEnded, partition.IdleTicks, IdleClock(now));
             _progress[partition.PartitionId] = new PartitionProgress
             {
                 ProcessedThrough = partition.ProcessedThrough,
@@ -263,6 +267,9 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 
         return checkpoint.Downstream;
     }
+
+    /// <summary>The time on the partitions' idle clocks: the processing time without the pipeline's stalls (see <see cref="StallClock"/>).</summary>
+    private long IdleClock(long nowTicks) => _stalls?.Exclude(nowTicks) ?? nowTicks;
 
     /// <summary>
     /// Runs <see cref="Assign{TSlot}"/> over the batch's new records, in the code of the stage's

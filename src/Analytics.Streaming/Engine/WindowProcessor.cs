@@ -114,6 +114,9 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     /// <summary>Chooses whether checkpoints carry the window state; called once when the engine is created.</summary>
     internal abstract void UseStateSnapshots(bool enabled);
 
+    /// <summary>Leaves the pipeline's stalls out of the partitions' idle time; called once, before the first batch.</summary>
+    internal abstract void ExcludeStalls(StallClock stalls);
+
     /// <summary>Continues from a checkpoint; called before the first batch.</summary>
     internal void Restore(PipelineCheckpoint checkpoint)
     {

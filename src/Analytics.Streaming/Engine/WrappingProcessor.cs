@@ -41,4 +41,6 @@ internal abstract class WrappingProcessor<TSource, TInner, TKey, TResult>(Window
     internal sealed override byte[]? RestoreTail(PipelineCheckpoint checkpoint) => Inner.RestoreTail(checkpoint);
 
     internal sealed override void UseStateSnapshots(bool enabled) => Inner.UseStateSnapshots(enabled);
+
+    internal sealed override void ExcludeStalls(StallClock stalls) => Inner.ExcludeStalls(stalls);
 }

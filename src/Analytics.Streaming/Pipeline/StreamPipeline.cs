@@ -189,7 +189,9 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         using var registration = StreamingTelemetry.Register(Name, statistics, time);
         var restored = _options.CheckpointStore is { } store ? await store.LoadAsync(CheckpointName, cancellationToken).ConfigureAwait(false) : null;
         var processor = CreateProcessor(restored);
-        var context = new SourceContext(restored?.Partitions ?? []);
+        var stalls = new StallClock(time);
+        var context = new SourceContext(restored?.Partitions ?? []) { Stalls = stalls };
+        processor.ExcludeStalls(stalls);
         statistics.OnRestored(restored);
         if (restored is null)
         {
@@ -225,7 +227,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
             inputs.Writer,
             _options.TickInterval,
             _options.TickInterval);
-        var process = Task.Run(() => ProcessAsync(processor, context, inputs.Reader, outputs.Writer, read, statistics, abort.Token), CancellationToken.None);
+        var process = Task.Run(() => ProcessAsync(processor, context, stalls, inputs.Reader, outputs.Writer, read, statistics, abort.Token), CancellationToken.None);
         var deliver = Task.Run(() => DeliverAsync(outputs.Reader, context, statistics, abort.Token), CancellationToken.None);
 
         try
@@ -295,6 +297,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     private async Task ProcessAsync(
         WindowProcessor<TSource, TKey, TResult> processor,
         SourceContext context,
+        StallClock stalls,
         ChannelReader<RecordBatch<TSource>?> reader,
         ChannelWriter<OutputChunk<TSource, TKey, TResult>> writer,
         Task<ExceptionDispatchInfo?> read,
@@ -356,7 +359,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
 
                 if (chunk.HasContent)
                 {
-                    await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
+                    await WriteAsync(writer, chunk, stalls, abortToken).ConfigureAwait(false);
                     chunk = new OutputChunk<TSource, TKey, TResult>();
                 }
             }
@@ -378,6 +381,25 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         {
             writer.TryComplete(ex);
             throw;
+        }
+    }
+
+    /// <summary>Hands a chunk to the delivery stage; while its channel is full, the pipeline is stalled by its sinks.</summary>
+    private static async ValueTask WriteAsync(ChannelWriter<OutputChunk<TSource, TKey, TResult>> writer, OutputChunk<TSource, TKey, TResult> chunk, StallClock stalls, CancellationToken abortToken)
+    {
+        if (writer.TryWrite(chunk))
+        {
+            return;
+        }
+
+        var stalled = stalls.Begin();
+        try
+        {
+            await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            StallClock.End(stalled);
         }
     }
 

@@ -38,7 +38,11 @@ public sealed class SourceContext
     /// Creates the context of a source read once for several pipelines (fan-out): a partition resumes after the
     /// earliest of their positions, is finished when it is finished for all of them, and announcements reach all.
     /// </summary>
-    internal SourceContext(SourceContext[] members) => _members = members;
+    internal SourceContext(SourceContext[] members)
+    {
+        _members = members;
+        StallClock.Link([.. members.Select(m => m.Stalls).OfType<StallClock>()]);
+    }
 
     /// <summary>Gets a value indicating whether the context resumes anything (some partition has a checkpoint).</summary>
     public bool IsResuming => _members?.Any(m => m.IsResuming) ?? !_partitions.IsEmpty;
@@ -132,6 +136,12 @@ public sealed class SourceContext
             static id => PartitionCheckpoint.Create(id, null, isFinished: true),
             static (_, existing) => existing.IsFinished ? existing : PartitionCheckpoint.Create(existing.PartitionId, existing.ResumeAfter, isFinished: true));
     }
+
+    /// <summary>Gets the clock of the reading pipeline's stalls (<see langword="null"/> for a context made outside a pipeline).</summary>
+    internal StallClock? Stalls { get; init; }
+
+    /// <summary>Gets a value indicating whether the reading pipeline (or one of a fan-out's) is stalled by its sinks.</summary>
+    internal bool IsStalled => _members?.Any(m => m.IsStalled) ?? Stalls?.IsStalled ?? false;
 
     internal bool TryTakeAnnouncement(out string partitionId) => _announced.TryDequeue(out partitionId!);
 }
