@@ -87,10 +87,12 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         }
         else if (hasNew || replays + replayedDeadLetters == 0)
         {
-            // Any batch that is not only replays (even an empty one) registers the partition, and new records make it
-            // active again, late or dead letters included.
+            // Any batch that is not only replays (even an empty one) registers the partition. New records make it
+            // active again, late or dead letters included, and so does a batch read behind the partition's newest
+            // record, even an empty one: its records are still to come.
             long before = _watermarks.Current;
-            _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, hasNew, IdleClock(now), batch.IsEndOfPartition);
+            bool active = hasNew || batch.BehindLatest > TimeSpan.Zero;
+            _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, active, IdleClock(now), batch.IsEndOfPartition);
             OnWatermark(before, _watermarks.Current, output);
         }
         else

@@ -54,7 +54,10 @@ public sealed class RecordBatch<T>
     /// <summary>Gets a value indicating whether the partition has no records after this batch.</summary>
     public bool IsEndOfPartition { get; }
 
-    /// <summary>Gets how far the reader is behind the newest record of the partition, when known.</summary>
+    /// <summary>
+    /// Gets how far the reader is behind the newest record of the partition, when known. A batch read behind it, even
+    /// an empty one, keeps the partition from turning idle: its records are still to come.
+    /// </summary>
     public TimeSpan? BehindLatest { get; }
 
     private static StreamPosition? ComputeEnd(string partitionId, ReadOnlySpan<StreamRecord<T>> records, IReadOnlyList<DeadLetter> deadLetters)

@@ -82,6 +82,31 @@ public sealed class WatermarkAndCheckpointTests
     }
 
     [Theory]
+    [InlineData(300, 0)]
+    [InlineData(0, 1)]
+    [InlineData(null, 1)]
+    public void Watermark_PartitionReadingEmptyBatchesWhileBehindItsNewestRecord_IsNotIdle(int? behindSeconds, int late)
+    {
+        // b's reader gets empty pages for a minute (a Kinesis shard read from an old position through a stretch without
+        // records reports how far it is behind the newest one), while a moves on. Behind, b's records are still to come
+        // and it holds the watermark; caught up (or lag unknown), it is idle after 30 s and its next record is late.
+        var driver = TestPipelines.CountAndSum(Minute, idleTimeout: TimeSpan.FromSeconds(30)).Driver();
+        driver.Push("a", new TestEvent(1, 10, 1));
+        driver.Push("b", new TestEvent(1, 5, 1));
+        var lag = behindSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        for (int i = 0; i < 6; i++)
+        {
+            driver.AdvanceTime(TimeSpan.FromSeconds(10));
+            driver.Push(new RecordBatch<TestEvent>("b", ReadOnlyMemory<StreamRecord<TestEvent>>.Empty, behindLatest: lag));
+            driver.Push("a", new TestEvent(1, 70 + i, 1));
+        }
+
+        var receipt = driver.Push("b", new TestEvent(1, 20, 1));
+
+        Assert.Equal(late, receipt.Late);
+    }
+
+    [Theory]
     [InlineData(WindowStateMode.Always)]
     [InlineData(WindowStateMode.Never)]
     public void Watermark_PartitionReplayingLongerThanTheIdleTimeout_IsNotIdleAndItsNewRecordsAreNotLate(WindowStateMode state)
