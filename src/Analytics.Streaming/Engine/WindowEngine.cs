@@ -88,10 +88,10 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         else if (hasNew || replays + replayedDeadLetters == 0)
         {
             // Any batch that is not only replays (even an empty one) registers the partition. New records make it
-            // active again, late or dead letters included, and so does a batch read behind the partition's newest
-            // record, even an empty one: its records are still to come.
+            // active again, late or dead letters included, and so does a batch read further behind the partition's
+            // newest record than the idle timeout, even an empty one: its records may still be coming.
             long before = _watermarks.Current;
-            bool active = hasNew || batch.BehindLatest > TimeSpan.Zero;
+            bool active = hasNew || batch.BehindLatest?.Ticks > Settings.IdleTimeoutTicks;
             _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, active, IdleClock(now), batch.IsEndOfPartition);
             OnWatermark(before, _watermarks.Current, output);
         }

@@ -55,8 +55,9 @@ public sealed class RecordBatch<T>
     public bool IsEndOfPartition { get; }
 
     /// <summary>
-    /// Gets how far the reader is behind the newest record of the partition, when known. A batch read behind it, even
-    /// an empty one, keeps the partition from turning idle: its records are still to come.
+    /// Gets how far the reader is behind the newest record of the partition, when known. A batch read further behind
+    /// than the pipeline's idle timeout, even an empty one, keeps the partition from turning idle: its records may
+    /// still be coming.
     /// </summary>
     public TimeSpan? BehindLatest { get; }
 

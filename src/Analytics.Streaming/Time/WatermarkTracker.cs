@@ -30,7 +30,7 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
     /// <summary>Records a processed batch of a partition and recomputes the watermark.</summary>
     /// <param name="partitionId">The partition.</param>
     /// <param name="maxEventTicks">The largest event time accepted from the batch, or <see cref="long.MinValue"/> when none.</param>
-    /// <param name="active">Whether the batch makes the partition active again: it carried a new record (accepted, late or dead letter), or the source read it behind the partition's newest record.</param>
+    /// <param name="active">Whether the batch makes the partition active again: it carried a new record (accepted, late or dead letter), or the source read it far behind the partition's newest record.</param>
     /// <param name="nowTicks">The processing time.</param>
     /// <param name="isEnd">Whether the partition ended with this batch.</param>
     public void OnBatch(string partitionId, long maxEventTicks, bool active, long nowTicks, bool isEnd)

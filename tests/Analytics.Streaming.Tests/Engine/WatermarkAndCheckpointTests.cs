@@ -83,13 +83,16 @@ public sealed class WatermarkAndCheckpointTests
 
     [Theory]
     [InlineData(300, 0)]
+    [InlineData(31, 0)]
+    [InlineData(29, 1)]
     [InlineData(0, 1)]
     [InlineData(null, 1)]
     public void Watermark_PartitionReadingEmptyBatchesWhileBehindItsNewestRecord_IsNotIdle(int? behindSeconds, int late)
     {
         // b's reader gets empty pages for a minute (a Kinesis shard read from an old position through a stretch without
-        // records reports how far it is behind the newest one), while a moves on. Behind, b's records are still to come
-        // and it holds the watermark; caught up (or lag unknown), it is idle after 30 s and its next record is late.
+        // records reports how far it is behind the newest one), while a moves on. Further behind than the idle timeout,
+        // b's records may still be coming and it holds the watermark; closer than that (or lag unknown), it is idle
+        // after 30 s and its next record is late.
         var driver = TestPipelines.CountAndSum(Minute, idleTimeout: TimeSpan.FromSeconds(30)).Driver();
         driver.Push("a", new TestEvent(1, 10, 1));
         driver.Push("b", new TestEvent(1, 5, 1));
