@@ -102,8 +102,9 @@ public sealed class KinesisConsumerOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether a read that returns no records still yields an empty batch, carrying
-    /// the shard's lag (<see cref="RecordBatch{T}.BehindLatest"/>) so that idle shards are visible downstream. Default
-    /// <see langword="true"/>.
+    /// the shard's lag (<see cref="RecordBatch{T}.BehindLatest"/>) so that idle shards are visible downstream, and a
+    /// shard read through a stretch without records further behind than the pipeline's idle timeout keeps holding
+    /// the watermark. Default <see langword="true"/>.
     /// </summary>
     public bool EmitEmptyBatches { get; set; } = true;
 
