@@ -45,6 +45,10 @@ public sealed class DashboardBrowserTests
             ViewportSize = new ViewportSize { Width = 1440, Height = 1800 },
         });
         var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
+
+        // Navigations wait as long as the polled waits below (Playwright's default is 30 s, and the other test projects
+        // run beside this one on two cores).
+        page.SetDefaultTimeout(180_000);
         var problems = new List<string>();
         page.Console += (_, message) =>
         {
@@ -66,12 +70,14 @@ public sealed class DashboardBrowserTests
         await page.FillAsync("#user", WebAnalyticsFactory.User);
         await page.FillAsync("#password", WebAnalyticsFactory.Password);
         await page.ClickAsync("#signin");
-        await page.WaitForURLAsync(baseUrl + "/");
+        // Only the redirect is awaited, not the dashboard's load event: once, with the URL already reached, that wait
+        // saw network idle but never the load event. The polled waits below wait for the page itself.
+        await page.WaitForURLAsync(baseUrl + "/", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
 
         // Waits poll a function on a timer: WaitForSelectorAsync hands back an element handle, and on a loaded
         // machine it once saw the live status and still timed out, with the page re-rendering several times a second.
         var wait = new PageWaitForFunctionOptions { Timeout = 180_000, PollingInterval = 100 };
-        await page.WaitForFunctionAsync("() => document.getElementById('status').dataset.state === 'live'", null, wait);
+        await page.WaitForFunctionAsync("() => document.getElementById('status')?.dataset.state === 'live'", null, wait);
 
         // Every chart draws data and every table but the abnormal events fills from the generated traffic.
         await page.WaitForFunctionAsync(
