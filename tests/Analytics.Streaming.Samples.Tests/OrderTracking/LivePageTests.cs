@@ -109,9 +109,10 @@ public sealed class LivePageBrowserTests(OrderTrackingEmbeddedFixture fixture) :
         };
         page.PageError += (_, error) => problems.Add(error);
 
-        await page.GotoAsync(client.BaseAddress + string.Empty);
+        // As in the dashboard's browser test, the polled waits wait for the page, not its load event.
+        await page.GotoAsync(client.BaseAddress + string.Empty, new PageGotoOptions { WaitUntil = WaitUntilState.Commit, Timeout = 120_000 });
         var wait = new PageWaitForFunctionOptions { Timeout = 120_000, PollingInterval = 100 };
-        await page.WaitForFunctionAsync("() => document.getElementById('connection').textContent === 'live'", null, wait);
+        await page.WaitForFunctionAsync("() => document.getElementById('connection')?.textContent === 'live'", null, wait);
         await page.WaitForFunctionAsync("id => [...document.querySelectorAll('#recent tr td:first-child')].some(td => td.textContent === id)", orderId, wait);
 
         // Confirming the order shows up live, without reloading the page.
