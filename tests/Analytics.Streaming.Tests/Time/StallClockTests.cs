@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Analytics.Streaming.Tests.Time;
+
+public sealed class StallClockTests
+{
+    [Fact]
+    public void Exclude_WaitsShorterThanASecond_AreTheSinksPaceAndStillCount()
+    {
+        // A sink slower than the processing: the processing stage waits 900 ms of every second for a minute. A partition
+        // without records must still turn idle after the idle timeout, so none of that time is left out.
+        var time = new FakeTimeProvider();
+        var clock = new StallClock(time);
+        long start = time.GetUtcNow().UtcTicks;
+        for (int i = 0; i < 60; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            var waiting = clock.Begin();
+            time.Advance(TimeSpan.FromMilliseconds(900));
+            StallClock.End(waiting);
+        }
+
+        long now = time.GetUtcNow().UtcTicks;
+        Assert.Equal(TimeSpan.FromMinutes(1), TimeSpan.FromTicks(clock.Exclude(now) - start));
+    }
+
+    [Fact]
+    public void Exclude_AStall_IsLeftOutBeyondItsFirstSecond_WhileItLastsAndAfter()
+    {
+        var time = new FakeTimeProvider();
+        var clock = new StallClock(time);
+        long start = time.GetUtcNow().UtcTicks;
+        var waiting = clock.Begin();
+        time.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(TimeSpan.FromSeconds(1), TimeSpan.FromTicks(clock.Exclude(time.GetUtcNow().UtcTicks) - start));
+
+        StallClock.End(waiting);
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(TimeSpan.FromSeconds(11), TimeSpan.FromTicks(clock.Exclude(time.GetUtcNow().UtcTicks) - start));
+    }
+
+    [Fact]
+    public void Exclude_LinkedClocks_StallTogetherAndCountOverlappingStallsOnce()
+    {
+        var time = new FakeTimeProvider();
+        var first = new StallClock(time);
+        var second = new StallClock(time);
+        StallClock.Link([first, second]);
+        long start = time.GetUtcNow().UtcTicks;
+
+        var one = first.Begin();
+        time.Advance(TimeSpan.FromSeconds(20));
+        var other = second.Begin();
+        time.Advance(TimeSpan.FromSeconds(20));
+        StallClock.End(one);
+        time.Advance(TimeSpan.FromSeconds(20));
+        StallClock.End(other);
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        long now = time.GetUtcNow().UtcTicks;
+        Assert.Equal(TimeSpan.FromSeconds(6), TimeSpan.FromTicks(first.Exclude(now) - start));
+        Assert.Equal(TimeSpan.FromSeconds(6), TimeSpan.FromTicks(second.Exclude(now) - start));
+        Assert.False(first.IsStalled);
+    }
+}
