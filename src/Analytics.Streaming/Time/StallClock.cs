@@ -18,7 +18,7 @@ namespace Analytics.Streaming;
 internal sealed class StallClock
 {
     /// <summary>How long a wait lasts before it counts as a stall: one second.</summary>
-    public static readonly long Tolerance = TimeSpan.TicksPerSecond;
+    public const long Tolerance = TimeSpan.TicksPerSecond;
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
