@@ -104,7 +104,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
     /// <remarks>Always <see langword="true"/>: shards resume after the positions in the <see cref="SourceContext"/>.</remarks>
     public bool CanResume => true;
 
-    /// <summary>Gets, per shard, how far its reader was behind the newest record at its last read (MillisBehindLatest).</summary>
+    /// <summary>Gets, per shard, how far its reader was behind the newest record at its last read (MillisBehindLatest); while a read is retried, that lag plus the time since the read.</summary>
     /// <remarks>A snapshot; shards that have not been read yet are absent.</remarks>
     public IReadOnlyDictionary<string, TimeSpan> BehindLatest => new Dictionary<string, TimeSpan>(_behindLatest, StringComparer.Ordinal);
 

@@ -18,6 +18,9 @@ internal sealed record ShardReaderContext(IKinesisClient Client, KinesisConsumer
 /// </summary>
 internal abstract class ShardReaderBase
 {
+    private TimeSpan _lastLag;
+    private long _lastReadAt;
+
     protected ShardReaderBase(ShardReaderContext context, ShardReadPlan plan, ChannelWriter<RecordBatch<RawRecord>> output, Func<Exception, bool> isTransient)
     {
         Client = context.Client;
@@ -32,6 +35,7 @@ internal abstract class ShardReaderBase
         };
         Builder = new ShardBatchBuilder(plan.Shard.ShardId, plan.Shard.HashKeyRange, Options.Deaggregate, plan.ResumeAfter, Tags, Logger, Options.StreamLabel);
         Retry = RetryPipelineFactory.Create(Options.Retry, Options.TimeProvider, isTransient, OnRetry);
+        _lastReadAt = Options.TimeProvider.GetTimestamp();
     }
 
     protected IKinesisClient Client { get; }
@@ -96,6 +100,8 @@ internal abstract class ShardReaderBase
     protected async ValueTask<long> EmitAsync(IReadOnlyList<KinesisRecord> records, TimeSpan? behindLatest, bool isEndOfShard, CancellationToken cancellationToken)
     {
         var batch = Builder.Build(records, behindLatest, isEndOfShard, Plan.EndOfShardFallback, out long bytes);
+        _lastLag = behindLatest ?? TimeSpan.Zero;
+        _lastReadAt = Options.TimeProvider.GetTimestamp();
         if (behindLatest is { } lag)
         {
             KinesisTelemetry.ConsumerBehindLatest.Record(lag.TotalSeconds, Tags);
@@ -109,9 +115,20 @@ internal abstract class ShardReaderBase
         return bytes;
     }
 
-    /// <summary>Counts and logs a transient failure that is about to be retried after <paramref name="delay"/>.</summary>
+    /// <summary>
+    /// Counts and logs a transient failure that is about to be retried after <paramref name="delay"/>, and hands on an
+    /// empty batch whose lag is the last one read plus the time since that read: a shard that cannot be read is not
+    /// idle, and once that lag passes the pipeline's idle timeout the shard keeps holding the watermark.
+    /// </summary>
     protected void NoteRetry(Exception exception, int failedAttempt, TimeSpan delay)
     {
+        if (Options.EmitEmptyBatches)
+        {
+            // Not waited for: a full output means the pipeline has batches to go on with.
+            var lag = _lastLag + Options.TimeProvider.GetElapsedTime(_lastReadAt);
+            Output.TryWrite(Builder.Build([], lag, isEndOfShard: false, Plan.EndOfShardFallback, out _));
+        }
+
         string operation = (exception as KinesisException)?.Operation ?? "read";
         if (exception is KinesisException { IsThrottling: true } throttled)
         {

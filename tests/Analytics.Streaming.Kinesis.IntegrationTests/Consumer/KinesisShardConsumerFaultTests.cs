@@ -48,6 +48,26 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
     }
 
     [Fact]
+    public async Task ReadBatchesAsync_ThrottledShard_HandsOnEmptyBatchesWhoseLagGrowsWhileItCannotBeRead()
+    {
+        // GetRecords calls 2 to 6 are throttled. While the reader waits to try again, its shard is not idle: each retry
+        // hands on an empty batch whose lag is the time since the last read (kinesalite itself reports no lag), so a
+        // pipeline keeps the shard holding the watermark once that passes its idle timeout.
+        using var handler = new FaultInjectingHandler((operation, call) => operation == "GetRecords" && call is >= 2 and <= 6 ? Throttled : null);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-throttled", 1, handler, clientAttempts: 1);
+        var expected = await scenario.WriteAsync(keys: 3, perKey: 10);
+        scenario.Options.MaxRecordsPerCall = 10;
+        scenario.Options.Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(100) };
+
+        var batches = await scenario.ReadAsync(expected.Count, TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(400));
+
+        ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
+        var lags = batches.Where(b => b.Records.Length == 0 && b.BehindLatest > TimeSpan.Zero).Select(b => b.BehindLatest!.Value).ToList();
+        Assert.Equal(5, lags.Count);
+        Assert.Equal(lags.Order(), lags);
+    }
+
+    [Fact]
     public async Task ReadBatchesAsync_CaughtUpShardWithoutIdleWait_CallsGetRecordsAtMostFiveTimesPerSecond()
     {
         using var handler = new FaultInjectingHandler((_, _) => null);
