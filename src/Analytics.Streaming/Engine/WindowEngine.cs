@@ -152,11 +152,11 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     public override void AnnouncePartitions(IEnumerable<string> partitionIds)
     {
         ArgumentNullException.ThrowIfNull(partitionIds);
-        long now = IdleClock(Settings.TimeProvider.GetUtcNow().UtcTicks);
+        long idleNow = IdleClock(Settings.TimeProvider.GetUtcNow().UtcTicks);
         foreach (string id in partitionIds)
         {
             ArgumentException.ThrowIfNullOrEmpty(id, nameof(partitionIds));
-            _watermarks.Announce(id, now);
+            _watermarks.Announce(id, idleNow);
         }
     }
 

@@ -23,12 +23,12 @@ public sealed class SinkStallTests
         var ct = TestContext.Current.CancellationToken;
         var time = new FakeTimeProvider();
         var source = new FedSource();
-        var gate = new GatedSink<WindowResult<int, long>>();
+        var gate = new GatedSink();
         var stalled = Counts("stalled", time, gate, channelCapacity: 1);
 
         var run = stalled.RunAsync(source, ct);
         var context = await source.Context.Task.WaitAsync(ct);
-        long open = await StallAsync(source, stalled, gate, () => context.IsStalled, ct);
+        long open = await StallAsync(source, context, stalled, gate, ct);
         QueueAheadAndBehind(source, open);
         time.Advance(IdleTimeout * 2);
         gate.Open();
@@ -48,14 +48,14 @@ public sealed class SinkStallTests
         var ct = TestContext.Current.CancellationToken;
         var time = new FakeTimeProvider();
         var source = new FedSource();
-        var gate = new GatedSink<WindowResult<int, long>>();
+        var gate = new GatedSink();
         var stalled = Counts("stalled", time, gate, channelCapacity: 1);
         var sink = new CollectingSink<WindowResult<int, long>>();
         var sibling = Counts("sibling", time, sink);
 
         var run = StreamPipeline.RunAsync(source, [sibling, stalled], ct);
         var context = await source.Context.Task.WaitAsync(ct);
-        long open = await StallAsync(source, stalled, gate, () => context.IsStalled, ct);
+        long open = await StallAsync(source, context, stalled, gate, ct);
         long before = sibling.Statistics.RecordsIn;
         QueueAheadAndBehind(source, open);
 
@@ -85,14 +85,14 @@ public sealed class SinkStallTests
     /// could still take from it: the wait seen is the one that lasts.
     /// </summary>
     /// <returns>The start (seconds after <see cref="TestEvent.Epoch"/>) of the window the last pair opened, which is still open.</returns>
-    private static async Task<long> StallAsync(FedSource source, StreamPipeline<TestEvent, int, long> pipeline, GatedSink<WindowResult<int, long>> gate, Func<bool> isStalled, CancellationToken ct)
+    private static async Task<long> StallAsync(FedSource source, SourceContext context, StreamPipeline<TestEvent, int, long> pipeline, GatedSink gate, CancellationToken ct)
     {
         for (int pair = 1; pair <= 20; pair++)
         {
             source.Feed("a", 1, (pair * 10) + 1);
             source.Feed("b", 2, (pair * 10) + 2);
-            await Until(() => isStalled() || (pipeline.Statistics.RecordsIn >= 2 * pair && (pair < 2 || gate.IsHolding)), ct);
-            if (isStalled())
+            await Until(() => context.IsStalled || (pipeline.Statistics.RecordsIn >= 2 * pair && (pair < 2 || gate.IsHolding)), ct);
+            if (context.IsStalled)
             {
                 Assert.True(gate.IsHolding);
                 return pair * 10;
@@ -152,10 +152,10 @@ public sealed class SinkStallTests
     }
 
     /// <summary>Takes no results until it is opened (a sink whose service is down for a while), then keeps them.</summary>
-    private sealed class GatedSink<T> : ISink<T>
+    private sealed class GatedSink : ISink<WindowResult<int, long>>
     {
         private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly List<T> _items = [];
+        private readonly CollectingSink<WindowResult<int, long>> _results = new();
         private volatile bool _holding;
 
         /// <summary>Gets a value indicating whether a write waits for the sink to open.</summary>
@@ -163,26 +163,19 @@ public sealed class SinkStallTests
 
         public void Open() => _open.TrySetResult();
 
-        public async ValueTask WriteAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken)
+        public async ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken)
         {
             _holding = !_open.Task.IsCompleted;
             await _open.Task.WaitAsync(cancellationToken);
-            lock (_items)
-            {
-                _items.AddRange(items.Span);
-            }
+            await _results.WriteAsync(items, cancellationToken);
         }
 
-        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => _results.FlushAsync(cancellationToken);
 
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        public ValueTask DisposeAsync() => _results.DisposeAsync();
 
+        /// <summary>The last value written for a key's window (0 when none).</summary>
         public long Count(int key, long windowStart)
-        {
-            lock (_items)
-            {
-                return _items.OfType<WindowResult<int, long>>().Where(r => r.Key == key && r.Window.StartTicks == windowStart).Select(r => r.Value).LastOrDefault();
-            }
-        }
+            => _results.Items.Where(r => r.Key == key && r.Window.StartTicks == windowStart).Select(r => r.Value).LastOrDefault();
     }
 }
