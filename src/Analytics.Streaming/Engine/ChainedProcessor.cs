@@ -105,10 +105,10 @@ internal sealed class ChainedProcessor<TSource, TUpKey, TUpResult, TKey, TResult
         _next.UseStateSnapshots(true);
     }
 
-    internal override void ExcludeStalls(StallClock stalls)
+    internal override void UseIdleClock(IdleClock clock)
     {
-        _upstream.ExcludeStalls(stalls);
-        _next.ExcludeStalls(stalls);
+        _upstream.UseIdleClock(clock);
+        _next.UseIdleClock(clock);
     }
 
     /// <summary>Hands the upstream results gathered since the last call to the next stage, then moves its watermark to the upstream one.</summary>

@@ -21,7 +21,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     private int _resultsEmitted;
     private long _resultDeadLetters;
     private AssignTally _tally;
-    private StallClock? _stalls;
+    private IdleClock? _idleClock;
 
     private protected WindowEngine(ProcessorSettings<TSource, TKey> settings)
     {
@@ -92,13 +92,13 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
             // newest record than the idle timeout, even an empty one: its records may still be coming.
             long before = _watermarks.Current;
             bool active = hasNew || batch.BehindLatest?.Ticks > Settings.IdleTimeoutTicks;
-            _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, active, IdleClock(now), batch.IsEndOfPartition);
+            _watermarks.OnBatch(batch.PartitionId, counts.MaxEventTicks, active, IdleTime(now), batch.IsEndOfPartition);
             OnWatermark(before, _watermarks.Current, output);
         }
         else
         {
             // Only replays: the partition's restored progress stands, and the replay's duration is not idleness.
-            _watermarks.OnReplay(batch.PartitionId, IdleClock(now));
+            _watermarks.OnReplay(batch.PartitionId, IdleTime(now));
         }
 
         return new BatchReceipt(
@@ -126,7 +126,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         else
         {
             long before = _watermarks.Current;
-            _watermarks.OnTick(IdleClock(now));
+            _watermarks.OnTick(IdleTime(now));
             OnWatermark(before, _watermarks.Current, output);
         }
 
@@ -152,7 +152,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     public override void AnnouncePartitions(IEnumerable<string> partitionIds)
     {
         ArgumentNullException.ThrowIfNull(partitionIds);
-        long idleNow = IdleClock(Settings.TimeProvider.GetUtcNow().UtcTicks);
+        long idleNow = IdleTime(Settings.TimeProvider.GetUtcNow().UtcTicks);
         foreach (string id in partitionIds)
         {
             ArgumentException.ThrowIfNullOrEmpty(id, nameof(partitionIds));
@@ -165,7 +165,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
     internal override PipelineCheckpoint CreateCheckpoint(byte[]? tail)
     {
         long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
-        long idleNow = IdleClock(now);
+        long idleNow = IdleTime(now);
         long frontier = SnapshotsWindowState ? long.MaxValue : DoneBeforeTicks;
         var partitions = new List<PartitionCheckpoint>(_watermarks.Partitions.Count);
         foreach (var (id, clock) in _watermarks.Partitions)
@@ -208,7 +208,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 
     internal override void UseStateSnapshots(bool enabled) => _snapshotState = enabled;
 
-    internal override void ExcludeStalls(StallClock stalls) => _stalls = stalls;
+    internal override void UseIdleClock(IdleClock clock) => _idleClock = clock;
 
     internal override byte[]? RestoreTail(PipelineCheckpoint checkpoint)
     {
@@ -235,7 +235,7 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         _watermarks.RestoreWatermark(checkpoint.WatermarkTicks);
         foreach (var partition in checkpoint.Partitions)
         {
-            _watermarks.Restore(partition.PartitionId, partition.MaxEventTicks, partition.IsEnded, partition.IdleTicks, IdleClock(now));
+            _watermarks.Restore(partition.PartitionId, partition.MaxEventTicks, partition.IsEnded, partition.IdleTicks, IdleTime(now));
             _progress[partition.PartitionId] = new PartitionProgress
             {
                 ProcessedThrough = partition.ProcessedThrough,
@@ -270,8 +270,11 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         return checkpoint.Downstream;
     }
 
-    /// <summary>The time on the partitions' idle clocks: the processing time without the pipeline's stalls (see <see cref="StallClock"/>).</summary>
-    private long IdleClock(long nowTicks) => _stalls?.Exclude(nowTicks) ?? nowTicks;
+    /// <summary>
+    /// The time on the partitions' idle clocks: in a pipeline, the reading time of what is being processed (see
+    /// <see cref="Analytics.Streaming.IdleClock"/>); the processing time for an engine driven directly.
+    /// </summary>
+    private long IdleTime(long nowTicks) => _idleClock is null ? nowTicks : _idleClock.ReadTime ?? _idleClock.Exclude(nowTicks);
 
     /// <summary>
     /// Runs <see cref="Assign{TSlot}"/> over the batch's new records, in the code of the stage's

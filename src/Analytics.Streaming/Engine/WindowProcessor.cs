@@ -114,8 +114,8 @@ public abstract class WindowProcessor<TSource, TKey, TResult>
     /// <summary>Chooses whether checkpoints carry the window state; called once when the engine is created.</summary>
     internal abstract void UseStateSnapshots(bool enabled);
 
-    /// <summary>Leaves the pipeline's stalls out of the partitions' idle time; called once, before the first batch.</summary>
-    internal abstract void ExcludeStalls(StallClock stalls);
+    /// <summary>Runs the partitions' idle time on the pipeline's reading time; called once, before the first batch.</summary>
+    internal abstract void UseIdleClock(IdleClock clock);
 
     /// <summary>Continues from a checkpoint; called before the first batch.</summary>
     internal void Restore(PipelineCheckpoint checkpoint)

@@ -42,5 +42,5 @@ internal abstract class WrappingProcessor<TSource, TInner, TKey, TResult>(Window
 
     internal sealed override void UseStateSnapshots(bool enabled) => Inner.UseStateSnapshots(enabled);
 
-    internal sealed override void ExcludeStalls(StallClock stalls) => Inner.ExcludeStalls(stalls);
+    internal sealed override void UseIdleClock(IdleClock clock) => Inner.UseIdleClock(clock);
 }

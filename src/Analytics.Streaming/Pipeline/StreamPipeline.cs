@@ -189,9 +189,9 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         using var registration = StreamingTelemetry.Register(Name, statistics, time);
         var restored = _options.CheckpointStore is { } store ? await store.LoadAsync(CheckpointName, cancellationToken).ConfigureAwait(false) : null;
         var processor = CreateProcessor(restored);
-        var stalls = new StallClock(time);
-        var context = new SourceContext(restored?.Partitions ?? []) { Stalls = stalls };
-        processor.ExcludeStalls(stalls);
+        var clock = new IdleClock(time);
+        var context = new SourceContext(restored?.Partitions ?? []) { Clock = clock };
+        processor.UseIdleClock(clock);
         statistics.OnRestored(restored);
         if (restored is null)
         {
@@ -209,7 +209,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
 
         using var abort = new CancellationTokenSource();
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, abort.Token);
-        var inputs = Channel.CreateBounded<RecordBatch<TSource>?>(new BoundedChannelOptions(_options.ChannelCapacity)
+        var inputs = Channel.CreateBounded<Input>(new BoundedChannelOptions(_options.ChannelCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -221,13 +221,17 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
             SingleWriter = true,
         });
 
-        var read = Task.Run(() => ReadAsync(source, context, inputs.Writer, reading.Token), CancellationToken.None);
+        var read = Task.Run(() => ReadAsync(source, context, clock, inputs.Writer, reading.Token), CancellationToken.None);
         using var ticker = time.CreateTimer(
-            static state => ((ChannelWriter<RecordBatch<TSource>?>)state!).TryWrite(null),
-            inputs.Writer,
+            static state =>
+            {
+                var (writer, clock) = ((ChannelWriter<Input>, IdleClock))state!;
+                writer.TryWrite(new Input(null, clock.Now()));
+            },
+            (inputs.Writer, clock),
             _options.TickInterval,
             _options.TickInterval);
-        var process = Task.Run(() => ProcessAsync(processor, context, stalls, inputs.Reader, outputs.Writer, read, statistics, abort.Token), CancellationToken.None);
+        var process = Task.Run(() => ProcessAsync(processor, context, clock, inputs.Reader, outputs.Writer, read, statistics, abort.Token), CancellationToken.None);
         var deliver = Task.Run(() => DeliverAsync(outputs.Reader, context, statistics, abort.Token), CancellationToken.None);
 
         try
@@ -266,15 +270,31 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         sourceError?.Throw();
     }
 
-    /// <summary>Reads the source into the input channel. Returns the source's failure, if any; cancellation is a normal end.</summary>
-    private static async Task<ExceptionDispatchInfo?> ReadAsync(IEventSource<TSource> source, SourceContext context, ChannelWriter<RecordBatch<TSource>?> writer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the source into the input channel, each batch with the time it was read. While the channel is full, the
+    /// pipeline holds its reading back, which is not idleness of the source's partitions (see <see cref="IdleClock"/>).
+    /// Returns the source's failure, if any; cancellation is a normal end.
+    /// </summary>
+    private static async Task<ExceptionDispatchInfo?> ReadAsync(IEventSource<TSource> source, SourceContext context, IdleClock clock, ChannelWriter<Input> writer, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var batch in source.ReadBatchesAsync(context, cancellationToken).ConfigureAwait(false))
             {
                 ArgumentNullException.ThrowIfNull(batch, "batch from IEventSource.ReadBatchesAsync");
-                await writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                var input = new Input(batch, clock.Now());
+                if (!writer.TryWrite(input))
+                {
+                    var waiting = clock.Begin();
+                    try
+                    {
+                        await writer.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        IdleClock.End(waiting);
+                    }
+                }
             }
 
             writer.TryComplete();
@@ -297,8 +317,8 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
     private async Task ProcessAsync(
         WindowProcessor<TSource, TKey, TResult> processor,
         SourceContext context,
-        StallClock stalls,
-        ChannelReader<RecordBatch<TSource>?> reader,
+        IdleClock clock,
+        ChannelReader<Input> reader,
         ChannelWriter<OutputChunk<TSource, TKey, TResult>> writer,
         Task<ExceptionDispatchInfo?> read,
         PipelineStatistics statistics,
@@ -328,9 +348,11 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
                     break;
                 }
 
-                for (int taken = 0; taken < 64 && reader.TryRead(out var batch); taken++)
+                for (int taken = 0; taken < 64 && reader.TryRead(out var input); taken++)
                 {
-                    Announce(context, processor);
+                    Announce(context, clock, processor);
+                    clock.ReadTime = input.ReadTime;
+                    var batch = input.Batch;
                     if (batch is null)
                     {
                         long before = processor.WatermarkTicks;
@@ -359,7 +381,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
 
                 if (chunk.HasContent)
                 {
-                    await WriteAsync(writer, chunk, stalls, abortToken).ConfigureAwait(false);
+                    await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
                     chunk = new OutputChunk<TSource, TKey, TResult>();
                 }
             }
@@ -384,30 +406,13 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
         }
     }
 
-    /// <summary>Hands a chunk to the delivery stage; while its channel is full, the pipeline is stalled by its sinks.</summary>
-    private static async ValueTask WriteAsync(ChannelWriter<OutputChunk<TSource, TKey, TResult>> writer, OutputChunk<TSource, TKey, TResult> chunk, StallClock stalls, CancellationToken abortToken)
+    /// <summary>Registers the partitions the source announced, each at the time it was announced.</summary>
+    private static void Announce(SourceContext context, IdleClock clock, WindowProcessor<TSource, TKey, TResult> processor)
     {
-        if (writer.TryWrite(chunk))
+        while (context.TryTakeAnnouncement(out var announcement))
         {
-            return;
-        }
-
-        var stalled = stalls.Begin();
-        try
-        {
-            await writer.WriteAsync(chunk, abortToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            StallClock.End(stalled);
-        }
-    }
-
-    private static void Announce(SourceContext context, WindowProcessor<TSource, TKey, TResult> processor)
-    {
-        while (context.TryTakeAnnouncement(out string partitionId))
-        {
-            processor.AnnouncePartitions([partitionId]);
+            clock.ReadTime = announcement.ReadTime;
+            processor.AnnouncePartitions([announcement.PartitionId]);
         }
     }
 
@@ -625,4 +630,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
             StreamingTelemetry.RecordsReplayed.Add(receipt.Replayed, _tag);
         }
     }
+
+    /// <summary>An item of the input channel: a batch, or a clock tick (<see langword="null"/>), with the time on the idle clock when it was read.</summary>
+    private readonly record struct Input(RecordBatch<TSource>? Batch, long ReadTime);
 }

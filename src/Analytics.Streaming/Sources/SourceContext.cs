@@ -15,7 +15,7 @@ namespace Analytics.Streaming;
 public sealed class SourceContext
 {
     private readonly ConcurrentDictionary<string, PartitionCheckpoint> _partitions = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _announced = new();
+    private readonly ConcurrentQueue<(string PartitionId, long? ReadTime)> _announced = new();
     private readonly SourceContext[]? _members;
 
     /// <summary>Creates a context that starts every partition from its beginning (or the source's configured start).</summary>
@@ -41,7 +41,7 @@ public sealed class SourceContext
     internal SourceContext(SourceContext[] members)
     {
         _members = members;
-        StallClock.Link([.. members.Select(m => m.Stalls).OfType<StallClock>()]);
+        IdleClock.Link([.. members.Select(m => m.Clock).OfType<IdleClock>()]);
     }
 
     /// <summary>Gets a value indicating whether the context resumes anything (some partition has a checkpoint).</summary>
@@ -105,7 +105,7 @@ public sealed class SourceContext
             ArgumentException.ThrowIfNullOrEmpty(id, nameof(partitionIds));
             if (_members is null)
             {
-                _announced.Enqueue(id);
+                _announced.Enqueue((id, Clock?.Now()));
                 continue;
             }
 
@@ -137,11 +137,12 @@ public sealed class SourceContext
             static (_, existing) => existing.IsFinished ? existing : PartitionCheckpoint.Create(existing.PartitionId, existing.ResumeAfter, isFinished: true));
     }
 
-    /// <summary>Gets the clock of the reading pipeline's stalls (<see langword="null"/> for a context made outside a pipeline).</summary>
-    internal StallClock? Stalls { get; init; }
+    /// <summary>Gets the reading pipeline's idle clock, on which announcements are timed (<see langword="null"/> for a context made outside a pipeline).</summary>
+    internal IdleClock? Clock { get; init; }
 
-    /// <summary>Gets a value indicating whether the reading pipeline (or one of a fan-out's) is stalled by its sinks.</summary>
-    internal bool IsStalled => _members?.Any(m => m.IsStalled) ?? Stalls?.IsStalled ?? false;
+    /// <summary>Gets a value indicating whether the reading pipeline (or one of a fan-out's) holds its reading back.</summary>
+    internal bool IsStalled => _members?.Any(m => m.IsStalled) ?? Clock?.IsStalled ?? false;
 
-    internal bool TryTakeAnnouncement(out string partitionId) => _announced.TryDequeue(out partitionId!);
+    /// <summary>Takes the next partition announced, with the time on the idle clock when it was.</summary>
+    internal bool TryTakeAnnouncement(out (string PartitionId, long? ReadTime) announcement) => _announced.TryDequeue(out announcement);
 }

@@ -5,9 +5,9 @@ namespace Analytics.Streaming;
 /// watermark (largest event time minus the allowed out-of-orderness) among partitions that are neither idle nor
 /// ended. A partition counts from the moment the source announces it or delivers its first batch, so a partition
 /// that has not delivered yet holds the watermark back (at its start) until it delivers or stays idle for the idle
-/// timeout. Idle partitions (no records for the idle timeout, on the idle clock the engine passes: the processing
-/// clock without the pipeline's stalls, see <see cref="StallClock"/>) do not hold it back; when
-/// every partition is idle or ended, the largest partition watermark counts. The watermark never goes back.
+/// timeout. Idle partitions (no records for the idle timeout, on the times the engine passes: in a pipeline the
+/// reading time of each batch and tick, see <see cref="IdleClock"/>) do not hold it back; when every partition is idle
+/// or ended, the largest partition watermark counts. The watermark never goes back.
 /// </summary>
 internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeoutTicks)
 {

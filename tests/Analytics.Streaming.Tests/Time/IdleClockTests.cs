@@ -2,22 +2,22 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.Tests.Time;
 
-public sealed class StallClockTests
+public sealed class IdleClockTests
 {
     [Fact]
-    public void Exclude_WaitsShorterThanASecond_AreTheSinksPaceAndStillCount()
+    public void Exclude_WaitsShorterThanASecond_AreThePipelinesPaceAndStillCount()
     {
-        // A sink slower than the processing: the processing stage waits 900 ms of every second for a minute. A partition
+        // A pipeline slower than its source: its reader waits for room 900 ms of every second for a minute. A partition
         // without records must still turn idle after the idle timeout, so none of that time is left out.
         var time = new FakeTimeProvider();
-        var clock = new StallClock(time);
+        var clock = new IdleClock(time);
         long start = time.GetUtcNow().UtcTicks;
         for (int i = 0; i < 60; i++)
         {
             time.Advance(TimeSpan.FromMilliseconds(100));
             var waiting = clock.Begin();
             time.Advance(TimeSpan.FromMilliseconds(900));
-            StallClock.End(waiting);
+            IdleClock.End(waiting);
         }
 
         long now = time.GetUtcNow().UtcTicks;
@@ -28,13 +28,13 @@ public sealed class StallClockTests
     public void Exclude_AStall_IsLeftOutBeyondItsFirstSecond_WhileItLastsAndAfter()
     {
         var time = new FakeTimeProvider();
-        var clock = new StallClock(time);
+        var clock = new IdleClock(time);
         long start = time.GetUtcNow().UtcTicks;
         var waiting = clock.Begin();
         time.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal(TimeSpan.FromSeconds(1), TimeSpan.FromTicks(clock.Exclude(time.GetUtcNow().UtcTicks) - start));
 
-        StallClock.End(waiting);
+        IdleClock.End(waiting);
         time.Advance(TimeSpan.FromSeconds(10));
 
         Assert.Equal(TimeSpan.FromSeconds(11), TimeSpan.FromTicks(clock.Exclude(time.GetUtcNow().UtcTicks) - start));
@@ -44,18 +44,18 @@ public sealed class StallClockTests
     public void Exclude_LinkedClocks_StallTogetherAndCountOverlappingStallsOnce()
     {
         var time = new FakeTimeProvider();
-        var first = new StallClock(time);
-        var second = new StallClock(time);
-        StallClock.Link([first, second]);
+        var first = new IdleClock(time);
+        var second = new IdleClock(time);
+        IdleClock.Link([first, second]);
         long start = time.GetUtcNow().UtcTicks;
 
         var one = first.Begin();
         time.Advance(TimeSpan.FromSeconds(20));
         var other = second.Begin();
         time.Advance(TimeSpan.FromSeconds(20));
-        StallClock.End(one);
+        IdleClock.End(one);
         time.Advance(TimeSpan.FromSeconds(20));
-        StallClock.End(other);
+        IdleClock.End(other);
         time.Advance(TimeSpan.FromSeconds(5));
 
         long now = time.GetUtcNow().UtcTicks;

@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Analytics.Streaming.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Analytics.Streaming.Tests.Pipeline;
+
+/// <summary>
+/// A pipeline that holds its reading back for longer than the idle timeout (a sink that stops, a selector that takes
+/// long) does not make its partitions idle: the batches read meanwhile wait in its channels, and when it goes on, they
+/// are processed late on the clock, although their partitions were not idle. Each test holds a pipeline back, queues
+/// records of partition <c>a</c> ahead of one record of <c>b</c>, moves the clock past the idle timeout and lets the
+/// pipeline go on. Had the wait counted as idleness, <c>b</c> would have stopped holding the watermark and its record
+/// would have been late.
+/// </summary>
+public sealed class HeldBackReadingTests
+{
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task RunAsync_SinkStalledLongerThanTheIdleTimeout_TheRecordsQueuedMeanwhileAreNotLate()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider();
+        var source = new FedSource();
+        var gate = new GatedSink();
+        var stalled = Counts("stalled", time, gate, channelCapacity: 1);
+
+        var run = stalled.RunAsync(source, ct);
+        var context = await source.Context.Task.WaitAsync(ct);
+        long open = await StallAsync(source, context, stalled, gate, ct);
+        QueueAheadAndBehind(source, open);
+        await AdvanceWhileHeldBackAsync(time, source, context, ct);
+        gate.Open();
+        source.End();
+        await run;
+
+        Assert.Equal(0, stalled.Statistics.LateRecords);
+        Assert.Equal(2, gate.Count(2, TestEvent.At(open).UtcTicks));
+    }
+
+    [Fact]
+    public async Task RunAsync_FanOutMemberStalledLongerThanTheIdleTimeout_ItsSiblingIsNotMadeIdleByTheWait()
+    {
+        // The sibling has a sink that keeps up. While the stalled pipeline's channels are full, the shared source is
+        // not read, so the sibling gets no batches: its clock ticks find nothing from either partition for two idle
+        // timeouts, and a's queued records reach it before b's.
+        var ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider();
+        var source = new FedSource();
+        var gate = new GatedSink();
+        var stalled = Counts("stalled", time, gate, channelCapacity: 1);
+        var sink = new CollectingSink<WindowResult<int, long>>();
+        var sibling = Counts("sibling", time, sink);
+
+        var run = StreamPipeline.RunAsync(source, [sibling, stalled], ct);
+        var context = await source.Context.Task.WaitAsync(ct);
+        long open = await StallAsync(source, context, stalled, gate, ct);
+        long before = sibling.Statistics.RecordsIn;
+        QueueAheadAndBehind(source, open);
+
+        // The stalled member's channels take 18 batches; the reader stops at the next, long before b's record.
+        await Until(() => sibling.Statistics.RecordsIn >= before + 16, ct);
+        await AdvanceWhileHeldBackAsync(time, source, context, ct);
+        gate.Open();
+        source.End();
+        await run;
+
+        Assert.Equal(0, sibling.Statistics.LateRecords);
+        Assert.Equal(0, stalled.Statistics.LateRecords);
+        long window = TestEvent.At(open).UtcTicks;
+        Assert.Single(sink.FlushedItems, r => r.Key == 2 && r.Window.StartTicks == window && r.Value == 2);
+        Assert.Equal(2, gate.Count(2, window));
+    }
+
+    [Fact]
+    public async Task RunAsync_SelectorTakingLongerThanTheIdleTimeout_TheBatchesReadMeanwhileAreNotLate()
+    {
+        // A slow selector (a remote call, a pause) holds a's batch for two idle timeouts while a's next batch and b's record
+        // wait behind it in the input channel: b's record was read long before its batch is processed, and b did not go
+        // idle meanwhile.
+        var ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider();
+        var source = new FedSource();
+        var slow = new SlowSelector();
+        var sink = new CollectingSink<WindowResult<int, long>>();
+        var pipeline = Counts("slow", time, sink, slow: slow);
+
+        var run = pipeline.RunAsync(source, ct);
+        source.Feed("a", 1, 1);
+        source.Feed("b", 2, 2);
+        await Until(() => pipeline.Statistics.RecordsIn >= 2, ct);
+        source.Feed("a", 1, 25, SlowSelector.Value);
+        await slow.Entered.Task.WaitAsync(ct);
+        source.Feed("a", 1, 26);
+        source.Feed("b", 2, 5);
+        await Until(() => source.Handed == 5, ct);
+        time.Advance(IdleTimeout * 2);
+        slow.Release();
+        source.End();
+        await run;
+
+        Assert.Equal(0, pipeline.Statistics.LateRecords);
+        Assert.Single(sink.FlushedItems, r => r.Key == 2 && r.Window.StartTicks == TestEvent.At(0).UtcTicks && r.Value == 2);
+    }
+
+    [Fact]
+    public async Task RunAsync_FanOutMemberWithASlowSelector_ItsSiblingIsNotMadeIdleByTheWait()
+    {
+        // The slow member's channels fill while its selector holds a's batch, and then the shared source is not read: the
+        // sibling gets no batches, and its clock ticks find nothing from either partition for two idle timeouts.
+        var ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider();
+        var source = new FedSource();
+        var slow = new SlowSelector();
+        var slowSink = new CollectingSink<WindowResult<int, long>>();
+        var sink = new CollectingSink<WindowResult<int, long>>();
+        var held = Counts("held", time, slowSink, slow: slow);
+        var sibling = Counts("sibling", time, sink);
+
+        var run = StreamPipeline.RunAsync(source, [sibling, held], ct);
+        var context = await source.Context.Task.WaitAsync(ct);
+        source.Feed("a", 1, 1);
+        source.Feed("b", 2, 2);
+        await Until(() => held.Statistics.RecordsIn >= 2 && sibling.Statistics.RecordsIn >= 2, ct);
+        source.Feed("a", 1, 25, SlowSelector.Value);
+        await slow.Entered.Task.WaitAsync(ct);
+        for (int i = 0; i < 60; i++)
+        {
+            source.Feed("a", 1, 26 + i);
+        }
+
+        source.Feed("b", 2, 5);
+
+        // The slow member's channels (its input channel and the fan-out's channel to it) take 32 batches, and the
+        // pipeline's reader and the fan-out hold one each: the sibling gets those 34 and then nothing. The slow member's
+        // reader waits for room by then.
+        await Until(() => sibling.Statistics.RecordsIn >= 3 + 34 && context.IsStalled, ct);
+        await AdvanceWhileHeldBackAsync(time, source, context, ct);
+        slow.Release();
+        source.End();
+        await run;
+
+        Assert.Equal(0, sibling.Statistics.LateRecords);
+        Assert.Equal(0, held.Statistics.LateRecords);
+        long window = TestEvent.At(0).UtcTicks;
+        Assert.Single(sink.FlushedItems, r => r.Key == 2 && r.Window.StartTicks == window && r.Value == 2);
+        Assert.Single(slowSink.FlushedItems, r => r.Key == 2 && r.Window.StartTicks == window && r.Value == 2);
+    }
+
+    private static StreamPipeline<TestEvent, int, long> Counts(string name, TimeProvider time, ISink<WindowResult<int, long>> sink, int channelCapacity = 16, SlowSelector? slow = null)
+        => StreamPipeline.Create<TestEvent>(new() { Name = name, TimeProvider = time, ChannelCapacity = channelCapacity })
+            .WithEventTime(e => e.Time, idleTimeout: IdleTimeout).Where(e => slow?.Pass(e) ?? true).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
+            .Aggregate(a => a.Count()).To(sink).Build();
+
+    /// <summary>
+    /// Feeds pairs of records (key 1 on partition <c>a</c>, key 2 on <c>b</c>), one 10-s window apart, until the pipeline's
+    /// reader waits for room while the sink holds results: each pair closes the window of the one before, and the gated
+    /// sink takes none of them. No pair is fed after the first result until the sink holds it. A reader a batch ahead of
+    /// the processing also waits for room, for a moment, and that may be the wait seen here: the pipeline then goes on
+    /// without results to hold it back, and the test checks less than it means to (no record is late either way).
+    /// Feeding a pair more to tell the two apart would not do: its record of <c>b</c> would be read after the clock moved.
+    /// </summary>
+    /// <returns>The start (seconds after <see cref="TestEvent.Epoch"/>) of the window the last pair opened, which is still open.</returns>
+    private static async Task<long> StallAsync(FedSource source, SourceContext context, StreamPipeline<TestEvent, int, long> pipeline, GatedSink gate, CancellationToken ct)
+    {
+        for (int pair = 1; pair <= 20; pair++)
+        {
+            source.Feed("a", 1, (pair * 10) + 1);
+            source.Feed("b", 2, (pair * 10) + 2);
+            await Until(() => (context.IsStalled && gate.IsHolding) || (pipeline.Statistics.RecordsIn >= 2 * pair && (pair < 2 || gate.IsHolding)), ct);
+            if (context.IsStalled && gate.IsHolding)
+            {
+                return pair * 10;
+            }
+        }
+
+        throw new InvalidOperationException("The pipeline never waited for its sink.");
+    }
+
+    /// <summary>
+    /// Moves the clock two idle timeouts, a second at a time, each while the pipeline's reader waits for room or has read
+    /// every batch fed: a batch the reader takes after a step is then read after a wait, whose time does not count. A wait
+    /// seen may be a passing one (the reader a batch ahead of the processing) and end before its step: that step's second
+    /// counts, far less than the idle timeout.
+    /// </summary>
+    private static async Task AdvanceWhileHeldBackAsync(FakeTimeProvider time, FedSource source, SourceContext context, CancellationToken ct)
+    {
+        for (int second = 0; second < 2 * IdleTimeout.TotalSeconds; second++)
+        {
+            await Until(() => context.IsStalled || source.Handed == source.Fed, ct);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>Queues 40 records of <c>a</c> in later windows, then one of <c>b</c> in the open window: on time as long as <c>b</c> holds the watermark.</summary>
+    private static void QueueAheadAndBehind(FedSource source, long open)
+    {
+        for (int i = 0; i < 40; i++)
+        {
+            source.Feed("a", 1, open + 20 + i);
+        }
+
+        source.Feed("b", 2, open + 5);
+    }
+
+    private static async Task Until(Func<bool> condition, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "The pipeline did not get there.");
+            await Task.Delay(1, ct);
+        }
+    }
+
+    /// <summary>One record per batch, fed by the test; the partitions' sequence numbers count up.</summary>
+    private sealed class FedSource : IEventSource<TestEvent>
+    {
+        private readonly Channel<RecordBatch<TestEvent>> _batches = Channel.CreateUnbounded<RecordBatch<TestEvent>>();
+        private readonly Dictionary<string, long> _sequences = [];
+
+        public TaskCompletionSource<SourceContext> Context { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool CanResume => false;
+
+        private int _handed;
+
+        /// <summary>Gets the number of batches the reader took and came back from (it has put them where they go next).</summary>
+        public int Handed => Volatile.Read(ref _handed);
+
+        /// <summary>Gets the number of batches fed.</summary>
+        public int Fed { get; private set; }
+
+        public void Feed(string partition, int key, long seconds, int value = 1)
+        {
+            long sequence = _sequences[partition] = _sequences.GetValueOrDefault(partition) + 1;
+            Fed++;
+            _batches.Writer.TryWrite(new RecordBatch<TestEvent>(partition, new[] { new StreamRecord<TestEvent>(new TestEvent(key, seconds, value), SequenceNumber.FromInt64(sequence)) }));
+        }
+
+        public void End() => _batches.Writer.TryComplete();
+
+        public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            Context.TrySetResult(context);
+            await foreach (var batch in _batches.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return batch;
+                Interlocked.Increment(ref _handed);
+            }
+        }
+    }
+
+    /// <summary>A filter that keeps every record and holds the one whose value is <see cref="Value"/> until released.</summary>
+    private sealed class SlowSelector
+    {
+        public const int Value = 99;
+        private readonly ManualResetEventSlim _released = new();
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Pass(TestEvent e)
+        {
+            if (e.Value == Value)
+            {
+                Entered.TrySetResult();
+                _released.Wait();
+            }
+
+            return true;
+        }
+
+        public void Release() => _released.Set();
+    }
+
+    /// <summary>Takes no results until it is opened (a sink whose service is down for a while), then keeps them.</summary>
+    private sealed class GatedSink : ISink<WindowResult<int, long>>
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CollectingSink<WindowResult<int, long>> _results = new();
+        private volatile bool _holding;
+
+        /// <summary>Gets a value indicating whether a write waits for the sink to open.</summary>
+        public bool IsHolding => _holding;
+
+        public void Open() => _open.TrySetResult();
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken)
+        {
+            _holding = !_open.Task.IsCompleted;
+            await _open.Task.WaitAsync(cancellationToken);
+            await _results.WriteAsync(items, cancellationToken);
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => _results.FlushAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => _results.DisposeAsync();
+
+        /// <summary>The last value written for a key's window (0 when none).</summary>
+        public long Count(int key, long windowStart)
+            => _results.Items.Where(r => r.Key == key && r.Window.StartTicks == windowStart).Select(r => r.Value).LastOrDefault();
+    }
+}
