@@ -149,6 +149,89 @@ public sealed class HeldBackReadingTests
         Assert.Single(slowSink.FlushedItems, r => r.Key == 2 && r.Window.StartTicks == window && r.Value == 2);
     }
 
+    public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 12)];
+
+    /// <summary>
+    /// Three partitions, each fed a record at least every 20 s of the clock (the idle timeout is 30 s), each in event-time
+    /// order within the allowed disorder (their event times drift apart, by more than a window): none is ever idle, so no
+    /// record may be late and every window must count all of its records, whatever holds the pipeline back meanwhile:
+    /// selectors that hold a record for up to three minutes, a sink that takes nothing for as long, in any order and
+    /// overlapping. The pipeline's channel holds about a minute of reading. The clock moves a second at a time, each while
+    /// the reader has taken every record fed or waits for room.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public async Task RunAsync_PartitionsNeverIdleWhileThePipelineIsHeldBack_NoRecordIsLate(int seed)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var random = new Random(seed);
+        var time = new FakeTimeProvider();
+        string[] partitions = ["a", "b", "c"];
+        var source = new FedSource(partitions);
+        var slow = new SlowSelector();
+        slow.Release();
+        var sink = new GatedSink(open: true);
+        var pipeline = StreamPipeline.Create<TestEvent>(new() { Name = "held", TimeProvider = time, ChannelCapacity = 32, TickInterval = TimeSpan.FromSeconds(5) })
+            .WithEventTime(e => e.Time, TimeSpan.FromSeconds(2), IdleTimeout).Where(slow.Pass).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(2)))
+            .Aggregate(a => a.Count()).To(sink).Build();
+
+        var run = pipeline.RunAsync(source, ct);
+        var context = await source.Context.Task.WaitAsync(ct);
+        long[] newest = [1_000, 1_000, 1_000];
+        var expected = new Dictionary<(int Key, long Start), long>();
+        int[] order = [0, 1, 2];
+        int slowUntil = -1, sinkUntil = -1;
+        for (int step = 0; step < 200; step++)
+        {
+            if (step % order.Length == 0)
+            {
+                random.Shuffle(order);
+            }
+
+            int p = order[step % order.Length];
+            newest[p] += random.Next(0, 4);
+            long seconds = newest[p] - random.Next(0, 3);
+            bool hold = slowUntil < step && random.Next(15) == 0;
+            if (hold)
+            {
+                slow.Hold();
+                slowUntil = step + random.Next(10, 45);
+            }
+
+            source.Feed(partitions[p], p + 1, seconds, hold ? SlowSelector.Value : 1);
+            long start = TestEvent.At(seconds - (seconds % 2)).UtcTicks;
+            expected[(p + 1, start)] = expected.GetValueOrDefault((p + 1, start)) + 1;
+            if (step == slowUntil)
+            {
+                slow.Release();
+            }
+
+            if (sinkUntil < step && random.Next(15) == 0)
+            {
+                sink.Close();
+                sinkUntil = step + random.Next(10, 45);
+            }
+            else if (step == sinkUntil)
+            {
+                sink.Open();
+            }
+
+            for (int second = random.Next(0, 5); second > 0; second--)
+            {
+                await Until(() => source.Handed == source.Fed || context.IsStalled, ct);
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        slow.Release();
+        sink.Open();
+        source.End();
+        await run;
+
+        Assert.Equal(0, pipeline.Statistics.LateRecords);
+        Assert.Equal(expected.OrderBy(e => e.Key), sink.Items.Select(r => KeyValuePair.Create((r.Key, r.Window.StartTicks), r.Value)).OrderBy(e => e.Key));
+    }
+
     private static StreamPipeline<TestEvent, int, long> Counts(string name, TimeProvider time, ISink<WindowResult<int, long>> sink, int channelCapacity = 16, SlowSelector? slow = null)
         => StreamPipeline.Create<TestEvent>(new() { Name = name, TimeProvider = time, ChannelCapacity = channelCapacity })
             .WithEventTime(e => e.Time, idleTimeout: IdleTimeout).Where(e => slow?.Pass(e) ?? true).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
@@ -215,8 +298,8 @@ public sealed class HeldBackReadingTests
         }
     }
 
-    /// <summary>One record per batch, fed by the test; the partitions' sequence numbers count up.</summary>
-    private sealed class FedSource : IEventSource<TestEvent>
+    /// <summary>One record per batch, fed by the test; the partitions' sequence numbers count up. Announces the partitions it is given.</summary>
+    private sealed class FedSource(params string[] partitions) : IEventSource<TestEvent>
     {
         private readonly Channel<RecordBatch<TestEvent>> _batches = Channel.CreateUnbounded<RecordBatch<TestEvent>>();
         private readonly Dictionary<string, long> _sequences = [];
@@ -244,6 +327,7 @@ public sealed class HeldBackReadingTests
 
         public async IAsyncEnumerable<RecordBatch<TestEvent>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
+            context.AnnouncePartitions(partitions);
             Context.TrySetResult(context);
             await foreach (var batch in _batches.Reader.ReadAllAsync(cancellationToken))
             {
@@ -253,7 +337,7 @@ public sealed class HeldBackReadingTests
         }
     }
 
-    /// <summary>A filter that keeps every record and holds the one whose value is <see cref="Value"/> until released.</summary>
+    /// <summary>A filter that keeps every record and holds those whose value is <see cref="Value"/> until released (it starts holding; <see cref="Hold"/> holds again).</summary>
     private sealed class SlowSelector
     {
         public const int Value = 99;
@@ -273,30 +357,49 @@ public sealed class HeldBackReadingTests
         }
 
         public void Release() => _released.Set();
+
+        public void Hold() => _released.Reset();
     }
 
-    /// <summary>Takes no results until it is opened (a sink whose service is down for a while), then keeps them.</summary>
-    private sealed class GatedSink : ISink<WindowResult<int, long>>
+    /// <summary>Takes no results while it is closed (a sink whose service is down for a while), and keeps them once open.</summary>
+    private sealed class GatedSink(bool open = false) : ISink<WindowResult<int, long>>
     {
-        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CollectingSink<WindowResult<int, long>> _results = new();
+        private volatile TaskCompletionSource _open = Gate(open);
         private volatile bool _holding;
 
         /// <summary>Gets a value indicating whether a write waits for the sink to open.</summary>
         public bool IsHolding => _holding;
 
+        /// <summary>Gets the results kept.</summary>
+        public IReadOnlyList<WindowResult<int, long>> Items => _results.Items;
+
         public void Open() => _open.TrySetResult();
+
+        public void Close() => _open = Gate(open: false);
 
         public async ValueTask WriteAsync(ReadOnlyMemory<WindowResult<int, long>> items, CancellationToken cancellationToken)
         {
-            _holding = !_open.Task.IsCompleted;
-            await _open.Task.WaitAsync(cancellationToken);
+            var gate = _open;
+            _holding = !gate.Task.IsCompleted;
+            await gate.Task.WaitAsync(cancellationToken);
             await _results.WriteAsync(items, cancellationToken);
         }
 
         public ValueTask FlushAsync(CancellationToken cancellationToken) => _results.FlushAsync(cancellationToken);
 
         public ValueTask DisposeAsync() => _results.DisposeAsync();
+
+        private static TaskCompletionSource Gate(bool open)
+        {
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (open)
+            {
+                gate.TrySetResult();
+            }
+
+            return gate;
+        }
 
         /// <summary>The last value written for a key's window (0 when none).</summary>
         public long Count(int key, long windowStart)
