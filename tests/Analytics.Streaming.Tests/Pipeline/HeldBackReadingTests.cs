@@ -9,10 +9,10 @@ namespace Analytics.Streaming.Tests.Pipeline;
 /// <summary>
 /// A pipeline that holds its reading back for longer than the idle timeout (a sink that stops, a selector that takes
 /// long) does not make its partitions idle: the batches read meanwhile wait in its channels, and when it goes on, they
-/// are processed late on the clock, although their partitions were not idle. Each test holds a pipeline back, queues
-/// records of partition <c>a</c> ahead of one record of <c>b</c>, moves the clock past the idle timeout and lets the
-/// pipeline go on. Had the wait counted as idleness, <c>b</c> would have stopped holding the watermark and its record
-/// would have been late.
+/// are processed late on the clock, although their partitions were not idle. Each of the first four tests holds a
+/// pipeline back, queues records of partition <c>a</c> ahead of one record of <c>b</c>, moves the clock past the idle
+/// timeout and lets the pipeline go on. Had the wait counted as idleness, <c>b</c> would have stopped holding the
+/// watermark and its record would have been late. The last one mixes such waits at random over three partitions.
 /// </summary>
 public sealed class HeldBackReadingTests
 {
