@@ -272,10 +272,11 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
 
     /// <summary>
     /// Reads the source into the input channel, each batch with the time it was read. While the channel is full, the
-    /// pipeline holds its reading back, which is not idleness of the source's partitions (see <see cref="IdleClock"/>).
-    /// Returns the source's failure, if any; cancellation is a normal end.
+    /// pipeline holds its reading back, which is not idleness of the source's partitions (see <see cref="IdleClock"/>),
+    /// and is counted in <c>analytics.streaming.reading.held_back</c>. Returns the source's failure, if any; cancellation
+    /// is a normal end.
     /// </summary>
-    private static async Task<ExceptionDispatchInfo?> ReadAsync(IEventSource<TSource> source, SourceContext context, IdleClock clock, ChannelWriter<Input> writer, CancellationToken cancellationToken)
+    private async Task<ExceptionDispatchInfo?> ReadAsync(IEventSource<TSource> source, SourceContext context, IdleClock clock, ChannelWriter<Input> writer, CancellationToken cancellationToken)
     {
         try
         {
@@ -285,6 +286,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
                 var input = new Input(batch, clock.Now());
                 if (!writer.TryWrite(input))
                 {
+                    long began = _options.TimeProvider.GetTimestamp();
                     var waiting = clock.Begin();
                     try
                     {
@@ -293,6 +295,7 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
                     finally
                     {
                         IdleClock.End(waiting);
+                        StreamingTelemetry.ReadingHeldBack.Add(_options.TimeProvider.GetElapsedTime(began).TotalSeconds, _tag);
                     }
                 }
             }

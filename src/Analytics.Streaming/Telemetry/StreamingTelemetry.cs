@@ -10,7 +10,8 @@ namespace Analytics.Streaming;
 /// </summary>
 /// <remarks>
 /// Instruments: <c>analytics.streaming.records.in</c>, <c>.records.late</c>, <c>.records.replayed</c>, <c>.dead_letters</c>,
-/// <c>.results.out</c> (counters); <c>.windows.open</c> and <c>.watermark.lag</c> (seconds behind the clock) (gauges);
+/// <c>.results.out</c> (counters); <c>.reading.held_back</c> (seconds the reader waited for room in the pipeline's
+/// channel, counter); <c>.windows.open</c> and <c>.watermark.lag</c> (seconds behind the clock) (gauges);
 /// <c>.sink.flush.duration</c> (milliseconds, histogram).
 /// </remarks>
 public static class StreamingTelemetry
@@ -35,6 +36,8 @@ public static class StreamingTelemetry
     internal static readonly Counter<long> ResultsOut = Meter.CreateCounter<long>("analytics.streaming.results.out", "{result}", "Window results written to sinks.");
 
     internal static readonly Histogram<double> FlushDuration = Meter.CreateHistogram<double>("analytics.streaming.sink.flush.duration", "ms", "Time to flush every sink and save a checkpoint.");
+
+    internal static readonly Counter<double> ReadingHeldBack = Meter.CreateCounter<double>("analytics.streaming.reading.held_back", "s", "Time the pipeline held its reading back because its channel was full: the processing or the sinks behind the source (backpressure).");
 
     static StreamingTelemetry()
     {
