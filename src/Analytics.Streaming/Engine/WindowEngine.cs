@@ -272,9 +272,10 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
 
     /// <summary>
     /// The time on the partitions' idle clocks: in a pipeline, the reading time of what is being processed (see
-    /// <see cref="Analytics.Streaming.IdleClock"/>); the processing time for an engine driven directly.
+    /// <see cref="Analytics.Streaming.IdleClock"/>); the processing time for an engine driven directly, and for a
+    /// pipeline's restore, before anything was read.
     /// </summary>
-    private long IdleTime(long nowTicks) => _idleClock is null ? nowTicks : _idleClock.ReadTime ?? _idleClock.Exclude(nowTicks);
+    private long IdleTime(long nowTicks) => _idleClock?.ReadTime ?? nowTicks;
 
     /// <summary>
     /// Runs <see cref="Assign{TSlot}"/> over the batch's new records, in the code of the stage's

@@ -91,14 +91,10 @@ internal sealed class IdleClock
     }
 
     /// <summary>Gets the time on this clock now.</summary>
-    /// <returns>The pipeline's time (UTC ticks) minus every wait up to now.</returns>
-    public long Now() => Exclude(_time.GetUtcNow().UtcTicks);
-
-    /// <summary>Converts a reading of the pipeline's clock (UTC ticks) to this clock's time: the reading minus every wait up to it.</summary>
-    /// <param name="nowTicks">The reading.</param>
-    /// <returns>The time on this clock; it stops moving once a wait has lasted <see cref="Tolerance"/>.</returns>
-    public long Exclude(long nowTicks)
+    /// <returns>The pipeline's time (UTC ticks) minus every wait up to now; it stops moving once a wait has lasted <see cref="Tolerance"/>.</returns>
+    public long Now()
     {
+        long nowTicks = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {
             return nowTicks - _stalled - (_open > 0 ? Stall(nowTicks - _since) : 0);

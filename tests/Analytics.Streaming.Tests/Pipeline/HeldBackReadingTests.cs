@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Analytics.Streaming.Testing;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.Tests.Pipeline;
@@ -118,7 +118,7 @@ public sealed class HeldBackReadingTests
         var slowSink = new CollectingSink<WindowResult<int, long>>();
         var sink = new CollectingSink<WindowResult<int, long>>();
         string name = $"held-{Guid.NewGuid():N}";
-        using var heldBack = new HeldBackMetric(name);
+        using var heldBack = new MetricCollector<double>(null, StreamingTelemetry.Name, "analytics.streaming.reading.held_back");
         var held = Counts(name, time, slowSink, slow: slow);
         var sibling = Counts("sibling", time, sink);
 
@@ -150,7 +150,8 @@ public sealed class HeldBackReadingTests
         long window = TestEvent.At(0).UtcTicks;
         Assert.Single(sink.FlushedItems, r => r.Key == 2 && r.Window.StartTicks == window && r.Value == 2);
         Assert.Single(slowSink.FlushedItems, r => r.Key == 2 && r.Window.StartTicks == window && r.Value == 2);
-        Assert.InRange(heldBack.Seconds, 2 * IdleTimeout.TotalSeconds, double.MaxValue);
+        double heldBackSeconds = heldBack.GetMeasurementSnapshot().Where(m => Equals(m.Tags.GetValueOrDefault("pipeline"), name)).Sum(m => m.Value);
+        Assert.InRange(heldBackSeconds, 2 * IdleTimeout.TotalSeconds, double.MaxValue);
     }
 
     public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 12)];
@@ -300,51 +301,6 @@ public sealed class HeldBackReadingTests
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "The pipeline did not get there.");
             await Task.Delay(1, ct);
         }
-    }
-
-    /// <summary>Sums <c>analytics.streaming.reading.held_back</c> for one pipeline.</summary>
-    private sealed class HeldBackMetric : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private double _seconds;
-
-        public HeldBackMetric(string pipeline)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == StreamingTelemetry.Name && instrument.Name == "analytics.streaming.reading.held_back")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
-            {
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "pipeline" && (string?)tag.Value == pipeline)
-                    {
-                        lock (_listener)
-                        {
-                            _seconds += value;
-                        }
-                    }
-                }
-            });
-            _listener.Start();
-        }
-
-        public double Seconds
-        {
-            get
-            {
-                lock (_listener)
-                {
-                    return _seconds;
-                }
-            }
-        }
-
-        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>One record per batch, fed by the test; the partitions' sequence numbers count up. Announces the partitions it is given.</summary>

@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Globalization;
 using System.Text;
 using Analytics.Streaming.Testing;
@@ -151,26 +151,7 @@ public sealed class SelectorFailureTests
     public async Task WindowsFedByWindows_ResultDeadLettersAreCountedApartFromRecordsAndInTheMetric()
     {
         string name = $"sections-{Guid.NewGuid():N}";
-        long measured = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == StreamingTelemetry.Name && instrument.Name == "analytics.streaming.dead_letters")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "pipeline" && (string?)tag.Value == name)
-                {
-                    Interlocked.Add(ref measured, value);
-                }
-            }
-        });
-        listener.Start();
+        using var measured = new MetricCollector<long>(null, StreamingTelemetry.Name, "analytics.streaming.dead_letters");
 
         // Every 10-second window of "broken" views makes a result whose section key throws, and every one of "help" a
         // result whose section key is null: both are dead letters of the second stage, not of the records read.
@@ -199,7 +180,7 @@ public sealed class SelectorFailureTests
         Assert.Equal(expected, deadLetters.Items.Count);
         Assert.Equal((0, views.Length, views.Length), (stats.DeadLetters, stats.RecordsIn, stats.RecordsAccepted));
         Assert.Equal(views.Count(v => v.Page is not ("broken" or "help")), sections.Items.Sum(r => r.Value));
-        Assert.Equal(expected, Interlocked.Read(ref measured));
+        Assert.Equal(expected, measured.GetMeasurementSnapshot().Where(m => Equals(m.Tags.GetValueOrDefault("pipeline"), name)).Sum(m => m.Value));
     }
 
     [Fact]
