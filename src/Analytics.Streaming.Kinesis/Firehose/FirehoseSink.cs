@@ -6,7 +6,7 @@ namespace Analytics.Streaming.Kinesis.Firehose;
 
 /// <summary>
 /// An <see cref="ISink{T}"/> that delivers items to an Amazon Data Firehose delivery stream with PutRecordBatch:
-/// batches of up to 500 records and 4 MiB, resending only the records that failed, optionally newline-delimited.
+/// batches of up to 500 records and 4,000,000 bytes by default (the service takes up to 4 MiB), resending only the records that failed, optionally newline-delimited.
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
 /// <remarks>

@@ -45,7 +45,7 @@ public sealed class KinesisProducerOptions
     /// </summary>
     public bool AggregationEnabled { get; set; }
 
-    /// <summary>Gets or sets the largest aggregated record in bytes, 64 to <see cref="MaxRecordSize"/>. Default 51,200 (the KPL's default).</summary>
+    /// <summary>Gets or sets the largest aggregated record in bytes, 64 to <see cref="MaxRecordSize"/> - 1 (room for the 1-byte outer partition key). Default 51,200 (the KPL's default).</summary>
     public int AggregationMaxSize { get; set; } = 51_200;
 
     /// <summary>

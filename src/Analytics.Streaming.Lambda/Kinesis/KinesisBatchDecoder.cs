@@ -5,6 +5,19 @@ namespace Analytics.Streaming.Lambda;
 /// <summary>Turns the records of a Lambda Kinesis event into events and dead letters, in shard order.</summary>
 internal static class KinesisBatchDecoder
 {
+    /// <summary>The shard of an event's record, from its event id; an <see cref="ArgumentException"/> names the record when the id is malformed.</summary>
+    public static string ShardOf(KinesisStreamRecord? record, int index)
+    {
+        try
+        {
+            return KinesisStreamRecord.GetShardId(record?.EventId);
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException($"Record {index} of the Kinesis event: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>The sequence numbers of the event's records, parsed, after checking that they all come from <paramref name="shardId"/>.</summary>
     public static SequenceNumber[] ParseSequenceNumbers(IList<KinesisStreamRecord> records, string shardId)
     {
@@ -18,7 +31,7 @@ internal static class KinesisBatchDecoder
                 throw new ArgumentException($"Record {i} of the Kinesis event has sequence number '{text}', which is not a decimal number.", nameof(records));
             }
 
-            string recordShard = record.ShardId;
+            string recordShard = ShardOf(record, i);
             if (!string.Equals(recordShard, shardId, StringComparison.Ordinal))
             {
                 throw new ArgumentException(

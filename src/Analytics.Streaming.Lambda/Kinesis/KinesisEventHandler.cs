@@ -141,7 +141,7 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
             return new KinesisBatchOutcome(string.Empty, new KinesisStreamBatchResponse(), new BatchReceipt(string.Empty, null, 0, 0, 0, 0, 0), 0, 0, null, null, 0);
         }
 
-        string shardId = KinesisStreamRecord.GetShardId(records[0]?.EventId);
+        string shardId = KinesisBatchDecoder.ShardOf(records[0], 0);
         var sequences = KinesisBatchDecoder.ParseSequenceNumbers(records, shardId);
         if (!_inFlight.TryAdd(shardId, 0))
         {

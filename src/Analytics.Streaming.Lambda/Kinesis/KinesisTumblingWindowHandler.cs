@@ -182,7 +182,7 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
     /// <param name="windowEvent">The event.</param>
     /// <param name="cancellationToken">Cancels the invocation.</param>
     /// <returns>The state for the next invocation (empty after the final one) and the partial batch failures.</returns>
-    /// <exception cref="ArgumentException">The event has no window, mixes shards, or its state was not written by this handler.</exception>
+    /// <exception cref="ArgumentException">The event has no window, mixes shards, has a record with a malformed event id or sequence number, or its state was not written by this handler.</exception>
     /// <exception cref="LambdaStateTooLargeException">The state would pass <see cref="KinesisTumblingWindowHandlerOptions.MaxStateBytes"/>.</exception>
     public async Task<KinesisStreamStateResponse> HandleAsync(KinesisStreamTumblingWindowEvent windowEvent, CancellationToken cancellationToken)
     {
@@ -194,7 +194,7 @@ public sealed class KinesisTumblingWindowHandler<TEvent, TKey, TAggregator, TAcc
         }
 
         var records = windowEvent.Records ?? [];
-        string shardId = windowEvent.ShardId ?? (records.Count > 0 ? KinesisStreamRecord.GetShardId(records[0]?.EventId) : "unknown");
+        string shardId = windowEvent.ShardId ?? (records.Count > 0 ? KinesisBatchDecoder.ShardOf(records[0], 0) : "unknown");
         var sequences = KinesisBatchDecoder.ParseSequenceNumbers(records, shardId);
         using var activity = LambdaTelemetry.ActivitySource.StartActivity("Lambda.KinesisTumblingWindow");
         activity?.SetTag("pipeline", _name);

@@ -227,6 +227,24 @@ public sealed class KinesisEventHandlerTests
         Assert.Contains("one shard", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task ProcessAsync_RecordWithMalformedEventId_IsRefusedAsAnArgument(int malformed)
+    {
+        var (pipeline, results, _) = Pipeline();
+        var handler = KinesisEventHandler.Create(pipeline, Decoder);
+        var e = Event(TestShard, 1, Click("/a", 10), Click("/a", 11));
+        e.Records[malformed].EventId = "no-colon-here";
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => handler.ProcessAsync(e, Token));
+
+        Assert.Contains($"Record {malformed}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no-colon-here", error.Message, StringComparison.Ordinal);
+        Assert.IsType<FormatException>(error.InnerException);
+        Assert.Empty(results.FlushedItems);
+    }
+
     [Fact]
     public async Task ProcessAsync_SinkFails_InvocationFailsAndTheRetryDeliversEverything()
     {

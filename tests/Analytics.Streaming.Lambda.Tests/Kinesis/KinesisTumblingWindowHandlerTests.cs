@@ -157,4 +157,19 @@ public sealed class KinesisTumblingWindowHandlerTests
 
         Assert.Contains("not written by this handler", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task HandleAsync_RecordWithMalformedEventId_IsRefusedAsAnArgument()
+    {
+        var sink = new CollectingSink<WindowResult<string, long>>();
+        var handler = KinesisTumblingWindowHandler.Create(Decoder, c => c.Page, a => a.Count(), sink);
+        var records = Event(TestShard, 1, Click("/a", 1), Click("/b", 2));
+        records.Records[1].EventId = "no-colon-here";
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => handler.HandleAsync(WindowEvent(records, [], final: true), Token));
+
+        Assert.Contains("Record 1", error.Message, StringComparison.Ordinal);
+        Assert.IsType<FormatException>(error.InnerException);
+        Assert.Empty(sink.Items);
+    }
 }
