@@ -27,7 +27,7 @@ namespace Analytics.Streaming.OpenSearch;
 /// </para>
 /// <para>
 /// <b>Per-item outcomes.</b> The answer is read item by item. Items answered 429 or 5xx are sent again (only they) with
-/// the backoff of <see cref="OpenSearchSinkOptions{T}.Retry"/>; a whole request answered 429, 502, 503 or 504, or lost in
+/// the backoff of <see cref="OpenSearchSinkOptions{T}.Retry"/>; a whole request answered 429, 500, 502, 503 or 504, or lost in
 /// transport, is sent again as a whole. Items refused for good (mapping errors and other 400s, 404s) go to
 /// <see cref="OpenSearchSinkOptions{T}.DeadLetters"/> with the server's status, error type and reason, and the document
 /// as payload; so do items whose document cannot be written (NaN, invalid raw JSON, an accessor that throws). When

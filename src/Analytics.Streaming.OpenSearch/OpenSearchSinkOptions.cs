@@ -114,7 +114,7 @@ public sealed class OpenSearchSinkOptions<T>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// Gets or sets how items answered with 429 or 5xx, and whole requests refused with 429, 502, 503 or 504 or lost
+    /// Gets or sets how items answered with 429 or 5xx, and whole requests refused with 429, 500, 502, 503 or 504 or lost
     /// in transport, are sent again: exponential backoff with full jitter, bounded by attempts and time; then the sink
     /// throws <see cref="OpenSearchDeliveryException"/>. Default <see cref="RetryOptions"/>' defaults.
     /// </summary>

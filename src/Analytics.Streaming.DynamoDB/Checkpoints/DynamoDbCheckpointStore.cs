@@ -23,7 +23,8 @@ namespace Analytics.Streaming.DynamoDB;
 /// </para>
 /// <para>
 /// <b>Atomic saves.</b> A large checkpoint's chunks are written first under a snapshot id no one else uses; the head
-/// is written last, with the condition <c>attribute_not_exists(checkpointId) OR checkpointId &lt; :id</c>, so it moves
+/// is written last, with the condition <c>attribute_not_exists(fence) AND (attribute_not_exists(checkpointId) OR checkpointId &lt; :id)</c>
+/// (a save without a fencing token; see <b>Fencing</b> for the others), so it moves
 /// only forward (a stale writer never moves a pipeline back) and only to a snapshot whose chunks are all stored. A
 /// crash before the head write leaves the previous snapshot in force; its leftover chunks are deleted by a later save.
 /// A load reads the head, then the chunks it names (consistent reads), and checks the count, the size and the

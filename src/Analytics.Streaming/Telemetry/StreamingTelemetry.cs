@@ -29,7 +29,7 @@ public static class StreamingTelemetry
 
     internal static readonly Counter<long> LateRecords = Meter.CreateCounter<long>("analytics.streaming.records.late", "{record}", "Records that arrived after their windows were purged.");
 
-    internal static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("analytics.streaming.dead_letters", "{record}", "Records, and window results of a stage fed by windows, sent to the dead letters.");
+    internal static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("analytics.streaming.dead_letters", "{record}", "Records read, and window results, sent to the dead letters.");
 
     internal static readonly Counter<long> RecordsReplayed = Meter.CreateCounter<long>("analytics.streaming.records.replayed", "{record}", "Records read again after a restart that the restored checkpoint already covered.");
 
