@@ -36,10 +36,16 @@ public sealed partial class ReadmeSnippetTests
     }
 
     [Fact]
-    public void MarkedBlocks_CoverTheQuickStartsAndMinimalWorkers()
+    public void MarkedBlocks_CoverTheQuickStartsMinimalWorkersAndEveryPackagesFirstExample()
     {
         Assert.Superset(
-            new HashSet<(string, int)> { ("README.md", 1), ("README.md", 2), ("src/Analytics.Streaming/README.md", 1), ("src/Analytics.Streaming.Hosting/README.md", 1) },
+            new HashSet<(string, int)>
+            {
+                ("README.md", 1), ("README.md", 2), ("src/Analytics.Streaming/README.md", 1), ("src/Analytics.Streaming.Hosting/README.md", 1),
+                ("src/Analytics.Streaming.Kinesis/README.md", 1), ("src/Analytics.Streaming.Lambda/README.md", 1), ("src/Analytics.Streaming.S3/README.md", 1),
+                ("src/Analytics.Streaming.Parquet/README.md", 1), ("src/Analytics.Streaming.DynamoDB/README.md", 1), ("src/Analytics.Streaming.OpenSearch/README.md", 1),
+                ("src/Analytics.Streaming.Scoring/README.md", 1), ("src/Analytics.Streaming.Testing/README.md", 1),
+            },
             Regions().Keys.ToHashSet());
     }
 
