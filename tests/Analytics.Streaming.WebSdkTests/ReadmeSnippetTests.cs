@@ -36,7 +36,7 @@ public sealed partial class ReadmeSnippetTests
     }
 
     [Fact]
-    public void MarkedBlocks_CoverTheQuickStartsMinimalWorkersAndEveryPackagesFirstExample()
+    public void MarkedBlocks_CoverTheQuickStartsMinimalWorkersAndThePackageExamples()
     {
         Assert.Superset(
             new HashSet<(string, int)>
@@ -45,6 +45,10 @@ public sealed partial class ReadmeSnippetTests
                 ("src/Analytics.Streaming.Kinesis/README.md", 1), ("src/Analytics.Streaming.Lambda/README.md", 1), ("src/Analytics.Streaming.S3/README.md", 1),
                 ("src/Analytics.Streaming.Parquet/README.md", 1), ("src/Analytics.Streaming.DynamoDB/README.md", 1), ("src/Analytics.Streaming.OpenSearch/README.md", 1),
                 ("src/Analytics.Streaming.Scoring/README.md", 1), ("src/Analytics.Streaming.Testing/README.md", 1),
+                ("src/Analytics.Streaming.Kinesis/README.md", 2), ("src/Analytics.Streaming.Kinesis/README.md", 3), ("src/Analytics.Streaming.Kinesis/README.md", 4),
+                ("src/Analytics.Streaming.Lambda/README.md", 4), ("src/Analytics.Streaming.Lambda/README.md", 5), ("src/Analytics.Streaming.Lambda/README.md", 6),
+                ("src/Analytics.Streaming.S3/README.md", 2), ("src/Analytics.Streaming.S3/README.md", 3),
+                ("src/Analytics.Streaming.DynamoDB/README.md", 2), ("src/Analytics.Streaming.DynamoDB/README.md", 3), ("src/Analytics.Streaming.Testing/README.md", 2),
             },
             Regions().Keys.ToHashSet());
     }

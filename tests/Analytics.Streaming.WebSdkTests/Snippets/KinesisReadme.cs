@@ -4,8 +4,9 @@ using Analytics.Streaming.Kinesis;
 
 namespace ReadmeSnippets.Kinesis;
 
-/// <summary>The source-generated JSON metadata the Kinesis README's consumer decodes with.</summary>
+/// <summary>The source-generated JSON metadata the Kinesis README's examples read and write with.</summary>
 [JsonSerializable(typeof(ClickEvent))]
+[JsonSerializable(typeof(WindowResult<string, long>))]
 public sealed partial class AppJson : JsonSerializerContext;
 
 /// <summary>The Kinesis README's consumer block.</summary>

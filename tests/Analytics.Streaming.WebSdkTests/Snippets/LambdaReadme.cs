@@ -4,8 +4,22 @@ using Analytics.Streaming.Lambda;
 
 namespace ReadmeSnippets.Lambda;
 
-/// <summary>The source-generated JSON metadata the Lambda README's handler decodes with.</summary>
+/// <summary>The click the Lambda README's handlers decode.</summary>
+/// <param name="Page">The page.</param>
+/// <param name="UserId">The visitor.</param>
+/// <param name="UserAgent">The browser.</param>
+/// <param name="Timestamp">When.</param>
+public sealed record ClickEvent(string Page, string UserId, string UserAgent, DateTimeOffset Timestamp);
+
+/// <summary>The page view the Lambda README's Firehose transformation writes.</summary>
+/// <param name="Page">The page.</param>
+/// <param name="UserId">The visitor.</param>
+/// <param name="Timestamp">When.</param>
+public sealed record PageView(string Page, string UserId, DateTimeOffset Timestamp);
+
+/// <summary>The source-generated JSON metadata the Lambda README's handlers read and write with.</summary>
 [JsonSerializable(typeof(ClickEvent))]
+[JsonSerializable(typeof(PageView))]
 public sealed partial class MyJsonContext : JsonSerializerContext;
 
 /// <summary>The Lambda README's first block.</summary>
