@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -67,6 +68,59 @@ public sealed class S3SinkRecoveryTests(S3Fixture s3)
         Assert.Equal(
             expected.Keys.Where(k => !k.StartsWith("page-views|home|", StringComparison.Ordinal)).Order(StringComparer.Ordinal),
             errors.Select(e => Encoding.UTF8.GetString(e.GetProperty("rawData").GetBytesFromBase64())).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_AnAggregatorThrowsOnARecord_TheRunStartsAgainWithTheRecordSetAsideAndDuckDbReadsEachResultOnce()
+    {
+        // The pipeline starts the run again in the same process, with the same sink, which holds objects of the stopped
+        // run that no checkpoint covers: they must neither block the restore nor stay beside the replay's.
+        var poison = Visits.Batches()[^4].Records.Span[5].Value; // the first batch the source holds back
+        string root = s3.CreateFolder();
+        var deadLetters = new List<DeadLetter>();
+        using var delivered = new ManualResetEventSlim();
+        await using (var sink = new S3Sink<PageViews>(Options(new LocalFolderObjectStore(root))))
+        {
+            var pipeline = StreamPipeline.Create<PageVisit>(new StreamPipelineOptions
+            {
+                Name = "page-views",
+                CheckpointStore = new InMemoryCheckpointStore(),
+                CheckpointInterval = TimeSpan.FromHours(1), // one checkpoint at the start: later results stay uncommitted
+            })
+                .WithEventTime(v => v.Time)
+                .KeyBy(v => v.Page)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
+                .Aggregate(a => a.Sum(v => v == poison ? throw new FormatException("poison") : 1L))
+                .To(sink)
+                .To(Sinks.Callback<PageViews>((items, _) =>
+                {
+                    if (!items.IsEmpty)
+                    {
+                        delivered.Set();
+                    }
+
+                    return ValueTask.CompletedTask;
+                }))
+                .DeadLettersTo(Sinks.Callback<DeadLetter>((items, _) =>
+                {
+                    deadLetters.AddRange(items.ToArray());
+                    return ValueTask.CompletedTask;
+                }))
+                .Build();
+
+            await pipeline.RunAsync(new HeldSource(Visits.Batches(), Visits.Batches().Count - 4, delivered), Ct);
+            Assert.True(sink.Statistics.ObjectsRolledBack > 0, $"The stopped run's objects were not undone: {sink.Statistics}");
+        }
+
+        var expected = await UninterruptedAsync();
+        long minute = poison.Time.UtcTicks / TimeSpan.TicksPerMinute * TimeSpan.TicksPerMinute;
+        string poisoned = PageViews.FormatId("page-views", poison.Page, new TimeWindow(minute, minute + TimeSpan.TicksPerMinute));
+        expected[poisoned] = (long.Parse(expected[poisoned], CultureInfo.InvariantCulture) - 1).ToString(CultureInfo.InvariantCulture);
+        var rows = await s3.DuckDb.QueryAsync(
+            $"SELECT id, views::VARCHAR AS views, count(*) OVER (PARTITION BY id) AS copies FROM read_parquet('{root}/{TableFolder}**/*.parquet', hive_partitioning = false)");
+        Assert.All(rows, r => Assert.Equal("1", r["copies"]!.ToString()));
+        Assert.Equal(expected, rows.ToDictionary(r => r["id"]!.ToString(), r => r["views"]!.ToString()));
+        Assert.Equal(DeadLetterReason.AggregatorFailed, Assert.Single(deadLetters.DistinctBy(d => d.Position)).Reason);
     }
 
     private static S3SinkOptions<PageViews> Options(IObjectStore store) => new()
@@ -396,6 +450,28 @@ public sealed class CrashingStore(IObjectStore inner, string tablePrefix) : Forw
         {
             _crashed = true;
             throw new SimulatedCrashException();
+        }
+    }
+}
+
+/// <summary>Batches in memory; the batch at <c>holdAt</c> is read only once <c>open</c> is set (a run's results delivered).</summary>
+internal sealed class HeldSource(List<RecordBatch<PageVisit>> batches, int holdAt, ManualResetEventSlim open) : IEventSource<PageVisit>
+{
+    private readonly InMemorySource<PageVisit> _inner = new(batches);
+
+    public bool CanResume => _inner.CanResume;
+
+    public async IAsyncEnumerable<RecordBatch<PageVisit>> ReadBatchesAsync(SourceContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        int index = 0;
+        await foreach (var batch in _inner.ReadBatchesAsync(context, cancellationToken).ConfigureAwait(false))
+        {
+            if (index++ == holdAt)
+            {
+                await Task.Run(() => open.Wait(cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+
+            yield return batch;
         }
     }
 }

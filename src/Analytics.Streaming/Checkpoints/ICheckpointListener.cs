@@ -6,7 +6,8 @@ namespace Analytics.Streaming;
 /// replay that follows leaves exactly one copy.
 /// </summary>
 /// <remarks>
-/// The pipeline calls <see cref="RestoreAsync(string, long, long, CancellationToken)"/> once before its first write, and
+/// The pipeline calls <see cref="RestoreAsync(string, long, long, CancellationToken)"/> before the first write of each run
+/// (a run it starts again in the same process, after an aggregator threw on a record, comes after a flush of its sinks), and
 /// <see cref="CheckpointCompletedAsync"/> after each checkpoint is saved, or <see cref="CheckpointRefusedAsync"/> when the
 /// store refuses one because the pipeline was taken over. Everything written between the restore (or
 /// a completed checkpoint <c>n</c>) and the next completion belongs to checkpoint <c>n + 1</c>: the sink keeps

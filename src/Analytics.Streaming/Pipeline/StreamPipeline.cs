@@ -160,6 +160,11 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
                 catch (AggregationFailedException failure) when (CanRunAgain(source, failure, cancellationToken))
                 {
                     PipelineLog.RunningAgain(_log, Name, failure.Position);
+
+                    // The sinks still hold what the stopped run delivered after its last checkpoint. Flushed, it is
+                    // stored like any write of a checkpoint never saved: the listeners' restore in the next run undoes
+                    // it, and sinks that write by identity overwrite it with the replay.
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
         }
