@@ -226,31 +226,40 @@ public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
             ReturnValues = ReturnValue.ALL_OLD,
             ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
         };
-        PutItemResponse response;
+        Dictionary<string, AttributeValue>? previous;
         try
         {
-            response = await _retry.ExecuteAsync(async (state, ct) => await state.Client.PutItemAsync(state.Put, ct).ConfigureAwait(false), (Client: _client, Put: put), cancellationToken).ConfigureAwait(false);
+            var response = await _retry.ExecuteAsync(async (state, ct) => await state.Client.PutItemAsync(state.Put, ct).ConfigureAwait(false), (Client: _client, Put: put), cancellationToken).ConfigureAwait(false);
+            previous = response.Attributes;
         }
         catch (ConditionalCheckFailedException ex)
         {
-            // The table holds the same or a newer checkpoint (a stale writer, or a save repeated), or a writer with a
-            // higher token claimed it: ours is not needed, nor are its chunks, which no head names. Only our own chunks
-            // are deleted.
+            // The head names our snapshot: an attempt the retry repeated was written and its answer lost. The save
+            // stands, even if a claim made since then raised the token: the new owner resumes from it, so the sinks must
+            // commit what they wrote for it (the next save is the one refused).
             var current = await HeadAfterConditionFailedAsync(ex, pipeline, cancellationToken).ConfigureAwait(false);
-            long storedFence = current is null ? 0 : ReadOptionalNumber(current, FenceAttribute);
-            if (chunks > 0)
+            if (current is null || !current.TryGetValue("snapshot", out var named) || !string.Equals(named.S, snapshot, StringComparison.Ordinal))
             {
-                await DeleteOwnChunksAsync(pipeline, snapshot, chunks, cancellationToken).ConfigureAwait(false);
+                // The table holds the same or a newer checkpoint (a stale writer, or a save repeated), or a writer with
+                // a higher token claimed it: ours is not needed, nor are its chunks, which no head names. Only our own
+                // chunks are deleted.
+                long storedFence = current is null ? 0 : ReadOptionalNumber(current, FenceAttribute);
+                if (chunks > 0)
+                {
+                    await DeleteOwnChunksAsync(pipeline, snapshot, chunks, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (storedFence > fence)
+                {
+                    throw new CheckpointFencedException(pipeline, fence, storedFence);
+                }
+
+                DynamoDbLog.CheckpointNotNewer(_logger, _table, pipeline, checkpoint.Id, current is null ? -1 : ReadOptionalNumber(current, "checkpointId"));
+                DynamoDbCheckpointInstruments.NotNewer.Add(1, _tableTag);
+                return;
             }
 
-            if (storedFence > fence)
-            {
-                throw new CheckpointFencedException(pipeline, fence, storedFence);
-            }
-
-            DynamoDbLog.CheckpointNotNewer(_logger, _table, pipeline, checkpoint.Id, current is null ? -1 : ReadOptionalNumber(current, "checkpointId"));
-            DynamoDbCheckpointInstruments.NotNewer.Add(1, _tableTag);
-            return;
+            previous = null; // the head it replaced is unknown: sweep
         }
 
         DynamoDbCheckpointInstruments.Saves.Add(1, _tableTag);
@@ -260,7 +269,7 @@ public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
         bool sweep;
         lock (_sweptGate)
         {
-            sweep = _swept.Add(pipeline) || chunks > 0 || (response.Attributes is { } previous && previous.TryGetValue("chunks", out var old) && old.N is not (null or "0"));
+            sweep = _swept.Add(pipeline) || chunks > 0 || previous is null || (previous.TryGetValue("chunks", out var old) && old.N is not (null or "0"));
         }
 
         if (sweep)

@@ -134,6 +134,57 @@ public sealed class DynamoDbCheckpointStoreTests(DynaliteServer dynalite)
         Assert.Equal((second.ToBytes().Length + 1023) / 1024, await CountChunksAsync(client, table, "p"));
     }
 
+    [Theory]
+    [InlineData(1024, 0, false)]
+    [InlineData(1024, 3, false)]
+    [InlineData(1024, 3, true)]
+    [InlineData(350_000, 0, false)]
+    [InlineData(350_000, 3, true)]
+    public async Task SaveAsync_HeadWrittenButItsAnswerLost_TheRetryKeepsTheSnapshotTheHeadNames(int chunkSize, long fence, bool claimBetween)
+    {
+        using var plain = DynamoDbTestKit.Client(dynalite);
+        string table = DynaliteServer.NewTableName("checkpoints");
+        await DynamoDbTestKit.CreateTableAsync(plain, DynamoDbCheckpointStore.CreateTableRequest(table), Ct);
+        var handler = new DynamoDbFaultHandler();
+        using var client = DynamoDbTestKit.Client(dynalite, handler);
+        var store = new DynamoDbCheckpointStore(client, new() { TableName = table, ChunkSize = chunkSize, Retry = DynamoDbTestKit.FastRetry() });
+        var newOwner = new DynamoDbCheckpointStore(plain, new() { TableName = table, ChunkSize = chunkSize });
+        if (fence > 0)
+        {
+            await store.ClaimAsync("p", fence, Ct);
+        }
+
+        await store.SaveAsync(Checkpoint(keys: 2000), fence, Ct);
+        var second = Checkpoint(keys: 2200, extraCheckpoints: 1);
+        int heads = 0;
+        handler.Decide = (operation, body, _) =>
+        {
+            if (operation != "PutItem" || body["Item"]!["sk"]!["S"]!.GetValue<string>() != "head")
+            {
+                return Fault.None;
+            }
+
+            if (++heads == 2 && claimBetween)
+            {
+                // A new owner claims the pipeline between the lost answer and the retry: it finds the written head.
+                Assert.Equal(second.ToBytes(), newOwner.ClaimAsync("p", fence + 1, Ct).AsTask().GetAwaiter().GetResult()!.ToBytes());
+            }
+
+            return heads == 1 ? Fault.LostAnswer : Fault.None;
+        };
+
+        await store.SaveAsync(second, fence, Ct);
+
+        Assert.Equal(1, handler.Injected);
+        Assert.True(heads >= 2, "the head write was not tried again");
+        Assert.Equal(second.ToBytes(), (await newOwner.LoadAsync("p", Ct))!.ToBytes());
+        Assert.Equal(ChunksOf(second, chunkSize), await CountChunksAsync(plain, table, "p"));
+        if (claimBetween)
+        {
+            await Assert.ThrowsAsync<CheckpointFencedException>(async () => await store.SaveAsync(Checkpoint(keys: 2300, extraCheckpoints: 2), fence, Ct));
+        }
+    }
+
     [Fact]
     public async Task SaveAsync_ThrottlingServerErrorsAndUnprocessedChunks_AreRetriedUntilTheSnapshotIsWhole()
     {

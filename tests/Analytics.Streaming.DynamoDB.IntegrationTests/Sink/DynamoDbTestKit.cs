@@ -82,6 +82,9 @@ internal enum Fault
 
     /// <summary>Throw a non-retryable exception, as if the process died mid-call.</summary>
     Crash,
+
+    /// <summary>Forward the request, then answer 500 InternalServerError: the write is applied, its answer lost.</summary>
+    LostAnswer,
 }
 
 /// <summary>
@@ -165,6 +168,12 @@ internal sealed class DynamoDbFaultHandler : DelegatingHandler
         request.Content = new ByteArrayContent(bytes);
         request.Content.Headers.ContentType = contentType;
         var response = await base.SendAsync(request, cancellationToken);
+        if (fault == Fault.LostAnswer)
+        {
+            response.Dispose();
+            return Error(HttpStatusCode.InternalServerError, "InternalServerError", "Internal server error");
+        }
+
         if (keptBack is null || !response.IsSuccessStatusCode)
         {
             return response;
