@@ -236,6 +236,23 @@ public sealed class LeaseCoordinator : IShardAssignment
             }
         }
 
+        // Descendants of a shard that has a lease appeared since an earlier sync, even several generations at once
+        // (two reshards between syncs): they start at the trim horizon, not at the initial position.
+        var descendants = new HashSet<string>(existing.Keys, StringComparer.Ordinal);
+        for (bool grew = true; grew;)
+        {
+            grew = false;
+            foreach (var shard in shards)
+            {
+                if (!descendants.Contains(shard.ShardId)
+                    && ((string?[])[shard.ParentShardId, shard.AdjacentParentShardId]).Any(p => p is not null && descendants.Contains(p))
+                    && descendants.Add(shard.ShardId))
+                {
+                    grew = true;
+                }
+            }
+        }
+
         int created = 0;
         foreach (var shard in shards)
         {
@@ -251,7 +268,7 @@ public sealed class LeaseCoordinator : IShardAssignment
             }
 
             string[] parents = [.. ((string?[])[shard.ParentShardId, shard.AdjacentParentShardId]).OfType<string>()];
-            var checkpoint = parents.Any(existing.ContainsKey) ? LeaseCheckpoint.TrimHorizon : InitialCheckpoint(shard);
+            var checkpoint = descendants.Contains(shard.ShardId) ? LeaseCheckpoint.TrimHorizon : InitialCheckpoint(shard);
             var fresh = new KinesisLease
             {
                 LeaseKey = shard.ShardId,
@@ -386,7 +403,7 @@ public sealed class LeaseCoordinator : IShardAssignment
 
                 bool isExpired = lease.LeaseOwner is null
                     || lease.LeaseOwner == me
-                    || TimeSpan.FromTicks((now - observed[lease.LeaseKey].ChangedAt) * TimeSpan.TicksPerSecond / _time.TimestampFrequency) >= _options.FailoverTime;
+                    || _time.GetElapsedTime(observed[lease.LeaseKey].ChangedAt, now) >= _options.FailoverTime;
                 if (isExpired)
                 {
                     expired.Add(lease);
@@ -601,7 +618,7 @@ public sealed class LeaseCoordinator : IShardAssignment
     };
 
     private bool IsValid(HeldLease held, long now) =>
-        TimeSpan.FromTicks((now - held.RenewedAt) * TimeSpan.TicksPerSecond / _time.TimestampFrequency) < _options.FailoverTime;
+        _time.GetElapsedTime(held.RenewedAt, now) < _options.FailoverTime;
 
     private HeldLease? GetHeld(string shardId)
     {

@@ -1,5 +1,7 @@
+using Analytics.Streaming.Kinesis;
 using Analytics.Streaming.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Streaming.DynamoDB.IntegrationTests.Leases;
 
@@ -87,6 +89,33 @@ public sealed class LeaseCoordinatorTests(DynaliteServer dynalite, KinesaliteSer
         Assert.False(dead.GetShard(LeaseTestKit.ShardId(0)).IsAssigned);
         await dead.RenewLeasesAsync(Ct);
         await kit.AssertSingleOwnersAsync([dead, survivor], Ct);
+    }
+
+    [Fact]
+    public async Task ExpiredLeases_OnAClockOfNanosecondTimestamps_AreTakenAfterLongSilences()
+    {
+        // TimeProvider.System counts in nanoseconds on Linux: elapsed times past 15 minutes must not overflow.
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "nanoexpiry");
+        await kit.CreateLeasesAsync(2, Ct);
+        var clock = new NanosecondClock(kit.Time);
+        LeaseCoordinator Coordinator(string worker) => new(kit.DynamoDb, kit.Kinesis, new LeaseCoordinatorOptions
+        {
+            ApplicationName = kit.TableName,
+            StreamName = "unused",
+            WorkerId = worker,
+            FailoverTime = LeaseTestKit.FailoverTime,
+            MaxLeasesToStealAtOneTime = 0,
+            TimeProvider = clock,
+        });
+        var dead = Coordinator("dead");
+        var survivor = Coordinator("survivor");
+        await dead.TakeLeasesAsync(Ct);
+        Assert.Empty(await survivor.TakeLeasesAsync(Ct));
+
+        kit.Time.Advance(TimeSpan.FromSeconds(1000));
+
+        Assert.False(dead.Holds(LeaseTestKit.ShardId(0)));
+        Assert.Equal(2, (await survivor.TakeLeasesAsync(Ct)).Count);
     }
 
     [Fact]
@@ -438,6 +467,37 @@ public sealed class LeaseCoordinatorTests(DynaliteServer dynalite, KinesaliteSer
     }
 
     [Fact]
+    public async Task ShardSync_AfterTwoSplitsSinceTheLastSync_StartsEveryDescendantOfALeaseAtTheTrimHorizon()
+    {
+        // With InitialPosition = Latest, only shards of the first sync start at LATEST: a grandchild created with its
+        // parent between two syncs must not skip what was written to it before its parent ended.
+        using var kit = new LeaseTestKit(dynalite, kinesalite, "grandchild");
+        string stream = KinesaliteServer.NewStreamName("grandchild");
+        var admin = kinesalite.Admin;
+        await admin.CreateStreamAsync(stream, 1, Ct);
+        var worker = new LeaseCoordinator(kit.DynamoDb, kit.Kinesis, new LeaseCoordinatorOptions
+        {
+            ApplicationName = kit.TableName,
+            StreamName = stream,
+            WorkerId = "w",
+            TimeProvider = kit.Time,
+            InitialPosition = KinesisStartingPosition.Latest,
+        });
+        await worker.InitializeAsync(Ct);
+        Assert.Equal(1, await worker.SyncShardsAsync(Ct));
+        string parent = Assert.Single(await admin.ListShardsAsync(stream, Ct)).ShardId;
+
+        await admin.SplitShardInHalfAsync(stream, parent, Ct);
+        string child = (await admin.ListShardsAsync(stream, Ct)).First(s => s.ParentShardId == parent).ShardId;
+        await admin.SplitShardInHalfAsync(stream, child, Ct);
+        Assert.Equal(4, await worker.SyncShardsAsync(Ct));
+
+        var leases = (await kit.Table.ListLeasesAsync(Ct)).ToDictionary(l => l.LeaseKey, StringComparer.Ordinal);
+        Assert.Equal(LeaseCheckpoint.Latest, leases[parent].Checkpoint);
+        Assert.All(leases.Values.Where(l => l.LeaseKey != parent), l => Assert.Equal(LeaseCheckpoint.TrimHorizon, l.Checkpoint));
+    }
+
+    [Fact]
     public async Task ChildLeases_AreTakenOnlyAfterEveryParentReachedShardEnd_AcrossSplitAndMerge()
     {
         using var kit = new LeaseTestKit(dynalite, kinesalite, "lineage");
@@ -465,4 +525,18 @@ public sealed class LeaseCoordinatorTests(DynaliteServer dynalite, KinesaliteSer
         await worker.CheckpointAsync("Q", LeaseCheckpoint.ShardEnd, Ct);
         Assert.Equal(["M"], (await worker.TakeLeasesAsync(Ct)).Select(l => l.LeaseKey));
     }
+}
+
+/// <summary>The fake clock's time with timestamps in nanoseconds, as <see cref="TimeProvider.System"/> has them on Linux.</summary>
+internal sealed class NanosecondClock(FakeTimeProvider time) : TimeProvider
+{
+    private readonly long _start = time.GetTimestamp();
+
+    public override long TimestampFrequency => 1_000_000_000;
+
+    public override long GetTimestamp() => (time.GetTimestamp() - _start) * (1_000_000_000 / time.TimestampFrequency);
+
+    public override DateTimeOffset GetUtcNow() => time.GetUtcNow();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => time.CreateTimer(callback, state, dueTime, period);
 }
