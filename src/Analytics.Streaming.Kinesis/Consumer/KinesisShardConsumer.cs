@@ -355,12 +355,13 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 {
                     state.Status = ShardStatus.Finished;
                 }
-                else if (Assignment is null && first && context.GetResumePosition(shard.ShardId) is null && shard.IsClosed
+                else if (Assignment is null && first && !context.IsResuming && shard.IsClosed
                     && Options.InitialPosition.Type == KinesisStartingPositionType.Latest
                     && !Options.ShardStartingPositions.ContainsKey(shard.ShardId))
                 {
-                    // Starting at LATEST: a shard closed before the consumer started holds only older records. (With
-                    // an assignment, the assignment decides: a lease coordinator marks such shards finished.)
+                    // Starting afresh at LATEST: a shard closed before the consumer started holds only older records.
+                    // (Not when resuming: it may have closed while the pipeline was stopped. With an assignment, the
+                    // assignment decides: a lease coordinator marks such shards finished.)
                     state.Status = ShardStatus.Finished;
                 }
                 else if (Assignment is null)
@@ -442,7 +443,10 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 }
 
                 var resumeAfter = context.GetResumePosition(state.Shard.ShardId) ?? assigned?.ResumeAfter;
-                var plan = ShardReadPlan.Choose(state.Shard, resumeAfter, Options, useInitialPosition: initialRound, assigned?.StartingPosition);
+                // A shard whose parent the checkpoint has finished started at the trim horizon in an earlier run (or
+                // has not started yet): it is not one of the shards the initial position was meant for.
+                bool parentFinished = ((string?[])[state.Shard.ParentShardId, state.Shard.AdjacentParentShardId]).Any(p => p is not null && context.IsFinished(p));
+                var plan = ShardReadPlan.Choose(state.Shard, resumeAfter, Options, useInitialPosition: initialRound && !parentFinished, assigned?.StartingPosition);
                 state.Status = ShardStatus.Reading;
                 if (Assignment is not null)
                 {

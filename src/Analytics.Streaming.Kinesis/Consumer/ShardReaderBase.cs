@@ -18,8 +18,12 @@ internal sealed record ShardReaderContext(IKinesisClient Client, KinesisConsumer
 /// </summary>
 internal abstract class ShardReaderBase
 {
+    /// <summary>How far before its first LATEST iterator a reader resumes when that iterator expires before a record: the client's clock may be ahead of the service's.</summary>
+    private static readonly TimeSpan ClockSkewMargin = TimeSpan.FromMinutes(1);
+
     private TimeSpan _lastLag;
     private long _lastReadAt;
+    private DateTimeOffset? _latestFrom;
 
     protected ShardReaderBase(ShardReaderContext context, ShardReadPlan plan, ChannelWriter<RecordBatch<RawRecord>> output, Func<Exception, bool> isTransient)
     {
@@ -57,10 +61,14 @@ internal abstract class ShardReaderBase
 
     protected string ShardId => Plan.Shard.ShardId;
 
-    /// <summary>Gets where to continue after an interruption: right after the last record handed out, or where the reader started.</summary>
+    /// <summary>
+    /// Gets where to continue after an interruption: right after the last record handed out, or where the reader
+    /// started. A reader that started at LATEST and has handed out nothing continues at the time it asked for that
+    /// iterator, less <see cref="ClockSkewMargin"/>: a new LATEST would skip what came in meanwhile.
+    /// </summary>
     protected KinesisStartingPosition ResumePosition => Builder.LastSequenceNumber is { } last
         ? KinesisStartingPosition.AfterSequenceNumber(last.ToString())
-        : Plan.StartingPosition;
+        : _latestFrom is { } from ? KinesisStartingPosition.AtTimestamp(from) : Plan.StartingPosition;
 
     /// <summary>Reads the shard until its end (returns) or cancellation; a failure that is not transient, or that outlasts the retry budget, propagates.</summary>
     /// <param name="cancellationToken">Stops reading.</param>
@@ -80,6 +88,11 @@ internal abstract class ShardReaderBase
     /// <summary>Gets a shard iterator at <paramref name="position"/>, with retries.</summary>
     protected async Task<string> GetIteratorAsync(KinesisStartingPosition position, CancellationToken cancellationToken)
     {
+        if (position.Type == KinesisStartingPositionType.Latest)
+        {
+            _latestFrom ??= Options.TimeProvider.GetUtcNow() - ClockSkewMargin;
+        }
+
         var response = await Retry.ExecuteAsync(
             static (call, token) => new ValueTask<KinesisGetShardIteratorResponse>(call.Reader.Client.GetShardIteratorAsync(
                 new KinesisGetShardIteratorRequest

@@ -48,6 +48,32 @@ public sealed class KinesisShardConsumerFaultTests(KinesaliteServer kinesalite)
     }
 
     [Fact]
+    public async Task ReadBatchesAsync_StartedAtLatest_AnIteratorExpiredBeforeTheFirstRecord_LosesNothingWrittenMeanwhile()
+    {
+        // A quiet shard read from LATEST whose iterator expires (the pipeline was held up for five minutes) after
+        // records came in: the renewed iterator must not be LATEST again.
+        int written = 0;
+        using var handler = new FaultInjectingHandler((operation, _) => operation == "GetRecords" && Interlocked.CompareExchange(ref written, 2, 1) == 1 ? Expired : null);
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-latest-expired", 1, handler, clientAttempts: 1);
+        await scenario.WriteAsync(keys: 3, perKey: 2); // before the start: LATEST skips these
+        scenario.Options.InitialPosition = KinesisStartingPosition.Latest;
+        List<string>? expected = null;
+
+        var batches = await scenario.ReadAsync(20, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(400), async _ =>
+        {
+            if (expected is null)
+            {
+                expected = await scenario.WriteAsync(keys: 4, perKey: 5, firstIndex: 100);
+                Volatile.Write(ref written, 1);
+            }
+        });
+
+        Assert.Equal(1, handler.InjectedCount);
+        var read = ConsumerTestKit.Flatten(batches);
+        ConsumerTestKit.AssertExactlyOnceInKeyOrder(read.Where(r => expected!.Contains(r.Payload)), expected!);
+    }
+
+    [Fact]
     public async Task ReadBatchesAsync_ThrottledShard_HandsOnEmptyBatchesWhoseLagGrowsWhileItCannotBeRead()
     {
         // GetRecords calls 2 to 6 are throttled. While the reader waits to try again, its shard is not idle: each retry

@@ -49,4 +49,26 @@ public sealed class KinesisShardConsumerRestartTests(KinesaliteServer kinesalite
         Assert.DoesNotContain(batches, b => b.PartitionId == "shardId-000000000000");
         ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected!);
     }
+
+    [Fact]
+    public async Task ReadBatchesAsync_RestartedAtLatestAfterTheParentFinished_ReadsWhatTheChildrenGotWhileStopped()
+    {
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-latest-restart", 1);
+        await scenario.WriteAsync(keys: 5, perKey: 2);
+        const string parent = "shardId-000000000000";
+        await kinesalite.Admin.SplitShardInHalfAsync(scenario.Stream, parent, TestContext.Current.CancellationToken);
+        string[] children = [.. (await kinesalite.Admin.ListShardsAsync(scenario.Stream, TestContext.Current.CancellationToken)).Where(s => s.ParentShardId == parent).Select(s => s.ShardId)];
+        var expected = await scenario.WriteAsync(keys: 10, perKey: 3, firstIndex: 100);
+        scenario.Options.InitialPosition = KinesisStartingPosition.Latest;
+
+        // The stopped run had read the parent to its end and started its children, which had no record yet: its
+        // checkpoint has the parent finished and the children without a position.
+        var progress = new ShardProgress([
+            PartitionCheckpoint.Create(parent, new StreamPosition(parent, SequenceNumber.FromInt64(1)), isFinished: true),
+            .. children.Select(c => PartitionCheckpoint.Create(c, null))]);
+        var batches = await ConsumerTestKit.ReadAsync(scenario.Consumer(), progress, expected.Count, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(400));
+
+        Assert.DoesNotContain(batches, b => b.PartitionId == parent);
+        ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
+    }
 }
