@@ -403,7 +403,9 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         await FailAsync(new InvalidOperationException($"Checkpoint {checkpointId} was refused: another owner took the pipeline over, and this sink undid its epoch.")).ConfigureAwait(false);
         if (_epochLogged)
         {
-            await RollBackAsync([LogKey], cancellationToken).ConfigureAwait(false);
+            // The keys this sink logged, not only those its log still lists: the new owner's restore may have undone
+            // the epoch and deleted the log while one of its uploads was still under way, which then landed.
+            await RollBackAsync([LogKey], cancellationToken, _epochKeys).ConfigureAwait(false);
         }
     }
 
@@ -488,8 +490,8 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         return claims;
     }
 
-    /// <summary>Aborts the unfinished uploads of the keys the logs list (best effort), deletes those objects, then the logs; returns how many objects.</summary>
-    private async ValueTask<int> RollBackAsync(List<string> logs, CancellationToken cancellationToken)
+    /// <summary>Aborts the unfinished uploads of the keys the logs list, and of <paramref name="logged"/> (best effort), deletes those objects, then the logs; returns how many objects.</summary>
+    private async ValueTask<int> RollBackAsync(List<string> logs, CancellationToken cancellationToken, IEnumerable<string>? logged = null)
     {
         var undo = new List<string>();
         foreach (string log in logs)
@@ -498,6 +500,12 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             {
                 undo.AddRange(IntentLog.ParseKeys(content, _store.GetLocation(log)));
             }
+        }
+
+        if (logged is not null)
+        {
+            var listed = new HashSet<string>(undo, StringComparer.Ordinal);
+            undo.AddRange(logged.Where(listed.Add));
         }
 
         if (undo.Count > 0)

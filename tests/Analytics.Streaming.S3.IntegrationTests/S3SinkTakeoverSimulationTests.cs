@@ -49,6 +49,44 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
         return SimulateAsync(seed, fenced: false, () => new LocalFolderObjectStore(root), () => Task.FromResult(root));
     }
 
+    [Fact]
+    public async Task OldOwnersUploadLandsAfterTheNewOwnersRestore_ItsRefusalUndoesIt_EveryRowOnceInTheTable()
+    {
+        // The old owner logged its epoch and started an upload; the new owner's restore undid that epoch (the object
+        // was not there yet) and deleted its log; then the upload landed. The old owner's refusal must still undo it.
+        string root = s3.CreateFolder();
+        var clicks = Clicks.Make(Rows);
+        var store = new FencedStore();
+        var held = new HeldUploads(new LocalFolderObjectStore(root));
+        store.Claim(1);
+        await using var oldSink = new S3Sink<Click>(S3SinkIntentLogTests.Options(held));
+        await oldSink.RestoreAsync("orders/shard-1", 0, 1, Ct);
+        var oldFlush = Task.Run(
+            async () =>
+            {
+                await oldSink.WriteAsync(clicks.AsMemory(0, 10), Ct); // one object: its upload is the epoch's last
+                await oldSink.FlushAsync(Ct);
+            },
+            Ct);
+        Assert.True(held.Waiting.Wait(TimeSpan.FromMinutes(1), Ct), "the old owner's upload never started");
+
+        var (id, position) = store.Claim(2);
+        await using var newSink = new S3Sink<Click>(S3SinkIntentLogTests.Options(new LocalFolderObjectStore(root)));
+        await newSink.RestoreAsync("orders/shard-1", id, 2, Ct);
+        held.Release.Set();
+        await oldFlush;
+        Assert.False(store.TrySave(1, 1, 10));
+        await oldSink.CheckpointRefusedAsync(1, Ct);
+
+        await newSink.WriteAsync(clicks.AsMemory(position), Ct);
+        await newSink.FlushAsync(Ct);
+        Assert.True(store.TrySave(2, id + 1, Rows));
+        await newSink.CheckpointCompletedAsync(id + 1, Ct);
+
+        var ids = ReadTable(root).Select(c => c.UserId).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, Rows).Select(i => (long)i), ids);
+    }
+
     private static async Task SimulateAsync(int seed, bool fenced, Func<IObjectStore> newStore, Func<Task<string>> localCopy)
     {
         var clicks = Clicks.Make(Rows);
@@ -176,6 +214,25 @@ public sealed class S3SinkTakeoverSimulationTests(S3Fixture s3)
     }
 
     private sealed class SimulatedDeathException() : Exception("The process died.");
+
+    /// <summary>Holds the first upload of a table object (not of an intent log) until released.</summary>
+    private sealed class HeldUploads(IObjectStore inner) : ForwardingStore(inner)
+    {
+        private int _held;
+
+        public ManualResetEventSlim Waiting { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        protected override void BeforeCall(StoreCall call, string key)
+        {
+            if (call is StoreCall.Put or StoreCall.StartMultipartUpload && !key.Contains("/_sink-intents/", StringComparison.Ordinal) && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                Waiting.Set();
+                Assert.True(Release.Wait(TimeSpan.FromMinutes(1)), "the held upload was never released");
+            }
+        }
+    }
 
     /// <summary>One owner's run: its sink, the checkpoint it last restored or completed, and how far it has written.</summary>
     private sealed class Run(S3Sink<Click> sink, DyingStore store, long fence, long checkpoint, int cursor)
