@@ -11,8 +11,9 @@ namespace Analytics.Streaming.S3;
 /// <remarks>
 /// <para>
 /// An object is written to a hidden temporary file beside its final name (<c>.name.*.tmp</c>, which query engines
-/// skip) and renamed into place when whole, so a crash never leaves a truncated file under the final name and a
-/// rewrite of the same key replaces the file atomically.
+/// skip), flushed to disk, and renamed into place when whole, so a crash never leaves a truncated file under the final
+/// name and a rewrite of the same key replaces the file atomically. (The folder itself is not synced after the rename:
+/// after a power loss, a file renamed just before it can be missing, never partly written.)
 /// </para>
 /// <para>
 /// Keys follow the S3 rules, and each segment must also fit in a file name: at most
@@ -58,6 +59,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
             {
                 await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
             }
 
             File.Move(temporary, path, overwrite: true);
@@ -281,6 +283,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
             ObjectDisposedException.ThrowIf(_finished, this);
             _file ??= new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
             await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            _file.Flush(flushToDisk: true);
             await _file.DisposeAsync().ConfigureAwait(false);
             _file = null;
             File.Move(temporary, path, overwrite: true);
