@@ -192,6 +192,9 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
 
         /// <summary>Gets or sets a value indicating whether the shard was announced to the pipeline.</summary>
         public bool Announced { get; set; }
+
+        /// <summary>Gets or sets the end of the last batch of this shard handed on in this enumeration (a shard taken away and given back resumes after it).</summary>
+        public StreamPosition? Delivered { get; set; }
     }
 
     /// <summary>Discovers shards, starts readers when their parents are finished, and forwards reader failures.</summary>
@@ -442,7 +445,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                     KinesisLog.ChildShardReady(owner._logger, Options.StreamLabel, state.Shard.ShardId);
                 }
 
-                var resumeAfter = context.GetResumePosition(state.Shard.ShardId) ?? assigned?.ResumeAfter;
+                var resumeAfter = Later(context.GetResumePosition(state.Shard.ShardId) ?? assigned?.ResumeAfter, state.Delivered);
                 // A shard whose parent the checkpoint has finished started at the trim horizon in an earlier run (or
                 // has not started yet): it is not one of the shards the initial position was meant for.
                 bool parentFinished = ((string?[])[state.Shard.ParentShardId, state.Shard.AdjacentParentShardId]).Any(p => p is not null && context.IsFinished(p));
@@ -557,7 +560,9 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !consumerStop.IsCancellationRequested)
             {
-                // The shard was taken away from this consumer: its reader stops quietly.
+                // The shard was taken away from this consumer: its reader stops quietly, and if the shard comes back,
+                // the next reader resumes after what this one handed on.
+                state.Delivered = reader.Delivered ?? state.Delivered;
                 _wake.Writer.TryWrite(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -570,6 +575,8 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 throw;
             }
         }
+
+        private static StreamPosition? Later(StreamPosition? a, StreamPosition? b) => a is { } x && b is { } y ? (x.CompareTo(y) >= 0 ? x : y) : a ?? b;
 
         private void ThrowIfReaderFailed()
         {

@@ -61,6 +61,9 @@ internal abstract class ShardReaderBase
 
     protected string ShardId => Plan.Shard.ShardId;
 
+    /// <summary>Gets the end position of the last batch handed on; <see langword="null"/> before the first with records.</summary>
+    public StreamPosition? Delivered { get; private set; }
+
     /// <summary>
     /// Gets where to continue after an interruption: right after the last record handed out, or where the reader
     /// started. A reader that started at LATEST and has handed out nothing continues at the time it asked for that
@@ -123,6 +126,7 @@ internal abstract class ShardReaderBase
         if (isEndOfShard || batch.Records.Length > 0 || batch.DeadLetters.Count > 0 || Options.EmitEmptyBatches)
         {
             await Output.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+            Delivered = batch.EndPosition ?? Delivered;
         }
 
         return bytes;

@@ -1,3 +1,4 @@
+using Analytics.Streaming.Kinesis.Tests.Support;
 using Analytics.Streaming.TestSupport;
 
 namespace Analytics.Streaming.Kinesis.IntegrationTests.Consumer;
@@ -70,5 +71,54 @@ public sealed class KinesisShardConsumerRestartTests(KinesaliteServer kinesalite
 
         Assert.DoesNotContain(batches, b => b.PartitionId == parent);
         ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
+    }
+
+    [Fact]
+    public async Task ReadBatchesAsync_ShardTakenAwayAndGivenBack_ResumesAfterWhatItHandedOn()
+    {
+        using var scenario = await ConsumerScenario.OnKinesaliteAsync(kinesalite, "consume-reassigned", 1);
+        var expected = await scenario.WriteAsync(keys: 4, perKey: 5);
+        var logs = new CapturingLoggerFactory();
+        scenario.Options.LoggerFactory = logs;
+        var assignment = new ToggledAssignment();
+        bool givenBack = false;
+
+        var batches = await ConsumerTestKit.ReadAsync(new KinesisShardConsumer(scenario.Client, scenario.Options, assignment), scenario.Progress, 40, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500), async seen =>
+        {
+            if (seen >= 20 && !givenBack)
+            {
+                givenBack = true;
+                assignment.Set(false);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+                wait.CancelAfter(TimeSpan.FromSeconds(20));
+                while (!logs.Entries.Any(e => e.EventId.Name == "ShardRevoked"))
+                {
+                    await Task.Delay(20, wait.Token);
+                }
+
+                expected.AddRange(await scenario.WriteAsync(keys: 4, perKey: 5, firstIndex: 100));
+                assignment.Set(true);
+            }
+        });
+
+        ConsumerTestKit.AssertExactlyOnceInKeyOrder(ConsumerTestKit.Flatten(batches), expected);
+    }
+
+    /// <summary>Every shard assigned, until the test takes them away and gives them back.</summary>
+    private sealed class ToggledAssignment : IShardAssignment
+    {
+        private volatile bool _assigned = true;
+
+        public event EventHandler? Changed;
+
+        public bool EndsWithShards => false;
+
+        public ShardAssignmentState GetShard(string shardId) => new(_assigned, IsFinished: false);
+
+        public void Set(bool assigned)
+        {
+            _assigned = assigned;
+            Changed?.Invoke(this, EventArgs.Empty);
+        }
     }
 }
