@@ -155,28 +155,36 @@ public sealed class OpenSearchSink<T> : ISink<T>
 
     private async ValueTask WriteCoreAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken)
     {
+        var group = new List<PendingAction>();
         for (int i = 0; i < items.Length; i++)
         {
-            if (_supersedes is not null)
-            {
-                await AppendDeletesAsync(items.Span[i], cancellationToken).ConfigureAwait(false);
-            }
-
+            // The item's lines, then the deletes of what it supersedes: written together or not at all, so a refused
+            // item never leaves its session without a document.
             int start = _buffer.WrittenCount;
+            group.Clear();
             if (!TryAppend(items.Span[i], start, out var action))
             {
                 continue;
             }
 
-            if (_actions.Count > 0 && (_buffer.WrittenCount > _options.MaxBulkBytes || _actions.Count >= _options.MaxBulkActions))
+            group.Add(action);
+            if (_supersedes is not null && !TryAppendDeletes(items.Span[i], action, group))
             {
-                // The new action starts the next bulk: send what precedes it.
-                await SendAsync(cancellationToken).ConfigureAwait(false);
-                _buffer.KeepTail(action.Length);
-                action = action with { Offset = 0 };
+                continue;
             }
 
-            _actions.Add(action);
+            if (_actions.Count > 0 && (_buffer.WrittenCount > _options.MaxBulkBytes || _actions.Count + group.Count > _options.MaxBulkActions))
+            {
+                // The new actions start the next bulk: send what precedes them.
+                await SendAsync(cancellationToken).ConfigureAwait(false);
+                _buffer.KeepTail(_buffer.WrittenCount - start);
+                for (int g = 0; g < group.Count; g++)
+                {
+                    group[g] = group[g] with { Offset = group[g].Offset - start };
+                }
+            }
+
+            _actions.AddRange(group);
         }
 
         if (_deadLetters.Count > 0)
@@ -258,35 +266,26 @@ public sealed class OpenSearchSink<T> : ISink<T>
         return id;
     }
 
-    /// <summary>Buffers a delete of every document <paramref name="item"/> supersedes, with the item's version.</summary>
-    private async ValueTask AppendDeletesAsync(T item, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes a delete of every document <paramref name="item"/> supersedes, with the item's version, after the item's
+    /// own lines; when one cannot be written, the item's lines go too and the item becomes a dead letter.
+    /// </summary>
+    private bool TryAppendDeletes(T item, PendingAction written, List<PendingAction> group)
     {
-        IEnumerable<T> superseded;
-        long version = 0;
         try
         {
-            superseded = _supersedes!(item);
-            version = _version?.Invoke(item) ?? 0;
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            return; // The item's own action reports the failure (TryAppend runs the same selectors).
-        }
-
-        foreach (var old in superseded)
-        {
-            int start = _buffer.WrittenCount;
-            string index, id;
-            try
+            long version = _version?.Invoke(item) ?? 0;
+            foreach (var old in _supersedes!(item))
             {
-                index = _index.NameOf(old);
-                id = NormalizeId(_id(old));
+                int start = _buffer.WrittenCount;
+                string index = _index.NameOf(old);
+                string id = NormalizeId(_id(old));
                 _writer.Reset(_buffer);
                 _writer.WriteStartObject();
                 _writer.WriteStartObject(DeleteAction);
                 _writer.WriteString(IndexField, index);
                 _writer.WriteString(IdField, id);
-                if (_version is not null && version >= 0)
+                if (_version is not null)
                 {
                     _writer.WriteNumber(VersionField, version);
                     _writer.WriteString(VersionTypeField, ExternalGte);
@@ -296,23 +295,17 @@ public sealed class OpenSearchSink<T> : ISink<T>
                 _writer.WriteEndObject();
                 _writer.Flush();
                 _buffer.Write("\n"u8);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                _writer.Reset(_buffer);
-                _buffer.Truncate(start);
-                continue;
+                group.Add(new PendingAction(start, _buffer.WrittenCount - start, -1, index, id, old));
             }
 
-            var action = new PendingAction(start, _buffer.WrittenCount - start, -1, index, id, old);
-            if (_actions.Count > 0 && (_buffer.WrittenCount > _options.MaxBulkBytes || _actions.Count >= _options.MaxBulkActions))
-            {
-                await SendAsync(cancellationToken).ConfigureAwait(false);
-                _buffer.KeepTail(action.Length);
-                action = action with { Offset = 0 };
-            }
-
-            _actions.Add(action);
+            return true;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            _writer.Reset(_buffer);
+            _buffer.Truncate(written.Offset);
+            RejectItem(item, written.Index, written.Id, $"the documents it supersedes cannot be deleted: {exception.GetType().Name}: {exception.Message}");
+            return false;
         }
     }
 
@@ -367,24 +360,29 @@ public sealed class OpenSearchSink<T> : ISink<T>
         {
             _writer.Reset(_buffer);
             _buffer.Truncate(start);
-            string reason = exception is OpenSearchValueException ? exception.Message : $"{exception.GetType().Name}: {exception.Message}";
-            string message = $"The document {(id is null ? string.Empty : $"'{id}' ")}for OpenSearch index '{index ?? "?"}' cannot be written: {reason}";
-            byte[] payload;
-            try
-            {
-                payload = Encoding.UTF8.GetBytes(item?.ToString() ?? string.Empty);
-            }
-#pragma warning disable CA1031 // The item is already failing; a ToString that throws must not stop the stream too.
-            catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-            {
-                payload = [];
-            }
-
-            Reject(PositionOf(item, index ?? "?", id ?? "?"), DeadLetterReason.InvalidValue, message, payload, index ?? "?", id ?? "?");
+            RejectItem(item, index, id, exception is OpenSearchValueException ? exception.Message : $"{exception.GetType().Name}: {exception.Message}");
             action = default;
             return false;
         }
+    }
+
+    /// <summary>Sends an item that cannot be written to the dead letters (<see cref="DeadLetterReason.InvalidValue"/>), with its text as the payload.</summary>
+    private void RejectItem(T item, string? index, string? id, string reason)
+    {
+        string message = $"The document {(id is null ? string.Empty : $"'{id}' ")}for OpenSearch index '{index ?? "?"}' cannot be written: {reason}";
+        byte[] payload;
+        try
+        {
+            payload = Encoding.UTF8.GetBytes(item?.ToString() ?? string.Empty);
+        }
+#pragma warning disable CA1031 // The item is already failing; a ToString that throws must not stop the stream too.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            payload = [];
+        }
+
+        Reject(PositionOf(item, index ?? "?", id ?? "?"), DeadLetterReason.InvalidValue, message, payload, index ?? "?", id ?? "?");
     }
 
     /// <summary>The position a dead letter of <paramref name="item"/> reports: <see cref="OpenSearchSinkOptions{T}.DeadLetterPosition"/>, or <c>{index}/{id}</c>.</summary>

@@ -390,4 +390,32 @@ public sealed class OpenSearchSinkTests(OpenSearchTestServer server)
         valid.MaxBulkActions = 0;
         Assert.Contains("MaxBulkActions", Assert.Throws<ArgumentException>(valid.Validate).Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WriteAsync_MergedSessionThatCannotBeWritten_KeepsTheSessionItSupersedes(bool supersedesThrows)
+    {
+        var (cluster, endpoint) = server.Cluster();
+        var deadLetters = new DeadLetterCollector();
+        var options = Support.ResultOptions(endpoint, deadLetters: deadLetters);
+        var start = Support.Day.AddHours(10);
+        var first = new WindowResult<string, Views>("page-views", "/home", new TimeWindow(start, start.AddSeconds(10)), new Views(3, 4.5)) { RecordCount = 3 };
+        var merged = new WindowResult<string, Views>("page-views", "/home", new TimeWindow(start, start.AddSeconds(20)), new Views(6, supersedesThrows ? 9 : double.NaN), EmitReason.LateUpdate, [first.Window]) { RecordCount = 6 };
+        if (supersedesThrows)
+        {
+            var supersedes = options.Supersedes!;
+            options.Supersedes = r => r.RecordCount == 6 ? throw new InvalidOperationException("no extents") : supersedes(r);
+        }
+
+        await using var sink = new OpenSearchSink<WindowResult<string, Views>>(options);
+        await sink.WriteAsync(new[] { first }, Token);
+        await sink.FlushAsync(Token);
+        await sink.WriteAsync(new[] { merged }, Token);
+        await sink.FlushAsync(Token);
+
+        // The merged session is a dead letter, and nothing of it was sent: the session it supersedes stays.
+        Assert.Equal(first.Id, Assert.Single(cluster.Documents("views-*")).Id);
+        Assert.Equal(DeadLetterReason.InvalidValue, Assert.Single(deadLetters.Flushed).Reason);
+    }
 }
