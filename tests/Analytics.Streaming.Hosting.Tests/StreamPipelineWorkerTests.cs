@@ -151,6 +151,91 @@ public sealed class StreamPipelineWorkerTests
     }
 
     [Fact]
+    public async Task Worker_SinkThatRefusesEverythingOnceItFailed_TheRestartBuildsANewOne()
+    {
+        // The library's sinks (S3, DynamoDB, OpenSearch) refuse every call once one failed: a restart with the same
+        // pipeline object could never deliver again. The factory makes a new sink for each pipeline it builds.
+        var time = new FakeTimeProvider(TestHosts.T0);
+        var table = new TableSink<string, (long Count, long Sum)> { Failing = true };
+        var source = new LogSource<Click>("a");
+        var store = new InMemoryCheckpointStore();
+        int built = 0;
+        var config = new Dictionary<string, string?>
+        {
+            [$"Analytics:Pipelines:{Pipeline}:CheckpointInterval"] = "00:00:01",
+            [$"Analytics:Pipelines:{Pipeline}:TickInterval"] = "00:00:00.100",
+        };
+        using var host = TestHosts.Build(config, new ListLoggerProvider(), services =>
+        {
+            services.AddSingleton<TimeProvider>(time);
+            services.AddStreamPipeline(Pipeline, (_, options) =>
+            {
+                Interlocked.Increment(ref built);
+                return TestHosts.ClicksPipeline(options, new BrokenForGood<WindowResult<string, (long, long)>>(table));
+            })
+                .ReadFrom(_ => source)
+                .UseCheckpointStore(_ => store);
+        });
+        var monitor = host.Services.GetRequiredService<StreamPipelineMonitor>();
+        await host.StartQuicklyAsync();
+        await Eventually.WaitUntilAsync(() => source.IsWaiting, "the source waits for data");
+        source.Append("a", TestHosts.Clicks(60, seed: 0));
+        await Eventually.WaitUntilAsync(() => monitor.GetStatus(Pipeline).State == StreamPipelineState.WaitingToRestart, "the first run fails");
+
+        table.Failing = false;
+        time.Advance(monitor.GetStatus(Pipeline).NextRestartAt!.Value - time.GetUtcNow());
+        await Eventually.DriveUntilAsync(time, TimeSpan.FromMilliseconds(200), () => monitor.GetStatus(Pipeline) is { State: StreamPipelineState.Running, LastCheckpoint: not null, ConsecutiveFailures: 0 }, "the restart delivers and saves a checkpoint");
+
+        Assert.Equal(2, built);
+        Assert.NotEmpty(table.Rows);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A sink that, once a call failed, refuses every later call, as the library's sinks do.</summary>
+    private sealed class BrokenForGood<T>(ISink<T> inner) : ISink<T>
+    {
+        private Exception? _fault;
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken)
+        {
+            ThrowIfBroken();
+            try
+            {
+                await inner.WriteAsync(items, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                _fault = ex;
+                throw;
+            }
+        }
+
+        public async ValueTask FlushAsync(CancellationToken cancellationToken)
+        {
+            ThrowIfBroken();
+            try
+            {
+                await inner.FlushAsync(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                _fault = ex;
+                throw;
+            }
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        private void ThrowIfBroken()
+        {
+            if (_fault is not null)
+            {
+                throw new InvalidOperationException("The sink failed earlier; create a new sink.", _fault);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Worker_MaxAttemptsFailedInARow_GivesUpAndStopsTheApplication()
     {
         var time = new FakeTimeProvider(TestHosts.T0);

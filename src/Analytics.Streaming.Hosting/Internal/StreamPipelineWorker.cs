@@ -57,7 +57,7 @@ internal sealed class StreamPipelineWorker : BackgroundService
             {
                 var pipeline = Build(registration, options);
                 tracker.Attach(pipeline);
-                _units.Add(new Unit(pipeline, tracker, options));
+                _units.Add(new Unit(registration, tracker, options) { Pipeline = pipeline });
             }
             catch (Exception ex)
             {
@@ -229,9 +229,37 @@ internal sealed class StreamPipelineWorker : BackgroundService
             }
 
             restart = true;
+            if (kind == PipelineFailureKind.Sink && failure is not AggregationFailedException && Rebuild(unit) is { } rebuilt)
+            {
+                pipeline = rebuilt;
+            }
         }
 
         tracker.OnStopped(_time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Builds the pipeline again after a failure past its start: the library's sinks refuse every call once one has
+    /// failed, so a restart needs the new ones the registration's factory makes. Not after an aggregator threw on a
+    /// record: the pipeline object remembers that record, and its next run goes past it. When the factory throws, the
+    /// old pipeline runs again.
+    /// </summary>
+    private IHostedPipeline? Rebuild(Unit unit)
+    {
+        try
+        {
+            var pipeline = Build(unit.Registration, unit.Options);
+            unit.Tracker.Attach(pipeline);
+            unit.Pipeline = pipeline;
+            return pipeline;
+        }
+#pragma warning disable CA1031 // A factory failing now is logged; the pipeline built at start runs again.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            HostingLog.BuildFailed(_log, ex, unit.Registration.Name);
+            return null;
+        }
     }
 
     private static PipelineFailureKind Classify(Exception failure, IHostedPipeline pipeline, int readsBefore)
@@ -247,7 +275,11 @@ internal sealed class StreamPipelineWorker : BackgroundService
     [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter spreads restarts; it protects nothing.")]
     private static double Jitter() => Random.Shared.NextDouble();
 
-    private sealed record Unit(IHostedPipeline Pipeline, PipelineTracker Tracker, StreamPipelineHostOptions Options);
+    private sealed record Unit(StreamPipelineRegistration Registration, PipelineTracker Tracker, StreamPipelineHostOptions Options)
+    {
+        /// <summary>Gets or sets the pipeline now run: built at start, and again after a run failed past its start.</summary>
+        public required IHostedPipeline Pipeline { get; set; }
+    }
 }
 
 /// <summary>The restart schedule (see <see cref="StreamPipelineRestartOptions"/>).</summary>
