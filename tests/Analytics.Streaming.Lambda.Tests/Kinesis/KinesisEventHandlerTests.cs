@@ -124,11 +124,13 @@ public sealed class KinesisEventHandlerTests
         Assert.Equal(4, Assert.Single(results.FlushedItems).Value.Count);
     }
 
-    [Fact]
-    public async Task ProcessAsync_DecoderThrows_CommitsTheRecordsBeforeAndReportsOnlyTheFirstFailure()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProcessAsync_DecoderThrows_CommitsTheRecordsBeforeAndReportsOnlyTheFirstFailure(bool asCancellation)
     {
         var (pipeline, results, _) = Pipeline();
-        var decoder = new FlakyDecoder();
+        var decoder = new FlakyDecoder { FailAsCancellation = asCancellation };
         decoder.Failing.UnionWith([2, 4]);
         var handler = KinesisEventHandler.Create(pipeline, decoder);
         var e = Event(TestShard, 1, Click("/a", 10, 1), Click("/a", 11, 2), Click("/a", 12, 3), Click("/a", 13, 4));
@@ -139,7 +141,7 @@ public sealed class KinesisEventHandlerTests
 
         Assert.Equal(Sequence(2), Assert.Single(failed.Response.BatchItemFailures).ItemIdentifier);
         Assert.Equal(Sequence(2), failed.FailedSequenceNumber);
-        Assert.IsType<TimeoutException>(failed.Failure);
+        Assert.IsType(asCancellation ? typeof(TaskCanceledException) : typeof(TimeoutException), failed.Failure);
         Assert.Equal(1, failed.Receipt.Accepted);
         Assert.Empty(retry.Response.BatchItemFailures);
         Assert.Equal((4L, 10L), Assert.Single(results.FlushedItems, r => r.Key == "/a").Value);

@@ -32,6 +32,9 @@ public sealed class FlakyDecoder : IEventDecoder<Click>
 
     public HashSet<int> Failing { get; } = [];
 
+    /// <summary>Gets or sets a value indicating whether failures throw as an HttpClient timeout does (<see cref="TaskCanceledException"/>).</summary>
+    public bool FailAsCancellation { get; set; }
+
     public bool TryDecode(in RawRecord record, [MaybeNullWhen(false)] out Click value, out DecodeError error)
     {
         if (!_inner.TryDecode(record, out value, out error))
@@ -39,7 +42,9 @@ public sealed class FlakyDecoder : IEventDecoder<Click>
             return false;
         }
 
-        return Failing.Contains(value.Value) ? throw new TimeoutException($"lookup for click {value.Value} timed out") : true;
+        return !Failing.Contains(value.Value) ? true
+            : FailAsCancellation ? throw new TaskCanceledException($"lookup for click {value.Value} was canceled after its timeout", new TimeoutException())
+            : throw new TimeoutException($"lookup for click {value.Value} timed out");
     }
 }
 
