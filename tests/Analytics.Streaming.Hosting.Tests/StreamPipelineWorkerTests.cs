@@ -96,6 +96,32 @@ public sealed class StreamPipelineWorkerTests
     }
 
     [Fact]
+    public async Task Worker_OnePipelinesStoreBlocksSynchronously_TheOthersRunMeanwhile()
+    {
+        using var blocked = new ManualResetEventSlim();
+        var store = new BlockingStore(blocked);
+        var first = new LogSource<Click>("a");
+        var second = new LogSource<Click>("a");
+        using var host = TestHosts.Build(new Dictionary<string, string?>(), null, services =>
+        {
+            services.AddStreamPipeline("blocked", (_, options) => TestHosts.ClicksPipeline(options, new TableSink<string, (long, long)>()))
+                .ReadFrom(_ => first)
+                .UseCheckpointStore(_ => store);
+            services.AddStreamPipeline("free", (_, options) => TestHosts.ClicksPipeline(options, new TableSink<string, (long, long)>()))
+                .ReadFrom(_ => second);
+        });
+
+        await host.StartQuicklyAsync();
+        await Eventually.WaitUntilAsync(() => store.Loading, "the first pipeline loads its checkpoint");
+        await Eventually.WaitUntilAsync(() => second.IsWaiting, "the second pipeline reads its source while the first is blocked");
+        Assert.Equal(0, first.Enumerations);
+
+        blocked.Set();
+        await Eventually.WaitUntilAsync(() => first.IsWaiting, "the first pipeline reads its source once its store answers");
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Worker_RunKeepsFailing_BackoffGrowsAndIsBounded()
     {
         var time = new FakeTimeProvider(TestHosts.T0);

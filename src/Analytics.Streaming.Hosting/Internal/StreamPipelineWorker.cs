@@ -102,7 +102,10 @@ internal sealed class StreamPipelineWorker : BackgroundService
         var runs = new Task[_units.Count];
         for (int i = 0; i < runs.Length; i++)
         {
-            runs[i] = SuperviseAsync(_units[i], stoppingToken);
+            // Each on its own thread: a pipeline blocked synchronously (a checkpoint store that does not yield) must
+            // not hold back the others.
+            var unit = _units[i];
+            runs[i] = Task.Run(() => SuperviseAsync(unit, stoppingToken), CancellationToken.None);
         }
 
         await Task.WhenAll(runs).ConfigureAwait(false);
