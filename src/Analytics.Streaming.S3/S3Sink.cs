@@ -321,7 +321,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             (epoch <= checkpointId && !claims.Exists(c => c.ProvesUncommitted(epoch, logFence)) ? done : undo).Add(log);
         }
 
-        int rolledBack = await RollBackAsync(undo, cancellationToken).ConfigureAwait(false);
+        int rolledBack = await RollBackAsync(undo, [], cancellationToken).ConfigureAwait(false);
         foreach (string log in done)
         {
             await _retrier.DeleteAsync(log, cancellationToken).ConfigureAwait(false);
@@ -405,7 +405,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
         {
             // The keys this sink logged, not only those its log still lists: the new owner's restore may have undone
             // the epoch and deleted the log while one of its uploads was still under way, which then landed.
-            await RollBackAsync([LogKey], cancellationToken, _epochKeys).ConfigureAwait(false);
+            await RollBackAsync([LogKey], _epochKeys, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -449,7 +449,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             }
         }
 
-        await RollBackAsync(stale, cancellationToken).ConfigureAwait(false);
+        await RollBackAsync(stale, [], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -491,7 +491,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
     }
 
     /// <summary>Aborts the unfinished uploads of the keys the logs list, and of <paramref name="logged"/> (best effort), deletes those objects, then the logs; returns how many objects.</summary>
-    private async ValueTask<int> RollBackAsync(List<string> logs, CancellationToken cancellationToken, IEnumerable<string>? logged = null)
+    private async ValueTask<int> RollBackAsync(List<string> logs, List<string> logged, CancellationToken cancellationToken)
     {
         var undo = new List<string>();
         foreach (string log in logs)
@@ -502,7 +502,7 @@ public sealed class S3Sink<T> : ISink<T>, ICheckpointListener
             }
         }
 
-        if (logged is not null)
+        if (logged.Count > 0)
         {
             var listed = new HashSet<string>(undo, StringComparer.Ordinal);
             undo.AddRange(logged.Where(listed.Add));

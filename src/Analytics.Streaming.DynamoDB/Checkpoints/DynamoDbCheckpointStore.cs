@@ -226,7 +226,8 @@ public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
             ReturnValues = ReturnValue.ALL_OLD,
             ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
         };
-        Dictionary<string, AttributeValue>? previous;
+        Dictionary<string, AttributeValue>? previous = null; // the head this save replaced, when the answer says
+        bool previousUnknown = false;
         try
         {
             var response = await _retry.ExecuteAsync(async (state, ct) => await state.Client.PutItemAsync(state.Put, ct).ConfigureAwait(false), (Client: _client, Put: put), cancellationToken).ConfigureAwait(false);
@@ -259,7 +260,7 @@ public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
                 return;
             }
 
-            previous = null; // the head it replaced is unknown: sweep
+            previousUnknown = true; // its answer, which named the head it replaced, was lost: sweep
         }
 
         DynamoDbCheckpointInstruments.Saves.Add(1, _tableTag);
@@ -269,7 +270,7 @@ public sealed class DynamoDbCheckpointStore : IFencedCheckpointStore
         bool sweep;
         lock (_sweptGate)
         {
-            sweep = _swept.Add(pipeline) || chunks > 0 || previous is null || (previous.TryGetValue("chunks", out var old) && old.N is not (null or "0"));
+            sweep = _swept.Add(pipeline) || chunks > 0 || previousUnknown || (previous is not null && previous.TryGetValue("chunks", out var old) && old.N is not (null or "0"));
         }
 
         if (sweep)

@@ -222,17 +222,14 @@ public sealed class LeaseCoordinator : IShardAssignment
         var children = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var shard in shards)
         {
-            foreach (string? parent in (string?[])[shard.ParentShardId, shard.AdjacentParentShardId])
+            foreach (string parent in shard.ParentShardIds)
             {
-                if (parent is not null)
+                if (!children.TryGetValue(parent, out var set))
                 {
-                    if (!children.TryGetValue(parent, out var set))
-                    {
-                        children[parent] = set = new SortedSet<string>(StringComparer.Ordinal);
-                    }
-
-                    set.Add(shard.ShardId);
+                    children[parent] = set = new SortedSet<string>(StringComparer.Ordinal);
                 }
+
+                set.Add(shard.ShardId);
             }
         }
 
@@ -245,7 +242,7 @@ public sealed class LeaseCoordinator : IShardAssignment
             foreach (var shard in shards)
             {
                 if (!descendants.Contains(shard.ShardId)
-                    && ((string?[])[shard.ParentShardId, shard.AdjacentParentShardId]).Any(p => p is not null && descendants.Contains(p))
+                    && shard.ParentShardIds.Any(descendants.Contains)
                     && descendants.Add(shard.ShardId))
                 {
                     grew = true;
@@ -267,7 +264,7 @@ public sealed class LeaseCoordinator : IShardAssignment
                 continue;
             }
 
-            string[] parents = [.. ((string?[])[shard.ParentShardId, shard.AdjacentParentShardId]).OfType<string>()];
+            string[] parents = [.. shard.ParentShardIds];
             var checkpoint = descendants.Contains(shard.ShardId) ? LeaseCheckpoint.TrimHorizon : InitialCheckpoint(shard);
             var fresh = new KinesisLease
             {

@@ -37,6 +37,15 @@ public sealed class KinesisShard
     /// <summary>Gets the second parent of a merged shard, or <see langword="null"/>.</summary>
     public string? AdjacentParentShardId { get; init; }
 
+    /// <summary>Gets the parents the shard has: none for an original shard, one after a split, two after a merge.</summary>
+    public IReadOnlyList<string> ParentShardIds => (ParentShardId, AdjacentParentShardId) switch
+    {
+        ({ } parent, { } adjacent) => [parent, adjacent],
+        ({ } parent, null) => [parent],
+        (null, { } adjacent) => [adjacent],
+        _ => [],
+    };
+
     /// <summary>Gets the hash keys the shard owns.</summary>
     public KinesisHashKeyRange HashKeyRange { get; init; }
 

@@ -448,7 +448,7 @@ public sealed class KinesisShardConsumer : IEventSource<RawRecord>
                 var resumeAfter = Later(context.GetResumePosition(state.Shard.ShardId) ?? assigned?.ResumeAfter, state.Delivered);
                 // A shard whose parent the checkpoint has finished started at the trim horizon in an earlier run (or
                 // has not started yet): it is not one of the shards the initial position was meant for.
-                bool parentFinished = ((string?[])[state.Shard.ParentShardId, state.Shard.AdjacentParentShardId]).Any(p => p is not null && context.IsFinished(p));
+                bool parentFinished = state.Shard.ParentShardIds.Any(context.IsFinished);
                 var plan = ShardReadPlan.Choose(state.Shard, resumeAfter, Options, useInitialPosition: initialRound && !parentFinished, assigned?.StartingPosition);
                 state.Status = ShardStatus.Reading;
                 if (Assignment is not null)

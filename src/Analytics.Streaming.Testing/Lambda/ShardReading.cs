@@ -18,8 +18,7 @@ internal sealed class ShardReading(IKinesisClient client, string streamName, str
             var page = await client.ListShardsAsync(token is null ? new KinesisListShardsRequest { StreamName = streamName } : new KinesisListShardsRequest { NextToken = token }, cancellationToken).ConfigureAwait(false);
             foreach (var shard in page.Shards)
             {
-                string[] parents = [.. new[] { shard.ParentShardId, shard.AdjacentParentShardId }.OfType<string>()];
-                shards.Add(new ListedShard(shard.ShardId, parents));
+                shards.Add(new ListedShard(shard.ShardId, [.. shard.ParentShardIds]));
             }
 
             token = page.NextToken;
