@@ -19,14 +19,16 @@ public sealed class ClickstreamFunctions
     public ClickstreamFunctions(string checkpointFolder, TextWriter results)
     {
         var decoder = new JsonEventDecoder<ClickEvent>(SampleJsonContext.Default.ClickEvent);
-        var pipeline = StreamPipeline.Create<ClickEvent>(new() { Name = "page-views", CheckpointStore = new FileCheckpointStore(checkpointFolder), WindowState = WindowStateMode.Always })
-            .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(5))
-            .KeyBy(e => e.Page)
-            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
-            .Aggregate(a => a.Count().And(a.DistinctCount(e => e.UserId)))
-            .To(new JsonLinesSink(results))
-            .Build();
-        _kinesis = KinesisEventHandler.Create(pipeline, decoder);
+        var store = new FileCheckpointStore(checkpointFolder);
+        _kinesis = KinesisEventHandler.Create(
+            () => StreamPipeline.Create<ClickEvent>(new() { Name = "page-views", CheckpointStore = store, WindowState = WindowStateMode.Always })
+                .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(5))
+                .KeyBy(e => e.Page)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
+                .Aggregate(a => a.Count().And(a.DistinctCount(e => e.UserId)))
+                .To(new JsonLinesSink(results))
+                .Build(),
+            decoder);
         _firehose = FirehoseTransformationHandler.Create(decoder, Transform);
     }
 

@@ -37,7 +37,9 @@ namespace Analytics.Streaming.Lambda;
 /// record's sequence number (the first failure only), so Lambda retries from it, in order (enable
 /// <c>ReportBatchItemFailures</c> on the event source mapping). A failure of a sink or of the checkpoint store fails
 /// the invocation (the exception propagates): Lambda retries the batch, and the records the checkpoint covers are
-/// recognised as replays.
+/// recognised as replays. The library's sinks refuse every call once one has failed; a handler made from a pipeline
+/// factory therefore builds the pipeline again after a sink failed, so the retry (often on the same warm instance)
+/// gets new sinks. A handler given one pipeline keeps its sinks for the instance's life.
 /// </para>
 /// <para>
 /// <b>Concurrency.</b> One batch per shard at a time: the event source mapping's <c>ParallelizationFactor</c> must be 1
@@ -50,7 +52,8 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
 #pragma warning restore CA1001
     where TKey : notnull
 {
-    private readonly StreamPipeline<TEvent, TKey, TResult> _pipeline;
+    private readonly Func<StreamPipeline<TEvent, TKey, TResult>>? _factory;
+    private StreamPipeline<TEvent, TKey, TResult> _pipeline;
     private readonly IEventDecoder<TEvent> _decoder;
     private readonly ICheckpointStore _store;
     private readonly bool _deaggregate;
@@ -69,11 +72,40 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(decoder);
         options ??= new KinesisEventHandlerOptions();
+        Validate(pipeline);
         _pipeline = pipeline;
         _decoder = decoder;
         _store = options.CheckpointStore ?? pipeline.CheckpointStore ?? throw new ArgumentException(
             $"The Kinesis handler of pipeline '{pipeline.Name}' needs a checkpoint store to carry each shard's windows from one invocation to the next: set KinesisEventHandlerOptions.CheckpointStore or StreamPipelineOptions.CheckpointStore.",
             nameof(options));
+        _deaggregate = options.DeaggregateKplRecords;
+        _time = options.TimeProvider;
+        _log = options.LoggerFactory?.CreateLogger("Analytics.Streaming.Lambda.KinesisEventHandler") ?? NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// Creates a handler that builds its pipeline with <paramref name="pipelineFactory"/>: once now, and again after a
+    /// sink failed, so that the retry of the failed batch gets new sinks (the library's sinks refuse every call once
+    /// one has failed). Create the sinks inside the factory.
+    /// </summary>
+    /// <param name="pipelineFactory">Builds the pipeline: its windows, aggregates and sinks. Every pipeline it builds must have the same name and save window state in checkpoints.</param>
+    /// <param name="decoder">Turns each user record's bytes into an event (for JSON: <see cref="JsonEventDecoder{T}"/>).</param>
+    /// <param name="options">The settings; <see langword="null"/> for the defaults. Without <see cref="KinesisEventHandlerOptions.CheckpointStore"/>, the first pipeline's store is used for good.</param>
+    /// <exception cref="ArgumentException">The options are invalid, no checkpoint store is set, the pipeline does not save window state, or a sink needs checkpoint notifications.</exception>
+    public KinesisEventHandler(Func<StreamPipeline<TEvent, TKey, TResult>> pipelineFactory, IEventDecoder<TEvent> decoder, KinesisEventHandlerOptions? options = null)
+        : this(BuildFirst(pipelineFactory), decoder, options)
+    {
+        _factory = pipelineFactory;
+    }
+
+    private static StreamPipeline<TEvent, TKey, TResult> BuildFirst(Func<StreamPipeline<TEvent, TKey, TResult>> pipelineFactory)
+    {
+        ArgumentNullException.ThrowIfNull(pipelineFactory);
+        return pipelineFactory() ?? throw new ArgumentException("The pipeline factory returned null.", nameof(pipelineFactory));
+    }
+
+    private static void Validate(StreamPipeline<TEvent, TKey, TResult> pipeline)
+    {
         if (!pipeline.SnapshotsWindowState)
         {
             throw new ArgumentException(
@@ -90,13 +122,9 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
                     nameof(pipeline));
             }
         }
-
-        _deaggregate = options.DeaggregateKplRecords;
-        _time = options.TimeProvider;
-        _log = options.LoggerFactory?.CreateLogger("Analytics.Streaming.Lambda.KinesisEventHandler") ?? NullLogger.Instance;
     }
 
-    /// <summary>Gets the pipeline the handler drives.</summary>
+    /// <summary>Gets the pipeline the handler drives: with a factory, the one it built last.</summary>
     public StreamPipeline<TEvent, TKey, TResult> Pipeline => _pipeline;
 
     /// <summary>
@@ -336,9 +364,41 @@ public sealed class KinesisEventHandler<TEvent, TKey, TResult>
                 await dead.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+        catch when (_factory is not null)
+        {
+            Rebuild(_factory);
+            throw;
+        }
         finally
         {
             _sinkGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Builds the pipeline again after one of its sinks failed (under the sink gate, so no invocation is writing). When
+    /// the factory fails, or builds a pipeline this handler cannot drive, the old one stays, and the next failure tries again.
+    /// </summary>
+    private void Rebuild(Func<StreamPipeline<TEvent, TKey, TResult>> factory)
+    {
+        var old = _pipeline;
+        try
+        {
+            var pipeline = factory() ?? throw new InvalidOperationException("The pipeline factory returned null.");
+            if (!string.Equals(pipeline.Name, old.Name, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"The pipeline factory built '{pipeline.Name}' instead of '{old.Name}': the shards' checkpoints are filed under the name.");
+            }
+
+            Validate(pipeline);
+            _pipeline = pipeline;
+            LambdaLog.KinesisPipelineRebuilt(_log, old.Name);
+        }
+#pragma warning disable CA1031 // The sink's failure is what the invocation reports; the factory's is logged.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LambdaLog.KinesisPipelineRebuildFailed(_log, ex, old.Name);
         }
     }
 
@@ -373,4 +433,19 @@ public static class KinesisEventHandler
     public static KinesisEventHandler<TEvent, TKey, TResult> Create<TEvent, TKey, TResult>(StreamPipeline<TEvent, TKey, TResult> pipeline, IEventDecoder<TEvent> decoder, KinesisEventHandlerOptions? options = null)
         where TKey : notnull
         => new(pipeline, decoder, options);
+
+    /// <summary>
+    /// Creates a handler that builds its pipeline with <paramref name="pipelineFactory"/>, now and again after a sink
+    /// failed, so that retries get new sinks. Create the sinks inside the factory.
+    /// </summary>
+    /// <typeparam name="TEvent">The event type.</typeparam>
+    /// <typeparam name="TKey">The key type.</typeparam>
+    /// <typeparam name="TResult">The aggregate result type.</typeparam>
+    /// <param name="pipelineFactory">Builds the pipeline with its sinks; always with the same name.</param>
+    /// <param name="decoder">The decoder of user records.</param>
+    /// <param name="options">The settings; <see langword="null"/> for the defaults.</param>
+    /// <returns>The handler.</returns>
+    public static KinesisEventHandler<TEvent, TKey, TResult> Create<TEvent, TKey, TResult>(Func<StreamPipeline<TEvent, TKey, TResult>> pipelineFactory, IEventDecoder<TEvent> decoder, KinesisEventHandlerOptions? options = null)
+        where TKey : notnull
+        => new(pipelineFactory, decoder, options);
 }

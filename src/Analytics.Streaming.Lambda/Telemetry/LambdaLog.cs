@@ -40,6 +40,14 @@ internal static partial class LambdaLog
 
     // ---- tumbling windows (6100-6199) ---------------------------------------------------------------------------
 
+    [LoggerMessage(EventId = 6008, EventName = "KinesisPipelineRebuilt", Level = LogLevel.Warning,
+        Message = "A sink of pipeline {Pipeline} failed: the handler built the pipeline again, so the retry gets new sinks.")]
+    public static partial void KinesisPipelineRebuilt(ILogger logger, string pipeline);
+
+    [LoggerMessage(EventId = 6009, EventName = "KinesisPipelineRebuildFailed", Level = LogLevel.Error,
+        Message = "A sink of pipeline {Pipeline} failed, and the pipeline factory could not build it again; the old sinks stay.")]
+    public static partial void KinesisPipelineRebuildFailed(ILogger logger, Exception exception, string pipeline);
+
     [LoggerMessage(EventId = 6101, EventName = "TumblingWindowInvoked", Level = LogLevel.Debug,
         Message = "Tumbling window {Name}, {Shard}, [{Start:O}, {End:O}): {Records} records, {Keys} keys, final {IsFinal}, terminated early {TerminatedEarly}.")]
     public static partial void TumblingWindowInvoked(ILogger logger, string name, string shard, DateTimeOffset start, DateTimeOffset end, int records, int keys, bool isFinal, bool terminatedEarly);

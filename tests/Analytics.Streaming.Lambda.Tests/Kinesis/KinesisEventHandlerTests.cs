@@ -275,6 +275,77 @@ public sealed class KinesisEventHandlerTests
     }
 
     [Fact]
+    public async Task ProcessAsync_SinkRefusesEverythingAfterAFailure_AFactoryHandlerBuildsNewSinksForTheRetry()
+    {
+        // The library's sinks (S3, DynamoDB, OpenSearch) refuse every call once one failed; a warm instance keeps the
+        // handler, so without new sinks every retry of the batch would fail until Lambda recycles the instance.
+        var store = new InMemoryCheckpointStore();
+        var delivered = new List<WindowResult<string, long>>();
+        int built = 0;
+        var handler = KinesisEventHandler.Create(
+            () =>
+            {
+                var sink = new BrokenForGoodSink(failFirst: built++ == 0, delivered);
+                return StreamPipeline.Create<Click>(new() { Name = "clicks", CheckpointStore = store, WindowState = WindowStateMode.Always })
+                    .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Count()).To(sink).Build();
+            },
+            Decoder);
+        var e = Event(TestShard, 1, Click("/a", 10), Click("/a", 70));
+
+        await Assert.ThrowsAsync<IOException>(() => handler.ProcessAsync(e, Token));
+        var retry = await handler.ProcessAsync(e, Token);
+
+        Assert.Equal(2, built);
+        Assert.Equal(0, retry.Receipt.Replayed);
+        Assert.Equal(1, Assert.Single(delivered).Value);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_FactoryFailsAfterASinkFailure_TheSinkFailureIsReportedAndTheNextFailureTriesAgain()
+    {
+        var delivered = new List<WindowResult<string, long>>();
+        int built = 0;
+        var handler = KinesisEventHandler.Create(
+            () => ++built == 2
+                ? throw new InvalidOperationException("configuration unavailable")
+                : StreamPipeline.Create<Click>(new() { Name = "clicks", CheckpointStore = new InMemoryCheckpointStore(), WindowState = WindowStateMode.Always })
+                    .WithEventTime(c => c.Time).KeyBy(c => c.Page).Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1))).Aggregate(a => a.Count())
+                    .To(new BrokenForGoodSink(failFirst: built == 1, delivered)).Build(),
+            Decoder);
+        var e = Event(TestShard, 1, Click("/a", 10), Click("/a", 70));
+
+        await Assert.ThrowsAsync<IOException>(() => handler.ProcessAsync(e, Token));
+        await Assert.ThrowsAsync<IOException>(() => handler.ProcessAsync(e, Token));
+        var third = await handler.ProcessAsync(e, Token);
+
+        Assert.Equal(3, built);
+        Assert.Equal(0, third.Receipt.Replayed);
+        Assert.Equal(1, Assert.Single(delivered).Value);
+    }
+
+    /// <summary>Fails its first write if told to, and from then on refuses every call, like the library's sinks.</summary>
+    private sealed class BrokenForGoodSink(bool failFirst, List<WindowResult<string, long>> delivered) : ISink<WindowResult<string, long>>
+    {
+        private bool _broken;
+
+        public ValueTask WriteAsync(ReadOnlyMemory<WindowResult<string, long>> items, CancellationToken cancellationToken)
+        {
+            if (_broken || failFirst)
+            {
+                _broken = true;
+                throw new IOException("table unavailable");
+            }
+
+            delivered.AddRange(items.ToArray());
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => _broken ? throw new IOException("refused: an earlier call failed") : ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [Fact]
     public void Constructor_WithoutStoreOrWindowState_ExplainsWhatToSet()
     {
         var noStore = StreamPipeline.Create<Click>(new() { Name = "p", WindowState = WindowStateMode.Always })

@@ -26,24 +26,25 @@ public sealed partial class MyJsonContext : JsonSerializerContext;
 public static class LambdaReadme
 {
     /// <summary>The block, with what it takes from its surroundings as parameters.</summary>
-    public static void Handler(ICheckpointStore checkpointStore, ISink<WindowResult<string, (long, long)>> resultsSink, ISink<DeadLetter> deadLetterSink)
+    public static KinesisEventHandler<ClickEvent, string, (long, long)> Handler(ICheckpointStore checkpointStore, Func<ISink<WindowResult<string, (long, long)>>> createResultsSink, Func<ISink<DeadLetter>> createDeadLetterSink)
     {
         // <readme file="src/Analytics.Streaming.Lambda/README.md" block="1">
-        var pipeline = StreamPipeline.Create<ClickEvent>(new()
-            {
-                Name = "page-views",
-                CheckpointStore = checkpointStore,         // durable; one checkpoint per shard, see below
-                WindowState = WindowStateMode.Always,      // required: Lambda cannot replay earlier batches
-            })
-            .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(5))
-            .KeyBy(e => e.Page)
-            .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
-            .Aggregate(a => a.Count().And(a.DistinctCount(e => e.UserId)))
-            .To(resultsSink)                               // writes by WindowResult.Id (overwrite, never add)
-            .DeadLettersTo(deadLetterSink)
-            .Build();
-
-        var handler = KinesisEventHandler.Create(pipeline, new JsonEventDecoder<ClickEvent>(MyJsonContext.Default.ClickEvent));
+        var handler = KinesisEventHandler.Create(
+            () => StreamPipeline.Create<ClickEvent>(new()
+                {
+                    Name = "page-views",
+                    CheckpointStore = checkpointStore,     // durable; one checkpoint per shard, see below
+                    WindowState = WindowStateMode.Always,  // required: Lambda cannot replay earlier batches
+                })
+                .WithEventTime(e => e.Timestamp, maxOutOfOrderness: TimeSpan.FromSeconds(5))
+                .KeyBy(e => e.Page)
+                .Window(WindowSpec.Tumbling(TimeSpan.FromMinutes(1)))
+                .Aggregate(a => a.Count().And(a.DistinctCount(e => e.UserId)))
+                .To(createResultsSink())                   // writes by WindowResult.Id (overwrite, never add)
+                .DeadLettersTo(createDeadLetterSink())
+                .Build(),
+            new JsonEventDecoder<ClickEvent>(MyJsonContext.Default.ClickEvent));
         // </readme>
+        return handler;
     }
 }
