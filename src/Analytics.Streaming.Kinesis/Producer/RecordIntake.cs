@@ -161,9 +161,12 @@ internal sealed class RecordIntake : IDisposable
                 nameof(data));
         }
 
-        if (explicitHashKey is not null && !KinesisHashKey.TryParse(explicitHashKey, out _))
+        if (explicitHashKey is not null)
         {
-            throw new ArgumentException($"The explicit hash key '{explicitHashKey}' is not a decimal number from 0 to 2^128-1.", nameof(explicitHashKey));
+            // The service takes only its own form (no leading zeros) and refuses a whole PutRecords call for one key.
+            explicitHashKey = KinesisHashKey.TryParse(explicitHashKey, out var hashKey)
+                ? KinesisHashKey.Format(hashKey)
+                : throw new ArgumentException($"The explicit hash key '{explicitHashKey}' is not a decimal number from 0 to 2^128-1.", nameof(explicitHashKey));
         }
 
         byte[] copy = data.Length == 0 ? [] : ArrayPool<byte>.Shared.Rent(data.Length);
