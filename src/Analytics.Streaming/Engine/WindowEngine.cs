@@ -63,11 +63,13 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         _resultsEmitted = 0;
         long now = Settings.TimeProvider.GetUtcNow().UtcTicks;
         var progress = GetProgress(batch.PartitionId);
+        var cut = progress.ReplayThrough;
         int replays = CountReplays(batch, progress, out int replayedDeadLetters);
         int newDeadLetters = 0;
         foreach (var deadLetter in batch.DeadLetters)
         {
-            if (replayedDeadLetters > 0 && deadLetter.Position.CompareTo(progress.ReplayThrough!.Value) <= 0)
+            // The cut as restored: counting the replays forgets it once the batch goes past it.
+            if (replayedDeadLetters > 0 && deadLetter.Position.CompareTo(cut!.Value) <= 0)
             {
                 continue;
             }

@@ -290,6 +290,31 @@ public sealed class RestartProperties
 
     private static string PartitionId(int index) => $"shard-{index}";
 
+    [Fact]
+    public void Restart_ReplayedBatchCrossesTheCutWithADeadLetterBeforeIt_TheDeadLetterIsNotRepeatedAndTheRunGoesOn()
+    {
+        // Without window state the resumed source starts before the open window; a source may hand back the replay and
+        // new records in one batch, with the dead letter (a record that failed to decode) among the replayed ones.
+        var pipeline = Pipeline(Kind.Tumbling, 10, 10, 0, 0, EmitMode.OnClose, WindowStateMode.Never);
+        var events = new[] { new TestEvent(1, 1, 1), new TestEvent(1, 2, 1), new TestEvent(1, 4, 1), new TestEvent(1, 12, 1), new TestEvent(1, 14, 1) };
+        var badRecord = new DeadLetter(new StreamPosition("0", SequenceNumber.FromInt64(3)), DeadLetterReason.DecodeFailed, "not JSON");
+        StreamRecord<TestEvent> At(int sequence) => new(events[sequence < 3 ? sequence - 1 : sequence - 2], SequenceNumber.FromInt64(sequence));
+        var first = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline);
+        first.Push(new RecordBatch<TestEvent>("0", new[] { At(1), At(2), At(4) }, [badRecord]));
+        var checkpoint = first.CreateCheckpoint();
+        Assert.Equal(SequenceNumber.FromInt64(4), checkpoint.FindPartition("0")!.ProcessedThrough!.Value.Sequence);
+        Assert.Null(checkpoint.FindPartition("0")!.ResumeAfter);
+
+        var second = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline, new FakeTimeProvider(first.Time.GetUtcNow()), checkpoint);
+        var receipt = second.Push(new RecordBatch<TestEvent>("0", new[] { At(1), At(2), At(4), At(5), At(6) }, [badRecord]));
+        second.Complete();
+
+        Assert.Equal(4, receipt.Replayed);
+        Assert.Equal((2, 0), (receipt.Accepted, receipt.DeadLetters));
+        Assert.Empty(second.DeadLetters);
+        Assert.Equal([(3L, 3L), (2L, 2L)], second.Results.Select(r => r.Value));
+    }
+
     private static StreamPipeline<TestEvent, int, (long Count, long Sum)> Pipeline(Kind kind, long size, long slide, long outOfOrderness, long lateness, EmitMode mode, WindowStateMode state)
     {
         var window = kind switch
