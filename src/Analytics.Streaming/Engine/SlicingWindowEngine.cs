@@ -74,10 +74,11 @@ internal sealed class SlicingWindowEngine<TSource, TEvent, TChain, TKeyReader, T
         _pipeline = settings.PipelineName;
         _partition = settings.Partition;
 
-        // Sliding windows over value-type accumulators merge through per-key two-stacks aggregates (amortized O(1)
-        // merges per slide). Reference-type accumulators (sketches) merge slices directly instead, because building
-        // suffix aggregates would allocate one accumulator per slice.
-        _useStacks = _size != _slide && typeof(TAccumulator).IsValueType;
+        // Sliding windows over plain value accumulators merge through per-key two-stacks aggregates (amortized O(1)
+        // merges per slide), which copy accumulators. Accumulators that are or hold references (sketches, also inside
+        // the tuples of And) merge slices directly instead: a copy would share the sketch, and merging into one copy
+        // would change the others.
+        _useStacks = _size != _slide && !RuntimeHelpers.IsReferenceOrContainsReferences<TAccumulator>();
     }
 
     public override long OpenWindowCount => _sliceCount;

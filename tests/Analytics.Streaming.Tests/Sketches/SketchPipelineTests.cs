@@ -37,6 +37,61 @@ public sealed class SketchPipelineTests
         }
     }
 
+    [Fact]
+    public void DistinctCountBesideACount_SlidingWindows_EachWindowCountsOnlyItsOwnSlices()
+    {
+        // (long, sketch) is a value type holding a reference: the slices' sketches must not be shared between windows.
+        var pipeline = StreamPipeline.Create<View>()
+            .WithEventTime(static v => v.Time)
+            .KeyBy(static _ => "site")
+            .Window(WindowSpec.Sliding(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(1)))
+            .Aggregate(static a => a.Count().And(a.DistinctCount(static v => v.UserId)))
+            .To(new CollectingSink<WindowResult<string, (long, long)>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, string, (long Count, long Users)>(pipeline);
+        foreach (var (user, seconds) in new[] { ("a", 30), ("b", 90), ("c", 150), ("d", 210) })
+        {
+            driver.Push(new View("/", user, null, 1, Start.AddSeconds(seconds)));
+        }
+
+        driver.Complete();
+
+        Assert.Equal(
+            ["-1: (1, 1)", "0: (2, 2)", "1: (2, 2)", "2: (2, 2)", "3: (1, 1)"],
+            driver.LatestResults.Values.OrderBy(r => r.Window.Start).Select(r => $"{(r.Window.Start - Start).TotalMinutes}: {r.Value}"));
+    }
+
+    [Fact]
+    public void SketchesBesideACount_SlidingWindowsOverManyViews_MatchExactValuesWithinError()
+    {
+        View[] views = Views(20_000);
+        var pipeline = StreamPipeline.Create<View>()
+            .WithEventTime(static v => v.Time)
+            .KeyBy(static v => v.Page)
+            .Window(WindowSpec.Sliding(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)))
+            .Aggregate(static a => a.Count().And(a.DistinctCount(static v => v.UserId, precision: 12)).And(a.Quantiles(static v => v.LatencyMs)))
+            .To(new CollectingSink<WindowResult<string, (long, long, QuantileSummary)>>())
+            .Build();
+        var driver = new PipelineTestDriver<View, string, (long Count, long Users, QuantileSummary Latency)>(pipeline);
+        for (int i = 0; i < views.Length; i += 1_000)
+        {
+            driver.Push(views[i..Math.Min(i + 1_000, views.Length)]);
+        }
+
+        driver.Complete();
+        Assert.NotEmpty(driver.LatestResults);
+        double tolerance = 3 * HyperLogLogSketch.StandardErrorOf(12);
+        foreach (var result in driver.LatestResults.Values)
+        {
+            var inWindow = views.Where(v => v.Page == result.Key && v.Time >= result.Window.Start && v.Time < result.Window.End).ToArray();
+            int exact = inWindow.Select(v => v.UserId).Distinct().Count();
+            Assert.Equal(inWindow.Length, result.Value.Count);
+            Assert.InRange(result.Value.Users, exact * (1 - tolerance) - 1, exact * (1 + tolerance) + 1);
+            Assert.Equal(inWindow.Length, result.Value.Latency.Count);
+            Assert.Equal(inWindow.Max(v => v.LatencyMs), result.Value.Latency.Max);
+        }
+    }
+
     [Theory]
     [InlineData(WindowStateMode.Always)]
     [InlineData(WindowStateMode.Never)]
