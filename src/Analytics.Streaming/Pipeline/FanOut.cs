@@ -127,6 +127,9 @@ public static partial class StreamPipeline
                         await member.Batches.Writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
                     }
                 }
+
+                // A source that ends quietly when cancelled has stopped, not ended.
+                cancellationToken.ThrowIfCancellationRequested();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

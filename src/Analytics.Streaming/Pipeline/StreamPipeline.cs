@@ -305,7 +305,9 @@ public sealed class StreamPipeline<TSource, TKey, TResult> : IStreamPipeline<TSo
                 }
             }
 
-            writer.TryComplete();
+            // A source may end quietly when cancelled (a channel's reader does): that is a stop, not the end of the
+            // stream, so open windows stay open.
+            writer.TryComplete(cancellationToken.IsCancellationRequested ? new OperationCanceledException(cancellationToken) : null);
             return null;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

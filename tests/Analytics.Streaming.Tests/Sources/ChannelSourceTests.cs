@@ -84,4 +84,38 @@ public sealed class ChannelSourceTests
         Assert.Equal(100, finals.Sum(r => r.Value));
         Assert.Equal(100, pipeline.Statistics.RecordsAccepted);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_CancelledWhileTheChannelWaits_OpenWindowsStayOpenInTheFinalCheckpoint(bool fanOut)
+    {
+        // The channel source ends quietly when cancelled; that is a stop, not the end of the stream.
+        var store = new InMemoryCheckpointStore();
+        var sink = new CollectingSink<WindowResult<int, long>>();
+        var pipeline = StreamPipeline.Create<TestEvent>(new() { Name = "channel", CheckpointStore = store, AllowNonResumableSource = true, WindowState = WindowStateMode.Always })
+            .WithEventTime(e => e.Time).KeyBy(e => e.Key).Window(WindowSpec.Tumbling(TimeSpan.FromSeconds(10)))
+            .Aggregate(a => a.Count()).To(sink).Build();
+        var source = new ChannelSource<TestEvent>(capacity: 16, maxBatchSize: 5);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var run = fanOut ? StreamPipeline.RunAsync(source, [pipeline], stop.Token) : pipeline.RunAsync(source, stop.Token);
+        for (int i = 0; i < 25; i++)
+        {
+            await source.WriteAsync(new TestEvent(1, 10 + i, 1), Ct);
+        }
+
+        while (pipeline.Statistics.RecordsIn < 25)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+        Assert.Equal([10L, 10L], sink.FlushedItems.Select(r => r.Value));
+        var checkpoint = (await store.LoadAsync("channel", Ct))!;
+        Assert.True(checkpoint.Watermark < TestEvent.At(35), $"watermark {checkpoint.Watermark}");
+        Assert.False(checkpoint.FindPartition(source.PartitionId)!.IsFinished);
+    }
 }
