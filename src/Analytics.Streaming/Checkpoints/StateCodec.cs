@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -42,7 +41,7 @@ public interface IPersistentAggregator<TAccumulator>
 public static class StateCodec
 {
 #pragma warning disable CA1720 // The codecs are named after the types they encode, as the BCL names its converters.
-    /// <summary>Gets the codec of strings (length-prefixed UTF-8; <see langword="null"/> is kept).</summary>
+    /// <summary>Gets the codec of strings (length-prefixed UTF-8, lone surrogates as WTF-8; <see langword="null"/> is kept).</summary>
     public static IStateCodec<string?> String { get; } = new StringCodec();
 
     /// <summary>Gets the codec of 32-bit integers.</summary>
@@ -184,10 +183,9 @@ public static class StateCodec
         return bytes;
     }
 
+    /// <summary>Strings as UTF-8; lone surrogates, which a .NET string may hold, as WTF-8 (<see cref="Wtf8"/>).</summary>
     private sealed class StringCodec : IStateCodec<string?>
     {
-        private static readonly UTF8Encoding Strict = new(false, true);
-
         public void Write(IBufferWriter<byte> destination, string? value)
         {
             if (value is null)
@@ -196,10 +194,10 @@ public static class StateCodec
                 return;
             }
 
-            int length = Strict.GetByteCount(value);
+            int length = Wtf8.GetByteCount(value);
             WriteVarInt(destination, (ulong)length + 1);
             var span = destination.GetSpan(length);
-            Strict.GetBytes(value, span);
+            Wtf8.Write(value, span);
             destination.Advance(length);
         }
 
@@ -220,9 +218,9 @@ public static class StateCodec
             string value;
             try
             {
-                value = Strict.GetString(source[..(int)length]);
+                value = Wtf8.GetString(source[..(int)length]);
             }
-            catch (DecoderFallbackException ex)
+            catch (FormatException ex)
             {
                 throw new FormatException("A string in the state is not valid UTF-8.", ex);
             }

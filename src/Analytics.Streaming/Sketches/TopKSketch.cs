@@ -644,7 +644,7 @@ public interface ISketchItemCodec<T>
 /// <summary>The built-in item codecs.</summary>
 public static class SketchItemCodecs
 {
-    /// <summary>Gets the codec for strings (UTF-8, type id 1; invalid UTF-8 is rejected).</summary>
+    /// <summary>Gets the codec for strings (UTF-8, type id 1): lone surrogates, which a .NET string may hold, as the three bytes UTF-8 gives their code point (WTF-8); other invalid UTF-8 is rejected.</summary>
     public static ISketchItemCodec<string> Utf8Strings { get; } = new StringCodec();
 
     /// <summary>Gets the codec for 64-bit integers (type id 2).</summary>
@@ -655,15 +655,13 @@ public static class SketchItemCodecs
 
     private sealed class StringCodec : ISketchItemCodec<string>
     {
-        private static readonly System.Text.UTF8Encoding Strict = new(false, true);
-
         public byte TypeId => 1;
 
-        public int GetByteCount(string item) => Strict.GetByteCount(item);
+        public int GetByteCount(string item) => Wtf8.GetByteCount(item);
 
-        public void Write(string item, Span<byte> destination) => Strict.GetBytes(item, destination);
+        public void Write(string item, Span<byte> destination) => Wtf8.Write(item, destination);
 
-        public string Read(ReadOnlySpan<byte> source) => Strict.GetString(source);
+        public string Read(ReadOnlySpan<byte> source) => Wtf8.GetString(source);
     }
 
     private sealed class Int64Codec : ISketchItemCodec<long>

@@ -135,6 +135,26 @@ public sealed class SketchPipelineTests
             batches);
     }
 
+    [Theory]
+    [InlineData(WindowStateMode.Always)]
+    [InlineData(WindowStateMode.Never)]
+    public async Task TopKAndKeysWithLoneSurrogates_StoppedMidStreamAndResumed_EndWithTheResultsOfOneRun(WindowStateMode state)
+    {
+        // JSON may carry "\ud83d" alone, and truncating a user agent can split a pair: such strings are valid .NET
+        // strings but not UTF-16 text, and checkpoints must keep them as they are.
+        string[] odd = ["\uD83D", "a\uDE00b", "\uDE00\uD83D", "x\uD83D\uD83D", "ok \uD83D\uDE00"];
+        var random = new Random(10);
+        var batches = Batches(b => Enumerable.Range(0, 25).Select(i =>
+            new View("page-" + odd[i % odd.Length], "u", "ref-" + odd[random.Next(odd.Length)] + random.Next(4), 1, Start.AddSeconds((b / 2.0) + (random.Next(3) * 0.1)))));
+
+        await AssertStoppedAndResumedLikeOneRunAsync(
+            state,
+            WindowSpec.Tumbling(TimeSpan.FromSeconds(5)),
+            static a => a.TopK(static v => v.Referrer, k: 8, capacity: 8),
+            static r => string.Join(", ", r.Items.Select(h => $"{h.Item} {h.Count} {h.Error}")) + $" of {r.TotalCount}",
+            batches);
+    }
+
     /// <summary>Forty batches for each of three partitions, the last of each ending its partition.</summary>
     private static List<RecordBatch<View>> Batches(Func<int, IEnumerable<View>> batch)
     {
