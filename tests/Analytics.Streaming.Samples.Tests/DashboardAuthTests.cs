@@ -48,6 +48,32 @@ public sealed class DashboardAuthTests : IClassFixture<WebAnalyticsFactoryFixtur
         Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
     }
 
+    [Theory]
+    [InlineData("/\t/evil.example")]
+    [InlineData("/\r\n/evil.example")]
+    [InlineData("//evil.example")]
+    [InlineData("/\\evil.example")]
+    [InlineData("https://evil.example/")]
+    public async Task SignIn_ReturnUrlThatABrowserWouldTakeOffSite_GoesToTheDashboard(string returnUrl)
+    {
+        // Browsers drop tabs and line breaks from a Location, so "/\t/evil.example" would become "//evil.example".
+        using var client = _factory.CreateBrowserlikeClient();
+        using var response = await WebAnalyticsFactory.SignInAsync(client, returnUrl: returnUrl, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/", response.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task SignIn_LocalReturnUrl_IsKept()
+    {
+        using var client = _factory.CreateBrowserlikeClient();
+        using var response = await WebAnalyticsFactory.SignInAsync(client, returnUrl: "/?view=hour", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/?view=hour", response.Headers.Location!.OriginalString);
+    }
+
     [Fact]
     public async Task SignIn_WithoutAntiforgeryToken_Is400()
     {

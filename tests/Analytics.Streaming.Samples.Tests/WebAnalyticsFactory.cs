@@ -42,7 +42,7 @@ public sealed partial class WebAnalyticsFactory(IReadOnlyDictionary<string, stri
     public HttpClient CreateBrowserlikeClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
     /// <summary>Signs a client in through the form (anti-forgery token included).</summary>
-    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string user = User, string password = Password, CancellationToken cancellationToken = default)
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string user = User, string password = Password, string returnUrl = "/", CancellationToken cancellationToken = default)
     {
         string form = await client.GetStringAsync(new Uri("/signin", UriKind.Relative), cancellationToken);
         string token = AntiforgeryField().Match(form).Groups["token"].Value;
@@ -51,7 +51,7 @@ public sealed partial class WebAnalyticsFactory(IReadOnlyDictionary<string, stri
             ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
             ["user"] = user,
             ["password"] = password,
-            ["returnUrl"] = "/",
+            ["returnUrl"] = returnUrl,
         });
         return await client.PostAsync(new Uri("/signin", UriKind.Relative), content, cancellationToken);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Reflection;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
@@ -161,23 +162,30 @@ public static class DashboardEndpoints
         response.Headers["Referrer-Policy"] = "no-referrer";
     }
 
+    /// <summary>
+    /// The return address if it stays on this site, else the dashboard: a path, not "//host" or "/\\host", and no control
+    /// characters (browsers drop tabs and line breaks from a Location, so "/\t/host" would become "//host").
+    /// </summary>
     private static string LocalUrl(string? url)
-        => !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";
+        => url is ['/', ..] && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) && !url.Any(char.IsControl) ? url : "/";
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]?> EmbeddedFiles = new(StringComparer.Ordinal);
+    /// <summary>The page's files, loaded once: a request for a name that is not there adds nothing.</summary>
+    private static readonly FrozenDictionary<string, byte[]> EmbeddedFiles = LoadEmbedded();
 
-    private static byte[]? Embedded(string name) => EmbeddedFiles.GetOrAdd(name, Load);
+    private static byte[]? Embedded(string name) => EmbeddedFiles.GetValueOrDefault(name);
 
-    private static byte[]? Load(string name)
+    private static FrozenDictionary<string, byte[]> LoadEmbedded()
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("wwwroot/" + name);
-        if (stream is null)
+        var assembly = Assembly.GetExecutingAssembly();
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (string resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("wwwroot/", StringComparison.Ordinal)))
         {
-            return null;
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            files[resource["wwwroot/".Length..]] = bytes;
         }
 
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
+        return files.ToFrozenDictionary(StringComparer.Ordinal);
     }
 }
