@@ -9,6 +9,32 @@ namespace Analytics.Streaming.Samples.Tests;
 public sealed class MetricsTests
 {
     [Fact]
+    public async Task BeaconFromAClockMinutesAhead_CountsAtTheServersTimeAndMakesNothingLate()
+    {
+        // A visitor's clock running four minutes fast must not close the open windows of everyone else.
+        var ct = TestContext.Current.CancellationToken;
+        await using var factory = new WebAnalyticsFactory();
+        using var client = factory.CreateBrowserlikeClient();
+        (await WebAnalyticsFactory.SignInAsync(client, cancellationToken: ct)).Dispose();
+        long ahead = DateTimeOffset.UtcNow.AddMinutes(4).ToUnixTimeMilliseconds();
+
+        using (var fast = await client.GetAsync(new Uri($"/collect.gif?page=/a&vid=fast-clock&ts={ahead}", UriKind.Relative), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, fast.StatusCode);
+        }
+
+        var first = await WebAnalyticsFactory.WaitForMetricsAsync(client, m => m.GetProperty("recent").GetArrayLength() == 1, ct);
+        (await client.GetAsync(new Uri("/collect.gif?page=/b&vid=right-clock", UriKind.Relative), ct)).Dispose();
+        var metrics = await WebAnalyticsFactory.WaitForMetricsAsync(
+            client,
+            m => m.GetProperty("totals").GetProperty("events").GetInt64() == 2 && Sum(m.GetProperty("perMinute"), "events") == 2,
+            ct);
+
+        Assert.True(DateTimeOffset.Parse(first.GetProperty("recent")[0].GetProperty("time").GetString()!, System.Globalization.CultureInfo.InvariantCulture) < DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.All(metrics.GetProperty("pipelines").EnumerateArray(), p => Assert.Equal(0, p.GetProperty("lateRecords").GetInt64()));
+    }
+
+    [Fact]
     public async Task PostedEvents_ShowUpInEveryMetric()
     {
         var ct = TestContext.Current.CancellationToken;

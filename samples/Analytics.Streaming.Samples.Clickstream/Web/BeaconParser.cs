@@ -16,7 +16,7 @@ public sealed class IngestLimits
     /// <summary>Gets or sets how far in the past a beacon's own timestamp may lie.</summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>Gets or sets how far ahead of the server clock a beacon's own timestamp may lie.</summary>
+    /// <summary>Gets or sets how far ahead of the server clock a beacon's own timestamp may lie; such a beacon counts at the server's time.</summary>
     public TimeSpan MaxAhead { get; set; } = TimeSpan.FromMinutes(5);
 }
 
@@ -260,6 +260,12 @@ public sealed class BeaconParser(IngestLimits limits, TimeProvider time)
             else if (timestamp < now - limits.MaxAge || timestamp > now + limits.MaxAhead)
             {
                 errors[prefix + name] = [$"Must lie between {limits.MaxAge.TotalHours:0.#} h before and {limits.MaxAhead.TotalMinutes:0.#} min after the server's clock ({now:O})."];
+            }
+            else if (timestamp > now)
+            {
+                // A visitor's clock running fast: counted now, so that it cannot move the watermark past everyone
+                // else's events and make them late.
+                timestamp = now;
             }
         }
 
