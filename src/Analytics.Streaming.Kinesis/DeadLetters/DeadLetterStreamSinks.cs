@@ -30,7 +30,7 @@ public static class DeadLetterStreamSinks
     /// A sink that writes dead letters to a Kinesis data stream through a producer, with the source partition of each
     /// dead letter as partition key (dead letters of one source shard stay in order on one target shard).
     /// </summary>
-    /// <param name="producer">The producer (not disposed by the sink: it may serve other writers).</param>
+    /// <param name="producer">The producer (not disposed by the sink: it may serve other writers). The sink's flush reports the failures of its own records, and other writers' flushes never take them.</param>
     /// <param name="timeProvider">The clock for the arrival timestamps; <see langword="null"/> for the system clock.</param>
     /// <returns>The sink.</returns>
     public static ISink<DeadLetter> KinesisStream(KinesisProducer producer, TimeProvider? timeProvider = null)
@@ -53,11 +53,11 @@ public static class DeadLetterStreamSinks
                 _buffer.Clear();
                 DeadLetterRecord.Write(letter, time.GetUtcNow(), _buffer, MaxRecordBytes);
                 string key = letter.Position.PartitionId.Length is > 0 and <= 256 ? letter.Position.PartitionId : "dead-letters";
-                await producer.AddAsync(_buffer.WrittenMemory, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await producer.AddOwnedAsync(_buffer.WrittenMemory, key, owner: this, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        public async ValueTask FlushAsync(CancellationToken cancellationToken) => await producer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        public async ValueTask FlushAsync(CancellationToken cancellationToken) => await producer.FlushOwnedAsync(owner: this, cancellationToken).ConfigureAwait(false);
 
         public ValueTask DisposeAsync()
         {

@@ -78,7 +78,11 @@ public sealed class KinesisProducer : IAsyncDisposable
     /// </exception>
     /// <exception cref="ObjectDisposedException">The producer is disposed.</exception>
     public ValueTask AddAsync(ReadOnlyMemory<byte> data, string partitionKey, string? explicitHashKey = null, CancellationToken cancellationToken = default) =>
-        _intake.AddAsync(data, partitionKey, explicitHashKey, cancellationToken);
+        _intake.AddAsync(data, partitionKey, explicitHashKey, owner: null, cancellationToken);
+
+    /// <summary>Adds a record whose failure only <paramref name="owner"/>'s flush reports (<see cref="FlushOwnedAsync"/>).</summary>
+    internal ValueTask AddOwnedAsync(ReadOnlyMemory<byte> data, string partitionKey, object owner, CancellationToken cancellationToken) =>
+        _intake.AddAsync(data, partitionKey, explicitHashKey: null, owner, cancellationToken);
 
     /// <summary>Adds a record when there is room, without waiting.</summary>
     /// <param name="data">The payload (copied before the method returns).</param>
@@ -94,15 +98,18 @@ public sealed class KinesisProducer : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait (the records are still sent).</param>
     /// <returns>A task that completes when the records are written.</returns>
     /// <remarks>Records added while a flush drains wait for it to finish, so that a steady stream of new records cannot hold a flush back.</remarks>
-    /// <exception cref="KinesisProducerException">Records failed for good since the previous flush; they are listed.</exception>
+    /// <exception cref="KinesisProducerException">Records failed for good since the previous flush; they are listed. The failures of a dead-letter sink sharing the producer (<see cref="DeadLetterStreamSinks.KinesisStream"/>) are that sink's flush's, never this one's.</exception>
     /// <exception cref="ObjectDisposedException">The producer is disposed.</exception>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public Task FlushAsync(CancellationToken cancellationToken) => FlushOwnedAsync(owner: null, cancellationToken);
+
+    /// <summary>Flushes, then throws the failures of <paramref name="owner"/>'s records (for <see langword="null"/>: those added through the public members).</summary>
+    internal async Task FlushOwnedAsync(object? owner, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var marker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _intake.Flush(marker);
         await marker.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        _failures.ThrowIfAny();
+        _failures.ThrowIfAny(owner);
     }
 
     /// <summary>Sends everything still buffered, waits for it, and stops the producer.</summary>

@@ -62,11 +62,15 @@ internal sealed class ProducerCounters(string stream)
     }
 }
 
-/// <summary>The user records given up on since the last <see cref="KinesisProducer.FlushAsync"/>, with their last error.</summary>
+/// <summary>
+/// The user records given up on and not yet reported, with their last error, by owner: <see cref="KinesisProducer.FlushAsync"/>
+/// reports those added through the public members, and a writer of this library sharing the producer (a dead-letter
+/// sink) reports its own, so one writer's flush never takes another's failures.
+/// </summary>
 /// <remarks>Thread-safe.</remarks>
 internal sealed class ProducerFailures
 {
-    private readonly List<KinesisProducerFailure> _failures = [];
+    private readonly List<(object? Owner, KinesisProducerFailure Failure)> _failures = [];
 
     public void Add(OutgoingRecord record, string errorCode, string errorMessage)
     {
@@ -74,24 +78,24 @@ internal sealed class ProducerFailures
         {
             foreach (var member in record.Members)
             {
-                _failures.Add(new KinesisProducerFailure(member.Span.ToArray(), member.PartitionKey, member.ExplicitHashKey, errorCode, errorMessage, record.Attempts));
+                _failures.Add((member.Owner, new KinesisProducerFailure(member.Span.ToArray(), member.PartitionKey, member.ExplicitHashKey, errorCode, errorMessage, record.Attempts)));
             }
         }
     }
 
-    /// <summary>Throws the failures collected so far, once, as a <see cref="KinesisProducerException"/>.</summary>
-    public void ThrowIfAny()
+    /// <summary>Throws the failures of <paramref name="owner"/>'s records collected so far, once, as a <see cref="KinesisProducerException"/>.</summary>
+    public void ThrowIfAny(object? owner)
     {
         KinesisProducerFailure[] failures;
         lock (_failures)
         {
-            if (_failures.Count == 0)
+            failures = [.. _failures.Where(f => f.Owner == owner).Select(f => f.Failure)];
+            if (failures.Length == 0)
             {
                 return;
             }
 
-            failures = [.. _failures];
-            _failures.Clear();
+            _failures.RemoveAll(f => f.Owner == owner);
         }
 
         throw new KinesisProducerException(

@@ -8,8 +8,9 @@ namespace Analytics.Streaming.Kinesis;
 /// <param name="PartitionKey">The partition key.</param>
 /// <param name="ExplicitHashKey">The explicit hash key, or <see langword="null"/>.</param>
 /// <param name="KeyBytes">The UTF-8 length of the partition key (it counts towards the record and batch limits).</param>
+/// <param name="Owner">Whose flush reports the record's failure: <see langword="null"/> for <see cref="KinesisProducer.FlushAsync"/>, or a writer of this library (a dead-letter sink) that flushes its own.</param>
 /// <param name="Redirects">How many times the record was sent again because its aggregate landed on another shard.</param>
-internal readonly record struct ProducerRecord(byte[] Data, int Length, string PartitionKey, string? ExplicitHashKey, int KeyBytes, int Redirects = 0)
+internal readonly record struct ProducerRecord(byte[] Data, int Length, string PartitionKey, string? ExplicitHashKey, int KeyBytes, object? Owner, int Redirects = 0)
 {
     public ReadOnlySpan<byte> Span => Data.AsSpan(0, Length);
 

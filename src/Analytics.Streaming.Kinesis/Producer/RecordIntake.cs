@@ -32,9 +32,9 @@ internal sealed class RecordIntake : IDisposable
     /// <summary>Gets a value indicating whether the budget is spent (the pump then sends without waiting for linger).</summary>
     public bool IsFull => _capacity.CurrentCount == 0;
 
-    public async ValueTask AddAsync(ReadOnlyMemory<byte> data, string partitionKey, string? explicitHashKey, CancellationToken cancellationToken)
+    public async ValueTask AddAsync(ReadOnlyMemory<byte> data, string partitionKey, string? explicitHashKey, object? owner, CancellationToken cancellationToken)
     {
-        var record = Copy(data.Span, partitionKey, explicitHashKey);
+        var record = Copy(data.Span, partitionKey, explicitHashKey, owner);
         try
         {
             if (!_capacity.Wait(0, CancellationToken.None))
@@ -61,7 +61,7 @@ internal sealed class RecordIntake : IDisposable
 
     public bool TryAdd(ReadOnlySpan<byte> data, string partitionKey, string? explicitHashKey)
     {
-        var record = Copy(data, partitionKey, explicitHashKey);
+        var record = Copy(data, partitionKey, explicitHashKey, owner: null);
         if (!_capacity.Wait(0))
         {
             record.Release();
@@ -144,7 +144,7 @@ internal sealed class RecordIntake : IDisposable
         ? new KinesisProducerException("The producer's send loop failed; see the inner exception.", failure)
         : new ObjectDisposedException(nameof(KinesisProducer), "The producer is disposed.");
 
-    private ProducerRecord Copy(ReadOnlySpan<byte> data, string partitionKey, string? explicitHashKey)
+    private ProducerRecord Copy(ReadOnlySpan<byte> data, string partitionKey, string? explicitHashKey, object? owner)
     {
         ThrowIfClosed();
         ArgumentNullException.ThrowIfNull(partitionKey);
@@ -171,6 +171,6 @@ internal sealed class RecordIntake : IDisposable
 
         byte[] copy = data.Length == 0 ? [] : ArrayPool<byte>.Shared.Rent(data.Length);
         data.CopyTo(copy);
-        return new ProducerRecord(copy, data.Length, partitionKey, explicitHashKey, keyBytes);
+        return new ProducerRecord(copy, data.Length, partitionKey, explicitHashKey, keyBytes, owner);
     }
 }

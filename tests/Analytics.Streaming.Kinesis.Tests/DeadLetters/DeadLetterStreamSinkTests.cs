@@ -50,6 +50,38 @@ public sealed class DeadLetterStreamSinkTests
     }
 
     [Fact]
+    public async Task KinesisStream_ProducerSharedWithAnotherWriterWhoFlushesFirst_TheSinksFlushStillThrowsItsFailure()
+    {
+        // Dead letters of source shard 0 fail for good; another writer on the same producer flushes first. The failure
+        // is the sink's: its flush must throw (so its pipeline does not checkpoint past it), and the other's must not.
+        await using var server = new LoopbackAwsServer(r =>
+        {
+            var results = r.Json.GetProperty("Records").EnumerateArray().Select(record =>
+                record.GetProperty("PartitionKey").GetString() == "shardId-000000000000"
+                    ? """{"ErrorCode":"InternalFailure","ErrorMessage":"Internal Service Failure"}"""
+                    : """{"SequenceNumber":"1","ShardId":"shardId-000000000000"}""");
+            return LoopbackResponse.Ok($$"""{"FailedRecordCount":1,"Records":[{{string.Join(',', results)}}]}""");
+        });
+        using var client = new KinesisClient(server.ClientOptions());
+        await using var producer = new KinesisProducer(client, new KinesisProducerOptions
+        {
+            StreamName = "dead-letters",
+            Linger = TimeSpan.FromSeconds(30),
+            Retry = { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) },
+        });
+        await using var sink = DeadLetterStreamSinks.KinesisStream(producer);
+
+        await sink.WriteAsync(new[] { Letter(0), Letter(1) }, Ct);
+        await producer.AddAsync("order-7"u8.ToArray(), "orders", cancellationToken: Ct);
+        await producer.FlushAsync(Ct);
+        var exception = await Assert.ThrowsAsync<KinesisProducerException>(async () => await sink.FlushAsync(Ct));
+
+        Assert.Equal("shardId-000000000000", Assert.Single(exception.Failures).PartitionKey);
+        await sink.FlushAsync(Ct);
+        await producer.FlushAsync(Ct);
+    }
+
+    [Fact]
     public async Task Firehose_DeadLetters_AreDeliveredAndReadBack()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(

@@ -14,7 +14,7 @@ public sealed class ProducerStageTests
     private static ProducerRecord Record(string data, string key, string? hashKey = null)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(data);
-        return new ProducerRecord(bytes, bytes.Length, key, hashKey, Encoding.UTF8.GetByteCount(key));
+        return new ProducerRecord(bytes, bytes.Length, key, hashKey, Encoding.UTF8.GetByteCount(key), Owner: null);
     }
 
     private static OutgoingRecord Single(string data, string key = "k") => OutgoingRecord.Single(Record(data, key));
@@ -191,7 +191,7 @@ public sealed class ProducerStageTests
         Assert.True(intake.TryAdd("2"u8, "k", null));
         Assert.True(intake.IsFull);
         Assert.False(intake.TryAdd("3"u8, "k", null));
-        var waiting = intake.AddAsync("4"u8.ToArray(), "k", null, Ct).AsTask();
+        var waiting = intake.AddAsync("4"u8.ToArray(), "k", null, null, Ct).AsTask();
         await Task.Delay(50, Ct);
         Assert.False(waiting.IsCompleted);
 
@@ -213,7 +213,7 @@ public sealed class ProducerStageTests
         var (intake, _) = Intake(maxBuffered: 1);
         using var _ = intake;
         Assert.True(intake.TryAdd("1"u8, "k", null));
-        var waiting = intake.AddAsync("2"u8.ToArray(), "k", null, Ct).AsTask();
+        var waiting = intake.AddAsync("2"u8.ToArray(), "k", null, null, Ct).AsTask();
 
         intake.Close();
 
