@@ -20,7 +20,9 @@ namespace Analytics.Streaming.Kinesis.Firehose;
 /// resent per <see cref="FirehoseSinkOptions.Retry"/> (exponential backoff with full jitter, bounded by attempts and
 /// time; the client's own retries happen inside each attempt); then <see cref="FirehoseDeliveryException"/> is thrown.
 /// A call failure that is not retryable (a missing delivery stream) throws at once. Retries and records given up on are
-/// logged (<see cref="FirehoseSinkOptions.LoggerFactory"/>, event ids 2301-2302). Firehose can store a record twice
+/// logged (<see cref="FirehoseSinkOptions.LoggerFactory"/>, event ids 2301-2303). An item that cannot be a record
+/// (over 1,000 KiB, or its serializer throws) goes to <see cref="FirehoseSinkOptions.DeadLetters"/> when set; without
+/// it, <see cref="WriteAsync"/> throws. Firehose can store a record twice
 /// after a timeout or an internal failure: make records carry their identity (a window result's <c>Id</c>) so
 /// downstream can deduplicate.
 /// </para>
@@ -30,6 +32,7 @@ public sealed class FirehoseSink<T> : ISink<T>
     private readonly FirehoseSinkOptions _options;
     private readonly Action<T, IBufferWriter<byte>> _serialize;
     private readonly FirehoseBatchSender _sender;
+    private readonly ILogger _logger;
     private readonly PooledBufferWriter _buffer = new(64 * 1024);
     private readonly List<(int Offset, int Length)> _records = [];
     private bool _disposed;
@@ -47,8 +50,8 @@ public sealed class FirehoseSink<T> : ISink<T>
         options.Validate();
         _options = options;
         _serialize = serialize;
-        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FirehoseSink<T>>();
-        _sender = new FirehoseBatchSender(client, options.DeliveryStreamName!, options.Retry, options.TimeProvider, logger);
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FirehoseSink<T>>();
+        _sender = new FirehoseBatchSender(client, options.DeliveryStreamName!, options.Retry, options.TimeProvider, _logger);
     }
 
     /// <summary>Gets the number of records delivered so far.</summary>
@@ -58,7 +61,7 @@ public sealed class FirehoseSink<T> : ISink<T>
     public long RetriedRecords => _sender.Retried;
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">An item serializes to more than 1,000 KiB (with the newline); nothing of the call is buffered after it.</exception>
+    /// <exception cref="ArgumentException">Without <see cref="FirehoseSinkOptions.DeadLetters"/>: an item serializes to more than 1,000 KiB (with the newline); nothing of the call is buffered after it.</exception>
     /// <exception cref="FirehoseDeliveryException">A full batch could not be delivered.</exception>
     public async ValueTask WriteAsync(ReadOnlyMemory<T> items, CancellationToken cancellationToken)
     {
@@ -66,18 +69,40 @@ public sealed class FirehoseSink<T> : ISink<T>
         for (int i = 0; i < items.Length; i++)
         {
             int start = _buffer.WrittenCount;
-            _serialize(items.Span[i], _buffer);
-            if (_options.AppendNewline)
+            string? refusal;
+            try
             {
-                _buffer.Write("\n"u8);
+                _serialize(items.Span[i], _buffer);
+                if (_options.AppendNewline)
+                {
+                    _buffer.Write("\n"u8);
+                }
+
+                int size = _buffer.WrittenCount - start;
+                refusal = size > FirehoseSinkOptions.MaxRecordSize
+                    ? $"Item {i} of the batch serializes to {size} bytes; Firehose records are at most {FirehoseSinkOptions.MaxRecordSize} bytes (1,000 KiB)."
+                    : null;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException && _options.DeadLetters is not null)
+            {
+                refusal = $"The serializer threw {ex.GetType().Name} for item {i} of the batch: {ex.Message}";
+            }
+            catch
+            {
+                _buffer.Truncate(start);
+                throw;
+            }
+
+            if (refusal is not null)
+            {
+                _buffer.Truncate(start);
+                var deadLetters = _options.DeadLetters
+                    ?? throw new ArgumentException(refusal + " Set FirehoseSinkOptions.DeadLetters to send such items there and go on.", nameof(items));
+                await DeadLetterAsync(deadLetters, items.Span[i], refusal, cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
             int length = _buffer.WrittenCount - start;
-            if (length > FirehoseSinkOptions.MaxRecordSize)
-            {
-                _buffer.Truncate(start);
-                throw new ArgumentException($"Item {i} of the batch serializes to {length} bytes; Firehose records are at most {FirehoseSinkOptions.MaxRecordSize} bytes (1,000 KiB).", nameof(items));
-            }
 
             if (_records.Count > 0 && (start + length > _options.MaxBatchBytes || _records.Count >= _options.MaxBatchRecords))
             {
@@ -99,6 +124,30 @@ public sealed class FirehoseSink<T> : ISink<T>
         {
             await SendBufferedAsync(exceptLast: 0, cancellationToken).ConfigureAwait(false);
         }
+
+        if (_options.DeadLetters is { } deadLetters)
+        {
+            await deadLetters.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends an item that cannot be a record to the dead letters.</summary>
+    private async ValueTask DeadLetterAsync(ISink<DeadLetter> deadLetters, T item, string reason, CancellationToken cancellationToken)
+    {
+        byte[] payload;
+        try
+        {
+            payload = System.Text.Encoding.UTF8.GetBytes(item?.ToString() ?? string.Empty);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            payload = [];
+            reason += $" (its ToString threw {ex.GetType().Name}: {ex.Message})";
+        }
+
+        KinesisLog.FirehoseItemDeadLettered(_logger, _options.DeliveryStreamName!, reason);
+        var letter = new DeadLetter(new StreamPosition("firehose:" + _options.DeliveryStreamName, SequenceNumber.Zero), DeadLetterReason.InvalidValue, reason, payload);
+        await deadLetters.WriteAsync(new[] { letter }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Releases the buffer; records not flushed are dropped (flush first).</summary>

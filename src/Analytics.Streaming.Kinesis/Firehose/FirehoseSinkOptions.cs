@@ -34,10 +34,19 @@ public sealed class FirehoseSinkOptions
     /// </summary>
     public RetryOptions Retry { get; set; } = new();
 
+    /// <summary>
+    /// Gets or sets where items that cannot become a Firehose record go: larger than 1,000 KiB once serialized, or whose
+    /// serializer throws. Each becomes a <see cref="DeadLetter"/> (<see cref="DeadLetterReason.InvalidValue"/>, position
+    /// <c>firehose:{stream}</c>, payload the UTF-8 of the item's <see cref="object.ToString"/>), and the stream goes on.
+    /// Default <see langword="null"/>: such an item makes <see cref="FirehoseSink{T}.WriteAsync"/> throw, and the
+    /// pipeline stops on it until one is set.
+    /// </summary>
+    public ISink<DeadLetter>? DeadLetters { get; set; }
+
     /// <summary>Gets or sets the clock used for backoff. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Gets or sets where retries and records given up on are logged (event ids 2301-2302). Default <see langword="null"/>: no logging.</summary>
+    /// <summary>Gets or sets where retries, records given up on and dead-lettered items are logged (event ids 2301-2303). Default <see langword="null"/>: no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Throws when a setting is out of range, with a message that says what to change.</summary>

@@ -108,4 +108,8 @@ internal static partial class KinesisLog
     [LoggerMessage(EventId = 2302, EventName = "FirehoseRecordsFailed", Level = LogLevel.Error,
         Message = "{Count} records could not be delivered to {DeliveryStream} after {Attempts} attempts; the last error was {ErrorCode}.")]
     public static partial void FirehoseRecordsFailed(ILogger logger, string deliveryStream, int count, int attempts, string errorCode);
+
+    [LoggerMessage(EventId = 2303, EventName = "FirehoseItemDeadLettered", Level = LogLevel.Warning,
+        Message = "An item for {DeliveryStream} cannot be a Firehose record and goes to the dead letters: {Reason}")]
+    public static partial void FirehoseItemDeadLettered(ILogger logger, string deliveryStream, string reason);
 }

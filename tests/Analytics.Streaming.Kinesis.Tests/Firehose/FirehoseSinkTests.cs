@@ -147,4 +147,58 @@ public sealed class FirehoseSinkTests
         var request = Assert.Single(server.Requests);
         Assert.Equal("fine\n", Encoding.UTF8.GetString(request.Json.GetProperty("Records")[0].GetProperty("Data").GetBytesFromBase64()));
     }
+
+    [Fact]
+    public async Task WriteAsync_ItemsThatCannotBeRecords_GoToTheDeadLettersAndTheOthersAreDelivered()
+    {
+        // Without dead letters such an item stops the pipeline for good (its replay meets it again); with them, it goes on.
+        await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(Answer(r, _ => false)));
+        using var client = new FirehoseClient(server.FirehoseOptions());
+        var deadLetters = new DeadLetterList();
+        await using var sink = new FirehoseSink<string>(client, Options(o => o.DeadLetters = deadLetters), (item, output) =>
+        {
+            if (item == "poison")
+            {
+                output.Write("half"u8);
+                throw new FormatException("cannot write poison");
+            }
+
+            WriteString(item, output);
+        });
+
+        await sink.WriteAsync(new[] { "first", new string('z', 1_024_000), "poison", "last" }, Ct);
+        await sink.FlushAsync(Ct);
+
+        var request = Assert.Single(server.Requests);
+        Assert.Equal(["first\n", "last\n"], request.Json.GetProperty("Records").EnumerateArray().Select(r => Encoding.UTF8.GetString(r.GetProperty("Data").GetBytesFromBase64())));
+        Assert.Equal(2, deadLetters.FlushedItems.Count);
+        Assert.All(deadLetters.FlushedItems, d => Assert.Equal((DeadLetterReason.InvalidValue, "firehose:s3-sink"), (d.Reason, d.Position.PartitionId)));
+        Assert.Contains("1,000 KiB", deadLetters.FlushedItems[0].Message, StringComparison.Ordinal);
+        Assert.Equal(1_024_000, deadLetters.FlushedItems[0].Payload.Length);
+        Assert.Contains("FormatException", deadLetters.FlushedItems[1].Message, StringComparison.Ordinal);
+        Assert.Equal("poison", Encoding.UTF8.GetString(deadLetters.FlushedItems[1].Payload.Span));
+    }
+
+    /// <summary>Keeps the dead letters written, and those flushed.</summary>
+    private sealed class DeadLetterList : ISink<DeadLetter>
+    {
+        private readonly List<DeadLetter> _written = [];
+
+        public List<DeadLetter> FlushedItems { get; } = [];
+
+        public ValueTask WriteAsync(ReadOnlyMemory<DeadLetter> items, CancellationToken cancellationToken)
+        {
+            _written.AddRange(items.ToArray());
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken)
+        {
+            FlushedItems.AddRange(_written);
+            _written.Clear();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }
