@@ -83,6 +83,13 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         Track(batch, progress, Math.Max(counts.MaxEventTicks, rebuiltMax));
         EmitDirty(output);
         bool hasNew = batch.Records.Length > replays || newDeadLetters > 0;
+        bool replayDone = cut is { } restored && (batch.IsEndOfPartition || batch.EndPosition?.CompareTo(restored) >= 0);
+        if (replayDone)
+        {
+            // Every record the checkpoint covered is back: the partition's hold ends (recomputed below, by the batch or the tick).
+            _watermarks.Release(batch.PartitionId);
+        }
+
         if (Settings.IsProcessingTime)
         {
             AdvanceTo(now, output);
@@ -100,7 +107,13 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         else
         {
             // Only replays: the partition's restored progress stands, and the replay's duration is not idleness.
+            long before = _watermarks.Current;
             _watermarks.OnReplay(batch.PartitionId, IdleTime(now));
+            if (replayDone)
+            {
+                _watermarks.OnTick(IdleTime(now));
+                OnWatermark(before, _watermarks.Current, output);
+            }
         }
 
         return new BatchReceipt(
@@ -266,7 +279,17 @@ internal abstract class WindowEngine<TSource, TKey, TResult> : WindowProcessor<T
         }
         else
         {
+            // The open windows are rebuilt from the replays: each partition with records to replay holds the watermark
+            // at the checkpoint's until its replay is done, or another partition's new records could close a window
+            // before this one's replayed records are back in it.
             _rebuildFromReplays = true;
+            foreach (var partition in checkpoint.Partitions)
+            {
+                if (partition.ProcessedThrough is { } processed && (partition.ResumeAfter is not { } resume || resume.CompareTo(processed) < 0))
+                {
+                    _watermarks.Hold(partition.PartitionId, checkpoint.WatermarkTicks, IdleTime(now));
+                }
+            }
         }
 
         return checkpoint.Downstream;

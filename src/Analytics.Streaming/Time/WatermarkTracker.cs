@@ -46,6 +46,7 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
             clock.LastActivityTicks = nowTicks;
         }
 
+        clock.HoldActivityTicks = nowTicks;
         if (maxEventTicks > clock.MaxEventTicks)
         {
             clock.MaxEventTicks = maxEventTicks;
@@ -69,6 +70,7 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
         if (_partitions.TryGetValue(partitionId, out var clock))
         {
             clock.LastActivityTicks = Math.Max(clock.LastActivityTicks, nowTicks - clock.RestoredIdleTicks);
+            clock.HoldActivityTicks = nowTicks;
         }
     }
 
@@ -95,6 +97,28 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
     public void Restore(string partitionId, long maxEventTicks, bool ended, long idleTicks, long nowTicks)
         => _partitions[partitionId] = new PartitionClock { MaxEventTicks = maxEventTicks, Ended = ended, LastActivityTicks = nowTicks - idleTicks, RestoredIdleTicks = idleTicks };
 
+    /// <summary>
+    /// Holds a restored partition at <paramref name="watermarkTicks"/> (the checkpoint's watermark) until
+    /// <see cref="Release"/>: its open windows are rebuilt from its replay, so none may close before the replay came,
+    /// whatever its restored progress, and even if it had ended or was idle. A hold lasts while the partition delivers;
+    /// one that delivers nothing for the idle timeout stops holding, as any idle partition does.
+    /// </summary>
+    public void Hold(string partitionId, long watermarkTicks, long nowTicks)
+    {
+        var clock = _partitions[partitionId];
+        clock.HeldAt = watermarkTicks;
+        clock.HoldActivityTicks = nowTicks;
+    }
+
+    /// <summary>Ends a partition's hold (its replay is done); the caller recomputes.</summary>
+    public void Release(string partitionId)
+    {
+        if (_partitions.TryGetValue(partitionId, out var clock))
+        {
+            clock.HeldAt = null;
+        }
+    }
+
     /// <summary>Restores the combined watermark from a checkpoint.</summary>
     public void RestoreWatermark(long watermarkTicks) => Current = watermarkTicks;
 
@@ -105,6 +129,13 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
         bool anyActive = false;
         foreach (var clock in _partitions.Values)
         {
+            if (clock.HeldAt is { } held && (idleTimeoutTicks <= 0 || nowTicks - clock.HoldActivityTicks < idleTimeoutTicks))
+            {
+                anyActive = true;
+                activeMin = Math.Min(activeMin, held);
+                continue;
+            }
+
             long partitionWatermark = clock.MaxEventTicks == long.MinValue ? long.MinValue : TimeMath.SaturatingSubtract(clock.MaxEventTicks, outOfOrdernessTicks);
             anyMax = Math.Max(anyMax, partitionWatermark);
             bool idle = idleTimeoutTicks > 0 && nowTicks - clock.LastActivityTicks >= idleTimeoutTicks;
@@ -126,5 +157,11 @@ internal sealed class WatermarkTracker(long outOfOrdernessTicks, long idleTimeou
         /// <summary>How long the partition had gone without records when the restored checkpoint was taken (0 when not restored).</summary>
         public long RestoredIdleTicks;
         public bool Ended;
+
+        /// <summary>The watermark a restored partition holds until its replay is done (see <see cref="Hold"/>); <see langword="null"/> when not held.</summary>
+        public long? HeldAt;
+
+        /// <summary>When a held partition last delivered (or was restored): a hold lapses after the idle timeout without a batch.</summary>
+        public long HoldActivityTicks;
     }
 }

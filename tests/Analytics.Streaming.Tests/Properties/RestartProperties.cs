@@ -315,6 +315,45 @@ public sealed class RestartProperties
         Assert.Equal([(3L, 3L), (2L, 2L)], second.Results.Select(r => r.Value));
     }
 
+    [Fact]
+    public void Restart_WithoutWindowStateOnePartitionsNewRecordsComeBeforeTheOthersReplay_NoWindowClosesWithoutTheReplay()
+    {
+        // Tumbling 10 s, partitions A and B. A read up to 25 s and B up to 13 s before the stop, so [10, 20) and [20, 30)
+        // were open, holding records of both. After the restart B's replay and new records come first: the windows must
+        // wait for A's replay, which rebuilds A's part of them.
+        var pipeline = Pipeline(Kind.Tumbling, 10, 10, 0, 0, EmitMode.OnClose, WindowStateMode.Never);
+        static RecordBatch<TestEvent> Batch(string partition, params (long Sequence, long Seconds)[] records) =>
+            new(partition, records.Select(r => new StreamRecord<TestEvent>(new TestEvent(1, r.Seconds, 1), SequenceNumber.FromInt64(r.Sequence))).ToArray());
+
+        var oneRun = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline);
+        var first = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline);
+        foreach (var driver in new[] { oneRun, first })
+        {
+            driver.Announce("A", "B");
+            driver.Push(Batch("A", (1, 1), (2, 12), (3, 25)));
+            driver.Push(Batch("B", (1, 2), (2, 13)));
+        }
+
+        var checkpoint = first.CreateCheckpoint();
+        Assert.Equal(TestEvent.At(13), checkpoint.Watermark);
+        Assert.True((checkpoint.FindPartition("A")!.ResumeAfter?.Sequence.ToInt64() ?? 0) < 2);
+        Assert.True((checkpoint.FindPartition("B")!.ResumeAfter?.Sequence.ToInt64() ?? 0) < 2);
+
+        var second = new PipelineTestDriver<TestEvent, int, (long Count, long Sum)>(pipeline, new FakeTimeProvider(first.Time.GetUtcNow()), checkpoint);
+        second.Announce("A", "B");
+        second.Push(Batch("B", (1, 2), (2, 13), (3, 28)));
+        second.Push(Batch("A", (1, 1), (2, 12), (3, 25), (4, 35)));
+        second.Complete();
+        oneRun.Push(Batch("B", (3, 28)));
+        oneRun.Push(Batch("A", (4, 35)));
+        oneRun.Complete();
+
+        static IEnumerable<string> Shown(IEnumerable<WindowResult<int, (long Count, long Sum)>> results) =>
+            results.Where(r => r.Window.Start >= TestEvent.At(10)).Select(r => $"{(r.Window.Start - TestEvent.Epoch).TotalSeconds}: {r.Value.Count}");
+        Assert.Equal(["10: 2", "20: 2", "30: 1"], Shown(oneRun.Results));
+        Assert.Equal(Shown(oneRun.Results), Shown(second.Results));
+    }
+
     private static StreamPipeline<TestEvent, int, (long Count, long Sum)> Pipeline(Kind kind, long size, long slide, long outOfOrderness, long lateness, EmitMode mode, WindowStateMode state)
     {
         var window = kind switch
