@@ -284,9 +284,20 @@ public sealed class StreamPipelineWorkerTests
 
         // The worker reports Faulted, logs that it gave up, then stops the application: wait for the last of the three.
         await Eventually.WaitUntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, "the application is stopped");
-        Assert.Equal(2, source.Reads);
-        Assert.Contains(logs.Entries, e => e.Id.Id == 8005);
-        await host.StopAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            Assert.Equal(2, source.Reads);
+            Assert.Contains(logs.Entries, e => e.Id.Id == 8005);
+
+            // A supervisor that restarts only failed processes (systemd Restart=on-failure, a Windows service's
+            // recovery, a Kubernetes Job) must see a failure.
+            Assert.Equal(1, Environment.ExitCode);
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            Environment.ExitCode = 0;
+        }
     }
 
     [Fact]

@@ -211,6 +211,14 @@ internal sealed class StreamPipelineWorker : BackgroundService
             {
                 tracker.OnFaulted(null, now);
                 HostingLog.GaveUp(_log, pipeline.Name, inARow);
+
+                // The process ends as a failure (unless the application chose its own code), so that a supervisor
+                // restarting only failed processes restarts it.
+                if (Environment.ExitCode == 0)
+                {
+                    Environment.ExitCode = 1;
+                }
+
                 _lifetime?.StopApplication();
                 return;
             }
