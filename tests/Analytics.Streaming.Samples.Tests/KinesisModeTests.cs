@@ -101,6 +101,8 @@ public sealed class KinesisModeTests(KinesaliteServer kinesalite)
             // closed it: none lost, none twice.
             var lake = await LakeTests.ReadMinutesAsync(Path.Combine(data, "lake"), rows: 2, ct);
             Assert.Equal([3L, 5L], lake.Select(r => r.Events).Order().ToArray());
+            var views = await LakeTests.ReadRowsAsync(Path.Combine(data, "lake"), "page_views", rows: 9, ct);
+            Assert.Equal(first.Select(e => e.visitorId).Append("x").Order(StringComparer.Ordinal), views.Select(v => v["visitor_id"]).Order(StringComparer.Ordinal));
         }
         finally
         {

@@ -6,7 +6,7 @@ using Analytics.Streaming.TestSupport;
 
 namespace Analytics.Streaming.Samples.Tests;
 
-/// <summary>The Parquet lake in a local folder, read back by DuckDB, holds the dashboard's per-minute counts.</summary>
+/// <summary>The Parquet lake in a local folder, read back by DuckDB, holds the dashboard's per-minute counts and every event.</summary>
 public sealed class LakeTests
 {
     [Fact]
@@ -45,6 +45,10 @@ public sealed class LakeTests
             // The pipeline flushes the lake at its next checkpoint; wait for both rows.
             var lake = await ReadMinutesAsync(folder, rows: 2, ct);
             Assert.Equal(dashboard.OrderBy(p => p.Key), lake.ToDictionary(r => r.StartMicros, r => r.Events).OrderBy(p => p.Key));
+
+            // Every event once in the raw table, with its page and time.
+            var views = await ReadRowsAsync(folder, "page_views", rows: events.Length, ct);
+            Assert.Equal(events.Select(e => $"{e.visitorId} {e.page}").Order(StringComparer.Ordinal), views.Select(v => $"{v["visitor_id"]} {v["page"]}").Order(StringComparer.Ordinal));
         }
         finally
         {
@@ -59,25 +63,29 @@ public sealed class LakeTests
     }
 
     /// <summary>Reads the lake's <c>events_per_minute</c> rows with DuckDB once it holds <paramref name="rows"/> of them.</summary>
-    public static async Task<List<(long StartMicros, long Events)>> ReadMinutesAsync(string folder, int rows, CancellationToken ct)
+    public static async Task<List<(long StartMicros, long Events)>> ReadMinutesAsync(string folder, int rows, CancellationToken ct) =>
+        [.. (await ReadRowsAsync(folder, "events_per_minute", rows, ct)).Select(row => (
+            long.Parse(row["window_start"]["ts:".Length..], CultureInfo.InvariantCulture),
+            long.Parse(row["events"], CultureInfo.InvariantCulture)))];
+
+    /// <summary>Reads a lake table's rows (column name to DuckDB's text) once it holds at least <paramref name="rows"/> of them.</summary>
+    public static async Task<List<Dictionary<string, string>>> ReadRowsAsync(string folder, string table, int rows, CancellationToken ct)
     {
         await using var readers = await ParquetReaders.StartAsync();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(TimeSpan.FromMinutes(2));
-        var lake = new List<(long StartMicros, long Events)>();
+        var lake = new List<Dictionary<string, string>>();
         while (true)
         {
             lake.Clear();
-            string table = Path.Combine(folder, "analytics", "events_per_minute");
-            foreach (string file in Directory.Exists(table) ? Directory.EnumerateFiles(table, "*.parquet", SearchOption.AllDirectories) : [])
+            string path = Path.Combine(folder, "analytics", table);
+            foreach (string file in Directory.Exists(path) ? Directory.EnumerateFiles(path, "*.parquet", SearchOption.AllDirectories) : [])
             {
                 var duck = (await readers.ReadAsync(file)).GetProperty("duckdb");
-                var columns = duck.GetProperty("columns").EnumerateArray().Select(c => c.GetString()).ToList();
+                var columns = duck.GetProperty("columns").EnumerateArray().Select(c => c.GetString()!).ToList();
                 foreach (var row in duck.GetProperty("rows").EnumerateArray())
                 {
-                    lake.Add((
-                        long.Parse(row[columns.IndexOf("window_start")].GetString()!["ts:".Length..], CultureInfo.InvariantCulture),
-                        long.Parse(row[columns.IndexOf("events")].GetString()!, CultureInfo.InvariantCulture)));
+                    lake.Add(columns.Select((c, i) => (c, row[i].ValueKind switch { JsonValueKind.Null => string.Empty, JsonValueKind.String => row[i].GetString()!, _ => row[i].GetRawText() })).ToDictionary(p => p.c, p => p.Item2));
                 }
             }
 

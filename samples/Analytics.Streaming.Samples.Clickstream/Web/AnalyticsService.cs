@@ -4,7 +4,7 @@ namespace Analytics.Streaming.Samples.Clickstream.Web;
 
 /// <summary>
 /// Runs the analytics: five pipelines over one read of the stream (fan-out), each with its own windows, feeding the
-/// dashboard and the lake.
+/// dashboard and the lake, and with the lake a sixth without windows that writes every event to it.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
@@ -12,6 +12,7 @@ namespace Analytics.Streaming.Samples.Clickstream.Web;
 /// <item><c>per-minute</c>: tumbling 1 min, live updates; events, unique visitors, p50/p99 load time; closed minutes go to the lake, every update to DynamoDB when configured.</item>
 /// <item><c>per-hour</c> and <c>per-day</c>: tumbling, live updates; events and unique visitors.</item>
 /// <item><c>top-lists</c>: sliding 5 min every 30 s, live updates; top-K pages, menu items, referrers, user agents.</item>
+/// <item><c>page-views</c> (with the lake): every event to the lake's raw table, checkpointing every <see cref="LakeOptions.FlushInterval"/>.</item>
 /// </list>
 /// </remarks>
 public sealed class AnalyticsService(
@@ -91,28 +92,30 @@ public sealed class AnalyticsService(
                 .To(Sinks.Callback<WindowResult<GlobalKey, (TopKResult<string>, TopKResult<string>, TopKResult<string>, TopKResult<string>)>>(state.OnTopAsync))
                 .Build();
 
-            IStreamPipeline<ClickEvent>[] pipelines = [perSecond, perMinute.Build(), perHour, perDay, top];
+            List<IStreamPipeline<ClickEvent>> pipelines = [perSecond, perMinute.Build(), perHour, perDay, top];
+            if (lake is not null)
+            {
+                // Every event to the raw table, through checkpoints like the other tables: after a restart each once.
+                var pageViews = Options("page-views");
+                pageViews.CheckpointInterval = lake.FlushInterval;
+                pipelines.Add(StreamPipeline.Create<ClickEvent>(pageViews)
+                    .WithEventTime(e => e.Timestamp)
+                    .PerEvent()
+                    .To(lake.EventSink)
+                    .Build());
+            }
+
             state.Mode = streams.Mode;
             state.Lake = lake?.Location;
             state.UsePipelines(() => pipelines.Select(Info).ToList());
 
-            var source = new TappedSource(streams.Source, (batch, ct) =>
+            var source = new TappedSource(streams.Source, (batch, _) =>
             {
                 state.OnEvents(batch.Records.Span);
-                return lake is null ? ValueTask.CompletedTask : lake.AddAsync(batch.Records.Span, ct);
+                return ValueTask.CompletedTask;
             });
 
-            using var stopLake = new CancellationTokenSource();
-            var lakeWriter = lake is null ? Task.CompletedTask : Task.Run(() => lake.RunAsync(stopLake.Token), CancellationToken.None);
-            try
-            {
-                await StreamPipeline.RunAsync(source, pipelines, stoppingToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                await stopLake.CancelAsync().ConfigureAwait(false);
-                await lakeWriter.ConfigureAwait(false);
-            }
+            await StreamPipeline.RunAsync(source, pipelines, stoppingToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
