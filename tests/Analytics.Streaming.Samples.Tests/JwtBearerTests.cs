@@ -22,16 +22,7 @@ public sealed class JwtBearerTests
     public async Task Api_BearerToken_FromTheConfiguredIssuer_Is200_OthersAre401()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var factory = new WebAnalyticsFactory(
-            new Dictionary<string, string?> { ["Jwt:Authority"] = Issuer, ["Jwt:Audience"] = "dashboard" },
-            services => services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
-            {
-                o.ConfigurationManager = null;
-                o.Configuration = new Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration { Issuer = Issuer };
-                o.Configuration.SigningKeys.Add(Key);
-                o.TokenValidationParameters.ValidIssuer = Issuer;
-                o.TokenValidationParameters.IssuerSigningKey = Key;
-            }));
+        await using var factory = TrustingFactory(new Dictionary<string, string?> { ["Jwt:Authority"] = Issuer, ["Jwt:Audience"] = "dashboard" });
         using var client = factory.CreateBrowserlikeClient();
 
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, Token(Key, "dashboard", Issuer), ct));
@@ -41,6 +32,40 @@ public sealed class JwtBearerTests
         Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(client, "not-a-token", ct));
     }
 
+    [Fact]
+    public async Task Api_CognitoAccessToken_OfTheDashboardsClient_Is200_OfAnotherClientIs401()
+    {
+        // Cognito access tokens carry no aud, only client_id: another app client of the same pool must not get in.
+        var ct = TestContext.Current.CancellationToken;
+        await using var factory = TrustingFactory(new Dictionary<string, string?> { ["Jwt:Authority"] = Issuer, ["Jwt:Audience"] = "dashboard" });
+        using var client = factory.CreateBrowserlikeClient();
+
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, Token(Key, null, Issuer, clientId: "dashboard"), ct));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(client, Token(Key, null, Issuer, clientId: "shop-customers"), ct));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(client, Token(Key, null, Issuer), ct));
+    }
+
+    [Fact]
+    public async Task Start_AuthorityWithoutAudience_FailsAndSaysWhatToSet()
+    {
+        await using var factory = TrustingFactory(new Dictionary<string, string?> { ["Jwt:Authority"] = Issuer });
+
+        var error = Assert.Throws<InvalidOperationException>(() => factory.CreateBrowserlikeClient());
+
+        Assert.Contains("Jwt:Audience", error.Message, StringComparison.Ordinal);
+    }
+
+    private static WebAnalyticsFactory TrustingFactory(Dictionary<string, string?> settings) => new(
+        settings,
+        services => services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
+        {
+            o.ConfigurationManager = null;
+            o.Configuration = new Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration { Issuer = Issuer };
+            o.Configuration.SigningKeys.Add(Key);
+            o.TokenValidationParameters.ValidIssuer = Issuer;
+            o.TokenValidationParameters.IssuerSigningKey = Key;
+        }));
+
     private static async Task<HttpStatusCode> StatusAsync(HttpClient client, string token, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/metrics");
@@ -49,11 +74,11 @@ public sealed class JwtBearerTests
         return response.StatusCode;
     }
 
-    private static string Token(SecurityKey key, string audience, string issuer) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    private static string Token(SecurityKey key, string? audience, string issuer, string? clientId = null) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
     {
         Issuer = issuer,
         Audience = audience,
-        Subject = new ClaimsIdentity([new Claim("sub", "user-1")]),
+        Subject = new ClaimsIdentity(clientId is null ? [new Claim("sub", "user-1")] : [new Claim("sub", "user-1"), new Claim("client_id", clientId)]),
         Expires = DateTime.UtcNow.AddMinutes(5),
         SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
     });

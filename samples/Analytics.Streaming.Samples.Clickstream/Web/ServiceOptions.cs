@@ -44,7 +44,7 @@ public sealed class JwtOptions
     /// <summary>Gets or sets the issuer (its <c>/.well-known/openid-configuration</c> gives the signing keys).</summary>
     public string? Authority { get; set; }
 
-    /// <summary>Gets or sets the expected audience; empty accepts any (Cognito access tokens carry <c>client_id</c>, not <c>aud</c>).</summary>
+    /// <summary>Gets or sets the dashboard's app client id, required with <see cref="Authority"/>: a token is accepted when its <c>aud</c> (ID tokens) or its <c>client_id</c> (Cognito access tokens) is this.</summary>
     public string? Audience { get; set; }
 
     /// <summary>Gets or sets a value indicating whether the metadata may come over plain http (local test issuers only).</summary>

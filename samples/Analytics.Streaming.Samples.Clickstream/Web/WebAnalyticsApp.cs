@@ -1,3 +1,4 @@
+using Microsoft.IdentityModel.JsonWebTokens;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
@@ -46,7 +47,17 @@ public static class WebAnalyticsApp
         // Options are read from the final configuration when first needed (tests override it after this method runs).
         // AWS credentials come from AWSSDK.Core's default chain unless an AWSCredentials service is registered.
         var services = builder.Services;
-        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().Get<ServiceOptions>() ?? new ServiceOptions());
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IConfiguration>().Get<ServiceOptions>() ?? new ServiceOptions();
+            if (!string.IsNullOrWhiteSpace(options.Jwt.Authority) && string.IsNullOrWhiteSpace(options.Jwt.Audience))
+            {
+                throw new InvalidOperationException(
+                    "Jwt:Authority is set without Jwt:Audience: set Jwt:Audience to the dashboard's app client id, or any client of the issuer could open the dashboard.");
+            }
+
+            return options;
+        });
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new DashboardCredentials(sp.GetRequiredService<ServiceOptions>().Dashboard));
         services.AddSingleton<IngestStatistics>();
@@ -106,14 +117,13 @@ public static class WebAnalyticsApp
         {
             o.Authority = options.Jwt.Authority;
             o.RequireHttpsMetadata = options.Jwt.RequireHttpsMetadata;
-            if (string.IsNullOrWhiteSpace(options.Jwt.Audience))
-            {
-                o.TokenValidationParameters.ValidateAudience = false;
-            }
-            else
-            {
-                o.Audience = options.Jwt.Audience;
-            }
+
+            // The dashboard's own app client only: an ID token names it in aud, a Cognito access token in client_id.
+            // Any other client of the issuer (a shop's customers signing themselves up) is refused.
+            string? audience = options.Jwt.Audience;
+            o.TokenValidationParameters.AudienceValidator = (audiences, token, _) =>
+                audiences.Contains(audience, StringComparer.Ordinal)
+                || (token is JsonWebToken jwt && jwt.TryGetPayloadValue("client_id", out string clientId) && string.Equals(clientId, audience, StringComparison.Ordinal));
         });
 
         services.AddAuthorization();
