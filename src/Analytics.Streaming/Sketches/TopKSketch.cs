@@ -53,8 +53,18 @@ public sealed class TopKSketch<T>
     /// <param name="capacity">The number of counters, from 1 to 1,048,576; the error bound is <c>N / capacity</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException">The capacity is out of range.</exception>
     public TopKSketch(int capacity)
+        : this(capacity, validate: true)
     {
-        TopKSketch.ValidateCapacity(capacity);
+    }
+
+    /// <summary>Initializes an empty sketch; the union a merge builds may hold up to twice the largest capacity.</summary>
+    private TopKSketch(int capacity, bool validate)
+    {
+        if (validate)
+        {
+            TopKSketch.ValidateCapacity(capacity);
+        }
+
         _comparer = typeof(T) == typeof(string) ? (IEqualityComparer<T>)(object)IndexStringComparer.Instance : EqualityComparer<T>.Default;
         _capacity = capacity;
         Resize(Math.Min(capacity, FirstLength));
@@ -155,11 +165,19 @@ public sealed class TopKSketch<T>
     }
 
     /// <summary>Merges another sketch into this one (mergeable-summaries rule; see the type remarks).</summary>
-    /// <param name="other">The sketch to merge in; not modified. It may have another capacity.</param>
+    /// <param name="other">The sketch to merge in, of the same capacity; not modified.</param>
     /// <remarks>Allocates temporary storage proportional to both sizes; call it per window or shard, not per event.</remarks>
+    /// <exception cref="ArgumentException"><paramref name="other"/> has another capacity: a full smaller sketch would leave this one with room, and without a bound for what it evicted.</exception>
     public void Merge(TopKSketch<T> other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        if (other._capacity != _capacity)
+        {
+            throw new ArgumentException(
+                $"A top-K sketch of capacity {other._capacity} cannot be merged into one of capacity {_capacity}: the error bound holds only between sketches of one capacity.",
+                nameof(other));
+        }
+
         if (other._size == 0)
         {
             return;
@@ -167,7 +185,7 @@ public sealed class TopKSketch<T>
 
         long thisMin = MaxError;
         long otherMin = other.MaxError;
-        var union = new TopKSketch<T>(_size + other._size);
+        var union = new TopKSketch<T>(_size + other._size, validate: false);
         // In rank order, not id order: ranks are what a checkpoint restores, so a restored sketch merges the same way.
         for (int rank = 0; rank < _size; rank++)
         {
@@ -598,6 +616,7 @@ public static class TopKSketch
     /// <param name="codec">The item codec.</param>
     /// <returns>The serialized merge.</returns>
     /// <exception cref="SketchFormatException">Either input is invalid.</exception>
+    /// <exception cref="ArgumentException">The sketches have different capacities.</exception>
     public static byte[] MergeSerialized<T>(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, ISketchItemCodec<T> codec)
     {
         TopKSketch<T> sketch = Deserialize(left, codec);

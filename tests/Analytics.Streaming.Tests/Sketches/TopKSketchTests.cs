@@ -42,6 +42,48 @@ public sealed class TopKSketchTests
     }
 
     [Fact]
+    public void Merge_AnotherCapacity_IsRefusedWithTheTwoCapacities()
+    {
+        // A full sketch of 1 counter merged into one of 100 would leave the result with room and no error bound for
+        // what the small one evicted: "x", counted 5 times, would read 0 with error 0.
+        var small = new TopKSketch<string>(1);
+        for (int i = 0; i < 5; i++)
+        {
+            small.Add("x");
+        }
+
+        for (int i = 0; i < 6; i++)
+        {
+            small.Add("y");
+        }
+
+        var large = new TopKSketch<string>(100);
+
+        var error = Assert.Throws<ArgumentException>(() => large.Merge(small));
+        Assert.Contains("capacity 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("capacity 100", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, large.TotalCount);
+    }
+
+    [Fact]
+    public void Merge_TwoFullSketchesOfTheLargestCapacity_Merge()
+    {
+        var left = new TopKSketch<int>(TopKSketch.MaxCapacity);
+        var right = new TopKSketch<int>(TopKSketch.MaxCapacity);
+        for (int i = 0; i < TopKSketch.MaxCapacity; i++)
+        {
+            left.Add(i);
+            right.Add(i + TopKSketch.MaxCapacity);
+        }
+
+        left.Merge(right);
+
+        Assert.Equal(2L * TopKSketch.MaxCapacity, left.TotalCount);
+        Assert.Equal(TopKSketch.MaxCapacity, left.Size);
+        Assert.All(left.GetTop(10), h => Assert.True(h.Count >= 1 && h.Count - h.Error <= 1));
+    }
+
+    [Fact]
     public void Add_ManyEvictions_IndexStaysConsistent()
     {
         var sketch = new TopKSketch<long>(16);
