@@ -9,8 +9,10 @@ namespace Analytics.Streaming.Samples.Clickstream.Web;
 /// The Parquet data lake, in a local folder by default (or S3 when <c>Lake:Bucket</c> is set), in the analytics
 /// zone: <c>events_per_minute</c> (every closed minute window of the per-minute pipeline) and <c>page_views</c> (every
 /// event, from a pipeline without windows that checkpoints every <see cref="LakeOptions.FlushInterval"/>). Both are
-/// written through their pipeline's checkpoints, so a restart, even after a crash, leaves each row once. DuckDB reads
-/// the folder as Athena reads the bucket.
+/// written through their pipeline's checkpoints, so with Kinesis a restart, even after a crash, leaves each row once.
+/// The embedded stream lives in memory: at a stop it ends, so the minute then open is written with what it had, and a
+/// run started within that minute writes a second row for the rest (events add up; visitors and load times are per
+/// row). DuckDB reads the folder as Athena reads the bucket.
 /// </summary>
 public sealed class DataLake : IAsyncDisposable
 {
