@@ -4,7 +4,7 @@ namespace Analytics.Streaming.Samples.Clickstream.Web;
 
 /// <summary>
 /// Runs the analytics: five pipelines over one read of the stream (fan-out), each with its own windows, feeding the
-/// dashboard and the lake, and with the lake a sixth without windows that writes every event to it.
+/// dashboard and the lake; with the lake or Firehose, pipelines without windows deliver every event to them.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
@@ -13,6 +13,7 @@ namespace Analytics.Streaming.Samples.Clickstream.Web;
 /// <item><c>per-hour</c> and <c>per-day</c>: tumbling, live updates; events and unique visitors.</item>
 /// <item><c>top-lists</c>: sliding 5 min every 30 s, live updates; top-K pages, menu items, referrers, user agents.</item>
 /// <item><c>page-views</c> (with the lake): every event to the lake's raw table, checkpointing every <see cref="LakeOptions.FlushInterval"/>.</item>
+/// <item><c>firehose</c> (with <c>Ingest:Firehose:DeliveryStreamName</c>): every event to the Firehose delivery stream.</item>
 /// </list>
 /// </remarks>
 public sealed class AnalyticsService(
@@ -102,6 +103,16 @@ public sealed class AnalyticsService(
                     .WithEventTime(e => e.Timestamp)
                     .PerEvent()
                     .To(lake.EventSink)
+                    .Build());
+            }
+
+            if (streams.Firehose is not null)
+            {
+                // Every event to Firehose, batched and through checkpoints: never in the beacon's request.
+                pipelines.Add(StreamPipeline.Create<ClickEvent>(Options("firehose"))
+                    .WithEventTime(e => e.Timestamp)
+                    .PerEvent()
+                    .To(streams.Firehose)
                     .Build());
             }
 

@@ -32,8 +32,6 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
     private readonly KinesisClient? _kinesis;
     private readonly KinesisProducer? _producer;
     private readonly FirehoseClient? _firehoseClient;
-    private readonly FirehoseSink<ClickEvent>? _firehose;
-    private readonly SemaphoreSlim _firehoseGate = new(1, 1);
 
     /// <summary>Creates the streams the options ask for.</summary>
     /// <param name="options">The ingest options.</param>
@@ -60,13 +58,13 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
         if (!string.IsNullOrWhiteSpace(options.Firehose.DeliveryStreamName))
         {
             _firehoseClient = new FirehoseClient(new FirehoseClientOptions { Region = options.Firehose.Region, ServiceUrl = options.Firehose.ServiceUrl, Credentials = credentials, LoggerFactory = loggerFactory });
-            _firehose = new FirehoseSink<ClickEvent>(
+            Firehose = new FirehoseSink<WindowResult<StreamPosition, ClickEvent>>(
                 _firehoseClient,
                 new FirehoseSinkOptions { DeliveryStreamName = options.Firehose.DeliveryStreamName, LoggerFactory = loggerFactory },
-                static (click, buffer) =>
+                static (view, buffer) =>
                 {
                     using var json = new Utf8JsonWriter(buffer);
-                    JsonSerializer.Serialize(json, click, ClickJson.Default.ClickEvent);
+                    JsonSerializer.Serialize(json, view.Value, ClickJson.Default.ClickEvent);
                 });
             Mode += $" + Firehose {options.Firehose.DeliveryStreamName}";
         }
@@ -74,6 +72,12 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
 
     /// <summary>Gets what the pipelines read.</summary>
     public IEventSource<ClickEvent> Source { get; }
+
+    /// <summary>
+    /// Gets the Firehose delivery of every event when <c>Ingest:Firehose:DeliveryStreamName</c> is set, for a pipeline
+    /// without windows: batched, and delivered through its checkpoints (at least once), not in the beacon's request.
+    /// </summary>
+    public ISink<WindowResult<StreamPosition, ClickEvent>>? Firehose { get; }
 
     /// <summary>Gets a description of the streams, for the dashboard and the start-up lines.</summary>
     public string Mode { get; }
@@ -97,20 +101,6 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
             }
         }
 
-        if (_firehose is not null)
-        {
-            var copy = events.ToArray();
-            await _firehoseGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await _firehose.WriteAsync(copy, cancellationToken).ConfigureAwait(false);
-                await _firehose.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _firehoseGate.Release();
-            }
-        }
     }
 
     /// <summary>Ends the embedded stream (the pipelines then close their windows); Kinesis streams go on.</summary>
@@ -124,13 +114,12 @@ public sealed class ClickStreams : IClickWriter, IAsyncDisposable
             await _producer.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_firehose is not null)
+        if (Firehose is not null)
         {
-            await _firehose.DisposeAsync().ConfigureAwait(false);
+            await Firehose.DisposeAsync().ConfigureAwait(false);
         }
 
         _kinesis?.Dispose();
         _firehoseClient?.Dispose();
-        _firehoseGate.Dispose();
     }
 }
