@@ -246,9 +246,10 @@ internal sealed class ProducerPump : IDisposable
     /// </summary>
     private async ValueTask<bool> StepAsync()
     {
-        // Closing aggregates only helps when a send can start now; meanwhile they keep filling.
+        // Closing aggregates only helps when a send can start now; meanwhile they keep filling. A full buffer may be
+        // all open aggregates (small records over many shards): they are closed too, or adds would wait out the linger.
         bool lingerExpired = _queue.LingerExpired;
-        if (_draining || (lingerExpired && _inFlight < _options.MaxConcurrentRequests))
+        if (_draining || ((lingerExpired || _intake.IsFull) && _inFlight < _options.MaxConcurrentRequests))
         {
             _aggregator.CloseAll(_closed);
             _queue.AddRange(_closed);

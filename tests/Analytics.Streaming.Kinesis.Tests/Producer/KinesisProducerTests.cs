@@ -206,6 +206,37 @@ public sealed class KinesisProducerTests
     }
 
     [Fact]
+    public async Task AddAsync_BufferFullOfOpenAggregates_SendsThemWithoutWaitingForLinger()
+    {
+        // Small records over two shards all sit in open aggregates: with the buffer full, they must be closed and
+        // sent, or every add waits out the linger (ten minutes here).
+        var half = UInt128.MaxValue / 2;
+        await using var server = new LoopbackAwsServer(r => r.Operation switch
+        {
+            "ListShards" => LoopbackResponse.Ok(TwoShards(half, 1)),
+            _ => LoopbackResponse.Ok(RoutedSuccess(r.Json, half)),
+        });
+        using var client = new KinesisClient(server.ClientOptions());
+        await using var producer = new KinesisProducer(client, Options(o =>
+        {
+            o.AggregationEnabled = true;
+            o.MaxBufferedRecords = 10;
+            o.Linger = TimeSpan.FromMinutes(10);
+        }));
+
+        var adds = Task.Run(async () =>
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                await producer.AddAsync(Encoding.UTF8.GetBytes($"r{i}"), $"key-{i}", cancellationToken: Ct);
+            }
+        }, Ct);
+
+        await adds.WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        Assert.True(producer.Statistics.Records >= 90, $"{producer.Statistics.Records} records written");
+    }
+
+    [Fact]
     public async Task FlushAsync_AggregateLandsOnUnexpectedShard_ReloadsShardMapAndResendsItsRecords()
     {
         var half = UInt128.MaxValue / 2;
