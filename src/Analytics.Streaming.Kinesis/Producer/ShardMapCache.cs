@@ -33,7 +33,9 @@ internal sealed class ShardMapCache(IKinesisClient client, KinesisStreamRequest 
             _map = ShardMap.From(shards);
             KinesisLog.ShardMapLoaded(logger, streamLabel, _map.Count);
         }
-        catch (KinesisException exception)
+#pragma warning disable CA1031 // Any client's failure (an adapter over another SDK throws its own exceptions) only costs aggregation until the next refresh; the pump must go on.
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
         {
             _map = null;
             KinesisLog.ShardMapFailed(logger, streamLabel, exception);

@@ -206,6 +206,28 @@ public sealed class KinesisProducerTests
     }
 
     [Fact]
+    public async Task FlushAsync_CustomClientWhoseListShardsThrowsItsOwnException_SendsUnaggregated()
+    {
+        // An adapter over another SDK throws that SDK's exceptions: the producer must go on without aggregation.
+        var client = new ScriptedKinesisClient
+        {
+            ListShards = _ => throw new InvalidOperationException("AmazonKinesisException: not authorized to ListShards"),
+            PutRecords = (request, _) => ScriptedKinesisClient.Answer(request, _ => false),
+        };
+        await using var producer = new KinesisProducer(client, Options(o => o.AggregationEnabled = true));
+
+        for (int i = 0; i < 10; i++)
+        {
+            await producer.AddAsync(Encoding.UTF8.GetBytes($"r{i}"), $"key-{i}", cancellationToken: Ct);
+        }
+
+        await producer.FlushAsync(Ct);
+
+        Assert.Equal(10, producer.Statistics.Records);
+        Assert.Equal(10, client.PutRecordsCalls.Sum(c => c.Records.Count));
+    }
+
+    [Fact]
     public async Task AddAsync_BufferFullOfOpenAggregates_SendsThemWithoutWaitingForLinger()
     {
         // Small records over two shards all sit in open aggregates: with the buffer full, they must be closed and
