@@ -33,16 +33,23 @@ public static class DeadLetterStreamSinks
     /// <param name="producer">The producer (not disposed by the sink: it may serve other writers). The sink's flush reports the failures of its own records, and other writers' flushes never take them.</param>
     /// <param name="timeProvider">The clock for the arrival timestamps; <see langword="null"/> for the system clock.</param>
     /// <returns>The sink.</returns>
+    /// <exception cref="ArgumentException">The producer's <see cref="KinesisProducerOptions.MaxRecordSize"/> leaves less than 8 KiB for a dead letter.</exception>
     public static ISink<DeadLetter> KinesisStream(KinesisProducer producer, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(producer);
-        return new KinesisDeadLetterSink(producer, timeProvider ?? TimeProvider.System);
+
+        // A record holds data and partition key together (a source partition id, at most 256 characters of UTF-8).
+        int maxRecordBytes = producer.MaxRecordSize - (256 * 4);
+        if (maxRecordBytes < 8 * 1024)
+        {
+            throw new ArgumentException($"The producer takes records of at most {producer.MaxRecordSize} bytes (KinesisProducerOptions.MaxRecordSize); a dead letter needs at least {(8 * 1024) + (256 * 4)}.", nameof(producer));
+        }
+
+        return new KinesisDeadLetterSink(producer, timeProvider ?? TimeProvider.System, maxRecordBytes);
     }
 
-    private sealed class KinesisDeadLetterSink(KinesisProducer producer, TimeProvider time) : ISink<DeadLetter>
+    private sealed class KinesisDeadLetterSink(KinesisProducer producer, TimeProvider time, int maxRecordBytes) : ISink<DeadLetter>
     {
-        // A Kinesis record holds 1 MiB of data and partition key together.
-        private const int MaxRecordBytes = (1024 * 1024) - 512;
         private readonly PooledBufferWriter _buffer = new(4096);
 
         public async ValueTask WriteAsync(ReadOnlyMemory<DeadLetter> items, CancellationToken cancellationToken)
@@ -51,7 +58,7 @@ public static class DeadLetterStreamSinks
             {
                 var letter = items.Span[i];
                 _buffer.Clear();
-                DeadLetterRecord.Write(letter, time.GetUtcNow(), _buffer, MaxRecordBytes);
+                DeadLetterRecord.Write(letter, time.GetUtcNow(), _buffer, maxRecordBytes);
                 string key = letter.Position.PartitionId.Length is > 0 and <= 256 ? letter.Position.PartitionId : "dead-letters";
                 await producer.AddOwnedAsync(_buffer.WrittenMemory, key, owner: this, cancellationToken).ConfigureAwait(false);
             }

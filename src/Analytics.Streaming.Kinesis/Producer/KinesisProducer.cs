@@ -41,6 +41,7 @@ public sealed class KinesisProducer : IAsyncDisposable
     private readonly ProducerCounters _counters;
     private readonly ProducerFailures _failures = new();
     private readonly Task _run;
+    private readonly KinesisProducerOptions _options;
     private int _disposed;
 
     /// <summary>Creates a producer and starts its stages.</summary>
@@ -52,6 +53,7 @@ public sealed class KinesisProducer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        _options = options;
         var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KinesisProducer>();
         var stream = new StreamAddress { StreamName = options.StreamName, StreamArn = options.StreamArn };
         string label = options.StreamName ?? options.StreamArn!;
@@ -62,6 +64,9 @@ public sealed class KinesisProducer : IAsyncDisposable
         _pump = new ProducerPump(options, _signals, _intake, shardMap, sender, _counters, _failures, logger);
         _run = Task.Run(_pump.RunAsync);
     }
+
+    /// <summary>Gets the largest record the producer takes (data plus UTF-8 partition key), <see cref="KinesisProducerOptions.MaxRecordSize"/>.</summary>
+    internal int MaxRecordSize => _options.MaxRecordSize;
 
     /// <summary>Gets the running totals of this producer.</summary>
     public KinesisProducerStatistics Statistics => _counters.Snapshot;

@@ -82,6 +82,37 @@ public sealed class DeadLetterStreamSinkTests
     }
 
     [Fact]
+    public async Task KinesisStream_ProducerWithASmallerRecordLimit_CutsDeadLettersToItsLimit()
+    {
+        // A 200 KiB payload under a 64 KiB record limit: cut and marked, never refused (a refusal would stop the
+        // pipeline on every replay of the same dead letter).
+        await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(
+            $$"""{"FailedRecordCount":0,"Records":[{{string.Join(',', r.Json.GetProperty("Records").EnumerateArray().Select(_ => """{"SequenceNumber":"1","ShardId":"shardId-000000000000"}"""))}}]}"""));
+        using var client = new KinesisClient(server.ClientOptions());
+        await using var producer = new KinesisProducer(client, new KinesisProducerOptions { StreamName = "dead-letters", MaxRecordSize = 64 * 1024, AggregationMaxSize = 32 * 1024 });
+        await using var sink = DeadLetterStreamSinks.KinesisStream(producer);
+
+        await sink.WriteAsync(new[] { Letter(0, payloadBytes: 200 * 1024) }, Ct);
+        await sink.FlushAsync(Ct);
+
+        var record = Assert.Single(server.Requests.SelectMany(r => r.Json.GetProperty("Records").EnumerateArray()));
+        byte[] data = record.GetProperty("Data").GetBytesFromBase64();
+        Assert.InRange(data.Length, 32 * 1024, 64 * 1024);
+        Assert.Contains("\"rawDataTruncated\":true", Encoding.UTF8.GetString(data), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KinesisStream_ProducerLimitTooSmallForADeadLetter_IsRefusedWhenTheSinkIsMade()
+    {
+        using var client = new KinesisClient(new KinesisClientOptions { Region = "us-east-1", ServiceUrl = new Uri("http://127.0.0.1:9") });
+        await using var producer = new KinesisProducer(client, new KinesisProducerOptions { StreamName = "dead-letters", MaxRecordSize = 4 * 1024, AggregationMaxSize = 2 * 1024 });
+
+        var error = Assert.Throws<ArgumentException>(() => DeadLetterStreamSinks.KinesisStream(producer));
+
+        Assert.Contains("MaxRecordSize", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Firehose_DeadLetters_AreDeliveredAndReadBack()
     {
         await using var server = new LoopbackAwsServer(r => LoopbackResponse.Ok(
