@@ -51,7 +51,7 @@ public struct EwmaZScoreDetector
     /// <summary>Initializes a detector.</summary>
     /// <param name="halfLife">The half-life of the mean and variance, in values (default 50).</param>
     /// <param name="threshold">The |z| at which a value is an anomaly (default 3).</param>
-    /// <param name="warmUp">Values seen before any anomaly is reported (default 30).</param>
+    /// <param name="warmUp">Values seen before any anomaly is reported (default 30; at least 2 are always needed for a deviation, so 0 and 1 act as 2).</param>
     /// <param name="minStandardDeviation">The floor of the standard deviation (default 1e-9).</param>
     /// <param name="winsorize">Whether to clip values to the threshold band before learning them (default true).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>

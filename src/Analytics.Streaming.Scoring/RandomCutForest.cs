@@ -91,7 +91,7 @@ public sealed class RandomCutForest
 
         if (options.TreeCount is < 1 or > 1000 || options.SampleSize is < 4 or > 65536)
         {
-            throw new ArgumentException("TreeCount must be between 1 and 1000 (default 50) and SampleSize between 4 and 65536 (default 256).", nameof(options));
+            throw new ArgumentException("TreeCount must be between 1 and 1000 (default 100) and SampleSize between 4 and 65536 (default 256).", nameof(options));
         }
 
         double decay = options.TimeDecay ?? (0.1 / options.SampleSize);

@@ -51,7 +51,7 @@ public readonly record struct Normalization(NormalizationKind Kind, double A, do
 
     /// <summary>A logistic curve.</summary>
     /// <param name="midpoint">The value mapped to 0.5.</param>
-    /// <param name="steepness">The slope factor (positive: higher is riskier).</param>
+    /// <param name="steepness">The slope factor, positive (higher is riskier; for lower is riskier, set <c>HigherIsBetter</c>).</param>
     /// <returns>The normalization.</returns>
     public static Normalization Logistic(double midpoint, double steepness) => new(NormalizationKind.Logistic, midpoint, steepness);
 
@@ -86,7 +86,7 @@ public readonly record struct Normalization(NormalizationKind Kind, double A, do
         {
             NormalizationKind.Identity => true,
             NormalizationKind.MinMax => double.IsFinite(A) && double.IsFinite(B) && B > A,
-            NormalizationKind.Logistic => double.IsFinite(A) && double.IsFinite(B) && B != 0,
+            NormalizationKind.Logistic => double.IsFinite(A) && double.IsFinite(B) && B > 0,
             NormalizationKind.ZScore => double.IsFinite(A) && A > 0,
             _ => false,
         };

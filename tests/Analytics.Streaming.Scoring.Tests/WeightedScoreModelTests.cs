@@ -93,6 +93,7 @@ public sealed class WeightedScoreModelTests
         Assert.Contains("'x'", Assert.Throws<ArgumentException>(() => new WeightedScoreModel([new ScoreFeature("x", -1, Normalization.Identity)])).Message, StringComparison.Ordinal);
         Assert.Contains("MinMax", Assert.Throws<ArgumentException>(() => new WeightedScoreModel([new ScoreFeature("y", 1, Normalization.MinMax(5, 5))])).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => new WeightedScoreModel([new ScoreFeature("z", 0, Normalization.Identity)]));
+        Assert.Contains("Logistic", Assert.Throws<ArgumentException>(() => new WeightedScoreModel([new ScoreFeature("w", 1, Normalization.Logistic(5, -1))])).Message, StringComparison.Ordinal); // a score non-decreasing in each risk
         Assert.Throws<ArgumentException>(() => new ScoreBands(["a", "b"], [0.5, 0.7]));
         Assert.Throws<ArgumentException>(() => new ScoreBands(["a", "b", "c"], [0.7, 0.5]));
     }
