@@ -6,7 +6,8 @@ namespace Analytics.Streaming.Sketches;
 
 /// <summary>
 /// A mergeable quantile sketch with a relative-error guarantee (DDSketch: logarithmic buckets of ratio
-/// <c>gamma = (1 + a) / (1 - a)</c>), plus exact count, sum, minimum and maximum.
+/// <c>gamma = (1 + a) / (1 - a)</c>), plus exact count, minimum and maximum, and the sum (a double: rounding may depend
+/// on the order values and merges come in).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -211,10 +212,10 @@ public sealed class QuantileSketch
     public void Merge(QuantileSketch other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (other._relativeAccuracy != _relativeAccuracy)
+        if (other._relativeAccuracy != _relativeAccuracy || other._maxBins != _maxBins)
         {
             throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"Cannot merge a quantile sketch of relative accuracy {other._relativeAccuracy} into one of {_relativeAccuracy}; build both with the same accuracy."),
+                string.Create(CultureInfo.InvariantCulture, $"Cannot merge a quantile sketch of relative accuracy {other._relativeAccuracy} and {other._maxBins} buckets into one of {_relativeAccuracy} and {_maxBins}; build both alike (with other bucket limits the merge would depend on its order)."),
                 nameof(other));
         }
 
